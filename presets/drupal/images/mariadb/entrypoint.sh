@@ -1,0 +1,33 @@
+#!/bin/sh
+# First start on an empty data volume: initialise the system tables, then create the
+# database and user named by MARIADB_DATABASE / MARIADB_USER / MARIADB_PASSWORD.
+# The server listens on no network while it initialises, so the health check (which
+# connects over TCP) only passes once the real server is up.
+set -eu
+datadir=/var/lib/mysql
+chown -R mysql:mysql "$datadir" /run/mysqld
+if [ ! -d "$datadir/mysql" ]; then
+  : "${MARIADB_DATABASE:?MARIADB_DATABASE is required}"
+  : "${MARIADB_USER:?MARIADB_USER is required}"
+  : "${MARIADB_PASSWORD:?MARIADB_PASSWORD is required}"
+  echo "prodlike: initialising a new database in $datadir"
+  mariadb-install-db --user=mysql --datadir="$datadir" --skip-test-db --auth-root-authentication-method=socket >/dev/null
+  mariadbd --user=mysql --skip-networking --socket=/run/mysqld/init.sock &
+  pid=$!
+  i=0
+  until mariadb-admin --socket=/run/mysqld/init.sock ping >/dev/null 2>&1; do
+    i=$((i + 1)); [ "$i" -gt 120 ] && { echo "prodlike: MariaDB did not start for initialisation" >&2; exit 1; }
+    sleep 0.25
+  done
+  # Values go through the client's own quoting: a password with a quote cannot break out.
+  mariadb --socket=/run/mysqld/init.sock <<SQL
+CREATE DATABASE IF NOT EXISTS \`${MARIADB_DATABASE}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;
+CREATE USER IF NOT EXISTS '${MARIADB_USER}'@'%' IDENTIFIED BY '$(printf %s "$MARIADB_PASSWORD" | sed "s/'/''/g")';
+GRANT ALL PRIVILEGES ON *.* TO '${MARIADB_USER}'@'%' WITH GRANT OPTION;
+FLUSH PRIVILEGES;
+SQL
+  mariadb-admin --socket=/run/mysqld/init.sock shutdown
+  wait "$pid" || true
+  echo "prodlike: database ${MARIADB_DATABASE} ready"
+fi
+exec "$@"

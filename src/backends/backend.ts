@@ -1,0 +1,95 @@
+import type { PortClaims } from "../env/port-allocator.js";
+import type { Topology } from "../topology/model.js";
+import type { Progress } from "../ui/steps.js";
+
+// The one interface every backend implements (compose today; kind and minikube next).
+// Engine calls live behind it only.
+
+export type BackendName = "compose" | "kind" | "minikube";
+
+/** running: all up and healthy; starting: health checks pending; unhealthy: a check
+ *  failed; stopped: nothing running; partial: some services missing or stopped. */
+export type EnvironmentState = "running" | "starting" | "unhealthy" | "stopped" | "partial";
+
+export interface PortStatus {
+  name: string;
+  containerPort: number;
+  hostPort: number;
+  hostIp: string;
+  url?: string;
+}
+
+export interface ServiceStatus {
+  name: string;
+  role: string;
+  state: string;
+  health: string;
+  ports: PortStatus[];
+}
+
+export interface EnvironmentStatus {
+  id: string;
+  project: string;
+  name: string;
+  backend: BackendName;
+  preset: string;
+  codeRoot: string;
+  state: EnvironmentState;
+  services: ServiceStatus[];
+  urls: Record<string, string>;
+  createdAt: string;
+}
+
+export interface UpOptions {
+  /** Rebuild the preset images even when their tags exist. */
+  rebuild: boolean;
+  /** How long to wait for health, per service. */
+  healthTimeoutMs: number;
+}
+
+export interface UpResult {
+  status: EnvironmentStatus;
+  /** False when the environment was already up with the same configuration. */
+  changed: boolean;
+}
+
+export interface DestroyOptions {
+  /** Keep prodlike-built images for a fast re-create. */
+  keepImages: boolean;
+}
+
+export interface DestroyReport {
+  containers: string[];
+  volumes: string[];
+  networks: string[];
+  images: string[];
+}
+
+export interface ExecRequest {
+  service: string;
+  command: string[];
+  /** Allocate a TTY (when both stdin and stdout are terminals). */
+  tty: boolean;
+  workdir?: string;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  /** Fails with a typed error when the backend cannot work here. */
+  preflight(): Promise<void>;
+  portClaims(envId: string): Promise<PortClaims>;
+  /** The code root another checkout uses this environment id from, if any. */
+  ownerCodeRoot(envId: string): Promise<string | undefined>;
+  up(topology: Topology, progress: Progress, options: UpOptions): Promise<UpResult>;
+  down(envId: string, progress: Progress): Promise<EnvironmentStatus>;
+  destroy(envId: string, progress: Progress, options: DestroyOptions): Promise<DestroyReport>;
+  status(envId: string): Promise<EnvironmentStatus | undefined>;
+  list(): Promise<EnvironmentStatus[]>;
+  /** Runs a command in a service with the terminal attached; resolves its exit code. */
+  exec(envId: string, request: ExecRequest): Promise<number>;
+  logs(
+    envId: string,
+    services: string[],
+    options: { follow: boolean; tail: number },
+  ): Promise<number>;
+}

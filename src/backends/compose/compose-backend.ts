@@ -1,0 +1,563 @@
+import { access, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { writeCodeFile, writeIfChanged } from "../../env/generated-files.js";
+import type { PortClaims } from "../../env/port-allocator.js";
+import { ProdlikeError } from "../../errors/prodlike-error.js";
+import type { CommandRunner } from "../../process/command-runner.js";
+import { Label } from "../../topology/labels.js";
+import type { BuiltImage, Topology } from "../../topology/model.js";
+import { renderCompose } from "../../topology/render-compose.js";
+import { redact } from "../../ui/redact.js";
+import type { Progress } from "../../ui/steps.js";
+import type { Clock } from "../../waits/clock.js";
+import { forHttp, poll, WaitFailed } from "../../waits/wait.js";
+import type {
+  Backend,
+  DestroyOptions,
+  DestroyReport,
+  EnvironmentStatus,
+  ExecRequest,
+  UpOptions,
+  UpResult,
+} from "../backend.js";
+import {
+  type ComposeCommand,
+  type ComposeFlavour,
+  composeArgs,
+  detectCompose,
+} from "./compose-cli.js";
+import type { ContainerInfo, DockerEngine } from "./docker-engine.js";
+import { imageSteps } from "./image-builder.js";
+import { decodePortsLabel, statusFromContainers } from "./status-from-containers.js";
+
+export interface ComposeBackendDeps {
+  runner: CommandRunner;
+  engine: DockerEngine;
+  clock: Clock;
+  /** PRODLIKE_COMPOSE: force `v1` or `v2`. */
+  composeOverride?: string | undefined;
+}
+
+/** Rendered files of an environment live in its checkout, beside the code. */
+export function environmentDir(codeRoot: string, envName: string): string {
+  return path.join(codeRoot, ".prodlike", envName);
+}
+
+const COMPOSE_FILE = "docker-compose.yml";
+const STOP_TIMEOUT_SECONDS = 10;
+
+// The docker compose backend: lifecycle through the compose CLI (v1 or v2), everything
+// observed (health, ports, state) through the engine API by label.
+export class ComposeBackend implements Backend {
+  readonly name = "compose" as const;
+  private flavour: ComposeFlavour | undefined;
+
+  constructor(private readonly deps: ComposeBackendDeps) {}
+
+  async preflight(): Promise<void> {
+    await this.deps.engine.ping();
+    this.flavour ??= await detectCompose(this.deps.runner, this.deps.composeOverride);
+  }
+
+  async portClaims(envId: string): Promise<PortClaims> {
+    const containers = await this.deps.engine.listContainers({ [Label.managed]: "true" });
+    const own: Record<string, number> = {};
+    const others = new Set<number>();
+    for (const container of containers) {
+      if (container.labels[Label.env] === envId) {
+        const named = decodePortsLabel(container.labels[Label.ports]);
+        for (const published of container.ports) {
+          const port = named.find(
+            (candidate) => candidate.containerPort === published.containerPort,
+          );
+          if (port) own[port.name] = published.hostPort;
+        }
+      } else {
+        for (const published of container.ports) others.add(published.hostPort);
+      }
+    }
+    return { own, others };
+  }
+
+  async ownerCodeRoot(envId: string): Promise<string | undefined> {
+    const containers = await this.envContainers(envId);
+    return containers[0]?.labels[Label.codeRoot];
+  }
+
+  async up(topology: Topology, progress: Progress, options: UpOptions): Promise<UpResult> {
+    const envId = topology.identity.id;
+    const dir = environmentDir(topology.codeRoot, topology.identity.name);
+    const composeFile = path.join(dir, COMPOSE_FILE);
+    const rendered = renderCompose(topology, { configDir: path.join(dir, "config") });
+    const before = await this.envContainers(envId);
+
+    if (!options.rebuild && isUpToDate(before, topology, rendered.configHash)) {
+      await this.writeCodeFiles(topology, progress);
+      const status = await this.requireStatus(envId);
+      return { status, changed: false };
+    }
+
+    const builtImages = topology.services
+      .map((service) => service.image)
+      .filter((image): image is BuiltImage => image.kind === "build");
+    const uniqueImages = [...new Map(builtImages.map((image) => [image.tag, image])).values()];
+    const project = { name: envId, file: composeFile };
+    const webUrl = topology.services
+      .flatMap((service) => service.ports)
+      .find((port) => port.protocol === "http");
+
+    try {
+      await progress.run([
+        {
+          title: "Images",
+          children: imageSteps(this.deps.engine, uniqueImages, {
+            rebuild: options.rebuild,
+            preset: topology.preset,
+          }),
+        },
+        {
+          title: "Write configuration",
+          run: async () => {
+            for (const file of topology.configFiles) {
+              await writeIfChanged(path.join(dir, "config", file.name), file.content);
+            }
+            await writeIfChanged(path.join(topology.codeRoot, ".prodlike", ".gitignore"), "*\n");
+            await writeIfChanged(composeFile, rendered.yaml, 0o600);
+            await this.writeCodeFiles(topology, progress);
+          },
+        },
+        {
+          title: `Start containers (${describeFlavour(this.flavourOrThrow())})`,
+          run: async () => {
+            await this.compose(project, { kind: "up" }, topology.secrets);
+          },
+        },
+        {
+          title: "Wait for services",
+          concurrent: true,
+          children: topology.services.map((service) => ({
+            title: service.name,
+            run: async (context) => {
+              await this.waitForService(
+                envId,
+                service.name,
+                options.healthTimeoutMs,
+                topology.secrets,
+                (detail) => context.update(detail),
+              );
+              context.setTitle(`${service.name} ${service.health ? "healthy" : "running"}`);
+            },
+          })),
+        },
+        ...(webUrl
+          ? [
+              {
+                title: `Check http://127.0.0.1:${webUrl.hostPort}`,
+                run: async (context: { update(detail: string): void }) => {
+                  await this.waitOrThrow(
+                    forHttp(`http://127.0.0.1:${webUrl.hostPort}/`, {
+                      timeoutMs: 60_000,
+                      intervalMs: 250,
+                    }),
+                    (detail) => context.update(detail),
+                  );
+                },
+              },
+            ]
+          : []),
+      ]);
+    } catch (error) {
+      if (before.length === 0) {
+        // A brand-new environment that failed to come up holds no data: remove what this
+        // run made so a retry starts clean. An existing environment is left as it was.
+        await this.teardown(envId, project).catch(() => undefined);
+      }
+      throw error;
+    }
+    return { status: await this.requireStatus(envId), changed: true };
+  }
+
+  async down(envId: string, progress: Progress): Promise<EnvironmentStatus> {
+    const containers = await this.requireContainers(envId);
+    const project = projectFor(envId, containers);
+    await progress.run([
+      {
+        title: `Stop ${envId} (data kept)`,
+        run: async () => {
+          await this.compose(project, { kind: "stop", timeoutSeconds: STOP_TIMEOUT_SECONDS }, []);
+        },
+      },
+    ]);
+    return this.requireStatus(envId);
+  }
+
+  async destroy(
+    envId: string,
+    progress: Progress,
+    options: DestroyOptions,
+  ): Promise<DestroyReport> {
+    const containers = await this.requireContainers(envId);
+    const project = projectFor(envId, containers);
+    const imageIds = new Set(containers.map((container) => container.imageId));
+    const report: DestroyReport = { containers: [], volumes: [], networks: [], images: [] };
+
+    await progress.run([
+      {
+        title: `Remove containers, volumes and network of ${envId}`,
+        run: async () => {
+          report.containers = containers.map((container) => container.name);
+          report.volumes = await this.deps.engine.listVolumes({ [Label.env]: envId });
+          report.networks = (await this.deps.engine.listNetworks({ [Label.env]: envId })).map(
+            (n) => n.name,
+          );
+          await this.teardown(envId, project);
+        },
+      },
+      {
+        title: options.keepImages
+          ? "Keep images (--keep-images)"
+          : "Remove images no other environment uses",
+        run: async () => {
+          if (options.keepImages) return;
+          report.images = await this.removeUnusedImages(imageIds);
+        },
+      },
+      {
+        title: "Verify nothing is left",
+        run: async () => {
+          await this.verifyGone(envId, options.keepImages ? new Set() : imageIds);
+          const codeRoot = containers[0]?.labels[Label.codeRoot];
+          const name = containers[0]?.labels[Label.name];
+          if (codeRoot && name)
+            await rm(environmentDir(codeRoot, name), { recursive: true, force: true });
+        },
+      },
+    ]);
+    return report;
+  }
+
+  async status(envId: string): Promise<EnvironmentStatus | undefined> {
+    return statusFromContainers(await this.envContainers(envId));
+  }
+
+  async list(): Promise<EnvironmentStatus[]> {
+    const containers = await this.deps.engine.listContainers({
+      [Label.managed]: "true",
+      [Label.backend]: "compose",
+    });
+    const byEnv = new Map<string, ContainerInfo[]>();
+    for (const container of containers) {
+      const id = container.labels[Label.env];
+      if (!id) continue;
+      byEnv.set(id, [...(byEnv.get(id) ?? []), container]);
+    }
+    return [...byEnv.values()]
+      .map((group) => statusFromContainers(group))
+      .filter((status): status is EnvironmentStatus => status !== undefined)
+      .sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async exec(envId: string, request: ExecRequest): Promise<number> {
+    const containers = await this.requireContainers(envId);
+    const container = containers.find(
+      (candidate) => candidate.labels[Label.service] === request.service,
+    );
+    if (!container) {
+      const known = containers.map((candidate) => candidate.labels[Label.service]).join(", ");
+      throw new ProdlikeError(
+        "SERVICE_NOT_FOUND",
+        `Environment ${envId} has no service \`${request.service}\``,
+        {
+          hint: `Its services: ${known}.`,
+        },
+      );
+    }
+    if (container.state !== "running") {
+      throw new ProdlikeError(
+        "SERVICE_NOT_RUNNING",
+        `Service ${request.service} of ${envId} is ${container.state}`,
+        {
+          hint: "Start the environment with `prodlike up`.",
+        },
+      );
+    }
+    const args = [
+      "exec",
+      "--interactive",
+      ...(request.tty ? ["--tty"] : []),
+      ...(request.workdir ? ["--workdir", request.workdir] : []),
+      container.id,
+      ...request.command,
+    ];
+    const result = await this.deps.runner.run("docker", args, { stdio: "inherit" });
+    if (result.notFound) {
+      throw new ProdlikeError(
+        "TOOL_MISSING",
+        "The docker CLI is needed for exec, shell and drush",
+        {
+          hint: "Install the Docker CLI (Debian: apt-get install docker.io).",
+        },
+      );
+    }
+    return result.exitCode;
+  }
+
+  async logs(
+    envId: string,
+    services: string[],
+    options: { follow: boolean; tail: number },
+  ): Promise<number> {
+    const containers = await this.requireContainers(envId);
+    const project = projectFor(envId, containers);
+    const flavour = this.flavourOrThrow();
+    const result = await this.deps.runner.run(
+      flavour.file,
+      composeArgs(flavour, project, {
+        kind: "logs",
+        follow: options.follow,
+        tail: options.tail,
+        services,
+      }),
+      { stdio: "inherit" },
+    );
+    return result.exitCode;
+  }
+
+  private async writeCodeFiles(topology: Topology, progress: Progress): Promise<void> {
+    for (const codeFile of topology.codeFiles) {
+      const outcome = await writeCodeFile(topology.codeRoot, codeFile);
+      if (outcome === "kept-user-file" && !codeFile.createOnly) {
+        progress.warn(
+          `${codeFile.path} has no "${codeFile.marker}" marker: it is yours, so prodlike left it as it is.`,
+        );
+      }
+      if (codeFile.referencedBy) {
+        const referencing = await readFile(
+          path.join(topology.codeRoot, codeFile.referencedBy),
+          "utf8",
+        ).catch(() => "");
+        if (!referencing.includes(path.basename(codeFile.path))) {
+          progress.warn(
+            `${codeFile.referencedBy} does not load ${path.basename(codeFile.path)}; add: include __DIR__ . '/${path.basename(codeFile.path)}';`,
+          );
+        }
+      }
+    }
+  }
+
+  private async waitForService(
+    envId: string,
+    service: string,
+    timeoutMs: number,
+    secrets: readonly string[],
+    onDetail: (detail: string) => void,
+  ): Promise<void> {
+    const strategy = poll(
+      service,
+      async () => {
+        const [container] = await this.deps.engine.listContainers({
+          [Label.env]: envId,
+          [Label.service]: service,
+        });
+        if (!container) return { done: false, detail: "no container yet" };
+        if (container.state === "exited" || container.state === "dead") {
+          return { failed: true, reason: `container ${container.state}` };
+        }
+        if (container.state !== "running") return { done: false, detail: container.state };
+        if (container.health === "unhealthy")
+          return { failed: true, reason: "health check failing" };
+        if (container.health === "starting") return { done: false, detail: "health: starting" };
+        return { done: true };
+      },
+      { timeoutMs, intervalMs: 250 },
+    );
+    try {
+      await strategy.wait(this.deps.clock, onDetail);
+    } catch (error) {
+      if (!(error instanceof WaitFailed)) throw error;
+      const [container] = await this.deps.engine.listContainers({
+        [Label.env]: envId,
+        [Label.service]: service,
+      });
+      const logs = container
+        ? await this.deps.engine.containerLogs(container.id, 30).catch(() => "")
+        : "";
+      throw new ProdlikeError(
+        "HEALTH_TIMEOUT",
+        `Service ${service} did not become ready: ${error.reason}`,
+        {
+          hint: `Last log lines of ${service}:\n${redact(logs.trimEnd(), secrets) || "(none)"}\nMore: prodlike logs ${service}`,
+          data: { service, timedOut: error.timedOut },
+        },
+      );
+    }
+  }
+
+  private async waitOrThrow(
+    strategy: ReturnType<typeof forHttp>,
+    onDetail: (detail: string) => void,
+  ): Promise<void> {
+    try {
+      await strategy.wait(this.deps.clock, onDetail);
+    } catch (error) {
+      if (!(error instanceof WaitFailed)) throw error;
+      throw new ProdlikeError(
+        "HEALTH_TIMEOUT",
+        `${error.description} did not answer: ${error.reason}`,
+        {
+          hint: "Check the web server and php-fpm logs: prodlike logs web php-fpm",
+        },
+      );
+    }
+  }
+
+  private async compose(
+    project: { name: string; file: string },
+    command: ComposeCommand,
+    secrets: readonly string[],
+  ): Promise<void> {
+    const flavour = this.flavourOrThrow();
+    const args = composeArgs(flavour, project, command);
+    const result = await this.deps.runner.run(flavour.file, args, {
+      cwd: path.dirname(project.file),
+    });
+    if (result.exitCode !== 0) {
+      const output = redact(`${result.stderr}\n${result.stdout}`.trim(), secrets);
+      const portTaken = /port is already allocated|address already in use/i.test(output);
+      throw new ProdlikeError(
+        portTaken ? "PORT_UNAVAILABLE" : "COMPOSE_FAILED",
+        `${flavour.file} ${command.kind} failed (exit ${result.exitCode})`,
+        {
+          hint: portTaken
+            ? "Another program took a port between allocation and start; run prodlike up again."
+            : output.split("\n").slice(-15).join("\n"),
+        },
+      );
+    }
+  }
+
+  // compose down when the file is there, then a sweep by label for anything left (a
+  // deleted checkout, a crashed run).
+  private async teardown(envId: string, project: { name: string; file: string }): Promise<void> {
+    const hasFile = await access(project.file).then(
+      () => true,
+      () => false,
+    );
+    if (hasFile) {
+      await this.compose(
+        project,
+        { kind: "down", removeVolumes: true, timeoutSeconds: STOP_TIMEOUT_SECONDS },
+        [],
+      ).catch(() => undefined);
+    }
+    const engine = this.deps.engine;
+    for (const container of await engine.listContainers({ [Label.env]: envId }))
+      await engine.removeContainer(container.id);
+    for (const volume of await engine.listVolumes({ [Label.env]: envId }))
+      await engine.removeVolume(volume);
+    for (const network of await engine.listNetworks({ [Label.env]: envId }))
+      await engine.removeNetwork(network.id);
+  }
+
+  private async removeUnusedImages(imageIds: ReadonlySet<string>): Promise<string[]> {
+    const engine = this.deps.engine;
+    const stillUsed = new Set(
+      (await engine.listContainers({})).map((container) => container.imageId),
+    );
+    const managed = await engine.listImages({ [Label.managed]: "true" });
+    const removed: string[] = [];
+    for (const image of managed) {
+      if (!imageIds.has(image.id) || stillUsed.has(image.id)) continue;
+      await engine.removeImage(image.id);
+      removed.push(...(image.tags.length > 0 ? image.tags : [image.id]));
+    }
+    return removed;
+  }
+
+  private async verifyGone(envId: string, imageIds: ReadonlySet<string>): Promise<void> {
+    const engine = this.deps.engine;
+    const left = [
+      ...(await engine.listContainers({ [Label.env]: envId })).map((c) => `container ${c.name}`),
+      ...(await engine.listVolumes({ [Label.env]: envId })).map((v) => `volume ${v}`),
+      ...(await engine.listNetworks({ [Label.env]: envId })).map((n) => `network ${n.name}`),
+    ];
+    if (imageIds.size > 0) {
+      const stillUsed = new Set(
+        (await engine.listContainers({})).map((container) => container.imageId),
+      );
+      for (const image of await engine.listImages({ [Label.managed]: "true" })) {
+        if (imageIds.has(image.id) && !stillUsed.has(image.id))
+          left.push(`image ${image.tags[0] ?? image.id}`);
+      }
+    }
+    if (left.length > 0) {
+      throw new ProdlikeError(
+        "COMMAND_FAILED",
+        `destroy left resources of ${envId} behind: ${left.join(", ")}`,
+        {
+          hint: "Remove them with docker rm/volume rm/network rm, and report this as a bug.",
+        },
+      );
+    }
+  }
+
+  private async envContainers(envId: string): Promise<ContainerInfo[]> {
+    return this.deps.engine.listContainers({ [Label.env]: envId });
+  }
+
+  private async requireContainers(envId: string): Promise<ContainerInfo[]> {
+    const containers = await this.envContainers(envId);
+    if (containers.length === 0) {
+      throw new ProdlikeError("ENV_NOT_FOUND", `No environment ${envId}`, {
+        hint: "`prodlike ls` lists environments; `prodlike up` creates this one.",
+      });
+    }
+    return containers;
+  }
+
+  private async requireStatus(envId: string): Promise<EnvironmentStatus> {
+    const status = await this.status(envId);
+    if (!status) throw new ProdlikeError("ENV_NOT_FOUND", `No environment ${envId}`);
+    return status;
+  }
+
+  private flavourOrThrow(): ComposeFlavour {
+    if (!this.flavour)
+      throw new ProdlikeError("INTERNAL", "compose backend used before preflight()");
+    return this.flavour;
+  }
+}
+
+function describeFlavour(flavour: ComposeFlavour): string {
+  return [flavour.file, ...flavour.prefix, flavour.versionText].join(" ");
+}
+
+function projectFor(
+  envId: string,
+  containers: readonly ContainerInfo[],
+): { name: string; file: string } {
+  const codeRoot = containers[0]?.labels[Label.codeRoot] ?? "";
+  const name = containers[0]?.labels[Label.name] ?? "";
+  return { name: envId, file: path.join(environmentDir(codeRoot, name), COMPOSE_FILE) };
+}
+
+// Up to date: one running, healthy container per service, all rendered from the same
+// configuration hash. Then `up` has nothing to do.
+export function isUpToDate(
+  containers: readonly ContainerInfo[],
+  topology: Topology,
+  configHash: string,
+): boolean {
+  if (containers.length !== topology.services.length) return false;
+  return topology.services.every((service) => {
+    const container = containers.find(
+      (candidate) => candidate.labels[Label.service] === service.name,
+    );
+    return (
+      container !== undefined &&
+      container.state === "running" &&
+      container.labels[Label.configHash] === configHash &&
+      (container.health === "healthy" || (container.health === "none" && !service.health))
+    );
+  });
+}

@@ -1,0 +1,264 @@
+import { readdir } from "node:fs/promises";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import type Docker from "dockerode";
+import { ProdlikeError } from "../../errors/prodlike-error.js";
+
+// What the compose backend asks of the Docker engine. An interface so the planning and
+// waiting logic can be unit-tested with a fake; DockerodeEngine is the real one.
+
+export type ContainerHealth = "healthy" | "unhealthy" | "starting" | "none";
+
+export interface PublishedPort {
+  containerPort: number;
+  hostPort: number;
+  hostIp: string;
+}
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  state: string;
+  health: ContainerHealth;
+  labels: Record<string, string>;
+  image: string;
+  imageId: string;
+  ports: PublishedPort[];
+  createdAt: number;
+}
+
+export type LabelFilter = Record<string, string | true>;
+
+export interface DockerEngine {
+  ping(): Promise<void>;
+  listContainers(labels: LabelFilter): Promise<ContainerInfo[]>;
+  containerLogs(id: string, tail: number): Promise<string>;
+  listVolumes(labels: LabelFilter): Promise<string[]>;
+  listNetworks(labels: LabelFilter): Promise<{ id: string; name: string }[]>;
+  listImages(labels: LabelFilter): Promise<{ id: string; tags: string[] }[]>;
+  removeContainer(id: string): Promise<void>;
+  removeVolume(name: string): Promise<void>;
+  removeNetwork(id: string): Promise<void>;
+  removeImage(id: string): Promise<void>;
+  imageExists(ref: string): Promise<boolean>;
+  buildImage(request: BuildRequest): Promise<void>;
+  importImage(tarball: Readable, repository: string, tag: string): Promise<void>;
+  pullImage(ref: string): Promise<void>;
+}
+
+export interface BuildRequest {
+  context: string;
+  tag: string;
+  labels: Record<string, string>;
+  onLine?: (line: string) => void;
+}
+
+function labelFilters(labels: LabelFilter): string[] {
+  return Object.entries(labels).map(([key, value]) => (value === true ? key : `${key}=${value}`));
+}
+
+export class DockerodeEngine implements DockerEngine {
+  constructor(private readonly docker: Docker) {}
+
+  // Connects to DOCKER_HOST or the default socket, as the docker CLI does.
+  static async connect(): Promise<DockerodeEngine> {
+    const { default: DockerClient } = await import("dockerode");
+    return new DockerodeEngine(new DockerClient());
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.docker.ping();
+    } catch (error) {
+      throw new ProdlikeError("DOCKER_UNAVAILABLE", "Cannot reach the Docker engine", {
+        cause: error,
+        hint: "Start Docker (Linux: `sudo systemctl start docker`, or run `dockerd`), or set DOCKER_HOST. `prodlike doctor` checks it.",
+        data: { reason: error instanceof Error ? error.message : String(error) },
+      });
+    }
+  }
+
+  async listContainers(labels: LabelFilter): Promise<ContainerInfo[]> {
+    const containers = await this.docker.listContainers({
+      all: true,
+      filters: { label: labelFilters(labels) },
+    });
+    return containers.map((container) => ({
+      id: container.Id,
+      name: (container.Names[0] ?? container.Id).replace(/^\//, ""),
+      state: container.State,
+      health: healthFromStatus(container.Status),
+      labels: container.Labels ?? {},
+      image: container.Image,
+      imageId: container.ImageID,
+      ports: (container.Ports ?? [])
+        .filter((port) => port.PublicPort !== undefined && port.PublicPort > 0)
+        .map((port) => ({
+          containerPort: port.PrivatePort,
+          hostPort: port.PublicPort,
+          hostIp: port.IP ?? "",
+        })),
+      createdAt: container.Created * 1000,
+    }));
+  }
+
+  async containerLogs(id: string, tail: number): Promise<string> {
+    const buffer = (await this.docker
+      .getContainer(id)
+      .logs({ stdout: true, stderr: true, tail, follow: false })) as Buffer;
+    return demuxToText(buffer);
+  }
+
+  async listVolumes(labels: LabelFilter): Promise<string[]> {
+    const result = await this.docker.listVolumes({ filters: { label: labelFilters(labels) } });
+    return (result.Volumes ?? []).map((volume) => volume.Name);
+  }
+
+  async listNetworks(labels: LabelFilter): Promise<{ id: string; name: string }[]> {
+    const networks = await this.docker.listNetworks({ filters: { label: labelFilters(labels) } });
+    return networks.map((network) => ({ id: network.Id, name: network.Name }));
+  }
+
+  async listImages(labels: LabelFilter): Promise<{ id: string; tags: string[] }[]> {
+    const images = await this.docker.listImages({ filters: { label: labelFilters(labels) } });
+    return images.map((image) => ({ id: image.Id, tags: image.RepoTags ?? [] }));
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    await ignoreNotFound(this.docker.getContainer(id).remove({ force: true, v: false }));
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await ignoreNotFound(this.docker.getVolume(name).remove());
+  }
+
+  async removeNetwork(id: string): Promise<void> {
+    await ignoreNotFound(this.docker.getNetwork(id).remove());
+  }
+
+  async removeImage(id: string): Promise<void> {
+    await ignoreNotFound(this.docker.getImage(id).remove({ force: false, noprune: false }));
+  }
+
+  async imageExists(ref: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(ref).inspect();
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw error;
+    }
+  }
+
+  async buildImage(request: BuildRequest): Promise<void> {
+    const files = await listFiles(request.context);
+    const stream = await this.docker.buildImage(
+      { context: request.context, src: files },
+      { t: request.tag, labels: request.labels, rm: true, forcerm: true },
+    );
+    const events = await followStream(this.docker, stream, (event) => {
+      const text = typeof event.stream === "string" ? event.stream.trimEnd() : undefined;
+      if (text) request.onLine?.(text);
+    });
+    const failure = events.find((event) => event.error !== undefined);
+    if (failure) {
+      const tail = events
+        .map((event) => (typeof event.stream === "string" ? event.stream : ""))
+        .join("")
+        .trimEnd()
+        .split("\n")
+        .slice(-15)
+        .join("\n");
+      throw new ProdlikeError(
+        "IMAGE_BUILD_FAILED",
+        `Building ${request.tag} failed: ${String(failure.error)}`,
+        {
+          hint: `Build output (last lines):\n${tail}`,
+          data: { image: request.tag },
+        },
+      );
+    }
+  }
+
+  async importImage(tarball: Readable, repository: string, tag: string): Promise<void> {
+    const stream = await this.docker.importImage(tarball as unknown as string, {
+      repo: repository,
+      tag,
+    });
+    const events = await followStream(this.docker, stream);
+    const failure = events.find((event) => event.error !== undefined);
+    if (failure) throw new Error(String(failure.error));
+  }
+
+  async pullImage(ref: string): Promise<void> {
+    const stream = await this.docker.pull(ref);
+    const events = await followStream(this.docker, stream);
+    const failure = events.find((event) => event.error !== undefined);
+    if (failure) throw new Error(String(failure.error));
+  }
+}
+
+interface StreamEvent {
+  stream?: unknown;
+  error?: unknown;
+}
+
+function followStream(
+  docker: Docker,
+  stream: NodeJS.ReadableStream,
+  onEvent?: (event: StreamEvent) => void,
+): Promise<StreamEvent[]> {
+  return new Promise((resolve, reject) => {
+    docker.modem.followProgress(
+      stream,
+      (error: Error | null, output: StreamEvent[]) => (error ? reject(error) : resolve(output)),
+      onEvent,
+    );
+  });
+}
+
+// Docker's status text carries the health in brackets: "Up 3 seconds (healthy)".
+export function healthFromStatus(status: string): ContainerHealth {
+  if (status.includes("(healthy)")) return "healthy";
+  if (status.includes("(unhealthy)")) return "unhealthy";
+  if (status.includes("(health: starting)")) return "starting";
+  return "none";
+}
+
+// The logs endpoint multiplexes stdout and stderr in 8-byte framed chunks when the
+// container has no TTY.
+export function demuxToText(buffer: Buffer): string {
+  const parts: string[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length) {
+    const streamType = buffer[offset];
+    const size = buffer.readUInt32BE(offset + 4);
+    if (streamType === undefined || streamType > 2 || offset + 8 + size > buffer.length) {
+      return buffer.toString("utf8");
+    }
+    parts.push(buffer.subarray(offset + 8, offset + 8 + size).toString("utf8"));
+    offset += 8 + size;
+  }
+  return parts.join("");
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
+}
+
+function statusOf(error: unknown): number | undefined {
+  return typeof error === "object" && error !== null && "statusCode" in error
+    ? Number((error as { statusCode: unknown }).statusCode)
+    : undefined;
+}
+
+async function ignoreNotFound(promise: Promise<unknown>): Promise<void> {
+  try {
+    await promise;
+  } catch (error) {
+    if (statusOf(error) !== 404) throw error;
+  }
+}

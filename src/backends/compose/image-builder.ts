@@ -1,0 +1,78 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { isProdlikeError, ProdlikeError } from "../../errors/prodlike-error.js";
+import { Label } from "../../topology/labels.js";
+import type { BuiltImage } from "../../topology/model.js";
+import type { Step } from "../../ui/steps.js";
+import type { DockerEngine } from "./docker-engine.js";
+
+// Builds the preset images an environment needs. Tags are content-addressed, so an
+// existing tag is the right image and is not built again; environments of the same
+// preset share them (ten QA environments do not build forty images).
+export function imageSteps(
+  engine: DockerEngine,
+  images: readonly BuiltImage[],
+  options: { rebuild: boolean; preset: string },
+): Step[] {
+  return images.map((image) => ({
+    title: image.tag,
+    run: async (context) => {
+      if (!options.rebuild && (await engine.imageExists(image.tag))) {
+        context.setTitle(`${image.tag} (cached)`);
+        return;
+      }
+      context.setTitle(`Building ${image.tag}`);
+      // Only Dockerfile steps: whole apt logs would drown the progress display.
+      await buildWithBaseCheck(engine, image, options.preset, (line) => {
+        if (/^Step \d+\/\d+/.test(line)) context.update(line);
+      });
+      context.setTitle(`Built ${image.tag}`);
+    },
+  }));
+}
+
+async function buildWithBaseCheck(
+  engine: DockerEngine,
+  image: BuiltImage,
+  preset: string,
+  onLine: (line: string) => void,
+): Promise<void> {
+  const base = await baseImageOf(image.context);
+  try {
+    await engine.buildImage({
+      context: image.context,
+      tag: image.tag,
+      labels: {
+        [Label.managed]: "true",
+        [Label.image]: image.tag.split(":")[0] ?? image.tag,
+        [Label.preset]: preset,
+      },
+      onLine,
+    });
+  } catch (error) {
+    // The usual cause on an air-gapped or rate-limited host: the FROM image is not here
+    // and cannot be pulled.
+    if (base && !(await engine.imageExists(base))) {
+      throw new ProdlikeError(
+        "BASE_IMAGE_MISSING",
+        `Base image ${base} is not present and could not be pulled`,
+        {
+          cause: error,
+          hint: `Build it locally without a registry: \`prodlike images base --offline\` (debootstrap + docker import), then run prodlike up again.`,
+          data: { image: base },
+        },
+      );
+    }
+    if (isProdlikeError(error)) throw error;
+    throw new ProdlikeError("IMAGE_BUILD_FAILED", `Building ${image.tag} failed`, { cause: error });
+  }
+}
+
+export async function baseImageOf(context: string): Promise<string | undefined> {
+  try {
+    const dockerfile = await readFile(path.join(context, "Dockerfile"), "utf8");
+    return /^FROM\s+(?:--platform=\S+\s+)?(\S+)/im.exec(dockerfile)?.[1];
+  } catch {
+    return undefined;
+  }
+}

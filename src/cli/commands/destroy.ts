@@ -1,0 +1,17 @@
+import { destroy } from "../../core/operations.js";
+import type { Output } from "../output.js";
+import { services } from "./common.js";
+
+export default async function destroyCommand(
+  output: Output,
+  flags: { dir: string; name?: string; backend: "compose"; keepImages: boolean },
+): Promise<number> {
+  const report = await destroy(await services(), flags, await output.progress());
+  output.result("destroy", { removed: report }, () =>
+    [
+      `Destroyed ${report.id}:`,
+      `  containers ${report.containers.length}, volumes ${report.volumes.length}, networks ${report.networks.length}, images ${report.images.length}`,
+    ].join("\n"),
+  );
+  return 0;
+}

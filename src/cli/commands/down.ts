@@ -1,0 +1,13 @@
+import { down } from "../../core/operations.js";
+import { formatStatus } from "../format.js";
+import type { Output } from "../output.js";
+import { services } from "./common.js";
+
+export default async function downCommand(
+  output: Output,
+  flags: { dir: string; name?: string; backend: "compose" },
+): Promise<number> {
+  const status = await down(await services(), flags, await output.progress());
+  output.result("down", { environment: status }, () => formatStatus(status, output.colour));
+  return 0;
+}

@@ -1,0 +1,59 @@
+import path from "node:path";
+import { createInterface } from "node:readline/promises";
+import {
+  defaultProjectName,
+  detectProject,
+  renderConfig,
+  writeConfig,
+} from "../../config/init-config.js";
+import { ProdlikeError } from "../../errors/prodlike-error.js";
+import { listPresets } from "../../topology/preset-loader.js";
+import type { Output } from "../output.js";
+
+const DEFAULT_PRESET = "drupal";
+
+export default async function initCommand(
+  output: Output,
+  flags: { dir: string; preset?: string; yes: boolean; force: boolean },
+): Promise<number> {
+  const codeRoot = path.resolve(flags.dir);
+  const presets = await listPresets();
+  const detected = await detectProject(codeRoot);
+  let preset = flags.preset ?? detected.preset;
+  if (preset !== undefined && !presets.includes(preset)) {
+    throw new ProdlikeError("PRESET_UNKNOWN", `Unknown preset \`${preset}\``, {
+      hint: `Available: ${presets.join(", ")}.`,
+    });
+  }
+  if (preset === undefined) {
+    // Ask only what could not be detected, and only when someone can answer.
+    preset =
+      flags.yes || !process.stdin.isTTY || output.mode === "json"
+        ? DEFAULT_PRESET
+        : await askPreset(presets);
+  }
+  const content = renderConfig({
+    project: defaultProjectName(codeRoot),
+    preset,
+    docroot: detected.docroot,
+  });
+  const file = await writeConfig(codeRoot, content, flags.force);
+  output.result(
+    "init",
+    { file, preset, docroot: detected.docroot ?? null, detected: detected.reason },
+    () => `Wrote ${file} (preset ${preset}; ${detected.reason}). Next: prodlike up`,
+  );
+  return 0;
+}
+
+async function askPreset(presets: string[]): Promise<string> {
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = (
+      await prompt.question(`Preset (${presets.join(", ")}) [${DEFAULT_PRESET}]: `)
+    ).trim();
+    return answer === "" ? DEFAULT_PRESET : answer;
+  } finally {
+    prompt.close();
+  }
+}

@@ -1,0 +1,20 @@
+import { logs } from "../../core/operations.js";
+import { ProdlikeError } from "../../errors/prodlike-error.js";
+import type { Output } from "../output.js";
+import { services } from "./common.js";
+
+export default async function logsCommand(
+  output: Output,
+  flags: { dir: string; name?: string; backend: "compose"; follow: boolean; tail: string },
+  serviceNames: string[],
+): Promise<number> {
+  if (output.mode === "json") {
+    throw new ProdlikeError("USAGE", "logs has no --json form", {
+      hint: "Logs are a stream of text; drop --json.",
+    });
+  }
+  const tail = Number.parseInt(flags.tail, 10);
+  if (!Number.isInteger(tail) || tail < 0)
+    throw new ProdlikeError("USAGE", `--tail must be a whole number, got ${flags.tail}`);
+  return logs(await services(), { ...flags, services: serviceNames, tail });
+}

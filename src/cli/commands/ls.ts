@@ -1,0 +1,13 @@
+import { list } from "../../core/operations.js";
+import { formatList } from "../format.js";
+import type { Output } from "../output.js";
+import { services } from "./common.js";
+
+export default async function lsCommand(
+  output: Output,
+  flags: { backend: "compose" },
+): Promise<number> {
+  const environments = await list(await services(), flags.backend);
+  output.result("ls", { environments }, () => formatList(environments, output.colour));
+  return 0;
+}

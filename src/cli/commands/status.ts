@@ -1,0 +1,15 @@
+import { status } from "../../core/operations.js";
+import { formatStatus } from "../format.js";
+import type { Output } from "../output.js";
+import { services } from "./common.js";
+
+export default async function statusCommand(
+  output: Output,
+  flags: { dir: string; name?: string; backend: "compose" },
+): Promise<number> {
+  const found = await status(await services(), flags);
+  output.result("status", { urls: found.urls, environment: found }, () =>
+    formatStatus(found, output.colour),
+  );
+  return 0;
+}

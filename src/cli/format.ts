@@ -1,0 +1,61 @@
+import type { ChalkInstance } from "chalk";
+import type { EnvironmentState, EnvironmentStatus } from "../backends/backend.js";
+
+// Human renderings of results (stdout). --json prints the same data as a document.
+
+export function stateText(state: EnvironmentState, colour: ChalkInstance): string {
+  switch (state) {
+    case "running":
+      return colour.green(state);
+    case "starting":
+      return colour.yellow(state);
+    default:
+      return colour.red(state);
+  }
+}
+
+export function formatStatus(status: EnvironmentStatus, colour: ChalkInstance): string {
+  const lines = [
+    `${colour.bold(status.id)} ${stateText(status.state, colour)} (${status.backend}, preset ${status.preset})`,
+    `  code   ${status.codeRoot}`,
+  ];
+  for (const [name, url] of Object.entries(status.urls))
+    lines.push(`  ${name.padEnd(6)} ${colour.cyan(url)}`);
+  lines.push("");
+  const width = Math.max(7, ...status.services.map((service) => service.name.length));
+  for (const service of status.services) {
+    const ports = service.ports.map(
+      (port) => `${port.hostIp || "127.0.0.1"}:${port.hostPort}->${port.containerPort}`,
+    );
+    const health = service.health === "none" ? "" : ` (${service.health})`;
+    lines.push(
+      `  ${service.name.padEnd(width)} ${service.state}${health}${ports.length ? `  ${ports.join(", ")}` : ""}`,
+    );
+  }
+  return lines.join("\n");
+}
+
+export function formatList(
+  environments: readonly EnvironmentStatus[],
+  colour: ChalkInstance,
+): string {
+  if (environments.length === 0) return "No environments. Create one with: prodlike up";
+  const rows = environments.map((env) => [
+    env.id,
+    env.backend,
+    env.state,
+    env.preset,
+    env.urls.web ?? "",
+    env.codeRoot,
+  ]);
+  const header = ["ENVIRONMENT", "BACKEND", "STATE", "PRESET", "URL", "CODE"];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join("  ")
+      .trimEnd();
+  return [colour.bold(line(header)), ...rows.map((row) => line(row))].join("\n");
+}

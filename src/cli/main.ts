@@ -1,0 +1,178 @@
+import { Command, Option } from "commander";
+import type { BackendName } from "../backends/backend.js";
+import { ExitCode } from "../errors/exit-codes.js";
+import { ProdlikeError } from "../errors/prodlike-error.js";
+import { Output } from "./output.js";
+import { VERSION } from "./version.js";
+
+// The composition root and the only place that reads argv, prints final results and sets
+// the exit code. Each command's module is imported when it runs, so `--version` and
+// `--help` load nothing heavy.
+
+interface CommonOptions {
+  dir: string;
+  name?: string;
+  json: boolean;
+  debug: boolean;
+  backend: BackendName;
+}
+
+// Each command module's default export. Its flags type is its own (checked by commander's
+// option definitions here), hence `never` in the signature and one cast at the call.
+type Handler = (output: Output, options: never, ...args: never[]) => Promise<number>;
+type CallableHandler = (
+  output: Output,
+  options: CommonOptions,
+  ...args: unknown[]
+) => Promise<number>;
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const program = new Command()
+    .name("prodlike")
+    .description("A local environment shaped like production, in one command.")
+    .version(VERSION, "-v, --version")
+    .enablePositionalOptions()
+    .showHelpAfterError("(run prodlike --help for usage)")
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  const command = (name: string, description: string) =>
+    program
+      .command(name)
+      .description(description)
+      .option("-C, --dir <path>", "project folder (the code root)", process.cwd())
+      .option("--json", "print one JSON document on stdout and no progress", false)
+      .option("--debug", "print stack traces", false)
+      .addOption(
+        new Option("--backend <name>", "where the environment runs")
+          .choices(["compose", "kind", "minikube"])
+          .default("compose"),
+      );
+
+  const run =
+    (commandName: string, load: () => Promise<{ default: Handler }>) =>
+    async (...args: unknown[]) => {
+      const commandObject = args.at(-1) as Command;
+      const options = commandObject.opts<CommonOptions>();
+      const output = new Output({ json: options.json, debug: options.debug });
+      try {
+        const handler = (await load()).default as unknown as CallableHandler;
+        exitCode = await handler(output, options, ...args.slice(0, -2));
+      } catch (error) {
+        exitCode = output.error(commandName, error);
+      }
+    };
+
+  command("up", "start the environment (build images, create containers, wait until healthy)")
+    .option(
+      "-n, --name <name>",
+      "environment name, for several environments of one project",
+      undefined,
+    )
+    .option("--rebuild", "rebuild the preset images even when they exist", false)
+    .option("--health-timeout <seconds>", "how long to wait for each service", "300")
+    .option(
+      "--lock-timeout <seconds>",
+      "how long to wait for another prodlike on this environment",
+      "600",
+    )
+    .action(run("up", () => import("./commands/up.js")));
+
+  command("down", "stop the environment; data and containers are kept")
+    .option("-n, --name <name>", "environment name")
+    .action(run("down", () => import("./commands/down.js")));
+
+  command(
+    "destroy",
+    "remove the environment: containers, volumes, network and the images only it used",
+  )
+    .option("-n, --name <name>", "environment name")
+    .option("--keep-images", "keep prodlike-built images for a fast re-create", false)
+    .action(run("destroy", () => import("./commands/destroy.js")));
+
+  command("status", "show the environment's services, health and URLs")
+    .option("-n, --name <name>", "environment name")
+    .action(run("status", () => import("./commands/status.js")));
+
+  command("ls", "list all environments on this machine (found by label)").action(
+    run("ls", () => import("./commands/ls.js")),
+  );
+
+  command("logs", "show service logs")
+    .argument("[services...]", "services (all when none)")
+    .option("-n, --name <name>", "environment name")
+    .option("-f, --follow", "follow new output", false)
+    .option("--tail <lines>", "lines of history per service", "200")
+    .action(run("logs", () => import("./commands/logs.js")));
+
+  command("exec", "run a command in a service (stdin streams); exits with the command's code")
+    .argument("<service>", "service name (web, php-fpm, cli, db)")
+    .argument("<command...>", "the command, after --")
+    .option("-n, --name <name>", "environment name")
+    .option("-w, --workdir <path>", "working folder inside the container")
+    .passThroughOptions()
+    .action(run("exec", () => import("./commands/exec.js")));
+
+  command("shell", "open a shell in a service (cli by default)")
+    .argument("[service]", "service name", "cli")
+    .option("-n, --name <name>", "environment name")
+    .action(run("shell", () => import("./commands/shell.js")));
+
+  command("drush", "run the project's drush (vendor/bin/drush) in the cli container")
+    .argument("[args...]", "drush arguments, after --")
+    .option("-n, --name <name>", "environment name")
+    .passThroughOptions()
+    .action(run("drush", () => import("./commands/drush.js")));
+
+  command("init", "write a prodlike.yaml for this project")
+    .option("--preset <name>", "preset (detected from the code when not given)")
+    .option("-y, --yes", "never prompt; use detected or default values", false)
+    .option("--force", "overwrite an existing prodlike.yaml", false)
+    .action(run("init", () => import("./commands/init.js")));
+
+  const images = program.command("images").description("manage the images prodlike builds from");
+  images
+    .command("base")
+    .description("make sure debian:bookworm-slim (the presets' base) is present")
+    .option(
+      "--offline",
+      "build it from the host's Debian mirror with debootstrap + docker import",
+      false,
+    )
+    .option("--mirror <url>", "Debian mirror for --offline (default: the host's apt source)")
+    .option("--force", "rebuild even when the image exists", false)
+    .option("--json", "print one JSON document on stdout and no progress", false)
+    .option("--debug", "print stack traces", false)
+    .option("-C, --dir <path>", "unused; accepted for symmetry", process.cwd())
+    .action(run("images base", () => import("./commands/images-base.js")));
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (
+      code === "commander.helpDisplayed" ||
+      code === "commander.version" ||
+      code === "commander.help"
+    ) {
+      return ExitCode.ok;
+    }
+    if (typeof code === "string" && code.startsWith("commander.")) return ExitCode.invalidInput;
+    const wantsJson = argv.includes("--json");
+    return new Output({ json: wantsJson, debug: argv.includes("--debug") }).error(
+      "prodlike",
+      error instanceof ProdlikeError ? error : new ProdlikeError("USAGE", String(error)),
+    );
+  }
+  return exitCode;
+}
+
+// Shared by the command modules: parse a whole number of seconds from a flag.
+export function secondsFlag(value: string, flag: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    throw new ProdlikeError("USAGE", `${flag} must be a number of seconds, got \`${value}\``);
+  }
+  return seconds * 1000;
+}

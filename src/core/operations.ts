@@ -1,0 +1,162 @@
+import { access } from "node:fs/promises";
+import path from "node:path";
+import type {
+  BackendName,
+  DestroyReport,
+  EnvironmentStatus,
+  UpResult,
+} from "../backends/backend.js";
+import { openUserSettings } from "../config/user-settings.js";
+import { acquireEnvironmentLock } from "../env/lock.js";
+import { ProdlikeError } from "../errors/prodlike-error.js";
+import { redactDeep } from "../ui/redact.js";
+import type { Progress } from "../ui/steps.js";
+import { planEnvironment, resolveTarget, type TargetOptions } from "./plan.js";
+import type { CoreServices } from "./services.js";
+
+// The programmatic API behind every command. No argv, no printing of results, no exit:
+// the CLI does that. Each operation takes its collaborators.
+
+export interface UpRequest extends TargetOptions {
+  backend: BackendName;
+  rebuild: boolean;
+  healthTimeoutMs: number;
+  lockTimeoutMs: number;
+}
+
+// Desired state -> plan -> apply -> wait -> verify. A second run on a healthy environment
+// changes nothing; a concurrent run waits on the environment's lock.
+export async function up(
+  services: CoreServices,
+  request: UpRequest,
+  progress: Progress,
+): Promise<UpResult> {
+  const target = await resolveTarget(request);
+  const backend = await services.backend(request.backend);
+  const settings = await openUserSettings();
+  const lock = await acquireEnvironmentLock(target.identity.id, {
+    dir: path.join(settings.stateDir, "locks"),
+    timeoutMs: request.lockTimeoutMs,
+    clock: services.clock,
+    onWait: (pid) =>
+      progress.info(`Waiting for another prodlike (pid ${pid}) working on ${target.identity.id}…`),
+  });
+  try {
+    const plan = await planEnvironment(target, backend, settings);
+    const result = await backend.up(plan.topology, progress, {
+      rebuild: request.rebuild,
+      healthTimeoutMs: request.healthTimeoutMs,
+    });
+    return redactDeep(result, plan.topology.secrets);
+  } finally {
+    await lock.release();
+  }
+}
+
+export interface EnvRequest extends TargetOptions {
+  backend: BackendName;
+}
+
+export async function down(
+  services: CoreServices,
+  request: EnvRequest,
+  progress: Progress,
+): Promise<EnvironmentStatus> {
+  const { identity } = await resolveTarget(request);
+  return (await services.backend(request.backend)).down(identity.id, progress);
+}
+
+export async function destroy(
+  services: CoreServices,
+  request: EnvRequest & { keepImages: boolean },
+  progress: Progress,
+): Promise<DestroyReport & { id: string }> {
+  const { identity } = await resolveTarget(request);
+  const report = await (await services.backend(request.backend)).destroy(identity.id, progress, {
+    keepImages: request.keepImages,
+  });
+  return { id: identity.id, ...report };
+}
+
+export async function status(
+  services: CoreServices,
+  request: EnvRequest,
+): Promise<EnvironmentStatus> {
+  const { identity } = await resolveTarget(request);
+  const found = await (await services.backend(request.backend)).status(identity.id);
+  if (!found) {
+    throw new ProdlikeError("ENV_NOT_FOUND", `No environment ${identity.id}`, {
+      hint: "`prodlike up` creates it; `prodlike ls` lists the environments that exist.",
+    });
+  }
+  return found;
+}
+
+export async function list(
+  services: CoreServices,
+  backend: BackendName,
+): Promise<EnvironmentStatus[]> {
+  return (await services.backend(backend)).list();
+}
+
+export interface ExecCommandRequest extends EnvRequest {
+  service: string;
+  command: string[];
+  tty: boolean;
+  workdir?: string;
+}
+
+export async function exec(services: CoreServices, request: ExecCommandRequest): Promise<number> {
+  const { identity } = await resolveTarget(request);
+  const backend = await services.backend(request.backend);
+  return backend.exec(identity.id, {
+    service: request.service,
+    command: request.command,
+    tty: request.tty,
+    ...(request.workdir ? { workdir: request.workdir } : {}),
+  });
+}
+
+// A login shell: bash where the image has it, sh otherwise.
+export const SHELL_COMMAND = [
+  "sh",
+  "-c",
+  "if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi",
+];
+
+export const DRUSH_PATH = "vendor/bin/drush";
+
+// Runs the site-local drush (vendor/bin/drush of the mounted code) in the cli container.
+export async function drush(
+  services: CoreServices,
+  request: EnvRequest & { args: string[]; tty: boolean },
+): Promise<number> {
+  const { loaded } = await resolveTarget(request);
+  try {
+    await access(path.join(loaded.codeRoot, DRUSH_PATH));
+  } catch {
+    throw new ProdlikeError(
+      "TOOL_MISSING",
+      `drush is not installed in this project (${DRUSH_PATH} is missing)`,
+      {
+        hint: "Install it as a project dependency: prodlike exec cli -- composer require drush/drush",
+      },
+    );
+  }
+  return exec(services, {
+    ...request,
+    service: "cli",
+    command: [DRUSH_PATH, ...request.args],
+  });
+}
+
+export async function logs(
+  services: CoreServices,
+  request: EnvRequest & { services: string[]; follow: boolean; tail: number },
+): Promise<number> {
+  const { identity } = await resolveTarget(request);
+  return (await services.backend(request.backend)).logs(identity.id, request.services, {
+    follow: request.follow,
+    tail: request.tail,
+  });
+}

@@ -1,0 +1,69 @@
+import type { Backend, BackendName } from "../backends/backend.js";
+import type { DockerEngine } from "../backends/compose/docker-engine.js";
+import { ProdlikeError } from "../errors/prodlike-error.js";
+import type { CommandRunner } from "../process/command-runner.js";
+import type { Clock } from "../waits/clock.js";
+
+// The collaborators the core needs, built once by the composition root (src/cli) and
+// passed down. Heavy adapters (dockerode, conf) are loaded only by commands that use them,
+// so `prodlike --version` and `--help` stay fast.
+export interface CoreServices {
+  runner: CommandRunner;
+  clock: Clock;
+  engine(): Promise<DockerEngine>;
+  backend(name: BackendName): Promise<Backend>;
+}
+
+export async function createCoreServices(env: NodeJS.ProcessEnv): Promise<CoreServices> {
+  const [{ ExecaCommandRunner }, { systemClock }] = await Promise.all([
+    import("../process/execa-command-runner.js"),
+    import("../waits/clock.js"),
+  ]);
+  const runner = new ExecaCommandRunner();
+  let engine: Promise<DockerEngine> | undefined;
+  const getEngine = () => {
+    engine ??= import("../backends/compose/docker-engine.js").then(({ DockerodeEngine }) =>
+      DockerodeEngine.connect(),
+    );
+    return engine;
+  };
+  const backends = new Map<BackendName, Promise<Backend>>();
+  return {
+    runner,
+    clock: systemClock,
+    engine: getEngine,
+    backend(name) {
+      let backend = backends.get(name);
+      if (!backend) {
+        backend = createBackend(name, { runner, clock: systemClock, engine: getEngine, env });
+        backends.set(name, backend);
+      }
+      return backend;
+    },
+  };
+}
+
+async function createBackend(
+  name: BackendName,
+  deps: {
+    runner: CommandRunner;
+    clock: Clock;
+    engine: () => Promise<DockerEngine>;
+    env: NodeJS.ProcessEnv;
+  },
+): Promise<Backend> {
+  if (name !== "compose") {
+    throw new ProdlikeError("USAGE", `The ${name} backend is not available yet`, {
+      hint: "Use --backend compose (the default).",
+    });
+  }
+  const { ComposeBackend } = await import("../backends/compose/compose-backend.js");
+  const backend = new ComposeBackend({
+    runner: deps.runner,
+    clock: deps.clock,
+    engine: await deps.engine(),
+    composeOverride: deps.env.PRODLIKE_COMPOSE,
+  });
+  await backend.preflight();
+  return backend;
+}

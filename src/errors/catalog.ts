@@ -1,0 +1,38 @@
+import { ExitCode, type ExitCodeValue } from "./exit-codes.js";
+
+// Every error a user can see, by code. The message says what happened; the hint says what
+// to do about it. README.md's error table is checked against this catalog by a unit test.
+export const errorCatalog = {
+  CONFIG_SYNTAX: { exitCode: ExitCode.invalidInput, title: "prodlike.yaml is not valid YAML" },
+  CONFIG_INVALID: { exitCode: ExitCode.invalidInput, title: "prodlike.yaml has an invalid field" },
+  CONFIG_EXISTS: { exitCode: ExitCode.invalidInput, title: "prodlike.yaml already exists" },
+  USAGE: { exitCode: ExitCode.invalidInput, title: "Invalid command line" },
+  PRESET_UNKNOWN: { exitCode: ExitCode.invalidInput, title: "Unknown preset" },
+  CODE_ROOT_MISSING: { exitCode: ExitCode.invalidInput, title: "Code root not found" },
+  DOCKER_UNAVAILABLE: {
+    exitCode: ExitCode.missingPrerequisite,
+    title: "The Docker engine is not reachable",
+  },
+  COMPOSE_MISSING: {
+    exitCode: ExitCode.missingPrerequisite,
+    title: "Neither `docker compose` nor `docker-compose` is installed",
+  },
+  BASE_IMAGE_MISSING: {
+    exitCode: ExitCode.missingPrerequisite,
+    title: "The base image is missing and cannot be pulled",
+  },
+  TOOL_MISSING: { exitCode: ExitCode.missingPrerequisite, title: "A required tool is missing" },
+  ENV_NOT_FOUND: { exitCode: ExitCode.notFound, title: "Environment not found" },
+  SERVICE_NOT_FOUND: { exitCode: ExitCode.notFound, title: "Service not found" },
+  SERVICE_NOT_RUNNING: { exitCode: ExitCode.failed, title: "Service is not running" },
+  ENV_BUSY: { exitCode: ExitCode.busy, title: "Environment is locked by another prodlike" },
+  PORT_UNAVAILABLE: { exitCode: ExitCode.failed, title: "No free port" },
+  IMAGE_BUILD_FAILED: { exitCode: ExitCode.failed, title: "Image build failed" },
+  COMPOSE_FAILED: { exitCode: ExitCode.failed, title: "docker compose failed" },
+  HEALTH_TIMEOUT: { exitCode: ExitCode.failed, title: "A service did not become healthy" },
+  COMMAND_FAILED: { exitCode: ExitCode.failed, title: "A command failed" },
+  INTERRUPTED: { exitCode: ExitCode.interrupted, title: "Interrupted" },
+  INTERNAL: { exitCode: ExitCode.failed, title: "Unexpected internal error" },
+} as const satisfies Record<string, { exitCode: ExitCodeValue; title: string }>;
+
+export type ErrorCode = keyof typeof errorCatalog;

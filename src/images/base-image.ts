@@ -1,0 +1,140 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import type { DockerEngine } from "../backends/compose/docker-engine.js";
+import { ProdlikeError } from "../errors/prodlike-error.js";
+import type { CommandRunner } from "../process/command-runner.js";
+import type { Progress } from "../ui/steps.js";
+
+// The presets build FROM debian:bookworm-slim. Where Docker Hub is reachable that tag is
+// pulled; on air-gapped or rate-limited hosts `prodlike images base --offline` makes it
+// from the host's own Debian mirror: debootstrap a minbase root, then `docker import`.
+
+export const BASE_IMAGE = {
+  repository: "debian",
+  tag: "bookworm-slim",
+  suite: "bookworm",
+} as const;
+
+export interface BaseImageRequest {
+  offline: boolean;
+  force: boolean;
+  /** Debian mirror for debootstrap; read from the host's apt sources when not given. */
+  mirror?: string | undefined;
+  workDir: string;
+}
+
+export interface BaseImageResult {
+  image: string;
+  action: "present" | "pulled" | "built-offline";
+  mirror?: string;
+  durationMs: number;
+}
+
+export async function ensureBaseImage(
+  engine: DockerEngine,
+  runner: CommandRunner,
+  request: BaseImageRequest,
+  progress: Progress,
+): Promise<BaseImageResult> {
+  const image = `${BASE_IMAGE.repository}:${BASE_IMAGE.tag}`;
+  const started = Date.now();
+  if (!request.force && (await engine.imageExists(image))) {
+    return { image, action: "present", durationMs: Date.now() - started };
+  }
+  if (!request.offline) {
+    try {
+      await progress.run([{ title: `docker pull ${image}`, run: () => engine.pullImage(image) }]);
+    } catch (error) {
+      throw new ProdlikeError("BASE_IMAGE_MISSING", `Could not pull ${image}`, {
+        cause: error,
+        hint: "No registry access? Build it from your Debian mirror: prodlike images base --offline",
+      });
+    }
+    return { image, action: "pulled", durationMs: Date.now() - started };
+  }
+  const mirror = request.mirror ?? (await mirrorFromAptSources());
+  if (!mirror) {
+    throw new ProdlikeError("USAGE", "No Debian mirror found in /etc/apt/sources.list*", {
+      hint: "Pass one: prodlike images base --offline --mirror http://deb.debian.org/debian",
+    });
+  }
+  const probe = await runner.run("debootstrap", ["--version"]);
+  if (probe.notFound) {
+    throw new ProdlikeError("TOOL_MISSING", "debootstrap is not installed", {
+      hint: "Install it: apt-get install debootstrap (it needs root to run).",
+    });
+  }
+  if (typeof process.getuid === "function" && process.getuid() !== 0) {
+    throw new ProdlikeError("TOOL_MISSING", "debootstrap needs root", {
+      hint: "Run: sudo prodlike images base --offline",
+    });
+  }
+
+  const rootfs = await mkdtemp(path.join(request.workDir, "rootfs-"));
+  try {
+    await progress.run([
+      {
+        title: `debootstrap --variant=minbase ${BASE_IMAGE.suite} from ${mirror}`,
+        run: async () => {
+          const result = await runner.run("debootstrap", [
+            "--variant=minbase",
+            BASE_IMAGE.suite,
+            rootfs,
+            mirror,
+          ]);
+          if (result.exitCode !== 0) {
+            throw new ProdlikeError(
+              "COMMAND_FAILED",
+              `debootstrap failed (exit ${result.exitCode})`,
+              {
+                hint: `${result.stderr || result.stdout}`.split("\n").slice(-10).join("\n"),
+              },
+            );
+          }
+          // Like the published slim image: no package lists or caches in the image.
+          for (const leftover of ["var/lib/apt/lists", "var/cache/apt/archives", "debootstrap"]) {
+            await rm(path.join(rootfs, leftover), { recursive: true, force: true });
+          }
+        },
+      },
+      {
+        title: `docker import as ${image}`,
+        run: async () => {
+          const tar = execa("tar", ["-C", rootfs, "--numeric-owner", "-c", "."], {
+            buffer: false,
+            stdout: "pipe",
+          });
+          await engine.importImage(tar.stdout, BASE_IMAGE.repository, BASE_IMAGE.tag);
+          await tar;
+        },
+      },
+    ]);
+  } finally {
+    await rm(rootfs, { recursive: true, force: true });
+  }
+  return { image, action: "built-offline", mirror, durationMs: Date.now() - started };
+}
+
+// The first Debian URI the host's apt uses (deb822 `URIs:` or one-line `deb URI suite`).
+export async function mirrorFromAptSources(): Promise<string | undefined> {
+  const files = ["/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list"];
+  for (const file of files) {
+    const text = await readFile(file, "utf8").catch(() => "");
+    const found = parseAptMirror(text);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+export function parseAptMirror(text: string): string | undefined {
+  const lines = text.split("\n").map((line) => line.trim());
+  for (const line of lines) {
+    const deb822 = /^URIs:\s*(\S+)/i.exec(line);
+    if (deb822?.[1] && !deb822[1].includes("security")) return deb822[1];
+    const oneLine = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)/.exec(line);
+    if (oneLine?.[1] && !oneLine[1].includes("security") && /debian/.test(oneLine[1]))
+      return oneLine[1];
+  }
+  return undefined;
+}

@@ -1,0 +1,31 @@
+// Runs outside programs. Backends take this interface, so unit tests pass a fake that
+// records argv and no binary is needed.
+
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Text fed to the program's stdin. */
+  input?: string;
+  /** `inherit` hands the terminal to the program (exec, shell, logs -f). */
+  stdio?: "pipe" | "inherit";
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** The program could not be started at all (ENOENT). */
+  notFound: boolean;
+}
+
+export interface CommandRunner {
+  run(file: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+}
+
+// Renders argv for messages; quotes what a shell would split.
+export function formatCommand(file: string, args: readonly string[]): string {
+  return [file, ...args]
+    .map((part) => (/^[\w./:=@,+-]+$/.test(part) ? part : JSON.stringify(part)))
+    .join(" ");
+}

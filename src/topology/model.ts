@@ -1,0 +1,125 @@
+// The one in-memory model of an environment. Importers build it (from a preset and
+// prodlike.yaml today; from production manifests later); renderers turn it into a compose
+// project or Kubernetes objects. Nothing renders one output format from another directly.
+
+export type ServiceRole = "web" | "php" | "cli" | "db" | "cache" | "proxy" | "cron" | "app";
+
+/** An image prodlike builds from a preset's Dockerfile. `tag` is content-addressed. */
+export interface BuiltImage {
+  kind: "build";
+  /** Absolute path of the build context (holds the Dockerfile). */
+  context: string;
+  /** repository:tag, the tag a hash of the context so a changed Dockerfile rebuilds. */
+  tag: string;
+}
+
+/** An image used as it is (pulled or already present). */
+export interface PulledImage {
+  kind: "pull";
+  ref: string;
+}
+
+export type ImageSpec = BuiltImage | PulledImage;
+
+export interface PortSpec {
+  /** Name the port is known by: `web` gives `urls.web`. */
+  name: string;
+  containerPort: number;
+  /** Host port on 127.0.0.1; chosen by the port allocator before rendering. */
+  hostPort: number;
+  /** `http` ports get a URL. */
+  protocol: "http" | "tcp";
+}
+
+export type MountSpec =
+  /** The developer's live code tree, the same path in every container that has it. */
+  | { type: "code"; target: string }
+  /** A named volume owned by the environment (data survives `down`, not `destroy`). */
+  | { type: "volume"; volume: string; target: string }
+  /** A rendered config file, mounted read-only. `file` is a key of Topology.configFiles. */
+  | { type: "config"; file: string; target: string };
+
+export interface HealthCheck {
+  /** Exec form, run inside the container. */
+  test: string[];
+  intervalMs: number;
+  timeoutMs: number;
+  retries: number;
+  startPeriodMs: number;
+}
+
+export interface Dependency {
+  service: string;
+  condition: "healthy" | "started";
+}
+
+export interface ServiceSpec {
+  name: string;
+  role: ServiceRole;
+  image: ImageSpec;
+  command?: string[];
+  entrypoint?: string[];
+  workingDir?: string;
+  /** Run an init process as PID 1 so a shell-less command still stops on SIGTERM. */
+  init?: boolean;
+  env: Record<string, string>;
+  ports: PortSpec[];
+  mounts: MountSpec[];
+  health?: HealthCheck;
+  dependsOn: Dependency[];
+}
+
+export interface VolumeSpec {
+  name: string;
+}
+
+/** A file prodlike renders and mounts read-only (nginx.conf, php.ini). */
+export interface ConfigFile {
+  name: string;
+  content: string;
+}
+
+/** A file written into the code tree (e.g. Drupal's settings include). */
+export interface CodeFile {
+  /** Path relative to the code root. */
+  path: string;
+  content: string;
+  /** Marker line that proves prodlike wrote the file; files without it are the user's. */
+  marker: string;
+  /** Only create the file when it does not exist (e.g. settings.php). */
+  createOnly: boolean;
+  /** A file (relative to the code root) that must mention this one for it to take effect. */
+  referencedBy?: string;
+}
+
+export interface EnvironmentIdentity {
+  /** Project name: prodlike.yaml `name`, or the code root's folder name. */
+  project: string;
+  /** Environment name within the project (`--name`), `local` by default. */
+  name: string;
+  /** `<project>-<name>`: the label value, the compose project name, the cluster suffix. */
+  id: string;
+}
+
+export interface Topology {
+  identity: EnvironmentIdentity;
+  preset: string;
+  /** Absolute path of the developer's checkout. */
+  codeRoot: string;
+  /** Where the code is mounted in containers. */
+  codeMountPath: string;
+  services: ServiceSpec[];
+  volumes: VolumeSpec[];
+  configFiles: ConfigFile[];
+  codeFiles: CodeFile[];
+  /** Secret values in this topology: redacted from every log line and --json document. */
+  secrets: string[];
+}
+
+export function findService(topology: Topology, name: string): ServiceSpec | undefined {
+  return topology.services.find((service) => service.name === name);
+}
+
+export function servicesWithRole(topology: Topology, role: ServiceRole): ServiceSpec[] {
+  return topology.services.filter((service) => service.role === role);
+}

@@ -1,0 +1,201 @@
+import type { ProdlikeConfig } from "../config/schema.js";
+import { ProdlikeError } from "../errors/prodlike-error.js";
+import type {
+  CodeFile,
+  EnvironmentIdentity,
+  ImageSpec,
+  MountSpec,
+  ServiceSpec,
+  Topology,
+} from "./model.js";
+import type { LoadedPreset } from "./preset-loader.js";
+import type { PresetService } from "./preset-schema.js";
+import { fillRecord, fillTemplate, type TemplateValues } from "./templates.js";
+
+/** Marker that proves a file in the code tree was written by prodlike. */
+export const GENERATED_MARKER = "prodlike:generated";
+
+export interface PortRequest {
+  service: string;
+  name: string;
+  preferred: number;
+}
+
+// The host ports this environment wants, by name, with the preferred number from
+// prodlike.yaml or the preset. The allocator turns them into free ports.
+export function portRequests(preset: LoadedPreset, config: ProdlikeConfig): PortRequest[] {
+  const requests: PortRequest[] = [];
+  for (const [service, spec] of Object.entries(preset.definition.services)) {
+    for (const port of spec.ports) {
+      const preferred =
+        config.ports?.[port.name] ?? preset.definition.defaults.ports[port.name] ?? port.container;
+      requests.push({ service, name: port.name, preferred });
+    }
+  }
+  return requests;
+}
+
+export interface TopologyInputs {
+  identity: EnvironmentIdentity;
+  codeRoot: string;
+  /** Host port by port name, already allocated. */
+  hostPorts: Readonly<Record<string, number>>;
+  /** The environment's database password (never written to disk by prodlike). */
+  dbPassword: string;
+  /** Locates config errors that only make sense against the preset (unknown service). */
+  configLocation?: (path: string[]) => string;
+}
+
+// Builds the environment's topology from a preset and prodlike.yaml. Pure: no I/O.
+export function topologyFromPreset(
+  preset: LoadedPreset,
+  config: ProdlikeConfig,
+  inputs: TopologyInputs,
+): Topology {
+  const definition = preset.definition;
+  checkServiceOverrides(config, definition.services, inputs.configLocation);
+
+  const docroot = trimSlashes(config.docroot ?? definition.defaults.docroot);
+  const webPort = inputs.hostPorts.web;
+  const values: TemplateValues = {
+    "env.id": inputs.identity.id,
+    "env.name": inputs.identity.name,
+    "env.project": inputs.identity.project,
+    codePath: definition.codeMountPath,
+    docroot,
+    "db.name": config.database?.name ?? definition.defaults.database.name,
+    "db.user": config.database?.user ?? definition.defaults.database.user,
+    "db.password": inputs.dbPassword,
+    "urls.web": webPort === undefined ? "" : `http://127.0.0.1:${webPort}`,
+    phpUpstream: `${phpServiceName(definition.services)}:9000`,
+  };
+
+  const appEnv = fillRecord(definition.appEnv, values, "appEnv");
+  const services = Object.entries(definition.services).map(([name, spec]) =>
+    buildService(name, spec, { preset, config, values, appEnv, hostPorts: inputs.hostPorts }),
+  );
+
+  const volumeNames = new Set<string>();
+  for (const service of services) {
+    for (const mount of service.mounts) if (mount.type === "volume") volumeNames.add(mount.volume);
+  }
+
+  const configFiles = Object.entries(preset.configTemplates).map(([name, text]) => ({
+    name,
+    content: fillTemplate(text, values, `${definition.name}/${name}`),
+  }));
+  const codeFiles: CodeFile[] = definition.codeFiles.map((codeFile) => {
+    const file: CodeFile = {
+      path: relativePath(fillTemplate(codeFile.path, values, "codeFiles.path")),
+      content: preset.codeFileTemplates[codeFile.source] ?? "",
+      marker: GENERATED_MARKER,
+      createOnly: codeFile.createOnly,
+    };
+    if (codeFile.referencedBy) {
+      file.referencedBy = relativePath(
+        fillTemplate(codeFile.referencedBy, values, "codeFiles.referencedBy"),
+      );
+    }
+    return file;
+  });
+
+  return {
+    identity: inputs.identity,
+    preset: definition.name,
+    codeRoot: inputs.codeRoot,
+    codeMountPath: definition.codeMountPath,
+    services,
+    volumes: [...volumeNames].sort().map((name) => ({ name })),
+    configFiles,
+    codeFiles,
+    secrets: [inputs.dbPassword],
+  };
+}
+
+interface BuildContext {
+  preset: LoadedPreset;
+  config: ProdlikeConfig;
+  values: TemplateValues;
+  appEnv: Record<string, string>;
+  hostPorts: Readonly<Record<string, number>>;
+}
+
+function buildService(name: string, spec: PresetService, context: BuildContext): ServiceSpec {
+  const { preset, config, values } = context;
+  const where = `${preset.definition.name}/services.${name}`;
+  const env = {
+    ...(spec.appEnv ? context.appEnv : {}),
+    ...fillRecord(spec.env, values, `${where}.env`),
+    ...(spec.appEnv ? (config.env ?? {}) : {}),
+    ...(config.services?.[name]?.env ?? {}),
+  };
+  const mounts: MountSpec[] = spec.mounts.map((mount) =>
+    mount.type === "code" ? { type: "code", target: preset.definition.codeMountPath } : mount,
+  );
+  const service: ServiceSpec = {
+    name,
+    role: spec.role,
+    image: imageFor(name, spec, preset),
+    env,
+    ports: spec.ports.map((port) => {
+      const hostPort = context.hostPorts[port.name];
+      if (hostPort === undefined) {
+        throw new ProdlikeError(
+          "INTERNAL",
+          `No host port allocated for ${where} port ${port.name}`,
+        );
+      }
+      return { name: port.name, containerPort: port.container, hostPort, protocol: port.protocol };
+    }),
+    mounts,
+    dependsOn: Object.entries(spec.dependsOn).map(([dependency, condition]) => ({
+      service: dependency,
+      condition,
+    })),
+  };
+  if (spec.health) service.health = spec.health;
+  if (spec.command) service.command = spec.command.map((arg) => fillTemplate(arg, values, where));
+  if (spec.entrypoint) service.entrypoint = spec.entrypoint;
+  if (spec.workingDir) service.workingDir = fillTemplate(spec.workingDir, values, where);
+  if (spec.init) service.init = true;
+  return service;
+}
+
+function imageFor(name: string, spec: PresetService, preset: LoadedPreset): ImageSpec {
+  if (spec.build) {
+    const hash = preset.contextHashes[spec.build];
+    const context = `${preset.dir}/${spec.build}`;
+    const repository = `prodlike/${preset.definition.name}-${spec.build.split("/").pop() ?? name}`;
+    return { kind: "build", context, tag: `${repository}:${hash ?? "dev"}` };
+  }
+  if (spec.image) return { kind: "pull", ref: spec.image };
+  throw new ProdlikeError("INTERNAL", `Preset service ${name} has neither build nor image`);
+}
+
+function phpServiceName(services: Record<string, PresetService>): string {
+  return Object.entries(services).find(([, spec]) => spec.role === "php")?.[0] ?? "php-fpm";
+}
+
+function checkServiceOverrides(
+  config: ProdlikeConfig,
+  services: Record<string, PresetService>,
+  locate: TopologyInputs["configLocation"],
+): void {
+  for (const name of Object.keys(config.services ?? {})) {
+    if (!(name in services)) {
+      const where = locate ? locate(["services", name]) : "prodlike.yaml";
+      throw new ProdlikeError("CONFIG_INVALID", `${where}: unknown service \`services.${name}\``, {
+        hint: `This preset's services: ${Object.keys(services).join(", ")}.`,
+        data: { field: `services.${name}` },
+      });
+    }
+  }
+}
+
+function relativePath(value: string): string {
+  return value.replace(/^\/+/, "").replace(/\/{2,}/g, "/");
+}
+
+function trimSlashes(value: string): string {
+  return value.replace(/^\/+|\/+$/g, "");
+}

@@ -1,0 +1,71 @@
+import { z } from "zod";
+
+// The shape of presets/<name>/preset.yaml. Presets are data; this schema keeps a broken
+// preset from reaching a renderer.
+
+const serviceName = z.string().regex(/^[a-z][a-z0-9-]*$/);
+
+const mountSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("code") }),
+  z.strictObject({ type: z.literal("volume"), volume: z.string(), target: z.string() }),
+  z.strictObject({ type: z.literal("config"), file: z.string(), target: z.string() }),
+]);
+
+const healthSchema = z.strictObject({
+  test: z.array(z.string()).min(1),
+  intervalMs: z.number().int().positive().default(1000),
+  timeoutMs: z.number().int().positive().default(5000),
+  retries: z.number().int().positive().default(60),
+  startPeriodMs: z.number().int().nonnegative().default(0),
+});
+
+const presetServiceSchema = z.strictObject({
+  role: z.enum(["web", "php", "cli", "db", "cache", "proxy", "cron", "app"]),
+  build: z.string().optional(),
+  image: z.string().optional(),
+  appEnv: z.boolean().default(false),
+  init: z.boolean().default(false),
+  workingDir: z.string().optional(),
+  command: z.array(z.string()).optional(),
+  entrypoint: z.array(z.string()).optional(),
+  env: z.record(z.string(), z.string()).default({}),
+  ports: z
+    .array(
+      z.strictObject({
+        name: z.string(),
+        container: z.number().int().min(1).max(65535),
+        protocol: z.enum(["http", "tcp"]),
+      }),
+    )
+    .default([]),
+  mounts: z.array(mountSchema).default([]),
+  health: healthSchema.optional(),
+  dependsOn: z.record(serviceName, z.enum(["healthy", "started"])).default({}),
+});
+
+export const presetSchema = z.strictObject({
+  name: z.string(),
+  description: z.string(),
+  codeMountPath: z.string().startsWith("/"),
+  defaults: z.strictObject({
+    docroot: z.string().default(""),
+    database: z.strictObject({ name: z.string(), user: z.string() }),
+    ports: z.record(z.string(), z.number().int()),
+  }),
+  appEnv: z.record(z.string(), z.string()).default({}),
+  services: z.record(serviceName, presetServiceSchema),
+  configFiles: z.record(z.string(), z.string()).default({}),
+  codeFiles: z
+    .array(
+      z.strictObject({
+        path: z.string(),
+        source: z.string(),
+        createOnly: z.boolean().default(false),
+        referencedBy: z.string().optional(),
+      }),
+    )
+    .default([]),
+});
+
+export type PresetDefinition = z.output<typeof presetSchema>;
+export type PresetService = PresetDefinition["services"][string];
