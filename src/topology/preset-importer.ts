@@ -40,7 +40,7 @@ export interface TopologyInputs {
   codeRoot: string;
   /** Host port by port name, already allocated. */
   hostPorts: Readonly<Record<string, number>>;
-  /** The environment's database password (never written to disk by prodlike). */
+  /** The environment's database password: only in the 0600 compose file under .prodlike/. */
   dbPassword: string;
   /** Locates config errors that only make sense against the preset (unknown service). */
   configLocation?: (path: string[]) => string;

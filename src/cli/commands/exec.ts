@@ -15,7 +15,9 @@ export default async function execCommand(
     });
   }
   if (afterSeparator(command).length === 0) {
-    throw new ProdlikeError("USAGE", "exec needs a command", { hint: "prodlike exec SERVICE -- COMMAND [ARGS...]" });
+    throw new ProdlikeError("USAGE", "exec needs a command", {
+      hint: "prodlike exec SERVICE -- COMMAND [ARGS...]",
+    });
   }
   return exec(await services(), {
     ...flags,

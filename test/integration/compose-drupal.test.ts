@@ -1,0 +1,224 @@
+import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type CliResult,
+  copyExample,
+  describeFailure,
+  docker,
+  envFilter,
+  httpGet,
+  resourcesOf,
+  type TestProject,
+} from "./support/harness.js";
+
+// The Drupal preset on the real engine, end to end: real images built FROM
+// debian:bookworm-slim, real MariaDB, nginx and php-fpm, through the real CLI.
+
+let project: TestProject;
+let webUrl: string;
+const greeting = `hello-${randomBytes(4).toString("hex")}`;
+const SQL_CLIENT = [
+  "sh",
+  "-c",
+  'exec mariadb -u"$MARIADB_USER" -p"$MARIADB_PASSWORD" "$MARIADB_DATABASE"',
+];
+
+function expectOk(result: CliResult): void {
+  expect(result.exitCode, describeFailure(result)).toBe(0);
+}
+
+async function containerIds(envId: string): Promise<string[]> {
+  const containers = await docker.listContainers({ all: true, filters: envFilter(envId) });
+  return containers.map((container) => container.Id).sort();
+}
+
+beforeAll(async () => {
+  project = await copyExample("it-drupal");
+});
+
+afterAll(async () => {
+  for (const name of ["local", "second", "race"]) {
+    await project.cli(["destroy", "--name", name]).catch(() => undefined);
+  }
+  await project.cleanup();
+});
+
+describe("prodlike on docker compose with the Drupal preset", () => {
+  it("up brings the stack up and --json gives urls.web", async () => {
+    const result = await project.cli(["up", "--json"]);
+    expectOk(result);
+    expect(result.json).toMatchObject({ ok: true, command: "up", changed: true });
+    const urls = result.json?.urls as Record<string, string>;
+    expect(urls.web).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    webUrl = urls.web as string;
+    const environment = result.json?.environment as { state: string; services: { name: string }[] };
+    expect(environment.state).toBe("running");
+    expect(environment.services.map((service) => service.name)).toEqual([
+      "cli",
+      "db",
+      "php-fpm",
+      "web",
+    ]);
+    // No secret in the JSON document.
+    expect(result.stdout).not.toMatch(/DB_PASSWORD|MARIADB_PASSWORD/);
+  });
+
+  it("serves a page php-fpm renders with a value read from MariaDB (written through exec stdin)", async () => {
+    const insert = await project.cli(["exec", "db", "--", ...SQL_CLIENT], {
+      input: `REPLACE INTO greeting VALUES (1, '${greeting}');\n`,
+    });
+    expectOk(insert);
+    const page = await httpGet(`${webUrl}/`);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain(`<span id="greeting">${greeting}</span>`);
+    expect(page.body).toContain("with PHP 8.2");
+  });
+
+  it("the cli container reaches the database through the injected environment", async () => {
+    const result = await project.cli([
+      "exec",
+      "cli",
+      "--",
+      "sh",
+      "-c",
+      'mariadb -h"$DB_HOST" -u"$DB_USER" -p"$DB_PASSWORD" "$DB_NAME" -N -e "SELECT message FROM greeting"',
+    ]);
+    expectOk(result);
+    expect(result.stdout.trim()).toBe(greeting);
+  });
+
+  it("a second up on a healthy environment changes nothing", async () => {
+    const before = await containerIds(`${project.name}-local`);
+    const result = await project.cli(["up", "--json"]);
+    expectOk(result);
+    expect(result.json?.changed).toBe(false);
+    expect(await containerIds(`${project.name}-local`)).toEqual(before);
+  });
+
+  it("an edit to a PHP file is served on the next request", async () => {
+    const file = path.join(project.dir, "web", "live.php");
+    for (const version of ["one", "two", "three", "four", "five"]) {
+      await writeFile(file, `<?php echo 'version-${version}';\n`);
+      const page = await httpGet(`${webUrl}/live.php`);
+      expect(page.body).toBe(`version-${version}`);
+    }
+  });
+
+  it("nginx denies private and hidden files and never answers 502 for a plain page", async () => {
+    expect((await httpGet(`${webUrl}/sites/default/settings.php`)).status).toBe(403);
+    expect((await httpGet(`${webUrl}/.git/config`)).status).toBe(403);
+    expect((await httpGet(`${webUrl}/vendor/autoload.php`)).status).toBe(404);
+    const pages = await Promise.all(Array.from({ length: 20 }, () => httpGet(`${webUrl}/`)));
+    expect(pages.map((page) => page.status)).toEqual(Array(20).fill(200));
+  });
+
+  it("exec passes the exit code through and streams stdin", async () => {
+    expect((await project.cli(["exec", "cli", "--", "sh", "-c", "exit 7"])).exitCode).toBe(7);
+    const echoed = await project.cli(["exec", "cli", "--", "cat"], {
+      input: "streamed through stdin\n",
+    });
+    expect(echoed.stdout).toBe("streamed through stdin");
+    const unknown = await project.cli(["exec", "solr", "--", "true"]);
+    expect(unknown.exitCode).toBe(4);
+    expect(unknown.stderr).toContain("SERVICE_NOT_FOUND");
+  });
+
+  it("drush without vendor/bin/drush in the project exits 3 with a hint", async () => {
+    const result = await project.cli(["drush", "--", "status"]);
+    expect(result.exitCode).toBe(3);
+    expect(result.stderr).toContain("vendor/bin/drush");
+    expect(result.stderr).toContain("composer require drush/drush");
+  });
+
+  it("publishes every port on 127.0.0.1 only", async () => {
+    const containers = await docker.listContainers({ filters: envFilter(`${project.name}-local`) });
+    const published = containers.flatMap((container) =>
+      container.Ports.filter((port) => port.PublicPort),
+    );
+    expect(published.length).toBe(2);
+    for (const port of published) expect(port.IP).toBe("127.0.0.1");
+    const { stdout } = await execa("ss", ["-Hltn"]);
+    for (const port of published) {
+      const wildcard = stdout
+        .split("\n")
+        .filter((line) =>
+          new RegExp(`(0\\.0\\.0\\.0|\\[::\\]|\\*):${port.PublicPort}\\s`).test(line),
+        );
+      expect(wildcard, `port ${port.PublicPort} on a wildcard address`).toEqual([]);
+    }
+  });
+
+  it("status --json and ls --json find the environment by label", async () => {
+    const status = await project.cli(["status", "--json"]);
+    expectOk(status);
+    expect((status.json?.urls as Record<string, string>).web).toBe(webUrl);
+    const list = await project.cli(["ls", "--json"]);
+    expectOk(list);
+    const ids = (list.json?.environments as { id: string }[]).map((environment) => environment.id);
+    expect(ids).toContain(`${project.name}-local`);
+  });
+
+  it("down keeps the data and up brings it back on the same URL", async () => {
+    const down = await project.cli(["down", "--json"]);
+    expectOk(down);
+    expect((down.json?.environment as { state: string }).state).toBe("stopped");
+    const up = await project.cli(["up", "--json"]);
+    expectOk(up);
+    expect((up.json?.urls as Record<string, string>).web).toBe(webUrl);
+    expect((await httpGet(`${webUrl}/`)).body).toContain(greeting);
+  });
+
+  it("a second environment of the project runs side by side, isolated, on other ports", async () => {
+    const second = await project.cli(["up", "--name", "second", "--json"]);
+    expectOk(second);
+    const secondUrl = (second.json?.urls as Record<string, string>).web as string;
+    expect(secondUrl).not.toBe(webUrl);
+    const [first, other] = await Promise.all([httpGet(`${webUrl}/`), httpGet(`${secondUrl}/`)]);
+    expect(first.body).toContain(greeting);
+    expect(other.status).toBe(200);
+    expect(other.body).toContain("(none yet)");
+  });
+
+  it("two up runs at once on one environment never duplicate containers", async () => {
+    const [a, b] = await Promise.all([
+      project.cli(["up", "--name", "race", "--json"]),
+      project.cli(["up", "--name", "race", "--json"]),
+    ]);
+    expectOk(a);
+    expectOk(b);
+    expect([a.json?.changed, b.json?.changed].sort()).toEqual([false, true]);
+    expect(await containerIds(`${project.name}-race`)).toHaveLength(4);
+  });
+
+  it("destroy leaves no container, volume or network of the environment, and no image only it used", async () => {
+    for (const name of ["race", "second", "local"]) {
+      const envId = `${project.name}-${name}`;
+      const before = await resourcesOf(envId);
+      expect(before.containers).toHaveLength(4);
+      const result = await project.cli(["destroy", "--name", name, "--json"]);
+      expectOk(result);
+      const after = await resourcesOf(envId);
+      expect(after.containers).toEqual([]);
+      expect(after.volumes).toEqual([]);
+      expect(after.networks).toEqual([]);
+      expect(after.images).toEqual([]);
+      // The images it ran: gone, unless another environment's container still uses them.
+      const inUse = new Set(
+        (await docker.listContainers({ all: true })).map((container) => container.ImageID),
+      );
+      for (const imageId of new Set(before.imageIdsInUse)) {
+        const exists = await docker
+          .getImage(imageId)
+          .inspect()
+          .then(
+            () => true,
+            () => false,
+          );
+        expect(exists && !inUse.has(imageId), `image ${imageId} left behind`).toBe(false);
+      }
+    }
+  });
+});

@@ -1,0 +1,107 @@
+import { randomBytes } from "node:crypto";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import Docker from "dockerode";
+import { execa } from "execa";
+
+// Drives the real CLI (bin/prodlike.js, built) as a user would, against the real engine.
+
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+export const CLI = path.join(repoRoot, "bin", "prodlike.js");
+export const docker = new Docker();
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  json: Record<string, unknown> | undefined;
+}
+
+export interface TestProject {
+  dir: string;
+  name: string;
+  home: string;
+  cli(args: string[], options?: { input?: string }): Promise<CliResult>;
+  cleanup(): Promise<void>;
+}
+
+// A copy of examples/drupal-basic under a unique project name, with its own PRODLIKE_HOME
+// (locks, derived secrets), so test runs never touch a developer's environments.
+export async function copyExample(prefix: string): Promise<TestProject> {
+  const name = `${prefix}-${randomBytes(3).toString("hex")}`;
+  const base = await mkdtemp(path.join(os.tmpdir(), "prodlike-it-"));
+  const dir = path.join(base, name);
+  await cp(path.join(repoRoot, "examples", "drupal-basic"), dir, {
+    recursive: true,
+    filter: (source) =>
+      !source.includes(`${path.sep}.prodlike`) && !source.endsWith("settings.prodlike.php"),
+  });
+  const config = await readFile(path.join(dir, "prodlike.yaml"), "utf8");
+  await writeFile(path.join(dir, "prodlike.yaml"), config.replace(/^name: .*$/m, `name: ${name}`));
+  const home = path.join(base, "home");
+  const cli = (args: string[], options: { input?: string } = {}) =>
+    runCli(args, { cwd: dir, home, ...options });
+  return {
+    dir,
+    name,
+    home,
+    cli,
+    cleanup: async () => {
+      await rm(base, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function runCli(
+  args: string[],
+  options: { cwd: string; home: string; input?: string },
+): Promise<CliResult> {
+  const result = await execa("node", [CLI, ...args], {
+    cwd: options.cwd,
+    reject: false,
+    env: { PRODLIKE_HOME: options.home, NO_COLOR: "1", CI: "true" },
+    ...(options.input === undefined ? { stdin: "ignore" } : { input: options.input }),
+  });
+  let json: Record<string, unknown> | undefined;
+  if (args.includes("--json")) {
+    try {
+      json = JSON.parse(result.stdout) as Record<string, unknown>;
+    } catch {
+      json = undefined;
+    }
+  }
+  return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr, json };
+}
+
+export async function httpGet(url: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(url, { redirect: "manual" });
+  return { status: response.status, body: await response.text() };
+}
+
+export function envFilter(envId: string): { label: string[] } {
+  return { label: [`dev.prodlike.env=${envId}`] };
+}
+
+// Everything the engine holds for one environment, by label.
+export async function resourcesOf(envId: string) {
+  const filters = envFilter(envId);
+  const [containers, volumes, networks, images] = await Promise.all([
+    docker.listContainers({ all: true, filters }),
+    docker.listVolumes({ filters }),
+    docker.listNetworks({ filters }),
+    docker.listImages({ filters }),
+  ]);
+  return {
+    containers: containers.map((container) => container.Id),
+    volumes: (volumes.Volumes ?? []).map((volume) => volume.Name),
+    networks: networks.map((network) => network.Name),
+    images: images.map((image) => image.Id),
+    imageIdsInUse: containers.map((container) => container.ImageID),
+  };
+}
+
+export function describeFailure(result: CliResult): string {
+  return `exit ${result.exitCode}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+}

@@ -1,0 +1,79 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../../src/config/load-config.js";
+import { ProdlikeError } from "../../../src/errors/prodlike-error.js";
+
+async function projectWith(yaml: string | undefined): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-config-"));
+  if (yaml !== undefined) await writeFile(path.join(dir, "prodlike.yaml"), yaml);
+  return dir;
+}
+
+async function errorOf(yaml: string): Promise<ProdlikeError> {
+  const error = await loadConfig(await projectWith(yaml)).catch((caught: unknown) => caught);
+  if (!(error instanceof ProdlikeError))
+    throw new Error(`expected a ProdlikeError, got ${String(error)}`);
+  return error;
+}
+
+describe("loadConfig", () => {
+  it("uses the Drupal preset and the folder as code root when there is no file", async () => {
+    const dir = await projectWith(undefined);
+    const loaded = await loadConfig(dir);
+    expect(loaded.file).toBeUndefined();
+    expect(loaded.codeRoot).toBe(dir);
+    expect(loaded.config.preset).toBe("drupal");
+  });
+
+  it("reads a valid file", async () => {
+    const loaded = await loadConfig(
+      await projectWith("name: shop\ndocroot: web\nports: { web: 9000 }\nenv: { DEBUG: 1 }\n"),
+    );
+    expect(loaded.config).toMatchObject({
+      name: "shop",
+      docroot: "web",
+      ports: { web: 9000 },
+      env: { DEBUG: "1" },
+    });
+  });
+
+  it("names file, line and field for a wrong type, with exit code 2", async () => {
+    const error = await errorOf("name: shop\nports:\n  web: eighty\n");
+    expect(error.code).toBe("CONFIG_INVALID");
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toMatch(/prodlike\.yaml:3: field `ports\.web`/);
+    expect(error.location).toMatchObject({ line: 3, field: "ports.web" });
+    expect(error.hint).toBeTruthy();
+  });
+
+  it("names the line of an unknown key and lists the known ones", async () => {
+    const error = await errorOf("name: shop\n\ndocrot: web\n");
+    expect(error.message).toMatch(/prodlike\.yaml:3: unknown field `docrot`/);
+    expect(error.hint).toContain("docroot");
+  });
+
+  it("rejects a docroot that leaves the code root", async () => {
+    const error = await errorOf("docroot: ../elsewhere\n");
+    expect(error.message).toMatch(/:1: field `docroot`/);
+  });
+
+  it("reports YAML syntax errors with their line", async () => {
+    const error = await errorOf("name: shop\nports:\n  web: [8080\n");
+    expect(error.code).toBe("CONFIG_SYNTAX");
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toMatch(/prodlike\.yaml:\d+:/);
+  });
+
+  it("rejects duplicate keys instead of silently taking the last", async () => {
+    const error = await errorOf("name: a\nname: b\n");
+    expect(error.code).toBe("CONFIG_SYNTAX");
+  });
+
+  it("fails clearly for a code root that does not exist", async () => {
+    const error = await loadConfig("/nonexistent/prodlike-test").catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ProdlikeError);
+    expect((error as ProdlikeError).code).toBe("CODE_ROOT_MISSING");
+  });
+});

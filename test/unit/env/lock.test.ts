@@ -1,0 +1,70 @@
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { acquireEnvironmentLock } from "../../../src/env/lock.js";
+import { ProdlikeError } from "../../../src/errors/prodlike-error.js";
+import { FakeClock } from "../../support/fake-clock.js";
+
+const tempDir = () => mkdtemp(path.join(os.tmpdir(), "prodlike-lock-"));
+
+describe("acquireEnvironmentLock", () => {
+  it("writes the owner's pid and removes the file on release", async () => {
+    const dir = await tempDir();
+    const lock = await acquireEnvironmentLock("shop-local", {
+      dir,
+      timeoutMs: 0,
+      clock: new FakeClock(),
+    });
+    expect(await readFile(path.join(dir, "shop-local.lock"), "utf8")).toBe(`${process.pid}\n`);
+    await lock.release();
+    const again = await acquireEnvironmentLock("shop-local", {
+      dir,
+      timeoutMs: 0,
+      clock: new FakeClock(),
+    });
+    await again.release();
+  });
+
+  it("fails with ENV_BUSY (exit 5) after the timeout while a live process holds it", async () => {
+    const dir = await tempDir();
+    const held = await acquireEnvironmentLock("shop-local", {
+      dir,
+      timeoutMs: 0,
+      clock: new FakeClock(),
+    });
+    const clock = new FakeClock();
+    const waited: number[] = [];
+    const error = await acquireEnvironmentLock("shop-local", {
+      dir,
+      timeoutMs: 1000,
+      clock,
+      onWait: (pid) => waited.push(pid),
+    }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ProdlikeError);
+    expect((error as ProdlikeError).code).toBe("ENV_BUSY");
+    expect((error as ProdlikeError).exitCode).toBe(5);
+    expect(waited).toEqual([process.pid]);
+    expect(clock.now()).toBeGreaterThanOrEqual(1000);
+    await held.release();
+  });
+
+  it("takes over a lock whose owner is gone", async () => {
+    const dir = await tempDir();
+    // A pid far above pid_max on Linux: no such process.
+    await writeFile(path.join(dir, "shop-local.lock"), "99999999\n");
+    const lock = await acquireEnvironmentLock("shop-local", {
+      dir,
+      timeoutMs: 0,
+      clock: new FakeClock(),
+    });
+    await lock.release();
+  });
+
+  it("keeps environments apart", async () => {
+    const dir = await tempDir();
+    const a = await acquireEnvironmentLock("shop-a", { dir, timeoutMs: 0, clock: new FakeClock() });
+    const b = await acquireEnvironmentLock("shop-b", { dir, timeoutMs: 0, clock: new FakeClock() });
+    await Promise.all([a.release(), b.release()]);
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { isProdlikeError } from "../../../src/errors/prodlike-error.js";
+import { findService } from "../../../src/topology/model.js";
+import { drupalTopology } from "../../support/drupal-topology.js";
+
+describe("topologyFromPreset (drupal)", () => {
+  it("injects the database settings into the code containers only", async () => {
+    const topology = await drupalTopology();
+    for (const name of ["php-fpm", "cli"]) {
+      const env = findService(topology, name)?.env ?? {};
+      expect(env).toMatchObject({
+        DB_HOST: "db",
+        DB_PORT: "3306",
+        DB_NAME: "drupal",
+        DB_USER: "drupal",
+        DB_PASSWORD: "s3cret-password-123",
+        PRODLIKE_ENV: "shop-local",
+        PRODLIKE_URL: "http://127.0.0.1:8080",
+      });
+    }
+    expect(findService(topology, "web")?.env).toEqual({});
+    expect(findService(topology, "db")?.env).toEqual({
+      MARIADB_DATABASE: "drupal",
+      MARIADB_USER: "drupal",
+      MARIADB_PASSWORD: "s3cret-password-123",
+    });
+  });
+
+  it("applies prodlike.yaml: database names, docroot, extra env, per-service env", async () => {
+    const topology = await drupalTopology({
+      docroot: "docroot/",
+      database: { name: "shopdb", user: "shop" },
+      env: { APP_ENV: "local" },
+      services: { cli: { env: { DRUSH_OPTIONS_URI: "http://shop.localhost" } } },
+    });
+    expect(findService(topology, "php-fpm")?.env).toMatchObject({
+      DB_NAME: "shopdb",
+      APP_ENV: "local",
+    });
+    expect(findService(topology, "cli")?.env.DRUSH_OPTIONS_URI).toBe("http://shop.localhost");
+    expect(findService(topology, "web")?.env.APP_ENV).toBeUndefined();
+    const nginx = topology.configFiles.find((file) => file.name === "nginx.conf")?.content ?? "";
+    expect(nginx).toContain("root /var/www/html/docroot;");
+    expect(topology.codeFiles.map((file) => file.path)).toEqual([
+      "docroot/sites/default/settings.prodlike.php",
+      "docroot/sites/default/settings.php",
+    ]);
+  });
+
+  it("sets a dev opcache so a saved file is served at once", async () => {
+    const topology = await drupalTopology();
+    const ini = topology.configFiles.find((file) => file.name === "php.ini")?.content ?? "";
+    expect(ini).toMatch(/^opcache\.validate_timestamps = 1$/m);
+    expect(ini).toMatch(/^opcache\.revalidate_freq = 0$/m);
+  });
+
+  it("keeps the password in the topology's secrets for redaction", async () => {
+    expect((await drupalTopology()).secrets).toEqual(["s3cret-password-123"]);
+  });
+
+  it("uses content-addressed image tags", async () => {
+    const topology = await drupalTopology();
+    for (const service of topology.services) {
+      expect(service.image.kind).toBe("build");
+      if (service.image.kind === "build")
+        expect(service.image.tag).toMatch(/^prodlike\/drupal-[a-z-]+:[0-9a-f]{12}$/);
+    }
+  });
+
+  it("rejects an override for a service the preset does not have", async () => {
+    const error = await drupalTopology({ services: { solr: { env: {} } } }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(isProdlikeError(error) && error.code).toBe("CONFIG_INVALID");
+    expect(String((error as Error).message)).toContain("services.solr");
+  });
+});

@@ -1,0 +1,75 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { Label } from "../../../src/topology/labels.js";
+import { renderCompose } from "../../../src/topology/render-compose.js";
+import { drupalTopology } from "../../support/drupal-topology.js";
+
+const golden = fileURLToPath(new URL("../../fixtures/golden/drupal-compose.yml", import.meta.url));
+
+describe("renderCompose", () => {
+  it("renders the Drupal preset to the golden compose file", async () => {
+    const rendered = renderCompose(await drupalTopology(), {
+      configDir: "/home/dev/shop/.prodlike/local/config",
+    });
+    if (process.env.UPDATE_GOLDEN === "1") await writeFile(golden, rendered.yaml);
+    expect(rendered.yaml).toBe(await readFile(golden, "utf8"));
+  });
+
+  it("is deterministic and hashes what it renders", async () => {
+    const options = { configDir: "/x" };
+    const a = renderCompose(await drupalTopology(), options);
+    const b = renderCompose(await drupalTopology(), options);
+    expect(a.yaml).toBe(b.yaml);
+    const changed = renderCompose(await drupalTopology({ env: { APP_ENV: "local" } }), options);
+    expect(changed.configHash).not.toBe(a.configHash);
+  });
+
+  it("changes the hash when only a mounted config file's content changes", async () => {
+    const topology = await drupalTopology();
+    const before = renderCompose(topology, { configDir: "/x" }).configHash;
+    const nginx = topology.configFiles.find((file) => file.name === "nginx.conf");
+    if (!nginx) throw new Error("preset has no nginx.conf");
+    nginx.content += "\n# changed\n";
+    expect(renderCompose(topology, { configDir: "/x" }).configHash).not.toBe(before);
+  });
+
+  it("binds every published port to 127.0.0.1", async () => {
+    const { document } = renderCompose(await drupalTopology(), { configDir: "/x" });
+    const ports = Object.values(document.services).flatMap((service) => service.ports ?? []);
+    expect(ports).toEqual(["127.0.0.1:8080:80", "127.0.0.1:13306:3306"]);
+  });
+
+  it("labels every service, the network and the volumes with the environment", async () => {
+    const { document } = renderCompose(await drupalTopology(), { configDir: "/x" });
+    for (const service of Object.values(document.services)) {
+      expect(service.labels[Label.env]).toBe("shop-local");
+      expect(service.labels[Label.managed]).toBe("true");
+    }
+    expect(document.networks.default?.labels[Label.env]).toBe("shop-local");
+    expect(Object.keys(document.volumes ?? {})).toEqual(["db-data"]);
+    expect(document.volumes?.["db-data"]?.labels[Label.env]).toBe("shop-local");
+  });
+
+  it("mounts the live code at the same path in web, php-fpm and cli, and not in db", async () => {
+    const { document } = renderCompose(await drupalTopology(), { configDir: "/x" });
+    const codeMount = "/home/dev/shop:/var/www/html";
+    for (const name of ["web", "php-fpm", "cli"]) {
+      expect(document.services[name]?.volumes).toContain(codeMount);
+    }
+    expect(document.services.db?.volumes).toEqual(["db-data:/var/lib/mysql"]);
+  });
+
+  it("parses back as YAML in the 2.4 format both compose versions accept", async () => {
+    const { yaml } = renderCompose(await drupalTopology(), { configDir: "/x" });
+    const parsed = parse(yaml) as {
+      version: string;
+      services: Record<string, { depends_on?: unknown }>;
+    };
+    expect(parsed.version).toBe("2.4");
+    expect(parsed.services.web?.depends_on).toEqual({
+      "php-fpm": { condition: "service_healthy" },
+    });
+  });
+});
