@@ -51,10 +51,12 @@ describe("prodlike on docker compose with the Drupal preset", () => {
     const result = await project.cli(["up", "--json"]);
     expectOk(result);
     expect(result.json).toMatchObject({ ok: true, command: "up", changed: true });
-    const urls = result.json?.urls as Record<string, string>;
-    expect(urls.web).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    webUrl = urls.web as string;
-    const environment = result.json?.environment as { state: string; services: { name: string }[] };
+    webUrl = webUrlOf(result);
+    expect(webUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const environment = jsonField<{ state: string; services: { name: string }[] }>(
+      result,
+      "environment",
+    );
     expect(environment.state).toBe("running");
     expect(environment.services.map((service) => service.name)).toEqual([
       "cli",
@@ -154,27 +156,29 @@ describe("prodlike on docker compose with the Drupal preset", () => {
   it("status --json and ls --json find the environment by label", async () => {
     const status = await project.cli(["status", "--json"]);
     expectOk(status);
-    expect((status.json?.urls as Record<string, string>).web).toBe(webUrl);
+    expect(webUrlOf(status)).toBe(webUrl);
     const list = await project.cli(["ls", "--json"]);
     expectOk(list);
-    const ids = (list.json?.environments as { id: string }[]).map((environment) => environment.id);
+    const ids = jsonField<{ id: string }[]>(list, "environments").map(
+      (environment) => environment.id,
+    );
     expect(ids).toContain(`${project.name}-local`);
   });
 
   it("down keeps the data and up brings it back on the same URL", async () => {
     const down = await project.cli(["down", "--json"]);
     expectOk(down);
-    expect((down.json?.environment as { state: string }).state).toBe("stopped");
+    expect(jsonField<{ state: string }>(down, "environment").state).toBe("stopped");
     const up = await project.cli(["up", "--json"]);
     expectOk(up);
-    expect((up.json?.urls as Record<string, string>).web).toBe(webUrl);
+    expect(webUrlOf(up)).toBe(webUrl);
     expect((await httpGet(`${webUrl}/`)).body).toContain(greeting);
   });
 
   it("a second environment of the project runs side by side, isolated, on other ports", async () => {
     const second = await project.cli(["up", "--name", "second", "--json"]);
     expectOk(second);
-    const secondUrl = (second.json?.urls as Record<string, string>).web as string;
+    const secondUrl = webUrlOf(second);
     expect(secondUrl).not.toBe(webUrl);
     const [first, other] = await Promise.all([httpGet(`${webUrl}/`), httpGet(`${secondUrl}/`)]);
     expect(first.body).toContain(greeting);

@@ -105,3 +105,17 @@ export async function resourcesOf(envId: string) {
 export function describeFailure(result: CliResult): string {
   return `exit ${result.exitCode}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
 }
+
+/** A field of a --json document, failing the test clearly when it is missing. */
+export function jsonField<T>(result: CliResult, key: string): T {
+  const value = result.json?.[key];
+  if (value === undefined)
+    throw new Error(`--json document has no \`${key}\`: ${describeFailure(result)}`);
+  return value as T;
+}
+
+export function webUrlOf(result: CliResult): string {
+  const web = jsonField<Record<string, string>>(result, "urls").web;
+  if (!web) throw new Error(`no urls.web: ${describeFailure(result)}`);
+  return web;
+}
