@@ -10,8 +10,10 @@ import {
   docker,
   envFilter,
   httpGet,
+  jsonField,
   resourcesOf,
   type TestProject,
+  webUrlOf,
 } from "./support/harness.js";
 
 // The Drupal preset on the real engine, end to end: real images built FROM
