@@ -2,8 +2,8 @@ import { Command, Option } from "commander";
 import type { BackendName } from "../backends/backend.js";
 import { ExitCode } from "../errors/exit-codes.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
+import { VERSION } from "../version.js";
 import { Output } from "./output.js";
-import { VERSION } from "./version.js";
 
 // The composition root and the only place that reads argv, prints final results and sets
 // the exit code. Each command's module is imported when it runs, so `--version` and

@@ -1,8 +1,10 @@
-import { access } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { access, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ProdlikeError } from "../errors/prodlike-error.js";
-import { configSchema, type ProdlikeConfig } from "./schema.js";
-import { readYamlFile, validateYaml } from "./yaml-source.js";
+import { VERSION } from "../version.js";
+import type { ProdlikeConfig } from "./schema.js";
+import { stateDir } from "./user-settings.js";
 
 export const CONFIG_FILE_NAME = "prodlike.yaml";
 
@@ -12,12 +14,21 @@ export interface LoadedConfig {
   file: string | undefined;
   /** The folder holding prodlike.yaml (or the working folder): the code root. */
   codeRoot: string;
-  /** `file:line` of a field, for errors found after schema validation. */
-  locate(path: string[]): string;
+  /** Resolves a locator giving `file:line` of a field, for errors found after schema
+   *  validation. Async: on a cache hit the YAML is only parsed when this is asked for. */
+  locator(): Promise<(fieldPath: string[]) => string>;
 }
 
 // Reads prodlike.yaml from `dir` when it exists; otherwise the defaults apply.
-export async function loadConfig(dir: string): Promise<LoadedConfig> {
+//
+// A file that validated before, byte for byte and with this prodlike version, is taken
+// from a cache in the user's state folder: parsing and validation load yaml and zod,
+// which would double the start-up time of `status`. Anything else (a new, changed or
+// broken file) goes through full validation, so errors are always reported.
+export async function loadConfig(
+  dir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LoadedConfig> {
   const codeRoot = path.resolve(dir);
   try {
     await access(codeRoot);
@@ -27,37 +38,85 @@ export async function loadConfig(dir: string): Promise<LoadedConfig> {
     });
   }
   const file = path.join(codeRoot, CONFIG_FILE_NAME);
-  if (!(await exists(file))) {
-    return {
-      config: configSchema.parse({}),
-      file: undefined,
-      codeRoot,
-      locate: () => CONFIG_FILE_NAME,
+  const text = await readFile(file, "utf8").catch(() => undefined);
+  const cache = new ValidatedConfigCache(stateDir(env), codeRoot, text);
+  const cached = await cache.read();
+
+  if (text === undefined) {
+    const config = cached ?? (await validateDefaults());
+    if (!cached) await cache.write(config);
+    return { config, file: undefined, codeRoot, locator: async () => () => CONFIG_FILE_NAME };
+  }
+
+  const locator = async () => {
+    const { parseYaml } = await import("./yaml-source.js");
+    const parsed = parseYaml(file, text);
+    return (fieldPath: string[]) => {
+      const line = parsed.lineOf(fieldPath);
+      return line === undefined ? file : `${file}:${line}`;
     };
-  }
-  const parsed = await readYamlFile(file);
-  const config = validateYaml(parsed, configSchema, hintForField);
-  const locate = (path: string[]) => {
-    const line = parsed.lineOf(path);
-    return line === undefined ? file : `${file}:${line}`;
   };
-  return { config, file, codeRoot, locate };
+  if (cached) return { config: cached, file, codeRoot, locator };
+
+  const [{ parseYaml, validateYaml }, { configSchema }] = await Promise.all([
+    import("./yaml-source.js"),
+    import("./schema.js"),
+  ]);
+  const config = validateYaml(
+    parseYaml(file, text),
+    configSchema,
+    hintForField(Object.keys(configSchema.shape)),
+  );
+  await cache.write(config);
+  return { config, file, codeRoot, locator };
 }
 
-function hintForField(field: string): string {
-  const top = field.split(".")[0] ?? field;
-  const known = Object.keys(configSchema.shape).filter((key) => key !== "$schema");
-  if (!known.includes(top)) {
-    return `Known top-level fields: ${known.join(", ")}. See schema/prodlike.schema.json.`;
-  }
-  return `See the \`${top}\` field in README.md (Configuration) or schema/prodlike.schema.json.`;
+async function validateDefaults(): Promise<ProdlikeConfig> {
+  const { configSchema } = await import("./schema.js");
+  return configSchema.parse({});
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
+class ValidatedConfigCache {
+  private readonly file: string;
+  private readonly key: string;
+
+  constructor(stateFolder: string, codeRoot: string, text: string | undefined) {
+    const id = createHash("sha256").update(codeRoot).digest("hex").slice(0, 24);
+    this.file = path.join(stateFolder, "config-cache", `${id}.json`);
+    this.key = createHash("sha256")
+      .update(`${VERSION}\0${text ?? "\0no prodlike.yaml"}`)
+      .digest("hex");
   }
+
+  async read(): Promise<ProdlikeConfig | undefined> {
+    try {
+      const entry = JSON.parse(await readFile(this.file, "utf8")) as {
+        key?: string;
+        config?: ProdlikeConfig;
+      };
+      return entry.key === this.key ? entry.config : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async write(config: ProdlikeConfig): Promise<void> {
+    try {
+      await mkdir(path.dirname(this.file), { recursive: true });
+      await writeFile(this.file, JSON.stringify({ key: this.key, config }));
+    } catch {
+      // A cache that cannot be written only costs speed.
+    }
+  }
+}
+
+function hintForField(known: string[]): (field: string) => string {
+  const fields = known.filter((key) => key !== "$schema");
+  return (field) => {
+    const top = field.split(".")[0] ?? field;
+    if (!fields.includes(top)) {
+      return `Known top-level fields: ${fields.join(", ")}. See schema/prodlike.schema.json.`;
+    }
+    return `See the \`${top}\` field in README.md (Configuration) or schema/prodlike.schema.json.`;
+  };
 }

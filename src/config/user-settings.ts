@@ -36,11 +36,14 @@ export async function openUserSettings(): Promise<UserSettings> {
         .digest("base64url")
         .slice(0, 24);
     },
-    stateDir:
-      home ??
-      path.join(
-        process.env.XDG_STATE_HOME ?? path.join(os.homedir(), ".local", "state"),
-        "prodlike",
-      ),
+    stateDir: stateDir(process.env),
   };
+}
+
+// Where prodlike keeps per-user state; computable without loading `conf`.
+export function stateDir(env: NodeJS.ProcessEnv): string {
+  return (
+    env.PRODLIKE_HOME ??
+    path.join(env.XDG_STATE_HOME ?? path.join(os.homedir(), ".local", "state"), "prodlike")
+  );
 }

@@ -1,12 +1,9 @@
 import type { Backend } from "../backends/backend.js";
 import { type LoadedConfig, loadConfig } from "../config/load-config.js";
 import type { UserSettings } from "../config/user-settings.js";
-import { allocatePorts, probeLoopbackPort } from "../env/port-allocator.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { environmentIdentity } from "../topology/identity.js";
 import type { EnvironmentIdentity, Topology } from "../topology/model.js";
-import { portRequests, topologyFromPreset } from "../topology/preset-importer.js";
-import { loadPreset } from "../topology/preset-loader.js";
 
 export interface TargetOptions {
   /** The project folder (code root); the current folder by default. */
@@ -48,6 +45,17 @@ export async function planEnvironment(
       hint: `Give this checkout its own environment: --name NAME, or set \`name:\` in prodlike.yaml.`,
     });
   }
+  // Loaded here, not at the top: preset validation pulls in yaml and zod, which commands
+  // that only read state (status, exec) should not pay for.
+  const [
+    { allocatePorts, probeLoopbackPort },
+    { loadPreset },
+    { portRequests, topologyFromPreset },
+  ] = await Promise.all([
+    import("../env/port-allocator.js"),
+    import("../topology/preset-loader.js"),
+    import("../topology/preset-importer.js"),
+  ]);
   const [preset, claims] = await Promise.all([
     loadPreset(loaded.config.preset),
     backend.portClaims(identity.id),
@@ -62,7 +70,7 @@ export async function planEnvironment(
     codeRoot: loaded.codeRoot,
     hostPorts,
     dbPassword: settings.deriveSecret(identity.id, "db"),
-    configLocation: (path) => loaded.locate(path),
+    configLocation: await loaded.locator(),
   });
   return { target, topology };
 }

@@ -22,8 +22,8 @@ export async function createCoreServices(env: NodeJS.ProcessEnv): Promise<CoreSe
   const runner = new ExecaCommandRunner();
   let engine: Promise<DockerEngine> | undefined;
   const getEngine = () => {
-    engine ??= import("../backends/compose/docker-engine.js").then(({ DockerodeEngine }) =>
-      DockerodeEngine.connect(),
+    engine ??= import("../backends/compose/docker-engine.js").then(
+      ({ DockerodeEngine }) => new DockerodeEngine(env),
     );
     return engine;
   };

@@ -1,10 +1,11 @@
-import { execa } from "execa";
 import type { CommandRunner, RunOptions, RunResult } from "./command-runner.js";
 
 // CommandRunner over execa. Never throws for a non-zero exit: callers decide what a
-// failure means and turn it into a ProdlikeError with the right code.
+// failure means and turn it into a ProdlikeError with the right code. execa is loaded on
+// the first run, so commands that start no process do not pay for it.
 export class ExecaCommandRunner implements CommandRunner {
   async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    const { execa } = await import("execa");
     const inherit = options.stdio === "inherit";
     const result = await execa(file, args, {
       reject: false,

@@ -54,9 +54,15 @@ export class ComposeBackend implements Backend {
 
   constructor(private readonly deps: ComposeBackendDeps) {}
 
+  // Only the engine: finding compose costs a process start (a Python one for v1), and
+  // status, ls and exec never need it.
   async preflight(): Promise<void> {
     await this.deps.engine.ping();
+  }
+
+  private async composeFlavour(): Promise<ComposeFlavour> {
     this.flavour ??= await detectCompose(this.deps.runner, this.deps.composeOverride);
+    return this.flavour;
   }
 
   async portClaims(envId: string): Promise<PortClaims> {
@@ -97,6 +103,7 @@ export class ComposeBackend implements Backend {
       return { status, changed: false };
     }
 
+    const flavour = await this.composeFlavour();
     const builtImages = topology.services
       .map((service) => service.image)
       .filter((image): image is BuiltImage => image.kind === "build");
@@ -127,7 +134,7 @@ export class ComposeBackend implements Backend {
           },
         },
         {
-          title: `Start containers (${describeFlavour(this.flavourOrThrow())})`,
+          title: `Start containers (${describeFlavour(flavour)})`,
           run: async () => {
             await this.compose(project, { kind: "up" }, topology.secrets);
           },
@@ -309,7 +316,7 @@ export class ComposeBackend implements Backend {
   ): Promise<number> {
     const containers = await this.requireContainers(envId);
     const project = projectFor(envId, containers);
-    const flavour = this.flavourOrThrow();
+    const flavour = await this.composeFlavour();
     const result = await this.deps.runner.run(
       flavour.file,
       composeArgs(flavour, project, {
@@ -416,7 +423,7 @@ export class ComposeBackend implements Backend {
     command: ComposeCommand,
     secrets: readonly string[],
   ): Promise<void> {
-    const flavour = this.flavourOrThrow();
+    const flavour = await this.composeFlavour();
     const args = composeArgs(flavour, project, command);
     const result = await this.deps.runner.run(flavour.file, args, {
       cwd: path.dirname(project.file),
@@ -519,12 +526,6 @@ export class ComposeBackend implements Backend {
     const status = await this.status(envId);
     if (!status) throw new ProdlikeError("ENV_NOT_FOUND", `No environment ${envId}`);
     return status;
-  }
-
-  private flavourOrThrow(): ComposeFlavour {
-    if (!this.flavour)
-      throw new ProdlikeError("INTERNAL", "compose backend used before preflight()");
-    return this.flavour;
   }
 }
 

@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
+import { EngineApiReader, engineEndpoint, type RawContainer } from "./engine-api-reader.js";
 
 // What the compose backend asks of the Docker engine. An interface so the planning and
 // waiting logic can be unit-tested with a fake; DockerodeEngine is the real one.
@@ -57,18 +58,28 @@ function labelFilters(labels: LabelFilter): string[] {
   return Object.entries(labels).map(([key, value]) => (value === true ? key : `${key}=${value}`));
 }
 
+// The engine through dockerode, loaded on first use. Reads on the start-up path (ping,
+// list containers) go through EngineApiReader when the engine is on a unix socket, so
+// `status` and `ls` never load dockerode.
 export class DockerodeEngine implements DockerEngine {
-  constructor(private readonly docker: Docker) {}
+  private client: Promise<Docker> | undefined;
+  private readonly reader: EngineApiReader | undefined;
+
+  constructor(env: NodeJS.ProcessEnv = process.env) {
+    const endpoint = engineEndpoint(env);
+    this.reader = endpoint ? new EngineApiReader(endpoint) : undefined;
+  }
 
   // Connects to DOCKER_HOST or the default socket, as the docker CLI does.
-  static async connect(): Promise<DockerodeEngine> {
-    const { default: DockerClient } = await import("dockerode");
-    return new DockerodeEngine(new DockerClient());
+  private get docker(): Promise<Docker> {
+    this.client ??= import("dockerode").then(({ default: DockerClient }) => new DockerClient());
+    return this.client;
   }
 
   async ping(): Promise<void> {
     try {
-      await this.docker.ping();
+      if (this.reader) await this.reader.ping();
+      else await (await this.docker).ping();
     } catch (error) {
       throw new ProdlikeError("DOCKER_UNAVAILABLE", "Cannot reach the Docker engine", {
         cause: error,
@@ -79,70 +90,78 @@ export class DockerodeEngine implements DockerEngine {
   }
 
   async listContainers(labels: LabelFilter): Promise<ContainerInfo[]> {
-    const containers = await this.docker.listContainers({
-      all: true,
-      filters: { label: labelFilters(labels) },
-    });
+    const containers: RawContainer[] = this.reader
+      ? await this.reader.listContainers(labelFilters(labels))
+      : await (await this.docker).listContainers({
+          all: true,
+          filters: { label: labelFilters(labels) },
+        });
     return containers.map((container) => ({
       id: container.Id,
-      name: (container.Names[0] ?? container.Id).replace(/^\//, ""),
+      name: (container.Names?.[0] ?? container.Id).replace(/^\//, ""),
       state: container.State,
       health: healthFromStatus(container.Status),
       labels: container.Labels ?? {},
       image: container.Image,
       imageId: container.ImageID,
-      ports: (container.Ports ?? [])
-        .filter((port) => port.PublicPort !== undefined && port.PublicPort > 0)
-        .map((port) => ({
-          containerPort: port.PrivatePort,
-          hostPort: port.PublicPort,
-          hostIp: port.IP ?? "",
-        })),
+      ports: (container.Ports ?? []).flatMap((port) =>
+        port.PublicPort
+          ? [{ containerPort: port.PrivatePort, hostPort: port.PublicPort, hostIp: port.IP ?? "" }]
+          : [],
+      ),
       createdAt: container.Created * 1000,
     }));
   }
 
   async containerLogs(id: string, tail: number): Promise<string> {
-    const buffer = (await this.docker
+    const buffer = (await (
+      await this.docker
+    )
       .getContainer(id)
       .logs({ stdout: true, stderr: true, tail, follow: false })) as Buffer;
     return demuxToText(buffer);
   }
 
   async listVolumes(labels: LabelFilter): Promise<string[]> {
-    const result = await this.docker.listVolumes({ filters: { label: labelFilters(labels) } });
+    const result = await (await this.docker).listVolumes({
+      filters: { label: labelFilters(labels) },
+    });
     return (result.Volumes ?? []).map((volume) => volume.Name);
   }
 
   async listNetworks(labels: LabelFilter): Promise<{ id: string; name: string }[]> {
-    const networks = await this.docker.listNetworks({ filters: { label: labelFilters(labels) } });
+    const networks = await (await this.docker).listNetworks({
+      filters: { label: labelFilters(labels) },
+    });
     return networks.map((network) => ({ id: network.Id, name: network.Name }));
   }
 
   async listImages(labels: LabelFilter): Promise<{ id: string; tags: string[] }[]> {
-    const images = await this.docker.listImages({ filters: { label: labelFilters(labels) } });
+    const images = await (await this.docker).listImages({
+      filters: { label: labelFilters(labels) },
+    });
     return images.map((image) => ({ id: image.Id, tags: image.RepoTags ?? [] }));
   }
 
   async removeContainer(id: string): Promise<void> {
-    await ignoreNotFound(this.docker.getContainer(id).remove({ force: true, v: false }));
+    await ignoreNotFound((await this.docker).getContainer(id).remove({ force: true, v: false }));
   }
 
   async removeVolume(name: string): Promise<void> {
-    await ignoreNotFound(this.docker.getVolume(name).remove());
+    await ignoreNotFound((await this.docker).getVolume(name).remove());
   }
 
   async removeNetwork(id: string): Promise<void> {
-    await ignoreNotFound(this.docker.getNetwork(id).remove());
+    await ignoreNotFound((await this.docker).getNetwork(id).remove());
   }
 
   async removeImage(id: string): Promise<void> {
-    await ignoreNotFound(this.docker.getImage(id).remove({ force: false, noprune: false }));
+    await ignoreNotFound((await this.docker).getImage(id).remove({ force: false, noprune: false }));
   }
 
   async imageExists(ref: string): Promise<boolean> {
     try {
-      await this.docker.getImage(ref).inspect();
+      await (await this.docker).getImage(ref).inspect();
       return true;
     } catch (error) {
       if (statusOf(error) === 404) return false;
@@ -152,11 +171,12 @@ export class DockerodeEngine implements DockerEngine {
 
   async buildImage(request: BuildRequest): Promise<void> {
     const files = await listFiles(request.context);
-    const stream = await this.docker.buildImage(
+    const docker = await this.docker;
+    const stream = await docker.buildImage(
       { context: request.context, src: files },
       { t: request.tag, labels: request.labels, rm: true, forcerm: true },
     );
-    const events = await followStream(this.docker, stream, (event) => {
+    const events = await followStream(docker, stream, (event) => {
       const text = typeof event.stream === "string" ? event.stream.trimEnd() : undefined;
       if (text) request.onLine?.(text);
     });
@@ -181,18 +201,20 @@ export class DockerodeEngine implements DockerEngine {
   }
 
   async importImage(tarball: Readable, repository: string, tag: string): Promise<void> {
-    const stream = await this.docker.importImage(tarball as unknown as string, {
+    const docker = await this.docker;
+    const stream = await docker.importImage(tarball as unknown as string, {
       repo: repository,
       tag,
     });
-    const events = await followStream(this.docker, stream);
+    const events = await followStream(docker, stream);
     const failure = events.find((event) => event.error !== undefined);
     if (failure) throw new Error(String(failure.error));
   }
 
   async pullImage(ref: string): Promise<void> {
-    const stream = await this.docker.pull(ref);
-    const events = await followStream(this.docker, stream);
+    const docker = await this.docker;
+    const stream = await docker.pull(ref);
+    const events = await followStream(docker, stream);
     const failure = events.find((event) => event.error !== undefined);
     if (failure) throw new Error(String(failure.error));
   }

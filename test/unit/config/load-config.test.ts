@@ -5,6 +5,11 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/load-config.js";
 import { ProdlikeError } from "../../../src/errors/prodlike-error.js";
 
+// Each test gets its own state folder, so the validated-config cache starts empty.
+const freshEnv = async () => ({
+  PRODLIKE_HOME: await mkdtemp(path.join(os.tmpdir(), "prodlike-home-")),
+});
+
 async function projectWith(yaml: string | undefined): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-config-"));
   if (yaml !== undefined) await writeFile(path.join(dir, "prodlike.yaml"), yaml);
@@ -12,7 +17,9 @@ async function projectWith(yaml: string | undefined): Promise<string> {
 }
 
 async function errorOf(yaml: string): Promise<ProdlikeError> {
-  const error = await loadConfig(await projectWith(yaml)).catch((caught: unknown) => caught);
+  const error = await loadConfig(await projectWith(yaml), await freshEnv()).catch(
+    (caught: unknown) => caught,
+  );
   if (!(error instanceof ProdlikeError))
     throw new Error(`expected a ProdlikeError, got ${String(error)}`);
   return error;
@@ -21,7 +28,7 @@ async function errorOf(yaml: string): Promise<ProdlikeError> {
 describe("loadConfig", () => {
   it("uses the Drupal preset and the folder as code root when there is no file", async () => {
     const dir = await projectWith(undefined);
-    const loaded = await loadConfig(dir);
+    const loaded = await loadConfig(dir, await freshEnv());
     expect(loaded.file).toBeUndefined();
     expect(loaded.codeRoot).toBe(dir);
     expect(loaded.config.preset).toBe("drupal");
@@ -30,6 +37,7 @@ describe("loadConfig", () => {
   it("reads a valid file", async () => {
     const loaded = await loadConfig(
       await projectWith("name: shop\ndocroot: web\nports: { web: 9000 }\nenv: { DEBUG: 1 }\n"),
+      await freshEnv(),
     );
     expect(loaded.config).toMatchObject({
       name: "shop",
@@ -69,6 +77,19 @@ describe("loadConfig", () => {
   it("rejects duplicate keys instead of silently taking the last", async () => {
     const error = await errorOf("name: a\nname: b\n");
     expect(error.code).toBe("CONFIG_SYNTAX");
+  });
+
+  it("serves an unchanged, valid file from the cache and re-validates a changed one", async () => {
+    const env = await freshEnv();
+    const dir = await projectWith("name: shop\nports:\n  web: 9000\n");
+    const first = await loadConfig(dir, env);
+    const second = await loadConfig(dir, env);
+    expect(second.config).toEqual(first.config);
+    // A cache hit still locates fields for later errors.
+    expect((await second.locator())(["ports", "web"])).toBe(`${path.join(dir, "prodlike.yaml")}:3`);
+    await writeFile(path.join(dir, "prodlike.yaml"), "name: shop\nports:\n  web: nine\n");
+    const error = await loadConfig(dir, env).catch((caught: unknown) => caught);
+    expect((error as ProdlikeError).code).toBe("CONFIG_INVALID");
   });
 
   it("fails clearly for a code root that does not exist", async () => {

@@ -1,0 +1,86 @@
+// Shared helpers for the benchmarks: a throwaway copy of the example project, the real
+// CLI, timing and statistics. Benchmarks print numbers; they never assert.
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+
+export const repoRoot = fileURLToPath(new URL("../", import.meta.url));
+export const CLI = path.join(repoRoot, "bin", "prodlike.js");
+
+export async function benchProject(prefix) {
+  const name = `${prefix}-${randomBytes(3).toString("hex")}`;
+  const base = await mkdtemp(path.join(os.tmpdir(), "prodlike-bench-"));
+  const dir = path.join(base, name);
+  await cp(path.join(repoRoot, "examples", "drupal-basic"), dir, {
+    recursive: true,
+    filter: (source) =>
+      !source.includes(`${path.sep}.prodlike`) && !source.endsWith("settings.prodlike.php"),
+  });
+  const config = await readFile(path.join(dir, "prodlike.yaml"), "utf8");
+  await writeFile(path.join(dir, "prodlike.yaml"), config.replace(/^name: .*$/m, `name: ${name}`));
+  const home = path.join(base, "home");
+  return {
+    name,
+    dir,
+    base,
+    home,
+    cli: (args) => prodlike(args, { cwd: dir, home }),
+    cleanup: () => rm(base, { recursive: true, force: true }),
+  };
+}
+
+export async function prodlike(args, { cwd, home }) {
+  const result = await execa("node", [CLI, ...args], {
+    cwd,
+    reject: false,
+    env: { PRODLIKE_HOME: home, NO_COLOR: "1", CI: "true" },
+  });
+  if (result.exitCode !== 0) {
+    throw new Error(
+      `prodlike ${args.join(" ")} failed (${result.exitCode}):\n${result.stderr}\n${result.stdout}`,
+    );
+  }
+  return args.includes("--json") ? JSON.parse(result.stdout) : result.stdout;
+}
+
+export async function timed(fn) {
+  const started = process.hrtime.bigint();
+  const value = await fn();
+  return { ms: Number(process.hrtime.bigint() - started) / 1e6, value };
+}
+
+export function timedSync(command, args, options = {}) {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(command, args, { stdio: "ignore", ...options });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  return { ms, status: result.status };
+}
+
+export function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)];
+}
+
+export const median = (values) => percentile(values, 50);
+
+export async function pollHttp(url, accept, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const response = await fetch(url, { redirect: "manual" });
+      const body = await response.text();
+      if (accept(response.status, body)) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} not ready after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`;

@@ -1,0 +1,24 @@
+// npm run bench: every benchmark, each against its raw baseline measured in this run.
+// Prints a table and writes bench/results.json. Needs a running Docker engine.
+import { writeFile } from "node:fs/promises";
+import { startupAndEditBench } from "./startup-and-edit.js";
+import { warmUpBench } from "./warm-up.js";
+
+const only = process.argv[2];
+const results = [];
+if (!only || only === "startup") results.push(...(await startupAndEditBench()));
+if (!only || only === "up") results.push(await warmUpBench());
+
+const line = (cells) =>
+  cells.map((cell, index) => String(cell).padEnd([52, 10, 14, 8][index] ?? 0)).join(" ");
+process.stdout.write(`\n${line(["benchmark", "ratio", "goal", "met"])}\n`);
+for (const result of results) {
+  const ratio = result.ratio === undefined ? "-" : result.ratio.toFixed(2);
+  process.stdout.write(
+    `${line([result.name, ratio, result.goal, result.met ? "yes" : "NO"])}\n    ${result.detail}\n`,
+  );
+}
+await writeFile(
+  new URL("./results.json", import.meta.url),
+  `${JSON.stringify({ date: new Date().toISOString(), results }, null, 2)}\n`,
+);
