@@ -57,12 +57,21 @@ async function createBackend(
       hint: "Use --backend compose (the default).",
     });
   }
-  const { ComposeBackend } = await import("../backends/compose/compose-backend.js");
+  const [{ ComposeBackend }, { ComposeDetectionCache, composeCacheKey }, { stateDir }] =
+    await Promise.all([
+      import("../backends/compose/compose-backend.js"),
+      import("../backends/compose/compose-detection-cache.js"),
+      import("../config/user-settings.js"),
+    ]);
   const backend = new ComposeBackend({
     runner: deps.runner,
     clock: deps.clock,
     engine: await deps.engine(),
     composeOverride: deps.env.PRODLIKE_COMPOSE,
+    detectionCache: {
+      key: () => composeCacheKey(deps.env),
+      cache: new ComposeDetectionCache(stateDir(deps.env)),
+    },
   });
   await backend.preflight();
   return backend;

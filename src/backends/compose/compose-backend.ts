@@ -6,9 +6,8 @@ import { ProdlikeError } from "../../errors/prodlike-error.js";
 import type { CommandRunner } from "../../process/command-runner.js";
 import { Label } from "../../topology/labels.js";
 import type { BuiltImage, Topology } from "../../topology/model.js";
-import { renderCompose } from "../../topology/render-compose.js";
 import { redact } from "../../ui/redact.js";
-import type { Progress } from "../../ui/steps.js";
+import type { Progress, StepContext } from "../../ui/steps.js";
 import type { Clock } from "../../waits/clock.js";
 import { forHttp, poll, WaitFailed } from "../../waits/wait.js";
 import type {
@@ -26,8 +25,8 @@ import {
   composeArgs,
   detectCompose,
 } from "./compose-cli.js";
+import type { ComposeDetectionCache } from "./compose-detection-cache.js";
 import type { ContainerInfo, DockerEngine } from "./docker-engine.js";
-import { imageSteps } from "./image-builder.js";
 import { decodePortsLabel, statusFromContainers } from "./status-from-containers.js";
 
 export interface ComposeBackendDeps {
@@ -36,6 +35,8 @@ export interface ComposeBackendDeps {
   clock: Clock;
   /** PRODLIKE_COMPOSE: force `v1` or `v2`. */
   composeOverride?: string | undefined;
+  /** Remembers which compose was found (see compose-detection-cache.ts). */
+  detectionCache?: { key: () => Promise<string>; cache: ComposeDetectionCache } | undefined;
 }
 
 /** Rendered files of an environment live in its checkout, beside the code. */
@@ -61,7 +62,12 @@ export class ComposeBackend implements Backend {
   }
 
   private async composeFlavour(): Promise<ComposeFlavour> {
-    this.flavour ??= await detectCompose(this.deps.runner, this.deps.composeOverride);
+    if (this.flavour) return this.flavour;
+    const detection = this.deps.detectionCache;
+    const key = detection ? await detection.key() : undefined;
+    const cached = key && detection ? await detection.cache.get(key) : undefined;
+    this.flavour = cached ?? (await detectCompose(this.deps.runner, this.deps.composeOverride));
+    if (!cached && key && detection) await detection.cache.set(key, this.flavour);
     return this.flavour;
   }
 
@@ -94,6 +100,12 @@ export class ComposeBackend implements Backend {
     const envId = topology.identity.id;
     const dir = environmentDir(topology.codeRoot, topology.identity.name);
     const composeFile = path.join(dir, COMPOSE_FILE);
+    // Loaded here: rendering and building pull in yaml and the build helpers, which the
+    // read-only commands (status, ls, exec) do not need at start-up.
+    const [{ renderCompose }, { imageSteps }] = await Promise.all([
+      import("../../topology/render-compose.js"),
+      import("./image-builder.js"),
+    ]);
     const rendered = renderCompose(topology, { configDir: path.join(dir, "config") });
     const before = await this.envContainers(envId);
 
@@ -109,9 +121,6 @@ export class ComposeBackend implements Backend {
       .filter((image): image is BuiltImage => image.kind === "build");
     const uniqueImages = [...new Map(builtImages.map((image) => [image.tag, image])).values()];
     const project = { name: envId, file: composeFile };
-    const webUrl = topology.services
-      .flatMap((service) => service.ports)
-      .find((port) => port.protocol === "http");
 
     try {
       await progress.run([
@@ -142,36 +151,36 @@ export class ComposeBackend implements Backend {
         {
           title: "Wait for services",
           concurrent: true,
-          children: topology.services.map((service) => ({
-            title: service.name,
-            run: async (context) => {
-              await this.waitForService(
-                envId,
-                service.name,
-                options.healthTimeoutMs,
-                topology.secrets,
-                (detail) => context.update(detail),
-              );
-              context.setTitle(`${service.name} ${service.health ? "healthy" : "running"}`);
-            },
-          })),
-        },
-        ...(webUrl
-          ? [
-              {
-                title: `Check http://127.0.0.1:${webUrl.hostPort}`,
-                run: async (context: { update(detail: string): void }) => {
+          children: topology.services.map((service) => {
+            const http = service.ports.find((port) => port.protocol === "http");
+            return {
+              title: service.name,
+              run: async (context: StepContext) => {
+                const onDetail = (detail: string) => context.update(detail);
+                // A service with an HTTP port is ready when it answers over HTTP from the
+                // host: what the user needs, and sooner than Docker's next health check.
+                await this.waitForService(envId, service.name, {
+                  timeoutMs: options.healthTimeoutMs,
+                  secrets: topology.secrets,
+                  requireHealthy: http === undefined,
+                  onDetail,
+                });
+                if (http) {
                   await this.waitOrThrow(
-                    forHttp(`http://127.0.0.1:${webUrl.hostPort}/`, {
-                      timeoutMs: 60_000,
-                      intervalMs: 250,
+                    forHttp(`http://127.0.0.1:${http.hostPort}/`, {
+                      timeoutMs: options.healthTimeoutMs,
+                      intervalMs: 50,
                     }),
-                    (detail) => context.update(detail),
+                    onDetail,
                   );
-                },
+                  context.setTitle(`${service.name} answers on http://127.0.0.1:${http.hostPort}`);
+                } else {
+                  context.setTitle(`${service.name} ${service.health ? "healthy" : "running"}`);
+                }
               },
-            ]
-          : []),
+            };
+          }),
+        },
       ]);
     } catch (error) {
       if (before.length === 0) {
@@ -355,10 +364,15 @@ export class ComposeBackend implements Backend {
   private async waitForService(
     envId: string,
     service: string,
-    timeoutMs: number,
-    secrets: readonly string[],
-    onDetail: (detail: string) => void,
+    options: {
+      timeoutMs: number;
+      secrets: readonly string[];
+      /** Wait for Docker's health check; otherwise running (and not unhealthy) is enough. */
+      requireHealthy: boolean;
+      onDetail: (detail: string) => void;
+    },
   ): Promise<void> {
+    const { timeoutMs, secrets, onDetail } = options;
     const strategy = poll(
       service,
       async () => {
@@ -373,10 +387,12 @@ export class ComposeBackend implements Backend {
         if (container.state !== "running") return { done: false, detail: container.state };
         if (container.health === "unhealthy")
           return { failed: true, reason: "health check failing" };
-        if (container.health === "starting") return { done: false, detail: "health: starting" };
+        if (container.health === "starting" && options.requireHealthy) {
+          return { done: false, detail: "health: starting" };
+        }
         return { done: true };
       },
-      { timeoutMs, intervalMs: 250 },
+      { timeoutMs, intervalMs: 100 },
     );
     try {
       await strategy.wait(this.deps.clock, onDetail);

@@ -160,6 +160,7 @@ export class DockerodeEngine implements DockerEngine {
   }
 
   async imageExists(ref: string): Promise<boolean> {
+    if (this.reader) return this.reader.imageExists(ref);
     try {
       await (await this.docker).getImage(ref).inspect();
       return true;

@@ -45,6 +45,13 @@ export class EngineApiReader {
     return JSON.parse(response.body) as RawContainer[];
   }
 
+  async imageExists(ref: string): Promise<boolean> {
+    const response = await this.get(`/images/${encodeURIComponent(ref)}/json`);
+    if (response.status === 200) return true;
+    if (response.status === 404) return false;
+    throw new Error(`engine answered ${response.status}: ${response.body}`);
+  }
+
   // HTTP/1.0 so the engine answers with a plain body and closes the connection: no
   // chunked decoding, no keep-alive to manage.
   private get(path: string): Promise<{ status: number; body: string }> {

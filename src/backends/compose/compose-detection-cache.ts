@@ -1,0 +1,63 @@
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { ComposeFlavour } from "./compose-cli.js";
+
+// Finding compose means running it, and `docker-compose` 1.29 is a Python program that
+// takes half a second to print its version. The answer is kept in the state folder under
+// a key made of every file that could change it (the binaries on PATH and the CLI plugin
+// folders, with their modification times), so installing or upgrading compose is seen.
+
+const PLUGIN_DIRS = [
+  path.join(os.homedir(), ".docker", "cli-plugins"),
+  "/usr/local/lib/docker/cli-plugins",
+  "/usr/local/libexec/docker/cli-plugins",
+  "/usr/lib/docker/cli-plugins",
+  "/usr/libexec/docker/cli-plugins",
+];
+
+export async function composeCacheKey(env: NodeJS.ProcessEnv): Promise<string> {
+  const dirs = (env.PATH ?? "").split(path.delimiter).filter(Boolean);
+  const candidates = [
+    ...dirs.flatMap((dir) => [path.join(dir, "docker"), path.join(dir, "docker-compose")]),
+    ...[env.DOCKER_CONFIG ? path.join(env.DOCKER_CONFIG, "cli-plugins") : undefined, ...PLUGIN_DIRS]
+      .filter((dir): dir is string => dir !== undefined)
+      .map((dir) => path.join(dir, "docker-compose")),
+  ];
+  const stamps = await Promise.all(
+    candidates.map(async (file) => {
+      const info = await stat(file).catch(() => undefined);
+      return info ? `${file}@${info.mtimeMs}:${info.size}` : "";
+    }),
+  );
+  return JSON.stringify([env.PRODLIKE_COMPOSE ?? "", ...stamps.filter(Boolean)]);
+}
+
+export class ComposeDetectionCache {
+  private readonly file: string;
+
+  constructor(stateFolder: string) {
+    this.file = path.join(stateFolder, "compose-detection.json");
+  }
+
+  async get(key: string): Promise<ComposeFlavour | undefined> {
+    try {
+      const entry = JSON.parse(await readFile(this.file, "utf8")) as {
+        key: string;
+        flavour: ComposeFlavour;
+      };
+      return entry.key === key ? entry.flavour : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async set(key: string, flavour: ComposeFlavour): Promise<void> {
+    try {
+      await mkdir(path.dirname(this.file), { recursive: true });
+      await writeFile(this.file, JSON.stringify({ key, flavour }));
+    } catch {
+      // Only speed is lost.
+    }
+  }
+}
