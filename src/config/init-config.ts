@@ -40,9 +40,11 @@ export function renderConfig(options: {
   project: string;
   preset: string;
   docroot: string | undefined;
+  /** Path or URL of prodlike.schema.json for editors. */
+  schemaRef: string;
 }): string {
   return [
-    "# yaml-language-server: $schema=https://prodlike.dev/schema/prodlike.schema.json",
+    `# yaml-language-server: $schema=${options.schemaRef}`,
     "# prodlike.yaml: how `prodlike up` builds this project's local environment.",
     "# Every field is optional; see README.md (Configuration).",
     `name: ${options.project}`,
@@ -73,6 +75,12 @@ export async function writeConfig(
   }
   await writeFile(file, content);
   return file;
+}
+
+// The schema file shipped with this prodlike, relative to the project (for example
+// node_modules/prodlike/schema/prodlike.schema.json), so editors find it offline.
+export function schemaReference(codeRoot: string, schemaFile: string): string {
+  return path.relative(codeRoot, schemaFile);
 }
 
 export function defaultProjectName(codeRoot: string): string {

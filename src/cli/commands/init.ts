@@ -1,9 +1,11 @@
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
+import { fileURLToPath } from "node:url";
 import {
   defaultProjectName,
   detectProject,
   renderConfig,
+  schemaReference,
   writeConfig,
 } from "../../config/init-config.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
@@ -32,10 +34,14 @@ export default async function initCommand(
         ? DEFAULT_PRESET
         : await askPreset(presets);
   }
+  const schemaFile = fileURLToPath(
+    new URL("../../../schema/prodlike.schema.json", import.meta.url),
+  );
   const content = renderConfig({
     project: defaultProjectName(codeRoot),
     preset,
     docroot: detected.docroot,
+    schemaRef: schemaReference(codeRoot, schemaFile),
   });
   const file = await writeConfig(codeRoot, content, flags.force);
   output.result(

@@ -1,0 +1,62 @@
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { detectProject, renderConfig, schemaReference } from "../../../src/config/init-config.js";
+import { configSchema } from "../../../src/config/schema.js";
+import { parseYaml, validateYaml } from "../../../src/config/yaml-source.js";
+
+async function tree(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-init-"));
+  for (const [file, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+    await writeFile(path.join(dir, file), content);
+  }
+  return dir;
+}
+
+describe("detectProject", () => {
+  it("detects Drupal from composer.json and the docroot from index.php", async () => {
+    const dir = await tree({
+      "composer.json": JSON.stringify({ require: { "drupal/core-recommended": "^10.3" } }),
+      "docroot/index.php": "<?php",
+    });
+    expect(await detectProject(dir)).toMatchObject({ preset: "drupal", docroot: "docroot" });
+  });
+
+  it("defaults the Drupal docroot to web", async () => {
+    const dir = await tree({
+      "composer.json": JSON.stringify({ require: { "drupal/core": "^11" } }),
+    });
+    expect(await detectProject(dir)).toMatchObject({ preset: "drupal", docroot: "web" });
+  });
+
+  it("detects nothing in an unknown tree", async () => {
+    const dir = await tree({ "README.md": "hi" });
+    expect((await detectProject(dir)).preset).toBeUndefined();
+  });
+});
+
+describe("renderConfig", () => {
+  it("writes a file the loader accepts", () => {
+    const text = renderConfig({
+      project: "shop",
+      preset: "drupal",
+      docroot: "web",
+      schemaRef: "schema.json",
+    });
+    const config = validateYaml(parseYaml("prodlike.yaml", text), configSchema, () => "");
+    expect(config).toMatchObject({
+      name: "shop",
+      preset: "drupal",
+      docroot: "web",
+      ports: { web: 8080 },
+    });
+  });
+
+  it("points editors at the schema relative to the project", () => {
+    expect(schemaReference("/p", "/p/node_modules/prodlike/schema/prodlike.schema.json")).toBe(
+      "node_modules/prodlike/schema/prodlike.schema.json",
+    );
+  });
+});
