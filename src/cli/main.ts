@@ -142,6 +142,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .option("--mirror <url>", "Debian mirror for --offline (default: the host's apt source)")
     .option("--force", "rebuild even when the image exists", false)
+    .option("--tag <name:tag>", "import under another name (default debian:bookworm-slim)")
     .option("--json", "print one JSON document on stdout and no progress", false)
     .option("--debug", "print stack traces", false)
     .option("-C, --dir <path>", "unused; accepted for symmetry", process.cwd())

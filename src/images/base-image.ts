@@ -1,6 +1,5 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import { execa } from "execa";
 import type { DockerEngine } from "../backends/compose/docker-engine.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { CommandRunner } from "../process/command-runner.js";
@@ -17,6 +16,8 @@ export const BASE_IMAGE = {
 } as const;
 
 export interface BaseImageRequest {
+  /** repository:tag to import as; debian:bookworm-slim by default (tests use another). */
+  target?: string | undefined;
   offline: boolean;
   force: boolean;
   /** Debian mirror for debootstrap; read from the host's apt sources when not given. */
@@ -37,7 +38,8 @@ export async function ensureBaseImage(
   request: BaseImageRequest,
   progress: Progress,
 ): Promise<BaseImageResult> {
-  const image = `${BASE_IMAGE.repository}:${BASE_IMAGE.tag}`;
+  const image = request.target ?? `${BASE_IMAGE.repository}:${BASE_IMAGE.tag}`;
+  const [repository, tag] = splitReference(image);
   const started = Date.now();
   if (!request.force && (await engine.imageExists(image))) {
     return { image, action: "present", durationMs: Date.now() - started };
@@ -101,12 +103,27 @@ export async function ensureBaseImage(
       {
         title: `docker import as ${image}`,
         run: async () => {
-          const tar = execa("tar", ["-C", rootfs, "--numeric-owner", "-c", "."], {
-            buffer: false,
-            stdout: "pipe",
-          });
-          await engine.importImage(tar.stdout, BASE_IMAGE.repository, BASE_IMAGE.tag);
-          await tar;
+          // Through a file, not a pipe: tar's exit status is known before the engine sees a
+          // byte, so a failed or short tar can never become a truncated image.
+          const tarball = `${rootfs}.tar`;
+          try {
+            const archived = await runner.run("tar", [
+              "-C",
+              rootfs,
+              "--numeric-owner",
+              "-cf",
+              tarball,
+              ".",
+            ]);
+            if (archived.exitCode !== 0) {
+              throw new ProdlikeError("COMMAND_FAILED", `tar failed (exit ${archived.exitCode})`, {
+                hint: archived.stderr.split("\n").slice(-10).join("\n"),
+              });
+            }
+            await engine.importImage(tarball, repository, tag);
+          } finally {
+            await rm(tarball, { force: true });
+          }
         },
       },
     ]);
@@ -137,4 +154,10 @@ export function parseAptMirror(text: string): string | undefined {
       return oneLine[1];
   }
   return undefined;
+}
+
+function splitReference(reference: string): [string, string] {
+  const colon = reference.lastIndexOf(":");
+  if (colon <= 0 || reference.slice(colon).includes("/")) return [reference, "latest"];
+  return [reference.slice(0, colon), reference.slice(colon + 1)];
 }

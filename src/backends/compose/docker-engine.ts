@@ -1,6 +1,5 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
-import type { Readable } from "node:stream";
 import type Docker from "dockerode";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import { EngineApiReader, engineEndpoint, type RawContainer } from "./engine-api-reader.js";
@@ -43,7 +42,8 @@ export interface DockerEngine {
   removeImage(id: string): Promise<void>;
   imageExists(ref: string): Promise<boolean>;
   buildImage(request: BuildRequest): Promise<void>;
-  importImage(tarball: Readable, repository: string, tag: string): Promise<void>;
+  /** Imports a root filesystem tarball (a file on disk) as repository:tag. */
+  importImage(tarballPath: string, repository: string, tag: string): Promise<void>;
   pullImage(ref: string): Promise<void>;
 }
 
@@ -201,9 +201,9 @@ export class DockerodeEngine implements DockerEngine {
     }
   }
 
-  async importImage(tarball: Readable, repository: string, tag: string): Promise<void> {
+  async importImage(tarballPath: string, repository: string, tag: string): Promise<void> {
     const docker = await this.docker;
-    const stream = await docker.importImage(tarball as unknown as string, {
+    const stream = await docker.importImage(tarballPath, {
       repo: repository,
       tag,
     });

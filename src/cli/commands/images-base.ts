@@ -5,7 +5,7 @@ import { services } from "./common.js";
 
 export default async function imagesBaseCommand(
   output: Output,
-  flags: { offline: boolean; mirror?: string; force: boolean },
+  flags: { offline: boolean; mirror?: string; force: boolean; tag?: string },
 ): Promise<number> {
   const core = await services();
   const engine = await core.engine();
@@ -21,6 +21,7 @@ export default async function imagesBaseCommand(
       force: flags.force,
       mirror: flags.mirror,
       workDir: settings.stateDir,
+      target: flags.tag,
     },
     await output.progress(),
   );

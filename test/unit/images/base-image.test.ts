@@ -3,8 +3,11 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { baseImageOf } from "../../../src/backends/compose/image-builder.js";
-import { parseAptMirror } from "../../../src/images/base-image.js";
+import { ensureBaseImage, parseAptMirror } from "../../../src/images/base-image.js";
+import type { CommandRunner, RunResult } from "../../../src/process/command-runner.js";
 import { PRESETS_DIR } from "../../../src/topology/preset-loader.js";
+import { SilentProgress } from "../../../src/ui/plain-progress.js";
+import { FakeEngine } from "../../support/fake-engine.js";
 
 describe("parseAptMirror", () => {
   it("reads a deb822 source, skipping security", () => {
@@ -46,5 +49,70 @@ describe("baseImageOf", () => {
       "# c\nFROM --platform=linux/amd64 debian:bookworm-slim AS base\n",
     );
     expect(await baseImageOf(dir)).toBe("debian:bookworm-slim");
+  });
+});
+
+// Answers by program name (the rootfs path is a fresh temp dir each run).
+class ProgramRunner implements CommandRunner {
+  readonly calls: string[][] = [];
+  constructor(private readonly exitCodes: Record<string, number>) {}
+  async run(file: string, args: readonly string[]): Promise<RunResult> {
+    this.calls.push([file, ...args]);
+    const exitCode = this.exitCodes[file];
+    if (exitCode === undefined) return { exitCode: 127, stdout: "", stderr: "", notFound: true };
+    return { exitCode, stdout: "", stderr: exitCode ? `${file}: broke` : "", notFound: false };
+  }
+}
+
+describe("ensureBaseImage", () => {
+  const offline = async (engine: FakeEngine, runner: CommandRunner, force = false) =>
+    ensureBaseImage(
+      engine,
+      runner,
+      {
+        target: "prodlike-test/base:1",
+        offline: true,
+        force,
+        mirror: "http://mirror.example/debian",
+        workDir: await mkdtemp(path.join(os.tmpdir(), "prodlike-base-unit-")),
+      },
+      new SilentProgress(),
+    );
+
+  it("leaves a present image alone unless forced", async () => {
+    const engine = new FakeEngine();
+    engine.images.push({ id: "sha256:x", tags: ["prodlike-test/base:1"], labels: {} });
+    const runner = new ProgramRunner({ debootstrap: 0, tar: 0 });
+    expect((await offline(engine, runner)).action).toBe("present");
+    expect(runner.calls).toEqual([]);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    "debootstraps the minbase variant, archives to a file, imports that file",
+    async () => {
+      const engine = new FakeEngine();
+      const runner = new ProgramRunner({ debootstrap: 0, tar: 0 });
+      const result = await offline(engine, runner);
+      expect(result).toMatchObject({ action: "built-offline", image: "prodlike-test/base:1" });
+      const [, bootstrap, archive] = runner.calls;
+      expect(bootstrap?.slice(0, 3)).toEqual(["debootstrap", "--variant=minbase", "bookworm"]);
+      expect(bootstrap?.at(-1)).toBe("http://mirror.example/debian");
+      expect(archive?.slice(0, 2)).toEqual(["tar", "-C"]);
+      expect(archive).toContain("--numeric-owner");
+      const tarball = archive?.[archive.indexOf("-cf") + 1];
+      expect(engine.imports).toEqual([{ tarballPath: tarball, reference: "prodlike-test/base:1" }]);
+    },
+  );
+
+  it.skipIf(process.getuid?.() !== 0)("never imports when tar fails", async () => {
+    const engine = new FakeEngine();
+    const runner = new ProgramRunner({ debootstrap: 0, tar: 2 });
+    await expect(offline(engine, runner, true)).rejects.toMatchObject({ code: "COMMAND_FAILED" });
+    expect(engine.imports).toEqual([]);
+  });
+
+  it("names the missing tool", async () => {
+    const runner = new ProgramRunner({});
+    await expect(offline(new FakeEngine(), runner)).rejects.toMatchObject({ code: "TOOL_MISSING" });
   });
 });

@@ -1,0 +1,75 @@
+import type {
+  BuildRequest,
+  ContainerInfo,
+  DockerEngine,
+  LabelFilter,
+} from "../../src/backends/compose/docker-engine.js";
+
+interface Labelled {
+  labels: Record<string, string>;
+}
+
+function matches(item: Labelled, filter: LabelFilter): boolean {
+  return Object.entries(filter).every(([key, value]) =>
+    value === true ? key in item.labels : item.labels[key] === value,
+  );
+}
+
+// An in-memory Docker engine: enough state for the compose backend's planning, waiting
+// and clean-up logic, with every removal recorded.
+export class FakeEngine implements DockerEngine {
+  containers: ContainerInfo[] = [];
+  volumes: (Labelled & { name: string })[] = [];
+  networks: (Labelled & { id: string; name: string })[] = [];
+  images: (Labelled & { id: string; tags: string[] })[] = [];
+  readonly removed: string[] = [];
+
+  async ping(): Promise<void> {}
+  async listContainers(labels: LabelFilter): Promise<ContainerInfo[]> {
+    return this.containers.filter((container) => matches(container, labels));
+  }
+  async containerLogs(): Promise<string> {
+    return "";
+  }
+  async listVolumes(labels: LabelFilter): Promise<string[]> {
+    return this.volumes.filter((volume) => matches(volume, labels)).map((volume) => volume.name);
+  }
+  async listNetworks(labels: LabelFilter): Promise<{ id: string; name: string }[]> {
+    return this.networks.filter((network) => matches(network, labels));
+  }
+  async listImages(labels: LabelFilter): Promise<{ id: string; tags: string[] }[]> {
+    return this.images.filter((image) => matches(image, labels));
+  }
+  async removeContainer(id: string): Promise<void> {
+    this.removed.push(`container ${id}`);
+    this.containers = this.containers.filter((container) => container.id !== id);
+  }
+  async removeVolume(name: string): Promise<void> {
+    this.removed.push(`volume ${name}`);
+    this.volumes = this.volumes.filter((volume) => volume.name !== name);
+  }
+  async removeNetwork(id: string): Promise<void> {
+    this.removed.push(`network ${id}`);
+    this.networks = this.networks.filter((network) => network.id !== id);
+  }
+  async removeImage(id: string): Promise<void> {
+    this.removed.push(`image ${id}`);
+    this.images = this.images.filter((image) => image.id !== id);
+  }
+  async imageExists(ref: string): Promise<boolean> {
+    return this.images.some((image) => image.tags.includes(ref));
+  }
+  async buildImage(request: BuildRequest): Promise<void> {
+    this.images.push({ id: `sha256:${request.tag}`, tags: [request.tag], labels: request.labels });
+  }
+  readonly imports: { tarballPath: string; reference: string }[] = [];
+  async importImage(tarballPath: string, repository: string, tag: string): Promise<void> {
+    this.imports.push({ tarballPath, reference: `${repository}:${tag}` });
+    this.images.push({
+      id: `sha256:${repository}-${tag}`,
+      tags: [`${repository}:${tag}`],
+      labels: {},
+    });
+  }
+  async pullImage(): Promise<void> {}
+}
