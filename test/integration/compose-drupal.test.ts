@@ -130,6 +130,15 @@ describe("prodlike on docker compose with the Drupal preset", () => {
     expect(unknown.stderr).toContain("SERVICE_NOT_FOUND");
   });
 
+  it("logs shows a service's output, and shell reads commands from a pipe", async () => {
+    const logs = await project.cli(["logs", "db", "--tail", "50"]);
+    expectOk(logs);
+    expect(logs.stdout).toMatch(/mariadbd: ready for connections|ready for connections/);
+    const shell = await project.cli(["shell"], { input: "echo from-shell-$((6 * 7))\n" });
+    expectOk(shell);
+    expect(shell.stdout).toContain("from-shell-42");
+  });
+
   it("drush without vendor/bin/drush in the project exits 3 with a hint", async () => {
     const result = await project.cli(["drush", "--", "status"]);
     expect(result.exitCode).toBe(3);
@@ -197,6 +206,13 @@ describe("prodlike on docker compose with the Drupal preset", () => {
     expectOk(b);
     expect([a.json?.changed, b.json?.changed].sort()).toEqual([false, true]);
     expect(await containerIds(`${project.name}-race`)).toHaveLength(4);
+  });
+
+  it("status and destroy of an environment that does not exist exit 4", async () => {
+    expect((await project.cli(["status", "--name", "nope"])).exitCode).toBe(4);
+    const destroyed = await project.cli(["destroy", "--name", "nope", "--json"]);
+    expect(destroyed.exitCode).toBe(4);
+    expect(destroyed.json).toMatchObject({ ok: false, error: { code: "ENV_NOT_FOUND" } });
   });
 
   it("destroy leaves no container, volume or network of the environment, and no image only it used", async () => {

@@ -1,0 +1,174 @@
+import { mkdtemp } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ComposeBackend } from "../../../src/backends/compose/compose-backend.js";
+import type { ContainerInfo } from "../../../src/backends/compose/docker-engine.js";
+import { ProdlikeError } from "../../../src/errors/prodlike-error.js";
+import { Label } from "../../../src/topology/labels.js";
+import { SilentProgress } from "../../../src/ui/plain-progress.js";
+import { drupalTopology } from "../../support/drupal-topology.js";
+import { FakeClock } from "../../support/fake-clock.js";
+import { FakeEngine } from "../../support/fake-engine.js";
+import { FakeRunner } from "../../support/fake-runner.js";
+
+const COMPOSE_VERSION = "docker-compose version --short";
+
+function envContainer(
+  envId: string,
+  service: string,
+  imageId: string,
+  codeRoot: string,
+): ContainerInfo {
+  return {
+    id: `${envId}-${service}`,
+    name: `${envId}_${service}_1`,
+    state: "running",
+    health: "healthy",
+    image: imageId,
+    imageId,
+    ports: [],
+    createdAt: 0,
+    labels: {
+      [Label.managed]: "true",
+      [Label.env]: envId,
+      [Label.name]: "local",
+      [Label.codeRoot]: codeRoot,
+      [Label.service]: service,
+    },
+  };
+}
+
+async function setup() {
+  const codeRoot = await mkdtemp(path.join(os.tmpdir(), "prodlike-backend-"));
+  const topology = { ...(await drupalTopology()), codeRoot };
+  const engine = new FakeEngine();
+  const runner = new FakeRunner().on(COMPOSE_VERSION, { stdout: "1.29.2" });
+  const backend = new ComposeBackend({
+    runner,
+    engine,
+    clock: new FakeClock(),
+    composeOverride: "v1",
+  });
+  return { codeRoot, topology, engine, runner, backend };
+}
+
+describe("ComposeBackend.up", () => {
+  it("tears down a brand-new environment whose start failed, then reports the compose error", async () => {
+    const { topology, runner, backend } = await setup();
+    const composeFile = path.join(topology.codeRoot, ".prodlike", "local", "docker-compose.yml");
+    const head = `docker-compose --project-name shop-local --file ${composeFile}`;
+    runner.on(`${head} up --detach --no-build --remove-orphans`, {
+      exitCode: 1,
+      stderr: "ERROR: boom s3cret-password-123",
+    });
+    runner.on(`${head} down --remove-orphans --timeout 10 --volumes`, {});
+
+    const error = await backend
+      .up(topology, new SilentProgress(), { rebuild: false, healthTimeoutMs: 1000 })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ProdlikeError);
+    expect((error as ProdlikeError).code).toBe("COMPOSE_FAILED");
+    // The compose output is in the hint, with the password redacted.
+    expect((error as ProdlikeError).hint).toContain("ERROR: boom");
+    expect((error as ProdlikeError).hint).not.toContain("s3cret-password-123");
+    expect(runner.calls.map((call) => call.join(" "))).toContain(
+      `${head} down --remove-orphans --timeout 10 --volumes`,
+    );
+  });
+
+  it("leaves an existing environment as it was when a change fails (its data stays)", async () => {
+    const { topology, engine, runner, backend, codeRoot } = await setup();
+    engine.containers = topology.services.map((service) =>
+      envContainer("shop-local", service.name, "sha256:old", codeRoot),
+    );
+    const composeFile = path.join(codeRoot, ".prodlike", "local", "docker-compose.yml");
+    runner.on(
+      `docker-compose --project-name shop-local --file ${composeFile} up --detach --no-build --remove-orphans`,
+      {
+        exitCode: 1,
+        stderr: "ERROR: boom",
+      },
+    );
+    await expect(
+      backend.up(topology, new SilentProgress(), { rebuild: false, healthTimeoutMs: 1000 }),
+    ).rejects.toBeInstanceOf(ProdlikeError);
+    expect(runner.calls.some((call) => call.includes("down"))).toBe(false);
+    expect(engine.removed).toEqual([]);
+  });
+
+  it("builds only the images that are missing", async () => {
+    const { topology, engine, runner, backend } = await setup();
+    const tags = topology.services.map((service) =>
+      service.image.kind === "build" ? service.image.tag : "",
+    );
+    engine.images = tags.slice(1).map((tag) => ({ id: `sha256:${tag}`, tags: [tag], labels: {} }));
+    const composeFile = path.join(topology.codeRoot, ".prodlike", "local", "docker-compose.yml");
+    runner.on(
+      `docker-compose --project-name shop-local --file ${composeFile} up --detach --no-build --remove-orphans`,
+      {
+        exitCode: 1,
+      },
+    );
+    runner.on(
+      `docker-compose --project-name shop-local --file ${composeFile} down --remove-orphans --timeout 10 --volumes`,
+      {},
+    );
+    await backend
+      .up(topology, new SilentProgress(), { rebuild: false, healthTimeoutMs: 1000 })
+      .catch(() => undefined);
+    const built = engine.images.filter((image) => image.labels[Label.managed] === "true");
+    expect(built.map((image) => image.tags[0])).toEqual([tags[0]]);
+  });
+});
+
+describe("ComposeBackend.destroy", () => {
+  it("removes the environment's resources and only the images no other environment uses", async () => {
+    const { engine, runner, backend, codeRoot } = await setup();
+    const managed = { [Label.managed]: "true" };
+    engine.images = [
+      { id: "sha256:shared", tags: ["prodlike/drupal-nginx:1"], labels: managed },
+      { id: "sha256:only-a", tags: ["prodlike/drupal-cli:1"], labels: managed },
+      { id: "sha256:base", tags: ["debian:bookworm-slim"], labels: {} },
+    ];
+    engine.containers = [
+      envContainer("shop-local", "web", "sha256:shared", codeRoot),
+      envContainer("shop-local", "cli", "sha256:only-a", codeRoot),
+      envContainer("shop-qa", "web", "sha256:shared", codeRoot),
+    ];
+    engine.volumes = [{ name: "shop-local_db-data", labels: { [Label.env]: "shop-local" } }];
+    engine.networks = [
+      { id: "n1", name: "shop-local_default", labels: { [Label.env]: "shop-local" } },
+    ];
+
+    const report = await backend.destroy("shop-local", new SilentProgress(), { keepImages: false });
+    expect(report.images).toEqual(["prodlike/drupal-cli:1"]);
+    expect(report.volumes).toEqual(["shop-local_db-data"]);
+    expect(engine.containers.map((container) => container.id)).toEqual(["shop-qa-web"]);
+    expect(engine.images.map((image) => image.id)).toEqual(["sha256:shared", "sha256:base"]);
+    expect(engine.volumes).toEqual([]);
+    expect(engine.networks).toEqual([]);
+    // No compose file on disk here: the clean-up went by label alone.
+    expect(runner.calls.some((call) => call.includes("down"))).toBe(false);
+  });
+
+  it("keeps images with keepImages", async () => {
+    const { engine, backend, codeRoot } = await setup();
+    engine.images = [
+      { id: "sha256:only-a", tags: ["prodlike/drupal-cli:1"], labels: { [Label.managed]: "true" } },
+    ];
+    engine.containers = [envContainer("shop-local", "cli", "sha256:only-a", codeRoot)];
+    const report = await backend.destroy("shop-local", new SilentProgress(), { keepImages: true });
+    expect(report.images).toEqual([]);
+    expect(engine.images).toHaveLength(1);
+  });
+
+  it("says clearly when the environment does not exist", async () => {
+    const { backend } = await setup();
+    const error = await backend
+      .destroy("nope-local", new SilentProgress(), { keepImages: false })
+      .catch((e: unknown) => e);
+    expect((error as ProdlikeError).code).toBe("ENV_NOT_FOUND");
+    expect((error as ProdlikeError).exitCode).toBe(4);
+  });
+});
