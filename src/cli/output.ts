@@ -26,7 +26,10 @@ export class Output {
     private readonly stderr: NodeJS.WriteStream = process.stderr,
   ) {
     const ci = env.CI !== undefined && env.CI !== "" && env.CI !== "false";
-    this.mode = flags.json ? "json" : stderr.isTTY && !ci ? "tty" : "plain";
+    // A terminal that reports no width (a bare `script` session, some CI runners) cannot
+    // draw a task list that redraws itself: plain lines there.
+    const drawable = stderr.isTTY === true && (stderr.columns ?? 0) > 0;
+    this.mode = flags.json ? "json" : drawable && !ci ? "tty" : "plain";
     this.colour = createColour(this.mode === "tty" ? stderr : stdout, env);
   }
 
