@@ -1,28 +1,17 @@
 // Shared helpers for the benchmarks: a throwaway copy of the example project, the real
 // CLI, timing and statistics. Benchmarks print numbers; they never assert.
 import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { rm } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { execa } from "execa";
+import { copyExampleProject, repoRoot } from "../test/support/example-project.js";
 
-export const repoRoot = fileURLToPath(new URL("../", import.meta.url));
+export { repoRoot };
+
 export const CLI = path.join(repoRoot, "bin", "prodlike.js");
 
 export async function benchProject(prefix) {
-  const name = `${prefix}-${randomBytes(3).toString("hex")}`;
-  const base = await mkdtemp(path.join(os.tmpdir(), "prodlike-bench-"));
-  const dir = path.join(base, name);
-  await cp(path.join(repoRoot, "examples", "drupal-basic"), dir, {
-    recursive: true,
-    filter: (source) =>
-      !source.includes(`${path.sep}.prodlike`) && !source.endsWith("settings.prodlike.php"),
-  });
-  const config = await readFile(path.join(dir, "prodlike.yaml"), "utf8");
-  await writeFile(path.join(dir, "prodlike.yaml"), config.replace(/^name: .*$/m, `name: ${name}`));
-  const home = path.join(base, "home");
+  const { name, base, dir, home } = await copyExampleProject(prefix, "prodlike-bench-");
   return {
     name,
     dir,

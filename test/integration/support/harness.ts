@@ -1,14 +1,11 @@
-import { randomBytes } from "node:crypto";
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { rm } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
 import { execa } from "execa";
+import { copyExampleProject, repoRoot } from "../../support/example-project.js";
 
 // Drives the real CLI (bin/prodlike.js, built) as a user would, against the real engine.
 
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 export const CLI = path.join(repoRoot, "bin", "prodlike.js");
 export const docker = new Docker();
 
@@ -30,17 +27,7 @@ export interface TestProject {
 // A copy of examples/drupal-basic under a unique project name, with its own PRODLIKE_HOME
 // (locks, derived secrets), so test runs never touch a developer's environments.
 export async function copyExample(prefix: string): Promise<TestProject> {
-  const name = `${prefix}-${randomBytes(3).toString("hex")}`;
-  const base = await mkdtemp(path.join(os.tmpdir(), "prodlike-it-"));
-  const dir = path.join(base, name);
-  await cp(path.join(repoRoot, "examples", "drupal-basic"), dir, {
-    recursive: true,
-    filter: (source) =>
-      !source.includes(`${path.sep}.prodlike`) && !source.endsWith("settings.prodlike.php"),
-  });
-  const config = await readFile(path.join(dir, "prodlike.yaml"), "utf8");
-  await writeFile(path.join(dir, "prodlike.yaml"), config.replace(/^name: .*$/m, `name: ${name}`));
-  const home = path.join(base, "home");
+  const { name, base, dir, home } = await copyExampleProject(prefix, "prodlike-it-");
   const cli = (args: string[], options: { input?: string } = {}) =>
     runCli(args, { cwd: dir, home, ...options });
   return {
