@@ -67,6 +67,11 @@ export interface ServiceSpec {
   mounts: MountSpec[];
   health?: HealthCheck;
   dependsOn: Dependency[];
+  /** Ports other services reach this one on inside the environment, never published
+   *  (php-fpm's 9000). Kubernetes Services need them; compose networks do not. */
+  expose?: number[];
+  /** For `cron` services: when the job runs (cron syntax). A CronJob on Kubernetes. */
+  schedule?: string;
 }
 
 export interface VolumeSpec {
@@ -114,6 +119,9 @@ export interface Topology {
   codeFiles: CodeFile[];
   /** Secret values in this topology: redacted from every log line and --json document. */
   secrets: string[];
+  /** Kubernetes only: services that share a pod (pod name -> container names), as
+   *  production runs nginx + php-fpm. A service in no group gets a pod of its own. */
+  podGroups: Record<string, string[]>;
 }
 
 export function findService(topology: Topology, name: string): ServiceSpec | undefined {

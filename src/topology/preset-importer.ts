@@ -9,7 +9,7 @@ import type {
   Topology,
 } from "./model.js";
 import type { LoadedPreset } from "./preset-loader.js";
-import type { PresetService } from "./preset-schema.js";
+import type { PresetDefinition, PresetService } from "./preset-schema.js";
 import { fillRecord, fillTemplate, type TemplateValues } from "./templates.js";
 
 /** Marker that proves a file in the code tree was written by prodlike. */
@@ -44,7 +44,17 @@ export interface TopologyInputs {
   dbPassword: string;
   /** Locates config errors that only make sense against the preset (unknown service). */
   configLocation?: (path: string[]) => string;
+  /** Where it runs: service addresses and DNS differ between compose and a cluster. */
+  platform?: Platform;
 }
+
+export type Platform = "compose" | "kubernetes";
+
+// The DNS server nginx re-resolves upstream names with.
+const DNS_RESOLVER: Record<Platform, string> = {
+  compose: "127.0.0.11",
+  kubernetes: "kube-dns.kube-system.svc.cluster.local",
+};
 
 // Builds the environment's topology from a preset and prodlike.yaml. Pure: no I/O.
 export function topologyFromPreset(
@@ -67,7 +77,8 @@ export function topologyFromPreset(
     "db.user": config.database?.user ?? definition.defaults.database.user,
     "db.password": inputs.dbPassword,
     "urls.web": webPort === undefined ? "" : `http://127.0.0.1:${webPort}`,
-    phpUpstream: `${phpServiceName(definition.services)}:9000`,
+    phpUpstream: phpUpstream(definition, inputs.platform ?? "compose"),
+    dnsResolver: DNS_RESOLVER[inputs.platform ?? "compose"],
   };
 
   const appEnv = fillRecord(definition.appEnv, values, "appEnv");
@@ -109,6 +120,7 @@ export function topologyFromPreset(
     configFiles,
     codeFiles,
     secrets: [inputs.dbPassword],
+    podGroups: checkedPodGroups(definition),
   };
 }
 
@@ -154,6 +166,11 @@ function buildService(name: string, spec: PresetService, context: BuildContext):
     })),
   };
   if (spec.health) service.health = spec.health;
+  if (spec.expose.length > 0) service.expose = spec.expose;
+  if (spec.schedule) service.schedule = spec.schedule;
+  if (spec.role === "cron" && !spec.schedule) {
+    throw new ProdlikeError("INTERNAL", `${where}: a cron service needs a schedule`);
+  }
   if (spec.command) service.command = spec.command.map((arg) => fillTemplate(arg, values, where));
   if (spec.entrypoint) service.entrypoint = spec.entrypoint;
   if (spec.workingDir) service.workingDir = fillTemplate(spec.workingDir, values, where);
@@ -174,6 +191,41 @@ function imageFor(name: string, spec: PresetService, preset: LoadedPreset): Imag
 
 function phpServiceName(services: Record<string, PresetService>): string {
   return Object.entries(services).find(([, spec]) => spec.role === "php")?.[0] ?? "php-fpm";
+}
+
+// nginx -> php-fpm: the service name, or loopback when a cluster runs both in one pod.
+function phpUpstream(definition: PresetDefinition, platform: Platform): string {
+  const php = phpServiceName(definition.services);
+  const web = Object.entries(definition.services).find(([, spec]) => spec.role === "web")?.[0];
+  const sharedPod = Object.values(definition.kubernetes.pods).some(
+    (members) => members.includes(php) && web !== undefined && members.includes(web),
+  );
+  return platform === "kubernetes" && sharedPod ? "127.0.0.1:9000" : `${php}:9000`;
+}
+
+// A preset is data: a pod naming a service that does not exist, or a service in two pods,
+// is a broken preset.
+function checkedPodGroups(definition: PresetDefinition): Record<string, string[]> {
+  const placed = new Map<string, string>();
+  for (const [pod, members] of Object.entries(definition.kubernetes.pods)) {
+    for (const member of members) {
+      if (!(member in definition.services)) {
+        throw new ProdlikeError(
+          "INTERNAL",
+          `${definition.name}: pod ${pod} names unknown service ${member}`,
+        );
+      }
+      const other = placed.get(member);
+      if (other !== undefined) {
+        throw new ProdlikeError(
+          "INTERNAL",
+          `${definition.name}: ${member} is in pods ${other} and ${pod}`,
+        );
+      }
+      placed.set(member, pod);
+    }
+  }
+  return structuredClone(definition.kubernetes.pods);
 }
 
 function checkServiceOverrides(

@@ -39,6 +39,10 @@ const presetServiceSchema = z.strictObject({
     )
     .default([]),
   mounts: z.array(mountSchema).default([]),
+  /** Ports other services connect to, never published (php-fpm's 9000). */
+  expose: z.array(z.number().int().min(1).max(65535)).default([]),
+  /** Cron services only: when the job runs. */
+  schedule: z.string().optional(),
   health: healthSchema.optional(),
   dependsOn: z.record(serviceName, z.enum(["healthy", "started"])).default({}),
 });
@@ -55,6 +59,10 @@ export const presetSchema = z.strictObject({
   appEnv: z.record(z.string(), z.string()).default({}),
   services: z.record(serviceName, presetServiceSchema),
   configFiles: z.record(z.string(), z.string()).default({}),
+  /** Kubernetes layout: which services share a pod, as production runs them. */
+  kubernetes: z
+    .strictObject({ pods: z.record(serviceName, z.array(serviceName).min(1)).default({}) })
+    .default({ pods: {} }),
   codeFiles: z
     .array(
       z.strictObject({

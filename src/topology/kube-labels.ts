@@ -1,0 +1,43 @@
+import type { EnvironmentIdentity } from "./model.js";
+
+// Label and annotation keys on every Kubernetes object prodlike applies. Kubernetes keys
+// take a DNS prefix, so these are the compose labels' names under `prodlike.dev/`.
+export const KubeLabel = {
+  env: "prodlike.dev/env",
+  project: "prodlike.dev/project",
+  name: "prodlike.dev/name",
+  preset: "prodlike.dev/preset",
+  backend: "prodlike.dev/backend",
+  service: "prodlike.dev/service",
+  role: "prodlike.dev/role",
+  /** The recommended labels, so kubectl and dashboards group the objects too. */
+  appName: "app.kubernetes.io/name",
+  appInstance: "app.kubernetes.io/instance",
+  partOf: "app.kubernetes.io/part-of",
+  managedBy: "app.kubernetes.io/managed-by",
+} as const;
+
+export const KubeAnnotation = {
+  /** A path is no valid label value, so the code root is an annotation. */
+  codeRoot: "prodlike.dev/code-root",
+  /** On pod templates: a changed ConfigMap or Secret rolls the pods (subPath mounts
+   *  never see updates). */
+  configHash: "prodlike.dev/config-hash",
+} as const;
+
+export const FIELD_MANAGER = "prodlike";
+
+export function kubeEnvironmentLabels(
+  identity: EnvironmentIdentity,
+  extra: { preset: string; backend: string },
+): Record<string, string> {
+  return {
+    [KubeLabel.managedBy]: FIELD_MANAGER,
+    [KubeLabel.partOf]: identity.project,
+    [KubeLabel.env]: identity.id,
+    [KubeLabel.project]: identity.project,
+    [KubeLabel.name]: identity.name,
+    [KubeLabel.preset]: extra.preset,
+    [KubeLabel.backend]: extra.backend,
+  };
+}
