@@ -1,5 +1,5 @@
 import type { Backend, BackendName } from "../backends/backend.js";
-import type { DockerEngine } from "../backends/compose/docker-engine.js";
+import type { DockerEngine } from "../backends/docker/docker-engine.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { CommandRunner } from "../process/command-runner.js";
 import type { Clock } from "../waits/clock.js";
@@ -22,7 +22,7 @@ export async function createCoreServices(env: NodeJS.ProcessEnv): Promise<CoreSe
   const runner = new ExecaCommandRunner();
   let engine: Promise<DockerEngine> | undefined;
   const getEngine = () => {
-    engine ??= import("../backends/compose/docker-engine.js").then(
+    engine ??= import("../backends/docker/docker-engine.js").then(
       ({ DockerodeEngine }) => new DockerodeEngine(env),
     );
     return engine;

@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { CodeFile } from "../topology/model.js";
+import type { CodeFile, Topology } from "../topology/model.js";
+import type { Progress } from "../ui/steps.js";
 
 export type CodeFileOutcome = "written" | "unchanged" | "kept-user-file";
 
@@ -41,4 +42,33 @@ export async function writeCodeFile(
     }
   }
   return (await writeIfChanged(file, codeFile.content)) ? "written" : "unchanged";
+}
+
+/** Rendered files of an environment live in its checkout, beside the code. */
+export function environmentDir(codeRoot: string, envName: string): string {
+  return path.join(codeRoot, ".prodlike", envName);
+}
+
+// Writes the topology's files into the code tree (Drupal's settings include), warning
+// where the user's own file stands in the way or does not load ours.
+export async function writeCodeFiles(topology: Topology, progress: Progress): Promise<void> {
+  for (const codeFile of topology.codeFiles) {
+    const outcome = await writeCodeFile(topology.codeRoot, codeFile);
+    if (outcome === "kept-user-file" && !codeFile.createOnly) {
+      progress.warn(
+        `${codeFile.path} has no "${codeFile.marker}" marker: it is yours, so prodlike left it as it is.`,
+      );
+    }
+    if (codeFile.referencedBy) {
+      const referencing = await readFile(
+        path.join(topology.codeRoot, codeFile.referencedBy),
+        "utf8",
+      ).catch(() => "");
+      if (!referencing.includes(path.basename(codeFile.path))) {
+        progress.warn(
+          `${codeFile.referencedBy} does not load ${path.basename(codeFile.path)}; add: include __DIR__ . '/${path.basename(codeFile.path)}';`,
+        );
+      }
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import type { DockerEngine } from "../backends/compose/docker-engine.js";
+import type { DockerEngine } from "../backends/docker/docker-engine.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { CommandRunner } from "../process/command-runner.js";
 import type { Progress } from "../ui/steps.js";

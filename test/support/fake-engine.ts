@@ -3,7 +3,7 @@ import type {
   ContainerInfo,
   DockerEngine,
   LabelFilter,
-} from "../../src/backends/compose/docker-engine.js";
+} from "../../src/backends/docker/docker-engine.js";
 
 interface Labelled {
   labels: Record<string, string>;

@@ -1,6 +1,6 @@
-import { access, readFile, rm } from "node:fs/promises";
+import { access, rm } from "node:fs/promises";
 import path from "node:path";
-import { writeCodeFile, writeIfChanged } from "../../env/generated-files.js";
+import { environmentDir, writeCodeFiles, writeIfChanged } from "../../env/generated-files.js";
 import type { PortClaims } from "../../env/port-allocator.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import type { CommandRunner } from "../../process/command-runner.js";
@@ -19,6 +19,7 @@ import type {
   UpOptions,
   UpResult,
 } from "../backend.js";
+import type { ContainerInfo, DockerEngine } from "../docker/docker-engine.js";
 import {
   type ComposeCommand,
   type ComposeFlavour,
@@ -26,7 +27,6 @@ import {
   detectCompose,
 } from "./compose-cli.js";
 import type { ComposeDetectionCache } from "./compose-detection-cache.js";
-import type { ContainerInfo, DockerEngine } from "./docker-engine.js";
 import { decodePortsLabel, statusFromContainers } from "./status-from-containers.js";
 
 export interface ComposeBackendDeps {
@@ -37,11 +37,6 @@ export interface ComposeBackendDeps {
   composeOverride?: string | undefined;
   /** Remembers which compose was found (see compose-detection-cache.ts). */
   detectionCache?: { key: () => Promise<string>; cache: ComposeDetectionCache } | undefined;
-}
-
-/** Rendered files of an environment live in its checkout, beside the code. */
-export function environmentDir(codeRoot: string, envName: string): string {
-  return path.join(codeRoot, ".prodlike", envName);
 }
 
 const COMPOSE_FILE = "docker-compose.yml";
@@ -104,13 +99,13 @@ export class ComposeBackend implements Backend {
     // read-only commands (status, ls, exec) do not need at start-up.
     const [{ renderCompose }, { imageSteps }] = await Promise.all([
       import("../../topology/render-compose.js"),
-      import("./image-builder.js"),
+      import("../docker/image-builder.js"),
     ]);
     const rendered = renderCompose(topology, { configDir: path.join(dir, "config") });
     const before = await this.envContainers(envId);
 
     if (!options.rebuild && isUpToDate(before, topology, rendered.configHash)) {
-      await this.writeCodeFiles(topology, progress);
+      await writeCodeFiles(topology, progress);
       const status = await this.requireStatus(envId);
       return { status, changed: false };
     }
@@ -139,7 +134,7 @@ export class ComposeBackend implements Backend {
             }
             await writeIfChanged(path.join(topology.codeRoot, ".prodlike", ".gitignore"), "*\n");
             await writeIfChanged(composeFile, rendered.yaml, 0o600);
-            await this.writeCodeFiles(topology, progress);
+            await writeCodeFiles(topology, progress);
           },
         },
         {
@@ -337,28 +332,6 @@ export class ComposeBackend implements Backend {
       { stdio: "inherit" },
     );
     return result.exitCode;
-  }
-
-  private async writeCodeFiles(topology: Topology, progress: Progress): Promise<void> {
-    for (const codeFile of topology.codeFiles) {
-      const outcome = await writeCodeFile(topology.codeRoot, codeFile);
-      if (outcome === "kept-user-file" && !codeFile.createOnly) {
-        progress.warn(
-          `${codeFile.path} has no "${codeFile.marker}" marker: it is yours, so prodlike left it as it is.`,
-        );
-      }
-      if (codeFile.referencedBy) {
-        const referencing = await readFile(
-          path.join(topology.codeRoot, codeFile.referencedBy),
-          "utf8",
-        ).catch(() => "");
-        if (!referencing.includes(path.basename(codeFile.path))) {
-          progress.warn(
-            `${codeFile.referencedBy} does not load ${path.basename(codeFile.path)}; add: include __DIR__ . '/${path.basename(codeFile.path)}';`,
-          );
-        }
-      }
-    }
   }
 
   private async waitForService(

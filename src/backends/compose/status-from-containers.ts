@@ -1,6 +1,6 @@
 import { Label } from "../../topology/labels.js";
 import type { EnvironmentState, EnvironmentStatus, PortStatus, ServiceStatus } from "../backend.js";
-import type { ContainerInfo } from "./docker-engine.js";
+import type { ContainerInfo } from "../docker/docker-engine.js";
 
 // Named ports travel on a container label (Label.ports) so status can name ports and
 // build URLs from the engine alone, with no local state.

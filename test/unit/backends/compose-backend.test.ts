@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ComposeBackend } from "../../../src/backends/compose/compose-backend.js";
-import type { ContainerInfo } from "../../../src/backends/compose/docker-engine.js";
+import type { ContainerInfo } from "../../../src/backends/docker/docker-engine.js";
 import { ProdlikeError } from "../../../src/errors/prodlike-error.js";
 import { Label } from "../../../src/topology/labels.js";
 import { SilentProgress } from "../../../src/ui/plain-progress.js";

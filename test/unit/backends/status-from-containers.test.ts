@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { isUpToDate } from "../../../src/backends/compose/compose-backend.js";
 import {
-  type ContainerInfo,
-  demuxToText,
-  healthFromStatus,
-} from "../../../src/backends/compose/docker-engine.js";
-import {
   overallState,
   statusFromContainers,
 } from "../../../src/backends/compose/status-from-containers.js";
+import {
+  type ContainerInfo,
+  demuxToText,
+  healthFromStatus,
+} from "../../../src/backends/docker/docker-engine.js";
 import { Label } from "../../../src/topology/labels.js";
 import { renderCompose } from "../../../src/topology/render-compose.js";
 import { drupalTopology } from "../../support/drupal-topology.js";

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { baseImageOf } from "../../../src/backends/compose/image-builder.js";
+import { baseImageOf } from "../../../src/backends/docker/image-builder.js";
 import { ensureBaseImage, parseAptMirror } from "../../../src/images/base-image.js";
 import type { CommandRunner, RunResult } from "../../../src/process/command-runner.js";
 import { PRESETS_DIR } from "../../../src/topology/preset-loader.js";
