@@ -63,6 +63,8 @@ export interface DestroyReport {
   volumes: string[];
   networks: string[];
   images: string[];
+  /** kind / minikube: the clusters deleted. */
+  clusters?: string[];
 }
 
 export interface ExecRequest {

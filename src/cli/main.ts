@@ -14,7 +14,7 @@ interface CommonOptions {
   name?: string;
   json: boolean;
   debug: boolean;
-  backend: BackendName;
+  backend?: BackendName;
 }
 
 // Each command module's default export. Its flags type is its own (checked by commander's
@@ -45,9 +45,10 @@ export async function main(argv: string[]): Promise<number> {
       .option("--json", "print one JSON document on stdout and no progress", false)
       .option("--debug", "print stack traces", false)
       .addOption(
-        new Option("--backend <name>", "where the environment runs")
-          .choices(["compose", "kind", "minikube"])
-          .default("compose"),
+        new Option(
+          "--backend <name>",
+          "where the environment runs (default: where it already runs, else prodlike.yaml `backend`, else compose)",
+        ).choices(["compose", "kind", "minikube"]),
       );
 
   const run =

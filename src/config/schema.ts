@@ -29,6 +29,10 @@ export const configSchema = z
     $schema: z.string().optional(),
     name: projectName.optional().describe("Project name; defaults to the code root's folder name."),
     preset: z.string().default("drupal").describe("Preset: drupal."),
+    backend: z
+      .enum(["compose", "kind", "minikube"])
+      .optional()
+      .describe("Where `up` runs the environment: compose (default), kind or minikube."),
     docroot: z
       .string()
       .regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._/-]*$/, "a relative path inside the code root")

@@ -18,7 +18,8 @@ import type { CoreServices } from "./services.js";
 // the CLI does that. Each operation takes its collaborators.
 
 export interface UpRequest extends TargetOptions {
-  backend: BackendName;
+  /** Explicit `--backend`; otherwise where the environment runs, else prodlike.yaml. */
+  backend?: BackendName | undefined;
   rebuild: boolean;
   healthTimeoutMs: number;
   lockTimeoutMs: number;
@@ -32,7 +33,14 @@ export async function up(
   progress: Progress,
 ): Promise<UpResult> {
   const target = await resolveTarget(request);
-  const backend = await services.backend(request.backend);
+  const backend = await services.backend(
+    await chooseBackend(
+      services,
+      request.backend,
+      target.identity.id,
+      target.loaded.config.backend,
+    ),
+  );
   const settings = await openUserSettings();
   const lock = await acquireEnvironmentLock(target.identity.id, {
     dir: path.join(settings.stateDir, "locks"),
@@ -54,7 +62,31 @@ export async function up(
 }
 
 export interface EnvRequest extends TargetOptions {
-  backend: BackendName;
+  backend?: BackendName | undefined;
+}
+
+// Which backend an environment is on: the one asked for, else the one it already runs on
+// (cluster environments are recorded; compose ones are found by label), else the
+// project's prodlike.yaml, else compose.
+export async function chooseBackend(
+  services: CoreServices,
+  explicit: BackendName | undefined,
+  envId: string,
+  configured?: BackendName | undefined,
+): Promise<BackendName> {
+  if (explicit) return explicit;
+  return (await services.recordedBackend(envId)) ?? configured ?? "compose";
+}
+
+async function backendFor(services: CoreServices, request: EnvRequest) {
+  const target = await resolveTarget(request);
+  const name = await chooseBackend(
+    services,
+    request.backend,
+    target.identity.id,
+    target.loaded.config.backend,
+  );
+  return { target, identity: target.identity, backend: await services.backend(name) };
 }
 
 export async function down(
@@ -62,8 +94,8 @@ export async function down(
   request: EnvRequest,
   progress: Progress,
 ): Promise<EnvironmentStatus> {
-  const { identity } = await resolveTarget(request);
-  return (await services.backend(request.backend)).down(identity.id, progress);
+  const { identity, backend } = await backendFor(services, request);
+  return backend.down(identity.id, progress);
 }
 
 export async function destroy(
@@ -71,8 +103,8 @@ export async function destroy(
   request: EnvRequest & { keepImages: boolean },
   progress: Progress,
 ): Promise<DestroyReport & { id: string }> {
-  const { identity } = await resolveTarget(request);
-  const report = await (await services.backend(request.backend)).destroy(identity.id, progress, {
+  const { identity, backend } = await backendFor(services, request);
+  const report = await backend.destroy(identity.id, progress, {
     keepImages: request.keepImages,
   });
   return { id: identity.id, ...report };
@@ -82,8 +114,8 @@ export async function status(
   services: CoreServices,
   request: EnvRequest,
 ): Promise<EnvironmentStatus> {
-  const { identity } = await resolveTarget(request);
-  const found = await (await services.backend(request.backend)).status(identity.id);
+  const { identity, backend } = await backendFor(services, request);
+  const found = await backend.status(identity.id);
   if (!found) {
     throw new ProdlikeError("ENV_NOT_FOUND", `No environment ${identity.id}`, {
       hint: "`prodlike up` creates it; `prodlike ls` lists the environments that exist.",
@@ -92,11 +124,25 @@ export async function status(
   return found;
 }
 
+// Every environment on this machine: compose ones by label, cluster ones from their
+// records. A backend that cannot answer here (no kind binary) does not hide the others.
 export async function list(
   services: CoreServices,
-  backend: BackendName,
+  backend: BackendName | undefined,
 ): Promise<EnvironmentStatus[]> {
-  return (await services.backend(backend)).list();
+  if (backend) return (await services.backend(backend)).list();
+  const names = new Set<BackendName>(["compose", ...(await services.recordedBackends())]);
+  const lists = await Promise.all(
+    [...names].map(async (name) => {
+      try {
+        return await (await services.backend(name)).list();
+      } catch (error) {
+        if (name === "compose" && names.size === 1) throw error;
+        return [];
+      }
+    }),
+  );
+  return lists.flat().sort((a, b) => a.id.localeCompare(b.id));
 }
 
 export interface ExecCommandRequest extends EnvRequest {
@@ -107,8 +153,7 @@ export interface ExecCommandRequest extends EnvRequest {
 }
 
 export async function exec(services: CoreServices, request: ExecCommandRequest): Promise<number> {
-  const { identity } = await resolveTarget(request);
-  const backend = await services.backend(request.backend);
+  const { identity, backend } = await backendFor(services, request);
   return backend.exec(identity.id, {
     service: request.service,
     command: request.command,
@@ -154,8 +199,8 @@ export async function logs(
   services: CoreServices,
   request: EnvRequest & { services: string[]; follow: boolean; tail: number },
 ): Promise<number> {
-  const { identity } = await resolveTarget(request);
-  return (await services.backend(request.backend)).logs(identity.id, request.services, {
+  const { identity, backend } = await backendFor(services, request);
+  return backend.logs(identity.id, request.services, {
     follow: request.follow,
     tail: request.tail,
   });

@@ -71,6 +71,7 @@ export async function planEnvironment(
     hostPorts,
     dbPassword: settings.deriveSecret(identity.id, "db"),
     configLocation: await loaded.locator(),
+    platform: backend.name === "compose" ? "compose" : "kubernetes",
   });
   return { target, topology };
 }

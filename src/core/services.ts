@@ -1,6 +1,5 @@
 import type { Backend, BackendName } from "../backends/backend.js";
 import type { DockerEngine } from "../backends/docker/docker-engine.js";
-import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { CommandRunner } from "../process/command-runner.js";
 import type { Clock } from "../waits/clock.js";
 
@@ -12,6 +11,10 @@ export interface CoreServices {
   clock: Clock;
   engine(): Promise<DockerEngine>;
   backend(name: BackendName): Promise<Backend>;
+  /** The cluster backend an environment was made on, from its record. */
+  recordedBackend(envId: string): Promise<BackendName | undefined>;
+  /** The cluster backends any recorded environment uses. */
+  recordedBackends(): Promise<BackendName[]>;
 }
 
 export async function createCoreServices(env: NodeJS.ProcessEnv): Promise<CoreServices> {
@@ -28,10 +31,23 @@ export async function createCoreServices(env: NodeJS.ProcessEnv): Promise<CoreSe
     return engine;
   };
   const backends = new Map<BackendName, Promise<Backend>>();
+  const records = async () => {
+    const [{ EnvironmentRecords }, { stateDir }] = await Promise.all([
+      import("../env/environment-records.js"),
+      import("../config/user-settings.js"),
+    ]);
+    return new EnvironmentRecords(stateDir(env));
+  };
   return {
     runner,
     clock: systemClock,
     engine: getEngine,
+    async recordedBackend(envId) {
+      return (await (await records()).get(envId))?.backend;
+    },
+    async recordedBackends() {
+      return [...new Set((await (await records()).list()).map((record) => record.backend))];
+    },
     backend(name) {
       let backend = backends.get(name);
       if (!backend) {
@@ -52,11 +68,7 @@ async function createBackend(
     env: NodeJS.ProcessEnv;
   },
 ): Promise<Backend> {
-  if (name !== "compose") {
-    throw new ProdlikeError("USAGE", `The ${name} backend is not available yet`, {
-      hint: "Use --backend compose (the default).",
-    });
-  }
+  if (name === "kind" || name === "minikube") return createClusterBackend(name, deps);
   const [{ ComposeBackend }, { ComposeDetectionCache, composeCacheKey }, { stateDir }] =
     await Promise.all([
       import("../backends/compose/compose-backend.js"),
@@ -72,6 +84,35 @@ async function createBackend(
       key: () => composeCacheKey(deps.env),
       cache: new ComposeDetectionCache(stateDir(deps.env)),
     },
+  });
+  await backend.preflight();
+  return backend;
+}
+
+async function createClusterBackend(
+  name: "kind" | "minikube",
+  deps: {
+    runner: CommandRunner;
+    clock: Clock;
+    engine: () => Promise<DockerEngine>;
+    env: NodeJS.ProcessEnv;
+  },
+): Promise<Backend> {
+  const [{ KubeBackend }, { KindCluster }, { MinikubeCluster }, { ClientNodeKubeApi }, records] =
+    await Promise.all([
+      import("../backends/kube/kube-backend.js"),
+      import("../backends/kube/kind-cluster.js"),
+      import("../backends/kube/minikube-cluster.js"),
+      import("../backends/kube/kube-api.js"),
+      import("../env/environment-records.js"),
+    ]);
+  const { stateDir } = await import("../config/user-settings.js");
+  const backend = new KubeBackend({
+    provider: name === "kind" ? new KindCluster(deps.runner) : new MinikubeCluster(deps.runner),
+    engine: await deps.engine(),
+    records: new records.EnvironmentRecords(stateDir(deps.env)),
+    clock: deps.clock,
+    connect: (kubeconfig, context) => ClientNodeKubeApi.connect(kubeconfig, context),
   });
   await backend.preflight();
   return backend;

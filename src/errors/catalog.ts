@@ -31,6 +31,12 @@ export const errorCatalog = {
   COMPOSE_FAILED: { exitCode: ExitCode.failed, title: "docker compose failed" },
   HEALTH_TIMEOUT: { exitCode: ExitCode.failed, title: "A service did not become healthy" },
   COMMAND_FAILED: { exitCode: ExitCode.failed, title: "A command failed" },
+  CLUSTER_FAILED: { exitCode: ExitCode.failed, title: "kind, minikube or the cluster failed" },
+  ROLLOUT_FAILED: { exitCode: ExitCode.failed, title: "A workload did not roll out" },
+  NOT_SUPPORTED: {
+    exitCode: ExitCode.invalidInput,
+    title: "The backend cannot do this",
+  },
   INTERRUPTED: { exitCode: ExitCode.interrupted, title: "Interrupted" },
   INTERNAL: { exitCode: ExitCode.failed, title: "Unexpected internal error" },
 } as const satisfies Record<string, { exitCode: ExitCodeValue; title: string }>;

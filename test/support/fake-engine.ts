@@ -54,7 +54,7 @@ export class FakeEngine implements DockerEngine {
   }
   async removeImage(id: string): Promise<void> {
     this.removed.push(`image ${id}`);
-    this.images = this.images.filter((image) => image.id !== id);
+    this.images = this.images.filter((image) => image.id !== id && !image.tags.includes(id));
   }
   async imageExists(ref: string): Promise<boolean> {
     return this.images.some((image) => image.tags.includes(ref));

@@ -1,10 +1,11 @@
+import type { BackendName } from "../../backends/backend.js";
 import { destroy } from "../../core/operations.js";
 import type { Output } from "../output.js";
 import { services } from "./common.js";
 
 export default async function destroyCommand(
   output: Output,
-  flags: { dir: string; name?: string; backend: "compose"; keepImages: boolean },
+  flags: { dir: string; name?: string; backend?: BackendName; keepImages: boolean },
 ): Promise<number> {
   const report = await destroy(await services(), flags, await output.progress());
   output.result("destroy", { removed: report }, () =>

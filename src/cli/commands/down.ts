@@ -1,3 +1,4 @@
+import type { BackendName } from "../../backends/backend.js";
 import { down } from "../../core/operations.js";
 import { formatStatus } from "../format.js";
 import type { Output } from "../output.js";
@@ -5,7 +6,7 @@ import { services } from "./common.js";
 
 export default async function downCommand(
   output: Output,
-  flags: { dir: string; name?: string; backend: "compose" },
+  flags: { dir: string; name?: string; backend?: BackendName },
 ): Promise<number> {
   const status = await down(await services(), flags, await output.progress());
   output.result("down", { environment: status }, () => formatStatus(status, output.colour));

@@ -1,3 +1,4 @@
+import type { BackendName } from "../../backends/backend.js";
 import { exec } from "../../core/operations.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import type { Output } from "../output.js";
@@ -5,7 +6,7 @@ import { afterSeparator, interactive, services } from "./common.js";
 
 export default async function execCommand(
   output: Output,
-  flags: { dir: string; name?: string; backend: "compose"; workdir?: string },
+  flags: { dir: string; name?: string; backend?: BackendName; workdir?: string },
   service: string,
   command: string[],
 ): Promise<number> {

@@ -1,3 +1,4 @@
+import type { BackendName } from "../../backends/backend.js";
 import { logs } from "../../core/operations.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import type { Output } from "../output.js";
@@ -5,7 +6,7 @@ import { services } from "./common.js";
 
 export default async function logsCommand(
   output: Output,
-  flags: { dir: string; name?: string; backend: "compose"; follow: boolean; tail: string },
+  flags: { dir: string; name?: string; backend?: BackendName; follow: boolean; tail: string },
   serviceNames: string[],
 ): Promise<number> {
   if (output.mode === "json") {

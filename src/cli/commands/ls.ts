@@ -1,3 +1,4 @@
+import type { BackendName } from "../../backends/backend.js";
 import { list } from "../../core/operations.js";
 import { formatList } from "../format.js";
 import type { Output } from "../output.js";
@@ -5,7 +6,7 @@ import { services } from "./common.js";
 
 export default async function lsCommand(
   output: Output,
-  flags: { backend: "compose" },
+  flags: { backend?: BackendName },
 ): Promise<number> {
   const environments = await list(await services(), flags.backend);
   output.result("ls", { environments }, () => formatList(environments, output.colour));

@@ -1,3 +1,4 @@
+import type { BackendName } from "../../backends/backend.js";
 import { up } from "../../core/operations.js";
 import { formatStatus } from "../format.js";
 import { secondsFlag } from "../main.js";
@@ -7,7 +8,7 @@ import { services } from "./common.js";
 interface UpFlags {
   dir: string;
   name?: string;
-  backend: "compose" | "kind" | "minikube";
+  backend?: BackendName;
   rebuild: boolean;
   healthTimeout: string;
   lockTimeout: string;

@@ -1,0 +1,89 @@
+import { rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { CommandRunner } from "../../process/command-runner.js";
+import { type ClusterProvider, type ClusterSpec, runClusterTool } from "./cluster-provider.js";
+import { renderKindConfig } from "./kind-config.js";
+
+export const KIND_NODE_CODE_PATH = "/prodlike/code";
+/** How long `kind create cluster` waits for the control plane before giving up. */
+const CREATE_WAIT = "180s";
+
+// kind: a cluster is one Docker container per node. Mounts and port mappings come from
+// the generated config; images go in through `docker save` + `kind load image-archive`,
+// which works with Docker's containerd image store where `kind load docker-image` fails.
+export class KindCluster implements ClusterProvider {
+  readonly name = "kind";
+  readonly nodeCodePath = KIND_NODE_CODE_PATH;
+
+  constructor(private readonly runner: CommandRunner) {}
+
+  async version(): Promise<string | undefined> {
+    const result = await this.runner.run("kind", ["version"]);
+    if (result.exitCode !== 0) return undefined;
+    return /v\d+\.\d+\.\d+\S*/.exec(result.stdout)?.[0] ?? result.stdout.trim();
+  }
+
+  async exists(cluster: string): Promise<boolean> {
+    const result = await runClusterTool(this.runner, "kind", ["get", "clusters"]);
+    return result.stdout.split("\n").some((line) => line.trim() === cluster);
+  }
+
+  async create(spec: ClusterSpec): Promise<void> {
+    const config = renderKindConfig({
+      codeRoot: spec.codeRoot,
+      nodeCodePath: this.nodeCodePath,
+      portMappings: spec.portMappings,
+    });
+    const configFile = path.join(spec.workDir, "kind-config.yaml");
+    await writeFile(configFile, config.yaml);
+    await runClusterTool(this.runner, "kind", createArgs(spec, configFile));
+  }
+
+  async delete(cluster: string, kubeconfig: string): Promise<void> {
+    await runClusterTool(this.runner, "kind", [
+      "delete",
+      "cluster",
+      "--name",
+      cluster,
+      "--kubeconfig",
+      kubeconfig,
+    ]);
+  }
+
+  async loadImages(spec: ClusterSpec, images: readonly string[]): Promise<void> {
+    if (images.length === 0) return;
+    const archive = path.join(spec.workDir, "images.tar");
+    try {
+      await runClusterTool(this.runner, "docker", ["save", "-o", archive, ...images]);
+      await runClusterTool(this.runner, "kind", [
+        "load",
+        "image-archive",
+        archive,
+        "--name",
+        spec.cluster,
+      ]);
+    } finally {
+      // The archive is as big as the images: never leave it behind.
+      await rm(archive, { force: true });
+    }
+  }
+
+  context(cluster: string): string {
+    return `kind-${cluster}`;
+  }
+}
+
+export function createArgs(spec: ClusterSpec, configFile: string): string[] {
+  return [
+    "create",
+    "cluster",
+    "--name",
+    spec.cluster,
+    "--config",
+    configFile,
+    "--kubeconfig",
+    spec.kubeconfig,
+    "--wait",
+    CREATE_WAIT,
+  ];
+}

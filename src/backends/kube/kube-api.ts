@@ -1,0 +1,271 @@
+import type { Readable, Writable } from "node:stream";
+import type {
+  KubeConfig,
+  KubernetesObject,
+  V1Deployment,
+  V1Pod,
+  V1StatefulSet,
+  V1Status,
+} from "@kubernetes/client-node";
+import { ProdlikeError } from "../../errors/prodlike-error.js";
+import { FIELD_MANAGER } from "../../topology/kube-labels.js";
+
+// The Kubernetes API as the backend uses it, through @kubernetes/client-node (loaded on
+// first use: it is large, and compose users never need it).
+
+export type WorkloadKind = "Deployment" | "StatefulSet" | "CronJob";
+
+export interface PodInfo {
+  name: string;
+  labels: Record<string, string>;
+  phase: string;
+  containers: { name: string; ready: boolean; state: string; restarts: number }[];
+}
+
+export interface ExecStreams {
+  stdin: Readable | null;
+  stdout: Writable;
+  stderr: Writable;
+  tty: boolean;
+}
+
+export interface KubeApi {
+  /** Server-side apply, field manager `prodlike`, taking over conflicting fields. */
+  apply(object: KubernetesObject): Promise<void>;
+  read<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    name: string,
+  ): Promise<T | undefined>;
+  list(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    labelSelector: string,
+  ): Promise<KubernetesObject[]>;
+  listPods(namespace: string, labelSelector: string): Promise<PodInfo[]>;
+  /** Merge patch (replicas for `down`, suspend for CronJobs). */
+  mergePatch(object: KubernetesObject, patch: Record<string, unknown>): Promise<void>;
+  exec(
+    namespace: string,
+    pod: string,
+    container: string,
+    command: string[],
+    streams: ExecStreams,
+  ): Promise<number>;
+  logs(
+    namespace: string,
+    pod: string,
+    container: string,
+    out: Writable,
+    options: { follow: boolean; tail: number },
+  ): Promise<void>;
+}
+
+/** The part of client-node's KubernetesObjectApi this module calls; unit tests stub it. */
+export interface ObjectClient {
+  patch<T extends KubernetesObject>(
+    spec: T,
+    pretty?: string,
+    dryRun?: string,
+    fieldManager?: string,
+    force?: boolean,
+    patchStrategy?: string,
+  ): Promise<T>;
+  read<T extends KubernetesObject>(spec: KubernetesObject): Promise<T>;
+  list(
+    apiVersion: string,
+    kind: string,
+    namespace?: string,
+    pretty?: string,
+    exact?: boolean,
+    exportt?: boolean,
+    fieldSelector?: string,
+    labelSelector?: string,
+  ): Promise<{ items: KubernetesObject[] }>;
+}
+
+const SERVER_SIDE_APPLY = "application/apply-patch+yaml";
+const MERGE_PATCH = "application/merge-patch+json";
+
+// Applies and reads objects; exec and logs go through the loaded client-node module.
+export class ClientNodeKubeApi implements KubeApi {
+  constructor(
+    private readonly objects: ObjectClient,
+    private readonly streaming?: {
+      config: KubeConfig;
+      module: typeof import("@kubernetes/client-node");
+    },
+  ) {}
+
+  /** Connects with the given kubeconfig file and context. */
+  static async connect(kubeconfig: string, context: string): Promise<ClientNodeKubeApi> {
+    const k8s = await import("@kubernetes/client-node");
+    const config = new k8s.KubeConfig();
+    config.loadFromFile(kubeconfig);
+    config.setCurrentContext(context);
+    const objects = k8s.KubernetesObjectApi.makeApiClient(config) as unknown as ObjectClient;
+    return new ClientNodeKubeApi(objects, { config, module: k8s });
+  }
+
+  async apply(object: KubernetesObject): Promise<void> {
+    // SSA: the API server merges field by field and records prodlike as the owner, so a
+    // re-apply is a no-op and fields other tools own survive. `force` takes over fields a
+    // human changed with kubectl edit: the rendered topology is the desired state.
+    await this.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, SERVER_SIDE_APPLY);
+  }
+
+  async read<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    name: string,
+  ): Promise<T | undefined> {
+    try {
+      return await this.objects.read<T>({ apiVersion, kind, metadata: { name, namespace } });
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async list(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    labelSelector: string,
+  ): Promise<KubernetesObject[]> {
+    const result = await this.objects.list(
+      apiVersion,
+      kind,
+      namespace,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      labelSelector,
+    );
+    return result.items;
+  }
+
+  async listPods(namespace: string, labelSelector: string): Promise<PodInfo[]> {
+    const pods = (await this.list("v1", "Pod", namespace, labelSelector)) as V1Pod[];
+    return pods.map(podInfo);
+  }
+
+  async mergePatch(object: KubernetesObject, patch: Record<string, unknown>): Promise<void> {
+    await this.objects.patch(
+      {
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        metadata: object.metadata,
+        ...patch,
+      } as KubernetesObject,
+      undefined,
+      undefined,
+      FIELD_MANAGER,
+      undefined,
+      MERGE_PATCH,
+    );
+  }
+
+  async exec(
+    namespace: string,
+    pod: string,
+    container: string,
+    command: string[],
+    streams: ExecStreams,
+  ): Promise<number> {
+    const { config, module } = this.requireStreaming();
+    const exec = new module.Exec(config);
+    return new Promise<number>((resolve, reject) => {
+      exec
+        .exec(
+          namespace,
+          pod,
+          container,
+          command,
+          streams.stdout,
+          streams.stderr,
+          streams.stdin,
+          streams.tty,
+          (status) => resolve(exitCodeFromStatus(status)),
+        )
+        .then((socket) => {
+          socket.on("error", reject);
+        }, reject);
+    });
+  }
+
+  async logs(
+    namespace: string,
+    pod: string,
+    container: string,
+    out: Writable,
+    options: { follow: boolean; tail: number },
+  ): Promise<void> {
+    const { config, module } = this.requireStreaming();
+    const log = new module.Log(config);
+    await new Promise<void>((resolve, reject) => {
+      log
+        .log(
+          namespace,
+          pod,
+          container,
+          out,
+          (error: unknown) => (error ? reject(error) : resolve()),
+          {
+            follow: options.follow,
+            tailLines: options.tail,
+          },
+        )
+        .catch(reject);
+    });
+  }
+
+  private requireStreaming() {
+    if (!this.streaming) throw new ProdlikeError("INTERNAL", "Kubernetes client has no connection");
+    return this.streaming;
+  }
+}
+
+// The exec channel's closing status: Success, or Failure with the exit code as a cause.
+export function exitCodeFromStatus(status: V1Status): number {
+  if (status.status === "Success") return 0;
+  const cause = status.details?.causes?.find((item) => item.reason === "ExitCode");
+  const code = Number(cause?.message);
+  return Number.isInteger(code) ? code : 1;
+}
+
+export function podInfo(pod: V1Pod): PodInfo {
+  const statuses = pod.status?.containerStatuses ?? [];
+  return {
+    name: pod.metadata?.name ?? "",
+    labels: pod.metadata?.labels ?? {},
+    phase: pod.status?.phase ?? "Unknown",
+    containers: (pod.spec?.containers ?? []).map((container) => {
+      const status = statuses.find((item) => item.name === container.name);
+      const state = status?.state?.running
+        ? "running"
+        : status?.state?.waiting
+          ? (status.state.waiting.reason ?? "waiting")
+          : status?.state?.terminated
+            ? (status.state.terminated.reason ?? "terminated")
+            : "pending";
+      return {
+        name: container.name,
+        ready: status?.ready ?? false,
+        state,
+        restarts: status?.restartCount ?? 0,
+      };
+    }),
+  };
+}
+
+function statusCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "number" ? code : undefined;
+}
+
+export type { V1Deployment, V1StatefulSet };

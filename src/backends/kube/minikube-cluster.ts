@@ -1,0 +1,83 @@
+import type { CommandRunner } from "../../process/command-runner.js";
+import { type ClusterProvider, type ClusterSpec, runClusterTool } from "./cluster-provider.js";
+
+export const MINIKUBE_NODE_CODE_PATH = "/prodlike/code";
+
+// minikube with the docker driver: the code tree is a bind mount made at start
+// (`--mount-string`), never `minikube mount` (9p: slow, and no inotify events), and the
+// published ports are Docker port mappings on 127.0.0.1 (`--ports`) to the NodePorts.
+export class MinikubeCluster implements ClusterProvider {
+  readonly name = "minikube";
+  readonly nodeCodePath = MINIKUBE_NODE_CODE_PATH;
+
+  constructor(private readonly runner: CommandRunner) {}
+
+  async version(): Promise<string | undefined> {
+    const result = await this.runner.run("minikube", ["version", "--short"]);
+    if (result.exitCode !== 0) return undefined;
+    return result.stdout.trim();
+  }
+
+  async exists(cluster: string): Promise<boolean> {
+    const result = await this.runner.run("minikube", ["profile", "list", "--output", "json"]);
+    if (result.notFound) await runClusterTool(this.runner, "minikube", ["version"]);
+    // With no profiles at all minikube exits non-zero: that is "does not exist".
+    if (result.exitCode !== 0) return false;
+    return profileNames(result.stdout).includes(cluster);
+  }
+
+  async create(spec: ClusterSpec): Promise<void> {
+    await runClusterTool(this.runner, "minikube", startArgs(spec, this.nodeCodePath), {
+      env: { KUBECONFIG: spec.kubeconfig },
+    });
+  }
+
+  async delete(cluster: string, kubeconfig: string): Promise<void> {
+    await runClusterTool(this.runner, "minikube", ["delete", "--profile", cluster], {
+      env: { KUBECONFIG: kubeconfig },
+    });
+  }
+
+  async loadImages(spec: ClusterSpec, images: readonly string[]): Promise<void> {
+    for (const image of images) {
+      await runClusterTool(this.runner, "minikube", [
+        "image",
+        "load",
+        image,
+        "--profile",
+        spec.cluster,
+      ]);
+    }
+  }
+
+  context(cluster: string): string {
+    return cluster;
+  }
+}
+
+export function startArgs(spec: ClusterSpec, nodeCodePath: string): string[] {
+  return [
+    "start",
+    "--profile",
+    spec.cluster,
+    "--driver=docker",
+    "--mount",
+    `--mount-string=${spec.codeRoot}:${nodeCodePath}`,
+    ...spec.portMappings.map(
+      (mapping) => `--ports=127.0.0.1:${mapping.hostPort}:${mapping.nodePort}`,
+    ),
+    "--wait=apiserver,system_pods,default_sa",
+  ];
+}
+
+// `minikube profile list -o json`: {"valid": [{"Name": ...}], "invalid": [...]}.
+export function profileNames(json: string): string[] {
+  try {
+    const parsed = JSON.parse(json) as Record<string, { Name?: unknown }[] | undefined>;
+    return [...(parsed.valid ?? []), ...(parsed.invalid ?? [])]
+      .map((profile) => profile.Name)
+      .filter((name): name is string => typeof name === "string");
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,128 @@
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { ClusterProvider, ClusterSpec } from "../../src/backends/kube/cluster-provider.js";
+import type { ExecStreams, KubeApi, PodInfo } from "../../src/backends/kube/kube-api.js";
+
+// A cluster tool that keeps its clusters in memory and records what it was asked.
+export class FakeClusterProvider implements ClusterProvider {
+  readonly name = "kind" as const;
+  readonly nodeCodePath = "/prodlike/code";
+  readonly clusters = new Set<string>();
+  readonly calls: string[] = [];
+
+  async version(): Promise<string | undefined> {
+    return "v0.0.0-fake";
+  }
+  async exists(cluster: string): Promise<boolean> {
+    return this.clusters.has(cluster);
+  }
+  async create(spec: ClusterSpec): Promise<void> {
+    this.calls.push(
+      `create ${spec.cluster} ${spec.portMappings.map((m) => `${m.hostPort}:${m.nodePort}`).join(",")}`,
+    );
+    this.clusters.add(spec.cluster);
+  }
+  async delete(cluster: string): Promise<void> {
+    this.calls.push(`delete ${cluster}`);
+    this.clusters.delete(cluster);
+  }
+  async loadImages(spec: ClusterSpec, images: readonly string[]): Promise<void> {
+    this.calls.push(`load ${spec.cluster} ${images.join(" ")}`);
+  }
+  context(cluster: string): string {
+    return `kind-${cluster}`;
+  }
+}
+
+// An API server that stores applied objects and reports every workload as rolled out
+// (or, with `crashing`, a pod in CrashLoopBackOff).
+export class FakeKubeApi implements KubeApi {
+  readonly applied: KubernetesObject[] = [];
+  readonly patches: { kind: string; name: string; patch: Record<string, unknown> }[] = [];
+  readonly execs: { pod: string; container: string; command: string[] }[] = [];
+  crashing = false;
+  exitCode = 0;
+
+  private key(object: KubernetesObject): string {
+    return `${object.kind}/${object.metadata?.namespace}/${object.metadata?.name}`;
+  }
+
+  async apply(object: KubernetesObject): Promise<void> {
+    const index = this.applied.findIndex((item) => this.key(item) === this.key(object));
+    if (index >= 0) this.applied.splice(index, 1);
+    this.applied.push(structuredClone(object));
+  }
+
+  async read<T extends KubernetesObject>(
+    _apiVersion: string,
+    kind: string,
+    namespace: string,
+    name: string,
+  ): Promise<T | undefined> {
+    const object = this.applied.find((item) => this.key(item) === `${kind}/${namespace}/${name}`) as
+      | (KubernetesObject & { spec?: { replicas?: number } })
+      | undefined;
+    if (!object) return undefined;
+    const replicas = object.spec?.replicas ?? 1;
+    const ready = this.crashing ? 0 : replicas;
+    return {
+      ...object,
+      metadata: { ...object.metadata, generation: 1 },
+      status: {
+        observedGeneration: 1,
+        replicas,
+        updatedReplicas: ready,
+        availableReplicas: ready,
+        readyReplicas: ready,
+        currentRevision: "r1",
+        updateRevision: "r1",
+      },
+    } as unknown as T;
+  }
+
+  async list(_apiVersion: string, kind: string): Promise<KubernetesObject[]> {
+    return this.applied.filter((object) => object.kind === kind);
+  }
+
+  async listPods(): Promise<PodInfo[]> {
+    const workloads = this.applied.filter(
+      (object) => object.kind === "Deployment" || object.kind === "StatefulSet",
+    ) as (KubernetesObject & {
+      spec: { replicas?: number; template: { spec: { containers: { name: string }[] } } };
+    })[];
+    return workloads
+      .filter((workload) => (workload.spec.replicas ?? 1) > 0)
+      .map((workload) => ({
+        name: `${workload.metadata?.name}-0`,
+        labels: { "prodlike.dev/role": "x" },
+        phase: "Running",
+        containers: workload.spec.template.spec.containers.map((container) => ({
+          name: container.name,
+          ready: !this.crashing,
+          state: this.crashing ? "CrashLoopBackOff" : "running",
+          restarts: this.crashing ? 3 : 0,
+        })),
+      }));
+  }
+
+  async mergePatch(object: KubernetesObject, patch: Record<string, unknown>): Promise<void> {
+    this.patches.push({ kind: object.kind ?? "", name: object.metadata?.name ?? "", patch });
+    const stored = this.applied.find((item) => this.key(item) === this.key(object)) as
+      | (KubernetesObject & { spec?: Record<string, unknown> })
+      | undefined;
+    if (stored?.spec) Object.assign(stored.spec, (patch as { spec: Record<string, unknown> }).spec);
+  }
+
+  async exec(
+    _namespace: string,
+    pod: string,
+    container: string,
+    command: string[],
+    streams: ExecStreams,
+  ): Promise<number> {
+    this.execs.push({ pod, container, command });
+    streams.stdout.write(`ran ${command.join(" ")}\n`);
+    return this.exitCode;
+  }
+
+  async logs(): Promise<void> {}
+}

@@ -1,0 +1,137 @@
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import {
+  ClientNodeKubeApi,
+  exitCodeFromStatus,
+  type ObjectClient,
+  podInfo,
+} from "../../../src/backends/kube/kube-api.js";
+
+// client-node's KubernetesObjectApi, recorded: which calls prodlike makes with which
+// arguments. No API server is involved at this level.
+class RecordingObjectClient implements ObjectClient {
+  readonly calls: unknown[][] = [];
+  notFound = false;
+
+  async patch<T extends KubernetesObject>(spec: T, ...rest: unknown[]): Promise<T> {
+    this.calls.push(["patch", spec, ...rest]);
+    return spec;
+  }
+  async read<T extends KubernetesObject>(spec: KubernetesObject): Promise<T> {
+    this.calls.push(["read", spec]);
+    if (this.notFound) throw Object.assign(new Error("HTTP-Code: 404"), { code: 404 });
+    return spec as T;
+  }
+  async list(...args: unknown[]): Promise<{ items: KubernetesObject[] }> {
+    this.calls.push(["list", ...args]);
+    return { items: [] };
+  }
+}
+
+const deployment = {
+  apiVersion: "apps/v1",
+  kind: "Deployment",
+  metadata: { name: "web", namespace: "shop" },
+};
+
+describe("ClientNodeKubeApi", () => {
+  it("applies server-side as field manager prodlike, forcing conflicts", async () => {
+    const client = new RecordingObjectClient();
+    await new ClientNodeKubeApi(client).apply(deployment);
+    expect(client.calls).toEqual([
+      ["patch", deployment, undefined, undefined, "prodlike", true, "application/apply-patch+yaml"],
+    ]);
+  });
+
+  it("scales with a merge patch that names the object", async () => {
+    const client = new RecordingObjectClient();
+    await new ClientNodeKubeApi(client).mergePatch(deployment, { spec: { replicas: 0 } });
+    expect(client.calls[0]).toEqual([
+      "patch",
+      { ...deployment, spec: { replicas: 0 } },
+      undefined,
+      undefined,
+      "prodlike",
+      undefined,
+      "application/merge-patch+json",
+    ]);
+  });
+
+  it("reads an object by kind and name, undefined when the server says 404", async () => {
+    const client = new RecordingObjectClient();
+    const api = new ClientNodeKubeApi(client);
+    expect(await api.read("apps/v1", "Deployment", "shop", "web")).toEqual(deployment);
+    client.notFound = true;
+    expect(await api.read("apps/v1", "Deployment", "shop", "web")).toBeUndefined();
+  });
+
+  it("lists pods by label selector", async () => {
+    const client = new RecordingObjectClient();
+    await new ClientNodeKubeApi(client).listPods("shop", "prodlike.dev/env=shop-local");
+    expect(client.calls[0]).toEqual([
+      "list",
+      "v1",
+      "Pod",
+      "shop",
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      "prodlike.dev/env=shop-local",
+    ]);
+  });
+});
+
+describe("exitCodeFromStatus", () => {
+  it("reads the exit code from the exec channel's status", () => {
+    expect(exitCodeFromStatus({ status: "Success" })).toBe(0);
+    expect(
+      exitCodeFromStatus({
+        status: "Failure",
+        reason: "NonZeroExitCode",
+        details: { causes: [{ reason: "ExitCode", message: "42" }] },
+      }),
+    ).toBe(42);
+    expect(exitCodeFromStatus({ status: "Failure", message: "container not found" })).toBe(1);
+  });
+});
+
+describe("podInfo", () => {
+  it("summarises container states, waiting reasons first", () => {
+    expect(
+      podInfo({
+        metadata: { name: "web-1", labels: { a: "b" } },
+        spec: { containers: [{ name: "web" }, { name: "php-fpm" }] },
+        status: {
+          phase: "Running",
+          containerStatuses: [
+            {
+              name: "web",
+              ready: true,
+              restartCount: 0,
+              image: "x",
+              imageID: "x",
+              state: { running: {} },
+            },
+            {
+              name: "php-fpm",
+              ready: false,
+              restartCount: 4,
+              image: "x",
+              imageID: "x",
+              state: { waiting: { reason: "CrashLoopBackOff" } },
+            },
+          ],
+        },
+      }),
+    ).toEqual({
+      name: "web-1",
+      labels: { a: "b" },
+      phase: "Running",
+      containers: [
+        { name: "web", ready: true, state: "running", restarts: 0 },
+        { name: "php-fpm", ready: false, state: "CrashLoopBackOff", restarts: 4 },
+      ],
+    });
+  });
+});

@@ -1,0 +1,192 @@
+import { mkdtemp, stat } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { PassThrough } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KubeBackend } from "../../../src/backends/kube/kube-backend.js";
+import { EnvironmentRecords } from "../../../src/env/environment-records.js";
+import type { Topology } from "../../../src/topology/model.js";
+import { SilentProgress } from "../../../src/ui/plain-progress.js";
+import { systemClock } from "../../../src/waits/clock.js";
+import { drupalTopology } from "../../support/drupal-topology.js";
+import { FakeClusterProvider, FakeKubeApi } from "../../support/fake-cluster.js";
+import { FakeEngine } from "../../support/fake-engine.js";
+
+// The cluster backend's own logic (what it creates, loads, applies, waits for, removes)
+// against an in-memory cluster tool and API server. The real tools run in the
+// integration suite when kind or minikube is installed.
+
+let web: Server;
+let webPort = 0;
+beforeAll(async () => {
+  web = createServer((_request, response) => response.end("ok"));
+  await new Promise<void>((resolve) => web.listen(0, "127.0.0.1", resolve));
+  webPort = (web.address() as AddressInfo).port;
+});
+afterAll(() => new Promise<void>((resolve) => web.close(() => resolve())));
+
+async function setup() {
+  const home = await mkdtemp(path.join(os.tmpdir(), "prodlike-kube-home-"));
+  const codeRoot = await mkdtemp(path.join(os.tmpdir(), "prodlike-kube-code-"));
+  const topology: Topology = await drupalTopology({}, "kubernetes");
+  topology.codeRoot = codeRoot;
+  for (const service of topology.services) {
+    for (const port of service.ports) if (port.name === "web") port.hostPort = webPort;
+  }
+  const provider = new FakeClusterProvider();
+  const api = new FakeKubeApi();
+  const engine = new FakeEngine();
+  const records = new EnvironmentRecords(home);
+  const stdout = new PassThrough();
+  const connects: string[] = [];
+  const backend = new KubeBackend({
+    provider,
+    engine,
+    records,
+    clock: systemClock,
+    connect: async (kubeconfig, context) => {
+      connects.push(`${kubeconfig} ${context}`);
+      return api;
+    },
+    stdio: { stdin: new PassThrough(), stdout, stderr: new PassThrough() },
+  });
+  return { topology, provider, api, engine, records, backend, stdout, connects, codeRoot };
+}
+
+const upOptions = { rebuild: false, healthTimeoutMs: 5_000 };
+
+describe("KubeBackend", () => {
+  it("up creates the cluster, loads the images, applies every object and waits", async () => {
+    const { topology, provider, api, backend, records, codeRoot, connects } = await setup();
+    const result = await backend.up(topology, new SilentProgress(), upOptions);
+    expect(result.changed).toBe(true);
+    expect(result.status.state).toBe("running");
+    expect(result.status.urls.web).toBe(`http://127.0.0.1:${webPort}`);
+    expect(provider.calls[0]).toBe(`create prodlike-shop-local ${webPort}:30080,13306:30081`);
+    expect(provider.calls[1]).toMatch(/^load prodlike-shop-local (prodlike\/drupal-\S+ ?){4}$/);
+    expect(api.applied.map((object) => `${object.kind}/${object.metadata?.name}`)).toEqual([
+      "Namespace/shop",
+      "Secret/prodlike-secrets",
+      "ConfigMap/prodlike-config",
+      "Service/web",
+      "Service/php-fpm",
+      "Service/db",
+      "Deployment/web",
+      "Deployment/cli",
+      "StatefulSet/db",
+    ]);
+    expect(connects[0]).toBe(
+      `${path.join(codeRoot, ".prodlike", "local", "kubeconfig")} kind-prodlike-shop-local`,
+    );
+    const manifests = await stat(path.join(codeRoot, ".prodlike", "local", "manifests.yaml"));
+    expect(manifests.mode & 0o777).toBe(0o600);
+    const record = await records.get("shop-local");
+    expect(record).toMatchObject({ backend: "kind", cluster: "prodlike-shop-local" });
+    expect(record?.loadedImages).toHaveLength(4);
+    expect(result.status.services.map((service) => service.name)).toEqual([
+      "cli",
+      "db",
+      "php-fpm",
+      "web",
+    ]);
+  });
+
+  it("a second up on a healthy environment changes nothing", async () => {
+    const { topology, provider, api, backend } = await setup();
+    await backend.up(topology, new SilentProgress(), upOptions);
+    const applied = api.applied.length;
+    const again = await backend.up(topology, new SilentProgress(), upOptions);
+    expect(again.changed).toBe(false);
+    expect(provider.calls).toHaveLength(2);
+    expect(api.applied).toHaveLength(applied);
+  });
+
+  it("fails fast on a crashing pod and removes the cluster it just made", async () => {
+    const { topology, provider, api, backend, records } = await setup();
+    api.crashing = true;
+    await expect(backend.up(topology, new SilentProgress(), upOptions)).rejects.toMatchObject({
+      code: "ROLLOUT_FAILED",
+      hint: expect.stringContaining("CrashLoopBackOff"),
+    });
+    expect(provider.clusters.size).toBe(0);
+    expect(await records.get("shop-local")).toBeUndefined();
+  });
+
+  it("down scales workloads to zero and keeps the cluster; up brings them back", async () => {
+    const { topology, provider, api, backend } = await setup();
+    await backend.up(topology, new SilentProgress(), upOptions);
+    const stopped = await backend.down("shop-local", new SilentProgress());
+    expect(stopped.state).toBe("stopped");
+    expect(api.patches.map((patch) => `${patch.kind}/${patch.name}`)).toEqual([
+      "Deployment/web",
+      "Deployment/cli",
+      "StatefulSet/db",
+    ]);
+    expect(api.patches[0]?.patch).toEqual({ spec: { replicas: 0 } });
+    const restarted = await backend.up(topology, new SilentProgress(), upOptions);
+    expect(restarted.changed).toBe(true);
+    expect(restarted.status.state).toBe("running");
+    expect(provider.calls.filter((call) => call.startsWith("create"))).toHaveLength(1);
+  });
+
+  it("destroy deletes the cluster, the images only it used and its files", async () => {
+    const { topology, provider, engine, backend, records, codeRoot } = await setup();
+    await backend.up(topology, new SilentProgress(), upOptions);
+    expect(engine.images).toHaveLength(4);
+    const report = await backend.destroy("shop-local", new SilentProgress(), { keepImages: false });
+    expect(report.clusters).toEqual(["prodlike-shop-local"]);
+    expect(report.images).toHaveLength(4);
+    expect(engine.images).toHaveLength(0);
+    expect(provider.clusters.size).toBe(0);
+    expect(await records.get("shop-local")).toBeUndefined();
+    await expect(stat(path.join(codeRoot, ".prodlike", "local"))).rejects.toThrow(/ENOENT/);
+    await expect(backend.status("shop-local")).resolves.toBeUndefined();
+  });
+
+  it("exec runs in the pod holding the service, in the working folder, with its exit code", async () => {
+    const { topology, api, backend, stdout } = await setup();
+    await backend.up(topology, new SilentProgress(), upOptions);
+    api.exitCode = 3;
+    const code = await backend.exec("shop-local", {
+      service: "php-fpm",
+      command: ["php", "-v"],
+      tty: false,
+      workdir: "/var/www/html",
+    });
+    expect(code).toBe(3);
+    expect(api.execs).toEqual([
+      {
+        pod: "web-0",
+        container: "php-fpm",
+        command: ["sh", "-c", 'cd "$0" && exec "$@"', "/var/www/html", "php", "-v"],
+      },
+    ]);
+    expect(String(stdout.read())).toContain("ran sh -c");
+    await expect(
+      backend.exec("shop-local", { service: "redis", command: ["true"], tty: false }),
+    ).rejects.toMatchObject({ code: "SERVICE_NOT_FOUND" });
+  });
+
+  it("refuses to change the published ports of an existing cluster", async () => {
+    const { topology, backend } = await setup();
+    await backend.up(topology, new SilentProgress(), upOptions);
+    for (const service of topology.services) {
+      for (const port of service.ports) if (port.name === "db") port.hostPort = 13307;
+    }
+    await expect(backend.up(topology, new SilentProgress(), upOptions)).rejects.toMatchObject({
+      code: "NOT_SUPPORTED",
+    });
+  });
+
+  it("claims the ports of every recorded environment", async () => {
+    const { topology, backend } = await setup();
+    await backend.up(topology, new SilentProgress(), upOptions);
+    expect(await backend.portClaims("shop-local")).toEqual({
+      own: { web: webPort, db: 13306 },
+      others: new Set(),
+    });
+    expect((await backend.portClaims("shop-qa")).others).toEqual(new Set([webPort, 13306]));
+  });
+});
