@@ -126,6 +126,11 @@ export async function main(argv: string[]): Promise<number> {
     .passThroughOptions()
     .action(run("drush", () => import("./commands/drush.js")));
 
+  command(
+    "doctor",
+    "check what this machine has for each backend (exit 0: --backend usable)",
+  ).action(run("doctor", () => import("./commands/doctor.js")));
+
   command("init", "write a prodlike.yaml for this project")
     .option("--preset <name>", "preset (detected from the code when not given)")
     .option("-y, --yes", "never prompt; use detected or default values", false)
