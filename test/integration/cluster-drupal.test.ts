@@ -1,0 +1,110 @@
+import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  type CliResult,
+  copyExample,
+  describeFailure,
+  httpGet,
+  type TestProject,
+  webUrlOf,
+} from "./support/harness.js";
+
+// The Drupal preset on a real local cluster, for each cluster tool installed here: the
+// same CLI, the same example project, `--backend kind` or `--backend minikube`. Neither
+// tool can run on machines without its binary and node image; there the suite prints
+// why it is skipped (a skip is never a pass).
+
+const SQL_CLIENT = [
+  "sh",
+  "-c",
+  'exec mariadb -u"$MARIADB_USER" -p"$MARIADB_PASSWORD" "$MARIADB_DATABASE"',
+];
+
+async function installed(tool: string, args: string[]): Promise<boolean> {
+  const result = await execa(tool, args, { reject: false });
+  return result.exitCode === 0;
+}
+
+const tools = {
+  kind: await installed("kind", ["version"]),
+  minikube: await installed("minikube", ["version", "--short"]),
+};
+
+function expectOk(result: CliResult): void {
+  expect(result.exitCode, describeFailure(result)).toBe(0);
+}
+
+for (const backend of ["kind", "minikube"] as const) {
+  if (!tools[backend]) {
+    process.stdout.write(`SKIPPED ${backend} integration tests: \`${backend}\` is not on PATH\n`);
+  }
+
+  describe.skipIf(!tools[backend])(`prodlike on ${backend} with the Drupal preset`, () => {
+    let project: TestProject;
+    let webUrl = "";
+    const greeting = `hello-${randomBytes(4).toString("hex")}`;
+    const cluster = () => `prodlike-${project.name}-local`;
+
+    afterAll(async () => {
+      if (!project) return;
+      await project.cli(["destroy", "--backend", backend]).catch(() => undefined);
+      await project.cleanup();
+    });
+
+    it("up creates the cluster and serves the site on 127.0.0.1", {
+      timeout: 900_000,
+    }, async () => {
+      project = await copyExample(`it-${backend}`);
+      const result = await project.cli(["up", "--backend", backend, "--json"]);
+      expectOk(result);
+      webUrl = webUrlOf(result);
+      expect(webUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const second = await project.cli(["up", "--json"]);
+      expectOk(second);
+      expect(second.json).toMatchObject({ changed: false });
+    });
+
+    it("serves a value read from MariaDB, written through exec stdin", {
+      timeout: 120_000,
+    }, async () => {
+      const insert = await project.cli(["exec", "db", "--", ...SQL_CLIENT], {
+        input: `REPLACE INTO greeting VALUES (1, '${greeting}');\n`,
+      });
+      expectOk(insert);
+      const page = await httpGet(`${webUrl}/`);
+      expect(page.status).toBe(200);
+      expect(page.body).toContain(`<span id="greeting">${greeting}</span>`);
+    });
+
+    it("serves an edit to the live code on the next request", { timeout: 60_000 }, async () => {
+      const marker = `edit-${randomBytes(3).toString("hex")}`;
+      await writeFile(path.join(project.dir, "web", "edit.php"), `<?php echo '${marker}';\n`);
+      const page = await httpGet(`${webUrl}/edit.php`);
+      expect(page.body).toBe(marker);
+    });
+
+    it("down keeps the database; up brings it back", { timeout: 600_000 }, async () => {
+      expectOk(await project.cli(["down"]));
+      expect((await project.cli(["status", "--json"])).json).toMatchObject({
+        environment: { state: "stopped" },
+      });
+      expectOk(await project.cli(["up"]));
+      const page = await httpGet(`${webUrl}/`);
+      expect(page.body).toContain(greeting);
+    });
+
+    it("destroy deletes the cluster and leaves nothing of it", { timeout: 300_000 }, async () => {
+      expectOk(await project.cli(["destroy"]));
+      const clusters =
+        backend === "kind"
+          ? (await execa("kind", ["get", "clusters"])).stdout
+          : (await execa("minikube", ["profile", "list", "--output", "json"], { reject: false }))
+              .stdout;
+      expect(clusters).not.toContain(cluster());
+      expect((await project.cli(["status"])).exitCode).toBe(4);
+    });
+  });
+}
