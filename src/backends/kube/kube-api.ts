@@ -146,7 +146,9 @@ export class ClientNodeKubeApi implements KubeApi {
       undefined,
       labelSelector,
     );
-    return result.items;
+    // List items come without apiVersion and kind; put them back so an item can be
+    // patched or read again as it is.
+    return result.items.map((item) => ({ ...item, apiVersion, kind }));
   }
 
   async listPods(namespace: string, labelSelector: string): Promise<PodInfo[]> {
@@ -155,19 +157,15 @@ export class ClientNodeKubeApi implements KubeApi {
   }
 
   async mergePatch(object: KubernetesObject, patch: Record<string, unknown>): Promise<void> {
-    await this.objects.patch(
-      {
-        apiVersion: object.apiVersion,
-        kind: object.kind,
-        metadata: object.metadata,
-        ...patch,
-      } as KubernetesObject,
-      undefined,
-      undefined,
-      FIELD_MANAGER,
-      undefined,
-      MERGE_PATCH,
-    );
+    // Only the object's identity besides the patch: a listed object's managedFields or
+    // resourceVersion must not ride along.
+    const target = {
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace },
+      ...patch,
+    } as KubernetesObject;
+    await this.objects.patch(target, undefined, undefined, FIELD_MANAGER, undefined, MERGE_PATCH);
   }
 
   async exec(

@@ -24,7 +24,8 @@ class RecordingObjectClient implements ObjectClient {
   }
   async list(...args: unknown[]): Promise<{ items: KubernetesObject[] }> {
     this.calls.push(["list", ...args]);
-    return { items: [] };
+    // As the API server answers: items without apiVersion and kind.
+    return { items: [{ metadata: { name: "web", namespace: "shop" } }] };
   }
 }
 
@@ -63,6 +64,16 @@ describe("ClientNodeKubeApi", () => {
     expect(await api.read("apps/v1", "Deployment", "shop", "web")).toEqual(deployment);
     client.notFound = true;
     expect(await api.read("apps/v1", "Deployment", "shop", "web")).toBeUndefined();
+  });
+
+  it("gives listed items their apiVersion and kind back, so down can patch them", async () => {
+    const client = new RecordingObjectClient();
+    const api = new ClientNodeKubeApi(client);
+    const [item] = await api.list("apps/v1", "Deployment", "shop", "prodlike.dev/env=shop-local");
+    expect(item).toEqual(deployment);
+    if (!item) throw new Error("no item");
+    await api.mergePatch(item, { spec: { replicas: 0 } });
+    expect(client.calls[1]?.[1]).toEqual({ ...deployment, spec: { replicas: 0 } });
   });
 
   it("lists pods by label selector", async () => {
