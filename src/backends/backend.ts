@@ -1,4 +1,5 @@
 import type { PortClaims } from "../env/port-allocator.js";
+import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Topology } from "../topology/model.js";
 import type { Progress } from "../ui/steps.js";
 
@@ -94,4 +95,11 @@ export interface Backend {
     services: string[],
     options: { follow: boolean; tail: number },
   ): Promise<number>;
+}
+
+/** The one "no such environment" error every backend and the core throw. */
+export function environmentNotFound(envId: string): ProdlikeError {
+  return new ProdlikeError("ENV_NOT_FOUND", `No environment ${envId}`, {
+    hint: "`prodlike ls` lists environments; `prodlike up` creates this one.",
+  });
 }

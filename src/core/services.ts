@@ -59,15 +59,14 @@ export async function createCoreServices(env: NodeJS.ProcessEnv): Promise<CoreSe
   };
 }
 
-async function createBackend(
-  name: BackendName,
-  deps: {
-    runner: CommandRunner;
-    clock: Clock;
-    engine: () => Promise<DockerEngine>;
-    env: NodeJS.ProcessEnv;
-  },
-): Promise<Backend> {
+interface BackendDeps {
+  runner: CommandRunner;
+  clock: Clock;
+  engine: () => Promise<DockerEngine>;
+  env: NodeJS.ProcessEnv;
+}
+
+async function createBackend(name: BackendName, deps: BackendDeps): Promise<Backend> {
   if (name === "kind" || name === "minikube") return createClusterBackend(name, deps);
   const [{ ComposeBackend }, { ComposeDetectionCache, composeCacheKey }, { stateDir }] =
     await Promise.all([
@@ -91,12 +90,7 @@ async function createBackend(
 
 async function createClusterBackend(
   name: "kind" | "minikube",
-  deps: {
-    runner: CommandRunner;
-    clock: Clock;
-    engine: () => Promise<DockerEngine>;
-    env: NodeJS.ProcessEnv;
-  },
+  deps: BackendDeps,
 ): Promise<Backend> {
   const [{ KubeBackend }, { KindCluster }, { MinikubeCluster }, { ClientNodeKubeApi }, records] =
     await Promise.all([

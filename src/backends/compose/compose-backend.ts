@@ -10,14 +10,15 @@ import { redact } from "../../ui/redact.js";
 import type { Progress, StepContext } from "../../ui/steps.js";
 import type { Clock } from "../../waits/clock.js";
 import { forHttp, poll, WaitFailed } from "../../waits/wait.js";
-import type {
-  Backend,
-  DestroyOptions,
-  DestroyReport,
-  EnvironmentStatus,
-  ExecRequest,
-  UpOptions,
-  UpResult,
+import {
+  type Backend,
+  type DestroyOptions,
+  type DestroyReport,
+  type EnvironmentStatus,
+  type ExecRequest,
+  environmentNotFound,
+  type UpOptions,
+  type UpResult,
 } from "../backend.js";
 import type { ContainerInfo, DockerEngine } from "../docker/docker-engine.js";
 import {
@@ -504,16 +505,14 @@ export class ComposeBackend implements Backend {
   private async requireContainers(envId: string): Promise<ContainerInfo[]> {
     const containers = await this.envContainers(envId);
     if (containers.length === 0) {
-      throw new ProdlikeError("ENV_NOT_FOUND", `No environment ${envId}`, {
-        hint: "`prodlike ls` lists environments; `prodlike up` creates this one.",
-      });
+      throw environmentNotFound(envId);
     }
     return containers;
   }
 
   private async requireStatus(envId: string): Promise<EnvironmentStatus> {
     const status = await this.status(envId);
-    if (!status) throw new ProdlikeError("ENV_NOT_FOUND", `No environment ${envId}`);
+    if (!status) throw environmentNotFound(envId);
     return status;
   }
 }

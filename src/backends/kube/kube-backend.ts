@@ -20,16 +20,17 @@ import {
 import type { Progress, Step, StepContext } from "../../ui/steps.js";
 import type { Clock } from "../../waits/clock.js";
 import { forHttp, poll, WaitFailed, type WaitStrategy } from "../../waits/wait.js";
-import type {
-  Backend,
-  DestroyOptions,
-  DestroyReport,
-  EnvironmentState,
-  EnvironmentStatus,
-  ExecRequest,
-  ServiceStatus,
-  UpOptions,
-  UpResult,
+import {
+  type Backend,
+  type DestroyOptions,
+  type DestroyReport,
+  type EnvironmentState,
+  type EnvironmentStatus,
+  type ExecRequest,
+  environmentNotFound,
+  type ServiceStatus,
+  type UpOptions,
+  type UpResult,
 } from "../backend.js";
 import type { DockerEngine } from "../docker/docker-engine.js";
 import { type ClusterProvider, type ClusterSpec, clusterName } from "./cluster-provider.js";
@@ -506,16 +507,14 @@ export class KubeBackend implements Backend {
   private async requireRecord(envId: string): Promise<EnvironmentRecord> {
     const record = await this.deps.records.get(envId);
     if (!record || record.backend !== this.name) {
-      throw new ProdlikeError("ENV_NOT_FOUND", `No ${this.name} environment ${envId}`, {
-        hint: "`prodlike ls` lists environments; `prodlike up` creates this one.",
-      });
+      throw environmentNotFound(envId);
     }
     return record;
   }
 
   private async requireStatus(envId: string): Promise<EnvironmentStatus> {
     const status = await this.status(envId);
-    if (!status) throw new ProdlikeError("ENV_NOT_FOUND", `No environment ${envId}`);
+    if (!status) throw environmentNotFound(envId);
     return status;
   }
 }
