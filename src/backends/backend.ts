@@ -1,3 +1,4 @@
+import type { Readable, Writable } from "node:stream";
 import type { PortClaims } from "../env/port-allocator.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Topology } from "../topology/model.js";
@@ -76,6 +77,21 @@ export interface ExecRequest {
   workdir?: string;
 }
 
+export interface StreamExecRequest {
+  service: string;
+  command: string[];
+  /** Piped into the command's stdin (a dump being imported). */
+  stdin?: Readable;
+  /** Receives the command's stdout (a dump being exported); collected when absent. */
+  stdout?: Writable;
+}
+
+export interface StreamExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
 export interface Backend {
   readonly name: BackendName;
   /** Fails with a typed error when the backend cannot work here. */
@@ -90,6 +106,8 @@ export interface Backend {
   list(): Promise<EnvironmentStatus[]>;
   /** Runs a command in a service with the terminal attached; resolves its exit code. */
   exec(envId: string, request: ExecRequest): Promise<number>;
+  /** Runs a command in a service with streams instead of the terminal (no TTY). */
+  execStream(envId: string, request: StreamExecRequest): Promise<StreamExecResult>;
   logs(
     envId: string,
     services: string[],

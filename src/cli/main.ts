@@ -131,6 +131,34 @@ export async function main(argv: string[]): Promise<number> {
     "check what this machine has for each backend (exit 0: --backend usable)",
   ).action(run("doctor", () => import("./commands/doctor.js")));
 
+  // `db` subcommands share the environment options of the top-level commands.
+  const db = program.command("db").description("the environment's database: import, export");
+  const dbCommand = (name: string, description: string) =>
+    db
+      .command(name)
+      .description(description)
+      .option("-C, --dir <path>", "project folder (the code root)", process.cwd())
+      .option("-n, --name <name>", "environment name")
+      .option("--json", "print one JSON document on stdout and no progress", false)
+      .option("--debug", "print stack traces", false)
+      .addOption(
+        new Option("--backend <name>", "where the environment runs").choices([
+          "compose",
+          "kind",
+          "minikube",
+        ]),
+      );
+  dbCommand(
+    "import",
+    "load a .sql or .sql.gz dump (- for stdin); the old data is replaced only on success",
+  )
+    .argument("<file>", "dump file, or - for stdin")
+    .action(run("db import", () => import("./commands/db-import.js")));
+  dbCommand("export", "dump the database (gzip by default; - for stdout)")
+    .argument("[file]", "target file (default: ENV-TIMESTAMP.sql.gz), or - for stdout")
+    .option("--no-gzip", "write plain SQL")
+    .action(run("db export", () => import("./commands/db-export.js")));
+
   command("init", "write a prodlike.yaml for this project")
     .option("--preset <name>", "preset (detected from the code when not given)")
     .option("-y, --yes", "never prompt; use detected or default values", false)

@@ -78,7 +78,7 @@ export async function chooseBackend(
   return (await services.recordedBackend(envId)) ?? configured ?? "compose";
 }
 
-async function backendFor(services: CoreServices, request: EnvRequest) {
+export async function backendFor(services: CoreServices, request: EnvRequest) {
   const target = await resolveTarget(request);
   const name = await chooseBackend(
     services,

@@ -32,6 +32,7 @@ export const errorCatalog = {
   HEALTH_TIMEOUT: { exitCode: ExitCode.failed, title: "A service did not become healthy" },
   COMMAND_FAILED: { exitCode: ExitCode.failed, title: "A command failed" },
   CLUSTER_FAILED: { exitCode: ExitCode.failed, title: "kind, minikube or the cluster failed" },
+  IMPORT_FAILED: { exitCode: ExitCode.failed, title: "The dump did not load" },
   ROLLOUT_FAILED: { exitCode: ExitCode.failed, title: "A workload did not roll out" },
   NOT_SUPPORTED: {
     exitCode: ExitCode.invalidInput,

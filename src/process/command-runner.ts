@@ -1,3 +1,5 @@
+import type { Readable, Writable } from "node:stream";
+
 // Runs outside programs. Backends take this interface, so unit tests pass a fake that
 // records argv and no binary is needed.
 
@@ -19,8 +21,18 @@ export interface RunResult {
   notFound: boolean;
 }
 
+export interface StreamOptions {
+  /** Piped into the program's stdin, which is closed at its end. */
+  stdin?: Readable;
+  /** Receives the program's stdout; without it stdout is collected as text. */
+  stdout?: Writable;
+  env?: Record<string, string>;
+}
+
 export interface CommandRunner {
   run(file: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** Runs a program with streams for stdin/stdout (dumps in and out); stderr collected. */
+  stream(file: string, args: readonly string[], options: StreamOptions): Promise<RunResult>;
 }
 
 // Renders argv for messages; quotes what a shell would split.

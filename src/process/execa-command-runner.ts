@@ -1,4 +1,7 @@
-import type { CommandRunner, RunOptions, RunResult } from "./command-runner.js";
+import type { CommandRunner, RunOptions, RunResult, StreamOptions } from "./command-runner.js";
+
+/** Enough of stderr to explain a failure; a chatty program cannot fill memory. */
+const STDERR_LIMIT = 256 * 1024;
 
 // CommandRunner over execa. Never throws for a non-zero exit: callers decide what a
 // failure means and turn it into a ProdlikeError with the right code. execa is loaded on
@@ -26,5 +29,59 @@ export class ExecaCommandRunner implements CommandRunner {
       stderr: typeof result.stderr === "string" ? result.stderr : "",
       notFound,
     };
+  }
+
+  // node:child_process, not execa: execa only takes streams backed by a file descriptor,
+  // and dumps come from gunzip transforms and sockets.
+  async stream(file: string, args: readonly string[], options: StreamOptions): Promise<RunResult> {
+    const { spawn } = await import("node:child_process");
+    return new Promise<RunResult>((resolve) => {
+      const child = spawn(file, args, {
+        stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
+        ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+      });
+      let stdout = "";
+      let stderr = "";
+      let notFound = false;
+      child.stderr?.on("data", (chunk: Buffer) => {
+        stderr = (stderr + chunk.toString("utf8")).slice(-STDERR_LIMIT);
+      });
+      if (options.stdout) child.stdout?.pipe(options.stdout, { end: false });
+      else child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+      if (options.stdin && child.stdin) {
+        const input = child.stdin;
+        // The program may stop reading early (it failed): that is its exit code's story,
+        // not an EPIPE crash here.
+        input.on("error", () => undefined);
+        // The source failed (a corrupt .gz, Ctrl-C): end the program's input so it stops
+        // (the docker CLI ignores SIGTERM), and kill it should it hang on.
+        const stopInput = (error: Error) => {
+          stderr += `\n${error.message}`;
+          input.end();
+          setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+        };
+        // A small source can fail before the program even started: no error event is
+        // coming then, so look.
+        if (options.stdin.errored || options.stdin.destroyed) {
+          stopInput(options.stdin.errored ?? new Error("input closed before the program started"));
+        } else {
+          options.stdin.on("error", stopInput);
+          options.stdin.pipe(input);
+        }
+      }
+      child.on("error", (error: NodeJS.ErrnoException) => {
+        notFound = error.code === "ENOENT";
+        stderr += error.message;
+      });
+      child.on("close", (code, signal) => {
+        options.stdin?.unpipe();
+        resolve({
+          exitCode: code ?? (notFound ? 127 : signal ? 128 + 15 : 1),
+          stdout: stdout.replace(/\n$/, ""),
+          stderr: stderr.replace(/\n$/, ""),
+          notFound,
+        });
+      });
+    });
   }
 }

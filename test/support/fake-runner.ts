@@ -1,4 +1,9 @@
-import type { CommandRunner, RunOptions, RunResult } from "../../src/process/command-runner.js";
+import type {
+  CommandRunner,
+  RunOptions,
+  RunResult,
+  StreamOptions,
+} from "../../src/process/command-runner.js";
 
 // A CommandRunner that records argv and answers from a table; anything not in the table
 // behaves like a program that is not installed.
@@ -18,5 +23,16 @@ export class FakeRunner implements CommandRunner {
     const answer = this.answers.get([file, ...args].join(" "));
     if (!answer) return { exitCode: 127, stdout: "", stderr: `${file}: not found`, notFound: true };
     return { exitCode: 0, stdout: "", stderr: "", notFound: false, ...answer };
+  }
+
+  /** Like run; stdin is read to the end and kept in `streamed`. */
+  readonly streamed: string[] = [];
+  async stream(file: string, args: readonly string[], options: StreamOptions): Promise<RunResult> {
+    let input = "";
+    if (options.stdin) for await (const chunk of options.stdin) input += String(chunk);
+    this.streamed.push(input);
+    const result = await this.run(file, args);
+    if (options.stdout && result.stdout) options.stdout.write(result.stdout);
+    return result;
   }
 }

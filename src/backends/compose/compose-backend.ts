@@ -17,6 +17,8 @@ import {
   type EnvironmentStatus,
   type ExecRequest,
   environmentNotFound,
+  type StreamExecRequest,
+  type StreamExecResult,
   type UpOptions,
   type UpResult,
 } from "../backend.js";
@@ -270,29 +272,7 @@ export class ComposeBackend implements Backend {
   }
 
   async exec(envId: string, request: ExecRequest): Promise<number> {
-    const containers = await this.requireContainers(envId);
-    const container = containers.find(
-      (candidate) => candidate.labels[Label.service] === request.service,
-    );
-    if (!container) {
-      const known = containers.map((candidate) => candidate.labels[Label.service]).join(", ");
-      throw new ProdlikeError(
-        "SERVICE_NOT_FOUND",
-        `Environment ${envId} has no service \`${request.service}\``,
-        {
-          hint: `Its services: ${known}.`,
-        },
-      );
-    }
-    if (container.state !== "running") {
-      throw new ProdlikeError(
-        "SERVICE_NOT_RUNNING",
-        `Service ${request.service} of ${envId} is ${container.state}`,
-        {
-          hint: "Start the environment with `prodlike up`.",
-        },
-      );
-    }
+    const container = await this.runningContainer(envId, request.service);
     const args = [
       "exec",
       "--interactive",
@@ -302,16 +282,49 @@ export class ComposeBackend implements Backend {
       ...request.command,
     ];
     const result = await this.deps.runner.run("docker", args, { stdio: "inherit" });
-    if (result.notFound) {
+    if (result.notFound) throw dockerCliMissing();
+    return result.exitCode;
+  }
+
+  async execStream(envId: string, request: StreamExecRequest): Promise<StreamExecResult> {
+    const container = await this.runningContainer(envId, request.service);
+    const args = [
+      "exec",
+      ...(request.stdin ? ["--interactive"] : []),
+      container.id,
+      ...request.command,
+    ];
+    const result = await this.deps.runner.stream("docker", args, {
+      ...(request.stdin ? { stdin: request.stdin } : {}),
+      ...(request.stdout ? { stdout: request.stdout } : {}),
+    });
+    if (result.notFound) throw dockerCliMissing();
+    return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  private async runningContainer(envId: string, service: string): Promise<ContainerInfo> {
+    const containers = await this.requireContainers(envId);
+    const container = containers.find((candidate) => candidate.labels[Label.service] === service);
+    if (!container) {
+      const known = containers.map((candidate) => candidate.labels[Label.service]).join(", ");
       throw new ProdlikeError(
-        "TOOL_MISSING",
-        "The docker CLI is needed for exec, shell and drush",
+        "SERVICE_NOT_FOUND",
+        `Environment ${envId} has no service \`${service}\``,
         {
-          hint: "Install the Docker CLI (Debian: apt-get install docker.io).",
+          hint: `Its services: ${known}.`,
         },
       );
     }
-    return result.exitCode;
+    if (container.state !== "running") {
+      throw new ProdlikeError(
+        "SERVICE_NOT_RUNNING",
+        `Service ${service} of ${envId} is ${container.state}`,
+        {
+          hint: "Start the environment with `prodlike up`.",
+        },
+      );
+    }
+    return container;
   }
 
   async logs(
@@ -515,6 +528,16 @@ export class ComposeBackend implements Backend {
     if (!status) throw environmentNotFound(envId);
     return status;
   }
+}
+
+function dockerCliMissing(): ProdlikeError {
+  return new ProdlikeError(
+    "TOOL_MISSING",
+    "The docker CLI is needed for exec, shell, drush and db",
+    {
+      hint: "Install the Docker CLI (Debian: apt-get install docker.io).",
+    },
+  );
 }
 
 function describeFlavour(flavour: ComposeFlavour): string {

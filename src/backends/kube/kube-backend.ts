@@ -29,6 +29,8 @@ import {
   type ExecRequest,
   environmentNotFound,
   type ServiceStatus,
+  type StreamExecRequest,
+  type StreamExecResult,
   type UpOptions,
   type UpResult,
 } from "../backend.js";
@@ -446,6 +448,26 @@ export class KubeBackend implements Backend {
     } finally {
       if (rawMode) (stdio.stdin as NodeJS.ReadStream).setRawMode(false);
     }
+  }
+
+  async execStream(envId: string, request: StreamExecRequest): Promise<StreamExecResult> {
+    const { record, api, pod } = await this.podFor(envId, request.service);
+    let stdout = "";
+    let stderr = "";
+    const collect = (append: (text: string) => void) =>
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          append(chunk.toString("utf8"));
+          done();
+        },
+      });
+    const exitCode = await api.exec(record.namespace, pod.name, request.service, request.command, {
+      stdin: request.stdin ?? null,
+      stdout: request.stdout ?? collect((text) => (stdout += text)),
+      stderr: collect((text) => (stderr = (stderr + text).slice(-256 * 1024))),
+      tty: false,
+    });
+    return { exitCode, stdout: stdout.replace(/\n$/, ""), stderr: stderr.replace(/\n$/, "") };
   }
 
   async logs(

@@ -62,6 +62,9 @@ class ProgramRunner implements CommandRunner {
     if (exitCode === undefined) return { exitCode: 127, stdout: "", stderr: "", notFound: true };
     return { exitCode, stdout: "", stderr: exitCode ? `${file}: broke` : "", notFound: false };
   }
+  stream(file: string, args: readonly string[]): Promise<RunResult> {
+    return this.run(file, args);
+  }
 }
 
 describe("ensureBaseImage", () => {

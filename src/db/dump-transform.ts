@@ -1,0 +1,143 @@
+import { Transform, type TransformCallback } from "node:stream";
+
+// Rewrites a SQL dump on its way into the local MariaDB, line by line, so the known
+// incompatibilities between production's dump tool and the local server never surface
+// as raw SQL errors, and the load goes into the staging database whatever the dump says.
+
+export interface DumpFixes {
+  /** MariaDB >= 10.5.25 / 11.x dumps start with a sandbox-mode line older clients reject. */
+  sandboxLine: number;
+  /** DEFINER=`user`@`host` clauses (ERROR 1227 for a user that does not exist locally). */
+  definers: number;
+  /** MySQL 8 collations MariaDB does not know (utf8mb4_0900_*). */
+  collations: number;
+  /** `CREATE DATABASE` / `USE` lines: the load goes into the staging database instead. */
+  databaseStatements: number;
+}
+
+export interface DumpShape {
+  /** The dump says it came from mysqldump / mariadb-dump. */
+  fromDumpTool: boolean;
+  /** Its last comment says the dump completed (such dumps end with it). */
+  completed: boolean;
+}
+
+// Session settings for a fast load: no per-row checks, one transaction instead of a
+// commit (and fsync) per statement.
+export const IMPORT_PROLOGUE = [
+  "SET SESSION foreign_key_checks = 0;",
+  "SET SESSION unique_checks = 0;",
+  "SET SESSION autocommit = 0;",
+  "",
+].join("\n");
+export const IMPORT_EPILOGUE = "\nCOMMIT;\n";
+
+const SANDBOX = /^\/\*M?!999999\\- enable the sandbox mode \*\/\s*$/;
+const DATABASE_STATEMENT = /^(CREATE DATABASE\b|USE\s+`?[^`;\s]+`?\s*;)/i;
+// Only the clause itself: a version comment around it (`/*!50017 ... */`) stays valid.
+const DEFINER = /\bDEFINER\s*=\s*(`[^`]*`|'[^']*'|\w+)@(`[^`]*`|'[^']*'|[\w.%-]+)/gi;
+const MYSQL8_COLLATION = /utf8mb4_0900_(?:ai_ci|as_ci|as_cs|bin)/g;
+const DUMP_HEADER = /^-- (MySQL|MariaDB) dump \d/;
+// Triggers and routines belong to a database, not a table: RENAME TABLE cannot carry them
+// from the staging database to the live one (ERROR 1435), so they are held back and
+// created in the live database after the switch.
+const DEFERRED_DROP = /^(\/\*!\d+\s+)?DROP (TRIGGER|PROCEDURE|FUNCTION)\b/i;
+const ONE_LINE_TRIGGER = /^(\/\*!\d+\s+)?CREATE\b.*\bTRIGGER\b/i;
+const DUMP_TRAILER = /^-- Dump completed/;
+
+export class DumpTransform extends Transform {
+  readonly fixes: DumpFixes = { sandboxLine: 0, definers: 0, collations: 0, databaseStatements: 0 };
+  readonly shape: DumpShape = { fromDumpTool: false, completed: false };
+  /** Trigger and routine definitions, to run against the live database after the switch. */
+  readonly deferred: string[] = [];
+  private block: string[] | undefined;
+  private pending = "";
+  private lineNumber = 0;
+  private lastLine = "";
+
+  constructor() {
+    super();
+    this.push(IMPORT_PROLOGUE);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    const text = this.pending + chunk.toString("utf8");
+    const lines = text.split("\n");
+    this.pending = lines.pop() ?? "";
+    if (lines.length > 0) this.push(`${lines.map((line) => this.fixLine(line)).join("\n")}\n`);
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.pending !== "") this.push(this.fixLine(this.pending));
+    this.push(IMPORT_EPILOGUE);
+    done();
+  }
+
+  private fixLine(line: string): string {
+    this.lineNumber++;
+    if (line.trim() !== "") this.lastLine = line;
+    if (this.lineNumber === 1 && SANDBOX.test(line)) {
+      this.fixes.sandboxLine++;
+      return "";
+    }
+    if (DUMP_HEADER.test(line)) this.shape.fromDumpTool = true;
+    if (DUMP_TRAILER.test(line)) this.shape.completed = true;
+    // Data lines are most of the bytes: leave them alone (and fast).
+    if (line.startsWith("INSERT INTO")) return line;
+    if (this.block) {
+      this.block.push(this.fixDefinitions(line));
+      if (/^DELIMITER ;\s*$/.test(line)) {
+        this.deferred.push(this.block.join("\n"));
+        this.block = undefined;
+      }
+      return "";
+    }
+    if (/^DELIMITER ;;\s*$/.test(line)) {
+      this.block = [line];
+      return "";
+    }
+    if (DEFERRED_DROP.test(line) || ONE_LINE_TRIGGER.test(line)) {
+      this.deferred.push(this.fixDefinitions(line));
+      return "";
+    }
+    if (DATABASE_STATEMENT.test(line)) {
+      this.fixes.databaseStatements++;
+      return "";
+    }
+    return this.fixDefinitions(line);
+  }
+
+  private fixDefinitions(line: string): string {
+    let fixed = line;
+    if (fixed.includes("DEFINER")) {
+      fixed = fixed.replace(DEFINER, () => {
+        this.fixes.definers++;
+        return "";
+      });
+    }
+    if (fixed.includes("utf8mb4_0900_")) {
+      fixed = fixed.replace(MYSQL8_COLLATION, () => {
+        this.fixes.collations++;
+        return "utf8mb4_unicode_ci";
+      });
+    }
+    return fixed;
+  }
+
+  /** The dump ended early: a dump tool's output without its completion line. */
+  get truncated(): boolean {
+    return this.shape.fromDumpTool && !this.shape.completed && !DUMP_TRAILER.test(this.lastLine);
+  }
+}
+
+export function describeFixes(fixes: DumpFixes): string[] {
+  const notes: string[] = [];
+  if (fixes.sandboxLine) notes.push("dropped the MariaDB sandbox-mode first line");
+  if (fixes.definers) notes.push(`removed ${fixes.definers} DEFINER clause(s)`);
+  if (fixes.collations)
+    notes.push(`mapped ${fixes.collations} MySQL 8 collation(s) to utf8mb4_unicode_ci`);
+  if (fixes.databaseStatements)
+    notes.push(`ignored ${fixes.databaseStatements} CREATE DATABASE/USE line(s)`);
+  return notes;
+}

@@ -1,0 +1,85 @@
+import { createWriteStream } from "node:fs";
+import { rename, rm } from "node:fs/promises";
+import type { Writable } from "node:stream";
+import { finished } from "node:stream/promises";
+import { createGzip } from "node:zlib";
+import { ProdlikeError } from "../errors/prodlike-error.js";
+import type { Progress } from "../ui/steps.js";
+import { ByteMeter } from "./import-dump.js";
+import type { LocalDatabase } from "./local-database.js";
+
+// `db export`: a consistent dump (one transaction, no table locks) of the live database,
+// gzip by default. A file is written under a temporary name and renamed when complete,
+// so a failed export never leaves a half dump that looks whole.
+
+export interface ExportTarget {
+  /** A file path, or undefined for `out`. */
+  file?: string | undefined;
+  out?: Writable;
+  gzip: boolean;
+}
+
+export interface ExportReport {
+  database: string;
+  file: string | undefined;
+  gzip: boolean;
+  bytes: number;
+  durationMs: number;
+}
+
+export async function exportDump(
+  db: LocalDatabase,
+  target: ExportTarget,
+  progress: Progress,
+): Promise<ExportReport> {
+  const database = await db.name();
+  const started = Date.now();
+  const meter = new ByteMeter();
+  const partial = target.file ? `${target.file}.partial-${process.pid}` : undefined;
+  const sink = partial ? createWriteStream(partial, { mode: 0o600 }) : target.out;
+  if (!sink) throw new ProdlikeError("INTERNAL", "export has no target");
+  const head = target.gzip ? createGzip({ level: 6 }) : new ByteMeter();
+  if (target.gzip) head.pipe(meter).pipe(sink, { end: partial !== undefined });
+  else head.pipe(sink, { end: partial !== undefined });
+  const counted = target.gzip ? meter : (head as ByteMeter);
+
+  try {
+    await progress.run([
+      {
+        title: `Dump ${database}${target.file ? ` to ${target.file}` : ""}`,
+        run: async (context) => {
+          const timer = setInterval(() => context.update(counted.describe()), 250);
+          try {
+            const result = await db.dump(head);
+            head.end();
+            if (partial) await finished(sink);
+            else await finished(head);
+            if (result.exitCode !== 0) {
+              throw new ProdlikeError(
+                "COMMAND_FAILED",
+                `mariadb-dump failed (exit ${result.exitCode})`,
+                {
+                  hint: result.stderr.split("\n").slice(-8).join("\n"),
+                },
+              );
+            }
+          } finally {
+            clearInterval(timer);
+          }
+          context.setTitle(`Dumped ${database}: ${counted.describe()}`);
+        },
+      },
+    ]);
+    if (partial && target.file) await rename(partial, target.file);
+  } catch (error) {
+    if (partial) await rm(partial, { force: true });
+    throw error;
+  }
+  return {
+    database,
+    file: target.file,
+    gzip: target.gzip,
+    bytes: counted.bytes,
+    durationMs: Date.now() - started,
+  };
+}

@@ -1,0 +1,231 @@
+import {
+  PassThrough,
+  pipeline,
+  type Readable,
+  Transform,
+  type TransformCallback,
+} from "node:stream";
+import { createGunzip } from "node:zlib";
+import { ProdlikeError } from "../errors/prodlike-error.js";
+import type { Progress } from "../ui/steps.js";
+import { DumpTransform, describeFixes, IMPORT_PROLOGUE } from "./dump-transform.js";
+import { type LocalDatabase, RETIRED_SUFFIX, STAGE_SUFFIX, swapScript } from "./local-database.js";
+
+const PROLOGUE_LINES = IMPORT_PROLOGUE.split("\n").length - 1;
+
+// `db import`: a dump streamed into a fresh staging database, switched in only when it
+// loaded completely. A broken, truncated or interrupted import leaves the live database
+// as it was, and a successful one leaves no table of the old data behind (a plain load
+// would keep tables the dump does not mention).
+
+export interface ImportSource {
+  stream: Readable;
+  /** For the progress display; undefined for stdin. */
+  totalBytes?: number | undefined;
+  label: string;
+}
+
+export interface ImportReport {
+  database: string;
+  source: string;
+  /** Bytes read from the source (compressed size for .gz). */
+  bytes: number;
+  durationMs: number;
+  megabytesPerSecond: number;
+  tables: number;
+  fixes: string[];
+}
+
+export async function importDump(
+  db: LocalDatabase,
+  source: ImportSource,
+  progress: Progress,
+  signal?: AbortSignal,
+): Promise<ImportReport> {
+  const live = await db.name();
+  const stage = `${live.slice(0, 40)}${STAGE_SUFFIX}`;
+  const retired = `${live.slice(0, 40)}${RETIRED_SUFFIX}`;
+  const started = Date.now();
+  const meter = new ByteMeter();
+  const fixer = new DumpTransform();
+  let tables = 0;
+
+  const abort = () => source.stream.destroy(new ProdlikeError("INTERRUPTED", "Import interrupted"));
+  signal?.addEventListener("abort", abort, { once: true });
+  try {
+    await progress.run([
+      {
+        title: `Prepare staging database ${stage}`,
+        run: async () => {
+          await db.query(
+            `DROP DATABASE IF EXISTS \`${stage}\`; CREATE DATABASE \`${stage}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;`,
+          );
+        },
+      },
+      {
+        title: `Load ${source.label}`,
+        run: async (context) => {
+          const timer = setInterval(() => context.update(meter.describe(source.totalBytes)), 250);
+          try {
+            await loadInto(db, stage, source.stream, meter, fixer);
+          } finally {
+            clearInterval(timer);
+          }
+          if (fixer.truncated) {
+            throw new ProdlikeError(
+              "IMPORT_FAILED",
+              `${source.label} ends before its "-- Dump completed" line`,
+              {
+                hint: "The dump is truncated (an interrupted download or dump?). The live database was not changed.",
+              },
+            );
+          }
+          context.setTitle(`Loaded ${source.label}: ${meter.describe(source.totalBytes)}`);
+        },
+      },
+      {
+        title: `Switch ${live} to the imported data`,
+        run: async () => {
+          if ((await db.viewCount(stage)) > 0) {
+            throw new ProdlikeError("IMPORT_FAILED", `${source.label} defines views`, {
+              hint: "Views cannot be switched in safely yet. The live database was not changed.",
+            });
+          }
+          tables = await db.tableCount(stage);
+          // Triggers cannot move between databases with their tables: the old ones go,
+          // the dump's own are created again once its tables are live.
+          await db.dropProgramObjects(live);
+          await db.query(swapScript(live, stage, retired));
+          if (fixer.deferred.length > 0) await db.query(`${fixer.deferred.join("\n")}\n`, live);
+        },
+      },
+    ]);
+  } catch (error) {
+    // The live database was never touched before the switch; only the staging copy goes.
+    // The switch is one atomic RENAME: a retired database left by a failed one is empty.
+    await db
+      .query(`DROP DATABASE IF EXISTS \`${stage}\`; DROP DATABASE IF EXISTS \`${retired}\`;`)
+      .catch(() => undefined);
+    throw error;
+  } finally {
+    signal?.removeEventListener("abort", abort);
+  }
+  const durationMs = Date.now() - started;
+  return {
+    database: live,
+    source: source.label,
+    bytes: meter.bytes,
+    durationMs,
+    megabytesPerSecond: meter.bytes / 1e6 / Math.max(durationMs / 1000, 0.001),
+    tables,
+    fixes: describeFixes(fixer.fixes),
+  };
+}
+
+async function loadInto(
+  db: LocalDatabase,
+  stage: string,
+  input: Readable,
+  meter: ByteMeter,
+  fixer: DumpTransform,
+): Promise<void> {
+  let streamError: Error | undefined;
+  const sql = new PassThrough();
+  pipeline(input, meter, new MaybeGunzip(), fixer, sql, (error) => {
+    if (error) streamError = error;
+  });
+  const result = await db.load(sql, stage);
+  // The client stopped early: stop reading the source too (it would wait forever).
+  if (result.exitCode !== 0 && !streamError) input.destroy();
+  if (streamError instanceof ProdlikeError) throw streamError;
+  if (streamError) {
+    throw new ProdlikeError("IMPORT_FAILED", `Reading the dump failed: ${streamError.message}`, {
+      hint: "A truncated or corrupt .gz file? The live database was not changed.",
+    });
+  }
+  if (result.exitCode !== 0) {
+    throw new ProdlikeError(
+      "IMPORT_FAILED",
+      `The dump did not load (mariadb exit ${result.exitCode})`,
+      {
+        hint: `${explainImportError(result.stderr)}\nThe live database was not changed.`,
+      },
+    );
+  }
+}
+
+// Known failures, said in words; anything else shows the client's own last lines.
+export function explainImportError(stderr: string): string {
+  const tail = stderr.trim().split("\n").slice(-5).join("\n");
+  if (/ERROR 1227/.test(stderr)) {
+    return `The dump needs privileges the local user lacks (often a DEFINER or SUPER-only statement).\n${tail}`;
+  }
+  if (/ERROR 1273|Unknown collation/i.test(stderr)) {
+    return `The dump uses a collation this MariaDB does not know (MySQL 8's utf8mb4_0900_* are mapped; this one is another).\n${tail}`;
+  }
+  if (/ERROR 2026|SSL is required|TLS/i.test(stderr)) {
+    return `The client asked for TLS the local server does not offer (MariaDB >= 11.4 clients do by default).\n${tail}`;
+  }
+  if (/sandbox mode/i.test(stderr)) {
+    return `The dump's sandbox-mode line was not accepted by this client.\n${tail}`;
+  }
+  const syntax = /ERROR 1064 \(\w+\) at line (\d+)/.exec(stderr);
+  if (syntax) {
+    // The client counts the session settings prodlike sends first.
+    const line = Number(syntax[1]) - PROLOGUE_LINES;
+    return `SQL syntax error at line ${line} of the dump: it is broken, or from an incompatible server.\n${tail}`;
+  }
+  return tail || "The client printed nothing.";
+}
+
+/** Counts bytes passing through, for progress and MB/s. */
+export class ByteMeter extends Transform {
+  bytes = 0;
+  private readonly started = Date.now();
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
+
+  describe(total?: number): string {
+    const seconds = Math.max((Date.now() - this.started) / 1000, 0.001);
+    const rate = `${(this.bytes / 1e6 / seconds).toFixed(1)} MB/s`;
+    const done = `${(this.bytes / 1e6).toFixed(1)} MB`;
+    return total
+      ? `${done} of ${(total / 1e6).toFixed(1)} MB (${Math.floor((100 * this.bytes) / total)}%, ${rate})`
+      : `${done} (${rate})`;
+  }
+}
+
+/** Gunzips when the stream starts with gzip's magic bytes, passes through otherwise. */
+export class MaybeGunzip extends Transform {
+  private gunzip: ReturnType<typeof createGunzip> | undefined;
+  private decided = false;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    if (!this.decided) {
+      this.decided = true;
+      if (chunk[0] === 0x1f && chunk[1] === 0x8b) {
+        this.gunzip = createGunzip();
+        this.gunzip.on("data", (data: Buffer) => this.push(data));
+        this.gunzip.on("error", (error) => this.destroy(error));
+      }
+    }
+    if (!this.gunzip) {
+      done(null, chunk);
+      return;
+    }
+    this.gunzip.write(chunk, (error) => done(error ?? null));
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (!this.gunzip) {
+      done();
+      return;
+    }
+    const gunzip = this.gunzip;
+    gunzip.once("end", () => done());
+    gunzip.end();
+  }
+}

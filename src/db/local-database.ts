@@ -1,0 +1,157 @@
+import { Readable, type Writable } from "node:stream";
+import type { Backend, StreamExecResult } from "../backends/backend.js";
+import { ProdlikeError } from "../errors/prodlike-error.js";
+
+// The environment's own MariaDB, reached only through the backend's exec (so it works
+// on compose and on a cluster alike), as root over the server's unix socket: the
+// container's own administrator, never a network login.
+
+/** Suffixes of the databases an import uses beside the live one. */
+export const STAGE_SUFFIX = "__prodlike_stage";
+export const RETIRED_SUFFIX = "__prodlike_retired";
+
+export class LocalDatabase {
+  private nameCache: string | undefined;
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly envId: string,
+    readonly service: string,
+  ) {}
+
+  /** The live database's name, as the container was told it (MARIADB_DATABASE). */
+  async name(): Promise<string> {
+    if (this.nameCache) return this.nameCache;
+    const result = await this.run(["sh", "-c", 'printf %s "$MARIADB_DATABASE"']);
+    if (!/^[A-Za-z0-9_]+$/.test(result.stdout)) {
+      throw new ProdlikeError(
+        "COMMAND_FAILED",
+        `The ${this.service} service does not name its database`,
+        {
+          hint: "Its container needs MARIADB_DATABASE set, as the presets do.",
+        },
+      );
+    }
+    this.nameCache = result.stdout;
+    return this.nameCache;
+  }
+
+  /** Runs SQL as root; rows come back tab-separated. */
+  async query(sql: string, database?: string): Promise<string> {
+    const result = await this.run(
+      ["mariadb", "--batch", "--skip-column-names", ...(database ? [database] : [])],
+      { stdin: textStream(sql) },
+    );
+    return result.stdout;
+  }
+
+  /** Streams SQL into one database; resolves the client's result (never throws on SQL errors). */
+  async load(sql: Readable, database: string): Promise<StreamExecResult> {
+    return this.backend.execStream(this.envId, {
+      service: this.service,
+      command: ["mariadb", "--max-allowed-packet=1G", database],
+      stdin: sql,
+    });
+  }
+
+  /** A consistent logical dump of the live database to `out`. */
+  async dump(out: Writable): Promise<StreamExecResult> {
+    const name = await this.name();
+    return this.backend.execStream(this.envId, {
+      service: this.service,
+      command: [
+        "mariadb-dump",
+        "--single-transaction",
+        "--quick",
+        "--routines",
+        "--triggers",
+        "--max-allowed-packet=1G",
+        name,
+      ],
+      stdout: out,
+    });
+  }
+
+  async tableCount(database: string): Promise<number> {
+    const out = await this.query(
+      `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ${quote(database)};`,
+    );
+    return Number(out.trim());
+  }
+
+  async viewCount(database: string): Promise<number> {
+    const out = await this.query(
+      `SELECT COUNT(*) FROM information_schema.views WHERE table_schema = ${quote(database)};`,
+    );
+    return Number(out.trim());
+  }
+
+  /** Drops a database's triggers, procedures and functions (before its tables move out). */
+  async dropProgramObjects(database: string): Promise<void> {
+    const rows = await this.query(
+      [
+        `SELECT 'TRIGGER', trigger_name FROM information_schema.triggers WHERE trigger_schema = ${quote(database)}`,
+        `UNION ALL SELECT routine_type, routine_name FROM information_schema.routines WHERE routine_schema = ${quote(database)};`,
+      ].join(" "),
+    );
+    const drops = rows
+      .split("\n")
+      .filter((row) => row.trim() !== "")
+      .map((row) => {
+        const [kind, name] = row.split("\t");
+        return `DROP ${kind} IF EXISTS \`${database}\`.\`${(name ?? "").replace(/`/g, "``")}\`;`;
+      });
+    if (drops.length > 0) await this.query(drops.join("\n"));
+  }
+
+  private async run(
+    command: string[],
+    options: { stdin?: Readable } = {},
+  ): Promise<StreamExecResult> {
+    const result = await this.backend.execStream(this.envId, {
+      service: this.service,
+      command,
+      ...options,
+    });
+    if (result.exitCode !== 0) {
+      throw new ProdlikeError(
+        "COMMAND_FAILED",
+        `${command[0]} in ${this.service} failed (exit ${result.exitCode})`,
+        {
+          hint: result.stderr.split("\n").slice(-8).join("\n") || "It printed nothing.",
+        },
+      );
+    }
+    return result;
+  }
+}
+
+// Moves every table of `stage` into `live` and the old ones out, in one RENAME TABLE:
+// atomic, so the live database is either all old or all new, never half of each.
+export function swapScript(live: string, stage: string, retired: string): string {
+  const moves = (from: string, to: string) =>
+    `(SELECT GROUP_CONCAT(CONCAT('\`', table_schema, '\`.\`', table_name, '\` TO \`${to}\`.\`', table_name, '\`') SEPARATOR ', ') FROM information_schema.tables WHERE table_schema = ${quote(from)} AND table_type = 'BASE TABLE')`;
+  return [
+    "SET SESSION group_concat_max_len = 16777216;",
+    `DROP DATABASE IF EXISTS \`${retired}\`;`,
+    `CREATE DATABASE \`${retired}\`;`,
+    `SET @retire = ${moves(live, retired)};`,
+    `SET @promote = ${moves(stage, live)};`,
+    "SET @swap = CONCAT_WS(', ', @retire, @promote);",
+    "SET @swap = IF(@swap IS NULL OR @swap = '', 'DO 0', CONCAT('RENAME TABLE ', @swap));",
+    "PREPARE swap FROM @swap;",
+    "EXECUTE swap;",
+    "DEALLOCATE PREPARE swap;",
+    `DROP DATABASE \`${retired}\`;`,
+    `DROP DATABASE \`${stage}\`;`,
+    "",
+  ].join("\n");
+}
+
+export function quote(value: string): string {
+  return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+function textStream(text: string): Readable {
+  return Readable.from([text]);
+}

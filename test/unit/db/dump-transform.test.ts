@@ -1,0 +1,130 @@
+import { Readable } from "node:stream";
+import { text } from "node:stream/consumers";
+import { gzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import {
+  DumpTransform,
+  describeFixes,
+  IMPORT_EPILOGUE,
+  IMPORT_PROLOGUE,
+} from "../../../src/db/dump-transform.js";
+import { explainImportError, MaybeGunzip } from "../../../src/db/import-dump.js";
+import { swapScript } from "../../../src/db/local-database.js";
+
+async function run(dump: string, chunkSize = 7): Promise<{ out: string; fixer: DumpTransform }> {
+  const chunks: string[] = [];
+  for (let at = 0; at < dump.length; at += chunkSize) chunks.push(dump.slice(at, at + chunkSize));
+  const fixer = new DumpTransform();
+  const out = await text(Readable.from(chunks).pipe(fixer));
+  return { out, fixer };
+}
+
+const MARIADB_DUMP = [
+  "/*M!999999\\- enable the sandbox mode */ ",
+  "-- MariaDB dump 10.19  Distrib 10.11.6-MariaDB",
+  "CREATE DATABASE /*!32312 IF NOT EXISTS*/ `prod`;",
+  "USE `prod`;",
+  "CREATE TABLE `t` (`id` int) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_ai_ci;",
+  "INSERT INTO `t` VALUES (1),(2);",
+  "/*!50003 DROP PROCEDURE IF EXISTS `p` */;",
+  "DELIMITER ;;",
+  "/*!50003 CREATE*/ /*!50017 DEFINER=`prod`@`%`*/ /*!50003 TRIGGER t_ai AFTER INSERT ON t FOR EACH ROW BEGIN",
+  "  SET @x = 1;",
+  "END */;;",
+  "DELIMITER ;",
+  "CREATE ALGORITHM=UNDEFINED DEFINER=`prod`@`10.0.%` SQL SECURITY DEFINER VIEW `v` AS select 1;",
+  "-- Dump completed on 2026-11-20 10:00:00",
+  "",
+].join("\n");
+
+describe("DumpTransform", () => {
+  it("fixes what the local server rejects, across any chunk boundaries", async () => {
+    for (const size of [1, 7, 4096]) {
+      const { out, fixer } = await run(MARIADB_DUMP, size);
+      expect(out.startsWith(IMPORT_PROLOGUE)).toBe(true);
+      expect(out.endsWith(IMPORT_EPILOGUE)).toBe(true);
+      expect(out).not.toContain("sandbox mode");
+      expect(out).not.toMatch(/CREATE DATABASE|USE `prod`/);
+      expect(out).toContain("COLLATE=utf8mb4_unicode_ci;");
+      expect(out).toContain("INSERT INTO `t` VALUES (1),(2);");
+      expect(out).toContain("CREATE ALGORITHM=UNDEFINED  SQL SECURITY DEFINER VIEW");
+      expect(fixer.fixes).toEqual({
+        sandboxLine: 1,
+        definers: 2,
+        collations: 1,
+        databaseStatements: 2,
+      });
+      expect(fixer.truncated).toBe(false);
+    }
+  });
+
+  it("holds triggers and routines back for the live database", async () => {
+    const { out, fixer } = await run(MARIADB_DUMP);
+    expect(out).not.toContain("TRIGGER");
+    expect(out).not.toContain("DROP PROCEDURE");
+    expect(fixer.deferred).toEqual([
+      "/*!50003 DROP PROCEDURE IF EXISTS `p` */;",
+      [
+        "DELIMITER ;;",
+        "/*!50003 CREATE*/ /*!50017 */ /*!50003 TRIGGER t_ai AFTER INSERT ON t FOR EACH ROW BEGIN",
+        "  SET @x = 1;",
+        "END */;;",
+        "DELIMITER ;",
+      ].join("\n"),
+    ]);
+  });
+
+  it("calls a dump tool's output without its completion line truncated", async () => {
+    const cut = MARIADB_DUMP.split("\n").slice(0, 6).join("\n");
+    expect((await run(cut)).fixer.truncated).toBe(true);
+    // Hand-written SQL has no trailer to miss.
+    expect((await run("CREATE TABLE a (id int);\n")).fixer.truncated).toBe(false);
+  });
+
+  it("says what it fixed", () => {
+    expect(
+      describeFixes({ sandboxLine: 1, definers: 2, collations: 0, databaseStatements: 0 }),
+    ).toEqual(["dropped the MariaDB sandbox-mode first line", "removed 2 DEFINER clause(s)"]);
+  });
+});
+
+describe("MaybeGunzip", () => {
+  it("gunzips gzip input and passes plain SQL through", async () => {
+    const sql = "SELECT 1;\n".repeat(1000);
+    expect(await text(Readable.from([gzipSync(sql)]).pipe(new MaybeGunzip()))).toBe(sql);
+    expect(await text(Readable.from([Buffer.from(sql)]).pipe(new MaybeGunzip()))).toBe(sql);
+  });
+
+  it("fails on a truncated gzip stream", async () => {
+    const cut = gzipSync("SELECT 1;\n".repeat(10000)).subarray(0, 200);
+    await expect(text(Readable.from([cut]).pipe(new MaybeGunzip()))).rejects.toThrow(
+      /unexpected end of file/,
+    );
+  });
+});
+
+describe("explainImportError", () => {
+  it("names the dump line of a syntax error, not the client's", () => {
+    const stderr =
+      "ERROR 1064 (42000) at line 9: You have an error in your SQL syntax; near '' at line 1";
+    expect(explainImportError(stderr)).toMatch(/^SQL syntax error at line 6 of the dump/);
+  });
+
+  it("explains the known incompatibilities", () => {
+    expect(explainImportError("ERROR 1227 (42000) at line 3: Access denied")).toMatch(/DEFINER/);
+    expect(explainImportError("ERROR 1273 (HY000): Unknown collation: 'x'")).toMatch(/collation/);
+    expect(explainImportError("ERROR 2026 (HY000): TLS/SSL error")).toMatch(/TLS/);
+  });
+});
+
+describe("swapScript", () => {
+  it("moves base tables in one RENAME and drops the leftovers", () => {
+    const script = swapScript("drupal", "drupal__stage", "drupal__retired");
+    expect(script).toContain("table_schema = 'drupal' AND table_type = 'BASE TABLE'");
+    expect(script).toContain("CONCAT('RENAME TABLE ', @swap)");
+    expect(script.indexOf("EXECUTE swap")).toBeLessThan(
+      script.indexOf("DROP DATABASE `drupal__retired`;"),
+    );
+    expect(script.trim().endsWith("DROP DATABASE `drupal__stage`;")).toBe(true);
+  });
+});
