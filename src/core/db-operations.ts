@@ -64,7 +64,8 @@ export async function dbImport(
     const report = await importDump(
       db,
       {
-        stream: fromStdin ? request.stdin : createReadStream(request.file),
+        open: () => (fromStdin ? request.stdin : createReadStream(request.file)),
+        reopenable: !fromStdin,
         totalBytes,
         label: fromStdin ? "stdin" : path.basename(request.file),
       },

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import {
   PassThrough,
   pipeline,
@@ -8,7 +9,13 @@ import {
 import { createGunzip } from "node:zlib";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress } from "../ui/steps.js";
-import { DumpTransform, describeFixes, IMPORT_PROLOGUE } from "./dump-transform.js";
+import {
+  DataShard,
+  DUMP_HEADER,
+  DumpTransform,
+  describeFixes,
+  IMPORT_PROLOGUE,
+} from "./dump-transform.js";
 import { type LocalDatabase, RETIRED_SUFFIX, STAGE_SUFFIX, swapScript } from "./local-database.js";
 
 const PROLOGUE_LINES = IMPORT_PROLOGUE.split("\n").length - 1;
@@ -19,7 +26,10 @@ const PROLOGUE_LINES = IMPORT_PROLOGUE.split("\n").length - 1;
 // would keep tables the dump does not mention).
 
 export interface ImportSource {
-  stream: Readable;
+  /** Opens the dump from its start; called once per pass when `reopenable`. */
+  open(): Readable;
+  /** A file can be read several times (schema pass, then one reader per connection). */
+  reopenable: boolean;
   /** For the progress display; undefined for stdin. */
   totalBytes?: number | undefined;
   label: string;
@@ -34,7 +44,12 @@ export interface ImportReport {
   megabytesPerSecond: number;
   tables: number;
   fixes: string[];
+  /** Connections the rows went in over (1 for stdin and hand-written SQL). */
+  connections: number;
 }
+
+/** Parallel connections for the rows: the server inserts on as many cores. */
+export const LOAD_CONNECTIONS = Math.min(4, Math.max(2, availableParallelism()));
 
 export async function importDump(
   db: LocalDatabase,
@@ -46,12 +61,34 @@ export async function importDump(
   const stage = `${live.slice(0, 40)}${STAGE_SUFFIX}`;
   const retired = `${live.slice(0, 40)}${RETIRED_SUFFIX}`;
   const started = Date.now();
-  const meter = new ByteMeter();
-  const fixer = new DumpTransform();
+  let meter = new ByteMeter();
+  let fixer = new DumpTransform();
   let tables = 0;
+  let connections = 1;
 
-  const abort = () => source.stream.destroy(new ProdlikeError("INTERRUPTED", "Import interrupted"));
+  // Every stream this import opens, so Ctrl-C (or a failed connection) stops them all.
+  const opened = new Set<Readable>();
+  const open = (): Readable => {
+    const stream = source.open();
+    opened.add(stream);
+    return stream;
+  };
+  const stopAll = (error: Error) => {
+    for (const stream of opened) stream.destroy(error);
+  };
+  const abort = () => stopAll(new ProdlikeError("INTERRUPTED", "Import interrupted"));
   signal?.addEventListener("abort", abort, { once: true });
+  const checkComplete = () => {
+    if (fixer.truncated) {
+      throw new ProdlikeError(
+        "IMPORT_FAILED",
+        `${source.label} ends before its "-- Dump completed" line`,
+        {
+          hint: "The dump is truncated (an interrupted download or dump?). The live database was not changed.",
+        },
+      );
+    }
+  };
   try {
     await progress.run([
       {
@@ -66,21 +103,34 @@ export async function importDump(
         title: `Load ${source.label}`,
         run: async (context) => {
           const timer = setInterval(() => context.update(meter.describe(source.totalBytes)), 250);
+          const restore = await db.tuneForLoad();
           try {
-            await loadInto(db, stage, source.stream, meter, fixer);
+            if (source.reopenable && (await isToolDump(source.open()))) {
+              // A dump tool's output: one statement per line, so the rows can be dealt
+              // out to several connections once a first pass has made the tables.
+              connections = LOAD_CONNECTIONS;
+              fixer = new DumpTransform({ keepData: false });
+              context.update("creating the tables");
+              await loadInto(db, stage, open(), new ByteMeter(), fixer);
+              checkComplete();
+              const meters = Array.from({ length: connections }, () => new ByteMeter());
+              meter = meters[0] ?? meter;
+              await allOrStop(
+                meters.map((shardMeter, index) =>
+                  loadInto(db, stage, open(), shardMeter, new DataShard(index, connections)),
+                ),
+                stopAll,
+              );
+            } else {
+              await loadInto(db, stage, open(), meter, fixer);
+              checkComplete();
+            }
           } finally {
             clearInterval(timer);
+            await restore().catch(() => undefined);
           }
-          if (fixer.truncated) {
-            throw new ProdlikeError(
-              "IMPORT_FAILED",
-              `${source.label} ends before its "-- Dump completed" line`,
-              {
-                hint: "The dump is truncated (an interrupted download or dump?). The live database was not changed.",
-              },
-            );
-          }
-          context.setTitle(`Loaded ${source.label}: ${meter.describe(source.totalBytes)}`);
+          const over = connections > 1 ? ` over ${connections} connections` : "";
+          context.setTitle(`Loaded ${source.label}${over}: ${meter.describe(source.totalBytes)}`);
         },
       },
       {
@@ -119,7 +169,43 @@ export async function importDump(
     megabytesPerSecond: meter.bytes / 1e6 / Math.max(durationMs / 1000, 0.001),
     tables,
     fixes: describeFixes(fixer.fixes),
+    connections,
   };
+}
+
+// Runs loads side by side; the first failure stops the others' sources, then is thrown.
+async function allOrStop(loads: Promise<void>[], stop: (error: Error) => void): Promise<void> {
+  const results = await Promise.allSettled(
+    loads.map((load) =>
+      load.catch((error: unknown) => {
+        stop(error instanceof Error ? error : new Error(String(error)));
+        throw error;
+      }),
+    ),
+  );
+  const failure = results.find((result) => result.status === "rejected");
+  if (failure?.status === "rejected") throw failure.reason;
+}
+
+// Reads the start of a dump: does it carry a dump tool's header?
+async function isToolDump(stream: Readable): Promise<boolean> {
+  const head = stream.pipe(new MaybeGunzip());
+  let text = "";
+  try {
+    for await (const chunk of head) {
+      text += String(chunk);
+      if (text.length > 4096) break;
+    }
+  } catch {
+    return false;
+  } finally {
+    stream.destroy();
+    head.destroy();
+  }
+  return text
+    .split("\n")
+    .slice(0, 5)
+    .some((line) => DUMP_HEADER.test(line));
 }
 
 async function loadInto(
@@ -127,11 +213,11 @@ async function loadInto(
   stage: string,
   input: Readable,
   meter: ByteMeter,
-  fixer: DumpTransform,
+  rewrite: Transform,
 ): Promise<void> {
   let streamError: Error | undefined;
   const sql = new PassThrough();
-  pipeline(input, meter, new MaybeGunzip(), fixer, sql, (error) => {
+  pipeline(input, meter, new MaybeGunzip(), rewrite, sql, (error) => {
     if (error) streamError = error;
   });
   const result = await db.load(sql, stage);

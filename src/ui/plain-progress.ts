@@ -1,6 +1,8 @@
 import type { ChalkInstance } from "chalk";
 import type { Progress, Step, StepContext } from "./steps.js";
 
+const PLAIN_UPDATE_INTERVAL_MS = 5000;
+
 // One line per step start and end, on stderr: readable in CI logs and pipes.
 export class PlainProgress implements Progress {
   constructor(
@@ -24,8 +26,14 @@ export class PlainProgress implements Progress {
     let title = step.title;
     const started = Date.now();
     this.stream.write(`${indent}${this.colour.cyan("→")} ${title}\n`);
+    let lastUpdate = 0;
     const context: StepContext = {
-      update: (detail) => this.stream.write(`${indent}  ${this.colour.dim(detail)}\n`),
+      // Logs are read later, not watched: a progress line every few seconds is enough.
+      update: (detail) => {
+        if (Date.now() - lastUpdate < PLAIN_UPDATE_INTERVAL_MS) return;
+        lastUpdate = Date.now();
+        this.stream.write(`${indent}  ${this.colour.dim(detail)}\n`);
+      },
       setTitle: (next) => {
         title = next;
       },
