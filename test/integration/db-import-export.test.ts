@@ -10,6 +10,7 @@ import {
   copyExample,
   describeFailure,
   httpGet,
+  jsonField,
   type TestProject,
   webUrlOf,
 } from "./support/harness.js";
@@ -123,7 +124,7 @@ describe("prodlike db import / export", { timeout: 180_000 }, () => {
       const result = await project.cli(["db", "import", file, "--json"]);
       expect(result.exitCode, describeFailure(result)).toBe(1);
       expect(result.json).toMatchObject({ ok: false, error: { code: "IMPORT_FAILED" } });
-      expect(String((result.json?.error as { hint?: string }).hint)).toContain(
+      expect(jsonField<{ hint: string }>(result, "error").hint).toContain(
         "The live database was not changed",
       );
       expect(await greetingShown()).toBe(first);
