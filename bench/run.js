@@ -1,7 +1,7 @@
 // npm run bench: every benchmark, each against its raw baseline measured in this run.
 // Prints a table and writes bench/results.json. Needs a running Docker engine.
 import { writeFile } from "node:fs/promises";
-import { dbImportBench } from "./db-import.js";
+import { dbImportBench, snapshotBench } from "./db-import.js";
 import { kindUpBench } from "./kind-up.js";
 import { startupAndEditBench } from "./startup-and-edit.js";
 import { warmUpBench } from "./warm-up.js";
@@ -11,7 +11,7 @@ const results = [];
 if (!only || only === "startup") results.push(...(await startupAndEditBench()));
 if (!only || only === "up") results.push(await warmUpBench());
 if (!only || only === "kind") results.push(await kindUpBench());
-if (!only || only === "db") results.push(await dbImportBench());
+if (!only || only === "db") results.push(await dbImportBench(), snapshotBench());
 
 const line = (cells) =>
   cells.map((cell, index) => String(cell).padEnd([52, 10, 14, 8][index] ?? 0)).join(" ");

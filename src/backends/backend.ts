@@ -106,6 +106,8 @@ export interface Backend {
   list(): Promise<EnvironmentStatus[]>;
   /** Runs a command in a service with the terminal attached; resolves its exit code. */
   exec(envId: string, request: ExecRequest): Promise<number>;
+  /** Restarts one service and waits until it is healthy again. */
+  restartService(envId: string, service: string, timeoutMs: number): Promise<void>;
   /** Runs a command in a service with streams instead of the terminal (no TTY). */
   execStream(envId: string, request: StreamExecRequest): Promise<StreamExecResult>;
   logs(

@@ -131,10 +131,13 @@ export async function main(argv: string[]): Promise<number> {
     "check what this machine has for each backend (exit 0: --backend usable)",
   ).action(run("doctor", () => import("./commands/doctor.js")));
 
-  // `db` subcommands share the environment options of the top-level commands.
+  // `db` and `snapshot` subcommands share the environment options of the top-level ones.
   const db = program.command("db").description("the environment's database: import, export");
-  const dbCommand = (name: string, description: string) =>
-    db
+  const snapshot = program
+    .command("snapshot")
+    .description("physical database snapshots of the environment, to roll back to");
+  const environmentCommand = (parent: Command, name: string, description: string) =>
+    parent
       .command(name)
       .description(description)
       .option("-C, --dir <path>", "project folder (the code root)", process.cwd())
@@ -148,6 +151,8 @@ export async function main(argv: string[]): Promise<number> {
           "minikube",
         ]),
       );
+  const dbCommand = (name: string, description: string) =>
+    environmentCommand(db, name, description);
   dbCommand(
     "import",
     "load a .sql or .sql.gz dump (- for stdin); the old data is replaced only on success",
@@ -158,6 +163,22 @@ export async function main(argv: string[]): Promise<number> {
     .argument("[file]", "target file (default: ENV-TIMESTAMP.sql.gz), or - for stdout")
     .option("--no-gzip", "write plain SQL")
     .action(run("db export", () => import("./commands/db-export.js")));
+
+  environmentCommand(snapshot, "create", "snapshot the database while it runs (mariabackup)")
+    .argument("[snapshot]", "snapshot name (default: a timestamp)")
+    .option("--pin", "keep it when pruning", false)
+    .action(run("snapshot create", () => import("./commands/snapshot-create.js")));
+  environmentCommand(snapshot, "list", "list the environment's snapshots").action(
+    run("snapshot list", () => import("./commands/snapshot-list.js")),
+  );
+  environmentCommand(snapshot, "restore", "restore a snapshot (the latest by default)")
+    .argument("[snapshot]", "snapshot name")
+    .option("--latest", "the newest snapshot", false)
+    .option("--health-timeout <seconds>", "how long to wait for the database", "300")
+    .action(run("snapshot restore", () => import("./commands/snapshot-restore.js")));
+  environmentCommand(snapshot, "prune", "remove old snapshots; pinned ones are kept")
+    .requiredOption("--keep <n>", "how many unpinned snapshots to keep")
+    .action(run("snapshot prune", () => import("./commands/snapshot-prune.js")));
 
   command("init", "write a prodlike.yaml for this project")
     .option("--preset <name>", "preset (detected from the code when not given)")

@@ -6,6 +6,7 @@ import type { Backend } from "../backends/backend.js";
 import type { ExportReport } from "../db/export-dump.js";
 import type { ImportReport } from "../db/import-dump.js";
 import { LocalDatabase } from "../db/local-database.js";
+import type { SnapshotMeta } from "../db/snapshots.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress } from "../ui/steps.js";
 import { backendFor, type EnvRequest } from "./operations.js";
@@ -99,4 +100,66 @@ export async function dbExport(
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
+}
+
+async function snapshotStore(envId: string): Promise<import("../db/snapshots.js").SnapshotStore> {
+  const [{ SnapshotStore }, { stateDir }] = await Promise.all([
+    import("../db/snapshots.js"),
+    import("../config/user-settings.js"),
+  ]);
+  return new SnapshotStore(path.join(stateDir(process.env), "snapshots"), envId);
+}
+
+export async function snapshotCreate(
+  services: CoreServices,
+  request: EnvRequest & { snapshot?: string | undefined; pin: boolean },
+  progress: Progress,
+): Promise<SnapshotMeta> {
+  const { db, envId } = await localDatabase(services, request);
+  const { createSnapshot, defaultSnapshotName } = await import("../db/snapshots.js");
+  return createSnapshot(
+    db,
+    await snapshotStore(envId),
+    { name: request.snapshot ?? defaultSnapshotName(), pinned: request.pin },
+    progress,
+  );
+}
+
+export async function snapshotList(
+  services: CoreServices,
+  request: EnvRequest,
+): Promise<{ id: string; snapshots: SnapshotMeta[] }> {
+  const { identity } = await backendFor(services, request);
+  return { id: identity.id, snapshots: await (await snapshotStore(identity.id)).list() };
+}
+
+export async function snapshotRestore(
+  services: CoreServices,
+  request: EnvRequest & { snapshot?: string | undefined; healthTimeoutMs: number },
+  progress: Progress,
+): Promise<SnapshotMeta & { durationMs: number }> {
+  const started = Date.now();
+  const { db, envId, backend } = await localDatabase(services, request);
+  const { restoreSnapshot } = await import("../db/snapshots.js");
+  const store = await snapshotStore(envId);
+  const meta = await store.require(request.snapshot);
+  await restoreSnapshot(
+    db,
+    store,
+    meta,
+    () => backend.restartService(envId, db.service, request.healthTimeoutMs),
+    progress,
+  );
+  return { ...meta, durationMs: Date.now() - started };
+}
+
+export async function snapshotPrune(
+  services: CoreServices,
+  request: EnvRequest & { keep: number },
+): Promise<{ id: string; removed: SnapshotMeta[]; kept: SnapshotMeta[] }> {
+  const { identity } = await backendFor(services, request);
+  const { pruneSnapshots } = await import("../db/snapshots.js");
+  const store = await snapshotStore(identity.id);
+  const removed = await pruneSnapshots(store, request.keep);
+  return { id: identity.id, removed, kept: await store.list() };
 }

@@ -105,6 +105,65 @@ export class LocalDatabase {
     };
   }
 
+  /** A hot physical backup (mariabackup's mbstream) of the whole server to `out`. */
+  async physicalBackup(out: Writable): Promise<StreamExecResult> {
+    return this.backend.execStream(this.envId, {
+      service: this.service,
+      command: [
+        "sh",
+        "-c",
+        "exec mariabackup --backup --stream=mbstream --target-dir=/tmp --user=root 2>/tmp/prodlike-backup.log || { tail -n 20 /tmp/prodlike-backup.log >&2; exit 1; }",
+      ],
+      stdout: out,
+    });
+  }
+
+  /**
+   * Unpacks and prepares a physical backup in a new folder on the data volume while the
+   * server keeps running on the old data, then points the server at the new folder (one
+   * rename of the pointer file). Takes effect at the next start. A failure at any step
+   * removes the new folder and leaves the pointer as it was.
+   */
+  async preparePhysicalRestore(
+    stream: Readable,
+  ): Promise<{ previous: string | undefined; next: string }> {
+    const next = `data-${Date.now()}`;
+    const result = await this.backend.execStream(this.envId, {
+      service: this.service,
+      command: ["sh", "-c", PREPARE_RESTORE_SCRIPT, "prepare-restore", next],
+      stdin: stream,
+    });
+    if (result.exitCode !== 0) {
+      throw new ProdlikeError(
+        "COMMAND_FAILED",
+        `Preparing the snapshot failed (exit ${result.exitCode})`,
+        {
+          hint: `${result.stderr.split("\n").slice(-8).join("\n")}\nThe database was not touched.`,
+        },
+      );
+    }
+    const previous = result.stdout.trim();
+    return { previous: previous === "" ? undefined : previous, next };
+  }
+
+  /** Points the server at a data folder (undefined: the volume's top level) for its next start. */
+  async pointDataDirectory(folder: string | undefined): Promise<void> {
+    await this.run([
+      "sh",
+      "-c",
+      folder
+        ? 'printf %s "$1" > /var/lib/mysql/.prodlike-current.next && mv /var/lib/mysql/.prodlike-current.next /var/lib/mysql/.prodlike-current'
+        : "rm -f /var/lib/mysql/.prodlike-current",
+      "point",
+      folder ?? "",
+    ]);
+  }
+
+  /** Removes every data folder but the live one (the data a restore replaced). */
+  async removeDataExcept(folder: string): Promise<void> {
+    await this.run(["sh", "-c", REMOVE_OLD_DATA_SCRIPT, "remove-old-data", folder]);
+  }
+
   async viewCount(database: string): Promise<number> {
     const out = await this.query(
       `SELECT COUNT(*) FROM information_schema.views WHERE table_schema = ${quote(database)};`,
@@ -173,6 +232,30 @@ export function swapScript(live: string, stage: string, retired: string): string
     "",
   ].join("\n");
 }
+
+// $1: the new folder. Prints the folder in use before (empty: the top level).
+const PREPARE_RESTORE_SCRIPT = `set -eu
+root=/var/lib/mysql
+new="$root/$1"
+trap 'rm -rf "$new.partial"' EXIT
+rm -rf "$new.partial"
+mkdir "$new.partial"
+mbstream -x -C "$new.partial"
+mariabackup --prepare --target-dir="$new.partial" >/tmp/prodlike-prepare.log 2>&1 || { tail -n 20 /tmp/prodlike-prepare.log >&2; exit 1; }
+chown -R mysql:mysql "$new.partial"
+mv "$new.partial" "$new"
+trap - EXIT
+cat "$root/.prodlike-current" 2>/dev/null || true
+printf %s "$1" > "$root/.prodlike-current.next"
+mv "$root/.prodlike-current.next" "$root/.prodlike-current"`;
+
+// $1: the folder in use. Everything else on the volume was data a restore replaced.
+const REMOVE_OLD_DATA_SCRIPT = `set -eu
+cd /var/lib/mysql
+for entry in * .[!.]*; do
+  [ -e "$entry" ] || continue
+  case "$entry" in "$1"|.prodlike-current|lost+found) ;; *) rm -rf -- "$entry" ;; esac
+done`;
 
 export function quote(value: string): string {
   return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;

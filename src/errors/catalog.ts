@@ -33,6 +33,8 @@ export const errorCatalog = {
   COMMAND_FAILED: { exitCode: ExitCode.failed, title: "A command failed" },
   CLUSTER_FAILED: { exitCode: ExitCode.failed, title: "kind, minikube or the cluster failed" },
   IMPORT_FAILED: { exitCode: ExitCode.failed, title: "The dump did not load" },
+  SNAPSHOT_NOT_FOUND: { exitCode: ExitCode.notFound, title: "Snapshot not found" },
+  SNAPSHOT_CORRUPT: { exitCode: ExitCode.failed, title: "Snapshot does not match its checksum" },
   ROLLOUT_FAILED: { exitCode: ExitCode.failed, title: "A workload did not roll out" },
   NOT_SUPPORTED: {
     exitCode: ExitCode.invalidInput,

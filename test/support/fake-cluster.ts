@@ -41,6 +41,14 @@ export class FakeKubeApi implements KubeApi {
   readonly execs: { pod: string; container: string; command: string[] }[] = [];
   crashing = false;
   exitCode = 0;
+  /** Bumped by deletePod: the workload's replacement pod gets a new uid. */
+  private generation = 0;
+  readonly deletedPods: string[] = [];
+
+  async deletePod(_namespace: string, name: string): Promise<void> {
+    this.deletedPods.push(name);
+    this.generation++;
+  }
 
   private key(object: KubernetesObject): string {
     return `${object.kind}/${object.metadata?.namespace}/${object.metadata?.name}`;
@@ -93,6 +101,7 @@ export class FakeKubeApi implements KubeApi {
       .filter((workload) => (workload.spec.replicas ?? 1) > 0)
       .map((workload) => ({
         name: `${workload.metadata?.name}-0`,
+        uid: `${workload.metadata?.name}-uid-${this.generation}`,
         labels: { "prodlike.dev/role": "x" },
         phase: "Running",
         containers: workload.spec.template.spec.containers.map((container) => ({

@@ -286,6 +286,28 @@ export class ComposeBackend implements Backend {
     return result.exitCode;
   }
 
+  async restartService(envId: string, service: string, timeoutMs: number): Promise<void> {
+    const container = await this.runningContainer(envId, service);
+    const result = await this.deps.runner.run("docker", [
+      "restart",
+      "--time",
+      String(STOP_TIMEOUT_SECONDS),
+      container.id,
+    ]);
+    if (result.notFound) throw dockerCliMissing();
+    if (result.exitCode !== 0) {
+      throw new ProdlikeError("COMMAND_FAILED", `docker restart ${service} failed`, {
+        hint: result.stderr,
+      });
+    }
+    await this.waitForService(envId, service, {
+      timeoutMs,
+      secrets: [],
+      requireHealthy: true,
+      onDetail: () => undefined,
+    });
+  }
+
   async execStream(envId: string, request: StreamExecRequest): Promise<StreamExecResult> {
     const container = await this.runningContainer(envId, request.service);
     const args = [

@@ -17,6 +17,7 @@ export type WorkloadKind = "Deployment" | "StatefulSet" | "CronJob";
 
 export interface PodInfo {
   name: string;
+  uid: string;
   labels: Record<string, string>;
   phase: string;
   containers: { name: string; ready: boolean; state: string; restarts: number }[];
@@ -45,6 +46,7 @@ export interface KubeApi {
     labelSelector: string,
   ): Promise<KubernetesObject[]>;
   listPods(namespace: string, labelSelector: string): Promise<PodInfo[]>;
+  deletePod(namespace: string, name: string): Promise<void>;
   /** Merge patch (replicas for `down`, suspend for CronJobs). */
   mergePatch(object: KubernetesObject, patch: Record<string, unknown>): Promise<void>;
   exec(
@@ -74,6 +76,7 @@ export interface ObjectClient {
     patchStrategy?: string,
   ): Promise<T>;
   read<T extends KubernetesObject>(spec: KubernetesObject): Promise<T>;
+  delete(spec: KubernetesObject): Promise<unknown>;
   list(
     apiVersion: string,
     kind: string,
@@ -154,6 +157,10 @@ export class ClientNodeKubeApi implements KubeApi {
   async listPods(namespace: string, labelSelector: string): Promise<PodInfo[]> {
     const pods = (await this.list("v1", "Pod", namespace, labelSelector)) as V1Pod[];
     return pods.map(podInfo);
+  }
+
+  async deletePod(namespace: string, name: string): Promise<void> {
+    await this.objects.delete({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace } });
   }
 
   async mergePatch(object: KubernetesObject, patch: Record<string, unknown>): Promise<void> {
@@ -240,6 +247,7 @@ export function podInfo(pod: V1Pod): PodInfo {
   const statuses = pod.status?.containerStatuses ?? [];
   return {
     name: pod.metadata?.name ?? "",
+    uid: pod.metadata?.uid ?? "",
     labels: pod.metadata?.labels ?? {},
     phase: pod.status?.phase ?? "Unknown",
     containers: (pod.spec?.containers ?? []).map((container) => {

@@ -450,6 +450,39 @@ export class KubeBackend implements Backend {
     }
   }
 
+  // The pod goes; its StatefulSet or Deployment makes a new one on the same claim.
+  async restartService(envId: string, service: string, timeoutMs: number): Promise<void> {
+    const { record, api, pod } = await this.podFor(envId, service);
+    await api.deletePod(record.namespace, pod.name);
+    const strategy = poll(
+      `${service} restarted`,
+      async () => {
+        const pods = await api.listPods(record.namespace, `${KubeLabel.env}=${envId}`);
+        const replacement = pods.find((candidate) =>
+          candidate.containers.some((container) => container.name === service),
+        );
+        const container = replacement?.containers.find((candidate) => candidate.name === service);
+        if (!replacement || replacement.uid === pod.uid)
+          return { done: false, detail: "old pod stopping" };
+        if (container && STUCK.has(container.state))
+          return { failed: true, reason: container.state };
+        return container?.ready
+          ? { done: true }
+          : { done: false, detail: container?.state ?? "pending" };
+      },
+      { timeoutMs, intervalMs: 500 },
+    );
+    try {
+      await strategy.wait(this.deps.clock);
+    } catch (error) {
+      if (!(error instanceof WaitFailed)) throw error;
+      throw new ProdlikeError(
+        "HEALTH_TIMEOUT",
+        `Service ${service} did not come back: ${error.reason}`,
+      );
+    }
+  }
+
   async execStream(envId: string, request: StreamExecRequest): Promise<StreamExecResult> {
     const { record, api, pod } = await this.podFor(envId, request.service);
     let stdout = "";

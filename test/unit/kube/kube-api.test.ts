@@ -22,6 +22,10 @@ class RecordingObjectClient implements ObjectClient {
     if (this.notFound) throw Object.assign(new Error("HTTP-Code: 404"), { code: 404 });
     return spec as T;
   }
+  async delete(spec: KubernetesObject): Promise<unknown> {
+    this.calls.push(["delete", spec]);
+    return {};
+  }
   async list(...args: unknown[]): Promise<{ items: KubernetesObject[] }> {
     this.calls.push(["list", ...args]);
     // As the API server answers: items without apiVersion and kind.
@@ -137,6 +141,7 @@ describe("podInfo", () => {
       }),
     ).toEqual({
       name: "web-1",
+      uid: "",
       labels: { a: "b" },
       phase: "Running",
       containers: [

@@ -6,6 +6,14 @@
 set -eu
 datadir=/var/lib/mysql
 chown -R mysql:mysql "$datadir" /run/mysqld
+# A restored snapshot lives in a folder of its own on the same volume; the pointer file,
+# replaced with one rename, says which folder the server uses (see prodlike snapshot).
+if [ -f "$datadir/.prodlike-current" ]; then
+  current="$datadir/$(cat "$datadir/.prodlike-current")"
+  echo "prodlike: data directory $current"
+  set -- "$@" --datadir="$current"
+  datadir="$current"
+fi
 if [ ! -d "$datadir/mysql" ]; then
   : "${MARIADB_DATABASE:?MARIADB_DATABASE is required}"
   : "${MARIADB_USER:?MARIADB_USER is required}"

@@ -1,0 +1,1 @@
+export { createCommand as default } from "./snapshot.js";

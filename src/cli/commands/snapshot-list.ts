@@ -1,0 +1,1 @@
+export { listCommand as default } from "./snapshot.js";

@@ -1,0 +1,1 @@
+export { pruneCommand as default } from "./snapshot.js";

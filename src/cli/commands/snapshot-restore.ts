@@ -1,0 +1,1 @@
+export { restoreCommand as default } from "./snapshot.js";

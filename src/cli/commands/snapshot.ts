@@ -1,0 +1,80 @@
+import type { BackendName } from "../../backends/backend.js";
+import {
+  snapshotCreate,
+  snapshotList,
+  snapshotPrune,
+  snapshotRestore,
+} from "../../core/db-operations.js";
+import type { SnapshotMeta } from "../../db/snapshots.js";
+import { ProdlikeError } from "../../errors/prodlike-error.js";
+import { secondsFlag } from "../main.js";
+import type { Output } from "../output.js";
+import { services } from "./common.js";
+
+interface SnapshotFlags {
+  dir: string;
+  name?: string;
+  backend?: BackendName;
+  pin?: boolean;
+  latest?: boolean;
+  keep?: string;
+  healthTimeout?: string;
+}
+
+const describe = (meta: SnapshotMeta) =>
+  `${meta.name.padEnd(20)} ${meta.createdAt}  ${(meta.bytes / 1e6).toFixed(1).padStart(8)} MB${meta.pinned ? "  pinned" : ""}`;
+
+export async function createCommand(output: Output, flags: SnapshotFlags, name?: string) {
+  const meta = await snapshotCreate(
+    await services(),
+    { ...flags, snapshot: name, pin: flags.pin ?? false },
+    await output.progress(),
+  );
+  output.result("snapshot create", { snapshot: meta }, () => `Snapshot ${describe(meta)}`);
+  return 0;
+}
+
+export async function listCommand(output: Output, flags: SnapshotFlags) {
+  const { id, snapshots } = await snapshotList(await services(), flags);
+  output.result("snapshot list", { id, snapshots }, () =>
+    snapshots.length === 0
+      ? `${id} has no snapshots. Make one: prodlike snapshot create`
+      : snapshots.map(describe).join("\n"),
+  );
+  return 0;
+}
+
+export async function restoreCommand(output: Output, flags: SnapshotFlags, name?: string) {
+  if (name && flags.latest) {
+    throw new ProdlikeError("USAGE", "Give a snapshot name or --latest, not both");
+  }
+  const restored = await snapshotRestore(
+    await services(),
+    {
+      ...flags,
+      snapshot: name,
+      healthTimeoutMs: secondsFlag(flags.healthTimeout ?? "300", "--health-timeout"),
+    },
+    await output.progress(),
+  );
+  output.result(
+    "snapshot restore",
+    { snapshot: restored },
+    () => `Restored ${restored.name} in ${(restored.durationMs / 1000).toFixed(1)} s.`,
+  );
+  return 0;
+}
+
+export async function pruneCommand(output: Output, flags: SnapshotFlags) {
+  const keep = Number(flags.keep);
+  if (!Number.isInteger(keep) || keep < 0) {
+    throw new ProdlikeError("USAGE", `--keep must be a whole number, got ${flags.keep}`);
+  }
+  const result = await snapshotPrune(await services(), { ...flags, keep });
+  output.result("snapshot prune", { ...result }, () =>
+    result.removed.length === 0
+      ? "Nothing to prune."
+      : `Removed ${result.removed.map((meta) => meta.name).join(", ")}.`,
+  );
+  return 0;
+}

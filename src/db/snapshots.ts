@@ -1,0 +1,246 @@
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { Transform, type TransformCallback } from "node:stream";
+import { finished } from "node:stream/promises";
+import { ProdlikeError } from "../errors/prodlike-error.js";
+import type { Progress } from "../ui/steps.js";
+import type { LocalDatabase } from "./local-database.js";
+
+// Snapshots of an environment's database: physical copies made by mariabackup while the
+// server runs, kept outside the container (in the user's state folder) with a checksum,
+// and restored by preparing the copy in a folder of its own on the data volume, then
+// pointing the server at it and restarting it. Data is versioned apart from code and
+// images: a restore never touches either.
+
+export interface SnapshotMeta {
+  name: string;
+  envId: string;
+  createdAt: string;
+  method: "mariabackup";
+  bytes: number;
+  sha256: string;
+  pinned: boolean;
+}
+
+const DATA_FILE = "data.mbstream";
+const META_FILE = "snapshot.json";
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export class SnapshotStore {
+  constructor(
+    private readonly root: string,
+    readonly envId: string,
+  ) {}
+
+  private dir(name: string): string {
+    return path.join(this.root, this.envId, name);
+  }
+
+  dataFile(name: string): string {
+    return path.join(this.dir(name), DATA_FILE);
+  }
+
+  async list(): Promise<SnapshotMeta[]> {
+    const names = await readdir(path.join(this.root, this.envId)).catch(() => [] as string[]);
+    const metas = await Promise.all(names.map((name) => this.get(name)));
+    return metas
+      .filter((meta): meta is SnapshotMeta => meta !== undefined)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  async get(name: string): Promise<SnapshotMeta | undefined> {
+    try {
+      return JSON.parse(
+        await readFile(path.join(this.dir(name), META_FILE), "utf8"),
+      ) as SnapshotMeta;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async require(name: string | undefined): Promise<SnapshotMeta> {
+    const all = await this.list();
+    const found = name === undefined ? all.at(-1) : all.find((meta) => meta.name === name);
+    if (!found) {
+      throw new ProdlikeError(
+        "SNAPSHOT_NOT_FOUND",
+        name ? `No snapshot ${name} of ${this.envId}` : `${this.envId} has no snapshots`,
+        {
+          hint:
+            all.length > 0
+              ? `Its snapshots: ${all.map((meta) => meta.name).join(", ")}.`
+              : "Make one: prodlike snapshot create",
+        },
+      );
+    }
+    return found;
+  }
+
+  async remove(name: string): Promise<void> {
+    await rm(this.dir(name), { recursive: true, force: true });
+  }
+
+  /** Writes the data through `fill`, hashing it; the snapshot exists only once complete. */
+  async write(
+    name: string,
+    pinned: boolean,
+    fill: (out: NodeJS.WritableStream) => Promise<void>,
+  ): Promise<SnapshotMeta> {
+    if (!NAME.test(name)) {
+      throw new ProdlikeError("USAGE", `Invalid snapshot name \`${name}\``, {
+        hint: "Use letters, digits, dot, dash and underscore (at most 64).",
+      });
+    }
+    if (await this.get(name)) {
+      throw new ProdlikeError("USAGE", `Snapshot ${name} of ${this.envId} already exists`, {
+        hint: "Pick another name, or remove it first.",
+      });
+    }
+    const partial = `${this.dir(name)}.partial-${process.pid}`;
+    await mkdir(partial, { recursive: true, mode: 0o700 });
+    try {
+      const hasher = new HashingStream();
+      const file = createWriteStream(path.join(partial, DATA_FILE), { mode: 0o600 });
+      hasher.pipe(file);
+      await fill(hasher);
+      hasher.end();
+      await finished(file);
+      const meta: SnapshotMeta = {
+        name,
+        envId: this.envId,
+        createdAt: new Date().toISOString(),
+        method: "mariabackup",
+        bytes: hasher.bytes,
+        sha256: hasher.digest(),
+        pinned,
+      };
+      await writeFile(path.join(partial, META_FILE), `${JSON.stringify(meta, null, 2)}\n`, {
+        mode: 0o600,
+      });
+      await rename(partial, this.dir(name));
+      return meta;
+    } catch (error) {
+      await rm(partial, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** Re-hashes the stored data: a restore never starts from a damaged copy. */
+  async verify(meta: SnapshotMeta): Promise<void> {
+    const hasher = new HashingStream();
+    hasher.resume();
+    createReadStream(this.dataFile(meta.name)).pipe(hasher);
+    await finished(hasher);
+    if (hasher.digest() !== meta.sha256 || hasher.bytes !== meta.bytes) {
+      throw new ProdlikeError(
+        "SNAPSHOT_CORRUPT",
+        `Snapshot ${meta.name} does not match its checksum`,
+        {
+          hint: "Its file was changed or damaged since it was made; restore another snapshot. The database was not touched.",
+        },
+      );
+    }
+  }
+}
+
+export function defaultSnapshotName(now = new Date()): string {
+  return now.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
+}
+
+export async function createSnapshot(
+  db: LocalDatabase,
+  store: SnapshotStore,
+  request: { name: string; pinned: boolean },
+  progress: Progress,
+): Promise<SnapshotMeta> {
+  let meta: SnapshotMeta | undefined;
+  await progress.run([
+    {
+      title: `Snapshot ${store.envId} as ${request.name} (mariabackup, server keeps running)`,
+      run: async () => {
+        meta = await store.write(request.name, request.pinned, async (out) => {
+          const result = await db.physicalBackup(out as unknown as import("node:stream").Writable);
+          if (result.exitCode !== 0) {
+            throw new ProdlikeError(
+              "COMMAND_FAILED",
+              `mariabackup failed (exit ${result.exitCode})`,
+              {
+                hint: result.stderr.split("\n").slice(-8).join("\n"),
+              },
+            );
+          }
+        });
+      },
+    },
+  ]);
+  if (!meta) throw new ProdlikeError("INTERNAL", "snapshot was not written");
+  return meta;
+}
+
+export async function restoreSnapshot(
+  db: LocalDatabase,
+  store: SnapshotStore,
+  meta: SnapshotMeta,
+  restart: () => Promise<void>,
+  progress: Progress,
+): Promise<void> {
+  let previous: string | undefined;
+  let next = "";
+  await progress.run([
+    { title: `Verify ${meta.name} (sha256)`, run: () => store.verify(meta) },
+    {
+      title: `Prepare ${meta.name} beside the live data`,
+      run: async () => {
+        const prepared = await db.preparePhysicalRestore(
+          createReadStream(store.dataFile(meta.name)),
+        );
+        previous = prepared.previous;
+        next = prepared.next;
+      },
+    },
+    {
+      title: "Restart the database on the restored data",
+      run: async () => {
+        try {
+          await restart();
+        } catch (error) {
+          // The restored copy did not come up: point back at the old data and restart.
+          await db.pointDataDirectory(previous).catch(() => undefined);
+          await restart().catch(() => undefined);
+          throw error;
+        }
+      },
+    },
+    {
+      title: "Remove the previous data",
+      run: async () => {
+        await db.removeDataExcept(next);
+      },
+    },
+  ]);
+}
+
+export async function pruneSnapshots(store: SnapshotStore, keep: number): Promise<SnapshotMeta[]> {
+  const all = await store.list();
+  const unpinned = all.filter((meta) => !meta.pinned);
+  const doomed = unpinned.slice(0, Math.max(0, unpinned.length - keep));
+  for (const meta of doomed) await store.remove(meta.name);
+  return doomed;
+}
+
+class HashingStream extends Transform {
+  private readonly hash = createHash("sha256");
+  bytes = 0;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
+
+  digest(): string {
+    return this.hash.digest("hex");
+  }
+}

@@ -1,0 +1,102 @@
+import { randomBytes } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type CliResult,
+  copyExample,
+  describeFailure,
+  jsonField,
+  type TestProject,
+} from "./support/harness.js";
+
+// Physical snapshots on the real engine: mariabackup while the server runs, a restore
+// that switches data folders and restarts MariaDB, checksums, pinning and pruning.
+
+let project: TestProject;
+
+function expectOk(result: CliResult): void {
+  expect(result.exitCode, describeFailure(result)).toBe(0);
+}
+
+async function sql(statement: string): Promise<string> {
+  const result = await project.cli(
+    ["exec", "db", "--", "sh", "-c", 'exec mariadb -N "$MARIADB_DATABASE"'],
+    {
+      input: `${statement}\n`,
+    },
+  );
+  expectOk(result);
+  return result.stdout.trim();
+}
+
+beforeAll(async () => {
+  project = await copyExample("it-snap");
+  expectOk(await project.cli(["up"]));
+}, 600_000);
+
+afterAll(async () => {
+  await project.cli(["destroy"]).catch(() => undefined);
+  await project.cleanup();
+});
+
+describe("prodlike snapshot", { timeout: 180_000 }, () => {
+  const before = `before-${randomBytes(3).toString("hex")}`;
+
+  it("snapshots while the server runs and restores the exact data", async () => {
+    await sql(
+      `REPLACE INTO greeting VALUES (1, '${before}'); CREATE TABLE IF NOT EXISTS big (id int PRIMARY KEY, v text);`,
+    );
+    await sql("INSERT INTO big SELECT seq, REPEAT('x', 200) FROM seq_1_to_20000;");
+    const created = await project.cli(["snapshot", "create", "base", "--pin", "--json"]);
+    expectOk(created);
+    const snapshot = jsonField<{ name: string; sha256: string; bytes: number; pinned: boolean }>(
+      created,
+      "snapshot",
+    );
+    expect(snapshot).toMatchObject({ name: "base", pinned: true });
+    expect(snapshot.sha256).toMatch(/^[0-9a-f]{64}$/);
+
+    await sql("UPDATE greeting SET message = 'after'; DROP TABLE big; CREATE TABLE later (x int);");
+    const restored = await project.cli(["snapshot", "restore", "base", "--json"]);
+    expectOk(restored);
+    expect(await sql("SELECT message FROM greeting WHERE id = 1")).toBe(before);
+    expect(await sql("SELECT COUNT(*) FROM big")).toBe("20000");
+    expect(await sql("SHOW TABLES LIKE 'later'")).toBe("");
+    // The restored server still takes the application's own login.
+    const status = await project.cli(["status", "--json"]);
+    expect(status.json).toMatchObject({ environment: { state: "running" } });
+  });
+
+  it("refuses a snapshot whose data no longer matches its checksum, touching nothing", async () => {
+    expectOk(await project.cli(["snapshot", "create", "damaged"]));
+    await sql("UPDATE greeting SET message = 'kept'");
+    const file = path.join(
+      project.home,
+      "snapshots",
+      `${project.name}-local`,
+      "damaged",
+      "data.mbstream",
+    );
+    const data = await readFile(file);
+    const middle = Math.floor(data.length / 2);
+    data[middle] = (data[middle] ?? 0) ^ 0xff;
+    await writeFile(file, data);
+    const restored = await project.cli(["snapshot", "restore", "damaged", "--json"]);
+    expect(restored.exitCode).toBe(1);
+    expect(restored.json).toMatchObject({ error: { code: "SNAPSHOT_CORRUPT" } });
+    expect(await sql("SELECT message FROM greeting WHERE id = 1")).toBe("kept");
+  });
+
+  it("prunes the oldest unpinned snapshots and keeps pinned ones", async () => {
+    expectOk(await project.cli(["snapshot", "create", "later-1"]));
+    expectOk(await project.cli(["snapshot", "create", "later-2"]));
+    const pruned = await project.cli(["snapshot", "prune", "--keep", "1", "--json"]);
+    expectOk(pruned);
+    const names = (list: { name: string }[]) => list.map((meta) => meta.name);
+    expect(names(jsonField(pruned, "removed"))).toEqual(["damaged", "later-1"]);
+    expect(names(jsonField(pruned, "kept"))).toEqual(["base", "later-2"]);
+    const missing = await project.cli(["snapshot", "restore", "later-1"]);
+    expect(missing.exitCode).toBe(4);
+  });
+});
