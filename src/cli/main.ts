@@ -90,6 +90,7 @@ export async function main(argv: string[]): Promise<number> {
   )
     .option("-n, --name <name>", "environment name")
     .option("--keep-images", "keep prodlike-built images for a fast re-create", false)
+    .option("--keep-snapshots", "keep the database snapshots", false)
     .action(run("destroy", () => import("./commands/destroy.js")));
 
   command("status", "show the environment's services, health and URLs")

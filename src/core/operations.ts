@@ -1,4 +1,4 @@
-import { access } from "node:fs/promises";
+import { access, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type {
   BackendName,
@@ -100,14 +100,22 @@ export async function down(
 
 export async function destroy(
   services: CoreServices,
-  request: EnvRequest & { keepImages: boolean },
+  request: EnvRequest & { keepImages: boolean; keepSnapshots: boolean },
   progress: Progress,
-): Promise<DestroyReport & { id: string }> {
+): Promise<DestroyReport & { id: string; snapshots: string[] }> {
   const { identity, backend } = await backendFor(services, request);
   const report = await backend.destroy(identity.id, progress, {
     keepImages: request.keepImages,
   });
-  return { id: identity.id, ...report };
+  // Snapshots belong to the environment: a throwaway environment leaves no disk behind.
+  const snapshots: string[] = [];
+  if (!request.keepSnapshots) {
+    const { stateDir } = await import("../config/user-settings.js");
+    const folder = path.join(stateDir(process.env), "snapshots", identity.id);
+    snapshots.push(...(await readdir(folder).catch(() => [] as string[])));
+    await rm(folder, { recursive: true, force: true });
+  }
+  return { id: identity.id, ...report, snapshots };
 }
 
 export async function status(

@@ -99,4 +99,15 @@ describe("prodlike snapshot", { timeout: 180_000 }, () => {
     const missing = await project.cli(["snapshot", "restore", "later-1"]);
     expect(missing.exitCode).toBe(4);
   });
+
+  it("destroy removes the environment's snapshots with it", async () => {
+    const destroyed = await project.cli(["destroy", "--json"]);
+    expectOk(destroyed);
+    expect(jsonField<{ snapshots: string[] }>(destroyed, "removed").snapshots.sort()).toEqual([
+      "base",
+      "later-2",
+    ]);
+    const folder = path.join(project.home, "snapshots", `${project.name}-local`);
+    await expect(readFile(path.join(folder, "base", "snapshot.json"))).rejects.toThrow(/ENOENT/);
+  });
 });

@@ -5,13 +5,19 @@ import { services } from "./common.js";
 
 export default async function destroyCommand(
   output: Output,
-  flags: { dir: string; name?: string; backend?: BackendName; keepImages: boolean },
+  flags: {
+    dir: string;
+    name?: string;
+    backend?: BackendName;
+    keepImages: boolean;
+    keepSnapshots: boolean;
+  },
 ): Promise<number> {
   const report = await destroy(await services(), flags, await output.progress());
   output.result("destroy", { removed: report }, () =>
     [
       `Destroyed ${report.id}:`,
-      `  containers ${report.containers.length}, volumes ${report.volumes.length}, networks ${report.networks.length}, images ${report.images.length}`,
+      `  containers ${report.containers.length}, volumes ${report.volumes.length}, networks ${report.networks.length}, images ${report.images.length}, snapshots ${report.snapshots.length}`,
     ].join("\n"),
   );
   return 0;
