@@ -4,10 +4,10 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  type CliResult,
   copyExample,
-  describeFailure,
+  expectOk,
   httpGet,
+  SQL_CLIENT,
   type TestProject,
   webUrlOf,
 } from "./support/harness.js";
@@ -16,12 +16,6 @@ import {
 // same CLI, the same example project, `--backend kind` or `--backend minikube`. Neither
 // tool can run on machines without its binary and node image; there the suite prints
 // why it is skipped (a skip is never a pass).
-
-const SQL_CLIENT = [
-  "sh",
-  "-c",
-  'exec mariadb -u"$MARIADB_USER" -p"$MARIADB_PASSWORD" "$MARIADB_DATABASE"',
-];
 
 async function installed(tool: string, args: string[]): Promise<boolean> {
   const result = await execa(tool, args, { reject: false });
@@ -32,10 +26,6 @@ const tools = {
   kind: await installed("kind", ["version"]),
   minikube: await installed("minikube", ["version", "--short"]),
 };
-
-function expectOk(result: CliResult): void {
-  expect(result.exitCode, describeFailure(result)).toBe(0);
-}
 
 for (const backend of ["kind", "minikube"] as const) {
   if (!tools[backend]) {

@@ -4,14 +4,14 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  type CliResult,
   copyExample,
-  describeFailure,
   docker,
   envFilter,
+  expectOk,
   httpGet,
   jsonField,
   resourcesOf,
+  SQL_CLIENT,
   type TestProject,
   webUrlOf,
 } from "./support/harness.js";
@@ -22,15 +22,6 @@ import {
 let project: TestProject;
 let webUrl: string;
 const greeting = `hello-${randomBytes(4).toString("hex")}`;
-const SQL_CLIENT = [
-  "sh",
-  "-c",
-  'exec mariadb -u"$MARIADB_USER" -p"$MARIADB_PASSWORD" "$MARIADB_DATABASE"',
-];
-
-function expectOk(result: CliResult): void {
-  expect(result.exitCode, describeFailure(result)).toBe(0);
-}
 
 async function containerIds(envId: string): Promise<string[]> {
   const containers = await docker.listContainers({ all: true, filters: envFilter(envId) });

@@ -6,9 +6,9 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CLI,
-  type CliResult,
   copyExample,
   describeFailure,
+  expectOk,
   httpGet,
   jsonField,
   type TestProject,
@@ -20,10 +20,6 @@ import {
 
 let project: TestProject;
 let webUrl: string;
-
-function expectOk(result: CliResult): void {
-  expect(result.exitCode, describeFailure(result)).toBe(0);
-}
 
 function dump(greeting: string, options: { trailer?: boolean; extra?: string } = {}): string {
   return [
@@ -69,7 +65,8 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  await project.cli(["destroy"]).catch(() => undefined);
+  // Images stay for the next file: the compose suite checks that destroy removes them.
+  await project.cli(["destroy", "--keep-images"]).catch(() => undefined);
   await project.cleanup();
 });
 

@@ -2,22 +2,12 @@ import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type CliResult,
-  copyExample,
-  describeFailure,
-  jsonField,
-  type TestProject,
-} from "./support/harness.js";
+import { copyExample, expectOk, jsonField, type TestProject } from "./support/harness.js";
 
 // Physical snapshots on the real engine: mariabackup while the server runs, a restore
 // that switches data folders and restarts MariaDB, checksums, pinning and pruning.
 
 let project: TestProject;
-
-function expectOk(result: CliResult): void {
-  expect(result.exitCode, describeFailure(result)).toBe(0);
-}
 
 async function sql(statement: string): Promise<string> {
   const result = await project.cli(
@@ -36,7 +26,8 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  await project.cli(["destroy"]).catch(() => undefined);
+  // Images stay for the next file: the compose suite checks that destroy removes them.
+  await project.cli(["destroy", "--keep-images"]).catch(() => undefined);
   await project.cleanup();
 });
 
@@ -101,7 +92,7 @@ describe("prodlike snapshot", { timeout: 180_000 }, () => {
   });
 
   it("destroy removes the environment's snapshots with it", async () => {
-    const destroyed = await project.cli(["destroy", "--json"]);
+    const destroyed = await project.cli(["destroy", "--keep-images", "--json"]);
     expectOk(destroyed);
     expect(jsonField<{ snapshots: string[] }>(destroyed, "removed").snapshots.sort()).toEqual([
       "base",

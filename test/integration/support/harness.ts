@@ -2,6 +2,7 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import Docker from "dockerode";
 import { execa } from "execa";
+import { expect } from "vitest";
 import { copyExampleProject, repoRoot } from "../../support/example-project.js";
 
 // Drives the real CLI (bin/prodlike.js, built) as a user would, against the real engine.
@@ -106,3 +107,15 @@ export function webUrlOf(result: CliResult): string {
   if (!web) throw new Error(`no urls.web: ${describeFailure(result)}`);
   return web;
 }
+
+/** The command exited 0; on failure the assertion shows its output. */
+export function expectOk(result: CliResult): void {
+  expect(result.exitCode, describeFailure(result)).toBe(0);
+}
+
+/** A MariaDB client in the db service, as the application user, on the app database. */
+export const SQL_CLIENT = [
+  "sh",
+  "-c",
+  'exec mariadb -u"$MARIADB_USER" -p"$MARIADB_PASSWORD" "$MARIADB_DATABASE"',
+];
