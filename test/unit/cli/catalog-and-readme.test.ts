@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { main } from "../../../src/cli/main.js";
 import { errorCatalog } from "../../../src/errors/catalog.js";
 import { ExitCode } from "../../../src/errors/exit-codes.js";
 import { VERSION } from "../../../src/version.js";
@@ -21,6 +22,37 @@ describe("README.md stays true to the code", () => {
     for (const code of Object.values(ExitCode)) {
       expect(text, `README exit-code table misses ${code}`).toMatch(
         new RegExp(`^\\| ${code} +\\| `, "m"),
+      );
+    }
+  });
+
+  it("documents every command the CLI has", async () => {
+    const text = await readme();
+    const help = async (argv: string[]) => {
+      let out = "";
+      const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+        out += String(chunk);
+        return true;
+      });
+      try {
+        await main(argv);
+      } finally {
+        write.mockRestore();
+      }
+      return [...out.matchAll(/^ {2}([a-z][a-z-]*)\b/gm)]
+        .map((match) => match[1] ?? "")
+        .filter((name) => name !== "help");
+    };
+    const commands = [
+      ...(await help(["--help"])).filter((name) => !["db", "snapshot", "images"].includes(name)),
+      ...(await help(["db", "--help"])).map((name) => `db ${name}`),
+      ...(await help(["snapshot", "--help"])).map((name) => `snapshot ${name}`),
+      ...(await help(["images", "--help"])).map((name) => `images ${name}`),
+    ];
+    expect(commands.length).toBeGreaterThan(15);
+    for (const command of commands) {
+      expect(text, `README commands table misses prodlike ${command}`).toContain(
+        `\`prodlike ${command}`,
       );
     }
   });
