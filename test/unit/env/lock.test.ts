@@ -67,4 +67,28 @@ describe("acquireEnvironmentLock", () => {
     const b = await acquireEnvironmentLock("shop-b", { dir, timeoutMs: 0, clock: new FakeClock() });
     await Promise.all([a.release(), b.release()]);
   });
+
+  it("never shows another process an empty lock file (it would look stale)", async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, "shop-local.lock");
+    let emptySeen = 0;
+    for (let round = 0; round < 100; round++) {
+      let done = false;
+      const watcher = (async () => {
+        while (!done) {
+          const text = await readFile(file, "utf8").catch(() => undefined);
+          if (text === "") emptySeen++;
+        }
+      })();
+      const lock = await acquireEnvironmentLock("shop-local", {
+        dir,
+        timeoutMs: 0,
+        clock: new FakeClock(),
+      });
+      done = true;
+      await watcher;
+      await lock.release();
+    }
+    expect(emptySeen).toBe(0);
+  });
 });
