@@ -49,6 +49,14 @@ export function environmentDir(codeRoot: string, envName: string): string {
   return path.join(codeRoot, ".prodlike", envName);
 }
 
+/** Makes the environment's folder, with a .gitignore that keeps `.prodlike/` out of git. */
+export async function prepareEnvironmentDir(codeRoot: string, envName: string): Promise<string> {
+  await writeIfChanged(path.join(codeRoot, ".prodlike", ".gitignore"), "*\n");
+  const dir = environmentDir(codeRoot, envName);
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
 // Writes the topology's files into the code tree (Drupal's settings include), warning
 // where the user's own file stands in the way or does not load ours.
 export async function writeCodeFiles(topology: Topology, progress: Progress): Promise<void> {

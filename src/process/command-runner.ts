@@ -21,6 +21,10 @@ export interface RunResult {
   notFound: boolean;
 }
 
+/** How much of a program's error output is kept: enough to explain a failure, while a
+ *  chatty program cannot fill memory. */
+export const OUTPUT_TAIL_CHARS = 256 * 1024;
+
 export interface StreamOptions {
   /** Piped into the program's stdin, which is closed at its end. */
   stdin?: Readable;

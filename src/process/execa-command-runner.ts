@@ -1,7 +1,10 @@
-import type { CommandRunner, RunOptions, RunResult, StreamOptions } from "./command-runner.js";
-
-/** Enough of stderr to explain a failure; a chatty program cannot fill memory. */
-const STDERR_LIMIT = 256 * 1024;
+import {
+  type CommandRunner,
+  OUTPUT_TAIL_CHARS,
+  type RunOptions,
+  type RunResult,
+  type StreamOptions,
+} from "./command-runner.js";
 
 // CommandRunner over execa. Never throws for a non-zero exit: callers decide what a
 // failure means and turn it into a ProdlikeError with the right code. execa is loaded on
@@ -44,7 +47,7 @@ export class ExecaCommandRunner implements CommandRunner {
       let stderr = "";
       let notFound = false;
       child.stderr?.on("data", (chunk: Buffer) => {
-        stderr = (stderr + chunk.toString("utf8")).slice(-STDERR_LIMIT);
+        stderr = (stderr + chunk.toString("utf8")).slice(-OUTPUT_TAIL_CHARS);
       });
       if (options.stdout) child.stdout?.pipe(options.stdout, { end: false });
       else child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));

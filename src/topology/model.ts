@@ -131,3 +131,11 @@ export function findService(topology: Topology, name: string): ServiceSpec | und
 export function servicesWithRole(topology: Topology, role: ServiceRole): ServiceSpec[] {
   return topology.services.filter((service) => service.role === role);
 }
+
+/** The images an environment builds, each tag once (services may share an image). */
+export function builtImagesOf(topology: Topology): BuiltImage[] {
+  const images = topology.services
+    .map((service) => service.image)
+    .filter((image): image is BuiltImage => image.kind === "build");
+  return [...new Map(images.map((image) => [image.tag, image])).values()];
+}

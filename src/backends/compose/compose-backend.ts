@@ -1,15 +1,20 @@
 import { access, rm } from "node:fs/promises";
 import path from "node:path";
-import { environmentDir, writeCodeFiles, writeIfChanged } from "../../env/generated-files.js";
+import {
+  environmentDir,
+  prepareEnvironmentDir,
+  writeCodeFiles,
+  writeIfChanged,
+} from "../../env/generated-files.js";
 import type { PortClaims } from "../../env/port-allocator.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import type { CommandRunner } from "../../process/command-runner.js";
 import { Label } from "../../topology/labels.js";
-import type { BuiltImage, Topology } from "../../topology/model.js";
+import { builtImagesOf, type Topology } from "../../topology/model.js";
 import { redact } from "../../ui/redact.js";
 import type { Progress, StepContext } from "../../ui/steps.js";
 import type { Clock } from "../../waits/clock.js";
-import { forHttp, poll, WaitFailed } from "../../waits/wait.js";
+import { poll, WaitFailed } from "../../waits/wait.js";
 import {
   type Backend,
   type DestroyOptions,
@@ -23,6 +28,7 @@ import {
   type UpResult,
 } from "../backend.js";
 import type { ContainerInfo, DockerEngine } from "../docker/docker-engine.js";
+import { waitForWebUrl } from "../web-wait.js";
 import {
   type ComposeCommand,
   type ComposeFlavour,
@@ -114,10 +120,7 @@ export class ComposeBackend implements Backend {
     }
 
     const flavour = await this.composeFlavour();
-    const builtImages = topology.services
-      .map((service) => service.image)
-      .filter((image): image is BuiltImage => image.kind === "build");
-    const uniqueImages = [...new Map(builtImages.map((image) => [image.tag, image])).values()];
+    const uniqueImages = builtImagesOf(topology);
     const project = { name: envId, file: composeFile };
 
     try {
@@ -135,7 +138,7 @@ export class ComposeBackend implements Backend {
             for (const file of topology.configFiles) {
               await writeIfChanged(path.join(dir, "config", file.name), file.content);
             }
-            await writeIfChanged(path.join(topology.codeRoot, ".prodlike", ".gitignore"), "*\n");
+            await prepareEnvironmentDir(topology.codeRoot, topology.identity.name);
             await writeIfChanged(composeFile, rendered.yaml, 0o600);
             await writeCodeFiles(topology, progress);
           },
@@ -164,13 +167,11 @@ export class ComposeBackend implements Backend {
                   onDetail,
                 });
                 if (http) {
-                  await this.waitOrThrow(
-                    forHttp(`http://127.0.0.1:${http.hostPort}/`, {
-                      timeoutMs: options.healthTimeoutMs,
-                      intervalMs: 50,
-                    }),
+                  await waitForWebUrl(`http://127.0.0.1:${http.hostPort}/`, this.deps.clock, {
+                    timeoutMs: options.healthTimeoutMs,
+                    intervalMs: 50,
                     onDetail,
-                  );
+                  });
                   context.setTitle(`${service.name} answers on http://127.0.0.1:${http.hostPort}`);
                 } else {
                   context.setTitle(`${service.name} ${service.health ? "healthy" : "running"}`);
@@ -420,24 +421,6 @@ export class ComposeBackend implements Backend {
         {
           hint: `Last log lines of ${service}:\n${redact(logs.trimEnd(), secrets) || "(none)"}\nMore: prodlike logs ${service}`,
           data: { service, timedOut: error.timedOut },
-        },
-      );
-    }
-  }
-
-  private async waitOrThrow(
-    strategy: ReturnType<typeof forHttp>,
-    onDetail: (detail: string) => void,
-  ): Promise<void> {
-    try {
-      await strategy.wait(this.deps.clock, onDetail);
-    } catch (error) {
-      if (!(error instanceof WaitFailed)) throw error;
-      throw new ProdlikeError(
-        "HEALTH_TIMEOUT",
-        `${error.description} did not answer: ${error.reason}`,
-        {
-          hint: "Check the web server and php-fpm logs: prodlike logs web php-fpm",
         },
       );
     }

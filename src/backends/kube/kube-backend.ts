@@ -7,11 +7,17 @@ import type {
   EnvironmentRecords,
   RecordedPort,
 } from "../../env/environment-records.js";
-import { environmentDir, writeCodeFiles, writeIfChanged } from "../../env/generated-files.js";
+import {
+  environmentDir,
+  prepareEnvironmentDir,
+  writeCodeFiles,
+  writeIfChanged,
+} from "../../env/generated-files.js";
 import type { PortClaims } from "../../env/port-allocator.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
+import { OUTPUT_TAIL_CHARS } from "../../process/command-runner.js";
 import { KubeLabel } from "../../topology/kube-labels.js";
-import type { BuiltImage, Topology } from "../../topology/model.js";
+import { builtImagesOf, type Topology } from "../../topology/model.js";
 import {
   assignNodePorts,
   type RenderedManifests,
@@ -19,7 +25,7 @@ import {
 } from "../../topology/render-kubernetes.js";
 import type { Progress, Step, StepContext } from "../../ui/steps.js";
 import type { Clock } from "../../waits/clock.js";
-import { forHttp, poll, WaitFailed, type WaitStrategy } from "../../waits/wait.js";
+import { poll, WaitFailed } from "../../waits/wait.js";
 import {
   type Backend,
   type DestroyOptions,
@@ -35,7 +41,13 @@ import {
   type UpResult,
 } from "../backend.js";
 import type { DockerEngine } from "../docker/docker-engine.js";
-import { type ClusterProvider, type ClusterSpec, clusterName } from "./cluster-provider.js";
+import { waitForWebUrl } from "../web-wait.js";
+import {
+  type ClusterProvider,
+  type ClusterSpec,
+  clusterName,
+  INSTALL_HINTS,
+} from "./cluster-provider.js";
 import type { KubeApi, PodInfo } from "./kube-api.js";
 import { deploymentRollout, type RolloutState, statefulSetRollout } from "./rollout.js";
 
@@ -65,7 +77,6 @@ export class KubeBackend implements Backend {
   async preflight(): Promise<void> {
     await this.deps.engine.ping();
     if ((await this.deps.provider.version()) === undefined) {
-      const { INSTALL_HINTS } = await import("./cluster-provider.js");
       throw new ProdlikeError("TOOL_MISSING", `${this.name} is not installed`, {
         hint: `${INSTALL_HINTS[this.name]} \`prodlike doctor\` lists what this machine has.`,
       });
@@ -134,7 +145,7 @@ export class KubeBackend implements Backend {
       workDir: dir,
       kubeconfig: record.kubeconfig,
     };
-    const images = builtImages(topology);
+    const images = builtImagesOf(topology);
     let api: KubeApi | undefined;
     const { imageSteps } = await import("../docker/image-builder.js");
 
@@ -150,8 +161,7 @@ export class KubeBackend implements Backend {
         {
           title: existed ? `Cluster ${cluster} (exists)` : `Create ${this.name} cluster ${cluster}`,
           run: async () => {
-            await writeIfChanged(path.join(topology.codeRoot, ".prodlike", ".gitignore"), "*\n");
-            await writeIfChanged(path.join(dir, ".keep"), "");
+            await prepareEnvironmentDir(topology.codeRoot, topology.identity.name);
             if (existed) return;
             // Recorded before it exists: a failed or interrupted create is still found
             // and removed by `destroy`.
@@ -242,9 +252,10 @@ export class KubeBackend implements Backend {
       {
         title: `Wait for ${url}`,
         run: async (context) => {
-          await this.waitOrThrow(forHttp(url, { timeoutMs, intervalMs: 100 }), context, {
-            code: "HEALTH_TIMEOUT",
-            hint: "Check nginx and php-fpm: prodlike logs web php-fpm",
+          await waitForWebUrl(url, this.deps.clock, {
+            timeoutMs,
+            intervalMs: 100,
+            onDetail: (detail) => context.update(detail),
           });
           context.setTitle(`web answers on http://127.0.0.1:${web.hostPort}`);
         },
@@ -294,25 +305,6 @@ export class KubeBackend implements Backend {
         {
           hint: `${describePods(pods)}\nMore: prodlike logs --backend ${this.name} ${name}`,
           data: { workload: name, timedOut: error.timedOut },
-        },
-      );
-    }
-  }
-
-  private async waitOrThrow(
-    strategy: WaitStrategy,
-    context: StepContext,
-    failure: { code: "HEALTH_TIMEOUT"; hint: string },
-  ): Promise<void> {
-    try {
-      await strategy.wait(this.deps.clock, (detail) => context.update(detail));
-    } catch (error) {
-      if (!(error instanceof WaitFailed)) throw error;
-      throw new ProdlikeError(
-        failure.code,
-        `${error.description} did not answer: ${error.reason}`,
-        {
-          hint: failure.hint,
         },
       );
     }
@@ -497,7 +489,7 @@ export class KubeBackend implements Backend {
     const exitCode = await api.exec(record.namespace, pod.name, request.service, request.command, {
       stdin: request.stdin ?? null,
       stdout: request.stdout ?? collect((text) => (stdout += text)),
-      stderr: collect((text) => (stderr = (stderr + text).slice(-256 * 1024))),
+      stderr: collect((text) => (stderr = (stderr + text).slice(-OUTPUT_TAIL_CHARS))),
       tty: false,
     });
     return { exitCode, stdout: stdout.replace(/\n$/, ""), stderr: stderr.replace(/\n$/, "") };
@@ -630,13 +622,6 @@ function describePorts(ports: readonly RecordedPort[]): string {
       .sort()
       .join(", ") || "none"
   );
-}
-
-function builtImages(topology: Topology): BuiltImage[] {
-  const images = topology.services
-    .map((service) => service.image)
-    .filter((image): image is BuiltImage => image.kind === "build");
-  return [...new Map(images.map((image) => [image.tag, image])).values()];
 }
 
 // Waiting reasons a pod does not recover from without a change: fail fast with them.
