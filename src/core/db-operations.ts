@@ -2,11 +2,11 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
-import type { Backend } from "../backends/backend.js";
+import { type Backend, environmentNotFound } from "../backends/backend.js";
 import type { ExportReport } from "../db/export-dump.js";
 import type { ImportReport } from "../db/import-dump.js";
 import { LocalDatabase } from "../db/local-database.js";
-import type { SnapshotMeta } from "../db/snapshots.js";
+import type { SnapshotMeta, SnapshotStore } from "../db/snapshots.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress } from "../ui/steps.js";
 import { backendFor, type EnvRequest } from "./operations.js";
@@ -21,11 +21,7 @@ async function localDatabase(
 ): Promise<{ db: LocalDatabase; envId: string; backend: Backend }> {
   const { identity, backend } = await backendFor(services, request);
   const status = await backend.status(identity.id);
-  if (!status) {
-    throw new ProdlikeError("ENV_NOT_FOUND", `No environment ${identity.id}`, {
-      hint: "`prodlike up` creates it.",
-    });
-  }
+  if (!status) throw environmentNotFound(identity.id);
   const service = status.services.find((candidate) => candidate.role === "db");
   if (!service) {
     throw new ProdlikeError(
@@ -102,12 +98,9 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
 }
 
-async function snapshotStore(envId: string): Promise<import("../db/snapshots.js").SnapshotStore> {
-  const [{ SnapshotStore }, { stateDir }] = await Promise.all([
-    import("../db/snapshots.js"),
-    import("../config/user-settings.js"),
-  ]);
-  return new SnapshotStore(path.join(stateDir(process.env), "snapshots"), envId);
+async function openStore(envId: string): Promise<SnapshotStore> {
+  const { openSnapshotStore } = await import("../db/snapshots.js");
+  return openSnapshotStore(process.env, envId);
 }
 
 export async function snapshotCreate(
@@ -119,7 +112,7 @@ export async function snapshotCreate(
   const { createSnapshot, defaultSnapshotName } = await import("../db/snapshots.js");
   return createSnapshot(
     db,
-    await snapshotStore(envId),
+    await openStore(envId),
     { name: request.snapshot ?? defaultSnapshotName(), pinned: request.pin },
     progress,
   );
@@ -130,7 +123,7 @@ export async function snapshotList(
   request: EnvRequest,
 ): Promise<{ id: string; snapshots: SnapshotMeta[] }> {
   const { identity } = await backendFor(services, request);
-  return { id: identity.id, snapshots: await (await snapshotStore(identity.id)).list() };
+  return { id: identity.id, snapshots: await (await openStore(identity.id)).list() };
 }
 
 export async function snapshotRestore(
@@ -141,7 +134,7 @@ export async function snapshotRestore(
   const started = Date.now();
   const { db, envId, backend } = await localDatabase(services, request);
   const { restoreSnapshot } = await import("../db/snapshots.js");
-  const store = await snapshotStore(envId);
+  const store = await openStore(envId);
   const meta = await store.require(request.snapshot);
   await restoreSnapshot(
     db,
@@ -159,7 +152,7 @@ export async function snapshotPrune(
 ): Promise<{ id: string; removed: SnapshotMeta[]; kept: SnapshotMeta[] }> {
   const { identity } = await backendFor(services, request);
   const { pruneSnapshots } = await import("../db/snapshots.js");
-  const store = await snapshotStore(identity.id);
+  const store = await openStore(identity.id);
   const removed = await pruneSnapshots(store, request.keep);
   return { id: identity.id, removed, kept: await store.list() };
 }

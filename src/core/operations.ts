@@ -1,10 +1,11 @@
-import { access, readdir, rm } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import path from "node:path";
-import type {
-  BackendName,
-  DestroyReport,
-  EnvironmentStatus,
-  UpResult,
+import {
+  type BackendName,
+  type DestroyReport,
+  type EnvironmentStatus,
+  environmentNotFound,
+  type UpResult,
 } from "../backends/backend.js";
 import { openUserSettings } from "../config/user-settings.js";
 import { acquireEnvironmentLock } from "../env/lock.js";
@@ -108,13 +109,10 @@ export async function destroy(
     keepImages: request.keepImages,
   });
   // Snapshots belong to the environment: a throwaway environment leaves no disk behind.
-  const snapshots: string[] = [];
-  if (!request.keepSnapshots) {
-    const { stateDir } = await import("../config/user-settings.js");
-    const folder = path.join(stateDir(process.env), "snapshots", identity.id);
-    snapshots.push(...(await readdir(folder).catch(() => [] as string[])));
-    await rm(folder, { recursive: true, force: true });
-  }
+  const { openSnapshotStore } = await import("../db/snapshots.js");
+  const snapshots = request.keepSnapshots
+    ? []
+    : await openSnapshotStore(process.env, identity.id).removeAll();
   return { id: identity.id, ...report, snapshots };
 }
 
@@ -124,11 +122,7 @@ export async function status(
 ): Promise<EnvironmentStatus> {
   const { identity, backend } = await backendFor(services, request);
   const found = await backend.status(identity.id);
-  if (!found) {
-    throw new ProdlikeError("ENV_NOT_FOUND", `No environment ${identity.id}`, {
-      hint: "`prodlike up` creates it; `prodlike ls` lists the environments that exist.",
-    });
-  }
+  if (!found) throw environmentNotFound(identity.id);
   return found;
 }
 

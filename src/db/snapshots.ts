@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promise
 import path from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { finished } from "node:stream/promises";
+import { stateDir } from "../config/user-settings.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress } from "../ui/steps.js";
 import type { LocalDatabase } from "./local-database.js";
@@ -82,6 +83,14 @@ export class SnapshotStore {
     await rm(this.dir(name), { recursive: true, force: true });
   }
 
+  /** Removes every snapshot of the environment; returns their names. */
+  async removeAll(): Promise<string[]> {
+    const folder = path.join(this.root, this.envId);
+    const names = await readdir(folder).catch(() => [] as string[]);
+    await rm(folder, { recursive: true, force: true });
+    return names;
+  }
+
   /** Writes the data through `fill`, hashing it; the snapshot exists only once complete. */
   async write(
     name: string,
@@ -143,6 +152,11 @@ export class SnapshotStore {
       );
     }
   }
+}
+
+/** The environment's snapshots, under the user's state folder. */
+export function openSnapshotStore(env: NodeJS.ProcessEnv, envId: string): SnapshotStore {
+  return new SnapshotStore(path.join(stateDir(env), "snapshots"), envId);
 }
 
 export function defaultSnapshotName(now = new Date()): string {
