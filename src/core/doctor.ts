@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { BackendName } from "../backends/backend.js";
+import { INSTALL_HINTS } from "../backends/kube/cluster-provider.js";
 import type { CommandRunner } from "../process/command-runner.js";
 
 // `prodlike doctor`: what this machine has for each backend, with an install hint for
@@ -78,15 +79,15 @@ export async function runDoctor(probes: DoctorProbes, backend: BackendName): Pro
         neededBy: [],
       }),
       tool("kind", "kind", ["version"], firstVersion, {
-        hint: "Install kind: https://kind.sigs.k8s.io/docs/user/quick-start/#installation",
+        hint: INSTALL_HINTS.kind ?? "",
         neededBy: ["kind"],
       }),
       tool("minikube", "minikube", ["version", "--short"], firstVersion, {
-        hint: "Install minikube: https://minikube.sigs.k8s.io/docs/start/",
+        hint: INSTALL_HINTS.minikube ?? "",
         neededBy: ["minikube"],
       }),
       tool("kubectl", "kubectl", ["version", "--client", "--output=json"], kubectlVersion, {
-        hint: "Optional (prodlike talks to the API itself); handy for looking around: https://kubernetes.io/docs/tasks/tools/",
+        hint: INSTALL_HINTS.kubectl ?? "",
         neededBy: [],
       }),
       tool("debootstrap", "debootstrap", ["--version"], firstVersion, {

@@ -38,22 +38,22 @@ export async function exportDump(
   const partial = target.file ? `${target.file}.partial-${process.pid}` : undefined;
   const sink = partial ? createWriteStream(partial, { mode: 0o600 }) : target.out;
   if (!sink) throw new ProdlikeError("INTERNAL", "export has no target");
-  const head = target.gzip ? createGzip({ level: 6 }) : new ByteMeter();
-  if (target.gzip) head.pipe(meter).pipe(sink, { end: partial !== undefined });
-  else head.pipe(sink, { end: partial !== undefined });
-  const counted = target.gzip ? meter : (head as ByteMeter);
+  // The dump goes in at `head`; the meter counts what reaches the target.
+  const gzip = target.gzip ? createGzip({ level: 6 }) : undefined;
+  const head = gzip ?? meter;
+  gzip?.pipe(meter);
+  meter.pipe(sink, { end: partial !== undefined });
 
   try {
     await progress.run([
       {
         title: `Dump ${database}${target.file ? ` to ${target.file}` : ""}`,
         run: async (context) => {
-          const timer = setInterval(() => context.update(counted.describe()), 250);
+          const timer = setInterval(() => context.update(meter.describe()), 250);
           try {
             const result = await db.dump(head);
             head.end();
-            if (partial) await finished(sink);
-            else await finished(head);
+            await finished(partial ? sink : meter);
             if (result.exitCode !== 0) {
               throw new ProdlikeError(
                 "COMMAND_FAILED",
@@ -66,7 +66,7 @@ export async function exportDump(
           } finally {
             clearInterval(timer);
           }
-          context.setTitle(`Dumped ${database}: ${counted.describe()}`);
+          context.setTitle(`Dumped ${database}: ${meter.describe()}`);
         },
       },
     ]);
@@ -79,7 +79,7 @@ export async function exportDump(
     database,
     file: target.file,
     gzip: target.gzip,
-    bytes: counted.bytes,
+    bytes: meter.bytes,
     durationMs: Date.now() - started,
   };
 }

@@ -106,8 +106,8 @@ export async function importDump(
           const restore = await db.tuneForLoad();
           try {
             if (source.reopenable && (await isToolDump(source.open()))) {
-              // A dump tool's output: one statement per line, so the rows can be dealt
-              // out to several connections once a first pass has made the tables.
+              // A dump tool's output: its INSERT statements can be dealt out whole to
+              // several connections once a first pass has made the tables.
               connections = LOAD_CONNECTIONS;
               fixer = new DumpTransform({ keepData: false });
               context.update("creating the tables");

@@ -88,7 +88,8 @@ export function renderKubernetes(
     labels: { ...baseLabels, ...labels },
     annotations: { [KubeAnnotation.codeRoot]: topology.codeRoot },
   });
-  const secretKeys = secretEnvKeys(topology);
+  const secretEnv = secretEnvValues(topology);
+  const secretKeys: ReadonlySet<string> = new Set(secretEnv.keys());
   const workloads = groupWorkloads(topology);
 
   const objects: KubeObject[] = [
@@ -104,9 +105,7 @@ export function renderKubernetes(
       kind: "Secret",
       metadata: meta(SECRET_NAME),
       type: "Opaque",
-      stringData: Object.fromEntries(
-        [...secretKeys].sort().map((key) => [key, secretValue(topology, key)]),
-      ),
+      stringData: Object.fromEntries([...secretEnv].sort(([a], [b]) => a.localeCompare(b))),
     });
   }
   if (topology.configFiles.length > 0) {
@@ -412,22 +411,16 @@ function envVars(service: ServiceSpec, secretKeys: ReadonlySet<string>): V1EnvVa
     );
 }
 
-function secretEnvKeys(topology: Topology): Set<string> {
-  const keys = new Set<string>();
+// Env variables whose value is one of the topology's secrets, with that value (the
+// first service to set a name wins, as its value is the same secret).
+function secretEnvValues(topology: Topology): Map<string, string> {
+  const found = new Map<string, string>();
   for (const service of topology.services) {
     for (const [name, value] of Object.entries(service.env)) {
-      if (topology.secrets.includes(value)) keys.add(name);
+      if (topology.secrets.includes(value) && !found.has(name)) found.set(name, value);
     }
   }
-  return keys;
-}
-
-function secretValue(topology: Topology, key: string): string {
-  for (const service of topology.services) {
-    const value = service.env[key];
-    if (value !== undefined && topology.secrets.includes(value)) return value;
-  }
-  return "";
+  return found;
 }
 
 function volumeNames(workload: Workload): string[] {
