@@ -1,5 +1,6 @@
 import type { ChalkInstance } from "chalk";
 import type { EnvironmentState, EnvironmentStatus } from "../backends/backend.js";
+import type { DataOrigin } from "../db/data-origin.js";
 
 // Human renderings of results (stdout). --json prints the same data as a document.
 
@@ -14,11 +15,15 @@ export function stateText(state: EnvironmentState, colour: ChalkInstance): strin
   }
 }
 
-export function formatStatus(status: EnvironmentStatus, colour: ChalkInstance): string {
+export function formatStatus(
+  status: EnvironmentStatus & { data?: DataOrigin },
+  colour: ChalkInstance,
+): string {
   const lines = [
     `${colour.bold(status.id)} ${stateText(status.state, colour)} (${status.backend}, preset ${status.preset})`,
     `  code   ${status.codeRoot}`,
   ];
+  if (status.data) lines.push(`  data   ${describeOrigin(status.data, colour)}`);
   for (const [name, url] of Object.entries(status.urls))
     lines.push(`  ${name.padEnd(6)} ${colour.cyan(url)}`);
   lines.push("");
@@ -58,4 +63,11 @@ export function formatList(
       .join("  ")
       .trimEnd();
   return [colour.bold(line(header)), ...rows.map((row) => line(row))].join("\n");
+}
+
+function describeOrigin(origin: DataOrigin, colour: ChalkInstance): string {
+  const what = `${origin.kind === "pull" ? "pulled from" : "imported from"} ${origin.source} at ${origin.at}`;
+  if (origin.sanitized === false)
+    return `${what} ${colour.red.bold("(NOT sanitized: production data)")}`;
+  return origin.sanitized ? `${what} (sanitized)` : what;
 }

@@ -133,7 +133,7 @@ export async function main(argv: string[]): Promise<number> {
   ).action(run("doctor", () => import("./commands/doctor.js")));
 
   // `db` and `snapshot` subcommands share the environment options of the top-level ones.
-  const db = program.command("db").description("the environment's database: import, export");
+  const db = program.command("db").description("the environment's database: pull, import, export");
   const snapshot = program
     .command("snapshot")
     .description("physical database snapshots of the environment, to roll back to");
@@ -160,6 +160,12 @@ export async function main(argv: string[]): Promise<number> {
   )
     .argument("<file>", "dump file, or - for stdin")
     .action(run("db import", () => import("./commands/db-import.js")));
+  dbCommand("pull", "seed the database from production (sanitized; the old data stays on failure)")
+    .argument("[source]", "drush alias (@prod) or a pull source from prodlike.yaml")
+    .argument("[target]", "only @self: production is never a target")
+    .option("--from <source>", "same as the source argument")
+    .option("--no-sanitize", "keep production data as it is (status will say so)")
+    .action(run("db pull", () => import("./commands/db-pull.js")));
   dbCommand("export", "dump the database (gzip by default; - for stdout)")
     .argument("[file]", "target file (default: ENV-TIMESTAMP.sql.gz), or - for stdout")
     .option("--no-gzip", "write plain SQL")

@@ -24,6 +24,99 @@ export const serviceOverrideSchema = z.strictObject({
   env: envMap.optional().describe("Extra environment variables for this service."),
 });
 
+const sourceName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,39}$/, "use lowercase letters, digits, ., _ and -");
+
+const tablePattern = z
+  .string()
+  .regex(/^[A-Za-z0-9_*]{1,64}$/, "a table name; * matches any characters");
+
+// Where `db pull` reads production from when it does not go through drush: a shell
+// reached over ssh, a pod through kubectl exec, or a container through docker exec.
+export const pullSourceSchema = z
+  .strictObject({
+    ssh: z
+      .strictObject({
+        host: z.string().min(1).describe("Host name or ~/.ssh/config alias."),
+        user: z.string().min(1).optional(),
+        port: port.optional(),
+      })
+      .optional(),
+    kubectl: z
+      .strictObject({
+        context: z.string().min(1).optional(),
+        namespace: z.string().min(1).optional(),
+        target: z
+          .string()
+          .regex(/^[a-z]+\/[a-z0-9.-]+$/, "KIND/NAME, e.g. statefulset/mariadb or pod/db-0"),
+        container: z.string().min(1).optional(),
+      })
+      .optional(),
+    docker: z
+      .strictObject({
+        container: z.string().min(1),
+        host: z.string().min(1).optional().describe("DOCKER_HOST of the production engine."),
+      })
+      .optional(),
+    database: z.strictObject({
+      name: identifier,
+      user: z.string().min(1).optional(),
+      defaultsFile: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("An option file on the source holding the credentials (e.g. ~/.my.cnf)."),
+      passwordEnv: envKey
+        .optional()
+        .describe("An environment variable on the source holding the password."),
+    }),
+  })
+  .superRefine((source, context) => {
+    const transports = ["ssh", "kubectl", "docker"].filter(
+      (key) => source[key as "ssh" | "kubectl" | "docker"] !== undefined,
+    );
+    if (transports.length !== 1) {
+      context.addIssue({
+        code: "custom",
+        message: "give exactly one of ssh, kubectl or docker",
+        path: transports.length > 1 ? [transports[1] ?? "ssh"] : [],
+      });
+    }
+  });
+
+export const pullSchema = z.strictObject({
+  from: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Default source of `db pull`: a drush alias (@prod) or a name under sources."),
+  strategy: z
+    .enum(["drush", "mysqldump"])
+    .optional()
+    .describe("drush (sql:sync / sql:dump through a drush alias) or mysqldump (a source below)."),
+  sources: z.record(sourceName, pullSourceSchema).optional(),
+  structureTables: z
+    .array(tablePattern)
+    .optional()
+    .describe("Tables pulled without rows; replaces the preset's list (cache*, sessions, …)."),
+  sanitize: z
+    .union([
+      z.boolean(),
+      z.array(z.strictObject({ table: identifier.optional(), sql: z.string().min(1) })),
+    ])
+    .optional()
+    .describe("false to keep data as is; or SQL run on the pulled data before it goes live."),
+  ssh: z
+    .strictObject({
+      identityFile: z.string().min(1).optional(),
+      knownHosts: z.string().min(1).optional(),
+      strictHostKeyChecking: z.enum(["yes", "accept-new", "no"]).optional(),
+    })
+    .optional()
+    .describe("ssh settings for pulls; the host's ssh config and agent apply too."),
+});
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -50,6 +143,7 @@ export const configSchema = z
       .optional(),
     env: envMap.optional().describe("Extra environment variables for every code container."),
     services: z.record(z.string(), serviceOverrideSchema).optional(),
+    pull: pullSchema.optional().describe("Where `db pull` seeds the database from."),
   })
   .describe("prodlike.yaml: a local environment shaped like production.");
 

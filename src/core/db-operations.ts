@@ -1,11 +1,13 @@
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { access, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { type Backend, environmentNotFound } from "../backends/backend.js";
 import type { ExportReport } from "../db/export-dump.js";
 import type { ImportReport } from "../db/import-dump.js";
 import { LocalDatabase } from "../db/local-database.js";
+import type { PullReport } from "../db/pull.js";
+import type { PullRequest } from "../db/pull-plan.js";
 import type { SnapshotMeta, SnapshotStore } from "../db/snapshots.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress } from "../ui/steps.js";
@@ -18,10 +20,11 @@ import type { CoreServices } from "./services.js";
 async function localDatabase(
   services: CoreServices,
   request: EnvRequest,
-): Promise<{ db: LocalDatabase; envId: string; backend: Backend }> {
+): Promise<{ db: LocalDatabase; envId: string; backend: Backend; cliService?: string }> {
   const { identity, backend } = await backendFor(services, request);
   const status = await backend.status(identity.id);
   if (!status) throw environmentNotFound(identity.id);
+  const cliService = status.services.find((candidate) => candidate.role === "cli")?.name;
   const service = status.services.find((candidate) => candidate.role === "db");
   if (!service) {
     throw new ProdlikeError(
@@ -32,7 +35,85 @@ async function localDatabase(
       },
     );
   }
-  return { db: new LocalDatabase(backend, identity.id, service.name), envId: identity.id, backend };
+  return {
+    db: new LocalDatabase(backend, identity.id, service.name),
+    envId: identity.id,
+    backend,
+    ...(cliService ? { cliService } : {}),
+  };
+}
+
+// Ctrl-C stops a load and drops its staging copy; the live data is untouched.
+async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const interrupt = new AbortController();
+  const onSigint = () => interrupt.abort();
+  process.once("SIGINT", onSigint);
+  try {
+    return await work(interrupt.signal);
+  } finally {
+    process.removeListener("SIGINT", onSigint);
+  }
+}
+
+export async function dbPull(
+  services: CoreServices,
+  request: EnvRequest & PullRequest,
+  progress: Progress,
+): Promise<PullReport & { id: string }> {
+  // Planned (and refused, when the target is not this environment) before anything runs.
+  const [{ resolveTarget }, { loadPreset }, { readDrushAliases }, { planPull }] = await Promise.all(
+    [
+      import("./plan.js"),
+      import("../topology/preset-loader.js"),
+      import("../db/drush-aliases.js"),
+      import("../db/pull-plan.js"),
+    ],
+  );
+  const target = await resolveTarget(request);
+  const codeRoot = target.loaded.codeRoot;
+  const [preset, aliases, hasDrush] = await Promise.all([
+    loadPreset(target.loaded.config.preset),
+    readDrushAliases(codeRoot),
+    access(path.join(codeRoot, "vendor", "bin", "drush")).then(
+      () => true,
+      () => false,
+    ),
+  ]);
+  const plan = planPull(request, {
+    config: target.loaded.config.pull,
+    preset: preset.definition.pull,
+    aliases,
+    hasDrush,
+  });
+  const { db, envId, backend, cliService } = await localDatabase(services, request);
+  const [{ runPull }, { openDataOrigin }] = await Promise.all([
+    import("../db/pull.js"),
+    import("../db/data-origin.js"),
+  ]);
+  const snapshots = await openStore(envId);
+  const report = await withInterrupt((signal) =>
+    runPull(
+      plan,
+      {
+        db,
+        runner: services.runner,
+        backend,
+        envId,
+        cliService,
+        snapshots,
+        restartDb: () => backend.restartService(envId, db.service, 300_000),
+      },
+      progress,
+      signal,
+    ),
+  );
+  await openDataOrigin(process.env, envId).write({
+    source: plan.source,
+    kind: "pull",
+    at: new Date().toISOString(),
+    sanitized: report.sanitized,
+  });
+  return { id: envId, ...report };
 }
 
 export async function dbImport(
@@ -52,27 +133,30 @@ export async function dbImport(
     totalBytes = info.size;
   }
   const { db, envId } = await localDatabase(services, request);
-  const { importDump } = await import("../db/import-dump.js");
-  // Ctrl-C stops the load and drops the staging copy; the live data is untouched.
-  const interrupt = new AbortController();
-  const onSigint = () => interrupt.abort();
-  process.once("SIGINT", onSigint);
-  try {
-    const report = await importDump(
+  const [{ importDump }, { openDataOrigin }] = await Promise.all([
+    import("../db/import-dump.js"),
+    import("../db/data-origin.js"),
+  ]);
+  const label = fromStdin ? "stdin" : path.basename(request.file);
+  const report = await withInterrupt((signal) =>
+    importDump(
       db,
       {
         open: () => (fromStdin ? request.stdin : createReadStream(request.file)),
         reopenable: !fromStdin,
         totalBytes,
-        label: fromStdin ? "stdin" : path.basename(request.file),
+        label,
       },
       progress,
-      interrupt.signal,
-    );
-    return { id: envId, ...report };
-  } finally {
-    process.removeListener("SIGINT", onSigint);
-  }
+      signal,
+    ),
+  );
+  await openDataOrigin(process.env, envId).write({
+    source: label,
+    kind: "import",
+    at: new Date().toISOString(),
+  });
+  return { id: envId, ...report };
 }
 
 export async function dbExport(

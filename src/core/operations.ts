@@ -8,6 +8,7 @@ import {
   type UpResult,
 } from "../backends/backend.js";
 import { openUserSettings } from "../config/user-settings.js";
+import type { DataOrigin } from "../db/data-origin.js";
 import { acquireEnvironmentLock } from "../env/lock.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { redactDeep } from "../ui/redact.js";
@@ -109,7 +110,11 @@ export async function destroy(
     keepImages: request.keepImages,
   });
   // Snapshots belong to the environment: a throwaway environment leaves no disk behind.
-  const { openSnapshotStore } = await import("../db/snapshots.js");
+  const [{ openSnapshotStore }, { openDataOrigin }] = await Promise.all([
+    import("../db/snapshots.js"),
+    import("../db/data-origin.js"),
+  ]);
+  await openDataOrigin(process.env, identity.id).remove();
   const snapshots = request.keepSnapshots
     ? []
     : await openSnapshotStore(process.env, identity.id).removeAll();
@@ -119,11 +124,16 @@ export async function destroy(
 export async function status(
   services: CoreServices,
   request: EnvRequest,
-): Promise<EnvironmentStatus> {
+): Promise<EnvironmentStatus & { data?: DataOrigin }> {
   const { identity, backend } = await backendFor(services, request);
-  const found = await backend.status(identity.id);
+  const [found, data] = await Promise.all([
+    backend.status(identity.id),
+    import("../db/data-origin.js").then(({ openDataOrigin }) =>
+      openDataOrigin(process.env, identity.id).read(),
+    ),
+  ]);
   if (!found) throw environmentNotFound(identity.id);
-  return found;
+  return data ? { ...found, data } : found;
 }
 
 // Every environment on this machine: compose ones by label, cluster ones from their

@@ -52,23 +52,30 @@ abstract class LineTransform extends Transform {
 
   constructor(private readonly epilogue: string) {
     super();
-    this.push(IMPORT_PROLOGUE);
+    this.pushText(IMPORT_PROLOGUE);
   }
 
   protected abstract rewrite(line: string): string;
 
+  // Bytes are read as latin1, one character per byte: a dump is not always valid UTF-8
+  // (BLOB rows, latin1 sites), and a multi-byte character split across two chunks must
+  // not be decoded half. Everything rewritten is ASCII, so the bytes go out unchanged.
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    const text = this.pending + chunk.toString("utf8");
+    const text = this.pending + chunk.toString("latin1");
     const lines = text.split("\n");
     this.pending = lines.pop() ?? "";
-    if (lines.length > 0) this.push(`${lines.map((line) => this.rewrite(line)).join("\n")}\n`);
+    if (lines.length > 0) this.pushText(`${lines.map((line) => this.rewrite(line)).join("\n")}\n`);
     done();
   }
 
   override _flush(done: TransformCallback): void {
-    if (this.pending !== "") this.push(this.rewrite(this.pending));
-    this.push(this.epilogue);
+    if (this.pending !== "") this.pushText(this.rewrite(this.pending));
+    this.pushText(this.epilogue);
     done();
+  }
+
+  private pushText(text: string): void {
+    this.push(Buffer.from(text, "latin1"));
   }
 }
 

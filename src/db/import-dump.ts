@@ -48,6 +48,14 @@ export interface ImportReport {
   connections: number;
 }
 
+/** What a caller adds around the load: a pull checks its transport and sanitizes. */
+export interface ImportHooks {
+  /** Resolves when the source's producer ended well; throws its failure otherwise. */
+  finished?: () => Promise<void>;
+  /** Runs on the loaded staging database before it is switched in. */
+  beforeSwitch?: { title: string; run: (stage: string) => Promise<void> };
+}
+
 /** Parallel connections for the rows: the server inserts on as many cores. */
 export const LOAD_CONNECTIONS = Math.min(4, Math.max(2, availableParallelism()));
 
@@ -56,6 +64,7 @@ export async function importDump(
   source: ImportSource,
   progress: Progress,
   signal?: AbortSignal,
+  hooks: ImportHooks = {},
 ): Promise<ImportReport> {
   const live = await db.name();
   const stage = `${live.slice(0, 40)}${STAGE_SUFFIX}`;
@@ -122,7 +131,13 @@ export async function importDump(
                 stopAll,
               );
             } else {
-              await loadInto(db, stage, open(), meter, fixer);
+              // A producer's own failure (ssh cut off, a dump tool error) explains a
+              // broken load better than the SQL error the cut-off text caused.
+              await loadInto(db, stage, open(), meter, fixer).catch(async (error: unknown) => {
+                await hooks.finished?.();
+                throw error;
+              });
+              await hooks.finished?.();
               checkComplete();
             }
           } finally {
@@ -133,6 +148,16 @@ export async function importDump(
           context.setTitle(`Loaded ${source.label}${over}: ${meter.describe(source.totalBytes)}`);
         },
       },
+      ...(hooks.beforeSwitch
+        ? [
+            {
+              title: hooks.beforeSwitch.title,
+              run: async () => {
+                await hooks.beforeSwitch?.run(stage);
+              },
+            },
+          ]
+        : []),
       {
         title: `Switch ${live} to the imported data`,
         run: async () => {

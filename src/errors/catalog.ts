@@ -33,6 +33,11 @@ export const errorCatalog = {
   COMMAND_FAILED: { exitCode: ExitCode.failed, title: "A command failed" },
   CLUSTER_FAILED: { exitCode: ExitCode.failed, title: "kind, minikube or the cluster failed" },
   IMPORT_FAILED: { exitCode: ExitCode.failed, title: "The dump did not load" },
+  PULL_FAILED: { exitCode: ExitCode.failed, title: "The pull from production failed" },
+  UNSAFE_TARGET: {
+    exitCode: ExitCode.invalidInput,
+    title: "Refused: production is only ever a source",
+  },
   SNAPSHOT_NOT_FOUND: { exitCode: ExitCode.notFound, title: "Snapshot not found" },
   SNAPSHOT_CORRUPT: { exitCode: ExitCode.failed, title: "Snapshot does not match its checksum" },
   ROLLOUT_FAILED: { exitCode: ExitCode.failed, title: "A workload did not roll out" },

@@ -49,8 +49,13 @@ export class ExecaCommandRunner implements CommandRunner {
       child.stderr?.on("data", (chunk: Buffer) => {
         stderr = (stderr + chunk.toString("utf8")).slice(-OUTPUT_TAIL_CHARS);
       });
-      if (options.stdout) child.stdout?.pipe(options.stdout, { end: false });
-      else child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+      if (options.stdout) {
+        child.stdout?.pipe(options.stdout, { end: false });
+        // The reader gave up (a load failed, Ctrl-C): stop the program writing into it.
+        options.stdout.once("close", () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+        });
+      } else child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
       if (options.stdin && child.stdin) {
         const input = child.stdin;
         // The program may stop reading early (it failed): that is its exit code's story,

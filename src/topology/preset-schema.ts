@@ -59,6 +59,16 @@ export const presetSchema = z.strictObject({
   appEnv: z.record(z.string(), z.string()).default({}),
   services: z.record(serviceName, presetServiceSchema),
   configFiles: z.record(z.string(), z.string()).default({}),
+  /** `db pull` defaults: the strategy, tables pulled without rows, sanitizing SQL. */
+  pull: z
+    .strictObject({
+      strategy: z.enum(["drush", "mysqldump"]).default("mysqldump"),
+      structureTables: z.array(z.string()).default([]),
+      sanitize: z
+        .array(z.strictObject({ table: z.string().optional(), sql: z.string() }))
+        .default([]),
+    })
+    .default({ strategy: "mysqldump", structureTables: [], sanitize: [] }),
   /** Kubernetes layout: which services share a pod, as production runs them. */
   kubernetes: z
     .strictObject({ pods: z.record(serviceName, z.array(serviceName).min(1)).default({}) })

@@ -21,7 +21,10 @@ export interface TestProject {
   dir: string;
   name: string;
   home: string;
-  cli(args: string[], options?: { input?: string }): Promise<CliResult>;
+  cli(
+    args: string[],
+    options?: { input?: string; env?: Record<string, string> },
+  ): Promise<CliResult>;
   cleanup(): Promise<void>;
 }
 
@@ -29,7 +32,7 @@ export interface TestProject {
 // (locks, derived secrets), so test runs never touch a developer's environments.
 export async function copyExample(prefix: string): Promise<TestProject> {
   const { name, base, dir, home } = await copyExampleProject(prefix, "prodlike-it-");
-  const cli = (args: string[], options: { input?: string } = {}) =>
+  const cli = (args: string[], options: { input?: string; env?: Record<string, string> } = {}) =>
     runCli(args, { cwd: dir, home, ...options });
   return {
     dir,
@@ -44,12 +47,12 @@ export async function copyExample(prefix: string): Promise<TestProject> {
 
 export async function runCli(
   args: string[],
-  options: { cwd: string; home: string; input?: string },
+  options: { cwd: string; home: string; input?: string; env?: Record<string, string> },
 ): Promise<CliResult> {
   const result = await execa("node", [CLI, ...args], {
     cwd: options.cwd,
     reject: false,
-    env: { PRODLIKE_HOME: options.home, NO_COLOR: "1", CI: "true" },
+    env: { PRODLIKE_HOME: options.home, NO_COLOR: "1", CI: "true", ...options.env },
     ...(options.input === undefined ? { stdin: "ignore" } : { input: options.input }),
   });
   let json: Record<string, unknown> | undefined;

@@ -190,3 +190,20 @@ describe("swapScript", () => {
     expect(script.trim().endsWith("DROP DATABASE `drupal__stage`;")).toBe(true);
   });
 });
+
+describe("bytes through the dump transforms", () => {
+  it("keeps multi-byte characters split across chunks and bytes that are not UTF-8", async () => {
+    const row = Buffer.concat([
+      Buffer.from("INSERT INTO `t` VALUES (1,'caf\u00e9 \u2615',_binary '"),
+      Buffer.from([0xff, 0xfe, 0x00, 0x8b]),
+      Buffer.from("');\n"),
+    ]);
+    const dump = Buffer.concat([Buffer.from("-- MariaDB dump 10.19\n"), row]);
+    // One byte per chunk: every character is split.
+    const chunks = [...dump].map((byte) => Buffer.from([byte]));
+    for (const transform of [new DumpTransform(), new DataShard(0, 1)]) {
+      const out = Buffer.concat(await Readable.from(chunks).pipe(transform).toArray());
+      expect(out.includes(row)).toBe(true);
+    }
+  });
+});

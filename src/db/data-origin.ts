@@ -1,0 +1,40 @@
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { stateDir } from "../config/user-settings.js";
+
+// Where an environment's data came from, so `status` can say that a pull was not
+// sanitized: production data on a laptop should never be a surprise.
+
+export interface DataOrigin {
+  /** `@prod (drush, ssh …)`, a dump file's name, a snapshot. */
+  source: string;
+  kind: "pull" | "import";
+  at: string;
+  /** false: production data as it is (`--no-sanitize`); undefined: not known (an import). */
+  sanitized?: boolean | undefined;
+}
+
+export class DataOriginStore {
+  constructor(private readonly file: string) {}
+
+  async read(): Promise<DataOrigin | undefined> {
+    try {
+      return JSON.parse(await readFile(this.file, "utf8")) as DataOrigin;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async write(origin: DataOrigin): Promise<void> {
+    await mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    await writeFile(this.file, `${JSON.stringify(origin, null, 2)}\n`, { mode: 0o600 });
+  }
+
+  async remove(): Promise<void> {
+    await rm(this.file, { force: true });
+  }
+}
+
+export function openDataOrigin(env: NodeJS.ProcessEnv, envId: string): DataOriginStore {
+  return new DataOriginStore(path.join(stateDir(env), "data-origin", `${envId}.json`));
+}

@@ -1,0 +1,201 @@
+import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { productionSeedSql, startProductionServer } from "../support/production-server.js";
+import {
+  copyExample,
+  describeFailure,
+  expectOk,
+  jsonField,
+  type TestProject,
+} from "./support/harness.js";
+
+// db pull end to end: a "production" container (sshd + MariaDB, its own docker network,
+// a host key trusted through a known_hosts file, never by switching checks off) is
+// pulled over real ssh with the mysqldump strategy into a real local environment.
+// drush is not in this machine's Packagist copy, so the drush strategies are covered by
+// unit tests of their command lines; this is the transport they share in production.
+
+type Production = Awaited<ReturnType<typeof startProductionServer>>;
+let production: Production;
+let project: TestProject;
+
+// Rows and a content checksum, computed the same way on both sides.
+// HEX: the stored bytes, whatever the client's character set.
+const FINGERPRINT = `SELECT COUNT(*), SUM(CRC32(HEX(CONCAT_WS('|', nid, title, body, created)))) FROM node_field_data`;
+
+async function localSql(sql: string): Promise<string> {
+  const result = await project.cli(
+    [
+      "exec",
+      "db",
+      "--",
+      "sh",
+      "-c",
+      'exec mariadb --default-character-set=utf8mb4 -N -B "$MARIADB_DATABASE"',
+    ],
+    { input: sql },
+  );
+  expectOk(result);
+  return result.stdout.trim();
+}
+
+beforeAll(async () => {
+  production = await startProductionServer("pull");
+  await production.sql(productionSeedSql());
+  project = await copyExample("it-pull");
+  await appendFile(
+    path.join(project.dir, "prodlike.yaml"),
+    [
+      "pull:",
+      "  sources:",
+      "    prod:",
+      `      ssh: { host: "${production.ip}", user: deploy }`,
+      "      database: { name: drupal_prod, defaultsFile: ~/.my.cnf }",
+      "  ssh:",
+      `    identityFile: ${production.identityFile}`,
+      `    knownHosts: ${production.knownHosts}`,
+      "",
+    ].join("\n"),
+  );
+  expectOk(await project.cli(["up", "--json"]));
+}, 900_000);
+
+afterAll(async () => {
+  await project?.cli(["destroy", "--keep-images"]).catch(() => undefined);
+  await project?.cleanup();
+  await production?.stop();
+});
+
+describe("prodlike db pull (mysqldump over ssh)", { timeout: 300_000 }, () => {
+  it("copies production, rows without cache/session/log tables, sanitized, local-only tables gone", async () => {
+    await localSql("CREATE TABLE local_only (x INT); INSERT INTO local_only VALUES (1);");
+    const result = await project.cli(["db", "pull", "--from", "prod", "--json"]);
+    expectOk(result);
+    expect(result.json).toMatchObject({ ok: true, strategy: "mysqldump", sanitized: true });
+    expect(jsonField<number>(result, "bytes")).toBeGreaterThan(5_000_000);
+    expect(jsonField<number>(result, "megabytesPerSecond")).toBeGreaterThan(0);
+    // The password of the production database never appears in what prodlike prints.
+    expect(result.stdout + result.stderr).not.toContain("prod-secret-pw");
+
+    expect(await localSql(FINGERPRINT)).toBe(await production.sql(FINGERPRINT));
+    // Multi-byte text arrives as the same bytes (☕ is E2 98 95 in utf8mb4).
+    expect(await localSql("SELECT HEX(title) FROM node_field_data WHERE nid = 1")).toContain(
+      "E29895",
+    );
+    expect(await localSql("SELECT COUNT(*) FROM users_field_data")).toBe("501");
+    const tables = (await localSql("SHOW TABLES")).split("\n").sort();
+    expect(tables).toEqual([
+      "cache_entity",
+      "cache_render",
+      "node_field_data",
+      "sessions",
+      "users_field_data",
+      "watchdog",
+    ]);
+    // Structure only: the tables exist, without production's rows.
+    expect(
+      await localSql(
+        "SELECT (SELECT COUNT(*) FROM cache_render) + (SELECT COUNT(*) FROM cache_entity) + (SELECT COUNT(*) FROM sessions) + (SELECT COUNT(*) FROM watchdog)",
+      ),
+    ).toBe("0");
+    // Sanitized before it went live: no customer address, no password hash.
+    expect(
+      await localSql(
+        "SELECT COUNT(*) FROM users_field_data WHERE mail LIKE '%customer.example' OR pass LIKE '$S$%'",
+      ),
+    ).toBe("0");
+    expect(await localSql("SELECT mail FROM users_field_data WHERE uid = 7")).toBe(
+      "user+7@localhost.localdomain",
+    );
+    const status = await project.cli(["status", "--json"]);
+    expect(jsonField<{ data?: unknown }>(status, "environment").data).toMatchObject({
+      kind: "pull",
+      sanitized: true,
+    });
+  });
+
+  it("--no-sanitize keeps production data, and status says so", async () => {
+    const result = await project.cli(["db", "pull", "prod", "--no-sanitize"]);
+    expectOk(result);
+    expect(result.stdout).toContain("NOT sanitized");
+    expect(await localSql("SELECT mail FROM users_field_data WHERE uid = 7")).toBe(
+      "editor7@customer.example",
+    );
+    const status = await project.cli(["status"]);
+    expect(status.stdout).toMatch(/data\s+pulled from prod .*NOT sanitized/);
+  });
+
+  it("refuses any target but this environment, before anything runs", async () => {
+    await mkdir(path.join(project.dir, "drush", "sites"), { recursive: true });
+    await writeFile(
+      path.join(project.dir, "drush", "sites", "self.site.yml"),
+      `prod:\n  host: ${production.ip}\n  user: deploy\n  root: /var/www/html\ndev:\n  root: /var/www/html\n`,
+    );
+    const before = await localSql(FINGERPRINT);
+    const attempts = [
+      ["db", "pull", "--from", "@self"],
+      ["db", "pull", "@self", "prod"],
+      ["db", "pull", "prod", "@prod"],
+      ["db", "pull", "@dev"],
+    ];
+    for (const args of attempts) {
+      const result = await project.cli([...args, "--json"]);
+      expect(result.exitCode, describeFailure(result)).toBe(2);
+      expect(result.json).toMatchObject({ ok: false, error: { code: "UNSAFE_TARGET" } });
+    }
+    const remote = await project.cli(["db", "pull", "prod", "@prod"]);
+    expect(remote.stderr).toContain(`host ${production.ip}`);
+    expect(await localSql(FINGERPRINT)).toBe(before);
+  });
+
+  it("refuses an unknown host key and leaves the data as it was", async () => {
+    const before = await localSql(FINGERPRINT);
+    const empty = path.join(project.dir, "empty_known_hosts");
+    await writeFile(empty, "");
+    const config = path.join(project.dir, "prodlike.yaml");
+    const original = await readFile(config, "utf8");
+    await writeFile(config, original.replace(production.knownHosts, empty));
+    try {
+      const result = await project.cli(["db", "pull", "prod", "--json"]);
+      expect(result.exitCode, describeFailure(result)).toBe(1);
+      expect(result.json).toMatchObject({ ok: false, error: { code: "PULL_FAILED" } });
+      expect(JSON.stringify(result.json)).toContain("known_hosts");
+    } finally {
+      await writeFile(config, original);
+    }
+    expect(await localSql(FINGERPRINT)).toBe(before);
+  });
+
+  it("a connection broken mid-copy leaves the previous data intact", async () => {
+    // Enough rows that the copy takes seconds, so the connection can be cut during it.
+    await production.sql(
+      "CREATE TABLE node_revision (vid INT PRIMARY KEY, log TEXT) ENGINE=InnoDB; INSERT INTO node_revision SELECT seq, REPEAT(MD5(seq), 6) FROM seq_1_to_1500000;",
+    );
+    const before = await localSql(FINGERPRINT);
+    const pull = project.cli(["db", "pull", "prod", "--json"]);
+    // Wait until rows are flowing, then kill the ssh session on the production side.
+    for (let attempt = 0; attempt < 300; attempt++) {
+      const dumping = await execa("docker", [
+        "exec",
+        production.name,
+        "sh",
+        "-c",
+        "pgrep -f 'dump.*node_revision|dump .*drupal_prod' >/dev/null && echo yes || true",
+      ]);
+      if (dumping.stdout.trim() === "yes") break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await execa("docker", ["exec", production.name, "pkill", "-KILL", "-f", "sshd: deploy"]);
+    const result = await pull;
+    expect(result.exitCode, describeFailure(result)).toBe(1);
+    expect(result.json).toMatchObject({ ok: false, error: { code: "PULL_FAILED" } });
+    expect(await localSql(FINGERPRINT)).toBe(before);
+    expect(await localSql("SHOW TABLES LIKE 'node_revision'")).toBe("");
+    // No staging copy is left behind.
+    const databases = await localSql("SHOW DATABASES LIKE '%prodlike%'");
+    expect(databases).toBe("");
+  });
+});
