@@ -1,9 +1,13 @@
+import os from "node:os";
+import path from "node:path";
 import type { Backend } from "../backends/backend.js";
 import { type LoadedConfig, loadConfig } from "../config/load-config.js";
+import type { ProdlikeConfig } from "../config/schema.js";
 import type { UserSettings } from "../config/user-settings.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { environmentIdentity } from "../topology/identity.js";
 import type { EnvironmentIdentity, Topology } from "../topology/model.js";
+import type { SshAccess } from "../topology/preset-importer.js";
 
 export interface TargetOptions {
   /** The project folder (code root); the current folder by default. */
@@ -72,6 +76,39 @@ export async function planEnvironment(
     dbPassword: settings.deriveSecret(identity.id, "db"),
     configLocation: await loaded.locator(),
     platform: backend.name === "compose" ? "compose" : "kubernetes",
+    ssh: await sshAccess(loaded.config, process.env),
   });
   return { target, topology };
+}
+
+// What of the developer's ssh the cli container gets (for drush sql:sync): the agent when
+// SSH_AUTH_SOCK names a live socket, else the configured key; the configured known_hosts,
+// else ~/.ssh/known_hosts when there is one.
+async function sshAccess(config: ProdlikeConfig, env: NodeJS.ProcessEnv): Promise<SshAccess> {
+  const { stat } = await import("node:fs/promises");
+  const home = os.homedir();
+  const expand = (file: string) => (file.startsWith("~/") ? path.join(home, file.slice(2)) : file);
+  const isSocket = async (file: string | undefined) =>
+    file ? ((await stat(file).catch(() => undefined))?.isSocket() ?? false) : false;
+  const isFile = async (file: string) =>
+    (await stat(file).catch(() => undefined))?.isFile() ?? false;
+  const settings = config.pull?.ssh;
+  // Docker Desktop cannot mount a macOS socket; it offers the host agent at this path.
+  const agentSocket =
+    process.platform === "darwin" && env.SSH_AUTH_SOCK
+      ? "/run/host-services/ssh-auth.sock"
+      : (await isSocket(env.SSH_AUTH_SOCK))
+        ? env.SSH_AUTH_SOCK
+        : undefined;
+  const knownHosts = settings?.knownHosts
+    ? expand(settings.knownHosts)
+    : (await isFile(path.join(home, ".ssh", "known_hosts")))
+      ? path.join(home, ".ssh", "known_hosts")
+      : undefined;
+  return {
+    agentSocket,
+    identityFile: settings?.identityFile ? expand(settings.identityFile) : undefined,
+    knownHosts,
+    strictHostKeyChecking: settings?.strictHostKeyChecking,
+  };
 }

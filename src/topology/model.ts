@@ -37,7 +37,9 @@ export type MountSpec =
   /** A named volume owned by the environment (data survives `down`, not `destroy`). */
   | { type: "volume"; volume: string; target: string }
   /** A rendered config file, mounted read-only. `file` is a key of Topology.configFiles. */
-  | { type: "config"; file: string; target: string };
+  | { type: "config"; file: string; target: string }
+  /** A file or socket of the developer's machine (the ssh agent, a key): compose only. */
+  | { type: "host"; source: string; target: string; readOnly: boolean };
 
 export interface HealthCheck {
   /** Exec form, run inside the container. */

@@ -126,6 +126,8 @@ function renderMount(topology: Topology, mount: MountSpec, options: ComposeRende
       return `${mount.volume}:${mount.target}`;
     case "config":
       return `${path.join(options.configDir, mount.file)}:${mount.target}:ro`;
+    case "host":
+      return `${mount.source}:${mount.target}${mount.readOnly ? ":ro" : ""}`;
   }
 }
 

@@ -348,13 +348,19 @@ function container(
     ...(service.expose ?? []).map((port) => ({ containerPort: port, protocol: "TCP" })),
   ];
   if (ports.length > 0) rendered.ports = ports;
-  const volumeMounts = service.mounts.map((mount) => volumeMount(topology, mount));
+  // Host files (the ssh agent socket) do not exist on a cluster node: compose only.
+  const volumeMounts = service.mounts
+    .filter((mount) => mount.type !== "host")
+    .map((mount) => volumeMount(topology, mount));
   if (volumeMounts.length > 0) rendered.volumeMounts = volumeMounts;
   Object.assign(rendered, probes(service));
   return rendered;
 }
 
-function volumeMount(topology: Topology, mount: MountSpec): V1VolumeMount {
+function volumeMount(
+  topology: Topology,
+  mount: Exclude<MountSpec, { type: "host" }>,
+): V1VolumeMount {
   switch (mount.type) {
     case "code":
       return { name: "code", mountPath: topology.codeMountPath };

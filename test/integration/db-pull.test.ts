@@ -168,6 +168,70 @@ describe("prodlike db pull (mysqldump over ssh)", { timeout: 300_000 }, () => {
     expect(await localSql(FINGERPRINT)).toBe(before);
   });
 
+  it("gives the cli container the host's ssh-agent and known_hosts (drush sql:sync's ssh)", async () => {
+    // A real agent holding the key; the key itself is never mounted when an agent is there.
+    const agentDir = path.join(project.dir, ".agent");
+    await mkdir(agentDir);
+    const socket = path.join(agentDir, "agent.sock");
+    const agent = await execa("ssh-agent", ["-a", socket]);
+    const agentPid = /SSH_AGENT_PID=(\d+)/.exec(agent.stdout)?.[1];
+    try {
+      await execa("ssh-add", [production.identityFile], { env: { SSH_AUTH_SOCK: socket } });
+      const up = await project.cli(["up", "--json"], { env: { SSH_AUTH_SOCK: socket } });
+      expectOk(up);
+      // Production joins the environment's network under a name its known_hosts knows.
+      const envId = jsonField<{ id: string }>(up, "environment").id;
+      const network = (
+        await execa("docker", [
+          "network",
+          "ls",
+          "-q",
+          "--filter",
+          `label=dev.prodlike.env=${envId}`,
+        ])
+      ).stdout.trim();
+      const hostKey = (await readFile(production.knownHosts, "utf8")).split(" ").slice(1).join(" ");
+      await appendFile(production.knownHosts, `production ${hostKey}`);
+      await execa("docker", [
+        "network",
+        "connect",
+        "--alias",
+        "production",
+        network,
+        production.name,
+      ]);
+      try {
+        const mounted = await project.cli(["exec", "cli", "--", "ls", "/run/prodlike/ssh"]);
+        expect(mounted.stdout.split("\n").sort()).toEqual(["agent.sock", "known_hosts"]);
+        const remote = await project.cli([
+          "exec",
+          "cli",
+          "--",
+          "ssh",
+          "deploy@production",
+          "mariadb -N -e 'SELECT COUNT(*) FROM drupal_prod.node_field_data'",
+        ]);
+        expectOk(remote);
+        expect(remote.stdout.trim()).toBe("20000");
+        // An unknown host is refused, not trusted on first use.
+        const unknown = await project.cli([
+          "exec",
+          "cli",
+          "--",
+          "ssh",
+          `deploy@${production.name}`,
+          "true",
+        ]);
+        expect(unknown.exitCode).toBe(255);
+        expect(unknown.stderr).toContain("Host key verification failed");
+      } finally {
+        await execa("docker", ["network", "disconnect", "--force", network, production.name]);
+      }
+    } finally {
+      if (agentPid) process.kill(Number(agentPid));
+    }
+  });
+
   it("a connection broken mid-copy leaves the previous data intact", async () => {
     // Enough rows that the copy takes seconds, so the connection can be cut during it.
     await production.sql(

@@ -73,3 +73,39 @@ describe("renderCompose", () => {
     });
   });
 });
+
+describe("ssh access for the cli container (drush sql:sync)", () => {
+  const OPTIONS = { configDir: "/home/dev/shop/.prodlike/local/config" };
+  const ssh = {
+    agentSocket: "/tmp/ssh-XYZ/agent.123",
+    identityFile: "/home/dev/.ssh/id_ed25519",
+    knownHosts: "/home/dev/.ssh/known_hosts",
+  };
+
+  it("forwards the agent and mounts known_hosts read-only; the key stays on the host", async () => {
+    const topology = await drupalTopology({}, "compose", ssh);
+    const rendered = parse(renderCompose(topology, OPTIONS).yaml);
+    const cli = rendered.services.cli;
+    expect(cli.volumes).toContain("/tmp/ssh-XYZ/agent.123:/run/prodlike/ssh/agent.sock");
+    expect(cli.volumes).toContain("/home/dev/.ssh/known_hosts:/run/prodlike/ssh/known_hosts:ro");
+    expect(cli.volumes.join(" ")).not.toContain("id_ed25519");
+    expect(cli.environment.SSH_AUTH_SOCK).toBe("/run/prodlike/ssh/agent.sock");
+    // Only the cli container gets it.
+    expect(JSON.stringify(rendered.services["php-fpm"])).not.toContain("/run/prodlike/ssh");
+    const config = topology.configFiles.find((file) => file.name === "ssh_config")?.content;
+    expect(config).toContain("BatchMode yes");
+    expect(config).not.toContain("StrictHostKeyChecking");
+  });
+
+  it("mounts the configured key read-only when there is no agent", async () => {
+    const topology = await drupalTopology({}, "compose", { ...ssh, agentSocket: undefined });
+    const cli = parse(renderCompose(topology, OPTIONS).yaml).services.cli;
+    expect(cli.volumes).toContain("/home/dev/.ssh/id_ed25519:/run/prodlike/ssh/id:ro");
+    expect(cli.environment.SSH_AUTH_SOCK).toBeUndefined();
+  });
+
+  it("is left out on Kubernetes, where the host's socket does not exist", async () => {
+    const topology = await drupalTopology({}, "kubernetes", ssh);
+    expect(JSON.stringify(topology)).not.toContain("/run/prodlike/ssh");
+  });
+});
