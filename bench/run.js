@@ -2,6 +2,7 @@
 // Prints a table and writes bench/results.json. Needs a running Docker engine.
 import { writeFile } from "node:fs/promises";
 import { dbImportBench, snapshotBench } from "./db-import.js";
+import { dbPullBench } from "./db-pull.js";
 import { kindUpBench } from "./kind-up.js";
 import { startupAndEditBench } from "./startup-and-edit.js";
 import { warmUpBench } from "./warm-up.js";
@@ -12,6 +13,7 @@ if (!only || only === "startup") results.push(...(await startupAndEditBench()));
 if (!only || only === "up") results.push(await warmUpBench());
 if (!only || only === "kind") results.push(await kindUpBench());
 if (!only || only === "db") results.push(await dbImportBench(), snapshotBench());
+if (!only || only === "pull") results.push(await dbPullBench());
 
 const line = (cells) =>
   cells.map((cell, index) => String(cell).padEnd([52, 10, 14, 8][index] ?? 0)).join(" ");

@@ -15,8 +15,16 @@ import {
   DumpTransform,
   describeFixes,
   IMPORT_PROLOGUE,
+  SectionSplitter,
 } from "./dump-transform.js";
-import { type LocalDatabase, RETIRED_SUFFIX, STAGE_SUFFIX, swapScript } from "./local-database.js";
+import {
+  dropProgramObjectsScript,
+  type LocalDatabase,
+  RETIRED_SUFFIX,
+  STAGE_SUFFIX,
+  swapScript,
+} from "./local-database.js";
+import { recreateViewStatements } from "./views.js";
 
 const PROLOGUE_LINES = IMPORT_PROLOGUE.split("\n").length - 1;
 
@@ -30,6 +38,9 @@ export interface ImportSource {
   open(): Readable;
   /** A file can be read several times (schema pass, then one reader per connection). */
   reopenable: boolean;
+  /** A schema dump, ROWS_MARKER, then a rows-only dump (a pull): read once, the rows
+   *  dealt out to several connections once the tables exist. */
+  sectioned?: boolean;
   /** For the progress display; undefined for stdin. */
   totalBytes?: number | undefined;
   label: string;
@@ -130,6 +141,16 @@ export async function importDump(
                 ),
                 stopAll,
               );
+            } else if (source.sectioned) {
+              connections = LOAD_CONNECTIONS;
+              await loadSections(db, stage, open(), meter, fixer, connections, stopAll).catch(
+                async (error: unknown) => {
+                  await hooks.finished?.();
+                  throw error;
+                },
+              );
+              await hooks.finished?.();
+              checkComplete();
             } else {
               // A producer's own failure (ssh cut off, a dump tool error) explains a
               // broken load better than the SQL error the cut-off text caused.
@@ -161,17 +182,23 @@ export async function importDump(
       {
         title: `Switch ${live} to the imported data`,
         run: async () => {
-          if ((await db.viewCount(stage)) > 0) {
-            throw new ProdlikeError("IMPORT_FAILED", `${source.label} defines views`, {
-              hint: "Views cannot be switched in safely yet. The live database was not changed.",
-            });
-          }
-          tables = await db.tableCount(stage);
-          // Triggers cannot move between databases with their tables: the old ones go,
-          // the dump's own are created again once its tables are live.
-          await db.dropProgramObjects(live);
-          await db.query(swapScript(live, stage, retired));
-          if (fixer.deferred.length > 0) await db.query(`${fixer.deferred.join("\n")}\n`, live);
+          const staged = await db.contents(stage);
+          tables = staged.tables;
+          // Views and triggers cannot move between databases with their tables: the old
+          // ones go, the dump's own are created again once its tables are live (routines
+          // first: a view may call one). One client run: the RENAME is atomic, and the
+          // objects follow at once.
+          await db.query(
+            [
+              dropProgramObjectsScript(live),
+              swapScript(live, stage, retired),
+              // The dump's own SET NAMES went with its tables; definitions are utf8mb4.
+              `USE \`${live}\`; SET NAMES utf8mb4;`,
+              ...fixer.deferred,
+              ...recreateViewStatements(staged.views, stage, live),
+              "",
+            ].join("\n"),
+          );
         },
       },
     ]);
@@ -196,6 +223,40 @@ export async function importDump(
     fixes: describeFixes(fixer.fixes),
     connections,
   };
+}
+
+// One pass over a sectioned stream: the schema loads on one connection, then the rows go
+// to `connections` connections, each taking every n-th INSERT statement.
+async function loadSections(
+  db: LocalDatabase,
+  stage: string,
+  input: Readable,
+  meter: ByteMeter,
+  fixer: DumpTransform,
+  connections: number,
+  stop: (error: Error) => void,
+): Promise<void> {
+  const splitter = new SectionSplitter();
+  let splitError: Error | undefined;
+  pipeline(input, meter, splitter, (error) => {
+    if (error) splitError = error;
+  });
+  const schemaLoad = loadInto(db, stage, splitter.schema, new ByteMeter(), fixer);
+  splitter.release(schemaLoad);
+  const rowLoads = Array.from({ length: connections }, (_, index) =>
+    loadInto(db, stage, splitter.rows, new ByteMeter(), new DataShard(index, connections)),
+  );
+  await allOrStop([schemaLoad, ...rowLoads], stop);
+  if (splitError instanceof ProdlikeError) throw splitError;
+  if (splitError || splitter.truncated) {
+    throw new ProdlikeError(
+      "IMPORT_FAILED",
+      'The pulled rows end before their "-- Dump completed" line',
+      {
+        hint: `${splitError?.message ?? "The stream was cut off."} The live database was not changed.`,
+      },
+    );
+  }
 }
 
 // Runs loads side by side; the first failure stops the others' sources, then is thrown.

@@ -1,6 +1,7 @@
 import { Readable, type Writable } from "node:stream";
 import type { Backend, StreamExecResult } from "../backends/backend.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
+import type { StoredView } from "./views.js";
 
 // The environment's own MariaDB, reached only through the backend's exec (so it works
 // on compose and on a cluster alike), as root over the server's unix socket: the
@@ -73,13 +74,6 @@ export class LocalDatabase {
     });
   }
 
-  async tableCount(database: string): Promise<number> {
-    const out = await this.query(
-      `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ${quote(database)};`,
-    );
-    return Number(out.trim());
-  }
-
   /**
    * Server settings for a bulk load, applied for its duration: the log flushed once a
    * second instead of at every commit, and a buffer pool big enough that the load is not
@@ -90,14 +84,16 @@ export class LocalDatabase {
    */
   async tuneForLoad(): Promise<() => Promise<void>> {
     const settings = ["innodb_flush_log_at_trx_commit", "innodb_buffer_pool_size"];
+    const set = (values: (number | string)[]) =>
+      settings.map((name, index) => `SET GLOBAL ${name} = ${values[index]};`).join("\n");
+    // Read and set in one client run: each run is a round trip into the container.
     const read = await this.query(
-      `SELECT ${settings.map((name) => `@@GLOBAL.${name}`).join(", ")};`,
+      [
+        `SELECT ${settings.map((name) => `@@GLOBAL.${name}`).join(", ")};`,
+        set([2, `GREATEST(@@GLOBAL.innodb_buffer_pool_size, ${LOAD_BUFFER_POOL})`]),
+      ].join("\n"),
     );
     const current = read.trim().split("\t").map(Number);
-    const wanted = [2, Math.max(current[1] ?? 0, LOAD_BUFFER_POOL)];
-    const set = (values: number[]) =>
-      settings.map((name, index) => `SET GLOBAL ${name} = ${values[index]};`).join("\n");
-    await this.query(set(wanted));
     return async () => {
       if (current.length === settings.length && current.every(Number.isFinite)) {
         await this.query(set(current));
@@ -164,29 +160,35 @@ export class LocalDatabase {
     await this.run(["sh", "-c", REMOVE_OLD_DATA_SCRIPT, "remove-old-data", folder]);
   }
 
-  async viewCount(database: string): Promise<number> {
-    const out = await this.query(
-      `SELECT COUNT(*) FROM information_schema.views WHERE table_schema = ${quote(database)};`,
-    );
-    return Number(out.trim());
-  }
-
-  /** Drops a database's triggers, procedures and functions (before its tables move out). */
-  async dropProgramObjects(database: string): Promise<void> {
-    const rows = await this.query(
-      [
-        `SELECT 'TRIGGER', trigger_name FROM information_schema.triggers WHERE trigger_schema = ${quote(database)}`,
-        `UNION ALL SELECT routine_type, routine_name FROM information_schema.routines WHERE routine_schema = ${quote(database)};`,
-      ].join(" "),
-    );
-    const drops = rows
+  /** How many tables a database holds, and its views as the server stores them (views.ts). */
+  async contents(database: string): Promise<{ tables: number; views: StoredView[] }> {
+    // Base64: a view's query may hold tabs and newlines the batch output would escape.
+    const columns = ["table_name", "view_definition", "algorithm", "security_type", "check_option"]
+      .map((column) => `TO_BASE64(${column})`)
+      .join(", ");
+    const [count = "0", ...rows] = (
+      await this.query(
+        [
+          `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ${quote(database)};`,
+          `SELECT ${columns} FROM information_schema.views WHERE table_schema = ${quote(database)};`,
+        ].join("\n"),
+      )
+    )
       .split("\n")
-      .filter((row) => row.trim() !== "")
-      .map((row) => {
-        const [kind, name] = row.split("\t");
-        return `DROP ${kind} IF EXISTS \`${database}\`.\`${(name ?? "").replace(/`/g, "``")}\`;`;
-      });
-    if (drops.length > 0) await this.query(drops.join("\n"));
+      .filter((row) => row.trim() !== "");
+    const views = rows.map((row) => {
+      const [name, definition, algorithm, security, checkOption] = row
+        .split("\t")
+        .map((field) => Buffer.from(field.replace(/\\n/g, ""), "base64").toString("utf8"));
+      return {
+        name: name ?? "",
+        definition: definition ?? "",
+        algorithm: algorithm ?? "UNDEFINED",
+        security: security ?? "DEFINER",
+        checkOption: checkOption ?? "NONE",
+      };
+    });
+    return { tables: Number(count), views };
   }
 
   private async run(
@@ -209,6 +211,27 @@ export class LocalDatabase {
     }
     return result;
   }
+}
+
+/**
+ * Drops a database's views, triggers, procedures and functions (before its tables move
+ * out: they cannot move with them), found and dropped on the server in one client run.
+ * A compound statement (MariaDB 10.3+), so the client needs its own delimiter around it.
+ */
+export function dropProgramObjectsScript(database: string): string {
+  const name = (column: string) =>
+    `CONCAT('\`${database}\`.\`', REPLACE(${column}, '\`', '\`\`'), '\`')`;
+  const objects = [
+    `SELECT CONCAT('DROP VIEW IF EXISTS ', ${name("table_name")}) AS statement FROM information_schema.views WHERE table_schema = ${quote(database)}`,
+    `SELECT CONCAT('DROP TRIGGER IF EXISTS ', ${name("trigger_name")}) FROM information_schema.triggers WHERE trigger_schema = ${quote(database)}`,
+    `SELECT CONCAT('DROP ', routine_type, ' IF EXISTS ', ${name("routine_name")}) FROM information_schema.routines WHERE routine_schema = ${quote(database)}`,
+  ].join(" UNION ALL ");
+  return [
+    "DELIMITER //",
+    `BEGIN NOT ATOMIC FOR object IN (${objects}) DO EXECUTE IMMEDIATE object.statement; END FOR; END//`,
+    "DELIMITER ;",
+    "",
+  ].join("\n");
 }
 
 // Moves every table of `stage` into `live` and the old ones out, in one RENAME TABLE:

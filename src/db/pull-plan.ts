@@ -5,6 +5,7 @@ import type { pullSchema, pullSourceSchema } from "../config/schema.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { PresetDefinition } from "../topology/preset-schema.js";
 import type { DrushAlias } from "./drush-aliases.js";
+import { ROWS_MARKER } from "./dump-transform.js";
 
 // What `db pull` will run, decided before anything runs: the guard (production is only
 // ever a source), the strategy, the exact commands. Pure, so every refusal and every
@@ -231,7 +232,7 @@ function expandHome(file: string, home: string): string {
 /**
  * The POSIX sh script run on the source: finds the dump tool, lists the tables to take
  * without rows (patterns resolved there, against the real table list), then dumps the
- * data in one consistent transaction and the structure-only tables after it. `set -e`
+ * schema, and the rows of the other tables in one consistent transaction. `set -e`
  * makes any failure the transport's exit code, so a broken pull is never switched in.
  */
 export function remoteDumpScript(
@@ -255,10 +256,14 @@ export function remoteDumpScript(
       : 'structure=""',
     'ignore=""',
     'for table in $structure; do ignore="$ignore --ignore-table=$db.$table"; done',
+    // The schema of every table first, then a marker, then the rows: the local side
+    // creates the tables and deals the rows out to several connections in one pass.
     // --no-tablespaces: MySQL 8 otherwise needs the PROCESS privilege production users
     // seldom have. utf8mb4: older dump tools default to utf8mb3 and would mangle emoji.
-    '"$dump" "$@" --single-transaction --quick --no-tablespaces --default-character-set=utf8mb4 $ignore "$db"',
-    'if [ -n "$structure" ]; then "$dump" "$@" --single-transaction --no-data --skip-comments --no-tablespaces "$db" $structure; fi',
+    'common="--single-transaction --no-tablespaces --default-character-set=utf8mb4"',
+    '"$dump" "$@" $common --no-data "$db"',
+    `echo '${ROWS_MARKER}'`,
+    '"$dump" "$@" $common --quick --no-create-info --skip-triggers $ignore "$db"',
   ];
   return `${lines.join("\n")}\n`;
 }

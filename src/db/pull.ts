@@ -63,7 +63,7 @@ export async function runPull(
       bytes: undefined,
       durationMs: Date.now() - started,
       megabytesPerSecond: undefined,
-      tables: await deps.db.tableCount(database),
+      tables: (await deps.db.contents(database)).tables,
       structureTables: plan.structureTables,
       sanitized,
       fixes: [],
@@ -87,7 +87,12 @@ export async function runPull(
   const producer = startProducer(produce, plan);
   const report = await importDump(
     deps.db,
-    { open: () => producer.stream, reopenable: false, label: plan.source },
+    {
+      open: () => producer.stream,
+      reopenable: false,
+      sectioned: plan.strategy === "mysqldump",
+      label: plan.source,
+    },
     progress,
     signal,
     {
@@ -193,16 +198,32 @@ export async function runSanitizeSql(
   const present = new Set(
     (await db.query("SHOW TABLES", database)).split("\n").filter((name) => name.length > 0),
   );
-  for (const step of steps) {
-    if (step.table && !present.has(step.table)) continue;
-    try {
-      await db.query(`${step.sql.trim().replace(/;$/, "")};`, database);
-    } catch (error) {
-      throw new ProdlikeError("PULL_FAILED", "Sanitizing the pulled data failed", {
-        hint: `${error instanceof Error ? error.message : String(error)}\nStatement: ${step.sql}\nThe live database was not changed.`,
-      });
-    }
+  const applicable = steps.filter((step) => !step.table || present.has(step.table));
+  if (applicable.length === 0) return;
+  // One client run for all steps (each run is a round trip into the container); the
+  // client's "at line N" names the step that failed.
+  const statements = applicable.map((step) => `${step.sql.trim().replace(/;$/, "")};`);
+  try {
+    await db.query(statements.join("\n"), database);
+  } catch (error) {
+    const detail =
+      error instanceof ProdlikeError ? `${error.message}\n${error.hint ?? ""}` : String(error);
+    const line = Number(/at line (\d+)/.exec(detail)?.[1] ?? 0);
+    const failed = applicable[statementAtLine(statements, line)];
+    throw new ProdlikeError("PULL_FAILED", "Sanitizing the pulled data failed", {
+      hint: `${detail.trim()}\nStatement: ${failed?.sql.trim()}\nThe live database was not changed.`,
+    });
   }
+}
+
+/** Which of the statements, sent one after another, holds the script's line `line`. */
+function statementAtLine(statements: string[], line: number): number {
+  let end = 0;
+  for (const [index, text] of statements.entries()) {
+    end += text.split("\n").length;
+    if (line <= end) return index;
+  }
+  return 0;
 }
 
 async function drushSanitize(deps: PullDeps, progress: Progress): Promise<void> {

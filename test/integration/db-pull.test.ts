@@ -89,11 +89,21 @@ describe("prodlike db pull (mysqldump over ssh)", { timeout: 300_000 }, () => {
     expect(tables).toEqual([
       "cache_entity",
       "cache_render",
+      "node_audit",
       "node_field_data",
+      "recent_nodes",
       "sessions",
       "users_field_data",
       "watchdog",
     ]);
+    // The trigger arrives, but only after the rows: loading them fired it for none.
+    expect(await localSql("SELECT COUNT(*) FROM node_audit")).toBe(
+      await production.sql("SELECT COUNT(*) FROM node_audit"),
+    );
+    expect(await localSql("SHOW TRIGGERS")).toContain("node_audit_insert");
+    expect(await localSql("SELECT COUNT(*) FROM recent_nodes")).toBe(
+      await production.sql("SELECT COUNT(*) FROM recent_nodes"),
+    );
     // Structure only: the tables exist, without production's rows.
     expect(
       await localSql(

@@ -108,6 +108,9 @@ CREATE TABLE users_field_data (uid INT PRIMARY KEY, name VARCHAR(60), mail VARCH
 INSERT INTO users_field_data VALUES (0, '', NULL, NULL, NULL);
 INSERT INTO users_field_data SELECT seq, CONCAT('editor', seq), CONCAT('editor', seq, '@customer.example'), CONCAT('editor', seq, '@customer.example'), '$S$Dhashedpassword' FROM seq_1_to_500;
 CREATE TABLE node_field_data (nid INT PRIMARY KEY, title VARCHAR(255), body TEXT, created INT) ENGINE=InnoDB;
+CREATE TABLE node_audit (nid INT) ENGINE=InnoDB;
+CREATE TRIGGER node_audit_insert AFTER INSERT ON node_field_data FOR EACH ROW INSERT INTO node_audit VALUES (NEW.nid);
+CREATE VIEW recent_nodes AS SELECT nid, title FROM node_field_data WHERE created > 1700000100;
 INSERT INTO node_field_data SELECT seq, CONCAT('Article ', seq, ' — café ☕'), REPEAT(MD5(seq), 12), 1700000000 + seq FROM seq_1_to_${nodes};
 CREATE TABLE cache_render (cid VARCHAR(255) PRIMARY KEY, data LONGBLOB) ENGINE=InnoDB;
 INSERT INTO cache_render SELECT CONCAT('render:', seq), REPEAT('c', 500) FROM seq_1_to_2000;

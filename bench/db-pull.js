@@ -1,0 +1,89 @@
+// `prodlike db pull` (mysqldump over ssh) against the raw baseline a developer would
+// type: `ssh prod mysqldump DB | docker exec -i DB-CONTAINER mariadb DB`, same host key
+// file, same key, same production server (test/fixtures/production), same local server.
+import { appendFile } from "node:fs/promises";
+import { execa } from "execa";
+import { productionSeedSql, startProductionServer } from "../test/support/production-server.js";
+import { benchProject, fmt, median, timed } from "./lib.js";
+
+const NODES = Number(process.env.BENCH_PULL_NODES ?? 250_000);
+
+export async function dbPullBench() {
+  const production = await startProductionServer("bench");
+  const project = await benchProject("bench-pull");
+  try {
+    await production.sql(productionSeedSql(NODES));
+    await appendFile(
+      `${project.dir}/prodlike.yaml`,
+      [
+        "pull:",
+        "  sources:",
+        "    prod:",
+        `      ssh: { host: "${production.ip}", user: deploy }`,
+        "      database: { name: drupal_prod, defaultsFile: ~/.my.cnf }",
+        "  ssh:",
+        `    identityFile: ${production.identityFile}`,
+        `    knownHosts: ${production.knownHosts}`,
+        "",
+      ].join("\n"),
+    );
+    await project.cli(["up"]);
+    const container = (
+      await execa("docker", [
+        "ps",
+        "-q",
+        "--filter",
+        `label=dev.prodlike.env=${project.name}-local`,
+        "--filter",
+        "label=dev.prodlike.service=db",
+      ])
+    ).stdout.trim();
+    const ssh = [
+      "ssh",
+      "-o BatchMode=yes",
+      `-o UserKnownHostsFile=${production.knownHosts}`,
+      `-i ${production.identityFile}`,
+      `deploy@${production.ip}`,
+    ].join(" ");
+    const raw = `set -o pipefail; ${ssh} mysqldump --single-transaction --quick drupal_prod | docker exec -i ${container} sh -c 'exec mariadb "$MARIADB_DATABASE"'`;
+
+    const rawRuns = [];
+    const ourRuns = [];
+    let megabytes = 0;
+    const runRaw = async () => rawRuns.push((await timed(() => execa("bash", ["-c", raw]))).ms);
+    const runOurs = async () =>
+      ourRuns.push(
+        (
+          await timed(async () => {
+            const report = await project.cli(["db", "pull", "prod", "--json"]);
+            megabytes = report.bytes / 1e6;
+          })
+        ).ms,
+      );
+    for (const round of [0, 1]) {
+      if (round === 0) {
+        await runRaw();
+        await runOurs();
+      } else {
+        await runOurs();
+        await runRaw();
+      }
+    }
+    const ours = median(ourRuns);
+    const rawMs = median(rawRuns);
+    const ratio = ours / rawMs;
+    return {
+      name: "db pull (ssh) vs raw ssh mysqldump | mariadb",
+      ours,
+      raw: rawMs,
+      ratio,
+      goal: "<= 1.1",
+      met: ratio <= 1.1,
+      detail: `${NODES} content rows, ${megabytes.toFixed(0)} MB over ssh: prodlike ${ourRuns.map(fmt).join(", ")} (staging + switch + sanitize included) | raw ${rawRuns.map(fmt).join(", ")}; ratio is prodlike/raw (medians)`,
+    };
+  } finally {
+    await project.cli(["destroy", "--keep-images"]).catch(() => undefined);
+    await project.cleanup();
+    await production.stop();
+  }
+}
