@@ -116,9 +116,9 @@ export class LocalDatabase {
 
   /**
    * Unpacks and prepares a physical backup in a new folder on the data volume while the
-   * server keeps running on the old data, then points the server at the new folder (one
-   * rename of the pointer file). Takes effect at the next start. A failure at any step
-   * removes the new folder and leaves the pointer as it was.
+   * server keeps running on the old data; `pointDataDirectory` then makes it the data of
+   * the next start. A failure at any step removes the new folder. Resolves the folder in
+   * use now (undefined: the volume's top level) and the new one.
    */
   async preparePhysicalRestore(
     stream: Readable,
@@ -153,6 +153,11 @@ export class LocalDatabase {
       "point",
       folder ?? "",
     ]);
+  }
+
+  /** Removes a prepared data folder that will not be used. */
+  async removeDataFolder(folder: string): Promise<void> {
+    await this.run(["rm", "-rf", "--", `/var/lib/mysql/${folder}`]);
   }
 
   /** Removes every data folder but the live one (the data a restore replaced). */
@@ -268,9 +273,7 @@ mariabackup --prepare --target-dir="$new.partial" >/tmp/prodlike-prepare.log 2>&
 chown -R mysql:mysql "$new.partial"
 mv "$new.partial" "$new"
 trap - EXIT
-cat "$root/.prodlike-current" 2>/dev/null || true
-printf %s "$1" > "$root/.prodlike-current.next"
-mv "$root/.prodlike-current.next" "$root/.prodlike-current"`;
+cat "$root/.prodlike-current" 2>/dev/null || true`;
 
 // $1: the folder in use. Everything else on the volume was data a restore replaced.
 const REMOVE_OLD_DATA_SCRIPT = `set -eu

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { Transform, type TransformCallback } from "node:stream";
+import { type Readable, Transform, type TransformCallback } from "node:stream";
 import { finished } from "node:stream/promises";
 import { stateDir } from "../config/user-settings.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
@@ -136,21 +136,36 @@ export class SnapshotStore {
     }
   }
 
-  /** Re-hashes the stored data: a restore never starts from a damaged copy. */
-  async verify(meta: SnapshotMeta): Promise<void> {
+  /**
+   * The stored data, hashed as it is read; `check` (after the reader is done) throws
+   * unless it matched the checksum taken when it was made.
+   */
+  readVerified(meta: SnapshotMeta): { stream: Readable; check: () => void } {
     const hasher = new HashingStream();
-    hasher.resume();
-    createReadStream(this.dataFile(meta.name)).pipe(hasher);
-    await finished(hasher);
-    if (hasher.digest() !== meta.sha256 || hasher.bytes !== meta.bytes) {
-      throw new ProdlikeError(
-        "SNAPSHOT_CORRUPT",
-        `Snapshot ${meta.name} does not match its checksum`,
-        {
-          hint: "Its file was changed or damaged since it was made; restore another snapshot. The database was not touched.",
-        },
-      );
-    }
+    const file = createReadStream(this.dataFile(meta.name));
+    file.on("error", (error) => hasher.destroy(error));
+    return {
+      stream: file.pipe(hasher),
+      check: () => {
+        if (hasher.digest() !== meta.sha256 || hasher.bytes !== meta.bytes) {
+          throw new ProdlikeError(
+            "SNAPSHOT_CORRUPT",
+            `Snapshot ${meta.name} does not match its checksum`,
+            {
+              hint: "Its file was changed or damaged since it was made; restore another snapshot. The database was not touched.",
+            },
+          );
+        }
+      },
+    };
+  }
+
+  /** Re-hashes the whole stored data; throws SNAPSHOT_CORRUPT unless it matches. */
+  async verify(meta: SnapshotMeta): Promise<void> {
+    const data = this.readVerified(meta);
+    data.stream.resume();
+    await finished(data.stream);
+    data.check();
   }
 }
 
@@ -203,15 +218,28 @@ export async function restoreSnapshot(
   let previous: string | undefined;
   let next = "";
   await progress.run([
-    { title: `Verify ${meta.name} (sha256)`, run: () => store.verify(meta) },
     {
-      title: `Prepare ${meta.name} beside the live data`,
+      // Checked as it streams (one read, not two): the server is pointed at the copy
+      // only once every byte matched.
+      title: `Prepare ${meta.name} beside the live data (sha256 checked as it streams)`,
       run: async () => {
-        const prepared = await db.preparePhysicalRestore(
-          createReadStream(store.dataFile(meta.name)),
-        );
+        const data = store.readVerified(meta);
+        const prepared = await db
+          .preparePhysicalRestore(data.stream)
+          .catch(async (error: unknown) => {
+            // A damaged file usually breaks the unpacking first: name that cause.
+            await store.verify(meta);
+            throw error;
+          });
+        try {
+          data.check();
+        } catch (error) {
+          await db.removeDataFolder(prepared.next).catch(() => undefined);
+          throw error;
+        }
         previous = prepared.previous;
         next = prepared.next;
+        await db.pointDataDirectory(next);
       },
     },
     {

@@ -10,17 +10,19 @@ import type {
 export class FakeRunner implements CommandRunner {
   readonly calls: string[][] = [];
   readonly options: RunOptions[] = [];
-  private readonly answers = new Map<string, Partial<RunResult>>();
+  private readonly answers = new Map<string, Partial<RunResult>[]>();
 
-  on(commandLine: string, answer: Partial<RunResult>): this {
-    this.answers.set(commandLine, answer);
+  /** Answers for one command line, in call order; the last one repeats. */
+  on(commandLine: string, ...answers: Partial<RunResult>[]): this {
+    this.answers.set(commandLine, answers);
     return this;
   }
 
   async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     this.calls.push([file, ...args]);
     this.options.push(options);
-    const answer = this.answers.get([file, ...args].join(" "));
+    const queue = this.answers.get([file, ...args].join(" "));
+    const answer = queue && queue.length > 1 ? queue.shift() : queue?.[0];
     if (!answer) return { exitCode: 127, stdout: "", stderr: `${file}: not found`, notFound: true };
     return { exitCode: 0, stdout: "", stderr: "", notFound: false, ...answer };
   }

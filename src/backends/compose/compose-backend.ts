@@ -301,12 +301,27 @@ export class ComposeBackend implements Backend {
         hint: result.stderr,
       });
     }
+    // Ready when the service's own health command passes, run here every 100 ms: after a
+    // restart Docker runs its first check only one whole interval later.
+    const healthCommand = await this.healthCommand(container.id);
     await this.waitForService(envId, service, {
       timeoutMs,
       secrets: [],
-      requireHealthy: true,
+      requireHealthy: healthCommand === undefined,
+      ...(healthCommand ? { healthCommand } : {}),
       onDetail: () => undefined,
     });
+  }
+
+  /** The container's health check as an exec argv (undefined: it has none). */
+  private async healthCommand(containerId: string): Promise<string[] | undefined> {
+    const result = await this.deps.runner.run("docker", [
+      "inspect",
+      "--format",
+      "{{json .Config.Healthcheck}}",
+      containerId,
+    ]);
+    return result.exitCode === 0 ? healthCommandOf(result.stdout) : undefined;
   }
 
   async execStream(envId: string, request: StreamExecRequest): Promise<StreamExecResult> {
@@ -379,6 +394,8 @@ export class ComposeBackend implements Backend {
       secrets: readonly string[];
       /** Wait for Docker's health check; otherwise running (and not unhealthy) is enough. */
       requireHealthy: boolean;
+      /** Once running, ready when this command exits 0 in the container. */
+      healthCommand?: string[];
       onDetail: (detail: string) => void;
     },
   ): Promise<void> {
@@ -399,6 +416,15 @@ export class ComposeBackend implements Backend {
           return { failed: true, reason: "health check failing" };
         if (container.health === "starting" && options.requireHealthy) {
           return { done: false, detail: "health: starting" };
+        }
+        if (options.healthCommand) {
+          const check = await this.deps.runner.run("docker", [
+            "exec",
+            container.id,
+            ...options.healthCommand,
+          ]);
+          if (check.exitCode !== 0)
+            return { done: false, detail: "health command not passing yet" };
         }
         return { done: true };
       },
@@ -577,4 +603,23 @@ export function isUpToDate(
       (container.health === "healthy" || (container.health === "none" && !service.health))
     );
   });
+}
+
+/**
+ * `docker inspect`'s health check (`{"Test":["CMD-SHELL","…"],…}`) as an exec argv;
+ * undefined when there is none or it is switched off.
+ */
+export function healthCommandOf(inspectJson: string): string[] | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(inspectJson);
+  } catch {
+    return undefined;
+  }
+  const test = (parsed as { Test?: unknown } | null)?.Test;
+  if (!Array.isArray(test) || !test.every((part) => typeof part === "string")) return undefined;
+  const [kind, ...rest] = test as string[];
+  if (kind === "CMD" && rest.length > 0) return rest;
+  if (kind === "CMD-SHELL" && rest.length === 1) return ["sh", "-c", rest[0] ?? ""];
+  return undefined;
 }

@@ -2,7 +2,7 @@ import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ComposeBackend } from "../../../src/backends/compose/compose-backend.js";
+import { ComposeBackend, healthCommandOf } from "../../../src/backends/compose/compose-backend.js";
 import type { ContainerInfo } from "../../../src/backends/docker/docker-engine.js";
 import { ProdlikeError } from "../../../src/errors/prodlike-error.js";
 import { Label } from "../../../src/topology/labels.js";
@@ -170,5 +170,62 @@ describe("ComposeBackend.destroy", () => {
       .catch((e: unknown) => e);
     expect((error as ProdlikeError).code).toBe("ENV_NOT_FOUND");
     expect((error as ProdlikeError).exitCode).toBe(4);
+  });
+});
+
+describe("ComposeBackend.restartService", () => {
+  it("runs the service's own health command until it passes, not waiting for Docker's next check", async () => {
+    const { engine, runner, backend, codeRoot } = await setup();
+    const db = {
+      ...envContainer("shop-local", "db", "img", codeRoot),
+      health: "starting" as const,
+    };
+    engine.containers = [db];
+    runner.on(`docker restart --time 10 ${db.id}`, {});
+    runner.on(`docker inspect --format {{json .Config.Healthcheck}} ${db.id}`, {
+      stdout: '{"Test":["CMD","prodlike-mariadb-healthcheck"],"Interval":1000000000}',
+    });
+    runner.on(
+      `docker exec ${db.id} prodlike-mariadb-healthcheck`,
+      { exitCode: 1 },
+      { exitCode: 1 },
+      {},
+    );
+
+    await backend.restartService("shop-local", "db", 5000);
+    const checks = runner.calls.filter((call) => call.includes("prodlike-mariadb-healthcheck"));
+    expect(checks).toHaveLength(3);
+  });
+
+  it("reports a health command that never passes as a health timeout", async () => {
+    const { engine, runner, backend, codeRoot } = await setup();
+    const db = envContainer("shop-local", "db", "img", codeRoot);
+    engine.containers = [db];
+    runner.on(`docker restart --time 10 ${db.id}`, {});
+    runner.on(`docker inspect --format {{json .Config.Healthcheck}} ${db.id}`, {
+      stdout: '{"Test":["CMD-SHELL","mariadb-admin ping"]}',
+    });
+    runner.on(`docker exec ${db.id} sh -c mariadb-admin ping`, { exitCode: 1 });
+    const error = await backend
+      .restartService("shop-local", "db", 1000)
+      .catch((caught: unknown) => caught);
+    expect((error as ProdlikeError).code).toBe("HEALTH_TIMEOUT");
+  });
+});
+
+describe("healthCommandOf", () => {
+  it("turns docker inspect's health check into an exec argv", () => {
+    expect(healthCommandOf('{"Test":["CMD","check","--fast"]}')).toEqual(["check", "--fast"]);
+    expect(healthCommandOf('{"Test":["CMD-SHELL","curl -f localhost || exit 1"]}')).toEqual([
+      "sh",
+      "-c",
+      "curl -f localhost || exit 1",
+    ]);
+  });
+
+  it("has none for a switched-off, missing or unreadable health check", () => {
+    expect(healthCommandOf('{"Test":["NONE"]}')).toBeUndefined();
+    expect(healthCommandOf("null")).toBeUndefined();
+    expect(healthCommandOf("<no value>")).toBeUndefined();
   });
 });
