@@ -40,6 +40,8 @@ export interface EnvironmentStatus {
   services: ServiceStatus[];
   urls: Record<string, string>;
   createdAt: string;
+  /** When a throwaway environment's lifetime ends (`up --ttl`); set by core, not backends. */
+  expiresAt?: string;
 }
 
 export interface UpOptions {

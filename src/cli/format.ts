@@ -1,6 +1,7 @@
 import type { ChalkInstance } from "chalk";
 import type { EnvironmentState, EnvironmentStatus } from "../backends/backend.js";
 import type { DataOrigin } from "../db/data-origin.js";
+import { formatDuration } from "../env/duration.js";
 
 // Human renderings of results (stdout). --json prints the same data as a document.
 
@@ -24,6 +25,9 @@ export function formatStatus(
     `  code   ${status.codeRoot}`,
   ];
   if (status.data) lines.push(`  data   ${describeOrigin(status.data, colour)}`);
+  if (status.expiresAt) {
+    lines.push(`  ttl    ${describeLifetime(status.expiresAt)} (until ${status.expiresAt})`);
+  }
   for (const [name, url] of Object.entries(status.urls))
     lines.push(`  ${name.padEnd(6)} ${colour.cyan(url)}`);
   lines.push("");
@@ -43,17 +47,19 @@ export function formatStatus(
 export function formatList(
   environments: readonly EnvironmentStatus[],
   colour: ChalkInstance,
+  now = Date.now(),
 ): string {
   if (environments.length === 0) return "No environments. Create one with: prodlike up";
   const rows = environments.map((env) => [
     env.id,
     env.backend,
+    formatDuration(now - Date.parse(env.createdAt)),
+    describeLifetime(env.expiresAt, now),
     env.state,
     env.preset,
-    env.urls.web ?? "",
-    env.codeRoot,
+    Object.values(env.urls).join(" "),
   ]);
-  const header = ["ENVIRONMENT", "BACKEND", "STATE", "PRESET", "URL", "CODE"];
+  const header = ["ENVIRONMENT", "BACKEND", "AGE", "TTL", "STATE", "PRESET", "URLS"];
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
   );
@@ -65,8 +71,16 @@ export function formatList(
   return [colour.bold(line(header)), ...rows.map((row) => line(row))].join("\n");
 }
 
+/** `3h12m left`, `expired` (gc removes it), `-` (no lifetime). */
+export function describeLifetime(expiresAt: string | undefined, now = Date.now()): string {
+  if (!expiresAt) return "-";
+  const left = Date.parse(expiresAt) - now;
+  return left <= 0 ? "expired" : `${formatDuration(left)} left`;
+}
+
 function describeOrigin(origin: DataOrigin, colour: ChalkInstance): string {
-  const what = `${origin.kind === "pull" ? "pulled from" : "imported from"} ${origin.source} at ${origin.at}`;
+  const verb = { pull: "pulled from", import: "imported from", seed: "seeded from" }[origin.kind];
+  const what = `${verb} ${origin.source} at ${origin.at}`;
   if (origin.sanitized === false)
     return `${what} ${colour.red.bold("(NOT sanitized: production data)")}`;
   return origin.sanitized ? `${what} (sanitized)` : what;

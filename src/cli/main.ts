@@ -78,6 +78,14 @@ export async function main(argv: string[]): Promise<number> {
       "how long to wait for another prodlike on this environment",
       "600",
     )
+    .option(
+      "--ttl <duration>",
+      "lifetime of a throwaway environment (4h, 90m, 1h30m; `never` removes one); `prodlike gc` destroys it after",
+    )
+    .option(
+      "--seed-from <env[:snapshot]>",
+      "a new environment starts from another environment's data (its live database, or one of its snapshots)",
+    )
     .action(run("up", () => import("./commands/up.js")));
 
   command("down", "stop the environment; data and containers are kept")
@@ -96,6 +104,10 @@ export async function main(argv: string[]): Promise<number> {
   command("status", "show the environment's services, health and URLs")
     .option("-n, --name <name>", "environment name")
     .action(run("status", () => import("./commands/status.js")));
+
+  command("gc", "destroy every environment whose lifetime (`up --ttl`) is over")
+    .option("--dry-run", "only list what would be removed", false)
+    .action(run("gc", () => import("./commands/gc.js")));
 
   command("ls", "list all environments on this machine (found by label)").action(
     run("ls", () => import("./commands/ls.js")),

@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
-import { type Backend, environmentNotFound } from "../backends/backend.js";
+import { type Backend, type EnvironmentStatus, environmentNotFound } from "../backends/backend.js";
 import type { ExportReport } from "../db/export-dump.js";
 import type { ImportReport } from "../db/import-dump.js";
 import { LocalDatabase } from "../db/local-database.js";
@@ -25,22 +25,27 @@ async function localDatabase(
   const status = await backend.status(identity.id);
   if (!status) throw environmentNotFound(identity.id);
   const cliService = status.services.find((candidate) => candidate.role === "cli")?.name;
+  return {
+    db: databaseOf(backend, status),
+    envId: identity.id,
+    backend,
+    ...(cliService ? { cliService } : {}),
+  };
+}
+
+/** An environment's database service, found by its role. */
+export function databaseOf(backend: Backend, status: EnvironmentStatus): LocalDatabase {
   const service = status.services.find((candidate) => candidate.role === "db");
   if (!service) {
     throw new ProdlikeError(
       "SERVICE_NOT_FOUND",
-      `Environment ${identity.id} has no database service`,
+      `Environment ${status.id} has no database service`,
       {
         hint: `Its services: ${status.services.map((candidate) => candidate.name).join(", ")}.`,
       },
     );
   }
-  return {
-    db: new LocalDatabase(backend, identity.id, service.name),
-    envId: identity.id,
-    backend,
-    ...(cliService ? { cliService } : {}),
-  };
+  return new LocalDatabase(backend, status.id, service.name);
 }
 
 // Ctrl-C stops a load and drops its staging copy; the live data is untouched.

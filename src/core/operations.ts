@@ -1,6 +1,7 @@
 import { access } from "node:fs/promises";
 import path from "node:path";
 import {
+  type Backend,
   type BackendName,
   type DestroyReport,
   type EnvironmentStatus,
@@ -9,11 +10,13 @@ import {
 } from "../backends/backend.js";
 import { openUserSettings } from "../config/user-settings.js";
 import type { DataOrigin } from "../db/data-origin.js";
+import { openExpiryStore } from "../env/expiry.js";
 import { acquireEnvironmentLock } from "../env/lock.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { redactDeep } from "../ui/redact.js";
 import type { Progress } from "../ui/steps.js";
 import { planEnvironment, resolveTarget, type TargetOptions } from "./plan.js";
+import type { SeedReport } from "./seed.js";
 import type { CoreServices } from "./services.js";
 
 // The programmatic API behind every command. No argv, no printing of results, no exit:
@@ -25,6 +28,10 @@ export interface UpRequest extends TargetOptions {
   rebuild: boolean;
   healthTimeoutMs: number;
   lockTimeoutMs: number;
+  /** `--ttl`: a lifetime from now for `gc`; `never` removes one; undefined keeps it. */
+  ttl?: number | "never" | undefined;
+  /** `--seed-from ENV[:SNAPSHOT]`: a new environment starts from that one's data. */
+  seedFrom?: string | undefined;
 }
 
 // Desired state -> plan -> apply -> wait -> verify. A second run on a healthy environment
@@ -33,7 +40,7 @@ export async function up(
   services: CoreServices,
   request: UpRequest,
   progress: Progress,
-): Promise<UpResult> {
+): Promise<UpResult & { seeded?: SeedReport }> {
   const target = await resolveTarget(request);
   const backend = await services.backend(
     await chooseBackend(
@@ -53,11 +60,39 @@ export async function up(
   });
   try {
     const plan = await planEnvironment(target, backend, settings);
+    // Seeding replaces data, so it only ever applies to an environment this run creates.
+    const isNew = request.seedFrom
+      ? (await backend.status(target.identity.id)) === undefined
+      : false;
     const result = await backend.up(plan.topology, progress, {
       rebuild: request.rebuild,
       healthTimeoutMs: request.healthTimeoutMs,
     });
-    return redactDeep(result, plan.topology.secrets);
+    const expiries = openExpiryStore(process.env);
+    if (request.ttl === "never") await expiries.remove(target.identity.id);
+    else if (request.ttl !== undefined) {
+      await expiries.set(target.identity.id, request.ttl, new Date(services.clock.now()));
+    }
+    let seeded: SeedReport | undefined;
+    if (request.seedFrom) {
+      const { seedEnvironment } = await import("./seed.js");
+      seeded = await seedEnvironment(
+        services,
+        {
+          target,
+          backend,
+          seedFrom: request.seedFrom,
+          isNew,
+          healthTimeoutMs: request.healthTimeoutMs,
+        },
+        progress,
+      );
+    }
+    const [status] = await withExpiry([result.status]);
+    return redactDeep(
+      { ...result, status: status ?? result.status, ...(seeded ? { seeded } : {}) },
+      plan.topology.secrets,
+    );
   } finally {
     await lock.release();
   }
@@ -100,25 +135,51 @@ export async function down(
   return backend.down(identity.id, progress);
 }
 
+export interface RemovalOptions {
+  keepImages: boolean;
+  keepSnapshots: boolean;
+}
+
+export type RemovalReport = DestroyReport & { id: string; snapshots: string[] };
+
 export async function destroy(
   services: CoreServices,
-  request: EnvRequest & { keepImages: boolean; keepSnapshots: boolean },
+  request: EnvRequest & RemovalOptions,
   progress: Progress,
-): Promise<DestroyReport & { id: string; snapshots: string[] }> {
+): Promise<RemovalReport> {
   const { identity, backend } = await backendFor(services, request);
-  const report = await backend.destroy(identity.id, progress, {
-    keepImages: request.keepImages,
-  });
+  return removeEnvironment(backend, identity.id, request, progress);
+}
+
+// Everything of one environment, found by its id: what the backend made, and what
+// prodlike keeps for it (snapshots, data origin, lifetime). Shared by destroy and gc.
+export async function removeEnvironment(
+  backend: Backend,
+  envId: string,
+  options: RemovalOptions,
+  progress: Progress,
+): Promise<RemovalReport> {
+  const report = await backend.destroy(envId, progress, { keepImages: options.keepImages });
   // Snapshots belong to the environment: a throwaway environment leaves no disk behind.
   const [{ openSnapshotStore }, { openDataOrigin }] = await Promise.all([
     import("../db/snapshots.js"),
     import("../db/data-origin.js"),
   ]);
-  await openDataOrigin(process.env, identity.id).remove();
-  const snapshots = request.keepSnapshots
+  await openDataOrigin(process.env, envId).remove();
+  await openExpiryStore(process.env).remove(envId);
+  const snapshots = options.keepSnapshots
     ? []
-    : await openSnapshotStore(process.env, identity.id).removeAll();
-  return { id: identity.id, ...report, snapshots };
+    : await openSnapshotStore(process.env, envId).removeAll();
+  return { id: envId, ...report, snapshots };
+}
+
+/** Adds each environment's lifetime (`up --ttl`) where it has one. */
+export async function withExpiry(environments: EnvironmentStatus[]): Promise<EnvironmentStatus[]> {
+  const expiries = await openExpiryStore(process.env).all();
+  return environments.map((environment) => {
+    const expiry = expiries.get(environment.id);
+    return expiry ? { ...environment, expiresAt: expiry.expiresAt } : environment;
+  });
 }
 
 export async function status(
@@ -133,7 +194,8 @@ export async function status(
     ),
   ]);
   if (!found) throw environmentNotFound(identity.id);
-  return data ? { ...found, data } : found;
+  const [withLifetime = found] = await withExpiry([found]);
+  return data ? { ...withLifetime, data } : withLifetime;
 }
 
 // Every environment on this machine: compose ones by label, cluster ones from their
@@ -142,7 +204,7 @@ export async function list(
   services: CoreServices,
   backend: BackendName | undefined,
 ): Promise<EnvironmentStatus[]> {
-  if (backend) return (await services.backend(backend)).list();
+  if (backend) return withExpiry(await (await services.backend(backend)).list());
   const names = new Set<BackendName>(["compose", ...(await services.recordedBackends())]);
   const lists = await Promise.all(
     [...names].map(async (name) => {
@@ -154,7 +216,7 @@ export async function list(
       }
     }),
   );
-  return lists.flat().sort((a, b) => a.id.localeCompare(b.id));
+  return withExpiry(lists.flat().sort((a, b) => a.id.localeCompare(b.id)));
 }
 
 export interface ExecCommandRequest extends EnvRequest {

@@ -8,7 +8,7 @@ import { stateDir } from "../config/user-settings.js";
 export interface DataOrigin {
   /** `@prod (drush, ssh …)`, a dump file's name, a snapshot. */
   source: string;
-  kind: "pull" | "import";
+  kind: "pull" | "import" | "seed";
   at: string;
   /** false: production data as it is (`--no-sanitize`); undefined: not known (an import). */
   sanitized?: boolean | undefined;

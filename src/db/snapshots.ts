@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { type Readable, Transform, type TransformCallback } from "node:stream";
+import { PassThrough, type Readable, Transform, type TransformCallback } from "node:stream";
 import { finished } from "node:stream/promises";
 import { stateDir } from "../config/user-settings.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
@@ -215,14 +215,13 @@ export async function restoreSnapshot(
   restart: () => Promise<void>,
   progress: Progress,
 ): Promise<void> {
-  let previous: string | undefined;
-  let next = "";
-  await progress.run([
+  await switchToPreparedData(
+    db,
     {
       // Checked as it streams (one read, not two): the server is pointed at the copy
       // only once every byte matched.
       title: `Prepare ${meta.name} beside the live data (sha256 checked as it streams)`,
-      run: async () => {
+      prepare: async () => {
         const data = store.readVerified(meta);
         const prepared = await db
           .preparePhysicalRestore(data.stream)
@@ -237,18 +236,98 @@ export async function restoreSnapshot(
           await db.removeDataFolder(prepared.next).catch(() => undefined);
           throw error;
         }
+        return prepared;
+      },
+    },
+    restart,
+    progress,
+  );
+}
+
+/**
+ * Another environment's database server, copied into this one: a hot mariabackup of the
+ * source (which keeps running) streamed straight into this server's prepare, no file in
+ * between. The login comes from this environment's own settings at its next start.
+ */
+export async function copyFromEnvironment(
+  source: { db: LocalDatabase; envId: string },
+  db: LocalDatabase,
+  restart: () => Promise<void>,
+  progress: Progress,
+): Promise<void> {
+  await switchToPreparedData(
+    db,
+    {
+      title: `Copy ${source.envId}'s data (mariabackup while it runs) beside the live data`,
+      prepare: async () => {
+        const stream = new PassThrough();
+        const [backup, prepared] = await Promise.allSettled([
+          source.db.physicalBackup(stream).then((result) => {
+            if (result.exitCode === 0) stream.end();
+            else
+              stream.destroy(
+                new Error(`mariabackup in ${source.envId} failed (exit ${result.exitCode})`),
+              );
+            return result;
+          }),
+          db.preparePhysicalRestore(stream),
+        ]);
+        const failure =
+          backup.status === "rejected"
+            ? backup.reason
+            : backup.value.exitCode !== 0
+              ? new ProdlikeError(
+                  "COMMAND_FAILED",
+                  `mariabackup in ${source.envId} failed (exit ${backup.value.exitCode})`,
+                  {
+                    hint: `${backup.value.stderr.split("\n").slice(-8).join("\n")}\nThis environment's data was not touched.`,
+                  },
+                )
+              : prepared.status === "rejected"
+                ? prepared.reason
+                : undefined;
+        if (failure !== undefined) {
+          if (prepared.status === "fulfilled") {
+            await db.removeDataFolder(prepared.value.next).catch(() => undefined);
+          }
+          throw failure;
+        }
+        if (prepared.status !== "fulfilled") throw prepared.reason;
+        return prepared.value;
+      },
+    },
+    restart,
+    progress,
+  );
+}
+
+// The switch both take: a prepared data folder beside the live one becomes the server's
+// data at a restart; if it does not come up, the old folder is put back.
+async function switchToPreparedData(
+  db: LocalDatabase,
+  step: { title: string; prepare: () => Promise<{ previous: string | undefined; next: string }> },
+  restart: () => Promise<void>,
+  progress: Progress,
+): Promise<void> {
+  let previous: string | undefined;
+  let next = "";
+  await progress.run([
+    {
+      title: step.title,
+      run: async () => {
+        const prepared = await step.prepare();
         previous = prepared.previous;
         next = prepared.next;
         await db.pointDataDirectory(next);
       },
     },
     {
-      title: "Restart the database on the restored data",
+      title: "Restart the database on the new data",
       run: async () => {
         try {
           await restart();
         } catch (error) {
-          // The restored copy did not come up: point back at the old data and restart.
+          // The new copy did not come up: point back at the old data and restart.
           await db.pointDataDirectory(previous).catch(() => undefined);
           await restart().catch(() => undefined);
           throw error;

@@ -1,5 +1,7 @@
 import type { BackendName } from "../../backends/backend.js";
 import { up } from "../../core/operations.js";
+import type { SeedReport } from "../../core/seed.js";
+import { parseTtl } from "../../env/duration.js";
 import { formatStatus } from "../format.js";
 import { secondsFlag } from "../main.js";
 import type { Output } from "../output.js";
@@ -12,6 +14,8 @@ interface UpFlags {
   rebuild: boolean;
   healthTimeout: string;
   lockTimeout: string;
+  ttl?: string;
+  seedFrom?: string;
 }
 
 export default async function upCommand(output: Output, flags: UpFlags): Promise<number> {
@@ -25,6 +29,8 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       rebuild: flags.rebuild,
       healthTimeoutMs: secondsFlag(flags.healthTimeout, "--health-timeout"),
       lockTimeoutMs: secondsFlag(flags.lockTimeout, "--lock-timeout"),
+      ttl: flags.ttl === undefined ? undefined : parseTtl(flags.ttl),
+      seedFrom: flags.seedFrom,
     },
     await output.progress(),
   );
@@ -34,10 +40,19 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       changed: result.changed,
       urls: result.status.urls,
       environment: result.status,
+      ...(result.seeded ? { seeded: result.seeded } : {}),
       durationMs: Date.now() - started,
     },
     () =>
-      `${result.changed ? "" : "Already up to date.\n"}${formatStatus(result.status, output.colour)}`,
+      [
+        `${result.changed ? "" : "Already up to date.\n"}${formatStatus(result.status, output.colour)}`,
+        ...(result.seeded ? [describeSeed(result.seeded)] : []),
+      ].join("\n"),
   );
   return 0;
+}
+
+function describeSeed(seed: SeedReport): string {
+  const from = `${seed.from}${seed.snapshot ? `:${seed.snapshot}` : ""}`;
+  return seed.applied ? `Seeded from ${from}.` : `Not seeded from ${from}: ${seed.reason}.`;
 }

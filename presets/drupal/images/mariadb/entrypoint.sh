@@ -38,4 +38,23 @@ SQL
   wait "$pid" || true
   echo "prodlike: database ${MARIADB_DATABASE} ready"
 fi
+# Every start: this environment's database and login, whatever data the server starts
+# on (a snapshot, or another environment's copy from `up --seed-from`, brings the users
+# and passwords it was made with). The server runs the file at start-up, before it
+# accepts connections.
+if [ -n "${MARIADB_USER:-}" ] && [ -n "${MARIADB_PASSWORD:-}" ] && [ -n "${MARIADB_DATABASE:-}" ]; then
+  login=/run/mysqld/prodlike-login.sql
+  password=$(printf %s "$MARIADB_PASSWORD" | sed "s/'/''/g")
+  (
+    umask 077
+    {
+      printf "CREATE DATABASE IF NOT EXISTS \`%s\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;\n" "$MARIADB_DATABASE"
+      printf "CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s';\n" "$MARIADB_USER" "$password"
+      printf "ALTER USER '%s'@'%%' IDENTIFIED BY '%s';\n" "$MARIADB_USER" "$password"
+      printf "GRANT ALL PRIVILEGES ON *.* TO '%s'@'%%' WITH GRANT OPTION;\n" "$MARIADB_USER"
+    } > "$login"
+  )
+  chown mysql:mysql "$login"
+  set -- "$@" --init-file="$login"
+fi
 exec "$@"

@@ -1,0 +1,63 @@
+import { type Expiry, expiredAmong, openExpiryStore } from "../env/expiry.js";
+import type { Progress } from "../ui/steps.js";
+import { list, type RemovalReport, removeEnvironment } from "./operations.js";
+import type { CoreServices } from "./services.js";
+
+// `prodlike gc`: destroys the environments whose lifetime (`up --ttl`) is over, all of
+// them, wherever they run; environments without a lifetime are never touched.
+
+export interface GcReport {
+  dryRun: boolean;
+  /** The expired environments: removed, or with `--dry-run` those that would be. */
+  expired: { id: string; backend: string; expiresAt: string; removed?: RemovalReport }[];
+  /** Environments still within their lifetime or without one. */
+  kept: string[];
+}
+
+export async function gc(
+  services: CoreServices,
+  request: { dryRun: boolean },
+  progress: Progress,
+): Promise<GcReport> {
+  const environments = await list(services, undefined);
+  const store = openExpiryStore(process.env);
+  const expiries = await store.all();
+  const expired = expiredAmong(environments, expiries, new Date(services.clock.now()));
+  const kept = environments
+    .filter((environment) => !expired.some((gone) => gone.id === environment.id))
+    .map((environment) => environment.id);
+  if (!request.dryRun) await forgetVanished(store, expiries, environments);
+
+  const report: GcReport = { dryRun: request.dryRun, expired: [], kept };
+  for (const environment of expired) {
+    const entry = {
+      id: environment.id,
+      backend: environment.backend,
+      expiresAt: environment.expiresAt,
+    };
+    if (request.dryRun) {
+      report.expired.push(entry);
+      continue;
+    }
+    const backend = await services.backend(environment.backend);
+    const removed = await removeEnvironment(
+      backend,
+      environment.id,
+      { keepImages: false, keepSnapshots: false },
+      progress,
+    );
+    report.expired.push({ ...entry, removed });
+  }
+  return report;
+}
+
+// A lifetime whose environment is gone (destroyed by hand with another state folder, a
+// cluster deleted outside prodlike) would otherwise stay forever.
+async function forgetVanished(
+  store: ReturnType<typeof openExpiryStore>,
+  expiries: ReadonlyMap<string, Expiry>,
+  environments: readonly { id: string }[],
+): Promise<void> {
+  const present = new Set(environments.map((environment) => environment.id));
+  for (const envId of expiries.keys()) if (!present.has(envId)) await store.remove(envId);
+}

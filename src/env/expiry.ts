@@ -1,0 +1,81 @@
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { stateDir } from "../config/user-settings.js";
+
+// When throwaway environments expire (`up --ttl`), kept in the user's state folder beside
+// the environment locks: a lifetime changes without touching the containers (a label
+// would make compose re-create them), and `gc` finds every record in one listing.
+
+export interface Expiry {
+  envId: string;
+  ttlMs: number;
+  /** ISO time; the lifetime counts from the last `up --ttl`. */
+  expiresAt: string;
+}
+
+export class ExpiryStore {
+  constructor(private readonly dir: string) {}
+
+  private file(envId: string): string {
+    return path.join(this.dir, `${envId}.json`);
+  }
+
+  async set(envId: string, ttlMs: number, now: Date): Promise<Expiry> {
+    const expiry = { envId, ttlMs, expiresAt: new Date(now.getTime() + ttlMs).toISOString() };
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    // Written aside and renamed: a reader never sees half a record.
+    const partial = `${this.file(envId)}.${process.pid}.partial`;
+    await writeFile(partial, `${JSON.stringify(expiry, null, 2)}\n`, { mode: 0o600 });
+    await rename(partial, this.file(envId));
+    return expiry;
+  }
+
+  async remove(envId: string): Promise<void> {
+    await rm(this.file(envId), { force: true });
+  }
+
+  async all(): Promise<Map<string, Expiry>> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return new Map();
+    }
+    const records = await Promise.all(
+      names
+        .filter((name) => name.endsWith(".json"))
+        .map(async (name) => {
+          try {
+            return JSON.parse(await readFile(path.join(this.dir, name), "utf8")) as Expiry;
+          } catch {
+            return undefined; // unreadable: treated as no lifetime, never as expired
+          }
+        }),
+    );
+    return new Map(
+      records
+        .filter((record): record is Expiry => typeof record?.envId === "string")
+        .map((record) => [record.envId, record]),
+    );
+  }
+}
+
+export function openExpiryStore(env: NodeJS.ProcessEnv): ExpiryStore {
+  return new ExpiryStore(path.join(stateDir(env), "expiry"));
+}
+
+/** The environments whose lifetime is over at `now`, oldest expiry first. */
+export function expiredAmong<T extends { id: string }>(
+  environments: readonly T[],
+  expiries: ReadonlyMap<string, Expiry>,
+  now: Date,
+): (T & { expiresAt: string })[] {
+  return environments
+    .flatMap((environment) => {
+      const expiry = expiries.get(environment.id);
+      return expiry && Date.parse(expiry.expiresAt) <= now.getTime()
+        ? [{ ...environment, expiresAt: expiry.expiresAt }]
+        : [];
+    })
+    .sort((a, b) => a.expiresAt.localeCompare(b.expiresAt));
+}
