@@ -9,7 +9,15 @@ export interface Detected {
   docroot: string | undefined;
   /** Why the preset was chosen, for the user. */
   reason: string;
+  /** Optional preset services the code uses (a Redis client in package.json). */
+  services?: string[];
 }
+
+// package.json dependencies that mean the service needs one of the node preset's options.
+const NODE_CLIENTS: Record<string, string[]> = {
+  redis: ["redis", "ioredis", "@redis/client"],
+  postgres: ["pg", "postgres", "pg-promise", "@prisma/client", "knex"],
+};
 
 // Reads the code tree for what a prodlike.yaml would say: composer.json requiring
 // drupal/core means the Drupal preset; the docroot is the folder holding index.php.
@@ -33,7 +41,25 @@ export async function detectProject(codeRoot: string): Promise<Detected> {
       docroot: docroot ?? "web",
       reason: `composer.json requires ${drupal}`,
     };
-  return { preset: undefined, docroot, reason: "no known framework found in composer.json" };
+  const pkg = await readJson(path.join(codeRoot, "package.json"));
+  if (pkg && !composer) {
+    const deps = Object.keys({ ...(pkg.dependencies ?? {}), ...(pkg.devDependencies ?? {}) });
+    const services = Object.entries(NODE_CLIENTS)
+      .filter(([, clients]) => clients.some((client) => deps.includes(client)))
+      .map(([service]) => service);
+    const uses = services.length > 0 ? ` using ${services.join(" and ")}` : "";
+    return {
+      preset: "node",
+      docroot: undefined,
+      reason: `package.json found (a Node service${uses})`,
+      services,
+    };
+  }
+  return {
+    preset: undefined,
+    docroot,
+    reason: "no known framework found in composer.json or package.json",
+  };
 }
 
 export function renderConfig(options: {
@@ -42,7 +68,10 @@ export function renderConfig(options: {
   docroot: string | undefined;
   /** Path or URL of prodlike.schema.json for editors. */
   schemaRef: string;
+  /** Optional preset services to turn on. */
+  services?: string[] | undefined;
 }): string {
+  const node = options.preset === "node";
   return [
     `# yaml-language-server: $schema=${options.schemaRef}`,
     "# prodlike.yaml: how `prodlike up` builds this project's local environment.",
@@ -54,8 +83,16 @@ export function renderConfig(options: {
       : [`docroot: ${options.docroot === "" ? '""' : options.docroot}`]),
     "# Preferred host ports (bound to 127.0.0.1); a taken port moves to the next free one.",
     "ports:",
-    "  web: 8080",
-    "# Extra environment variables for the code containers (php-fpm, cli):",
+    `  web: ${node ? 3000 : 8080}`,
+    ...(node
+      ? [
+          "# Dependencies the app uses (REDIS_URL, DATABASE_URL):",
+          ...(options.services?.length
+            ? ["services:", ...options.services.map((service) => `  ${service}: { enabled: true }`)]
+            : ["# services:", "#   redis: { enabled: true }", "#   postgres: { enabled: true }"]),
+        ]
+      : []),
+    `# Extra environment variables for the code containers (${node ? "app" : "php-fpm, cli"}):`,
     "# env:",
     "#   APP_ENV: local",
     "",

@@ -22,6 +22,10 @@ const envMap = z.record(envKey, z.union([z.string(), z.number(), z.boolean()]).t
 
 export const serviceOverrideSchema = z.strictObject({
   env: envMap.optional().describe("Extra environment variables for this service."),
+  enabled: z
+    .boolean()
+    .optional()
+    .describe("Turns on a service the preset marks optional (node: redis, postgres)."),
 });
 
 const sourceName = z
@@ -121,7 +125,7 @@ export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
     name: projectName.optional().describe("Project name; defaults to the code root's folder name."),
-    preset: z.string().default("drupal").describe("Preset: drupal."),
+    preset: z.string().default("drupal").describe("Preset: drupal or node."),
     backend: z
       .enum(["compose", "kind", "minikube"])
       .optional()

@@ -2,7 +2,16 @@
 // prodlike.yaml today; from production manifests later); renderers turn it into a compose
 // project or Kubernetes objects. Nothing renders one output format from another directly.
 
-export type ServiceRole = "web" | "php" | "cli" | "db" | "cache" | "proxy" | "cron" | "app";
+export type ServiceRole =
+  | "web"
+  | "php"
+  | "cli"
+  | "db"
+  | "postgres"
+  | "cache"
+  | "proxy"
+  | "cron"
+  | "app";
 
 /** An image prodlike builds from a preset's Dockerfile. `tag` is content-addressed. */
 export interface BuiltImage {
@@ -29,6 +38,8 @@ export interface PortSpec {
   hostPort: number;
   /** `http` ports get a URL. */
   protocol: "http" | "tcp";
+  /** http: the path `up` waits on; `/` when unset. */
+  healthPath?: string;
 }
 
 export type MountSpec =

@@ -25,7 +25,7 @@ export interface PortRequest {
 // prodlike.yaml or the preset. The allocator turns them into free ports.
 export function portRequests(preset: LoadedPreset, config: ProdlikeConfig): PortRequest[] {
   const requests: PortRequest[] = [];
-  for (const [service, spec] of Object.entries(preset.definition.services)) {
+  for (const [service, spec] of Object.entries(enabledServices(preset.definition, config))) {
     for (const port of spec.ports) {
       const preferred =
         config.ports?.[port.name] ?? preset.definition.defaults.ports[port.name] ?? port.container;
@@ -77,8 +77,9 @@ export function topologyFromPreset(
   config: ProdlikeConfig,
   inputs: TopologyInputs,
 ): Topology {
-  const definition = preset.definition;
-  checkServiceOverrides(config, definition.services, inputs.configLocation);
+  checkServiceOverrides(config, preset.definition.services, inputs.configLocation);
+  // Optional services prodlike.yaml did not turn on do not exist for anything below.
+  const definition = { ...preset.definition, services: enabledServices(preset.definition, config) };
 
   const docroot = trimSlashes(config.docroot ?? definition.defaults.docroot);
   const webPort = inputs.hostPorts.web;
@@ -96,10 +97,36 @@ export function topologyFromPreset(
     dnsResolver: DNS_RESOLVER[inputs.platform ?? "compose"],
   };
 
-  const appEnv = fillRecord(definition.appEnv, values, "appEnv");
+  const optionalOn = Object.entries(definition.services).filter(([, spec]) => spec.optional);
+  const appEnv = {
+    ...fillRecord(definition.appEnv, values, "appEnv"),
+    ...Object.fromEntries(
+      optionalOn.flatMap(([name, spec]) =>
+        Object.entries(
+          fillRecord(spec.provides, values, `${definition.name}/services.${name}.provides`),
+        ),
+      ),
+    ),
+  };
   const services = Object.entries(definition.services).map(([name, spec]) =>
-    buildService(name, spec, { preset, config, values, appEnv, hostPorts: inputs.hostPorts }),
+    buildService(name, spec, {
+      preset,
+      config,
+      values,
+      appEnv,
+      hostPorts: inputs.hostPorts,
+      enabled: definition.services,
+    }),
   );
+  // The code that uses an optional service starts once it is ready.
+  for (const service of services) {
+    if (!definition.services[service.name]?.appEnv) continue;
+    for (const [name, spec] of optionalOn) {
+      if (!service.dependsOn.some((dependency) => dependency.service === name)) {
+        service.dependsOn.push({ service: name, condition: spec.health ? "healthy" : "started" });
+      }
+    }
+  }
 
   const volumeNames = new Set<string>();
   for (const service of services) {
@@ -152,6 +179,7 @@ interface BuildContext {
   values: TemplateValues;
   appEnv: Record<string, string>;
   hostPorts: Readonly<Record<string, number>>;
+  enabled: Record<string, PresetService>;
 }
 
 function buildService(name: string, spec: PresetService, context: BuildContext): ServiceSpec {
@@ -179,13 +207,19 @@ function buildService(name: string, spec: PresetService, context: BuildContext):
           `No host port allocated for ${where} port ${port.name}`,
         );
       }
-      return { name: port.name, containerPort: port.container, hostPort, protocol: port.protocol };
+      return {
+        name: port.name,
+        containerPort: port.container,
+        hostPort,
+        protocol: port.protocol,
+        ...(port.healthPath ? { healthPath: port.healthPath } : {}),
+      };
     }),
     mounts,
-    dependsOn: Object.entries(spec.dependsOn).map(([dependency, condition]) => ({
-      service: dependency,
-      condition,
-    })),
+    // A dependency on an optional service that is off is no dependency.
+    dependsOn: Object.entries(spec.dependsOn)
+      .filter(([dependency]) => dependency in context.enabled)
+      .map(([dependency, condition]) => ({ service: dependency, condition })),
   };
   if (spec.health) service.health = spec.health;
   if (spec.expose.length > 0) service.expose = spec.expose;
@@ -250,6 +284,18 @@ function checkedPodGroups(definition: PresetDefinition): Record<string, string[]
   return structuredClone(definition.kubernetes.pods);
 }
 
+/** The preset's services minus the optional ones prodlike.yaml did not turn on. */
+export function enabledServices(
+  definition: PresetDefinition,
+  config: ProdlikeConfig,
+): Record<string, PresetService> {
+  return Object.fromEntries(
+    Object.entries(definition.services).filter(
+      ([name, spec]) => !spec.optional || config.services?.[name]?.enabled === true,
+    ),
+  );
+}
+
 function checkServiceOverrides(
   config: ProdlikeConfig,
   services: Record<string, PresetService>,
@@ -262,6 +308,23 @@ function checkServiceOverrides(
         hint: `This preset's services: ${Object.keys(services).join(", ")}.`,
         data: { field: `services.${name}` },
       });
+    }
+    const spec = services[name];
+    if (config.services?.[name]?.enabled === false && spec && !spec.optional) {
+      const where = locate ? locate(["services", name, "enabled"]) : "prodlike.yaml";
+      throw new ProdlikeError(
+        "CONFIG_INVALID",
+        `${where}: \`services.${name}\` is part of this preset and cannot be turned off`,
+        {
+          hint: `Optional services: ${
+            Object.entries(services)
+              .filter(([, candidate]) => candidate.optional)
+              .map(([optional]) => optional)
+              .join(", ") || "none"
+          }.`,
+          data: { field: `services.${name}.enabled` },
+        },
+      );
     }
   }
 }

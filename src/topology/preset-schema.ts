@@ -20,7 +20,11 @@ const healthSchema = z.strictObject({
 });
 
 const presetServiceSchema = z.strictObject({
-  role: z.enum(["web", "php", "cli", "db", "cache", "proxy", "cron", "app"]),
+  role: z.enum(["web", "php", "cli", "db", "postgres", "cache", "proxy", "cron", "app"]),
+  /** Off unless prodlike.yaml says `services.NAME.enabled: true` (a Redis a project may use). */
+  optional: z.boolean().default(false),
+  /** Environment given to the `appEnv` services when this service runs (REDIS_URL). */
+  provides: z.record(z.string(), z.string()).default({}),
   build: z.string().optional(),
   image: z.string().optional(),
   appEnv: z.boolean().default(false),
@@ -35,6 +39,8 @@ const presetServiceSchema = z.strictObject({
         name: z.string(),
         container: z.number().int().min(1).max(65535),
         protocol: z.enum(["http", "tcp"]),
+        /** http: the path `up` waits on (a health endpoint); `/` by default. */
+        healthPath: z.string().startsWith("/").optional(),
       }),
     )
     .default([]),

@@ -392,6 +392,17 @@ function probes(
       livenessProbe: { ...check, periodSeconds: Math.max(period, 10), failureThreshold: 6 },
     };
   }
+  // An http port with a health endpoint: the kubelet asks it, as `up` does.
+  const endpoint = service.ports.find((port) => port.protocol === "http" && port.healthPath);
+  if (endpoint?.healthPath) {
+    return {
+      readinessProbe: {
+        httpGet: { path: endpoint.healthPath, port: endpoint.containerPort },
+        periodSeconds: 2,
+        failureThreshold: 3,
+      },
+    };
+  }
   const first = service.ports[0]?.containerPort ?? service.expose?.[0];
   if (first === undefined) return {};
   return { readinessProbe: { tcpSocket: { port: first }, periodSeconds: 2, failureThreshold: 3 } };

@@ -24,3 +24,18 @@ export async function drupalTopology(
     ...(ssh ? { ssh } : {}),
   });
 }
+
+// The Node preset's topology with fixed inputs; `config.services` turns options on.
+export async function nodeTopology(
+  config: Partial<ProdlikeConfig> = {},
+  platform: Platform = "compose",
+): Promise<Topology> {
+  const preset = await loadPreset("node");
+  return topologyFromPreset(preset, configSchema.parse({ preset: "node", ...config }), {
+    identity: { project: "api", name: "local", id: "api-local" },
+    codeRoot: "/home/dev/api",
+    hostPorts: { web: 3000, redis: 16379, postgres: 15432 },
+    dbPassword: "s3cret-password-123",
+    platform,
+  });
+}

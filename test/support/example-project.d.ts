@@ -12,4 +12,6 @@ export interface ExampleProject {
 export declare function copyExampleProject(
   prefix: string,
   tmpPrefix: string,
+  /** A folder of examples/; drupal-basic by default. */
+  example?: string,
 ): Promise<ExampleProject>;

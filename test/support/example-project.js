@@ -1,4 +1,4 @@
-// A throwaway copy of examples/drupal-basic under a unique project name, with its own
+// A throwaway copy of examples/drupal-basic (or another example) under a unique project name, with its own
 // PRODLIKE_HOME (locks, derived secrets), so test and benchmark runs never touch a
 // developer's environments. Plain JavaScript: the benchmarks import it without a build.
 import { randomBytes } from "node:crypto";
@@ -9,11 +9,11 @@ import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
-export async function copyExampleProject(prefix, tmpPrefix) {
+export async function copyExampleProject(prefix, tmpPrefix, example = "drupal-basic") {
   const name = `${prefix}-${randomBytes(3).toString("hex")}`;
   const base = await mkdtemp(path.join(os.tmpdir(), tmpPrefix));
   const dir = path.join(base, name);
-  await cp(path.join(repoRoot, "examples", "drupal-basic"), dir, {
+  await cp(path.join(repoRoot, "examples", example), dir, {
     recursive: true,
     filter: (source) =>
       !source.includes(`${path.sep}.prodlike`) && !source.endsWith("settings.prodlike.php"),

@@ -167,7 +167,8 @@ export class ComposeBackend implements Backend {
                   onDetail,
                 });
                 if (http) {
-                  await waitForWebUrl(`http://127.0.0.1:${http.hostPort}/`, this.deps.clock, {
+                  const path = http.healthPath ?? "/";
+                  await waitForWebUrl(`http://127.0.0.1:${http.hostPort}${path}`, this.deps.clock, {
                     timeoutMs: options.healthTimeoutMs,
                     intervalMs: 50,
                     onDetail,

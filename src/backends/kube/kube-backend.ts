@@ -247,7 +247,7 @@ export class KubeBackend implements Backend {
       .flatMap((service) => service.ports)
       .find((port) => port.protocol === "http");
     if (!web) return [];
-    const url = `http://127.0.0.1:${web.hostPort}/`;
+    const url = `http://127.0.0.1:${web.hostPort}${web.healthPath ?? "/"}`;
     return [
       {
         title: `Wait for ${url}`,

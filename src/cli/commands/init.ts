@@ -41,12 +41,19 @@ export default async function initCommand(
     project: defaultProjectName(codeRoot),
     preset,
     docroot: detected.docroot,
+    services: preset === detected.preset ? detected.services : undefined,
     schemaRef: schemaReference(codeRoot, schemaFile),
   });
   const file = await writeConfig(codeRoot, content, flags.force);
   output.result(
     "init",
-    { file, preset, docroot: detected.docroot ?? null, detected: detected.reason },
+    {
+      file,
+      preset,
+      docroot: detected.docroot ?? null,
+      detected: detected.reason,
+      services: preset === detected.preset ? (detected.services ?? []) : [],
+    },
     () => `Wrote ${file} (preset ${preset}; ${detected.reason}). Next: prodlike up`,
   );
   return 0;

@@ -30,8 +30,8 @@ export interface TestProject {
 
 // A copy of examples/drupal-basic under a unique project name, with its own PRODLIKE_HOME
 // (locks, derived secrets), so test runs never touch a developer's environments.
-export async function copyExample(prefix: string): Promise<TestProject> {
-  const { name, base, dir, home } = await copyExampleProject(prefix, "prodlike-it-");
+export async function copyExample(prefix: string, example?: string): Promise<TestProject> {
+  const { name, base, dir, home } = await copyExampleProject(prefix, "prodlike-it-", example);
   const cli = (args: string[], options: { input?: string; env?: Record<string, string> } = {}) =>
     runCli(args, { cwd: dir, home, ...options });
   return {

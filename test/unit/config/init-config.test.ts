@@ -31,6 +31,44 @@ describe("detectProject", () => {
     expect(await detectProject(dir)).toMatchObject({ preset: "drupal", docroot: "web" });
   });
 
+  it("detects a Node service from package.json, and the dependencies its clients need", async () => {
+    const dir = await tree({
+      "package.json": JSON.stringify({
+        dependencies: { ioredis: "^5", express: "^4" },
+        devDependencies: { pg: "^8" },
+      }),
+    });
+    expect(await detectProject(dir)).toMatchObject({
+      preset: "node",
+      services: ["redis", "postgres"],
+      reason: "package.json found (a Node service using redis and postgres)",
+    });
+    const plain = await tree({ "package.json": "{}" });
+    expect(await detectProject(plain)).toMatchObject({ preset: "node", services: [] });
+  });
+
+  it("prefers composer.json: a Drupal site's package.json is only its front-end build", async () => {
+    const dir = await tree({
+      "composer.json": JSON.stringify({ require: { "drupal/core": "^11" } }),
+      "package.json": "{}",
+    });
+    expect((await detectProject(dir)).preset).toBe("drupal");
+  });
+
+  it("writes a node config that turns on the detected services and validates", () => {
+    const text = renderConfig({
+      project: "api",
+      preset: "node",
+      docroot: undefined,
+      schemaRef: "x.json",
+      services: ["redis"],
+    });
+    expect(text).toContain("services:\n  redis: { enabled: true }");
+    expect(text).toContain("web: 3000");
+    const config = validateYaml(parseYaml("prodlike.yaml", text), configSchema, () => "");
+    expect(config.services?.redis?.enabled).toBe(true);
+  });
+
   it("detects nothing in an unknown tree", async () => {
     const dir = await tree({ "README.md": "hi" });
     expect((await detectProject(dir)).preset).toBeUndefined();

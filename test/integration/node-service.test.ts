@@ -1,0 +1,98 @@
+import { appendFile, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  copyExample,
+  expectOk,
+  httpGet,
+  jsonField,
+  resourcesOf,
+  type TestProject,
+  webUrlOf,
+} from "./support/harness.js";
+
+// The node preset on the real engine with examples/node-service plus PostgreSQL turned on:
+// `up` waits on the app's /healthz (which pings the real Redis and reaches PostgreSQL),
+// the visit counter lives in Redis, and an edit of the live code is served after
+// node --watch restarts the app.
+
+let project: TestProject;
+let webUrl: string;
+
+beforeAll(async () => {
+  project = await copyExample("it-node", "node-service");
+  await appendFile(path.join(project.dir, "prodlike.yaml"), "  postgres: { enabled: true }\n");
+  const up = await project.cli(["up", "--json"]);
+  expectOk(up);
+  webUrl = webUrlOf(up);
+}, 900_000);
+
+afterAll(async () => {
+  await project?.cli(["destroy", "--keep-images"]).catch(() => undefined);
+  await project?.cleanup();
+});
+
+describe("node preset (examples/node-service)", { timeout: 300_000 }, () => {
+  it("answers its health endpoint once up returns, with Redis behind it", async () => {
+    const health = await httpGet(`${webUrl}/healthz`);
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.body)).toEqual({ redis: "PONG", postgres: true });
+    const first = JSON.parse((await httpGet(`${webUrl}/`)).body) as { visits: number };
+    const second = JSON.parse((await httpGet(`${webUrl}/`)).body) as { visits: number };
+    expect(second.visits).toBe(first.visits + 1);
+    const status = await project.cli(["status", "--json"]);
+    const services = jsonField<{ services: { name: string; health: string }[] }>(
+      status,
+      "environment",
+    ).services;
+    expect(services.map((service) => `${service.name}:${service.health}`).sort()).toEqual([
+      "app:none",
+      "postgres:healthy",
+      "redis:healthy",
+    ]);
+  });
+
+  it("gives the app a PostgreSQL login through DATABASE_URL's credentials", async () => {
+    const result = await project.cli([
+      "exec",
+      "postgres",
+      "--",
+      "sh",
+      "-c",
+      'PGPASSWORD="$POSTGRES_PASSWORD" psql -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -tAc "CREATE TABLE t (x int); INSERT INTO t VALUES (42); SELECT x FROM t"',
+    ]);
+    expectOk(result);
+    expect(result.stdout.trim().split("\n").at(-1)).toBe("42");
+  });
+
+  it("serves an edit of the live code after node --watch restarts the app", async () => {
+    const file = path.join(project.dir, "server.js");
+    const edited = `edited-${process.pid}`;
+    await writeFile(
+      file,
+      (await readFile(file, "utf8")).replace("hello from node-service", edited),
+    );
+    const deadline = Date.now() + 30_000;
+    let body = "";
+    while (Date.now() < deadline) {
+      body = await httpGet(`${webUrl}/`).then(
+        (response) => response.body,
+        () => "",
+      );
+      if (body.includes(edited)) break;
+      await sleep(100);
+    }
+    expect(body).toContain(edited);
+  });
+
+  it("destroy leaves nothing of it behind", async () => {
+    expectOk(await project.cli(["destroy"]));
+    expect(await resourcesOf(`${project.name}-local`)).toMatchObject({
+      containers: [],
+      volumes: [],
+      networks: [],
+      images: [],
+    });
+  });
+});

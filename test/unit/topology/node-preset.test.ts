@@ -1,0 +1,99 @@
+import type { V1Deployment } from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import { configSchema } from "../../../src/config/schema.js";
+import { ProdlikeError } from "../../../src/errors/prodlike-error.js";
+import { portRequests } from "../../../src/topology/preset-importer.js";
+import { loadPreset } from "../../../src/topology/preset-loader.js";
+import { renderCompose } from "../../../src/topology/render-compose.js";
+import { assignNodePorts, renderKubernetes } from "../../../src/topology/render-kubernetes.js";
+import { nodeTopology } from "../../support/drupal-topology.js";
+import { validateKubeObject } from "../../support/kube-schemas.js";
+
+describe("the node preset", () => {
+  it("is the app alone until prodlike.yaml turns dependencies on", async () => {
+    const topology = await nodeTopology();
+    expect(topology.services.map((service) => service.name)).toEqual(["app"]);
+    const [app] = topology.services;
+    expect(app?.env).not.toHaveProperty("REDIS_URL");
+    expect(app?.dependsOn).toEqual([]);
+    expect(app?.ports).toEqual([
+      {
+        name: "web",
+        containerPort: 3000,
+        hostPort: 3000,
+        protocol: "http",
+        healthPath: "/healthz",
+      },
+    ]);
+    expect(app?.mounts).toEqual([{ type: "code", target: "/srv/app" }]);
+    expect(topology.volumes).toEqual([]);
+  });
+
+  it("adds the enabled services, their URLs in the app's environment and a wait on them", async () => {
+    const topology = await nodeTopology({
+      services: { redis: { enabled: true }, postgres: { enabled: true } },
+    });
+    expect(topology.services.map((service) => service.name).sort()).toEqual([
+      "app",
+      "postgres",
+      "redis",
+    ]);
+    const app = topology.services.find((service) => service.name === "app");
+    expect(app?.env).toMatchObject({
+      REDIS_URL: "redis://redis:6379",
+      DATABASE_URL: "postgres://app:s3cret-password-123@postgres:5432/app",
+      PGHOST: "postgres",
+    });
+    expect(app?.dependsOn).toEqual([
+      { service: "redis", condition: "healthy" },
+      { service: "postgres", condition: "healthy" },
+    ]);
+    expect(topology.volumes.map((volume) => volume.name)).toEqual(["postgres-data", "redis-data"]);
+  });
+
+  it("asks host ports only for the services that run", async () => {
+    const preset = await loadPreset("node");
+    const names = (services: Record<string, { enabled: boolean }>) =>
+      portRequests(preset, configSchema.parse({ preset: "node", services })).map((r) => r.name);
+    expect(names({})).toEqual(["web"]);
+    expect(names({ redis: { enabled: true } })).toEqual(["web", "redis"]);
+  });
+
+  it("refuses turning off a service the preset needs, naming the field", async () => {
+    const error = await nodeTopology({ services: { app: { enabled: false } } }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(ProdlikeError);
+    expect((error as ProdlikeError).code).toBe("CONFIG_INVALID");
+    expect((error as ProdlikeError).message).toContain("services.app");
+    expect((error as ProdlikeError).hint).toContain("redis, postgres");
+  });
+
+  it("renders compose with the password only in the 0600 file's environment", async () => {
+    const topology = await nodeTopology({ services: { postgres: { enabled: true } } });
+    const { yaml } = renderCompose(topology, { configDir: "/home/dev/api/.prodlike/local/config" });
+    expect(yaml).toContain("127.0.0.1:15432:5432");
+    expect(yaml).toContain("POSTGRES_PASSWORD: s3cret-password-123");
+  });
+
+  it("renders manifests the Kubernetes schemas accept, readiness on the health endpoint", async () => {
+    const topology = await nodeTopology(
+      { services: { redis: { enabled: true }, postgres: { enabled: true } } },
+      "kubernetes",
+    );
+    const { objects } = renderKubernetes(topology, {
+      backend: "kind",
+      nodeCodePath: "/prodlike/code",
+      nodePorts: assignNodePorts(topology),
+    });
+    for (const object of objects)
+      expect(() => validateKubeObject(object), object.kind).not.toThrow();
+    const app = objects.find(
+      (object) => object.kind === "Deployment" && object.metadata?.name === "app",
+    ) as V1Deployment;
+    expect(app.spec?.template.spec?.containers[0]?.readinessProbe?.httpGet).toEqual({
+      path: "/healthz",
+      port: 3000,
+    });
+  });
+});
