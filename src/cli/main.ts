@@ -222,6 +222,25 @@ export async function main(argv: string[]): Promise<number> {
     .option("-C, --dir <path>", "unused; accepted for symmetry", process.cwd())
     .action(run("images base", () => import("./commands/images-base.js")));
 
+  program
+    .command("completion")
+    .description("print a shell completion script: source <(prodlike completion bash)")
+    .argument("<shell>", "bash or zsh")
+    .action(async (shell: string) => {
+      const { bashCompletion, commandNodes, zshCompletion } = await import("./completion.js");
+      if (shell !== "bash" && shell !== "zsh") {
+        exitCode = new Output({ json: false, debug: false }).error(
+          "completion",
+          new ProdlikeError("USAGE", `No completion for \`${shell}\``, {
+            hint: "Shells: bash, zsh.",
+          }),
+        );
+        return;
+      }
+      const nodes = commandNodes(program);
+      process.stdout.write(shell === "bash" ? bashCompletion(nodes) : zshCompletion(nodes));
+    });
+
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (error) {

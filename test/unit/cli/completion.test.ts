@@ -1,0 +1,87 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { CLI } from "../../integration/support/harness.js";
+
+// The generated scripts, loaded in the real shells: completing a word gives the commands
+// and flags the CLI really has. (Runs the built CLI: npm test builds before this suite.)
+
+const script = (shell: string) =>
+  execFileSync("node", [CLI, "completion", shell], { encoding: "utf8" });
+const hasZsh = spawnSync("zsh", ["--version"]).status === 0;
+
+async function saved(shell: string): Promise<string> {
+  const file = path.join(await mkdtemp(path.join(os.tmpdir(), "prodlike-completion-")), shell);
+  await writeFile(file, script(shell));
+  return file;
+}
+
+describe("prodlike completion bash", () => {
+  it("completes commands, subcommands, flags and flag values", async () => {
+    const file = await saved("bash");
+    const complete = (...words: string[]) =>
+      execFileSync(
+        "bash",
+        [
+          "-c",
+          `source "$0"; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _prodlike; printf '%s\\n' "\${COMPREPLY[@]}"`,
+          file,
+          "prodlike",
+          ...words,
+        ],
+        { encoding: "utf8" },
+      )
+        .split("\n")
+        .filter(Boolean)
+        .sort();
+    expect(complete("d")).toEqual(["db", "destroy", "doctor", "down", "drush"]);
+    expect(complete("db", "")).toEqual(["--help", "export", "import", "pull"]);
+    expect(complete("up", "--t")).toEqual(["--ttl"]);
+    expect(complete("up", "--backend", "")).toEqual(["compose", "kind", "minikube"]);
+    expect(complete("snapshot", "restore", "--l")).toEqual(["--latest"]);
+    expect(complete("-C", "/tmp", "g")).toEqual(["gc"]);
+  });
+});
+
+describe("prodlike completion zsh", () => {
+  it.skipIf(!hasZsh)(
+    "loads in zsh and offers the same words (skipped: zsh is not on PATH)",
+    async () => {
+      const file = await saved("zsh");
+      // compadd and _describe replaced by printers: the script's own logic runs for real.
+      const out = execFileSync(
+        "zsh",
+        [
+          "-f",
+          "-c",
+          `compdef() { :; }
+compadd() { [[ $1 == -- ]] && shift; print -rl -- "$@"; }
+_describe() { local entry; for entry in "\${(@P)4}"; do print -r -- "\${entry%%:*}"; done; }
+source "$1"
+words=(prodlike "\${@:2}"); CURRENT=$#words; _prodlike`,
+          "zsh",
+          file,
+          "db",
+          "",
+        ],
+        { encoding: "utf8" },
+      );
+      expect(out.split("\n").filter(Boolean).sort()).toEqual([
+        "--help",
+        "export",
+        "import",
+        "pull",
+      ]);
+    },
+  );
+});
+
+describe("prodlike completion", () => {
+  it("refuses another shell with a usage error", () => {
+    const result = spawnSync("node", [CLI, "completion", "fish"], { encoding: "utf8" });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("No completion for `fish`");
+  });
+});
