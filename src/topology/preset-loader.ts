@@ -23,7 +23,10 @@ export const PRESETS_DIR = fileURLToPath(new URL("../../presets/", import.meta.u
 
 export async function listPresets(presetsDir = PRESETS_DIR): Promise<string[]> {
   const entries = await readdir(presetsDir, { withFileTypes: true });
-  return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+  // `_shared` holds images several presets build (MariaDB, nginx, Redis): not a preset.
+  return entries
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith("_"))
+    .map((entry) => entry.name);
 }
 
 export async function loadPreset(name: string, presetsDir = PRESETS_DIR): Promise<LoadedPreset> {

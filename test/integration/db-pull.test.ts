@@ -249,21 +249,33 @@ describe("prodlike db pull (mysqldump over ssh)", { timeout: 300_000 }, () => {
     );
     const before = await localSql(FINGERPRINT);
     const pull = project.cli(["db", "pull", "prod", "--json"]);
-    // Wait until rows are flowing, then kill the ssh session on the production side.
-    for (let attempt = 0; attempt < 300; attempt++) {
+    // Wait until rows are flowing (the rows dump runs after the schema dump), then kill
+    // the ssh session on the production side. `[d]ump`: the pattern must not match the
+    // shell running pgrep, whose own command line holds it.
+    let flowing = false;
+    for (let attempt = 0; attempt < 300 && !flowing; attempt++) {
       const dumping = await execa("docker", [
         "exec",
         production.name,
         "sh",
         "-c",
-        "pgrep -f 'dump.*node_revision|dump .*drupal_prod' >/dev/null && echo yes || true",
+        "pgrep -f '[d]ump.*no-create-info' >/dev/null && echo yes || true",
       ]);
-      if (dumping.stdout.trim() === "yes") break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      flowing = dumping.stdout.trim() === "yes";
+      if (!flowing) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
-    await execa("docker", ["exec", production.name, "pkill", "-KILL", "-f", "sshd: deploy"]);
+    const killed = await execa(
+      "docker",
+      ["exec", production.name, "pkill", "-KILL", "-f", "sshd: deploy"],
+      { reject: false },
+    );
     const result = await pull;
+    // Both facts in the message: a pull that ended before the cut explains itself here.
+    expect({ flowing, killed: killed.exitCode }, describeFailure(result)).toEqual({
+      flowing: true,
+      killed: 0,
+    });
     expect(result.exitCode, describeFailure(result)).toBe(1);
     expect(result.json).toMatchObject({ ok: false, error: { code: "PULL_FAILED" } });
     expect(await localSql(FINGERPRINT)).toBe(before);
