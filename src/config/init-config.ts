@@ -35,6 +35,16 @@ export async function detectProject(codeRoot: string): Promise<Detected> {
       break;
     }
   }
+  const openmage = "openmage/magento-lts" in requires;
+  if (openmage || (!drupal && (await exists(path.join(codeRoot, "app", "Mage.php"))))) {
+    return {
+      preset: "openmage",
+      docroot: "",
+      reason: openmage
+        ? "composer.json requires openmage/magento-lts"
+        : "app/Mage.php found (OpenMage / Magento 1)",
+    };
+  }
   if (drupal)
     return {
       preset: "drupal",

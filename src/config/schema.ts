@@ -125,7 +125,7 @@ export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
     name: projectName.optional().describe("Project name; defaults to the code root's folder name."),
-    preset: z.string().default("drupal").describe("Preset: drupal or node."),
+    preset: z.string().default("drupal").describe("Preset: drupal, openmage or node."),
     backend: z
       .enum(["compose", "kind", "minikube"])
       .optional()

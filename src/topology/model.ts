@@ -95,6 +95,8 @@ export interface VolumeSpec {
 export interface ConfigFile {
   name: string;
   content: string;
+  /** Holds a secret (OpenMage's local.xml): a Secret on a cluster, never a ConfigMap. */
+  secret?: boolean;
 }
 
 /** A file written into the code tree (e.g. Drupal's settings include). */

@@ -89,6 +89,8 @@ export function topologyFromPreset(
     "env.project": inputs.identity.project,
     codePath: definition.codeMountPath,
     docroot,
+    // `/web`, or empty when the code root is the web root (OpenMage): for paths.
+    docrootPath: docroot === "" ? "" : `/${docroot}`,
     "db.name": config.database?.name ?? definition.defaults.database.name,
     "db.user": config.database?.user ?? definition.defaults.database.user,
     "db.password": inputs.dbPassword,
@@ -133,10 +135,13 @@ export function topologyFromPreset(
     for (const mount of service.mounts) if (mount.type === "volume") volumeNames.add(mount.volume);
   }
 
-  const configFiles = Object.entries(preset.configTemplates).map(([name, text]) => ({
-    name,
-    content: fillTemplate(text, values, `${definition.name}/${name}`),
-  }));
+  const configFiles: Topology["configFiles"] = Object.entries(preset.configTemplates).map(
+    ([name, text]) => ({
+      name,
+      content: fillTemplate(text, values, `${definition.name}/${name}`),
+      ...(definition.secretConfigFiles.includes(name) ? { secret: true } : {}),
+    }),
+  );
   const ssh = inputs.ssh;
   if ((inputs.platform ?? "compose") === "compose" && ssh && hasSshAccess(ssh)) {
     configFiles.push({ name: SSH_CONFIG_FILE, content: sshClientConfig(ssh) });
@@ -191,8 +196,11 @@ function buildService(name: string, spec: PresetService, context: BuildContext):
     ...(spec.appEnv ? (config.env ?? {}) : {}),
     ...(config.services?.[name]?.env ?? {}),
   };
+  // Targets may sit inside the code (OpenMage's media/ volume, its local.xml).
   const mounts: MountSpec[] = spec.mounts.map((mount) =>
-    mount.type === "code" ? { type: "code", target: preset.definition.codeMountPath } : mount,
+    mount.type === "code"
+      ? { type: "code", target: preset.definition.codeMountPath }
+      : { ...mount, target: fillTemplate(mount.target, values, `${where}.mounts`) },
   );
   const service: ServiceSpec = {
     name,

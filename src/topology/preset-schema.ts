@@ -65,6 +65,8 @@ export const presetSchema = z.strictObject({
   appEnv: z.record(z.string(), z.string()).default({}),
   services: z.record(serviceName, presetServiceSchema),
   configFiles: z.record(z.string(), z.string()).default({}),
+  /** Config files holding secrets (a password): mounted from a Secret on clusters. */
+  secretConfigFiles: z.array(z.string()).default([]),
   /** `db pull` defaults: the strategy, tables pulled without rows, sanitizing SQL. */
   pull: z
     .strictObject({

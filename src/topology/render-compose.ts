@@ -113,6 +113,12 @@ function renderService(
   }
   if (service.command) rendered.command = service.command;
   if (service.entrypoint) rendered.entrypoint = service.entrypoint;
+  // Compose has no schedules: a cron service's image runs its command on the schedule
+  // with prodlike-cron (Debian's cron, never two runs at once). On a cluster the same
+  // service is a CronJob with concurrencyPolicy: Forbid.
+  if (service.role === "cron" && service.schedule) {
+    rendered.entrypoint = ["prodlike-cron", service.schedule, "--"];
+  }
   if (service.workingDir) rendered.working_dir = service.workingDir;
   if (service.init) rendered.init = true;
   return rendered;

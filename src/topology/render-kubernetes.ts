@@ -24,6 +24,8 @@ import type { HealthCheck, MountSpec, ServiceSpec, Topology } from "./model.js";
 
 export const CONFIG_MAP_NAME = "prodlike-config";
 export const SECRET_NAME = "prodlike-secrets";
+/** Config files that hold secrets (OpenMage's local.xml), as production mounts them. */
+export const SECRET_FILES_NAME = "prodlike-secret-files";
 /** Storage each volume asks for; local clusters' provisioners do not enforce it. */
 export const VOLUME_SIZE = "1Gi";
 /** First NodePort prodlike hands out (the default range is 30000-32767). */
@@ -43,6 +45,7 @@ export type KubeObject =
   | V1Namespace
   | V1Secret
   | V1ConfigMap
+  | V1PersistentVolumeClaim
   | V1Service
   | V1Deployment
   | V1StatefulSet
@@ -50,7 +53,7 @@ export type KubeObject =
 
 export interface RenderedManifests {
   namespace: string;
-  /** In apply order: namespace, secret, config map, services, workloads. */
+  /** In apply order: namespace, secrets, config map, shared claims, services, workloads. */
   objects: KubeObject[];
   /** Multi-document YAML of the same objects. Holds the secret: written 0600. */
   yaml: string;
@@ -63,6 +66,8 @@ interface Workload {
   name: string;
   kind: "Deployment" | "StatefulSet" | "CronJob";
   members: ServiceSpec[];
+  /** Volumes other workloads mount too (OpenMage's media): one PVC they all claim. */
+  sharedVolumes: ReadonlySet<string>;
 }
 
 // NodePorts for the published ports, in topology order, from FIRST_NODE_PORT up. Fixed per
@@ -108,14 +113,26 @@ export function renderKubernetes(
       stringData: Object.fromEntries([...secretEnv].sort(([a], [b]) => a.localeCompare(b))),
     });
   }
-  if (topology.configFiles.length > 0) {
+  const plainFiles = topology.configFiles.filter((file) => !file.secret);
+  const secretFiles = topology.configFiles.filter((file) => file.secret);
+  if (secretFiles.length > 0) {
+    objects.push({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: meta(SECRET_FILES_NAME),
+      type: "Opaque",
+      stringData: Object.fromEntries(secretFiles.map((file) => [file.name, file.content])),
+    });
+  }
+  if (plainFiles.length > 0) {
     objects.push({
       apiVersion: "v1",
       kind: "ConfigMap",
       metadata: meta(CONFIG_MAP_NAME),
-      data: Object.fromEntries(topology.configFiles.map((file) => [file.name, file.content])),
+      data: Object.fromEntries(plainFiles.map((file) => [file.name, file.content])),
     });
   }
+  objects.push(...sharedClaims(workloads, meta));
   for (const workload of workloads) {
     objects.push(...renderServices(workload, options, meta));
   }
@@ -141,16 +158,20 @@ function groupWorkloads(topology: Topology): Workload[] {
     const pod = grouped.get(service.name) ?? service.name;
     let workload = workloads.find((candidate) => candidate.name === pod);
     if (!workload) {
-      workload = { name: pod, kind: "Deployment", members: [] };
+      workload = { name: pod, kind: "Deployment", members: [], sharedVolumes: new Set() };
       workloads.push(workload);
     }
     workload.members.push(service);
   }
+  const users = new Map<string, number>();
   for (const workload of workloads) {
+    for (const volume of mountedVolumes(workload)) users.set(volume, (users.get(volume) ?? 0) + 1);
+  }
+  const shared = new Set([...users].filter(([, count]) => count > 1).map(([volume]) => volume));
+  for (const workload of workloads) {
+    workload.sharedVolumes = new Set(mountedVolumes(workload).filter((v) => shared.has(v)));
     if (workload.members.some((member) => member.role === "cron")) workload.kind = "CronJob";
-    else if (workload.members.some((member) => member.mounts.some((m) => m.type === "volume"))) {
-      workload.kind = "StatefulSet";
-    }
+    else if (volumeNames(workload).length > 0) workload.kind = "StatefulSet";
   }
   return workloads;
 }
@@ -308,8 +329,15 @@ function podSpec(
   if (mounts.some((mount) => mount.type === "code")) {
     volumes.push({ name: "code", hostPath: { path: options.nodeCodePath, type: "Directory" } });
   }
-  if (mounts.some((mount) => mount.type === "config")) {
+  const configMounts = mounts.filter((mount) => mount.type === "config");
+  if (configMounts.some((mount) => !isSecretFile(topology, mount.file))) {
     volumes.push({ name: "config", configMap: { name: CONFIG_MAP_NAME } });
+  }
+  for (const volume of [...workload.sharedVolumes].sort()) {
+    volumes.push({ name: volume, persistentVolumeClaim: { claimName: volume } });
+  }
+  if (configMounts.some((mount) => isSecretFile(topology, mount.file))) {
+    volumes.push({ name: "secret-files", secret: { secretName: SECRET_FILES_NAME } });
   }
   const spec: V1PodSpec = {
     containers: workload.members.map((member) => container(topology, member, secretKeys)),
@@ -367,8 +395,17 @@ function volumeMount(
     case "volume":
       return { name: mount.volume, mountPath: mount.target };
     case "config":
-      return { name: "config", mountPath: mount.target, subPath: mount.file, readOnly: true };
+      return {
+        name: isSecretFile(topology, mount.file) ? "secret-files" : "config",
+        mountPath: mount.target,
+        subPath: mount.file,
+        readOnly: true,
+      };
   }
+}
+
+function isSecretFile(topology: Topology, name: string): boolean {
+  return topology.configFiles.some((file) => file.name === name && file.secret === true);
 }
 
 // Health check -> probes: startup covers the first start (retries x interval, like the
@@ -440,12 +477,34 @@ function secretEnvValues(topology: Topology): Map<string, string> {
   return found;
 }
 
-function volumeNames(workload: Workload): string[] {
+function mountedVolumes(workload: Workload): string[] {
   const names = new Set<string>();
   for (const member of workload.members) {
     for (const mount of member.mounts) if (mount.type === "volume") names.add(mount.volume);
   }
   return [...names].sort();
+}
+
+/** The volumes only this workload mounts: its StatefulSet's claim templates. */
+function volumeNames(workload: Workload): string[] {
+  return mountedVolumes(workload).filter((volume) => !workload.sharedVolumes.has(volume));
+}
+
+/** Volumes several workloads mount, each one claim they all use. */
+function sharedClaims(
+  workloads: readonly Workload[],
+  meta: (name: string) => V1ObjectMeta,
+): V1PersistentVolumeClaim[] {
+  const names = new Set(workloads.flatMap((workload) => [...workload.sharedVolumes]));
+  return [...names].sort().map((volume) => ({
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: meta(volume),
+    spec: {
+      accessModes: ["ReadWriteOnce"],
+      resources: { requests: { storage: VOLUME_SIZE } },
+    },
+  }));
 }
 
 function hashObjects(objects: readonly KubeObject[]): string {

@@ -39,3 +39,15 @@ export async function nodeTopology(
     platform,
   });
 }
+
+// The OpenMage preset's topology with fixed inputs.
+export async function openmageTopology(platform: Platform = "compose"): Promise<Topology> {
+  const preset = await loadPreset("openmage");
+  return topologyFromPreset(preset, configSchema.parse({ preset: "openmage" }), {
+    identity: { project: "shop", name: "local", id: "shop-local" },
+    codeRoot: "/home/dev/shop",
+    hostPorts: { web: 8080, db: 13306 },
+    dbPassword: "s3cret-password-123",
+    platform,
+  });
+}

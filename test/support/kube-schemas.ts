@@ -3,6 +3,7 @@ import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
 import { CronJob } from "kubernetes-models/batch/v1/CronJob";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Namespace } from "kubernetes-models/v1/Namespace";
+import { PersistentVolumeClaim } from "kubernetes-models/v1/PersistentVolumeClaim";
 import { Secret } from "kubernetes-models/v1/Secret";
 import { Service } from "kubernetes-models/v1/Service";
 
@@ -12,6 +13,7 @@ const models: Record<string, new (data: never) => { validate(): void }> = {
   "v1/Namespace": Namespace,
   "v1/Secret": Secret,
   "v1/ConfigMap": ConfigMap,
+  "v1/PersistentVolumeClaim": PersistentVolumeClaim,
   "v1/Service": Service,
   "apps/v1/Deployment": Deployment,
   "apps/v1/StatefulSet": StatefulSet,

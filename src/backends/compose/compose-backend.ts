@@ -1,4 +1,4 @@
-import { access, rm } from "node:fs/promises";
+import { access, chmod, mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import {
   environmentDir,
@@ -135,6 +135,10 @@ export class ComposeBackend implements Backend {
         {
           title: "Write configuration",
           run: async () => {
+            // Config files may hold the database password (local.xml): only this user
+            // reaches them; containers get them through their bind mounts.
+            await mkdir(path.join(dir, "config"), { recursive: true, mode: 0o700 });
+            await chmod(path.join(dir, "config"), 0o700);
             for (const file of topology.configFiles) {
               await writeIfChanged(path.join(dir, "config", file.name), file.content);
             }

@@ -69,6 +69,19 @@ describe("detectProject", () => {
     expect(config.services?.redis?.enabled).toBe(true);
   });
 
+  it("detects OpenMage from composer.json, or from app/Mage.php in a tree without composer", async () => {
+    const lts = await tree({
+      "composer.json": JSON.stringify({ require: { "openmage/magento-lts": "^20.10" } }),
+      "index.php": "<?php",
+    });
+    expect(await detectProject(lts)).toMatchObject({ preset: "openmage", docroot: "" });
+    const classic = await tree({ "app/Mage.php": "<?php", "index.php": "<?php" });
+    expect(await detectProject(classic)).toMatchObject({
+      preset: "openmage",
+      reason: "app/Mage.php found (OpenMage / Magento 1)",
+    });
+  });
+
   it("detects nothing in an unknown tree", async () => {
     const dir = await tree({ "README.md": "hi" });
     expect((await detectProject(dir)).preset).toBeUndefined();

@@ -1,0 +1,106 @@
+import type {
+  V1CronJob,
+  V1Deployment,
+  V1PersistentVolumeClaim,
+  V1Secret,
+  V1StatefulSet,
+} from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import { renderCompose } from "../../../src/topology/render-compose.js";
+import {
+  assignNodePorts,
+  type KubeObject,
+  renderKubernetes,
+} from "../../../src/topology/render-kubernetes.js";
+import { openmageTopology } from "../../support/drupal-topology.js";
+import { validateKubeObject } from "../../support/kube-schemas.js";
+
+function find<T extends KubeObject>(objects: KubeObject[], kind: string, name: string): T {
+  const found = objects.find((object) => object.kind === kind && object.metadata?.name === name);
+  if (!found) throw new Error(`no ${kind} ${name}`);
+  return found as T;
+}
+
+describe("the openmage preset", () => {
+  it("puts Varnish in front: the only published web port is Varnish's", async () => {
+    const topology = await openmageTopology();
+    const published = topology.services.flatMap((service) =>
+      service.ports.map((port) => `${service.name}:${port.name}`),
+    );
+    expect(published.sort()).toEqual(["db:db", "varnish:web"]);
+    const vcl = topology.configFiles.find((file) => file.name === "default.vcl");
+    expect(vcl?.content).toContain('.host = "web";');
+  });
+
+  it("mounts media/ as a named volume over the live code, and local.xml read-only", async () => {
+    const topology = await openmageTopology();
+    const php = topology.services.find((service) => service.name === "php-fpm");
+    expect(php?.mounts).toEqual(
+      expect.arrayContaining([
+        { type: "code", target: "/var/www/html" },
+        { type: "volume", volume: "media", target: "/var/www/html/media" },
+        { type: "config", file: "local.xml", target: "/var/www/html/app/etc/local.xml" },
+      ]),
+    );
+    const localXml = topology.configFiles.find((file) => file.name === "local.xml");
+    expect(localXml?.secret).toBe(true);
+    expect(localXml?.content).toContain("<password><![CDATA[s3cret-password-123]]></password>");
+    expect(localXml?.content).toContain("<dbname><![CDATA[openmage]]></dbname>");
+  });
+
+  it("runs cron on compose through prodlike-cron, the job as its command", async () => {
+    const { document } = renderCompose(await openmageTopology(), {
+      configDir: "/home/dev/shop/.prodlike/local/config",
+    });
+    expect(document.services.cron).toMatchObject({
+      entrypoint: ["prodlike-cron", "* * * * *", "--"],
+      command: ["php", "/var/www/html/cron.php"],
+    });
+  });
+
+  it("renders valid manifests: nginx + php-fpm in one pod, local.xml from a Secret, cron that never overlaps", async () => {
+    const topology = await openmageTopology("kubernetes");
+    const { objects } = renderKubernetes(topology, {
+      backend: "kind",
+      nodeCodePath: "/prodlike/code",
+      nodePorts: assignNodePorts(topology),
+    });
+    for (const object of objects)
+      expect(() => validateKubeObject(object), object.kind).not.toThrow();
+    const web = find<V1Deployment>(objects, "Deployment", "web");
+    expect(web.spec?.template.spec?.containers.map((container) => container.name)).toEqual([
+      "web",
+      "php-fpm",
+    ]);
+    const phpMounts = web.spec?.template.spec?.containers[1]?.volumeMounts ?? [];
+    expect(phpMounts).toContainEqual({
+      name: "secret-files",
+      mountPath: "/var/www/html/app/etc/local.xml",
+      subPath: "local.xml",
+      readOnly: true,
+    });
+    const secret = find<V1Secret>(objects, "Secret", "prodlike-secret-files");
+    expect(Object.keys(secret.stringData ?? {})).toEqual(["local.xml"]);
+    const configMap = objects.find((object) => object.kind === "ConfigMap") as {
+      data?: Record<string, string>;
+    };
+    expect(Object.keys(configMap.data ?? {})).not.toContain("local.xml");
+    // media/ is one claim the web pod and the cron jobs share; the database keeps its own.
+    find<V1PersistentVolumeClaim>(objects, "PersistentVolumeClaim", "media");
+    expect(web.spec?.template.spec?.volumes).toContainEqual({
+      name: "media",
+      persistentVolumeClaim: { claimName: "media" },
+    });
+    const db = find<V1StatefulSet>(objects, "StatefulSet", "db");
+    expect(db.spec?.volumeClaimTemplates?.map((claim) => claim.metadata?.name)).toEqual([
+      "db-data",
+    ]);
+    const cron = find<V1CronJob>(objects, "CronJob", "cron");
+    expect(cron.spec?.jobTemplate.spec?.template.spec?.volumes).toContainEqual({
+      name: "media",
+      persistentVolumeClaim: { claimName: "media" },
+    });
+    expect(cron.spec?.concurrencyPolicy).toBe("Forbid");
+    expect(cron.spec?.schedule).toBe("* * * * *");
+  });
+});
