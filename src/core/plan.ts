@@ -4,6 +4,7 @@ import type { Backend } from "../backends/backend.js";
 import { type LoadedConfig, loadConfig } from "../config/load-config.js";
 import type { ProdlikeConfig } from "../config/schema.js";
 import type { UserSettings } from "../config/user-settings.js";
+import { PortReservations } from "../env/port-reservations.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { environmentIdentity } from "../topology/identity.js";
 import type { EnvironmentIdentity, Topology } from "../topology/model.js";
@@ -64,11 +65,23 @@ export async function planEnvironment(
     loadPreset(loaded.config.preset),
     backend.portClaims(identity.id),
   ]);
-  const hostPorts = await allocatePorts(
-    portRequests(preset, loaded.config),
-    claims,
-    probeLoopbackPort,
+  // Reserved as well as chosen: another `up` planning at the same moment (QA starting
+  // environments side by side) must not pick the same free port.
+  const reservations = new PortReservations(
+    path.join(settings.stateDir, "port-reservations"),
+    identity.id,
   );
+  let hostPorts: Record<string, number> = {};
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const reserved = await reservations.heldByOthers();
+    hostPorts = await allocatePorts(
+      portRequests(preset, loaded.config),
+      { own: claims.own, others: new Set([...claims.others, ...reserved]) },
+      probeLoopbackPort,
+    );
+    const conflicts = await reservations.reserve(Object.values(hostPorts));
+    if (conflicts.length === 0) break;
+  }
   const topology = topologyFromPreset(preset, loaded.config, {
     identity,
     codeRoot: loaded.codeRoot,
