@@ -81,7 +81,25 @@ describe("throwaway environments", { timeout: 900_000 }, () => {
   it("runs five environments side by side; gc removes only the expired ones, completely", async () => {
     expectOk(await project.cli(["up", "--name", "qa-2", "--ttl", "3s"]));
     expectOk(await project.cli(["up", "--name", "qa-3", "--ttl", "4h"]));
-    expectOk(await project.cli(["up", "--name", "qa-4"]));
+    // From a snapshot of the developer's environment (checksum-checked restore).
+    expectOk(await project.cli(["snapshot", "create", "base"]));
+    const fromSnapshot = await project.cli([
+      "up",
+      "--name",
+      "qa-4",
+      "--seed-from",
+      "local:base",
+      "--json",
+    ]);
+    expectOk(fromSnapshot);
+    expect(jsonField(fromSnapshot, "seeded")).toEqual({
+      from: envId("local"),
+      snapshot: "base",
+      applied: true,
+    });
+    expect((await httpGet(`${webUrlOf(fromSnapshot)}/`)).body).toContain(
+      `<span id="greeting">${marker}</span>`,
+    );
     // An existing environment is never re-seeded: its data stays.
     const again = await project.cli(["up", "--name", "qa-4", "--seed-from", "local", "--json"]);
     expectOk(again);
