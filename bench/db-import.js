@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { finished } from "node:stream/promises";
 import { execa } from "execa";
-import { benchProject, fmt, median, timed } from "./lib.js";
+import { alternate, benchProject, dbContainerOf, fmt, median, timed } from "./lib.js";
 
 const TARGET_BYTES = Number(process.env.BENCH_DUMP_MB ?? 200) * 1e6;
 
@@ -32,19 +32,8 @@ export async function dbImportBench() {
     const dump = path.join(work, "dump.sql");
     await generateDump(dump, TARGET_BYTES);
     const size = (await stat(dump)).size;
-    const container = (
-      await execa("docker", [
-        "ps",
-        "-q",
-        "--filter",
-        `label=dev.prodlike.env=${project.name}-local`,
-        "--filter",
-        "label=dev.prodlike.service=db",
-      ])
-    ).stdout.trim();
+    const container = await dbContainerOf(project);
 
-    // Two rounds, alternating which goes first, so neither always meets a warmer cache or
-    // a fuller buffer pool.
     const rawRuns = [];
     const ourRuns = [];
     const runRaw = async () =>
@@ -63,15 +52,7 @@ export async function dbImportBench() {
       );
     const runOurs = async () =>
       ourRuns.push((await timed(() => project.cli(["db", "import", dump]))).ms);
-    for (const round of [0, 1]) {
-      if (round === 0) {
-        await runRaw();
-        await runOurs();
-      } else {
-        await runOurs();
-        await runRaw();
-      }
-    }
+    await alternate(runRaw, runOurs);
     const raw = median(rawRuns);
     const ours = median(ourRuns);
     const speedup = raw / ours;

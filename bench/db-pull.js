@@ -3,8 +3,12 @@
 // file, same key, same production server (test/fixtures/production), same local server.
 import { appendFile } from "node:fs/promises";
 import { execa } from "execa";
-import { productionSeedSql, startProductionServer } from "../test/support/production-server.js";
-import { benchProject, fmt, median, timed } from "./lib.js";
+import {
+  productionSeedSql,
+  pullConfigYaml,
+  startProductionServer,
+} from "../test/support/production-server.js";
+import { alternate, benchProject, dbContainerOf, fmt, median, timed } from "./lib.js";
 
 const NODES = Number(process.env.BENCH_PULL_NODES ?? 250_000);
 
@@ -13,31 +17,9 @@ export async function dbPullBench() {
   const project = await benchProject("bench-pull");
   try {
     await production.sql(productionSeedSql(NODES));
-    await appendFile(
-      `${project.dir}/prodlike.yaml`,
-      [
-        "pull:",
-        "  sources:",
-        "    prod:",
-        `      ssh: { host: "${production.ip}", user: deploy }`,
-        "      database: { name: drupal_prod, defaultsFile: ~/.my.cnf }",
-        "  ssh:",
-        `    identityFile: ${production.identityFile}`,
-        `    knownHosts: ${production.knownHosts}`,
-        "",
-      ].join("\n"),
-    );
+    await appendFile(`${project.dir}/prodlike.yaml`, pullConfigYaml(production));
     await project.cli(["up"]);
-    const container = (
-      await execa("docker", [
-        "ps",
-        "-q",
-        "--filter",
-        `label=dev.prodlike.env=${project.name}-local`,
-        "--filter",
-        "label=dev.prodlike.service=db",
-      ])
-    ).stdout.trim();
+    const container = await dbContainerOf(project);
     const ssh = [
       "ssh",
       "-o BatchMode=yes",
@@ -60,15 +42,7 @@ export async function dbPullBench() {
           })
         ).ms,
       );
-    for (const round of [0, 1]) {
-      if (round === 0) {
-        await runRaw();
-        await runOurs();
-      } else {
-        await runOurs();
-        await runRaw();
-      }
-    }
+    await alternate(runRaw, runOurs);
     const ours = median(ourRuns);
     const rawMs = median(rawRuns);
     const ratio = ours / rawMs;

@@ -22,6 +22,19 @@ export async function benchProject(prefix) {
   };
 }
 
+/** The id of the running db container of a bench project's `local` environment. */
+export async function dbContainerOf(project) {
+  const { stdout } = await execa("docker", [
+    "ps",
+    "-q",
+    "--filter",
+    `label=dev.prodlike.env=${project.name}-local`,
+    "--filter",
+    "label=dev.prodlike.service=db",
+  ]);
+  return stdout.trim();
+}
+
 export async function prodlike(args, { cwd, home }) {
   const result = await execa("node", [CLI, ...args], {
     cwd,
@@ -56,6 +69,15 @@ export function percentile(values, p) {
 }
 
 export const median = (values) => percentile(values, 50);
+
+// Two rounds of a measurement against its baseline, alternating which goes first, so
+// neither always meets a warmer cache or a fuller buffer pool.
+export async function alternate(runRaw, runOurs) {
+  await runRaw();
+  await runOurs();
+  await runOurs();
+  await runRaw();
+}
 
 export async function pollHttp(url, accept, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;

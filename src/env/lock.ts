@@ -93,7 +93,8 @@ async function readHolder(file: string): Promise<number | undefined> {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process exists (EPERM: it does, owned by another user). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

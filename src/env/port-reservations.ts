@@ -1,5 +1,6 @@
 import { mkdir, open, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
+import { isAlive } from "./lock.js";
 
 // Environments started side by side (QA's ten at once) choose their host ports before any
 // of them has a container that claims one, so two could choose the same. A reservation
@@ -84,15 +85,5 @@ export class PortReservations {
       this.now() - reservation.at < RESERVATION_MS &&
       isAlive(reservation.pid)
     );
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, owned by someone else.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

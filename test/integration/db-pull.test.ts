@@ -2,7 +2,11 @@ import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { productionSeedSql, startProductionServer } from "../support/production-server.js";
+import {
+  productionSeedSql,
+  pullConfigYaml,
+  startProductionServer,
+} from "../support/production-server.js";
 import {
   copyExample,
   describeFailure,
@@ -45,20 +49,7 @@ beforeAll(async () => {
   production = await startProductionServer("pull");
   await production.sql(productionSeedSql());
   project = await copyExample("it-pull");
-  await appendFile(
-    path.join(project.dir, "prodlike.yaml"),
-    [
-      "pull:",
-      "  sources:",
-      "    prod:",
-      `      ssh: { host: "${production.ip}", user: deploy }`,
-      "      database: { name: drupal_prod, defaultsFile: ~/.my.cnf }",
-      "  ssh:",
-      `    identityFile: ${production.identityFile}`,
-      `    knownHosts: ${production.knownHosts}`,
-      "",
-    ].join("\n"),
-  );
+  await appendFile(path.join(project.dir, "prodlike.yaml"), pullConfigYaml(production));
   expectOk(await project.cli(["up", "--json"]));
 }, 900_000);
 

@@ -7,6 +7,7 @@ import {
   topologyFromPreset,
 } from "../../src/topology/preset-importer.js";
 import { loadPreset } from "../../src/topology/preset-loader.js";
+import { assignNodePorts, renderKubernetes } from "../../src/topology/render-kubernetes.js";
 
 // The Drupal preset's topology with fixed inputs, for golden files and renderer tests.
 export async function drupalTopology(
@@ -49,5 +50,14 @@ export async function openmageTopology(platform: Platform = "compose"): Promise<
     hostPorts: { web: 8080, db: 13306 },
     dbPassword: "s3cret-password-123",
     platform,
+  });
+}
+
+// Renders a topology for kind the way the kind backend does, with fixed node paths.
+export function renderForKind(topology: Topology) {
+  return renderKubernetes(topology, {
+    backend: "kind",
+    nodeCodePath: "/prodlike/code",
+    nodePorts: assignNodePorts(topology),
   });
 }

@@ -16,3 +16,8 @@ export interface ProductionServer {
 
 export declare function startProductionServer(prefix?: string): Promise<ProductionServer>;
 export declare function productionSeedSql(nodes?: number): string;
+export declare function pullConfigYaml(production: {
+  ip: string;
+  identityFile: string;
+  knownHosts: string;
+}): string;

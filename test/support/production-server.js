@@ -122,3 +122,18 @@ CREATE TABLE watchdog (wid INT PRIMARY KEY, message TEXT) ENGINE=InnoDB;
 INSERT INTO watchdog SELECT seq, 'Login attempt' FROM seq_1_to_1000;
 `;
 }
+
+/** prodlike.yaml lines pulling from this server as `prod` (mysqldump over ssh, its key). */
+export function pullConfigYaml(production) {
+  return [
+    "pull:",
+    "  sources:",
+    "    prod:",
+    `      ssh: { host: "${production.ip}", user: deploy }`,
+    "      database: { name: drupal_prod, defaultsFile: ~/.my.cnf }",
+    "  ssh:",
+    `    identityFile: ${production.identityFile}`,
+    `    knownHosts: ${production.knownHosts}`,
+    "",
+  ].join("\n");
+}

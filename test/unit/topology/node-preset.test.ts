@@ -5,8 +5,7 @@ import { ProdlikeError } from "../../../src/errors/prodlike-error.js";
 import { portRequests } from "../../../src/topology/preset-importer.js";
 import { loadPreset } from "../../../src/topology/preset-loader.js";
 import { renderCompose } from "../../../src/topology/render-compose.js";
-import { assignNodePorts, renderKubernetes } from "../../../src/topology/render-kubernetes.js";
-import { nodeTopology } from "../../support/drupal-topology.js";
+import { nodeTopology, renderForKind } from "../../support/drupal-topology.js";
 import { validateKubeObject } from "../../support/kube-schemas.js";
 
 describe("the node preset", () => {
@@ -81,11 +80,7 @@ describe("the node preset", () => {
       { services: { redis: { enabled: true }, postgres: { enabled: true } } },
       "kubernetes",
     );
-    const { objects } = renderKubernetes(topology, {
-      backend: "kind",
-      nodeCodePath: "/prodlike/code",
-      nodePorts: assignNodePorts(topology),
-    });
+    const { objects } = renderForKind(topology);
     for (const object of objects)
       expect(() => validateKubeObject(object), object.kind).not.toThrow();
     const app = objects.find(

@@ -7,12 +7,8 @@ import type {
 } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { renderCompose } from "../../../src/topology/render-compose.js";
-import {
-  assignNodePorts,
-  type KubeObject,
-  renderKubernetes,
-} from "../../../src/topology/render-kubernetes.js";
-import { openmageTopology } from "../../support/drupal-topology.js";
+import type { KubeObject } from "../../../src/topology/render-kubernetes.js";
+import { openmageTopology, renderForKind } from "../../support/drupal-topology.js";
 import { validateKubeObject } from "../../support/kube-schemas.js";
 
 function find<T extends KubeObject>(objects: KubeObject[], kind: string, name: string): T {
@@ -60,11 +56,7 @@ describe("the openmage preset", () => {
 
   it("renders valid manifests: nginx + php-fpm in one pod, local.xml from a Secret, cron that never overlaps", async () => {
     const topology = await openmageTopology("kubernetes");
-    const { objects } = renderKubernetes(topology, {
-      backend: "kind",
-      nodeCodePath: "/prodlike/code",
-      nodePorts: assignNodePorts(topology),
-    });
+    const { objects } = renderForKind(topology);
     for (const object of objects)
       expect(() => validateKubeObject(object), object.kind).not.toThrow();
     const web = find<V1Deployment>(objects, "Deployment", "web");
