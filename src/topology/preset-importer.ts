@@ -1,3 +1,4 @@
+import path from "node:path";
 import type { ProdlikeConfig } from "../config/schema.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type {
@@ -245,8 +246,12 @@ function buildService(name: string, spec: PresetService, context: BuildContext):
 function imageFor(name: string, spec: PresetService, preset: LoadedPreset): ImageSpec {
   if (spec.build) {
     const hash = preset.contextHashes[spec.build];
-    const context = `${preset.dir}/${spec.build}`;
-    const repository = `prodlike/${preset.definition.name}-${spec.build.split("/").pop() ?? name}`;
+    const context = path.resolve(preset.dir, spec.build);
+    const folder = spec.build.split("/").pop() ?? name;
+    // An image from presets/_shared is the same for every preset: one name, one image.
+    const repository = spec.build.includes("_shared/")
+      ? `prodlike/${folder}`
+      : `prodlike/${preset.definition.name}-${folder}`;
     return { kind: "build", context, tag: `${repository}:${hash ?? "dev"}` };
   }
   if (spec.image) return { kind: "pull", ref: spec.image };

@@ -52,9 +52,17 @@ export class FakeEngine implements DockerEngine {
     this.removed.push(`network ${id}`);
     this.networks = this.networks.filter((network) => network.id !== id);
   }
+  // As the engine does: a tag is untagged (the image goes with its last tag); an id of an
+  // image with several tags is refused (HTTP 409 "referenced in multiple repositories").
   async removeImage(id: string): Promise<void> {
+    const byId = this.images.find((image) => image.id === id);
+    if (byId && byId.tags.length > 1) {
+      throw new Error(`(HTTP code 409) conflict - unable to delete ${id} (must be forced)`);
+    }
     this.removed.push(`image ${id}`);
-    this.images = this.images.filter((image) => image.id !== id && !image.tags.includes(id));
+    this.images = this.images
+      .map((image) => ({ ...image, tags: image.tags.filter((tag) => tag !== id) }))
+      .filter((image) => image.id !== id && image.tags.length > 0);
   }
   async imageExists(ref: string): Promise<boolean> {
     return this.images.some((image) => image.tags.includes(ref));

@@ -514,7 +514,12 @@ export class ComposeBackend implements Backend {
     const removed: string[] = [];
     for (const image of managed) {
       if (!imageIds.has(image.id) || stillUsed.has(image.id)) continue;
-      await engine.removeImage(image.id);
+      // By tag: one image can carry several (two presets building identical contexts),
+      // and the engine refuses to delete such an image by its id. The last tag removed
+      // removes the image.
+      for (const reference of image.tags.length > 0 ? image.tags : [image.id]) {
+        await engine.removeImage(reference);
+      }
       removed.push(...(image.tags.length > 0 ? image.tags : [image.id]));
     }
     return removed;

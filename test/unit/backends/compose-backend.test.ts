@@ -152,6 +152,18 @@ describe("ComposeBackend.destroy", () => {
     expect(runner.calls.some((call) => call.includes("down"))).toBe(false);
   });
 
+  it("removes an image carrying several tags by each tag (the engine refuses its id)", async () => {
+    const { engine, backend, codeRoot } = await setup();
+    const managed = { [Label.managed]: "true" };
+    engine.images = [
+      { id: "sha256:db", tags: ["prodlike/mariadb:1", "prodlike/old-mariadb:1"], labels: managed },
+    ];
+    engine.containers = [envContainer("shop-local", "db", "sha256:db", codeRoot)];
+    const report = await backend.destroy("shop-local", new SilentProgress(), { keepImages: false });
+    expect(report.images).toEqual(["prodlike/mariadb:1", "prodlike/old-mariadb:1"]);
+    expect(engine.images).toEqual([]);
+  });
+
   it("keeps images with keepImages", async () => {
     const { engine, backend, codeRoot } = await setup();
     engine.images = [

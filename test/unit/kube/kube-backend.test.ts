@@ -65,7 +65,7 @@ describe("KubeBackend", () => {
     expect(result.status.state).toBe("running");
     expect(result.status.urls.web).toBe(`http://127.0.0.1:${webPort}`);
     expect(provider.calls[0]).toBe(`create prodlike-shop-local ${webPort}:30080,13306:30081`);
-    expect(provider.calls[1]).toMatch(/^load prodlike-shop-local (prodlike\/drupal-\S+ ?){4}$/);
+    expect(provider.calls[1]).toMatch(/^load prodlike-shop-local (prodlike\/\S+ ?){4}$/);
     expect(api.applied.map((object) => `${object.kind}/${object.metadata?.name}`)).toEqual([
       "Namespace/shop",
       "Secret/prodlike-secrets",

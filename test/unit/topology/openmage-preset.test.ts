@@ -8,7 +8,7 @@ import type {
 import { describe, expect, it } from "vitest";
 import { renderCompose } from "../../../src/topology/render-compose.js";
 import type { KubeObject } from "../../../src/topology/render-kubernetes.js";
-import { openmageTopology, renderForKind } from "../../support/drupal-topology.js";
+import { drupalTopology, openmageTopology, renderForKind } from "../../support/drupal-topology.js";
 import { validateKubeObject } from "../../support/kube-schemas.js";
 
 function find<T extends KubeObject>(objects: KubeObject[], kind: string, name: string): T {
@@ -42,6 +42,17 @@ describe("the openmage preset", () => {
     expect(localXml?.secret).toBe(true);
     expect(localXml?.content).toContain("<password><![CDATA[s3cret-password-123]]></password>");
     expect(localXml?.content).toContain("<dbname><![CDATA[openmage]]></dbname>");
+  });
+
+  it("builds the shared MariaDB image under one name for every preset", async () => {
+    const image = (topology: Awaited<ReturnType<typeof openmageTopology>>) =>
+      topology.services.find((service) => service.name === "db")?.image;
+    const openmage = image(await openmageTopology());
+    expect(openmage).toMatchObject({
+      kind: "build",
+      tag: expect.stringMatching(/^prodlike\/mariadb:/),
+    });
+    expect(openmage).toEqual(image(await drupalTopology()));
   });
 
   it("runs cron on compose through prodlike-cron, the job as its command", async () => {
