@@ -199,6 +199,14 @@ export async function main(argv: string[]): Promise<number> {
     .requiredOption("--keep <n>", "how many unpinned snapshots to keep")
     .action(run("snapshot prune", () => import("./commands/snapshot-prune.js")));
 
+  command("mirror", "import production's Kubernetes manifests, localized, into .prodlike/mirror/")
+    .option("-n, --name <name>", "environment name")
+    .option(
+      "--from <source>",
+      "a folder of YAML, a multi-document file, a kustomize folder, or - for stdin",
+    )
+    .action(run("mirror", () => import("./commands/mirror.js")));
+
   command("init", "write a prodlike.yaml for this project")
     .option("--preset <name>", "preset (detected from the code when not given)")
     .option("-y, --yes", "never prompt; use detected or default values", false)

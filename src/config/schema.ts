@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { TRANSFORM_IDS } from "../mirror/transforms.js";
 
 // prodlike.yaml: everything optional. No file at all means the Drupal preset with the
 // current folder as the code root. Unknown keys are errors, so a typo never silently
@@ -121,6 +122,45 @@ export const pullSchema = z.strictObject({
     .describe("ssh settings for pulls; the host's ssh config and agent apply too."),
 });
 
+// `prodlike mirror`: how production's manifests become the local environment.
+export const mirrorSchema = z.strictObject({
+  from: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Where production's manifests are: a folder, a file, or a kustomize folder."),
+  transforms: z
+    .partialRecord(z.enum(TRANSFORM_IDS), z.boolean())
+    .optional()
+    .describe("Turn a local transform off: `replicas: false` keeps production's replicas."),
+  resourceScale: z
+    .number()
+    .positive()
+    .max(1)
+    .optional()
+    .describe("Requests and limits are multiplied by this (default 0.25)."),
+  images: z
+    .record(z.string().min(1), z.string().min(1))
+    .optional()
+    .describe("Production image repository -> the local image to run instead."),
+  secrets: z
+    .record(z.string(), envMap)
+    .optional()
+    .describe("Local values by Secret name and key; other keys get generated local values."),
+  storageClass: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Storage class for claims (default: the local cluster's default)."),
+  codeMount: z
+    .strictObject({
+      path: z.string().startsWith("/"),
+      containers: z.array(z.string().min(1)).min(1),
+    })
+    .optional()
+    .describe("Where the code is in the containers that serve it, and which containers."),
+});
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -148,6 +188,9 @@ export const configSchema = z
     env: envMap.optional().describe("Extra environment variables for every code container."),
     services: z.record(z.string(), serviceOverrideSchema).optional(),
     pull: pullSchema.optional().describe("Where `db pull` seeds the database from."),
+    mirror: mirrorSchema
+      .optional()
+      .describe("How `prodlike mirror` localizes production's manifests."),
   })
   .describe("prodlike.yaml: a local environment shaped like production.");
 

@@ -8,6 +8,10 @@ export const errorCatalog = {
   CONFIG_EXISTS: { exitCode: ExitCode.invalidInput, title: "prodlike.yaml already exists" },
   USAGE: { exitCode: ExitCode.invalidInput, title: "Invalid command line" },
   PRESET_UNKNOWN: { exitCode: ExitCode.invalidInput, title: "Unknown preset" },
+  MANIFEST_INVALID: {
+    exitCode: ExitCode.invalidInput,
+    title: "A production manifest cannot be read",
+  },
   CODE_ROOT_MISSING: { exitCode: ExitCode.invalidInput, title: "Code root not found" },
   DOCKER_UNAVAILABLE: {
     exitCode: ExitCode.missingPrerequisite,

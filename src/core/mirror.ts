@@ -1,0 +1,101 @@
+import path from "node:path";
+import { text } from "node:stream/consumers";
+import { stringify } from "yaml";
+import { openUserSettings } from "../config/user-settings.js";
+import { writeIfChanged } from "../env/generated-files.js";
+import { ProdlikeError } from "../errors/prodlike-error.js";
+import { type Skipped, takeInventory } from "../mirror/inventory.js";
+import { readManifests } from "../mirror/manifests.js";
+import {
+  type AppliedTransform,
+  applyTransforms,
+  TRANSFORM_IDS,
+  type TransformId,
+} from "../mirror/transforms.js";
+import { loadPreset } from "../topology/preset-loader.js";
+import { resolveTarget, type TargetOptions } from "./plan.js";
+import type { CoreServices } from "./services.js";
+
+// `prodlike mirror --from SOURCE`: production's manifests, localized by the listed
+// transforms, written under .prodlike/mirror/ for review (and for parity to compare
+// against). Production is only read.
+
+export const MIRROR_DIR = path.join(".prodlike", "mirror");
+
+export interface MirrorReport {
+  source: string;
+  /** The localized manifests (0600: they hold the local secret values). */
+  file: string;
+  objects: { kind: string; name: string }[];
+  transforms: AppliedTransform[];
+  skipped: Skipped[];
+}
+
+export async function mirror(
+  services: CoreServices,
+  request: TargetOptions & { from?: string | undefined },
+): Promise<MirrorReport> {
+  const target = await resolveTarget(request);
+  const { config, codeRoot } = target.loaded;
+  const from =
+    request.from ?? (config.mirror?.from ? path.resolve(codeRoot, config.mirror.from) : undefined);
+  if (!from) {
+    throw new ProdlikeError("USAGE", "Where are production's manifests?", {
+      hint: "Pass --from PATH (a folder, a file, a kustomize folder, or - for stdin), or set mirror.from in prodlike.yaml.",
+    });
+  }
+  const documents = await readManifests(from, {
+    runner: services.runner,
+    readStdin: () => text(process.stdin),
+  });
+  const inventory = takeInventory(documents);
+  const settings = await openUserSettings();
+  const preset = await loadPreset(config.preset);
+  const options = config.mirror ?? {};
+  const disabled = new Set(
+    TRANSFORM_IDS.filter((id) => options.transforms?.[id] === false),
+  ) as ReadonlySet<TransformId>;
+  // By default the live code goes where the preset mounts it, into the containers named
+  // like the preset's code services (php-fpm, nginx's `web`, cli).
+  const codeServices = Object.entries(preset.definition.services)
+    .filter(([, spec]) => spec.mounts.some((mount) => mount.type === "code"))
+    .map(([name]) => name);
+  const { objects, applied } = applyTransforms(
+    inventory.documents.map((document) => document.object),
+    {
+      envName: target.identity.name,
+      disabled,
+      resourceScale: options.resourceScale ?? 0.25,
+      images: options.images ?? {},
+      secrets: options.secrets ?? {},
+      localSecret: (secret, key) =>
+        settings.deriveSecret(target.identity.id, `mirror/${secret}/${key}`),
+      storageClass: options.storageClass,
+      codeMount: options.codeMount ?? {
+        path: preset.definition.codeMountPath,
+        containers: codeServices,
+      },
+    },
+  );
+  const dir = path.join(codeRoot, MIRROR_DIR);
+  const file = path.join(dir, "manifests.yaml");
+  const header = `# prodlike mirror of ${request.from === "-" ? "stdin" : from}: production's manifests with the local transforms listed in report.json. Regenerate with \`prodlike mirror\`; do not edit.\n`;
+  await writeIfChanged(
+    file,
+    header + objects.map((object) => stringify(object, { lineWidth: 0 })).join("---\n"),
+    0o600,
+  );
+  const report: MirrorReport = {
+    source: from,
+    file,
+    objects: objects.map((object) => ({ kind: object.kind, name: object.metadata.name })),
+    transforms: applied,
+    skipped: inventory.skipped,
+  };
+  await writeIfChanged(
+    path.join(dir, "report.json"),
+    `${JSON.stringify(report, null, 2)}\n`,
+    0o600,
+  );
+  return report;
+}
