@@ -207,6 +207,19 @@ export async function main(argv: string[]): Promise<number> {
     )
     .action(run("mirror", () => import("./commands/mirror.js")));
 
+  command(
+    "parity",
+    "where local differs from production, each difference expected or not (exit 1: unexpected)",
+  )
+    .option("-n, --name <name>", "environment name")
+    .option("--manifests <path>", "production's manifests (default: mirror.from)")
+    .option("--against <what>", "rendered (the mirrored manifests) or running", "rendered")
+    .option(
+      "--policy <file>",
+      "YAML of allowed differences: allow: [{ workload, container, field, reason }]",
+    )
+    .action(run("parity", () => import("./commands/parity.js")));
+
   command("init", "write a prodlike.yaml for this project")
     .option("--preset <name>", "preset (detected from the code when not given)")
     .option("-y, --yes", "never prompt; use detected or default values", false)

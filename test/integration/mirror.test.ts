@@ -86,3 +86,58 @@ describe("prodlike mirror", () => {
     expect(missing.stderr).toContain("--from");
   });
 });
+
+describe("prodlike parity --against rendered", () => {
+  it("exits 0 when every difference comes from a listed transform, 1 naming a local change", async () => {
+    await writeFile(
+      path.join(project.dir, "prodlike.yaml"),
+      `${await readFile(path.join(project.dir, "prodlike.yaml"), "utf8")}mirror:\n  from: ${shop}\n  images: { registry.example.com/shop/php: prodlike/drupal-php-fpm:dev }\n`,
+    );
+    expectOk(await project.cli(["mirror"]));
+    const clean = await project.cli(["parity", "--json"]);
+    expectOk(clean);
+    const differences = jsonField<{ field: string; expected: boolean }[]>(clean, "differences");
+    expect(differences.length).toBeGreaterThan(0);
+    expect(differences.every((difference) => difference.expected)).toBe(true);
+
+    const file = path.join(project.dir, ".prodlike", "mirror", "manifests.yaml");
+    await writeFile(
+      file,
+      (await readFile(file, "utf8")).replace("name: DB_HOST", "name: DATABASE_HOST"),
+    );
+    const drifted = await project.cli(["parity", "--json"]);
+    expect(drifted.exitCode).toBe(1);
+    const unexpected = jsonField<
+      {
+        workload: string;
+        container: string;
+        field: string;
+        expected: boolean;
+        production: string;
+      }[]
+    >(drifted, "differences").filter((difference) => !difference.expected);
+    expect(unexpected).toMatchObject([
+      {
+        workload: "web",
+        container: "php-fpm",
+        field: "env-names",
+        production: "APP_ENV, DB_HOST, DB_PASSWORD",
+      },
+    ]);
+    const human = await project.cli(["parity"]);
+    expect(human.exitCode).toBe(1);
+    expect(human.stdout).toContain("UNEXPECTED");
+    expect(human.stdout).toContain("1 unexpected");
+
+    const policy = path.join(project.dir, "parity-policy.yaml");
+    await writeFile(
+      policy,
+      "allow:\n  - { workload: web, field: env-names, reason: renamed locally on purpose }\n",
+    );
+    expectOk(await project.cli(["parity", "--policy", policy]));
+    await writeFile(policy, "allow:\n  - { field: colour, reason: x }\n");
+    const bad = await project.cli(["parity", "--policy", policy]);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain(`${policy}:2`);
+  });
+});

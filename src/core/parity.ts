@@ -1,0 +1,123 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { text } from "node:stream/consumers";
+import { z } from "zod";
+import { parseYaml, validateYaml } from "../config/yaml-source.js";
+import { ProdlikeError } from "../errors/prodlike-error.js";
+import { takeInventory } from "../mirror/inventory.js";
+import { parseManifests, readManifests } from "../mirror/manifests.js";
+import type { AppliedTransform } from "../mirror/transforms.js";
+import { compareWorkloads, type Difference, type PolicyRule } from "../parity/compare.js";
+import { workloadViews } from "../parity/workload-view.js";
+import { MIRROR_DIR } from "./mirror.js";
+import { resolveTarget, type TargetOptions } from "./plan.js";
+import type { CoreServices } from "./services.js";
+
+// `prodlike parity`: where the local environment differs from production, and whether
+// each difference is expected (a listed transform, the team's policy) or not.
+
+export interface ParityReport {
+  against: "rendered" | "running";
+  production: string;
+  local: string;
+  differences: Difference[];
+  unexpected: number;
+}
+
+const FIELDS = [
+  "workload-missing",
+  "workload-extra",
+  "container-missing",
+  "container-extra",
+  "image-repository",
+  "image-tag",
+  "ports",
+  "env-names",
+  "config-keys",
+  "probes",
+  "command",
+  "args",
+  "schedule",
+] as const;
+
+const policySchema = z.strictObject({
+  allow: z
+    .array(
+      z.strictObject({
+        workload: z.string().min(1).optional(),
+        container: z.string().min(1).optional(),
+        field: z.enum(FIELDS).optional(),
+        reason: z.string().min(1),
+      }),
+    )
+    .default([]),
+});
+
+export async function parity(
+  services: CoreServices,
+  request: TargetOptions & {
+    manifests?: string | undefined;
+    against: "rendered" | "running";
+    policy?: string | undefined;
+  },
+): Promise<ParityReport> {
+  const target = await resolveTarget(request);
+  const { config, codeRoot } = target.loaded;
+  if (request.against === "running") {
+    throw new ProdlikeError("NOT_SUPPORTED", "parity --against running is not built yet", {
+      hint: "Compare with the mirrored manifests: prodlike mirror, then prodlike parity --against rendered.",
+    });
+  }
+  const source =
+    request.manifests ??
+    (config.mirror?.from ? path.resolve(codeRoot, config.mirror.from) : undefined);
+  if (!source) {
+    throw new ProdlikeError("USAGE", "Which production manifests?", {
+      hint: "Pass --manifests PATH, or set mirror.from in prodlike.yaml.",
+    });
+  }
+  const production = takeInventory(
+    await readManifests(source, { runner: services.runner, readStdin: () => text(process.stdin) }),
+  ).documents.map((document) => document.object);
+  const dir = path.join(codeRoot, MIRROR_DIR);
+  const localFile = path.join(dir, "manifests.yaml");
+  const [localText, reportText] = await Promise.all([
+    readFile(localFile, "utf8").catch(() => undefined),
+    readFile(path.join(dir, "report.json"), "utf8").catch(() => undefined),
+  ]);
+  if (localText === undefined) {
+    throw new ProdlikeError("USAGE", `Nothing to compare: ${localFile} does not exist`, {
+      hint: "Run prodlike mirror first.",
+    });
+  }
+  const local = parseManifests(localText, localFile).map((document) => document.object);
+  const transforms = reportText
+    ? ((JSON.parse(reportText) as { transforms?: AppliedTransform[] }).transforms ?? [])
+    : [];
+  const differences = compareWorkloads(workloadViews(production), workloadViews(local), {
+    transforms,
+    policy: request.policy ? await readPolicy(request.policy) : [],
+  });
+  return {
+    against: request.against,
+    production: source,
+    local: localFile,
+    differences,
+    unexpected: differences.filter((difference) => !difference.expected).length,
+  };
+}
+
+async function readPolicy(file: string): Promise<PolicyRule[]> {
+  const content = await readFile(file, "utf8").catch(() => {
+    throw new ProdlikeError("USAGE", `${file} does not exist`, {
+      hint: "--policy names a YAML file with `allow:` rules.",
+    });
+  });
+  return validateYaml(
+    parseYaml(file, content),
+    policySchema,
+    () =>
+      "Rules: allow: [{ workload, container, field, reason }]; field is one of " +
+      FIELDS.join(", "),
+  ).allow;
+}

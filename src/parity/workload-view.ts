@@ -1,0 +1,138 @@
+import type { ManifestObject } from "../mirror/manifests.js";
+import { podSpecOf } from "../mirror/transforms.js";
+
+// What parity compares of a workload, read from manifests: per container the image
+// repository and tag, ports, environment variable names (never values), mounted config
+// keys, probes, command and args; per workload its replicas and cron schedule.
+
+export interface ContainerView {
+  name: string;
+  init: boolean;
+  repository: string;
+  tag: string;
+  ports: string[];
+  envNames: string[];
+  /** `configmap/NAME` or `secret/NAME` (whole) or `configmap/NAME:KEY`, sorted. */
+  configKeys: string[];
+  probes: string[];
+  command: string[];
+  args: string[];
+}
+
+export interface WorkloadView {
+  kind: string;
+  name: string;
+  schedule?: string;
+  containers: ContainerView[];
+}
+
+interface RawContainer {
+  name: string;
+  image?: string;
+  ports?: { containerPort: number; protocol?: string }[];
+  env?: { name: string; valueFrom?: { configMapKeyRef?: Ref; secretKeyRef?: Ref } }[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  volumeMounts?: { name: string; mountPath: string }[];
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  startupProbe?: Probe;
+  command?: string[];
+  args?: string[];
+}
+
+interface Ref {
+  name: string;
+  key: string;
+}
+
+interface Probe {
+  httpGet?: { path?: string; port?: number | string };
+  tcpSocket?: { port?: number | string };
+  exec?: { command?: string[] };
+}
+
+interface RawVolume {
+  name: string;
+  configMap?: { name: string };
+  secret?: { secretName: string };
+}
+
+const WORKLOADS = new Set(["Deployment", "StatefulSet", "CronJob", "Job"]);
+
+export function workloadViews(objects: readonly ManifestObject[]): WorkloadView[] {
+  return objects
+    .filter((object) => WORKLOADS.has(object.kind))
+    .map((object) => {
+      const pod = podSpecOf(object) as
+        | { containers?: RawContainer[]; initContainers?: RawContainer[]; volumes?: RawVolume[] }
+        | undefined;
+      const volumes = new Map((pod?.volumes ?? []).map((volume) => [volume.name, volume]));
+      const view = (container: RawContainer, init: boolean) =>
+        containerView(container, init, volumes);
+      const schedule = (object.spec as { schedule?: string } | undefined)?.schedule;
+      return {
+        kind: object.kind,
+        name: object.metadata.name,
+        ...(schedule ? { schedule } : {}),
+        containers: [
+          ...(pod?.initContainers ?? []).map((container) => view(container, true)),
+          ...(pod?.containers ?? []).map((container) => view(container, false)),
+        ],
+      };
+    });
+}
+
+function containerView(
+  container: RawContainer,
+  init: boolean,
+  volumes: ReadonlyMap<string, RawVolume>,
+): ContainerView {
+  const { repository, tag } = splitImage(container.image ?? "");
+  const configKeys = new Set<string>();
+  for (const variable of container.env ?? []) {
+    const ref = variable.valueFrom?.configMapKeyRef ?? variable.valueFrom?.secretKeyRef;
+    const kind = variable.valueFrom?.configMapKeyRef ? "configmap" : "secret";
+    if (ref) configKeys.add(`${kind}/${ref.name}:${ref.key}`);
+  }
+  for (const source of container.envFrom ?? []) {
+    if (source.configMapRef) configKeys.add(`configmap/${source.configMapRef.name}`);
+    if (source.secretRef) configKeys.add(`secret/${source.secretRef.name}`);
+  }
+  for (const mount of container.volumeMounts ?? []) {
+    const volume = volumes.get(mount.name);
+    if (volume?.configMap) configKeys.add(`configmap/${volume.configMap.name}@${mount.mountPath}`);
+    if (volume?.secret) configKeys.add(`secret/${volume.secret.secretName}@${mount.mountPath}`);
+  }
+  return {
+    name: container.name,
+    init,
+    repository,
+    tag,
+    ports: (container.ports ?? [])
+      .map((port) => `${port.containerPort}/${port.protocol ?? "TCP"}`)
+      .sort(),
+    envNames: [...new Set([...(container.env ?? []).map((variable) => variable.name)])].sort(),
+    configKeys: [...configKeys].sort(),
+    probes: (["readinessProbe", "livenessProbe", "startupProbe"] as const)
+      .filter((probe) => container[probe])
+      .map((probe) => `${probe.replace("Probe", "")} ${describeProbe(container[probe] as Probe)}`),
+    command: container.command ?? [],
+    args: container.args ?? [],
+  };
+}
+
+function describeProbe(probe: Probe): string {
+  if (probe.httpGet) return `http ${probe.httpGet.path ?? "/"} :${probe.httpGet.port ?? ""}`;
+  if (probe.tcpSocket) return `tcp :${probe.tcpSocket.port ?? ""}`;
+  if (probe.exec) return `exec ${(probe.exec.command ?? []).join(" ")}`;
+  return "other";
+}
+
+/** `registry/repo:tag` (or `@sha256:…`) -> repository and tag (`latest` when none). */
+export function splitImage(image: string): { repository: string; tag: string } {
+  const digest = /^(.*)@(sha256:[0-9a-f]+)$/.exec(image);
+  if (digest) return { repository: digest[1] ?? "", tag: digest[2] ?? "" };
+  const tagged = /^(.*):([^/:]+)$/.exec(image);
+  if (tagged) return { repository: tagged[1] ?? "", tag: tagged[2] ?? "" };
+  return { repository: image, tag: "latest" };
+}
