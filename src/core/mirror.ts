@@ -5,14 +5,17 @@ import { openUserSettings } from "../config/user-settings.js";
 import { writeIfChanged } from "../env/generated-files.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { type Skipped, takeInventory } from "../mirror/inventory.js";
-import { readManifests } from "../mirror/manifests.js";
+import { type ManifestObject, readManifests } from "../mirror/manifests.js";
+import { type ComposeAdaptation, mirrorToCompose } from "../mirror/to-compose.js";
 import {
   type AppliedTransform,
   applyTransforms,
   TRANSFORM_IDS,
   type TransformId,
 } from "../mirror/transforms.js";
+import { environmentLabels, Label } from "../topology/labels.js";
 import { loadPreset } from "../topology/preset-loader.js";
+import { COMPOSE_FILE_VERSION } from "../topology/render-compose.js";
 import { resolveTarget, type TargetOptions } from "./plan.js";
 import type { CoreServices } from "./services.js";
 
@@ -29,6 +32,8 @@ export interface MirrorReport {
   objects: { kind: string; name: string }[];
   transforms: AppliedTransform[];
   skipped: Skipped[];
+  /** The compose project derived from the same objects, and how compose had to differ. */
+  compose: { file: string; adaptations: ComposeAdaptation[] };
 }
 
 export async function mirror(
@@ -85,12 +90,23 @@ export async function mirror(
     header + objects.map((object) => stringify(object, { lineWidth: 0 })).join("---\n"),
     0o600,
   );
+  const compose = await writeCompose(objects, {
+    dir: path.join(dir, "compose"),
+    codeRoot,
+    labels: environmentLabels(target.identity, {
+      preset: config.preset,
+      backend: "compose",
+      codeRoot,
+    }),
+    webPort: config.ports?.web ?? preset.definition.defaults.ports.web ?? 8080,
+  });
   const report: MirrorReport = {
     source: from,
     file,
     objects: objects.map((object) => ({ kind: object.kind, name: object.metadata.name })),
     transforms: applied,
     skipped: inventory.skipped,
+    compose,
   };
   await writeIfChanged(
     path.join(dir, "report.json"),
@@ -98,4 +114,65 @@ export async function mirror(
     0o600,
   );
   return report;
+}
+
+// The compose project beside the manifests: every container, volume and the network
+// labelled with the environment (so `destroy` finds them), the web port on 127.0.0.1.
+async function writeCompose(
+  objects: ManifestObject[],
+  options: { dir: string; codeRoot: string; labels: Record<string, string>; webPort: number },
+): Promise<{ file: string; adaptations: ComposeAdaptation[] }> {
+  const derived = mirrorToCompose(objects, {
+    codeRoot: options.codeRoot,
+    filesDir: path.join(options.dir, "files"),
+  });
+  for (const file of derived.files) await writeIfChanged(file.path, file.content, 0o600);
+  const services = Object.fromEntries(
+    Object.entries(derived.services).map(([name, service]) => [
+      name,
+      {
+        ...service,
+        labels: {
+          ...options.labels,
+          ...(service.labels as Record<string, string>),
+          [Label.service]: name,
+        },
+        ...(derived.web?.service === name
+          ? { ports: [`127.0.0.1:${options.webPort}:${derived.web.port}`] }
+          : {}),
+      },
+    ]),
+  );
+  const document = {
+    version: COMPOSE_FILE_VERSION,
+    services,
+    networks: { default: { labels: options.labels } },
+    ...(derived.volumes.length > 0
+      ? {
+          volumes: Object.fromEntries(
+            derived.volumes.map((volume) => [volume, { labels: options.labels }]),
+          ),
+        }
+      : {}),
+  };
+  const file = path.join(options.dir, "docker-compose.yml");
+  await writeIfChanged(
+    file,
+    // YAML 1.1 as compose reads it (a bare `no` would be false), `$` doubled so compose
+    // never interpolates a script or a secret value.
+    `# prodlike mirror: production's layout as a compose project (see report.json).\n${stringify(escapeDollars(document), { lineWidth: 0, version: "1.1" })}`,
+    0o600,
+  );
+  return { file, adaptations: derived.adaptations };
+}
+
+function escapeDollars<T>(value: T): T {
+  if (typeof value === "string") return value.replaceAll("$", "$$$$") as T;
+  if (Array.isArray(value)) return value.map(escapeDollars) as T;
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [key, escapeDollars(inner)]),
+    ) as T;
+  }
+  return value;
 }

@@ -51,6 +51,16 @@ describe("prodlike mirror", () => {
       await readFile(path.join(project.dir, ".prodlike", "mirror", "report.json"), "utf8"),
     );
     expect(report.transforms).toEqual(transforms);
+    // The compose project derived from the same objects is one compose accepts.
+    const composeFile = jsonField<{ file: string }>(result, "compose").file;
+    const { execa } = await import("execa");
+    const config = await execa("docker-compose", ["-f", composeFile, "config", "-q"], {
+      reject: false,
+    });
+    expect(config.exitCode, config.stderr).toBe(0);
+    expect(await readFile(composeFile, "utf8")).not.toContain(
+      "cHJvZC1kYi1wYXNzd29yZC1kbzEtbm90LWxlYWs=",
+    );
     // The human form lists the same.
     const human = await project.cli(["mirror", "--from", shop]);
     expectOk(human);

@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import type { ManifestObject } from "../../../src/mirror/manifests.js";
+import { mirrorToCompose } from "../../../src/mirror/to-compose.js";
+
+const objects: ManifestObject[] = [
+  {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "nginx" },
+    data: { "default.conf": "server {}" },
+  },
+  {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "db" },
+    stringData: { password: "local-pw" },
+  },
+  {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "web" },
+    spec: {
+      template: {
+        metadata: { labels: { app: "web" } },
+        spec: {
+          initContainers: [{ name: "migrate", image: "php:1", command: ["php", "migrate.php"] }],
+          containers: [
+            {
+              name: "nginx",
+              image: "nginx:1",
+              ports: [{ containerPort: 80 }],
+              volumeMounts: [{ name: "conf", mountPath: "/etc/nginx/conf.d" }],
+            },
+            {
+              name: "php",
+              image: "php:1",
+              env: [
+                { name: "DB_HOST", value: "db" },
+                {
+                  name: "DB_PASSWORD",
+                  valueFrom: { secretKeyRef: { name: "db", key: "password" } },
+                },
+                { name: "MISSING", valueFrom: { configMapKeyRef: { name: "nope", key: "x" } } },
+              ],
+              volumeMounts: [{ name: "files", mountPath: "/srv/files" }],
+            },
+          ],
+          volumes: [
+            { name: "conf", configMap: { name: "nginx" } },
+            { name: "files", persistentVolumeClaim: { claimName: "files" } },
+          ],
+        },
+      },
+    },
+  },
+  {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "shop" },
+    spec: { selector: { app: "web" }, ports: [{ port: 80, targetPort: 80 }] },
+  },
+  {
+    apiVersion: "batch/v1",
+    kind: "CronJob",
+    metadata: { name: "cron" },
+    spec: {
+      schedule: "*/5 * * * *",
+      jobTemplate: {
+        spec: {
+          template: {
+            spec: { containers: [{ name: "cron", image: "php:1", command: ["php", "cron.php"] }] },
+          },
+        },
+      },
+    },
+  },
+];
+
+describe("mirrorToCompose", () => {
+  const result = mirrorToCompose(objects, { codeRoot: "/code", filesDir: "/files" });
+
+  it("makes a pod's first container its service, the others share its network", () => {
+    expect(Object.keys(result.services).sort()).toEqual([
+      "cron",
+      "web",
+      "web-init-migrate",
+      "web-php",
+    ]);
+    expect(result.services.web).toMatchObject({
+      image: "nginx:1",
+      networks: { default: { aliases: ["shop"] } },
+      depends_on: { "web-init-migrate": { condition: "service_completed_successfully" } },
+    });
+    expect(result.services["web-php"]).toMatchObject({ network_mode: "service:web" });
+    expect(result.services["web-init-migrate"]).toMatchObject({
+      restart: "no",
+      entrypoint: ["php", "migrate.php"],
+    });
+    expect(result.web).toEqual({ service: "web", port: 80 });
+  });
+
+  it("resolves ConfigMap and Secret values into environment and read-only files", () => {
+    expect(result.services["web-php"]?.environment).toEqual({
+      DB_HOST: "db",
+      DB_PASSWORD: "local-pw",
+      MISSING: "",
+    });
+    expect(result.adaptations.map((a) => a.detail)).toContain(
+      "php: MISSING refers to configmap nope/x, which the manifests do not define: left empty",
+    );
+    expect(result.files).toEqual([
+      { path: "/files/configmap-nginx/default.conf", content: "server {}" },
+    ]);
+    expect(result.services.web?.volumes).toEqual(["/files/configmap-nginx:/etc/nginx/conf.d:ro"]);
+    expect(result.services["web-php"]?.volumes).toEqual(["files:/srv/files"]);
+    expect(result.volumes).toEqual(["files"]);
+  });
+
+  it("runs a CronJob as a loop in the job's container, the job as its arguments", () => {
+    const cron = result.services.cron as { entrypoint: string[]; command: string[] };
+    expect(cron.entrypoint.slice(0, 2)).toEqual(["sh", "-c"]);
+    expect(cron.entrypoint.slice(3)).toEqual(["prodlike-cron", "*/5 * * * *"]);
+    expect(cron.command).toEqual(["php", "cron.php"]);
+  });
+});
