@@ -3,6 +3,7 @@ import type { PortClaims } from "../env/port-allocator.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Topology } from "../topology/model.js";
 import type { Progress } from "../ui/steps.js";
+import type { ContainerConfig } from "./docker/docker-engine.js";
 
 // The one interface every backend implements (compose today; kind and minikube next).
 // Engine calls live behind it only.
@@ -110,6 +111,17 @@ export interface Backend {
   exec(envId: string, request: ExecRequest): Promise<number>;
   /** Restarts one service and waits until it is healthy again. */
   restartService(envId: string, service: string, timeoutMs: number): Promise<void>;
+  /** The environment's containers as they run, with their labels (parity --against running). */
+  runningConfigs?(
+    envId: string,
+  ): Promise<{ labels: Record<string, string>; config: ContainerConfig }[]>;
+  /** Runs a ready-made compose project as the environment (`up --mirror`); compose only. */
+  upProject?(
+    envId: string,
+    file: string,
+    progress: Progress,
+    options: { healthTimeoutMs: number; webUrl?: string | undefined; secrets: readonly string[] },
+  ): Promise<EnvironmentStatus>;
   /** Runs a command in a service with streams instead of the terminal (no TTY). */
   execStream(envId: string, request: StreamExecRequest): Promise<StreamExecResult>;
   logs(

@@ -83,6 +83,11 @@ export async function main(argv: string[]): Promise<number> {
       "lifetime of a throwaway environment (4h, 90m, 1h30m; `never` removes one); `prodlike gc` destroys it after",
     )
     .option(
+      "--mirror",
+      "run production's layout from `prodlike mirror` (mirror.from in prodlike.yaml) instead of the preset; compose only",
+      false,
+    )
+    .option(
       "--seed-from <env[:snapshot]>",
       "a new environment starts from another environment's data (its live database, or one of its snapshots)",
     )

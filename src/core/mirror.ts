@@ -33,12 +33,16 @@ export interface MirrorReport {
   transforms: AppliedTransform[];
   skipped: Skipped[];
   /** The compose project derived from the same objects, and how compose had to differ. */
-  compose: { file: string; adaptations: ComposeAdaptation[] };
+  compose: { file: string; adaptations: ComposeAdaptation[]; url?: string };
 }
 
 export async function mirror(
   services: CoreServices,
-  request: TargetOptions & { from?: string | undefined },
+  request: TargetOptions & {
+    from?: string | undefined;
+    /** The host port for the web URL; `up --mirror` passes a free one. */
+    webPort?: number | undefined;
+  },
 ): Promise<MirrorReport> {
   const target = await resolveTarget(request);
   const { config, codeRoot } = target.loaded;
@@ -98,7 +102,7 @@ export async function mirror(
       backend: "compose",
       codeRoot,
     }),
-    webPort: config.ports?.web ?? preset.definition.defaults.ports.web ?? 8080,
+    webPort: request.webPort ?? config.ports?.web ?? preset.definition.defaults.ports.web ?? 8080,
   });
   const report: MirrorReport = {
     source: from,
@@ -121,7 +125,7 @@ export async function mirror(
 async function writeCompose(
   objects: ManifestObject[],
   options: { dir: string; codeRoot: string; labels: Record<string, string>; webPort: number },
-): Promise<{ file: string; adaptations: ComposeAdaptation[] }> {
+): Promise<{ file: string; adaptations: ComposeAdaptation[]; url?: string }> {
   const derived = mirrorToCompose(objects, {
     codeRoot: options.codeRoot,
     filesDir: path.join(options.dir, "files"),
@@ -136,6 +140,10 @@ async function writeCompose(
           ...options.labels,
           ...(service.labels as Record<string, string>),
           [Label.service]: name,
+          // status reads the web URL from this label, as for a preset's services.
+          ...(derived.web?.service === name
+            ? { [Label.ports]: `web:${derived.web.port}:http` }
+            : {}),
         },
         ...(derived.web?.service === name
           ? { ports: [`127.0.0.1:${options.webPort}:${derived.web.port}`] }
@@ -163,7 +171,11 @@ async function writeCompose(
     `# prodlike mirror: production's layout as a compose project (see report.json).\n${stringify(escapeDollars(document), { lineWidth: 0, version: "1.1" })}`,
     0o600,
   );
-  return { file, adaptations: derived.adaptations };
+  return {
+    file,
+    adaptations: derived.adaptations,
+    ...(derived.web ? { url: `http://127.0.0.1:${options.webPort}` } : {}),
+  };
 }
 
 function escapeDollars<T>(value: T): T {

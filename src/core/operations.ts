@@ -32,6 +32,8 @@ export interface UpRequest extends TargetOptions {
   ttl?: number | "never" | undefined;
   /** `--seed-from ENV[:SNAPSHOT]`: a new environment starts from that one's data. */
   seedFrom?: string | undefined;
+  /** `--mirror`: run production's layout from `prodlike mirror` instead of the preset. */
+  mirror?: boolean | undefined;
 }
 
 // Desired state -> plan -> apply -> wait -> verify. A second run on a healthy environment
@@ -59,6 +61,34 @@ export async function up(
       progress.info(`Waiting for another prodlike (pid ${pid}) working on ${target.identity.id}…`),
   });
   try {
+    if (request.mirror) {
+      if (!backend.upProject) {
+        throw new ProdlikeError(
+          "NOT_SUPPORTED",
+          `up --mirror runs on compose only for now, not ${backend.name}`,
+          {
+            hint: "Use --backend compose; the mirrored manifests are in .prodlike/mirror/manifests.yaml for kubectl apply.",
+          },
+        );
+      }
+      const [{ mirror }, { allocatePorts, probeLoopbackPort }] = await Promise.all([
+        import("./mirror.js"),
+        import("../env/port-allocator.js"),
+      ]);
+      // A free web port, as for a preset (the one it already has, else the preferred one).
+      const { web } = await allocatePorts(
+        [{ service: "web", name: "web", preferred: target.loaded.config.ports?.web ?? 8080 }],
+        await backend.portClaims(target.identity.id),
+        probeLoopbackPort,
+      );
+      const report = await mirror(services, { ...request, webPort: web });
+      const status = await backend.upProject(target.identity.id, report.compose.file, progress, {
+        healthTimeoutMs: request.healthTimeoutMs,
+        webUrl: report.compose.url,
+        secrets: [],
+      });
+      return { status, changed: true };
+    }
     const plan = await planEnvironment(target, backend, settings);
     // Seeding replaces data, so it only ever applies to an environment this run creates.
     const isNew = request.seedFrom

@@ -8,8 +8,10 @@ import { takeInventory } from "../mirror/inventory.js";
 import { parseManifests, readManifests } from "../mirror/manifests.js";
 import type { AppliedTransform } from "../mirror/transforms.js";
 import { compareWorkloads, type Difference, type PolicyRule } from "../parity/compare.js";
-import { workloadViews } from "../parity/workload-view.js";
+import { runningViews } from "../parity/running-view.js";
+import { type WorkloadView, workloadViews } from "../parity/workload-view.js";
 import { MIRROR_DIR } from "./mirror.js";
+import { backendFor } from "./operations.js";
 import { resolveTarget, type TargetOptions } from "./plan.js";
 import type { CoreServices } from "./services.js";
 
@@ -63,11 +65,6 @@ export async function parity(
 ): Promise<ParityReport> {
   const target = await resolveTarget(request);
   const { config, codeRoot } = target.loaded;
-  if (request.against === "running") {
-    throw new ProdlikeError("NOT_SUPPORTED", "parity --against running is not built yet", {
-      hint: "Compare with the mirrored manifests: prodlike mirror, then prodlike parity --against rendered.",
-    });
-  }
   const source =
     request.manifests ??
     (config.mirror?.from ? path.resolve(codeRoot, config.mirror.from) : undefined);
@@ -90,18 +87,63 @@ export async function parity(
       hint: "Run prodlike mirror first.",
     });
   }
-  const local = parseManifests(localText, localFile).map((document) => document.object);
   const transforms = reportText
     ? ((JSON.parse(reportText) as { transforms?: AppliedTransform[] }).transforms ?? [])
     : [];
-  const differences = compareWorkloads(workloadViews(production), workloadViews(local), {
-    transforms,
-    policy: request.policy ? await readPolicy(request.policy) : [],
-  });
+  const policy = request.policy ? await readPolicy(request.policy) : [];
+  let productionViews = workloadViews(production);
+  let localViews: WorkloadView[];
+  let local = localFile;
+  if (request.against === "running") {
+    const { backend, identity } = await backendFor(services, request);
+    if (!backend.runningConfigs) {
+      throw new ProdlikeError(
+        "NOT_SUPPORTED",
+        `parity --against running reads compose environments only, not ${backend.name}`,
+        {
+          hint: "Use --against rendered for the mirrored manifests.",
+        },
+      );
+    }
+    localViews = runningViews(await backend.runningConfigs(identity.id));
+    if (localViews.length === 0) {
+      throw new ProdlikeError("USAGE", `${identity.id} does not run production's layout`, {
+        hint: "Start it with prodlike up --mirror, then compare.",
+      });
+    }
+    // What a running compose container cannot show is not compared: ports (compose
+    // declares none per container), probes (compose runs none), and which ConfigMap or
+    // Secret key an environment value came from (compose resolved it into the value).
+    productionViews = productionViews.map((view) => ({
+      ...view,
+      containers: view.containers.map((container) => ({
+        ...container,
+        ports: [],
+        probes: [],
+        configKeys: container.configKeys.filter((key) => key.includes("@")),
+        command: [...container.command, ...container.args],
+        args: [],
+      })),
+    }));
+    localViews = localViews.map((view) => ({
+      ...view,
+      containers: view.containers.map((container) => ({
+        ...container,
+        command: [...container.command, ...container.args],
+        args: [],
+      })),
+    }));
+    local = `${identity.id} (running)`;
+  } else {
+    localViews = workloadViews(
+      parseManifests(localText, localFile).map((document) => document.object),
+    );
+  }
+  const differences = compareWorkloads(productionViews, localViews, { transforms, policy });
   return {
     against: request.against,
     production: source,
-    local: localFile,
+    local,
     differences,
     unexpected: differences.filter((difference) => !difference.expected).length,
   };

@@ -85,6 +85,15 @@ export function mirrorToCompose(
     if (!first) continue;
     const podName = object.metadata.name;
     const podVolumes = new Map((pod?.volumes ?? []).map((volume) => [volume.name, volume]));
+    // A StatefulSet's claim templates are volumes of its pod too.
+    const templates =
+      (object.spec as { volumeClaimTemplates?: { metadata?: { name?: string } }[] } | undefined)
+        ?.volumeClaimTemplates ?? [];
+    for (const template of templates) {
+      const name = template.metadata?.name;
+      if (name)
+        podVolumes.set(name, { name, persistentVolumeClaim: { claimName: `${podName}-${name}` } });
+    }
     const labels = podLabels(object);
     const aliases = services
       .filter((service) => selects(service, labels))

@@ -1,5 +1,6 @@
 import type {
   BuildRequest,
+  ContainerConfig,
   ContainerInfo,
   DockerEngine,
   LabelFilter,
@@ -80,4 +81,10 @@ export class FakeEngine implements DockerEngine {
     });
   }
   async pullImage(): Promise<void> {}
+  configs = new Map<string, ContainerConfig>();
+  async inspectContainer(id: string): Promise<ContainerConfig> {
+    const config = this.configs.get(id);
+    if (!config) throw new Error(`no such container ${id}`);
+    return config;
+  }
 }

@@ -27,7 +27,7 @@ import {
   type UpOptions,
   type UpResult,
 } from "../backend.js";
-import type { ContainerInfo, DockerEngine } from "../docker/docker-engine.js";
+import type { ContainerConfig, ContainerInfo, DockerEngine } from "../docker/docker-engine.js";
 import { waitForWebUrl } from "../web-wait.js";
 import {
   type ComposeCommand,
@@ -455,6 +455,69 @@ export class ComposeBackend implements Backend {
         },
       );
     }
+  }
+
+  async runningConfigs(
+    envId: string,
+  ): Promise<{ labels: Record<string, string>; config: ContainerConfig }[]> {
+    const containers = await this.requireContainers(envId);
+    return Promise.all(
+      containers.map(async (container) => ({
+        labels: container.labels,
+        config: await this.deps.engine.inspectContainer(container.id),
+      })),
+    );
+  }
+
+  /**
+   * Runs a ready-made compose project as the environment (`up --mirror`: production's
+   * layout from `prodlike mirror`), then waits until every long-running container runs
+   * (init containers and jobs may exit 0) and the web URL answers.
+   */
+  async upProject(
+    envId: string,
+    file: string,
+    progress: Progress,
+    options: { healthTimeoutMs: number; webUrl?: string | undefined; secrets: readonly string[] },
+  ): Promise<EnvironmentStatus> {
+    const flavour = await this.composeFlavour();
+    const project = { name: envId, file };
+    await progress.run([
+      {
+        title: `Start production's layout (${describeFlavour(flavour)})`,
+        run: async () => {
+          await this.compose(project, { kind: "up" }, options.secrets);
+        },
+      },
+      {
+        title: "Wait for containers",
+        run: async () => {
+          const strategy = poll(
+            envId,
+            async () => {
+              const containers = await this.deps.engine.listContainers({ [Label.env]: envId });
+              const starting = containers.filter(
+                (container) => container.state !== "running" && container.state !== "exited",
+              );
+              if (starting.length > 0) {
+                return { done: false, detail: `${starting.length} container(s) starting` };
+              }
+              return { done: true };
+            },
+            { timeoutMs: options.healthTimeoutMs, intervalMs: 200 },
+          );
+          await strategy.wait(this.deps.clock, () => undefined);
+          if (options.webUrl) {
+            await waitForWebUrl(options.webUrl, this.deps.clock, {
+              timeoutMs: options.healthTimeoutMs,
+              intervalMs: 100,
+              onDetail: () => undefined,
+            });
+          }
+        },
+      },
+    ]);
+    return this.requireStatus(envId);
   }
 
   private async compose(

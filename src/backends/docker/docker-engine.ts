@@ -45,6 +45,17 @@ export interface DockerEngine {
   /** Imports a root filesystem tarball (a file on disk) as repository:tag. */
   importImage(tarballPath: string, repository: string, tag: string): Promise<void>;
   pullImage(ref: string): Promise<void>;
+  /** A container's configuration as it runs, beside its image's defaults (parity). */
+  inspectContainer(id: string): Promise<ContainerConfig>;
+}
+
+export interface ContainerConfig {
+  image: string;
+  env: string[];
+  entrypoint: string[];
+  cmd: string[];
+  mounts: { source: string; destination: string }[];
+  imageDefaults: { env: string[]; entrypoint: string[]; cmd: string[] };
 }
 
 export interface BuildRequest {
@@ -157,6 +168,28 @@ export class DockerodeEngine implements DockerEngine {
 
   async removeImage(id: string): Promise<void> {
     await ignoreNotFound((await this.docker).getImage(id).remove({ force: false, noprune: false }));
+  }
+
+  async inspectContainer(id: string): Promise<ContainerConfig> {
+    const docker = await this.docker;
+    const container = await docker.getContainer(id).inspect();
+    const image = await docker.getImage(container.Image).inspect();
+    const list = (value: unknown) => (Array.isArray(value) ? value.map(String) : []);
+    return {
+      image: container.Config.Image,
+      env: list(container.Config.Env),
+      entrypoint: list(container.Config.Entrypoint),
+      cmd: list(container.Config.Cmd),
+      mounts: (container.Mounts ?? []).map((mount) => ({
+        source: mount.Source,
+        destination: mount.Destination,
+      })),
+      imageDefaults: {
+        env: list(image.Config?.Env),
+        entrypoint: list(image.Config?.Entrypoint),
+        cmd: list(image.Config?.Cmd),
+      },
+    };
   }
 
   async imageExists(ref: string): Promise<boolean> {

@@ -16,6 +16,7 @@ interface UpFlags {
   lockTimeout: string;
   ttl?: string;
   seedFrom?: string;
+  mirror: boolean;
 }
 
 export default async function upCommand(output: Output, flags: UpFlags): Promise<number> {
@@ -31,6 +32,7 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       lockTimeoutMs: secondsFlag(flags.lockTimeout, "--lock-timeout"),
       ttl: flags.ttl === undefined ? undefined : parseTtl(flags.ttl),
       seedFrom: flags.seedFrom,
+      mirror: flags.mirror,
     },
     await output.progress(),
   );

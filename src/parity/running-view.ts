@@ -1,0 +1,55 @@
+import type { ContainerConfig } from "../backends/docker/docker-engine.js";
+import { splitImage, type WorkloadView } from "./workload-view.js";
+
+// The mirrored environment as it runs (compose containers labelled by `up --mirror` with
+// the workload and container they came from), as parity's workload views. What the
+// image sets by itself (PATH, its entrypoint) is not the environment's: it is left out,
+// as production's manifests leave it out.
+
+const WORKLOAD = "dev.prodlike.mirror.workload";
+const CONTAINER = "dev.prodlike.mirror.container";
+
+export function runningViews(
+  running: readonly { labels: Record<string, string>; config: ContainerConfig }[],
+): WorkloadView[] {
+  const views = new Map<string, WorkloadView>();
+  for (const { labels, config } of running) {
+    const workload = labels[WORKLOAD];
+    const container = labels[CONTAINER];
+    if (!workload || !container) continue;
+    const [kind = "", name = ""] = workload.split("/");
+    const view = views.get(workload) ?? { kind, name, containers: [] };
+    views.set(workload, view);
+    const imageEnv = new Set(config.imageDefaults.env);
+    const cron = config.entrypoint[3] === "prodlike-cron" ? config.entrypoint[4] : undefined;
+    if (cron) view.schedule = cron;
+    const { repository, tag } = splitImage(config.image);
+    const own = (value: string[], image: string[]) =>
+      value.join("\0") === image.join("\0") ? [] : value;
+    view.containers.push({
+      name: container,
+      init: labels["dev.prodlike.service"]?.includes("-init-") ?? false,
+      repository,
+      tag,
+      ports: [],
+      envNames: [
+        ...new Set(
+          config.env
+            .filter((entry) => !imageEnv.has(entry))
+            .map((entry) => entry.split("=")[0] ?? ""),
+        ),
+      ].sort(),
+      configKeys: config.mounts
+        .flatMap((mount) => {
+          const match = /\/files\/(configmap|secret)-([^/]+)(?:\/[^/]+)?$/.exec(mount.source);
+          return match ? [`${match[1]}/${match[2]}@${mount.destination}`] : [];
+        })
+        .sort(),
+      probes: [],
+      // A CronJob's job runs as the loop's arguments: the job is its command.
+      command: cron ? config.cmd : own(config.entrypoint, config.imageDefaults.entrypoint),
+      args: cron ? [] : own(config.cmd, config.imageDefaults.cmd),
+    });
+  }
+  return [...views.values()];
+}

@@ -1,0 +1,125 @@
+import { appendFile, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  copyExample,
+  expectOk,
+  httpGet,
+  jsonField,
+  resourcesOf,
+  type TestProject,
+} from "./support/harness.js";
+
+// Production's layout on the real engine: a small production manifest set (nginx +
+// php-fpm in one pod configured from ConfigMaps, MariaDB as a StatefulSet, a Secret) is
+// mirrored and run with `up --mirror` on compose, its images mapped to the preset's local
+// builds. The page answers through nginx -> php-fpm -> MariaDB with the local secret.
+
+const manifests = fileURLToPath(new URL("../fixtures/manifests/roundtrip.yaml", import.meta.url));
+let project: TestProject;
+const envId = () => `${project.name}-local`;
+
+async function imageOf(service: string): Promise<string> {
+  const { stdout } = await execa("docker", [
+    "ps",
+    "--filter",
+    `label=dev.prodlike.env=${envId()}`,
+    "--filter",
+    `label=dev.prodlike.service=${service}`,
+    "--format",
+    "{{.Image}}",
+  ]);
+  return stdout.trim();
+}
+
+beforeAll(async () => {
+  project = await copyExample("it-rt");
+  // The preset's images, built (or found) by a normal up, stand in for production's.
+  expectOk(await project.cli(["up"]));
+  const images = {
+    "registry.example.com/rt/nginx": await imageOf("web"),
+    "registry.example.com/rt/php": await imageOf("php-fpm"),
+    "registry.example.com/rt/mariadb": await imageOf("db"),
+  };
+  expectOk(await project.cli(["destroy", "--keep-images"]));
+  await appendFile(
+    path.join(project.dir, "prodlike.yaml"),
+    [
+      "mirror:",
+      `  from: ${manifests}`,
+      "  images:",
+      ...Object.entries(images).map(([from, to]) => `    ${from}: ${to}`),
+      "  codeMount: { path: /var/www/html, containers: [nginx, php-fpm] }",
+      "",
+    ].join("\n"),
+  );
+}, 900_000);
+
+afterAll(async () => {
+  await project?.cli(["destroy", "--keep-images"]).catch(() => undefined);
+  await project?.cleanup();
+});
+
+describe("up --mirror (production's layout on compose)", { timeout: 600_000 }, () => {
+  it("runs the mirrored pods and answers through nginx -> php-fpm -> MariaDB", async () => {
+    const up = await project.cli(["up", "--mirror", "--json"]);
+    expectOk(up);
+    const url = jsonField<Record<string, string>>(up, "urls").web;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const page = await httpGet(`${url}/`);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<span id="greeting">');
+    // One container per production container; the sidecar shares the pod's network.
+    const { containers } = await resourcesOf(envId());
+    expect(containers).toHaveLength(3);
+    const { stdout } = await execa("docker", [
+      "inspect",
+      "--format",
+      "{{.HostConfig.NetworkMode}}",
+      `${envId()}_web-php-fpm_1`,
+    ]);
+    expect(stdout.trim()).toMatch(/^container:/);
+  });
+
+  it("parity --against running reports only expected differences, then names a local change", async () => {
+    const clean = await project.cli(["parity", "--against", "running", "--json"]);
+    expectOk(clean);
+    const differences = jsonField<{ field: string; expected: boolean }[]>(clean, "differences");
+    expect(differences.map((difference) => difference.field).sort()).toEqual([
+      "image-repository",
+      "image-repository",
+      "image-repository",
+      "image-tag",
+      "image-tag",
+      "image-tag",
+    ]);
+    expect(differences.every((difference) => difference.expected)).toBe(true);
+
+    // Someone changes the running environment by hand: an environment key renamed.
+    const file = path.join(project.dir, ".prodlike", "mirror", "compose", "docker-compose.yml");
+    await writeFile(file, (await readFile(file, "utf8")).replace("DB_PORT:", "DATABASE_PORT:"));
+    await execa("docker-compose", [
+      "--project-name",
+      envId(),
+      "--file",
+      file,
+      "up",
+      "--detach",
+      "--no-build",
+    ]);
+    const drifted = await project.cli(["parity", "--against", "running", "--json"]);
+    expect(drifted.exitCode).toBe(1);
+    expect(
+      jsonField<
+        { workload: string; container: string; field: string; expected: boolean; local: string }[]
+      >(drifted, "differences").filter((difference) => !difference.expected),
+    ).toMatchObject([{ workload: "web", container: "php-fpm", field: "env-names" }]);
+  });
+
+  it("destroy removes it like any environment", async () => {
+    expectOk(await project.cli(["destroy", "--keep-images"]));
+    expect(await resourcesOf(envId())).toMatchObject({ containers: [], volumes: [], networks: [] });
+  });
+});
