@@ -210,6 +210,11 @@ export async function main(argv: string[]): Promise<number> {
       "--from <source>",
       "a folder of YAML, a multi-document file, a kustomize folder, or - for stdin",
     )
+    .option(
+      "--context <context>",
+      "read a live cluster instead (kubeconfig context; read-only: list)",
+    )
+    .option("--namespace <namespace>", "the namespace to read with --context")
     .action(run("mirror", () => import("./commands/mirror.js")));
 
   command(

@@ -1,3 +1,4 @@
+import os from "node:os";
 import path from "node:path";
 import { text } from "node:stream/consumers";
 import { stringify } from "yaml";
@@ -5,7 +6,7 @@ import { openUserSettings } from "../config/user-settings.js";
 import { writeIfChanged } from "../env/generated-files.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { type Skipped, takeInventory } from "../mirror/inventory.js";
-import { type ManifestObject, readManifests } from "../mirror/manifests.js";
+import { type ManifestDocument, type ManifestObject, readManifests } from "../mirror/manifests.js";
 import { type ComposeAdaptation, mirrorToCompose } from "../mirror/to-compose.js";
 import {
   type AppliedTransform,
@@ -42,21 +43,54 @@ export async function mirror(
     from?: string | undefined;
     /** The host port for the web URL; `up --mirror` passes a free one. */
     webPort?: number | undefined;
+    /** Read production from a live cluster (read-only: list) instead of files. */
+    context?: string | undefined;
+    namespace?: string | undefined;
   },
 ): Promise<MirrorReport> {
   const target = await resolveTarget(request);
   const { config, codeRoot } = target.loaded;
   const from =
     request.from ?? (config.mirror?.from ? path.resolve(codeRoot, config.mirror.from) : undefined);
-  if (!from) {
-    throw new ProdlikeError("USAGE", "Where are production's manifests?", {
-      hint: "Pass --from PATH (a folder, a file, a kustomize folder, or - for stdin), or set mirror.from in prodlike.yaml.",
+  let documents: ManifestDocument[];
+  let source: string;
+  if (request.context) {
+    if (!request.namespace) {
+      throw new ProdlikeError("USAGE", "--context needs --namespace", {
+        hint: "prodlike mirror --context prod --namespace shop reads one namespace, read-only.",
+      });
+    }
+    const [{ ClientNodeKubeApi }, { readCluster }] = await Promise.all([
+      import("../backends/kube/kube-api.js"),
+      import("../mirror/live-cluster.js"),
+    ]);
+    const kubeconfig =
+      process.env.KUBECONFIG?.split(path.delimiter)[0] ??
+      path.join(os.homedir(), ".kube", "config");
+    const client = await ClientNodeKubeApi.objectClient(kubeconfig, request.context).catch(
+      (error: unknown) => {
+        throw new ProdlikeError("USAGE", `Cannot use context ${request.context} of ${kubeconfig}`, {
+          hint: error instanceof Error ? error.message : String(error),
+        });
+      },
+    );
+    source = `cluster ${request.context}/${request.namespace}`;
+    documents = await readCluster(client, {
+      context: request.context,
+      namespace: request.namespace,
+    });
+  } else {
+    if (!from) {
+      throw new ProdlikeError("USAGE", "Where are production's manifests?", {
+        hint: "Pass --from PATH (a folder, a file, a kustomize folder, or - for stdin), --context CTX --namespace NS, or set mirror.from in prodlike.yaml.",
+      });
+    }
+    source = from;
+    documents = await readManifests(from, {
+      runner: services.runner,
+      readStdin: () => text(process.stdin),
     });
   }
-  const documents = await readManifests(from, {
-    runner: services.runner,
-    readStdin: () => text(process.stdin),
-  });
   const inventory = takeInventory(documents);
   const settings = await openUserSettings();
   const preset = await loadPreset(config.preset);
@@ -88,7 +122,7 @@ export async function mirror(
   );
   const dir = path.join(codeRoot, MIRROR_DIR);
   const file = path.join(dir, "manifests.yaml");
-  const header = `# prodlike mirror of ${request.from === "-" ? "stdin" : from}: production's manifests with the local transforms listed in report.json. Regenerate with \`prodlike mirror\`; do not edit.\n`;
+  const header = `# prodlike mirror of ${request.from === "-" ? "stdin" : source}: production's manifests with the local transforms listed in report.json. Regenerate with \`prodlike mirror\`; do not edit.\n`;
   await writeIfChanged(
     file,
     header + objects.map((object) => stringify(object, { lineWidth: 0 })).join("---\n"),
@@ -105,7 +139,7 @@ export async function mirror(
     webPort: request.webPort ?? config.ports?.web ?? preset.definition.defaults.ports.web ?? 8080,
   });
   const report: MirrorReport = {
-    source: from,
+    source,
     file,
     objects: objects.map((object) => ({ kind: object.kind, name: object.metadata.name })),
     transforms: applied,

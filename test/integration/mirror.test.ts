@@ -91,6 +91,14 @@ describe("prodlike mirror", () => {
         message: `${bad}, document 2 (line 5): \`kind\` is missing`,
       },
     });
+    const noContext = await project.cli(
+      ["mirror", "--context", "prod", "--namespace", "shop", "--json"],
+      { env: { KUBECONFIG: path.join(project.dir, "no-such-kubeconfig") } },
+    );
+    expect(noContext.exitCode).toBe(2);
+    expect(noContext.json).toMatchObject({
+      error: { code: "USAGE", message: expect.stringContaining("context prod") },
+    });
     const missing = await project.cli(["mirror"]);
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toContain("--from");

@@ -102,6 +102,15 @@ export class ClientNodeKubeApi implements KubeApi {
     },
   ) {}
 
+  /** A read/list client for a context of a kubeconfig (mirror reads production with it). */
+  static async objectClient(kubeconfig: string, context: string): Promise<ObjectClient> {
+    const k8s = await import("@kubernetes/client-node");
+    const config = new k8s.KubeConfig();
+    config.loadFromFile(kubeconfig);
+    config.setCurrentContext(context);
+    return k8s.KubernetesObjectApi.makeApiClient(config) as unknown as ObjectClient;
+  }
+
   /** Connects with the given kubeconfig file and context. */
   static async connect(kubeconfig: string, context: string): Promise<ClientNodeKubeApi> {
     const k8s = await import("@kubernetes/client-node");

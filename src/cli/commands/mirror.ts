@@ -4,7 +4,7 @@ import { services } from "./common.js";
 
 export default async function mirrorCommand(
   output: Output,
-  flags: { dir: string; name?: string; from?: string },
+  flags: { dir: string; name?: string; from?: string; context?: string; namespace?: string },
 ): Promise<number> {
   const report = await mirror(await services(), flags);
   output.result("mirror", { ...report }, () => {
