@@ -7,7 +7,12 @@ import { ProdlikeError } from "../errors/prodlike-error.js";
 import { takeInventory } from "../mirror/inventory.js";
 import { parseManifests, readManifests } from "../mirror/manifests.js";
 import type { AppliedTransform } from "../mirror/transforms.js";
-import { compareWorkloads, type Difference, type PolicyRule } from "../parity/compare.js";
+import {
+  compareWorkloads,
+  DIFF_FIELDS,
+  type Difference,
+  type PolicyRule,
+} from "../parity/compare.js";
 import { runningViews } from "../parity/running-view.js";
 import { type WorkloadView, workloadViews } from "../parity/workload-view.js";
 import { MIRROR_DIR } from "./mirror.js";
@@ -26,29 +31,13 @@ export interface ParityReport {
   unexpected: number;
 }
 
-const FIELDS = [
-  "workload-missing",
-  "workload-extra",
-  "container-missing",
-  "container-extra",
-  "image-repository",
-  "image-tag",
-  "ports",
-  "env-names",
-  "config-keys",
-  "probes",
-  "command",
-  "args",
-  "schedule",
-] as const;
-
 const policySchema = z.strictObject({
   allow: z
     .array(
       z.strictObject({
         workload: z.string().min(1).optional(),
         container: z.string().min(1).optional(),
-        field: z.enum(FIELDS).optional(),
+        field: z.enum(DIFF_FIELDS).optional(),
         reason: z.string().min(1),
       }),
     )
@@ -160,6 +149,6 @@ async function readPolicy(file: string): Promise<PolicyRule[]> {
     policySchema,
     () =>
       "Rules: allow: [{ workload, container, field, reason }]; field is one of " +
-      FIELDS.join(", "),
+      DIFF_FIELDS.join(", "),
   ).allow;
 }

@@ -1,3 +1,4 @@
+import { splitImage } from "./image-ref.js";
 import type { ManifestObject } from "./manifests.js";
 
 // The local transforms of a mirror: each one changes production's objects in one way a
@@ -189,8 +190,7 @@ function transformWorkload(
 }
 
 function localImage(image: string, map: Readonly<Record<string, string>>): string | undefined {
-  const repository = image.replace(/@sha256:[0-9a-f]+$/, "").replace(/:[^/:]+$/, "");
-  return map[image] ?? map[repository];
+  return map[image] ?? map[splitImage(image).repository];
 }
 
 function scaleResources(container: Container, scale: number, note: Note): void {

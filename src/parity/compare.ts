@@ -5,20 +5,23 @@ import type { ContainerView, WorkloadView } from "./workload-view.js";
 // difference is expected when a listed local transform caused it or the team's policy
 // allows it, and unexpected otherwise: that is what `prodlike parity` exits 1 on.
 
-export type DiffField =
-  | "workload-missing"
-  | "workload-extra"
-  | "container-missing"
-  | "container-extra"
-  | "image-repository"
-  | "image-tag"
-  | "ports"
-  | "env-names"
-  | "config-keys"
-  | "probes"
-  | "command"
-  | "args"
-  | "schedule";
+export const DIFF_FIELDS = [
+  "workload-missing",
+  "workload-extra",
+  "container-missing",
+  "container-extra",
+  "image-repository",
+  "image-tag",
+  "ports",
+  "env-names",
+  "config-keys",
+  "probes",
+  "command",
+  "args",
+  "schedule",
+] as const;
+
+export type DiffField = (typeof DIFF_FIELDS)[number];
 
 export interface Difference {
   workload: string;

@@ -1,5 +1,6 @@
 import type { ContainerConfig } from "../backends/docker/docker-engine.js";
-import { splitImage, type WorkloadView } from "./workload-view.js";
+import { splitImage } from "../mirror/image-ref.js";
+import type { WorkloadView } from "./workload-view.js";
 
 // The mirrored environment as it runs (compose containers labelled by `up --mirror` with
 // the workload and container they came from), as parity's workload views. What the

@@ -1,3 +1,4 @@
+import { splitImage } from "../mirror/image-ref.js";
 import type { ManifestObject } from "../mirror/manifests.js";
 import { podSpecOf } from "../mirror/transforms.js";
 
@@ -111,7 +112,7 @@ function containerView(
     ports: (container.ports ?? [])
       .map((port) => `${port.containerPort}/${port.protocol ?? "TCP"}`)
       .sort(),
-    envNames: [...new Set([...(container.env ?? []).map((variable) => variable.name)])].sort(),
+    envNames: [...new Set((container.env ?? []).map((variable) => variable.name))].sort(),
     configKeys: [...configKeys].sort(),
     probes: (["readinessProbe", "livenessProbe", "startupProbe"] as const)
       .filter((probe) => container[probe])
@@ -126,13 +127,4 @@ function describeProbe(probe: Probe): string {
   if (probe.tcpSocket) return `tcp :${probe.tcpSocket.port ?? ""}`;
   if (probe.exec) return `exec ${(probe.exec.command ?? []).join(" ")}`;
   return "other";
-}
-
-/** `registry/repo:tag` (or `@sha256:…`) -> repository and tag (`latest` when none). */
-export function splitImage(image: string): { repository: string; tag: string } {
-  const digest = /^(.*)@(sha256:[0-9a-f]+)$/.exec(image);
-  if (digest) return { repository: digest[1] ?? "", tag: digest[2] ?? "" };
-  const tagged = /^(.*):([^/:]+)$/.exec(image);
-  if (tagged) return { repository: tagged[1] ?? "", tag: tagged[2] ?? "" };
-  return { repository: image, tag: "latest" };
 }

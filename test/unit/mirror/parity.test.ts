@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { splitImage } from "../../../src/mirror/image-ref.js";
 import type { ManifestObject } from "../../../src/mirror/manifests.js";
 import { compareWorkloads } from "../../../src/parity/compare.js";
-import { splitImage, workloadViews } from "../../../src/parity/workload-view.js";
+import { workloadViews } from "../../../src/parity/workload-view.js";
 
 const deployment = (containers: Record<string, unknown>[], name = "web"): ManifestObject => ({
   apiVersion: "apps/v1",
@@ -45,6 +46,7 @@ describe("workload views", () => {
     });
     expect(splitImage("nginx")).toEqual({ repository: "nginx", tag: "latest" });
     expect(splitImage("a/b@sha256:abc")).toEqual({ repository: "a/b", tag: "sha256:abc" });
+    expect(splitImage("a/b:1.0@sha256:abc")).toEqual({ repository: "a/b", tag: "sha256:abc" });
   });
 });
 
