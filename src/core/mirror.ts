@@ -2,7 +2,8 @@ import os from "node:os";
 import path from "node:path";
 import { text } from "node:stream/consumers";
 import { stringify } from "yaml";
-import { openUserSettings } from "../config/user-settings.js";
+import type { Backend, UpResult } from "../backends/backend.js";
+import { openUserSettings, type UserSettings } from "../config/user-settings.js";
 import { writeIfChanged } from "../env/generated-files.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { type Skipped, takeInventory } from "../mirror/inventory.js";
@@ -17,7 +18,8 @@ import {
 import { environmentLabels, Label } from "../topology/labels.js";
 import { loadPreset } from "../topology/preset-loader.js";
 import { COMPOSE_FILE_VERSION } from "../topology/render-compose.js";
-import { resolveTarget, type TargetOptions } from "./plan.js";
+import type { Progress } from "../ui/steps.js";
+import { chooseHostPorts, resolveTarget, type Target, type TargetOptions } from "./plan.js";
 import type { CoreServices } from "./services.js";
 
 // `prodlike mirror --from SOURCE`: production's manifests, localized by the listed
@@ -50,8 +52,6 @@ export async function mirror(
 ): Promise<MirrorReport> {
   const target = await resolveTarget(request);
   const { config, codeRoot } = target.loaded;
-  const from =
-    request.from ?? (config.mirror?.from ? path.resolve(codeRoot, config.mirror.from) : undefined);
   let documents: ManifestDocument[];
   let source: string;
   if (request.context) {
@@ -80,16 +80,10 @@ export async function mirror(
       namespace: request.namespace,
     });
   } else {
-    if (!from) {
-      throw new ProdlikeError("USAGE", "Where are production's manifests?", {
-        hint: "Pass --from PATH (a folder, a file, a kustomize folder, or - for stdin), --context CTX --namespace NS, or set mirror.from in prodlike.yaml.",
-      });
-    }
-    source = from;
-    documents = await readManifests(from, {
-      runner: services.runner,
-      readStdin: () => text(process.stdin),
-    });
+    ({ source, documents } = await readProductionFiles(services, target, request.from, {
+      question: "Where are production's manifests?",
+      hint: "Pass --from PATH (a folder, a file, a kustomize folder, or - for stdin), --context CTX --namespace NS, or set mirror.from in prodlike.yaml.",
+    }));
   }
   const inventory = takeInventory(documents);
   const settings = await openUserSettings();
@@ -152,6 +146,63 @@ export async function mirror(
     0o600,
   );
   return report;
+}
+
+/** Production's manifests from a path: the one given, else `mirror.from` in prodlike.yaml. */
+export async function readProductionFiles(
+  services: CoreServices,
+  target: Target,
+  given: string | undefined,
+  missing: { question: string; hint: string },
+): Promise<{ source: string; documents: ManifestDocument[] }> {
+  const { config, codeRoot } = target.loaded;
+  const source =
+    given ?? (config.mirror?.from ? path.resolve(codeRoot, config.mirror.from) : undefined);
+  if (!source) throw new ProdlikeError("USAGE", missing.question, { hint: missing.hint });
+  const documents = await readManifests(source, {
+    runner: services.runner,
+    readStdin: () => text(process.stdin),
+  });
+  return { source, documents };
+}
+
+/**
+ * `up --mirror`: production's layout (the compose project `mirror` derives) run as the
+ * environment, its web port chosen like a preset's.
+ */
+export async function upMirror(
+  services: CoreServices,
+  request: TargetOptions & {
+    target: Target;
+    backend: Backend;
+    settings: UserSettings;
+    healthTimeoutMs: number;
+  },
+  progress: Progress,
+): Promise<UpResult> {
+  const { target, backend } = request;
+  if (!backend.upProject) {
+    throw new ProdlikeError(
+      "NOT_SUPPORTED",
+      `up --mirror runs on compose only for now, not ${backend.name}`,
+      {
+        hint: "Use --backend compose; the mirrored manifests are in .prodlike/mirror/manifests.yaml for kubectl apply.",
+      },
+    );
+  }
+  const { web } = await chooseHostPorts(
+    [{ service: "web", name: "web", preferred: target.loaded.config.ports?.web ?? 8080 }],
+    target.identity.id,
+    backend,
+    request.settings,
+  );
+  const report = await mirror(services, { dir: request.dir, name: request.name, webPort: web });
+  const status = await backend.upProject(target.identity.id, report.compose.file, progress, {
+    healthTimeoutMs: request.healthTimeoutMs,
+    webUrl: report.compose.url,
+    secrets: [],
+  });
+  return { status, changed: true };
 }
 
 // The compose project beside the manifests: every container, volume and the network

@@ -62,32 +62,8 @@ export async function up(
   });
   try {
     if (request.mirror) {
-      if (!backend.upProject) {
-        throw new ProdlikeError(
-          "NOT_SUPPORTED",
-          `up --mirror runs on compose only for now, not ${backend.name}`,
-          {
-            hint: "Use --backend compose; the mirrored manifests are in .prodlike/mirror/manifests.yaml for kubectl apply.",
-          },
-        );
-      }
-      const [{ mirror }, { allocatePorts, probeLoopbackPort }] = await Promise.all([
-        import("./mirror.js"),
-        import("../env/port-allocator.js"),
-      ]);
-      // A free web port, as for a preset (the one it already has, else the preferred one).
-      const { web } = await allocatePorts(
-        [{ service: "web", name: "web", preferred: target.loaded.config.ports?.web ?? 8080 }],
-        await backend.portClaims(target.identity.id),
-        probeLoopbackPort,
-      );
-      const report = await mirror(services, { ...request, webPort: web });
-      const status = await backend.upProject(target.identity.id, report.compose.file, progress, {
-        healthTimeoutMs: request.healthTimeoutMs,
-        webUrl: report.compose.url,
-        secrets: [],
-      });
-      return { status, changed: true };
+      const { upMirror } = await import("./mirror.js");
+      return await upMirror(services, { ...request, target, backend, settings }, progress);
     }
     const plan = await planEnvironment(target, backend, settings);
     // Seeding replaces data, so it only ever applies to an environment this run creates.

@@ -1,11 +1,10 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { text } from "node:stream/consumers";
 import { z } from "zod";
 import { parseYaml, validateYaml } from "../config/yaml-source.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { takeInventory } from "../mirror/inventory.js";
-import { parseManifests, readManifests } from "../mirror/manifests.js";
+import { parseManifests } from "../mirror/manifests.js";
 import type { AppliedTransform } from "../mirror/transforms.js";
 import {
   compareWorkloads,
@@ -14,8 +13,8 @@ import {
   type PolicyRule,
 } from "../parity/compare.js";
 import { runningViews } from "../parity/running-view.js";
-import { type WorkloadView, workloadViews } from "../parity/workload-view.js";
-import { MIRROR_DIR } from "./mirror.js";
+import { type ContainerView, type WorkloadView, workloadViews } from "../parity/workload-view.js";
+import { MIRROR_DIR, readProductionFiles } from "./mirror.js";
 import { backendFor } from "./operations.js";
 import { resolveTarget, type TargetOptions } from "./plan.js";
 import type { CoreServices } from "./services.js";
@@ -53,18 +52,12 @@ export async function parity(
   },
 ): Promise<ParityReport> {
   const target = await resolveTarget(request);
-  const { config, codeRoot } = target.loaded;
-  const source =
-    request.manifests ??
-    (config.mirror?.from ? path.resolve(codeRoot, config.mirror.from) : undefined);
-  if (!source) {
-    throw new ProdlikeError("USAGE", "Which production manifests?", {
-      hint: "Pass --manifests PATH, or set mirror.from in prodlike.yaml.",
-    });
-  }
-  const production = takeInventory(
-    await readManifests(source, { runner: services.runner, readStdin: () => text(process.stdin) }),
-  ).documents.map((document) => document.object);
+  const { codeRoot } = target.loaded;
+  const { source, documents } = await readProductionFiles(services, target, request.manifests, {
+    question: "Which production manifests?",
+    hint: "Pass --manifests PATH, or set mirror.from in prodlike.yaml.",
+  });
+  const production = takeInventory(documents).documents.map((document) => document.object);
   const dir = path.join(codeRoot, MIRROR_DIR);
   const localFile = path.join(dir, "manifests.yaml");
   const [localText, reportText] = await Promise.all([
@@ -103,25 +96,17 @@ export async function parity(
     // What a running compose container cannot show is not compared: ports (compose
     // declares none per container), probes (compose runs none), and which ConfigMap or
     // Secret key an environment value came from (compose resolved it into the value).
-    productionViews = productionViews.map((view) => ({
-      ...view,
-      containers: view.containers.map((container) => ({
+    productionViews = mapContainers(productionViews, (container) =>
+      joinCommand({
         ...container,
         ports: [],
         probes: [],
         configKeys: container.configKeys.filter((key) => key.includes("@")),
-        command: [...container.command, ...container.args],
-        args: [],
-      })),
-    }));
-    localViews = localViews.map((view) => ({
-      ...view,
-      containers: view.containers.map((container) => ({
-        ...container,
-        command: [...container.command, ...container.args],
-        args: [],
-      })),
-    }));
+      }),
+    );
+    // Compose splits a command between entrypoint and cmd where the manifest had command
+    // and args: compared joined on both sides.
+    localViews = mapContainers(localViews, joinCommand);
     local = `${identity.id} (running)`;
   } else {
     localViews = workloadViews(
@@ -151,4 +136,15 @@ async function readPolicy(file: string): Promise<PolicyRule[]> {
       "Rules: allow: [{ workload, container, field, reason }]; field is one of " +
       DIFF_FIELDS.join(", "),
   ).allow;
+}
+
+function mapContainers(
+  views: readonly WorkloadView[],
+  change: (container: ContainerView) => ContainerView,
+): WorkloadView[] {
+  return views.map((view) => ({ ...view, containers: view.containers.map(change) }));
+}
+
+function joinCommand(container: ContainerView): ContainerView {
+  return { ...container, command: [...container.command, ...container.args], args: [] };
 }

@@ -8,7 +8,7 @@ import { PortReservations } from "../env/port-reservations.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { environmentIdentity } from "../topology/identity.js";
 import type { EnvironmentIdentity, Topology } from "../topology/model.js";
-import type { SshAccess } from "../topology/preset-importer.js";
+import type { PortRequest, SshAccess } from "../topology/preset-importer.js";
 
 export interface TargetOptions {
   /** The project folder (code root); the current folder by default. */
@@ -52,36 +52,17 @@ export async function planEnvironment(
   }
   // Loaded here, not at the top: preset validation pulls in yaml and zod, which commands
   // that only read state (status, exec) should not pay for.
-  const [
-    { allocatePorts, probeLoopbackPort },
-    { loadPreset },
-    { portRequests, topologyFromPreset },
-  ] = await Promise.all([
-    import("../env/port-allocator.js"),
+  const [{ loadPreset }, { portRequests, topologyFromPreset }] = await Promise.all([
     import("../topology/preset-loader.js"),
     import("../topology/preset-importer.js"),
   ]);
-  const [preset, claims] = await Promise.all([
-    loadPreset(loaded.config.preset),
-    backend.portClaims(identity.id),
-  ]);
-  // Reserved as well as chosen: another `up` planning at the same moment (QA starting
-  // environments side by side) must not pick the same free port.
-  const reservations = new PortReservations(
-    path.join(settings.stateDir, "port-reservations"),
+  const preset = await loadPreset(loaded.config.preset);
+  const hostPorts = await chooseHostPorts(
+    portRequests(preset, loaded.config),
     identity.id,
+    backend,
+    settings,
   );
-  let hostPorts: Record<string, number> = {};
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const reserved = await reservations.heldByOthers();
-    hostPorts = await allocatePorts(
-      portRequests(preset, loaded.config),
-      { own: claims.own, others: new Set([...claims.others, ...reserved]) },
-      probeLoopbackPort,
-    );
-    const conflicts = await reservations.reserve(Object.values(hostPorts));
-    if (conflicts.length === 0) break;
-  }
   const topology = topologyFromPreset(preset, loaded.config, {
     identity,
     codeRoot: loaded.codeRoot,
@@ -92,6 +73,37 @@ export async function planEnvironment(
     ssh: await sshAccess(loaded.config, process.env),
   });
   return { target, topology };
+}
+
+/**
+ * Host ports for an environment: the ones it already has, else the preferred ones when
+ * free, else the next free ones. Reserved as well as chosen: another `up` planning at the
+ * same moment (QA starting environments side by side) must not pick the same free port.
+ */
+export async function chooseHostPorts(
+  requests: readonly PortRequest[],
+  envId: string,
+  backend: Backend,
+  settings: UserSettings,
+): Promise<Record<string, number>> {
+  const { allocatePorts, probeLoopbackPort } = await import("../env/port-allocator.js");
+  const claims = await backend.portClaims(envId);
+  const reservations = new PortReservations(
+    path.join(settings.stateDir, "port-reservations"),
+    envId,
+  );
+  let hostPorts: Record<string, number> = {};
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const reserved = await reservations.heldByOthers();
+    hostPorts = await allocatePorts(
+      requests,
+      { own: claims.own, others: new Set([...claims.others, ...reserved]) },
+      probeLoopbackPort,
+    );
+    const conflicts = await reservations.reserve(Object.values(hostPorts));
+    if (conflicts.length === 0) break;
+  }
+  return hostPorts;
 }
 
 // What of the developer's ssh the cli container gets (for drush sql:sync): the agent when
