@@ -60,12 +60,30 @@ export function formatList(
     Object.values(env.urls).join(" "),
   ]);
   const header = ["ENVIRONMENT", "BACKEND", "AGE", "TTL", "STATE", "PRESET", "URLS"];
+  return formatTable(header, rows, colour);
+}
+
+/**
+ * Columns padded to their widest cell (at most `maxWidth`, longer cells clipped with …);
+ * the last column is neither padded nor clipped (it may hold colour codes). Bold header.
+ */
+export function formatTable(
+  header: readonly string[],
+  rows: readonly string[][],
+  colour: ChalkInstance,
+  maxWidth = Number.POSITIVE_INFINITY,
+): string {
   const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
+    Math.min(maxWidth, Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length))),
   );
-  const line = (cells: string[]) =>
+  const last = header.length - 1;
+  const line = (cells: readonly string[]) =>
     cells
-      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .map((cell, column) => {
+        if (column === last) return cell;
+        const width = widths[column] ?? 0;
+        return (cell.length > width ? `${cell.slice(0, width - 1)}…` : cell).padEnd(width);
+      })
       .join("  ")
       .trimEnd();
   return [colour.bold(line(header)), ...rows.map((row) => line(row))].join("\n");

@@ -1,5 +1,6 @@
 import { parity } from "../../core/parity.js";
 import { ExitCode } from "../../errors/exit-codes.js";
+import { formatTable } from "../format.js";
 import type { Output } from "../output.js";
 import { services } from "./common.js";
 
@@ -25,27 +26,16 @@ export default async function parityCommand(
       difference.local,
       difference.expected ? `expected (${difference.because})` : output.colour.red("UNEXPECTED"),
     ]);
-    const header = ["WORKLOAD", "CONTAINER", "FIELD", "PRODUCTION", "LOCAL", ""];
-    const widths = header.map((title, column) =>
-      Math.min(48, Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length))),
-    );
-    const line = (cells: string[]) =>
-      cells
-        .map((cell, column) =>
-          column < 5 ? clip(cell, widths[column] ?? 0).padEnd(widths[column] ?? 0) : cell,
-        )
-        .join("  ")
-        .trimEnd();
     return [
-      output.colour.bold(line(header)),
-      ...rows.map(line),
+      formatTable(
+        ["WORKLOAD", "CONTAINER", "FIELD", "PRODUCTION", "LOCAL", ""],
+        rows,
+        output.colour,
+        48,
+      ),
       "",
       `${report.differences.length} difference(s), ${report.unexpected} unexpected.`,
     ].join("\n");
   });
   return report.unexpected > 0 ? ExitCode.failed : ExitCode.ok;
-}
-
-function clip(text: string, width: number): string {
-  return text.length > width ? `${text.slice(0, width - 1)}…` : text;
 }
