@@ -2,7 +2,13 @@ import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { PassThrough, type Readable, Transform, type TransformCallback } from "node:stream";
+import {
+  PassThrough,
+  type Readable,
+  Transform,
+  type TransformCallback,
+  type Writable,
+} from "node:stream";
 import { finished } from "node:stream/promises";
 import { stateDir } from "../config/user-settings.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
@@ -189,18 +195,9 @@ export async function createSnapshot(
     {
       title: `Snapshot ${store.envId} as ${request.name} (mariabackup, server keeps running)`,
       run: async () => {
-        meta = await store.write(request.name, request.pinned, async (out) => {
-          const result = await db.physicalBackup(out as unknown as import("node:stream").Writable);
-          if (result.exitCode !== 0) {
-            throw new ProdlikeError(
-              "COMMAND_FAILED",
-              `mariabackup failed (exit ${result.exitCode})`,
-              {
-                hint: result.stderr.split("\n").slice(-8).join("\n"),
-              },
-            );
-          }
-        });
+        meta = await store.write(request.name, request.pinned, (out) =>
+          backUp(db, out as unknown as Writable, { what: "mariabackup" }),
+        );
       },
     },
   ]);
@@ -261,38 +258,29 @@ export async function copyFromEnvironment(
       title: `Copy ${source.envId}'s data (mariabackup while it runs) beside the live data`,
       prepare: async () => {
         const stream = new PassThrough();
-        const [backup, prepared] = await Promise.allSettled([
-          source.db.physicalBackup(stream).then((result) => {
-            if (result.exitCode === 0) stream.end();
-            else
-              stream.destroy(
-                new Error(`mariabackup in ${source.envId} failed (exit ${result.exitCode})`),
-              );
-            return result;
-          }),
+        const backup = backUp(source.db, stream, {
+          what: `mariabackup in ${source.envId}`,
+          after: "This environment's data was not touched.",
+        }).then(
+          () => stream.end(),
+          (error: unknown) => {
+            // The prepare reads a cut-off stream and fails: the backup's error explains it.
+            stream.destroy(error instanceof Error ? error : new Error(String(error)));
+            throw error;
+          },
+        );
+        const [backedUp, prepared] = await Promise.allSettled([
+          backup,
           db.preparePhysicalRestore(stream),
         ]);
-        const failure =
-          backup.status === "rejected"
-            ? backup.reason
-            : backup.value.exitCode !== 0
-              ? new ProdlikeError(
-                  "COMMAND_FAILED",
-                  `mariabackup in ${source.envId} failed (exit ${backup.value.exitCode})`,
-                  {
-                    hint: `${backup.value.stderr.split("\n").slice(-8).join("\n")}\nThis environment's data was not touched.`,
-                  },
-                )
-              : prepared.status === "rejected"
-                ? prepared.reason
-                : undefined;
-        if (failure !== undefined) {
+        if (backedUp.status === "rejected" || prepared.status === "rejected") {
           if (prepared.status === "fulfilled") {
             await db.removeDataFolder(prepared.value.next).catch(() => undefined);
           }
-          throw failure;
+          throw backedUp.status === "rejected"
+            ? backedUp.reason
+            : (prepared as PromiseRejectedResult).reason;
         }
-        if (prepared.status !== "fulfilled") throw prepared.reason;
         return prepared.value;
       },
     },
@@ -363,5 +351,20 @@ class HashingStream extends Transform {
 
   digest(): string {
     return this.hash.digest("hex");
+  }
+}
+
+/** A hot mariabackup of `db` into `out`; a failure is COMMAND_FAILED with the tool's last lines. */
+async function backUp(
+  db: LocalDatabase,
+  out: Writable,
+  label: { what: string; after?: string },
+): Promise<void> {
+  const result = await db.physicalBackup(out);
+  if (result.exitCode !== 0) {
+    const tail = result.stderr.split("\n").slice(-8).join("\n");
+    throw new ProdlikeError("COMMAND_FAILED", `${label.what} failed (exit ${result.exitCode})`, {
+      hint: label.after ? `${tail}\n${label.after}` : tail,
+    });
   }
 }

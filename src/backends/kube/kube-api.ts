@@ -104,21 +104,13 @@ export class ClientNodeKubeApi implements KubeApi {
 
   /** A read/list client for a context of a kubeconfig (mirror reads production with it). */
   static async objectClient(kubeconfig: string, context: string): Promise<ObjectClient> {
-    const k8s = await import("@kubernetes/client-node");
-    const config = new k8s.KubeConfig();
-    config.loadFromFile(kubeconfig);
-    config.setCurrentContext(context);
-    return k8s.KubernetesObjectApi.makeApiClient(config) as unknown as ObjectClient;
+    return (await loadContext(kubeconfig, context)).objects;
   }
 
   /** Connects with the given kubeconfig file and context. */
   static async connect(kubeconfig: string, context: string): Promise<ClientNodeKubeApi> {
-    const k8s = await import("@kubernetes/client-node");
-    const config = new k8s.KubeConfig();
-    config.loadFromFile(kubeconfig);
-    config.setCurrentContext(context);
-    const objects = k8s.KubernetesObjectApi.makeApiClient(config) as unknown as ObjectClient;
-    return new ClientNodeKubeApi(objects, { config, module: k8s });
+    const { objects, config, module } = await loadContext(kubeconfig, context);
+    return new ClientNodeKubeApi(objects, { config, module });
   }
 
   async apply(object: KubernetesObject): Promise<void> {
@@ -284,3 +276,12 @@ function statusCode(error: unknown): number | undefined {
 }
 
 export type { V1Deployment, V1StatefulSet };
+
+async function loadContext(kubeconfig: string, context: string) {
+  const module = await import("@kubernetes/client-node");
+  const config = new module.KubeConfig();
+  config.loadFromFile(kubeconfig);
+  config.setCurrentContext(context);
+  const objects = module.KubernetesObjectApi.makeApiClient(config) as unknown as ObjectClient;
+  return { objects, config, module };
+}
