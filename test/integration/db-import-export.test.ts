@@ -8,6 +8,7 @@ import {
   CLI,
   copyExample,
   describeFailure,
+  discardProject,
   expectOk,
   httpGet,
   jsonField,
@@ -65,9 +66,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  // Images stay for the next file: the compose suite checks that destroy removes them.
-  await project.cli(["destroy", "--keep-images"]).catch(() => undefined);
-  await project.cleanup();
+  await discardProject(project);
 });
 
 // A hang is a failure here, not a ten-minute wait.

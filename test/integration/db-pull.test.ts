@@ -10,6 +10,7 @@ import {
 import {
   copyExample,
   describeFailure,
+  discardProject,
   expectOk,
   jsonField,
   type TestProject,
@@ -54,8 +55,7 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
-  await project?.cli(["destroy", "--keep-images"]).catch(() => undefined);
-  await project?.cleanup();
+  await discardProject(project);
   await production?.stop();
 });
 

@@ -5,6 +5,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   copyExample,
+  discardProject,
   expectOk,
   httpGet,
   jsonField,
@@ -58,8 +59,7 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
-  await project?.cli(["destroy", "--keep-images"]).catch(() => undefined);
-  await project?.cleanup();
+  await discardProject(project);
 });
 
 describe("up --mirror (production's layout on compose)", { timeout: 600_000 }, () => {

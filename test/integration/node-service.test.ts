@@ -4,6 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   copyExample,
+  discardProject,
   expectOk,
   httpGet,
   jsonField,
@@ -29,8 +30,7 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
-  await project?.cli(["destroy", "--keep-images"]).catch(() => undefined);
-  await project?.cleanup();
+  await discardProject(project);
 });
 
 describe("node preset (examples/node-service)", { timeout: 300_000 }, () => {

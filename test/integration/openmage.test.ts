@@ -4,6 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   copyExample,
+  discardProject,
   expectOk,
   resourcesOf,
   type TestProject,
@@ -34,8 +35,7 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
-  await project?.cli(["destroy", "--keep-images"]).catch(() => undefined);
-  await project?.cleanup();
+  await discardProject(project);
 });
 
 describe("openmage preset (examples/openmage-basic)", { timeout: 300_000 }, () => {

@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   copyExample,
+  discardProject,
   expectOk,
   httpGet,
   jsonField,
@@ -36,9 +37,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  // Images stay for the next file: the compose suite checks that destroy removes them.
-  await project.cli(["destroy", "--keep-images"]).catch(() => undefined);
-  await project.cleanup();
+  await discardProject(project);
 });
 
 describe("prodlike snapshot", { timeout: 180_000 }, () => {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   copyExample,
+  discardProject,
   expectOk,
   httpGet,
   jsonField,
@@ -41,10 +42,7 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
-  for (const name of ["local", "qa-1", "qa-2", "qa-3", "qa-4"]) {
-    await project?.cli(["destroy", "--name", name, "--keep-images"]).catch(() => undefined);
-  }
-  await project?.cleanup();
+  await discardProject(project, ["local", "qa-1", "qa-2", "qa-3", "qa-4"]);
 });
 
 describe("throwaway environments", { timeout: 900_000 }, () => {

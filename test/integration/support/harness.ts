@@ -45,6 +45,21 @@ export async function copyExample(prefix: string, example?: string): Promise<Tes
   };
 }
 
+/**
+ * Destroys the project's environments (images kept: the next file reuses them; the compose
+ * suite checks that destroy removes them) and deletes its copy. For afterAll.
+ */
+export async function discardProject(
+  project: TestProject | undefined,
+  names: readonly string[] = ["local"],
+): Promise<void> {
+  if (!project) return;
+  for (const name of names) {
+    await project.cli(["destroy", "--name", name, "--keep-images"]).catch(() => undefined);
+  }
+  await project.cleanup();
+}
+
 export async function runCli(
   args: string[],
   options: { cwd: string; home: string; input?: string; env?: Record<string, string> },
