@@ -110,6 +110,8 @@ export function mirrorToCompose(
         labels: {
           "dev.prodlike.mirror.workload": `${object.kind}/${podName}`,
           "dev.prodlike.mirror.container": container.name,
+          // Parity tells init containers from the others by this, not by a name.
+          ...(role === "init" ? { "dev.prodlike.mirror.init": "true" } : {}),
         },
       };
       const environment = environmentOf(container, data, note);

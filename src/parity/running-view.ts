@@ -9,6 +9,7 @@ import type { WorkloadView } from "./workload-view.js";
 
 const WORKLOAD = "dev.prodlike.mirror.workload";
 const CONTAINER = "dev.prodlike.mirror.container";
+const INIT = "dev.prodlike.mirror.init";
 
 export function runningViews(
   running: readonly { labels: Record<string, string>; config: ContainerConfig }[],
@@ -29,7 +30,7 @@ export function runningViews(
       value.join("\0") === image.join("\0") ? [] : value;
     view.containers.push({
       name: container,
-      init: labels["dev.prodlike.service"]?.includes("-init-") ?? false,
+      init: labels[INIT] === "true",
       repository,
       tag,
       ports: [],

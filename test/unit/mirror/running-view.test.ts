@@ -63,6 +63,26 @@ describe("runningViews", () => {
     });
   });
 
+  it("tells an init container by its label", () => {
+    const [web] = runningViews([
+      {
+        labels: {
+          ...labels("Deployment/web", "migrate", "web-init-migrate"),
+          "dev.prodlike.mirror.init": "true",
+        },
+        config: {
+          image: "php:1",
+          env: [],
+          entrypoint: [],
+          cmd: [],
+          mounts: [],
+          imageDefaults: { env: [], entrypoint: [], cmd: [] },
+        },
+      },
+    ]);
+    expect(web?.containers[0]?.init).toBe(true);
+  });
+
   it("reads a CronJob's schedule and job from its loop", () => {
     const [cron] = runningViews([
       {

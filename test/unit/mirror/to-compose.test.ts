@@ -95,7 +95,9 @@ describe("mirrorToCompose", () => {
     expect(result.services["web-init-migrate"]).toMatchObject({
       restart: "no",
       entrypoint: ["php", "migrate.php"],
+      labels: { "dev.prodlike.mirror.init": "true" },
     });
+    expect(result.services.web?.labels).not.toHaveProperty("dev.prodlike.mirror.init");
     expect(result.web).toEqual({ service: "web", port: 80 });
   });
 
