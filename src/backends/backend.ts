@@ -87,6 +87,9 @@ export interface StreamExecRequest {
   stdin?: Readable;
   /** Receives the command's stdout (a dump being exported); collected when absent. */
   stdout?: Writable;
+  /** kind / minikube: only a pod these labels select (`app=web`), when container names
+   *  repeat across pods as they do in production's layout. Compose ignores it. */
+  selector?: string;
 }
 
 export interface StreamExecResult {

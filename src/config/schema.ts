@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { TRANSFORM_IDS } from "../mirror/transforms.js";
+import { DB_DECLARATION } from "../parity/runtime-facts.js";
 
 // prodlike.yaml: everything optional. No file at all means the Drupal preset with the
 // current folder as the code root. Unknown keys are errors, so a typo never silently
@@ -159,6 +160,32 @@ export const mirrorSchema = z.strictObject({
     })
     .optional()
     .describe("Where the code is in the containers that serve it, and which containers."),
+  runtime: z
+    .record(
+      z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9.-]*(\/[a-z0-9][a-z0-9.-]*)?$/, "CONTAINER or WORKLOAD/CONTAINER"),
+      z.strictObject({
+        php: z
+          .string()
+          .regex(/^\d+(\.\d+){0,2}$/, 'a PHP version, e.g. "8.2"')
+          .optional()
+          .describe("The PHP version production's image runs."),
+        extensions: z
+          .array(z.string().regex(/^[A-Za-z0-9_ ]+$/, "an extension name as php -m prints it"))
+          .optional()
+          .describe("The PHP extensions production loads (`php -m` there)."),
+        db: z
+          .string()
+          .regex(DB_DECLARATION, 'ENGINE VERSION: "mariadb 10.11", "mysql 8.0", "postgresql 15"')
+          .optional()
+          .describe("The database engine and version production's image runs."),
+      }),
+    )
+    .optional()
+    .describe(
+      "What production's containers run where their images cannot tell (custom images): parity compares it with the running environment.",
+    ),
 });
 
 export const configSchema = z

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
+import type { Backend } from "../backends/backend.js";
 import { parseYaml, validateYaml } from "../config/yaml-source.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { takeInventory } from "../mirror/inventory.js";
@@ -13,7 +14,15 @@ import {
   type PolicyRule,
 } from "../parity/compare.js";
 import { runningViews } from "../parity/running-view.js";
+import {
+  declaredFacts,
+  mergeFacts,
+  parseProbe,
+  RUNTIME_PROBE,
+  type RuntimeFacts,
+} from "../parity/runtime-facts.js";
 import { type ContainerView, type WorkloadView, workloadViews } from "../parity/workload-view.js";
+import { Label, MirrorLabel } from "../topology/labels.js";
 import { MIRROR_DIR, readProductionFiles } from "./mirror.js";
 import { backendFor } from "./operations.js";
 import { resolveTarget, type TargetOptions } from "./plan.js";
@@ -73,7 +82,17 @@ export async function parity(
     ? ((JSON.parse(reportText) as { transforms?: AppliedTransform[] }).transforms ?? [])
     : [];
   const policy = request.policy ? await readPolicy(request.policy) : [];
-  let productionViews = workloadViews(production);
+  const declared = target.loaded.config.mirror?.runtime ?? {};
+  // What the team declares about production's custom images, over what the images tell.
+  let productionViews = workloadViews(production).map((view) => ({
+    ...view,
+    containers: view.containers.map((container) => {
+      const stated = declared[`${view.name}/${container.name}`] ?? declared[container.name];
+      return stated
+        ? { ...container, runtime: mergeFacts(container.runtime ?? {}, declaredFacts(stated)) }
+        : container;
+    }),
+  }));
   let localViews: WorkloadView[];
   let local = localFile;
   if (request.against === "running") {
@@ -87,7 +106,8 @@ export async function parity(
         },
       );
     }
-    localViews = runningViews(await backend.runningConfigs(identity.id));
+    const running = await backend.runningConfigs(identity.id);
+    localViews = runningViews(running);
     if (localViews.length === 0) {
       throw new ProdlikeError("USAGE", `${identity.id} does not run production's layout`, {
         hint: "Start it with prodlike up --mirror, then compare.",
@@ -107,6 +127,25 @@ export async function parity(
     // Compose splits a command between entrypoint and cmd where the manifest had command
     // and args: compared joined on both sides.
     localViews = mapContainers(localViews, joinCommand);
+    // PHP and the database as the containers report them, where the image cannot tell.
+    const asked = await askRuntime(
+      running.flatMap(({ labels }) => {
+        const service = labels[Label.service];
+        const at = labels[MirrorLabel.workload];
+        const container = labels[MirrorLabel.container];
+        if (!service || !at || !container || labels[MirrorLabel.init] === "true") return [];
+        return [{ key: `${at}|${container}`, run: () => probe(backend, identity.id, service) }];
+      }),
+    );
+    localViews = localViews.map((view) => ({
+      ...view,
+      containers: view.containers.map((container) => {
+        const facts = asked.get(`${view.kind}/${view.name}|${container.name}`);
+        return facts
+          ? { ...container, runtime: mergeFacts(container.runtime ?? {}, facts) }
+          : container;
+      }),
+    }));
     local = `${identity.id} (running)`;
   } else {
     localViews = workloadViews(
@@ -121,6 +160,35 @@ export async function parity(
     differences,
     unexpected: differences.filter((difference) => !difference.expected).length,
   };
+}
+
+type Probe = { key: string; run: () => Promise<RuntimeFacts> };
+
+async function askRuntime(probes: readonly Probe[]): Promise<Map<string, RuntimeFacts>> {
+  const answers = await Promise.all(
+    probes.map(async (entry) => [entry.key, await entry.run()] as const),
+  );
+  return new Map(answers);
+}
+
+// A container without a shell, or one that stopped meanwhile, tells nothing: its runtime
+// is left uncompared rather than failing the whole report.
+async function probe(
+  backend: { execStream: Backend["execStream"] },
+  envId: string,
+  service: string,
+  selector?: string,
+): Promise<RuntimeFacts> {
+  try {
+    const result = await backend.execStream(envId, {
+      service,
+      command: ["sh", "-c", RUNTIME_PROBE],
+      ...(selector ? { selector } : {}),
+    });
+    return result.exitCode === 0 ? parseProbe(result.stdout) : {};
+  } catch {
+    return {};
+  }
 }
 
 async function readPolicy(file: string): Promise<PolicyRule[]> {

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { MirrorLabel } from "../topology/labels.js";
 import type { ManifestObject } from "./manifests.js";
 import { CODE_VOLUME, podSpecOf } from "./transforms.js";
 
@@ -108,10 +109,10 @@ export function mirrorToCompose(
       const rendered: Record<string, unknown> = {
         image: container.image ?? "",
         labels: {
-          "dev.prodlike.mirror.workload": `${object.kind}/${podName}`,
-          "dev.prodlike.mirror.container": container.name,
+          [MirrorLabel.workload]: `${object.kind}/${podName}`,
+          [MirrorLabel.container]: container.name,
           // Parity tells init containers from the others by this, not by a name.
-          ...(role === "init" ? { "dev.prodlike.mirror.init": "true" } : {}),
+          ...(role === "init" ? { [MirrorLabel.init]: "true" } : {}),
         },
       };
       const environment = environmentOf(container, data, note);

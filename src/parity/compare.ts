@@ -1,4 +1,5 @@
 import type { AppliedTransform } from "../mirror/transforms.js";
+import { type RuntimeFacts, sameVersion } from "./runtime-facts.js";
 import type { ContainerView, WorkloadView } from "./workload-view.js";
 
 // Production against local, workload by workload and container by container. Each
@@ -19,6 +20,10 @@ export const DIFF_FIELDS = [
   "command",
   "args",
   "schedule",
+  "php-version",
+  "php-extensions-missing",
+  "php-extensions-extra",
+  "db-engine",
 ] as const;
 
 export type DiffField = (typeof DIFF_FIELDS)[number];
@@ -97,6 +102,12 @@ export function compareWorkloads(
       for (const [field, production, localValue] of containerFields(container, other)) {
         if (production !== localValue) found.push({ ...at, field, production, local: localValue });
       }
+      for (const [field, production, localValue] of runtimeDifferences(
+        container.runtime ?? {},
+        other.runtime ?? {},
+      )) {
+        found.push({ ...at, field, production, local: localValue });
+      }
     }
     for (const extra of localContainers.values()) {
       found.push({
@@ -133,6 +144,39 @@ function containerFields(a: ContainerView, b: ContainerView): [DiffField, string
     ["command", a.command.join(" "), b.command.join(" ")],
     ["args", a.args.join(" "), b.args.join(" ")],
   ];
+}
+
+// Only what both sides know is compared: a custom production image with nothing declared
+// about it, or a local image that was not asked, gives no runtime difference either way.
+function runtimeDifferences(
+  production: RuntimeFacts,
+  local: RuntimeFacts,
+): [DiffField, string, string][] {
+  const found: [DiffField, string, string][] = [];
+  if (production.php && local.php) {
+    if (!sameVersion(production.php.version, local.php.version))
+      found.push(["php-version", production.php.version, local.php.version]);
+    const wanted = production.php.extensions;
+    const have = local.php.extensions;
+    if (wanted && have) {
+      const missing = wanted.filter((extension) => !have.includes(extension));
+      const extra = have.filter((extension) => !wanted.includes(extension));
+      if (missing.length > 0) found.push(["php-extensions-missing", missing.join(", "), ""]);
+      if (extra.length > 0) found.push(["php-extensions-extra", "", extra.join(", ")]);
+    }
+  }
+  if (production.db && local.db) {
+    const differs =
+      production.db.engine !== local.db.engine ||
+      !sameVersion(production.db.version, local.db.version);
+    if (differs)
+      found.push([
+        "db-engine",
+        `${production.db.engine} ${production.db.version}`,
+        `${local.db.engine} ${local.db.version}`,
+      ]);
+  }
+  return found;
 }
 
 function describe(container: ContainerView): string {

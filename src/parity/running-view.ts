@@ -1,5 +1,7 @@
 import type { ContainerConfig } from "../backends/docker/docker-engine.js";
 import { splitImage } from "../mirror/image-ref.js";
+import { MirrorLabel } from "../topology/labels.js";
+import { factsFromImage } from "./runtime-facts.js";
 import type { WorkloadView } from "./workload-view.js";
 
 // The mirrored environment as it runs (compose containers labelled by `up --mirror` with
@@ -7,17 +9,13 @@ import type { WorkloadView } from "./workload-view.js";
 // image sets by itself (PATH, its entrypoint) is not the environment's: it is left out,
 // as production's manifests leave it out.
 
-const WORKLOAD = "dev.prodlike.mirror.workload";
-const CONTAINER = "dev.prodlike.mirror.container";
-const INIT = "dev.prodlike.mirror.init";
-
 export function runningViews(
   running: readonly { labels: Record<string, string>; config: ContainerConfig }[],
 ): WorkloadView[] {
   const views = new Map<string, WorkloadView>();
   for (const { labels, config } of running) {
-    const workload = labels[WORKLOAD];
-    const container = labels[CONTAINER];
+    const workload = labels[MirrorLabel.workload];
+    const container = labels[MirrorLabel.container];
     if (!workload || !container) continue;
     const [kind = "", name = ""] = workload.split("/");
     const view = views.get(workload) ?? { kind, name, containers: [] };
@@ -30,7 +28,7 @@ export function runningViews(
       value.join("\0") === image.join("\0") ? [] : value;
     view.containers.push({
       name: container,
-      init: labels[INIT] === "true",
+      init: labels[MirrorLabel.init] === "true",
       repository,
       tag,
       ports: [],
@@ -51,6 +49,7 @@ export function runningViews(
       // A CronJob's job runs as the loop's arguments: the job is its command.
       command: cron ? config.cmd : own(config.entrypoint, config.imageDefaults.entrypoint),
       args: cron ? [] : own(config.cmd, config.imageDefaults.cmd),
+      runtime: factsFromImage(repository, tag),
     });
   }
   return [...views.values()];

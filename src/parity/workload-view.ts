@@ -1,6 +1,7 @@
 import { splitImage } from "../mirror/image-ref.js";
 import type { ManifestObject } from "../mirror/manifests.js";
 import { podSpecOf } from "../mirror/transforms.js";
+import { factsFromImage, type RuntimeFacts } from "./runtime-facts.js";
 
 // What parity compares of a workload, read from manifests: per container the image
 // repository and tag, ports, environment variable names (never values), mounted config
@@ -18,6 +19,8 @@ export interface ContainerView {
   probes: string[];
   command: string[];
   args: string[];
+  /** PHP and database facts, where the image or the running container tells them. */
+  runtime?: RuntimeFacts;
 }
 
 export interface WorkloadView {
@@ -119,6 +122,7 @@ function containerView(
       .map((probe) => `${probe.replace("Probe", "")} ${describeProbe(container[probe] as Probe)}`),
     command: container.command ?? [],
     args: container.args ?? [],
+    runtime: factsFromImage(repository, tag),
   };
 }
 

@@ -19,6 +19,14 @@ export const Label = {
   managed: "dev.prodlike.managed",
 } as const;
 
+/** On the containers of a mirrored layout (`up --mirror`): which production workload and
+ *  container each one is, so parity compares it with the right one. */
+export const MirrorLabel = {
+  workload: "dev.prodlike.mirror.workload",
+  container: "dev.prodlike.mirror.container",
+  init: "dev.prodlike.mirror.init",
+} as const;
+
 export function environmentLabels(
   identity: EnvironmentIdentity,
   extra: { preset: string; backend: string; codeRoot: string },

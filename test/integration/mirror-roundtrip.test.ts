@@ -53,6 +53,10 @@ beforeAll(async () => {
       "  images:",
       ...Object.entries(images).map(([from, to]) => `    ${from}: ${to}`),
       "  codeMount: { path: /var/www/html, containers: [nginx, php-fpm] }",
+      // What production's custom images run (their tags cannot tell).
+      "  runtime:",
+      '    php-fpm: { php: "8.2" }',
+      '    db/mariadb: { db: "mariadb 10.11" }',
       "",
     ].join("\n"),
   );
@@ -116,6 +120,58 @@ describe("up --mirror (production's layout on compose)", { timeout: 600_000 }, (
         { workload: string; container: string; field: string; expected: boolean; local: string }[]
       >(drifted, "differences").filter((difference) => !difference.expected),
     ).toMatchObject([{ workload: "web", container: "php-fpm", field: "env-names" }]);
+  });
+
+  it("parity asks the running containers for PHP and the database engine", async () => {
+    // Production, as the team now declares it, loads redis and runs MySQL 8.0; the local
+    // build has no redis extension and runs MariaDB. Extra local extensions (Debian's build
+    // loads more) and the env key renamed above are allowed by the policy.
+    const config = path.join(project.dir, "prodlike.yaml");
+    await writeFile(
+      config,
+      (await readFile(config, "utf8"))
+        .replace(
+          'php-fpm: { php: "8.2" }',
+          'php-fpm: { php: "8.2", extensions: [intl, pdo_mysql, "Zend OPcache", redis] }',
+        )
+        .replace('db: "mariadb 10.11"', 'db: "mysql 8.0"'),
+    );
+    const policy = path.join(project.dir, "parity-policy.yaml");
+    await writeFile(
+      policy,
+      [
+        "allow:",
+        "  - { field: php-extensions-extra, reason: Debian's build loads more }",
+        "  - { field: env-names, reason: renamed by the test above }",
+        "",
+      ].join("\n"),
+    );
+    const result = await project.cli([
+      "parity",
+      "--against",
+      "running",
+      "--policy",
+      policy,
+      "--json",
+    ]);
+    expect(result.exitCode).toBe(1);
+    const differences = jsonField<
+      { container: string; field: string; expected: boolean; production: string; local: string }[]
+    >(result, "differences");
+    expect(differences.filter((difference) => !difference.expected)).toMatchObject([
+      { container: "php-fpm", field: "php-extensions-missing", production: "redis" },
+      {
+        container: "mariadb",
+        field: "db-engine",
+        production: "mysql 8.0",
+        local: expect.stringMatching(/^mariadb 10\.11\.\d+$/),
+      },
+    ]);
+    // PHP 8.2 matches: the version was read from the running php-fpm, not guessed.
+    expect(differences.some((difference) => difference.field === "php-version")).toBe(false);
+    expect(
+      differences.find((difference) => difference.field === "php-extensions-extra")?.local,
+    ).toContain("mbstring");
   });
 
   it("destroy removes it like any environment", async () => {

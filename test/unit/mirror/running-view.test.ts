@@ -58,6 +58,7 @@ describe("runningViews", () => {
           probes: [],
           command: [],
           args: [],
+          runtime: {},
         },
       ],
     });
