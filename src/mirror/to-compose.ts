@@ -2,6 +2,7 @@ import path from "node:path";
 import { MirrorLabel } from "../topology/labels.js";
 import type { ManifestObject } from "./manifests.js";
 import { CODE_VOLUME, podSpecOf } from "./transforms.js";
+import { findWebEntry, podLabels, selects } from "./web-entry.js";
 
 // The mirrored manifests as a compose project, so `up --backend compose` runs
 // production's layout too. A pod becomes its first container's service, the other
@@ -177,56 +178,23 @@ export function mirrorToCompose(
       );
   }
 
-  // The web URL: the first Ingress backend, else the first Service on port 80.
-  const ingress = objects.find((object) => object.kind === "Ingress");
-  const backend = (
-    ingress?.spec as
-      | {
-          rules?: {
-            http?: {
-              paths?: { backend?: { service?: { name: string; port?: { number?: number } } } }[];
-            };
-          }[];
-        }
-      | undefined
-  )?.rules?.[0]?.http?.paths?.[0]?.backend?.service;
-  const webService =
-    services.find((service) => service.metadata.name === (backend?.name ?? "")) ??
-    services.find((service) =>
-      ((service.spec as { ports?: { port: number }[] }).ports ?? []).some(
-        (port) => port.port === 80,
-      ),
-    );
-  if (webService) {
-    const port = ((webService.spec as { ports?: { port: number; targetPort?: number | string }[] })
-      .ports ?? [])[0];
+  // The web URL: where production's traffic enters.
+  const web = findWebEntry(objects);
+  if (web) {
     const owner = Object.entries(result.services).find(([, service]) =>
       (
         (service.networks as { default?: { aliases?: string[] } } | undefined)?.default?.aliases ??
         []
-      ).includes(webService.metadata.name),
+      ).includes(web.service.metadata.name),
     );
-    if (owner && port)
+    if (owner)
       result.web = {
         service: owner[0],
-        port: typeof port.targetPort === "number" ? port.targetPort : port.port,
+        port: typeof web.targetPort === "number" ? web.targetPort : web.port,
       };
   }
   result.volumes = [...volumes].sort();
   return result;
-}
-
-function podLabels(object: ManifestObject): Record<string, string> {
-  const spec = object.spec as
-    | { template?: { metadata?: { labels?: Record<string, string> } } }
-    | undefined;
-  return spec?.template?.metadata?.labels ?? {};
-}
-
-function selects(service: ManifestObject, labels: Record<string, string>): boolean {
-  const selector = (service.spec as { selector?: Record<string, string> } | undefined)?.selector;
-  if (!selector || Object.keys(selector).length === 0) return false;
-  return Object.entries(selector).every(([key, value]) => labels[key] === value);
 }
 
 function environmentOf(
