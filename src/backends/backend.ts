@@ -1,7 +1,9 @@
 import type { Readable, Writable } from "node:stream";
+import type { KubernetesObject } from "@kubernetes/client-node";
 import type { PortClaims } from "../env/port-allocator.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
-import type { Topology } from "../topology/model.js";
+import type { ManifestObject } from "../mirror/manifests.js";
+import type { EnvironmentIdentity, Topology } from "../topology/model.js";
 import type { Progress } from "../ui/steps.js";
 import type { ContainerConfig } from "./docker/docker-engine.js";
 
@@ -98,6 +100,19 @@ export interface StreamExecResult {
   stderr: string;
 }
 
+/** Production's layout from `prodlike mirror`, as each backend runs it. */
+export interface MirroredLayout {
+  identity: EnvironmentIdentity;
+  preset: string;
+  codeRoot: string;
+  /** Production's objects after the local transforms: what kind and minikube apply. */
+  objects: readonly ManifestObject[];
+  /** The compose project derived from the same objects, and its web URL: what compose runs. */
+  compose: { file: string; url?: string | undefined };
+  /** The host port (on 127.0.0.1) the web entry is published on. */
+  webHostPort: number;
+}
+
 export interface Backend {
   readonly name: BackendName;
   /** Fails with a typed error when the backend cannot work here. */
@@ -118,13 +133,14 @@ export interface Backend {
   runningConfigs?(
     envId: string,
   ): Promise<{ labels: Record<string, string>; config: ContainerConfig }[]>;
-  /** Runs a ready-made compose project as the environment (`up --mirror`); compose only. */
-  upProject?(
-    envId: string,
-    file: string,
+  /** Runs production's mirrored layout as the environment (`up --mirror`). */
+  upMirrored?(
+    layout: MirroredLayout,
     progress: Progress,
-    options: { healthTimeoutMs: number; webUrl?: string | undefined; secrets: readonly string[] },
+    options: { healthTimeoutMs: number },
   ): Promise<EnvironmentStatus>;
+  /** kind / minikube: the workloads as the local cluster runs them (parity --against running). */
+  runningObjects?(envId: string): Promise<KubernetesObject[]>;
   /** Runs a command in a service with streams instead of the terminal (no TTY). */
   execStream(envId: string, request: StreamExecRequest): Promise<StreamExecResult>;
   logs(

@@ -39,17 +39,27 @@ export interface MirrorReport {
   compose: { file: string; adaptations: ComposeAdaptation[]; url?: string };
 }
 
+type MirrorRequest = TargetOptions & {
+  from?: string | undefined;
+  /** The host port for the web URL; `up --mirror` passes a free one. */
+  webPort?: number | undefined;
+  /** Read production from a live cluster (read-only: list) instead of files. */
+  context?: string | undefined;
+  namespace?: string | undefined;
+};
+
 export async function mirror(
   services: CoreServices,
-  request: TargetOptions & {
-    from?: string | undefined;
-    /** The host port for the web URL; `up --mirror` passes a free one. */
-    webPort?: number | undefined;
-    /** Read production from a live cluster (read-only: list) instead of files. */
-    context?: string | undefined;
-    namespace?: string | undefined;
-  },
+  request: MirrorRequest,
 ): Promise<MirrorReport> {
+  return (await mirrorObjects(services, request)).report;
+}
+
+/** The report, and the localized objects themselves (what a cluster applies). */
+async function mirrorObjects(
+  services: CoreServices,
+  request: MirrorRequest,
+): Promise<{ report: MirrorReport; objects: ManifestObject[] }> {
   const target = await resolveTarget(request);
   const { config, codeRoot } = target.loaded;
   let documents: ManifestDocument[];
@@ -145,7 +155,7 @@ export async function mirror(
     `${JSON.stringify(report, null, 2)}\n`,
     0o600,
   );
-  return report;
+  return { report, objects };
 }
 
 /** Production's manifests from a path: the one given, else `mirror.from` in prodlike.yaml. */
@@ -181,14 +191,10 @@ export async function upMirror(
   progress: Progress,
 ): Promise<UpResult> {
   const { target, backend } = request;
-  if (!backend.upProject) {
-    throw new ProdlikeError(
-      "NOT_SUPPORTED",
-      `up --mirror runs on compose only for now, not ${backend.name}`,
-      {
-        hint: "Use --backend compose; the mirrored manifests are in .prodlike/mirror/manifests.yaml for kubectl apply.",
-      },
-    );
+  if (!backend.upMirrored) {
+    throw new ProdlikeError("NOT_SUPPORTED", `up --mirror does not run on ${backend.name}`, {
+      hint: "Use --backend compose, kind or minikube.",
+    });
   }
   const { web } = await chooseHostPorts(
     [{ service: "web", name: "web", preferred: target.loaded.config.ports?.web ?? 8080 }],
@@ -196,12 +202,23 @@ export async function upMirror(
     backend,
     request.settings,
   );
-  const report = await mirror(services, { dir: request.dir, name: request.name, webPort: web });
-  const status = await backend.upProject(target.identity.id, report.compose.file, progress, {
-    healthTimeoutMs: request.healthTimeoutMs,
-    webUrl: report.compose.url,
-    secrets: [],
+  const { report, objects } = await mirrorObjects(services, {
+    dir: request.dir,
+    name: request.name,
+    webPort: web,
   });
+  const status = await backend.upMirrored(
+    {
+      identity: target.identity,
+      preset: target.loaded.config.preset,
+      codeRoot: target.loaded.codeRoot,
+      objects,
+      compose: { file: report.compose.file, url: report.compose.url },
+      webHostPort: web ?? 8080,
+    },
+    progress,
+    { healthTimeoutMs: request.healthTimeoutMs },
+  );
   return { status, changed: true };
 }
 

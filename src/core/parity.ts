@@ -5,8 +5,9 @@ import type { Backend } from "../backends/backend.js";
 import { parseYaml, validateYaml } from "../config/yaml-source.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { takeInventory } from "../mirror/inventory.js";
-import { parseManifests } from "../mirror/manifests.js";
-import type { AppliedTransform } from "../mirror/transforms.js";
+import { type ManifestObject, parseManifests } from "../mirror/manifests.js";
+import { type AppliedTransform, podSpecOf } from "../mirror/transforms.js";
+import { workloadSelector } from "../mirror/web-entry.js";
 import {
   compareWorkloads,
   DIFF_FIELDS,
@@ -97,46 +98,58 @@ export async function parity(
   let local = localFile;
   if (request.against === "running") {
     const { backend, identity } = await backendFor(services, request);
-    if (!backend.runningConfigs) {
-      throw new ProdlikeError(
-        "NOT_SUPPORTED",
-        `parity --against running reads compose environments only, not ${backend.name}`,
-        {
-          hint: "Use --against rendered for the mirrored manifests.",
-        },
+    let probes: Probe[];
+    if (backend.runningConfigs) {
+      const running = await backend.runningConfigs(identity.id);
+      localViews = runningViews(running);
+      // What a running compose container cannot show is not compared: ports (compose
+      // declares none per container), probes (compose runs none), and which ConfigMap or
+      // Secret key an environment value came from (compose resolved it into the value).
+      productionViews = mapContainers(productionViews, (container) =>
+        joinCommand({
+          ...container,
+          ports: [],
+          probes: [],
+          configKeys: container.configKeys.filter((key) => key.includes("@")),
+        }),
       );
-    }
-    const running = await backend.runningConfigs(identity.id);
-    localViews = runningViews(running);
-    if (localViews.length === 0) {
-      throw new ProdlikeError("USAGE", `${identity.id} does not run production's layout`, {
-        hint: "Start it with prodlike up --mirror, then compare.",
-      });
-    }
-    // What a running compose container cannot show is not compared: ports (compose
-    // declares none per container), probes (compose runs none), and which ConfigMap or
-    // Secret key an environment value came from (compose resolved it into the value).
-    productionViews = mapContainers(productionViews, (container) =>
-      joinCommand({
-        ...container,
-        ports: [],
-        probes: [],
-        configKeys: container.configKeys.filter((key) => key.includes("@")),
-      }),
-    );
-    // Compose splits a command between entrypoint and cmd where the manifest had command
-    // and args: compared joined on both sides.
-    localViews = mapContainers(localViews, joinCommand);
-    // PHP and the database as the containers report them, where the image cannot tell.
-    const asked = await askRuntime(
-      running.flatMap(({ labels }) => {
+      // Compose splits a command between entrypoint and cmd where the manifest had command
+      // and args: compared joined on both sides.
+      localViews = mapContainers(localViews, joinCommand);
+      probes = running.flatMap(({ labels }) => {
         const service = labels[Label.service];
         const at = labels[MirrorLabel.workload];
         const container = labels[MirrorLabel.container];
         if (!service || !at || !container || labels[MirrorLabel.init] === "true") return [];
         return [{ key: `${at}|${container}`, run: () => probe(backend, identity.id, service) }];
-      }),
-    );
+      });
+    } else if (backend.runningObjects) {
+      // A cluster runs the objects themselves: everything is compared as applied.
+      const objects = (await backend.runningObjects(identity.id)) as ManifestObject[];
+      localViews = workloadViews(objects);
+      probes = objects.flatMap((object) => {
+        // Jobs are not probed: they do not stay up.
+        const selector = workloadSelector(object);
+        if (!selector) return [];
+        return (podSpecOf(object)?.containers ?? []).map((container) => ({
+          key: `${object.kind}/${object.metadata.name}|${container.name}`,
+          run: () => probe(backend, identity.id, container.name, selector),
+        }));
+      });
+    } else {
+      throw new ProdlikeError(
+        "NOT_SUPPORTED",
+        `parity --against running cannot read ${backend.name} environments`,
+        { hint: "Use --against rendered for the mirrored manifests." },
+      );
+    }
+    if (localViews.length === 0) {
+      throw new ProdlikeError("USAGE", `${identity.id} does not run production's layout`, {
+        hint: "Start it with prodlike up --mirror, then compare.",
+      });
+    }
+    // PHP and the database as the containers report them, where the image cannot tell.
+    const asked = await askRuntime(probes);
     localViews = localViews.map((view) => ({
       ...view,
       containers: view.containers.map((container) => {

@@ -29,6 +29,9 @@ export interface EnvironmentRecord {
   ports: RecordedPort[];
   /** Image tags loaded into the cluster's node (loading again is skipped). */
   loadedImages: string[];
+  /** Tags prodlike built for this environment, which `destroy` removes (a mirror loads
+   *  the user's own images and builds none). Absent in records from before: all loaded. */
+  builtImages?: string[];
   /** The rendered manifests' hash at the last successful `up`. */
   configHash: string;
   createdAt: string;

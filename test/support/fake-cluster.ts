@@ -1,13 +1,30 @@
+import { createServer, type Server } from "node:http";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { ClusterProvider, ClusterSpec } from "../../src/backends/kube/cluster-provider.js";
 import type { ExecStreams, KubeApi, PodInfo } from "../../src/backends/kube/kube-api.js";
 
 // A cluster tool that keeps its clusters in memory and records what it was asked.
+// With `serveHttp`, a cluster it makes answers HTTP on its mapped host ports, as kind's
+// port mappings would once the pods run.
 export class FakeClusterProvider implements ClusterProvider {
   readonly name = "kind" as const;
   readonly nodeCodePath = "/prodlike/code";
   readonly clusters = new Set<string>();
   readonly calls: string[] = [];
+  private readonly servers = new Map<string, Server[]>();
+
+  constructor(private readonly options: { serveHttp?: boolean } = {}) {}
+
+  /** Closes what `serveHttp` opened. */
+  async close(): Promise<void> {
+    for (const cluster of [...this.servers.keys()]) await this.stopServing(cluster);
+  }
+
+  private async stopServing(cluster: string): Promise<void> {
+    for (const server of this.servers.get(cluster) ?? [])
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.servers.delete(cluster);
+  }
 
   async version(): Promise<string | undefined> {
     return "v0.0.0-fake";
@@ -20,10 +37,20 @@ export class FakeClusterProvider implements ClusterProvider {
       `create ${spec.cluster} ${spec.portMappings.map((m) => `${m.hostPort}:${m.nodePort}`).join(",")}`,
     );
     this.clusters.add(spec.cluster);
+    if (!this.options.serveHttp) return;
+    const servers = await Promise.all(
+      spec.portMappings.map(async ({ hostPort }) => {
+        const server = createServer((_request, response) => response.end("ok"));
+        await new Promise<void>((resolve) => server.listen(hostPort, "127.0.0.1", resolve));
+        return server;
+      }),
+    );
+    this.servers.set(spec.cluster, servers);
   }
   async delete(cluster: string): Promise<void> {
     this.calls.push(`delete ${cluster}`);
     this.clusters.delete(cluster);
+    await this.stopServing(cluster);
   }
   async loadImages(spec: ClusterSpec, images: readonly string[]): Promise<void> {
     this.calls.push(`load ${spec.cluster} ${images.join(" ")}`);
@@ -41,6 +68,8 @@ export class FakeKubeApi implements KubeApi {
   readonly execs: { pod: string; container: string; command: string[] }[] = [];
   crashing = false;
   exitCode = 0;
+  /** What a command prints, by container name (parity's runtime probe); else `ran …`. */
+  execOutput: Record<string, string> = {};
   /** Bumped by deletePod: the workload's replacement pod gets a new uid. */
   private generation = 0;
   readonly deletedPods: string[] = [];
@@ -91,18 +120,33 @@ export class FakeKubeApi implements KubeApi {
     return this.applied.filter((object) => object.kind === kind);
   }
 
-  async listPods(): Promise<PodInfo[]> {
+  /** Pods of every scaled-up workload, labelled like its template, filtered by `k=v,…`. */
+  async listPods(_namespace: string, labelSelector = ""): Promise<PodInfo[]> {
     const workloads = this.applied.filter(
       (object) => object.kind === "Deployment" || object.kind === "StatefulSet",
     ) as (KubernetesObject & {
-      spec: { replicas?: number; template: { spec: { containers: { name: string }[] } } };
+      spec: {
+        replicas?: number;
+        template: {
+          metadata?: { labels?: Record<string, string> };
+          spec: { containers: { name: string }[] };
+        };
+      };
     })[];
+    const wanted = labelSelector
+      .split(",")
+      .filter(Boolean)
+      .map((pair) => pair.split("=") as [string, string]);
     return workloads
       .filter((workload) => (workload.spec.replicas ?? 1) > 0)
+      .filter((workload) => {
+        const labels = workload.spec.template.metadata?.labels ?? {};
+        return wanted.every(([key, value]) => labels[key] === value);
+      })
       .map((workload) => ({
         name: `${workload.metadata?.name}-0`,
         uid: `${workload.metadata?.name}-uid-${this.generation}`,
-        labels: { "prodlike.dev/role": "x" },
+        labels: workload.spec.template.metadata?.labels ?? {},
         phase: "Running",
         containers: workload.spec.template.spec.containers.map((container) => ({
           name: container.name,
@@ -129,7 +173,7 @@ export class FakeKubeApi implements KubeApi {
     streams: ExecStreams,
   ): Promise<number> {
     this.execs.push({ pod, container, command });
-    streams.stdout.write(`ran ${command.join(" ")}\n`);
+    streams.stdout.write(this.execOutput[container] ?? `ran ${command.join(" ")}\n`);
     return this.exitCode;
   }
 

@@ -22,6 +22,7 @@ import {
   type EnvironmentStatus,
   type ExecRequest,
   environmentNotFound,
+  type MirroredLayout,
   type StreamExecRequest,
   type StreamExecResult,
   type UpOptions,
@@ -470,23 +471,25 @@ export class ComposeBackend implements Backend {
   }
 
   /**
-   * Runs a ready-made compose project as the environment (`up --mirror`: production's
-   * layout from `prodlike mirror`), then waits until every long-running container runs
+   * Runs the compose project `prodlike mirror` derived as the environment (`up --mirror`:
+   * production's layout), then waits until every long-running container runs
    * (init containers and jobs may exit 0) and the web URL answers.
    */
-  async upProject(
-    envId: string,
-    file: string,
+  async upMirrored(
+    layout: MirroredLayout,
     progress: Progress,
-    options: { healthTimeoutMs: number; webUrl?: string | undefined; secrets: readonly string[] },
+    options: { healthTimeoutMs: number },
   ): Promise<EnvironmentStatus> {
+    const envId = layout.identity.id;
+    const webUrl = layout.compose.url;
     const flavour = await this.composeFlavour();
-    const project = { name: envId, file };
+    const project = { name: envId, file: layout.compose.file };
     await progress.run([
       {
         title: `Start production's layout (${describeFlavour(flavour)})`,
         run: async () => {
-          await this.compose(project, { kind: "up" }, options.secrets);
+          // Production's secret values never reach the project (mirror replaced them).
+          await this.compose(project, { kind: "up" }, []);
         },
       },
       {
@@ -507,8 +510,8 @@ export class ComposeBackend implements Backend {
             { timeoutMs: options.healthTimeoutMs, intervalMs: 200 },
           );
           await strategy.wait(this.deps.clock, () => undefined);
-          if (options.webUrl) {
-            await waitForWebUrl(options.webUrl, this.deps.clock, {
+          if (webUrl) {
+            await waitForWebUrl(webUrl, this.deps.clock, {
               timeoutMs: options.healthTimeoutMs,
               intervalMs: 100,
               onDetail: () => undefined,

@@ -15,12 +15,20 @@ import {
 } from "../../env/generated-files.js";
 import type { PortClaims } from "../../env/port-allocator.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
+import { mirrorToCluster } from "../../mirror/to-cluster.js";
+import { podSpecOf } from "../../mirror/transforms.js";
+import { workloadSelector } from "../../mirror/web-entry.js";
 import { OUTPUT_TAIL_CHARS } from "../../process/command-runner.js";
-import { KubeLabel } from "../../topology/kube-labels.js";
-import { builtImagesOf, type Topology } from "../../topology/model.js";
+import { KubeAnnotation, KubeLabel, kubeEnvironmentLabels } from "../../topology/kube-labels.js";
+import {
+  type BuiltImage,
+  builtImagesOf,
+  type EnvironmentIdentity,
+  type Topology,
+} from "../../topology/model.js";
 import {
   assignNodePorts,
-  type RenderedManifests,
+  FIRST_NODE_PORT,
   renderKubernetes,
 } from "../../topology/render-kubernetes.js";
 import type { Progress, Step, StepContext } from "../../ui/steps.js";
@@ -34,6 +42,7 @@ import {
   type EnvironmentStatus,
   type ExecRequest,
   environmentNotFound,
+  type MirroredLayout,
   type ServiceStatus,
   type StreamExecRequest,
   type StreamExecResult,
@@ -62,6 +71,35 @@ export interface KubeBackendDeps {
 }
 
 const MANIFESTS_FILE = "manifests.yaml";
+
+const WORKLOAD_KINDS = [
+  ["apps/v1", "Deployment"],
+  ["apps/v1", "StatefulSet"],
+  ["batch/v1", "CronJob"],
+  ["batch/v1", "Job"],
+] as const;
+
+/** What `deploy` puts on a cluster: a preset's rendered topology or a mirrored layout. */
+interface ClusterDeployment {
+  identity: EnvironmentIdentity;
+  preset: string;
+  codeRoot: string;
+  namespace: string;
+  /** In apply order. */
+  objects: KubernetesObject[];
+  /** The same objects as YAML, written 0600 beside the kubeconfig (it holds secrets). */
+  yaml: string;
+  configHash: string;
+  ports: RecordedPort[];
+  /** Preset images to build first; a mirror builds none. */
+  build: BuiltImage[];
+  /** Image tags to load into the node from this machine. */
+  load: string[];
+  /** Tags built for this environment, which `destroy` removes. */
+  owned: string[];
+  webUrl?: string;
+  writeFiles(progress: Progress): Promise<void>;
+}
 
 // The kind and minikube backends: one local cluster per environment (`prodlike-<env>`),
 // the topology rendered to Kubernetes objects, applied with server-side apply, and
@@ -100,23 +138,138 @@ export class KubeBackend implements Backend {
   }
 
   async up(topology: Topology, progress: Progress, options: UpOptions): Promise<UpResult> {
-    const { provider, records } = this.deps;
-    const envId = topology.identity.id;
-    const dir = environmentDir(topology.codeRoot, topology.identity.name);
-    const cluster = clusterName(envId);
     const nodePorts = assignNodePorts(topology);
     const manifests = renderKubernetes(topology, {
-      backend: provider.name,
-      nodeCodePath: provider.nodeCodePath,
+      backend: this.name,
+      nodeCodePath: this.deps.provider.nodeCodePath,
       nodePorts,
     });
+    const images = builtImagesOf(topology);
+    const web = topology.services
+      .flatMap((service) => service.ports)
+      .find((port) => port.protocol === "http");
+    return this.deploy(
+      {
+        identity: topology.identity,
+        preset: topology.preset,
+        codeRoot: topology.codeRoot,
+        namespace: manifests.namespace,
+        objects: manifests.objects as KubernetesObject[],
+        yaml: manifests.yaml,
+        configHash: manifests.configHash,
+        ports: recordedPorts(topology, nodePorts),
+        build: images,
+        load: images.map((image) => image.tag),
+        owned: images.map((image) => image.tag),
+        ...(web ? { webUrl: `http://127.0.0.1:${web.hostPort}${web.healthPath ?? "/"}` } : {}),
+        writeFiles: (steps) => writeCodeFiles(topology, steps),
+      },
+      progress,
+      options,
+    );
+  }
+
+  /**
+   * Production's mirrored objects on this environment's cluster: applied as they are,
+   * with what one local cluster needs added (mirrorToCluster); images this machine holds
+   * are loaded into the node, the others are pulled by the cluster as in production.
+   */
+  async upMirrored(
+    layout: MirroredLayout,
+    progress: Progress,
+    options: { healthTimeoutMs: number },
+  ): Promise<EnvironmentStatus> {
+    const { engine, provider } = this.deps;
+    const referenced = new Set(
+      layout.objects.flatMap((object) => {
+        const pod = podSpecOf(object) as
+          | { containers?: { image?: string }[]; initContainers?: { image?: string }[] }
+          | undefined;
+        return [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])].flatMap((container) =>
+          container.image ? [container.image] : [],
+        );
+      }),
+    );
+    // A digest reference cannot be loaded by tag: the cluster pulls it.
+    const localImages = new Set<string>();
+    for (const image of referenced) {
+      if (!image.includes("@") && (await engine.imageExists(image))) localImages.add(image);
+    }
+    const cluster = mirrorToCluster(layout.objects, {
+      labels: kubeEnvironmentLabels(layout.identity, { preset: layout.preset, backend: this.name }),
+      defaultNamespace: layout.identity.project,
+      nodeCodePath: provider.nodeCodePath,
+      localImages,
+      webNodePort: FIRST_NODE_PORT,
+      roleLabel: KubeLabel.role,
+      configHashAnnotation: KubeAnnotation.configHash,
+    });
+    const ports: RecordedPort[] = cluster.web
+      ? [
+          {
+            name: "web",
+            service: cluster.web.container,
+            containerPort: cluster.web.containerPort,
+            hostPort: layout.webHostPort,
+            nodePort: FIRST_NODE_PORT,
+            protocol: "http",
+          },
+        ]
+      : [];
+    const { status } = await this.deploy(
+      {
+        identity: layout.identity,
+        preset: layout.preset,
+        codeRoot: layout.codeRoot,
+        namespace: cluster.namespace,
+        objects: cluster.objects as KubernetesObject[],
+        yaml: cluster.yaml,
+        configHash: cluster.configHash,
+        ports,
+        build: [],
+        load: cluster.images.load,
+        // The mirror loads images this machine already had: they are not ours to remove.
+        owned: [],
+        ...(cluster.web ? { webUrl: `http://127.0.0.1:${layout.webHostPort}/` } : {}),
+        writeFiles: async () => undefined,
+      },
+      progress,
+      { rebuild: false, healthTimeoutMs: options.healthTimeoutMs },
+    );
+    return status;
+  }
+
+  /** kind / minikube: the workloads as the environment's cluster runs them. */
+  async runningObjects(envId: string): Promise<KubernetesObject[]> {
+    const record = await this.requireRecord(envId);
+    if (!(await this.deps.provider.exists(record.cluster))) return [];
+    const api = await this.deps.connect(record.kubeconfig, record.context);
+    const selector = `${KubeLabel.env}=${envId}`;
+    const found: KubernetesObject[] = [];
+    for (const [apiVersion, kind] of WORKLOAD_KINDS) {
+      // List items leave apiVersion and kind off.
+      for (const object of await api.list(apiVersion, kind, record.namespace, selector))
+        found.push({ ...object, apiVersion, kind });
+    }
+    return found;
+  }
+
+  // One path for a preset's topology and a mirrored layout: record the environment,
+  // make the cluster, load images, apply, wait for rollouts and the web URL.
+  private async deploy(
+    plan: ClusterDeployment,
+    progress: Progress,
+    options: UpOptions,
+  ): Promise<UpResult> {
+    const { provider, records } = this.deps;
+    const envId = plan.identity.id;
+    const dir = environmentDir(plan.codeRoot, plan.identity.name);
+    const cluster = clusterName(envId);
     const previous = await records.get(envId);
     const existed = await provider.exists(cluster);
-    const record = newRecord(topology, provider, {
+    const record = newRecord(plan, provider, {
       cluster,
       dir,
-      manifests,
-      ports: recordedPorts(topology, nodePorts),
       previous: existed ? previous : undefined,
     });
 
@@ -131,37 +284,40 @@ export class KubeBackend implements Backend {
       );
     }
 
-    if (existed && previous && !options.rebuild && previous.configHash === manifests.configHash) {
+    if (existed && previous && !options.rebuild && previous.configHash === plan.configHash) {
       const status = await this.status(envId);
       if (status?.state === "running") {
-        await writeCodeFiles(topology, progress);
+        await plan.writeFiles(progress);
         return { status, changed: false };
       }
     }
     const spec: ClusterSpec = {
       cluster,
-      codeRoot: topology.codeRoot,
+      codeRoot: plan.codeRoot,
       portMappings: record.ports.map(({ hostPort, nodePort }) => ({ hostPort, nodePort })),
       workDir: dir,
       kubeconfig: record.kubeconfig,
     };
-    const images = builtImagesOf(topology);
     let api: KubeApi | undefined;
     const { imageSteps } = await import("../docker/image-builder.js");
 
     try {
       await progress.run([
-        {
-          title: "Images",
-          children: imageSteps(this.deps.engine, images, {
-            rebuild: options.rebuild,
-            preset: topology.preset,
-          }),
-        },
+        ...(plan.build.length > 0
+          ? [
+              {
+                title: "Images",
+                children: imageSteps(this.deps.engine, plan.build, {
+                  rebuild: options.rebuild,
+                  preset: plan.preset,
+                }),
+              },
+            ]
+          : []),
         {
           title: existed ? `Cluster ${cluster} (exists)` : `Create ${this.name} cluster ${cluster}`,
           run: async () => {
-            await prepareEnvironmentDir(topology.codeRoot, topology.identity.name);
+            await prepareEnvironmentDir(plan.codeRoot, plan.identity.name);
             if (existed) return;
             // Recorded before it exists: a failed or interrupted create is still found
             // and removed by `destroy`.
@@ -173,9 +329,11 @@ export class KubeBackend implements Backend {
           title: "Load images into the node",
           run: async (context) => {
             const loaded = new Set(existed ? (previous?.loadedImages ?? []) : []);
-            const missing = images.map((image) => image.tag).filter((tag) => !loaded.has(tag));
+            const missing = plan.load.filter((tag) => !loaded.has(tag));
             if (missing.length === 0) {
-              context.setTitle("Images already in the node");
+              context.setTitle(
+                plan.load.length > 0 ? "Images already in the node" : "No local images to load",
+              );
               return;
             }
             await provider.loadImages(spec, missing);
@@ -186,23 +344,41 @@ export class KubeBackend implements Backend {
         {
           title: "Write configuration",
           run: async () => {
-            await writeIfChanged(path.join(dir, MANIFESTS_FILE), manifests.yaml, 0o600);
-            await writeCodeFiles(topology, progress);
+            await writeIfChanged(path.join(dir, MANIFESTS_FILE), plan.yaml, 0o600);
+            await plan.writeFiles(progress);
           },
         },
         {
-          title: `Apply ${manifests.objects.length} objects (server-side apply)`,
+          title: `Apply ${plan.objects.length} objects (server-side apply)`,
           run: async () => {
             api = await this.deps.connect(record.kubeconfig, record.context);
-            for (const object of manifests.objects) await api.apply(object as KubernetesObject);
+            for (const object of plan.objects) {
+              // A Job's template cannot change once it exists: one that ran stays as it ran.
+              if (
+                object.kind === "Job" &&
+                (await api.read(
+                  object.apiVersion ?? "",
+                  "Job",
+                  plan.namespace,
+                  object.metadata?.name ?? "",
+                ))
+              )
+                continue;
+              await api.apply(object);
+            }
           },
         },
         {
           title: "Wait for rollouts",
           concurrent: true,
-          children: this.rolloutSteps(manifests, () => api, options.healthTimeoutMs),
+          children: this.rolloutSteps(
+            plan.objects,
+            plan.namespace,
+            () => api,
+            options.healthTimeoutMs,
+          ),
         },
-        ...this.httpSteps(topology, options.healthTimeoutMs),
+        ...(plan.webUrl ? [this.httpStep(plan.webUrl, options.healthTimeoutMs)] : []),
       ]);
     } catch (error) {
       if (!existed) {
@@ -218,11 +394,12 @@ export class KubeBackend implements Backend {
   }
 
   private rolloutSteps(
-    manifests: RenderedManifests,
+    objects: readonly KubernetesObject[],
+    namespace: string,
     api: () => KubeApi | undefined,
     timeoutMs: number,
   ): Step[] {
-    const workloads = manifests.objects.filter(
+    const workloads = objects.filter(
       (object) => object.kind === "Deployment" || object.kind === "StatefulSet",
     );
     return workloads.map((workload) => {
@@ -232,7 +409,7 @@ export class KubeBackend implements Backend {
         run: async (context: StepContext) => {
           const client = api();
           if (!client) throw new ProdlikeError("INTERNAL", "Kubernetes client not connected");
-          await this.waitForRollout(client, manifests.namespace, workload as KubernetesObject, {
+          await this.waitForRollout(client, namespace, workload, {
             timeoutMs,
             onDetail: (detail) => context.update(detail),
           });
@@ -242,25 +419,18 @@ export class KubeBackend implements Backend {
     });
   }
 
-  private httpSteps(topology: Topology, timeoutMs: number): Step[] {
-    const web = topology.services
-      .flatMap((service) => service.ports)
-      .find((port) => port.protocol === "http");
-    if (!web) return [];
-    const url = `http://127.0.0.1:${web.hostPort}${web.healthPath ?? "/"}`;
-    return [
-      {
-        title: `Wait for ${url}`,
-        run: async (context) => {
-          await waitForWebUrl(url, this.deps.clock, {
-            timeoutMs,
-            intervalMs: 100,
-            onDetail: (detail) => context.update(detail),
-          });
-          context.setTitle(`web answers on http://127.0.0.1:${web.hostPort}`);
-        },
+  private httpStep(url: string, timeoutMs: number): Step {
+    return {
+      title: `Wait for ${url}`,
+      run: async (context) => {
+        await waitForWebUrl(url, this.deps.clock, {
+          timeoutMs,
+          intervalMs: 100,
+          onDetail: (detail) => context.update(detail),
+        });
+        context.setTitle(`web answers on ${new URL(url).origin}`);
       },
-    ];
+    };
   }
 
   private async waitForRollout(
@@ -287,7 +457,7 @@ export class KubeBackend implements Backend {
         if (state.phase === "failed") return { failed: true, reason: state.message };
         if (state.phase === "done") return { done: true };
         // A pod stuck in a state it will not leave by itself fails the wait at once.
-        const pods = await api.listPods(namespace, `${KubeLabel.appName}=${name}`);
+        const pods = await api.listPods(namespace, podSelector(workload));
         const stuck = stuckReason(pods);
         if (stuck) return { failed: true, reason: stuck };
         return { done: false, detail: state.message };
@@ -298,7 +468,7 @@ export class KubeBackend implements Backend {
       await strategy.wait(this.deps.clock, options.onDetail);
     } catch (error) {
       if (!(error instanceof WaitFailed)) throw error;
-      const pods = await api.listPods(namespace, `${KubeLabel.appName}=${name}`).catch(() => []);
+      const pods = await api.listPods(namespace, podSelector(workload)).catch(() => []);
       throw new ProdlikeError(
         "ROLLOUT_FAILED",
         `${workload.kind} ${name} did not roll out: ${error.reason}`,
@@ -371,7 +541,8 @@ export class KubeBackend implements Backend {
           const others = (await records.list()).filter((other) => other.id !== envId);
           const usedElsewhere = new Set(others.flatMap((other) => other.loadedImages));
           const inContainers = new Set((await engine.listContainers({})).map((c) => c.image));
-          for (const tag of record.loadedImages) {
+          // Only what prodlike built for it: a mirror loads the user's own images.
+          for (const tag of record.builtImages ?? record.loadedImages) {
             if (usedElsewhere.has(tag) || inContainers.has(tag) || !(await engine.imageExists(tag)))
               continue;
             await engine.removeImage(tag);
@@ -476,7 +647,7 @@ export class KubeBackend implements Backend {
   }
 
   async execStream(envId: string, request: StreamExecRequest): Promise<StreamExecResult> {
-    const { record, api, pod } = await this.podFor(envId, request.service);
+    const { record, api, pod } = await this.podFor(envId, request.service, request.selector);
     let stdout = "";
     let stderr = "";
     const collect = (append: (text: string) => void) =>
@@ -530,10 +701,14 @@ export class KubeBackend implements Backend {
   private async podFor(
     envId: string,
     service: string,
+    selector?: string,
   ): Promise<{ record: EnvironmentRecord; api: KubeApi; pod: PodInfo }> {
     const record = await this.requireRecord(envId);
     const api = await this.deps.connect(record.kubeconfig, record.context);
-    const pods = await api.listPods(record.namespace, `${KubeLabel.env}=${envId}`);
+    const pods = await api.listPods(
+      record.namespace,
+      [`${KubeLabel.env}=${envId}`, ...(selector ? [selector] : [])].join(","),
+    );
     const pod = pods.find((candidate) =>
       candidate.containers.some((container) => container.name === service),
     );
@@ -567,32 +742,32 @@ export class KubeBackend implements Backend {
 }
 
 function newRecord(
-  topology: Topology,
+  plan: ClusterDeployment,
   provider: ClusterProvider,
-  parts: {
-    cluster: string;
-    dir: string;
-    manifests: RenderedManifests;
-    ports: RecordedPort[];
-    previous: EnvironmentRecord | undefined;
-  },
+  parts: { cluster: string; dir: string; previous: EnvironmentRecord | undefined },
 ): EnvironmentRecord {
   return {
-    id: topology.identity.id,
-    project: topology.identity.project,
-    name: topology.identity.name,
+    id: plan.identity.id,
+    project: plan.identity.project,
+    name: plan.identity.name,
     backend: provider.name,
-    preset: topology.preset,
-    codeRoot: topology.codeRoot,
+    preset: plan.preset,
+    codeRoot: plan.codeRoot,
     cluster: parts.cluster,
     kubeconfig: path.join(parts.dir, "kubeconfig"),
     context: provider.context(parts.cluster),
-    namespace: parts.manifests.namespace,
-    ports: parts.ports,
+    namespace: plan.namespace,
+    ports: plan.ports,
     loadedImages: parts.previous?.loadedImages ?? [],
-    configHash: parts.manifests.configHash,
+    builtImages: [...new Set([...(parts.previous?.builtImages ?? []), ...plan.owned])].sort(),
+    configHash: plan.configHash,
     createdAt: parts.previous?.createdAt ?? new Date().toISOString(),
   };
+}
+
+// The pods a workload owns, by its own selector (a preset's carry app.kubernetes.io/name).
+function podSelector(workload: KubernetesObject): string {
+  return workloadSelector(workload) ?? `${KubeLabel.appName}=${workload.metadata?.name ?? ""}`;
 }
 
 export function recordedPorts(

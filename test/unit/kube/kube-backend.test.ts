@@ -13,6 +13,7 @@ import { systemClock } from "../../../src/waits/clock.js";
 import { drupalTopology } from "../../support/drupal-topology.js";
 import { FakeClusterProvider, FakeKubeApi } from "../../support/fake-cluster.js";
 import { FakeEngine } from "../../support/fake-engine.js";
+import { mirroredFixture } from "../../support/mirrored-fixture.js";
 
 // The cluster backend's own logic (what it creates, loads, applies, waits for, removes)
 // against an in-memory cluster tool and API server. The real tools run in the
@@ -188,5 +189,101 @@ describe("KubeBackend", () => {
       others: new Set(),
     });
     expect((await backend.portClaims("shop-qa")).others).toEqual(new Set([webPort, 13306]));
+  });
+
+  describe("up --mirror", () => {
+    const LOCAL_PHP = "shop/php:dev";
+    async function mirrored() {
+      const context = await setup();
+      // The developer's own image, mapped in for production's php.
+      context.engine.images.push({ id: "sha256:dev", tags: [LOCAL_PHP], labels: {} });
+      const objects = await mirroredFixture(
+        "roundtrip.yaml",
+        { "registry.example.com/rt/php": LOCAL_PHP },
+        ["nginx", "php-fpm"],
+      );
+      const layout = {
+        identity: context.topology.identity,
+        preset: "drupal",
+        codeRoot: context.codeRoot,
+        objects,
+        compose: { file: "/unused/docker-compose.yml" },
+        webHostPort: webPort,
+      };
+      return { ...context, layout };
+    }
+
+    it("applies production's objects, loads only this machine's images and serves the web entry", async () => {
+      const { provider, api, backend, records, layout } = await mirrored();
+      const status = await backend.upMirrored(layout, new SilentProgress(), upOptions);
+      expect(status.state).toBe("running");
+      expect(status.urls.web).toBe(`http://127.0.0.1:${webPort}`);
+      expect(provider.calls).toEqual([
+        `create prodlike-shop-local ${webPort}:30080`,
+        `load prodlike-shop-local ${LOCAL_PHP}`,
+      ]);
+      expect(api.applied.map((object) => `${object.kind}/${object.metadata?.name}`)).toEqual([
+        "Namespace/shop",
+        "Secret/app-secrets",
+        "ConfigMap/nginx-conf",
+        "ConfigMap/php-pool",
+        "Service/web",
+        "Service/db",
+        "Service/prodlike-web",
+        "StatefulSet/db",
+        "Deployment/web",
+        "Ingress/web",
+      ]);
+      // Production's secret value never reaches the cluster: mirror replaced it.
+      expect(JSON.stringify(api.applied)).not.toContain("production-password-never-local");
+      const record = await records.get("shop-local");
+      expect(record).toMatchObject({
+        namespace: "shop",
+        loadedImages: [LOCAL_PHP],
+        builtImages: [],
+        ports: [{ name: "web", service: "nginx", containerPort: 80, nodePort: 30080 }],
+      });
+      expect(status.services.find((service) => service.name === "nginx")?.ports[0]?.url).toBe(
+        `http://127.0.0.1:${webPort}`,
+      );
+    });
+
+    it("a second up with nothing changed applies nothing; destroy keeps the developer's image", async () => {
+      const { provider, api, engine, backend, layout } = await mirrored();
+      await backend.upMirrored(layout, new SilentProgress(), upOptions);
+      const applied = api.applied.length;
+      await backend.upMirrored(layout, new SilentProgress(), upOptions);
+      expect(provider.calls).toHaveLength(2);
+      expect(api.applied).toHaveLength(applied);
+      const report = await backend.destroy("shop-local", new SilentProgress(), {
+        keepImages: false,
+      });
+      expect(report.images).toEqual([]);
+      expect(engine.images.map((image) => image.tags[0])).toEqual([LOCAL_PHP]);
+      expect(provider.clusters.size).toBe(0);
+    });
+
+    it("reads back the running workloads and execs in the pod a selector names", async () => {
+      const { api, backend, layout } = await mirrored();
+      await backend.upMirrored(layout, new SilentProgress(), upOptions);
+      const running = await backend.runningObjects("shop-local");
+      expect(
+        running.map((object) => `${object.apiVersion} ${object.kind}/${object.metadata?.name}`),
+      ).toEqual(["apps/v1 Deployment/web", "apps/v1 StatefulSet/db"]);
+      const result = await backend.execStream("shop-local", {
+        service: "mariadb",
+        command: ["true"],
+        selector: "app=db",
+      });
+      expect(result.exitCode).toBe(0);
+      expect(api.execs.at(-1)).toMatchObject({ pod: "db-0", container: "mariadb" });
+      await expect(
+        backend.execStream("shop-local", {
+          service: "mariadb",
+          command: ["true"],
+          selector: "app=web",
+        }),
+      ).rejects.toMatchObject({ code: "SERVICE_NOT_FOUND" });
+    });
   });
 });
