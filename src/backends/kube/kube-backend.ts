@@ -364,7 +364,7 @@ export class KubeBackend implements Backend {
                 ))
               )
                 continue;
-              await api.apply(object);
+              await api.apply(resumed(object));
             }
           },
         },
@@ -763,6 +763,14 @@ function newRecord(
     configHash: plan.configHash,
     createdAt: parts.previous?.createdAt ?? new Date().toISOString(),
   };
+}
+
+// `down` suspends CronJobs with a patch, and an apply that leaves `suspend` out does not
+// take back a field another operation set: stating `false` does, so `up` resumes them.
+function resumed(object: KubernetesObject): KubernetesObject {
+  const spec = (object as { spec?: { suspend?: boolean } }).spec;
+  if (object.kind !== "CronJob" || !spec || spec.suspend !== undefined) return object;
+  return { ...object, spec: { ...spec, suspend: false } } as KubernetesObject;
 }
 
 // The pods a workload owns, by its own selector (a preset's carry app.kubernetes.io/name).

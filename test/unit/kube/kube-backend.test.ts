@@ -263,6 +263,16 @@ describe("KubeBackend", () => {
       expect(provider.clusters.size).toBe(0);
     });
 
+    it("states suspend: false on CronJobs, so an up after down resumes them", async () => {
+      const { api, backend, layout } = await mirrored();
+      const shop = await mirroredFixture("shop.yaml", {}, ["web", "php-fpm"]);
+      await backend.upMirrored({ ...layout, objects: shop }, new SilentProgress(), upOptions);
+      const cron = api.applied.find((object) => object.kind === "CronJob") as unknown as {
+        spec: { suspend?: boolean; schedule: string };
+      };
+      expect(cron.spec).toMatchObject({ suspend: false, schedule: expect.any(String) });
+    });
+
     it("reads back the running workloads and execs in the pod a selector names", async () => {
       const { api, backend, layout } = await mirrored();
       await backend.upMirrored(layout, new SilentProgress(), upOptions);
