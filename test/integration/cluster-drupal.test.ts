@@ -11,21 +11,14 @@ import {
   type TestProject,
   webUrlOf,
 } from "./support/harness.js";
+import { clusterTools } from "./support/production-layout.js";
 
 // The Drupal preset on a real local cluster, for each cluster tool installed here: the
 // same CLI, the same example project, `--backend kind` or `--backend minikube`. Neither
 // tool can run on machines without its binary and node image; there the suite prints
 // why it is skipped (a skip is never a pass).
 
-async function installed(tool: string, args: string[]): Promise<boolean> {
-  const result = await execa(tool, args, { reject: false });
-  return result.exitCode === 0;
-}
-
-const tools = {
-  kind: await installed("kind", ["version"]),
-  minikube: await installed("minikube", ["version", "--short"]),
-};
+const tools = await clusterTools();
 
 for (const backend of ["kind", "minikube"] as const) {
   if (!tools[backend]) {

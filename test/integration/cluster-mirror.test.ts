@@ -1,10 +1,8 @@
-import { appendFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { AppsV1Api, KubeConfig } from "@kubernetes/client-node";
-import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { copyExample, expectOk, httpGet, jsonField, type TestProject } from "./support/harness.js";
+import { clusterTools, mirrorRoundtripLayout } from "./support/production-layout.js";
 
 // Production's layout on a real local cluster: the round-trip manifests (nginx + php-fpm
 // in one pod from ConfigMaps, MariaDB as a StatefulSet, a Secret) mirrored and applied
@@ -12,17 +10,7 @@ import { copyExample, expectOk, httpGet, jsonField, type TestProject } from "./s
 // and loaded into the node. Runs for each cluster tool installed here; elsewhere it
 // prints why it is skipped (a skip is never a pass).
 
-const manifests = fileURLToPath(new URL("../fixtures/manifests/roundtrip.yaml", import.meta.url));
-
-async function installed(tool: string, args: string[]): Promise<boolean> {
-  const result = await execa(tool, args, { reject: false });
-  return result.exitCode === 0;
-}
-
-const tools = {
-  kind: await installed("kind", ["version"]),
-  minikube: await installed("minikube", ["version", "--short"]),
-};
+const tools = await clusterTools();
 
 for (const backend of ["kind", "minikube"] as const) {
   if (!tools[backend]) {
@@ -44,41 +32,7 @@ for (const backend of ["kind", "minikube"] as const) {
       timeout: 1_200_000,
     }, async () => {
       project = await copyExample(`it-mir-${backend}`);
-      // The preset's images, built by a compose up, stand in for production's.
-      const up = await project.cli(["up", "--backend", "compose", "--json"]);
-      expectOk(up);
-      const images: Record<string, string> = {};
-      for (const [from, service] of [
-        ["registry.example.com/rt/nginx", "web"],
-        ["registry.example.com/rt/php", "php-fpm"],
-        ["registry.example.com/rt/mariadb", "db"],
-      ] as const) {
-        const { stdout } = await execa("docker", [
-          "ps",
-          "--filter",
-          `label=dev.prodlike.env=${project.name}-local`,
-          "--filter",
-          `label=dev.prodlike.service=${service}`,
-          "--format",
-          "{{.Image}}",
-        ]);
-        images[from] = stdout.trim();
-      }
-      expectOk(await project.cli(["destroy", "--backend", "compose", "--keep-images"]));
-      await appendFile(
-        path.join(project.dir, "prodlike.yaml"),
-        [
-          "mirror:",
-          `  from: ${manifests}`,
-          "  images:",
-          ...Object.entries(images).map(([from, to]) => `    ${from}: ${to}`),
-          "  codeMount: { path: /var/www/html, containers: [nginx, php-fpm] }",
-          "  runtime:",
-          '    php-fpm: { php: "8.2" }',
-          '    db/mariadb: { db: "mariadb 10.11" }',
-          "",
-        ].join("\n"),
-      );
+      await mirrorRoundtripLayout(project);
       const mirrored = await project.cli(["up", "--mirror", "--backend", backend, "--json"]);
       expectOk(mirrored);
       webUrl = jsonField<Record<string, string>>(mirrored, "urls").web ?? "";

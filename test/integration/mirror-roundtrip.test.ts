@@ -1,6 +1,5 @@
-import { appendFile, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -12,54 +11,19 @@ import {
   resourcesOf,
   type TestProject,
 } from "./support/harness.js";
+import { mirrorRoundtripLayout } from "./support/production-layout.js";
 
 // Production's layout on the real engine: a small production manifest set (nginx +
 // php-fpm in one pod configured from ConfigMaps, MariaDB as a StatefulSet, a Secret) is
 // mirrored and run with `up --mirror` on compose, its images mapped to the preset's local
 // builds. The page answers through nginx -> php-fpm -> MariaDB with the local secret.
 
-const manifests = fileURLToPath(new URL("../fixtures/manifests/roundtrip.yaml", import.meta.url));
 let project: TestProject;
 const envId = () => `${project.name}-local`;
 
-async function imageOf(service: string): Promise<string> {
-  const { stdout } = await execa("docker", [
-    "ps",
-    "--filter",
-    `label=dev.prodlike.env=${envId()}`,
-    "--filter",
-    `label=dev.prodlike.service=${service}`,
-    "--format",
-    "{{.Image}}",
-  ]);
-  return stdout.trim();
-}
-
 beforeAll(async () => {
   project = await copyExample("it-rt");
-  // The preset's images, built (or found) by a normal up, stand in for production's.
-  expectOk(await project.cli(["up"]));
-  const images = {
-    "registry.example.com/rt/nginx": await imageOf("web"),
-    "registry.example.com/rt/php": await imageOf("php-fpm"),
-    "registry.example.com/rt/mariadb": await imageOf("db"),
-  };
-  expectOk(await project.cli(["destroy", "--keep-images"]));
-  await appendFile(
-    path.join(project.dir, "prodlike.yaml"),
-    [
-      "mirror:",
-      `  from: ${manifests}`,
-      "  images:",
-      ...Object.entries(images).map(([from, to]) => `    ${from}: ${to}`),
-      "  codeMount: { path: /var/www/html, containers: [nginx, php-fpm] }",
-      // What production's custom images run (their tags cannot tell).
-      "  runtime:",
-      '    php-fpm: { php: "8.2" }',
-      '    db/mariadb: { db: "mariadb 10.11" }',
-      "",
-    ].join("\n"),
-  );
+  await mirrorRoundtripLayout(project);
 }, 900_000);
 
 afterAll(async () => {
