@@ -3,11 +3,19 @@ import { describe, expect, it, vi } from "vitest";
 import { main } from "../../../src/cli/main.js";
 import { errorCatalog } from "../../../src/errors/catalog.js";
 import { ExitCode } from "../../../src/errors/exit-codes.js";
+import { DIFF_FIELDS } from "../../../src/parity/compare.js";
 import { VERSION } from "../../../src/version.js";
 
 const readme = () => readFile(new URL("../../../README.md", import.meta.url), "utf8");
 
 describe("README.md stays true to the code", () => {
+  it("lists every field a parity policy rule can name", async () => {
+    const text = await readme();
+    const listed =
+      /one\s+of:([^.]+)\./.exec(text.slice(text.indexOf("A rule matches by")))?.[1] ?? "";
+    expect([...listed.matchAll(/`([a-z-]+)`/g)].map((match) => match[1])).toEqual([...DIFF_FIELDS]);
+  });
+
   it("documents every error code with its exit code", async () => {
     const text = await readme();
     for (const [code, entry] of Object.entries(errorCatalog)) {
