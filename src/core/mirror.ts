@@ -8,16 +8,20 @@ import { writeIfChanged } from "../env/generated-files.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { type Skipped, takeInventory } from "../mirror/inventory.js";
 import { type ManifestDocument, type ManifestObject, readManifests } from "../mirror/manifests.js";
+import { mirrorToCluster } from "../mirror/to-cluster.js";
 import { type ComposeAdaptation, mirrorToCompose } from "../mirror/to-compose.js";
 import {
   type AppliedTransform,
   applyTransforms,
+  CODE_NODE_PATH,
   TRANSFORM_IDS,
   type TransformId,
 } from "../mirror/transforms.js";
+import { KubeAnnotation, KubeLabel, kubeEnvironmentLabels } from "../topology/kube-labels.js";
 import { environmentLabels, Label } from "../topology/labels.js";
 import { loadPreset } from "../topology/preset-loader.js";
 import { COMPOSE_FILE_VERSION } from "../topology/render-compose.js";
+import { FIRST_NODE_PORT } from "../topology/render-kubernetes.js";
 import type { Progress } from "../ui/steps.js";
 import { chooseHostPorts, resolveTarget, type Target, type TargetOptions } from "./plan.js";
 import type { CoreServices } from "./services.js";
@@ -37,6 +41,8 @@ export interface MirrorReport {
   skipped: Skipped[];
   /** The compose project derived from the same objects, and how compose had to differ. */
   compose: { file: string; adaptations: ComposeAdaptation[]; url?: string };
+  /** What `up --mirror --backend kind|minikube` adds to the objects on a local cluster. */
+  cluster: { namespace: string; adaptations: ComposeAdaptation[] };
 }
 
 type MirrorRequest = TargetOptions & {
@@ -142,6 +148,17 @@ async function mirrorObjects(
     }),
     webPort: request.webPort ?? config.ports?.web ?? preset.definition.defaults.ports.web ?? 8080,
   });
+  // The same layout the cluster backend derives; which images get loaded does not change
+  // what it adds, so none are assumed here.
+  const cluster = mirrorToCluster(objects, {
+    labels: kubeEnvironmentLabels(target.identity, { preset: config.preset, backend: "kind" }),
+    defaultNamespace: target.identity.project,
+    nodeCodePath: CODE_NODE_PATH,
+    localImages: new Set(),
+    webNodePort: FIRST_NODE_PORT,
+    roleLabel: KubeLabel.role,
+    configHashAnnotation: KubeAnnotation.configHash,
+  });
   const report: MirrorReport = {
     source,
     file,
@@ -149,6 +166,7 @@ async function mirrorObjects(
     transforms: applied,
     skipped: inventory.skipped,
     compose,
+    cluster: { namespace: cluster.namespace, adaptations: cluster.adaptations },
   };
   await writeIfChanged(
     path.join(dir, "report.json"),

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { MirrorLabel } from "../topology/labels.js";
 import type { ManifestObject } from "./manifests.js";
-import { CODE_VOLUME, podSpecOf } from "./transforms.js";
+import { CODE_NODE_PATH, CODE_VOLUME, podSpecOf } from "./transforms.js";
 import { findWebEntry, podLabels, selects } from "./web-entry.js";
 
 // The mirrored manifests as a compose project, so `up --backend compose` runs
@@ -238,7 +238,7 @@ function mountOf(
 ): string[] {
   if (!volume) return [];
   const readOnly = mount.readOnly ? ":ro" : "";
-  if (volume.name === CODE_VOLUME || volume.hostPath?.path === "/prodlike/code") {
+  if (volume.name === CODE_VOLUME || volume.hostPath?.path === CODE_NODE_PATH) {
     return [`${context.options.codeRoot}:${mount.mountPath}`];
   }
   const files = volume.configMap

@@ -64,6 +64,9 @@ const CLOUD_ANNOTATIONS = [
 const WORKLOAD_KINDS = new Set(["Deployment", "StatefulSet", "Job", "CronJob"]);
 
 export const CODE_VOLUME = "prodlike-code";
+/** Where the code-mount transform points its hostPath: the cluster tools' node code path
+ *  (compose mounts the code root there instead; a cluster backend sets its own). */
+export const CODE_NODE_PATH = "/prodlike/code";
 
 export function applyTransforms(
   objects: readonly ManifestObject[],
@@ -245,7 +248,7 @@ function injectCode(pod: PodSpec, code: NonNullable<MirrorOptions["codeMount"]>,
   if (serving.length === 0) return;
   pod.volumes = [
     ...(pod.volumes ?? []).filter((volume) => volume.name !== CODE_VOLUME),
-    { name: CODE_VOLUME, hostPath: { path: "/prodlike/code", type: "Directory" } },
+    { name: CODE_VOLUME, hostPath: { path: CODE_NODE_PATH, type: "Directory" } },
   ];
   for (const container of serving) {
     // Whatever production mounted at the code path (an emptyDir the image copied into)

@@ -18,6 +18,15 @@ export default async function mirrorCommand(
         lines.push(`  ${applied.transform.padEnd(18)} ${what}: ${applied.detail}`);
       }
     }
+    for (const [where, adaptations] of [
+      ["compose", report.compose.adaptations],
+      [`kind / minikube (namespace ${report.cluster.namespace})`, report.cluster.adaptations],
+    ] as const) {
+      if (adaptations.length === 0) continue;
+      lines.push("", `On ${where}:`);
+      for (const adaptation of adaptations)
+        lines.push(`  ${adaptation.kind}/${adaptation.name}: ${adaptation.detail}`);
+    }
     if (report.skipped.length > 0) {
       lines.push("", "Skipped (not mirrored):");
       for (const skipped of report.skipped) {
