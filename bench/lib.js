@@ -1,7 +1,8 @@
 // Shared helpers for the benchmarks: a throwaway copy of the example project, the real
 // CLI, timing and statistics. Benchmarks print numbers; they never assert.
 import { spawnSync } from "node:child_process";
-import { rm } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { copyExampleProject, repoRoot } from "../test/support/example-project.js";
@@ -95,3 +96,56 @@ export async function pollHttp(url, accept, timeoutMs = 120_000) {
 }
 
 export const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`;
+
+/** The compose command the user would run: v2 when present (unless PRODLIKE_COMPOSE=v1). */
+export async function composeCommand() {
+  const v2 = await execa("docker", ["compose", "version", "--short"], { reject: false });
+  if (v2.exitCode === 0 && process.env.PRODLIKE_COMPOSE !== "v1") {
+    return { file: "docker", prefix: ["compose"], label: `docker compose ${v2.stdout.trim()}` };
+  }
+  const v1 = await execa("docker-compose", ["version", "--short"]);
+  return { file: "docker-compose", prefix: [], label: `docker-compose ${v1.stdout.trim()}` };
+}
+
+/** A copy of a generated compose project, its own paths rewritten: the raw baseline's. */
+export async function copyComposeProject(dir) {
+  const rawDir = await mkdtemp(path.join(os.tmpdir(), "prodlike-bench-raw-"));
+  await cp(dir, rawDir, { recursive: true });
+  const file = path.join(rawDir, "docker-compose.yml");
+  await writeFile(file, (await readFile(file, "utf8")).replaceAll(dir, rawDir));
+  return file;
+}
+
+/**
+ * Our `up` (then destroy) against raw `compose up -d` + polling until HTTP 200 on the
+ * copied project (then `down -v`), `rounds` times, alternating which goes first so
+ * neither always gets the warmer page cache.
+ */
+export async function againstRawCompose({ rounds, composeFile, rawProject, url, up, destroy }) {
+  const compose = await composeCommand();
+  const args = [...compose.prefix, "-p", rawProject, "-f", composeFile];
+  const ours = [];
+  const raw = [];
+  const runOurs = async () => {
+    ours.push((await timed(up)).ms);
+    await destroy();
+  };
+  const runRaw = async () => {
+    const { ms } = await timed(async () => {
+      await execa(compose.file, [...args, "up", "-d"]);
+      await pollHttp(`${url}/`, (status) => status === 200);
+    });
+    raw.push(ms);
+    await execa(compose.file, [...args, "down", "-v", "--timeout", "10"]);
+  };
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      await runOurs();
+      await runRaw();
+    } else {
+      await runRaw();
+      await runOurs();
+    }
+  }
+  return { ours, raw, label: compose.label };
+}

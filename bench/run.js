@@ -4,6 +4,7 @@ import { writeFile } from "node:fs/promises";
 import { dbImportBench, snapshotBench } from "./db-import.js";
 import { dbPullBench } from "./db-pull.js";
 import { kindUpBench } from "./kind-up.js";
+import { mirrorUpBench } from "./mirror-up.js";
 import { qaParallelBench } from "./qa-parallel.js";
 import { startupAndEditBench } from "./startup-and-edit.js";
 import { warmUpBench } from "./warm-up.js";
@@ -16,6 +17,7 @@ if (!only || only === "kind") results.push(await kindUpBench());
 if (!only || only === "db") results.push(await dbImportBench(), snapshotBench());
 if (!only || only === "pull") results.push(await dbPullBench());
 if (!only || only === "qa") results.push(await qaParallelBench());
+if (!only || only === "mirror") results.push(await mirrorUpBench());
 
 const line = (cells) =>
   cells.map((cell, index) => String(cell).padEnd([52, 10, 14, 8][index] ?? 0)).join(" ");
