@@ -9,7 +9,7 @@ import {
   httpGet,
   SQL_CLIENT,
   type TestProject,
-  webUrlOf,
+  upForWebUrl,
 } from "./support/harness.js";
 import { clusterTools } from "./support/production-layout.js";
 
@@ -41,9 +41,7 @@ for (const backend of ["kind", "minikube"] as const) {
       timeout: 900_000,
     }, async () => {
       project = await copyExample(`it-${backend}`);
-      const result = await project.cli(["up", "--backend", backend, "--json"]);
-      expectOk(result);
-      webUrl = webUrlOf(result);
+      webUrl = await upForWebUrl(project, ["--backend", backend]);
       expect(webUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const second = await project.cli(["up", "--json"]);
       expectOk(second);

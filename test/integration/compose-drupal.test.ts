@@ -12,6 +12,7 @@ import {
   jsonField,
   resourcesOf,
   SQL_CLIENT,
+  shellIn,
   type TestProject,
   webUrlOf,
 } from "./support/harness.js";
@@ -73,14 +74,11 @@ describe("prodlike on docker compose with the Drupal preset", () => {
   });
 
   it("the cli container reaches the database through the injected environment", async () => {
-    const result = await project.cli([
-      "exec",
+    const result = await shellIn(
+      project,
       "cli",
-      "--",
-      "sh",
-      "-c",
       'mariadb -h"$DB_HOST" -u"$DB_USER" -p"$DB_PASSWORD" "$DB_NAME" -N -e "SELECT message FROM greeting"',
-    ]);
+    );
     expectOk(result);
     expect(result.stdout.trim()).toBe(greeting);
   });
@@ -111,7 +109,7 @@ describe("prodlike on docker compose with the Drupal preset", () => {
   });
 
   it("exec passes the exit code through and streams stdin", async () => {
-    expect((await project.cli(["exec", "cli", "--", "sh", "-c", "exit 7"])).exitCode).toBe(7);
+    expect((await shellIn(project, "cli", "exit 7")).exitCode).toBe(7);
     const echoed = await project.cli(["exec", "cli", "--", "cat"], {
       input: "streamed through stdin\n",
     });

@@ -12,8 +12,9 @@ import {
   expectOk,
   httpGet,
   jsonField,
+  shellIn,
   type TestProject,
-  webUrlOf,
+  upForWebUrl,
 } from "./support/harness.js";
 
 // db import / export on the real engine: real MariaDB, real dumps, and the promise that
@@ -41,14 +42,7 @@ function dump(greeting: string, options: { trailer?: boolean; extra?: string } =
 }
 
 async function tables(): Promise<string[]> {
-  const result = await project.cli([
-    "exec",
-    "db",
-    "--",
-    "sh",
-    "-c",
-    'mariadb -N -e "SHOW TABLES" "$MARIADB_DATABASE"',
-  ]);
+  const result = await shellIn(project, "db", 'mariadb -N -e "SHOW TABLES" "$MARIADB_DATABASE"');
   expectOk(result);
   return result.stdout.split("\n").filter(Boolean).sort();
 }
@@ -60,9 +54,7 @@ async function greetingShown(): Promise<string> {
 
 beforeAll(async () => {
   project = await copyExample("it-db");
-  const up = await project.cli(["up", "--json"]);
-  expectOk(up);
-  webUrl = webUrlOf(up);
+  webUrl = await upForWebUrl(project);
 }, 600_000);
 
 afterAll(async () => {
@@ -74,14 +66,11 @@ describe("prodlike db import / export", { timeout: 180_000 }, () => {
   const first = `first-${randomBytes(3).toString("hex")}`;
 
   it("imports a MySQL 8-flavoured gzip dump, replacing the data and dropping local-only tables", async () => {
-    const localOnly = await project.cli([
-      "exec",
+    const localOnly = await shellIn(
+      project,
       "db",
-      "--",
-      "sh",
-      "-c",
       'mariadb -e "CREATE TABLE local_only (x int)" "$MARIADB_DATABASE"',
-    ]);
+    );
     expectOk(localOnly);
     const file = path.join(project.dir, "first.sql.gz");
     await writeFile(file, gzipSync(dump(first)));
@@ -98,14 +87,11 @@ describe("prodlike db import / export", { timeout: 180_000 }, () => {
     expect(await greetingShown()).toBe(first);
     expect(await tables()).toEqual(["greeting", "node"]);
     // The trigger came along into the live database.
-    const triggers = await project.cli([
-      "exec",
+    const triggers = await shellIn(
+      project,
       "db",
-      "--",
-      "sh",
-      "-c",
       'mariadb -N -e "SHOW TRIGGERS" "$MARIADB_DATABASE"',
-    ]);
+    );
     expect(triggers.stdout).toContain("node_ai");
   });
 

@@ -13,6 +13,7 @@ import {
   discardProject,
   expectOk,
   jsonField,
+  shellIn,
   type TestProject,
 } from "./support/harness.js";
 
@@ -31,15 +32,10 @@ let project: TestProject;
 const FINGERPRINT = `SELECT COUNT(*), SUM(CRC32(HEX(CONCAT_WS('|', nid, title, body, created)))) FROM node_field_data`;
 
 async function localSql(sql: string): Promise<string> {
-  const result = await project.cli(
-    [
-      "exec",
-      "db",
-      "--",
-      "sh",
-      "-c",
-      'exec mariadb --default-character-set=utf8mb4 -N -B "$MARIADB_DATABASE"',
-    ],
+  const result = await shellIn(
+    project,
+    "db",
+    'exec mariadb --default-character-set=utf8mb4 -N -B "$MARIADB_DATABASE"',
     { input: sql },
   );
   expectOk(result);

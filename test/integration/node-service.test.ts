@@ -9,8 +9,9 @@ import {
   httpGet,
   jsonField,
   resourcesOf,
+  shellIn,
   type TestProject,
-  webUrlOf,
+  upForWebUrl,
 } from "./support/harness.js";
 
 // The node preset on the real engine with examples/node-service plus PostgreSQL turned on:
@@ -24,9 +25,7 @@ let webUrl: string;
 beforeAll(async () => {
   project = await copyExample("it-node", "node-service");
   await appendFile(path.join(project.dir, "prodlike.yaml"), "  postgres: { enabled: true }\n");
-  const up = await project.cli(["up", "--json"]);
-  expectOk(up);
-  webUrl = webUrlOf(up);
+  webUrl = await upForWebUrl(project);
 }, 900_000);
 
 afterAll(async () => {
@@ -54,14 +53,11 @@ describe("node preset (examples/node-service)", { timeout: 300_000 }, () => {
   });
 
   it("gives the app a PostgreSQL login through DATABASE_URL's credentials", async () => {
-    const result = await project.cli([
-      "exec",
+    const result = await shellIn(
+      project,
       "postgres",
-      "--",
-      "sh",
-      "-c",
       'PGPASSWORD="$POSTGRES_PASSWORD" psql -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -tAc "CREATE TABLE t (x int); INSERT INTO t VALUES (42); SELECT x FROM t"',
-    ]);
+    );
     expectOk(result);
     expect(result.stdout.trim().split("\n").at(-1)).toBe("42");
   });

@@ -7,8 +7,9 @@ import {
   discardProject,
   expectOk,
   resourcesOf,
+  shellIn,
   type TestProject,
-  webUrlOf,
+  upForWebUrl,
 } from "./support/harness.js";
 
 // The openmage preset on the real engine with examples/openmage-basic: pages through
@@ -20,18 +21,14 @@ let project: TestProject;
 let webUrl: string;
 const CRON_SLEEP_SECONDS = 75;
 
-async function shell(service: string, script: string) {
-  return project.cli(["exec", service, "--", "sh", "-c", script]);
-}
+const shell = (service: string, script: string) => shellIn(project, service, script);
 
 beforeAll(async () => {
   project = await copyExample("it-om", "openmage-basic");
   // Every cron run outlives its interval (one minute).
   await mkdir(path.join(project.dir, "var"), { recursive: true });
   await writeFile(path.join(project.dir, "var", "cron-sleep"), String(CRON_SLEEP_SECONDS));
-  const up = await project.cli(["up", "--json"]);
-  expectOk(up);
-  webUrl = webUrlOf(up);
+  webUrl = await upForWebUrl(project);
 }, 900_000);
 
 afterAll(async () => {

@@ -8,8 +8,9 @@ import {
   expectOk,
   httpGet,
   jsonField,
+  rootSql,
   type TestProject,
-  webUrlOf,
+  upForWebUrl,
 } from "./support/harness.js";
 
 // Physical snapshots on the real engine: mariabackup while the server runs, a restore
@@ -18,22 +19,11 @@ import {
 let project: TestProject;
 let webUrl: string;
 
-async function sql(statement: string): Promise<string> {
-  const result = await project.cli(
-    ["exec", "db", "--", "sh", "-c", 'exec mariadb -N "$MARIADB_DATABASE"'],
-    {
-      input: `${statement}\n`,
-    },
-  );
-  expectOk(result);
-  return result.stdout.trim();
-}
+const sql = (statement: string) => rootSql(project, statement);
 
 beforeAll(async () => {
   project = await copyExample("it-snap");
-  const up = await project.cli(["up", "--json"]);
-  expectOk(up);
-  webUrl = webUrlOf(up);
+  webUrl = await upForWebUrl(project);
 }, 600_000);
 
 afterAll(async () => {

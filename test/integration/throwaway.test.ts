@@ -7,6 +7,7 @@ import {
   httpGet,
   jsonField,
   resourcesOf,
+  rootSql,
   type TestProject,
   webUrlOf,
 } from "./support/harness.js";
@@ -27,14 +28,7 @@ interface Listed {
   urls: Record<string, string>;
 }
 
-async function sql(name: string, statement: string): Promise<string> {
-  const result = await project.cli(
-    ["exec", "--name", name, "db", "--", "sh", "-c", 'exec mariadb -N "$MARIADB_DATABASE"'],
-    { input: `${statement}\n` },
-  );
-  expectOk(result);
-  return result.stdout.trim();
-}
+const sql = (name: string, statement: string) => rootSql(project, statement, name);
 
 beforeAll(async () => {
   project = await copyExample("it-qa");

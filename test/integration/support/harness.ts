@@ -131,6 +131,41 @@ export function expectOk(result: CliResult): void {
   expect(result.exitCode, describeFailure(result)).toBe(0);
 }
 
+/** `prodlike up --json` (plus `flags`), which must succeed; the web URL it reports. */
+export async function upForWebUrl(project: TestProject, flags: string[] = []): Promise<string> {
+  const up = await project.cli(["up", ...flags, "--json"]);
+  expectOk(up);
+  return webUrlOf(up);
+}
+
+/** A shell script in one service of the project's environment (`name`: another one). */
+export function shellIn(
+  project: TestProject,
+  service: string,
+  script: string,
+  options: { name?: string; input?: string } = {},
+): Promise<CliResult> {
+  const name = options.name ? ["--name", options.name] : [];
+  return project.cli(
+    ["exec", ...name, service, "--", "sh", "-c", script],
+    options.input === undefined ? {} : { input: options.input },
+  );
+}
+
+/** SQL run by MariaDB's root in the db service on the app database; the rows, no headers. */
+export async function rootSql(
+  project: TestProject,
+  statement: string,
+  name?: string,
+): Promise<string> {
+  const result = await shellIn(project, "db", 'exec mariadb -N "$MARIADB_DATABASE"', {
+    input: `${statement}\n`,
+    ...(name ? { name } : {}),
+  });
+  expectOk(result);
+  return result.stdout.trim();
+}
+
 /** A MariaDB client in the db service, as the application user, on the app database. */
 export const SQL_CLIENT = [
   "sh",
