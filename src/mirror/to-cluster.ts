@@ -97,7 +97,6 @@ export function mirrorToCluster(
     };
   }
 
-  const images = new Set<string>();
   for (const object of objects) {
     const pod = podSpecOf(object) as PodSpec | undefined;
     if (!pod) continue;
@@ -118,7 +117,6 @@ export function mirrorToCluster(
     }
     for (const container of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
       if (!container.image) continue;
-      images.add(container.image);
       // A loaded `latest` (or untagged) image would be pulled by default, and fail.
       if (options.localImages.has(container.image) && container.imagePullPolicy !== "Never") {
         container.imagePullPolicy = "IfNotPresent";
@@ -180,7 +178,7 @@ export function mirrorToCluster(
       };
     }
   }
-  const all = [...images].sort();
+  const all = podImages(source);
   return {
     namespace,
     objects: ordered,
@@ -190,6 +188,17 @@ export function mirrorToCluster(
     ...(served ? { web: served } : {}),
     adaptations,
   };
+}
+
+/** Every image the pods of these objects run (init containers too), sorted. */
+export function podImages(objects: readonly ManifestObject[]): string[] {
+  const images = objects.flatMap((object) => {
+    const pod = podSpecOf(object) as PodSpec | undefined;
+    return [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])].flatMap((container) =>
+      container.image ? [container.image] : [],
+    );
+  });
+  return [...new Set(images)].sort();
 }
 
 function rank(kind: string): number {

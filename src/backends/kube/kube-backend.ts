@@ -15,8 +15,7 @@ import {
 } from "../../env/generated-files.js";
 import type { PortClaims } from "../../env/port-allocator.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
-import { mirrorToCluster } from "../../mirror/to-cluster.js";
-import { podSpecOf } from "../../mirror/transforms.js";
+import { mirrorToCluster, podImages } from "../../mirror/to-cluster.js";
 import { workloadSelector } from "../../mirror/web-entry.js";
 import { OUTPUT_TAIL_CHARS } from "../../process/command-runner.js";
 import { KubeAnnotation, KubeLabel, kubeEnvironmentLabels } from "../../topology/kube-labels.js";
@@ -180,19 +179,9 @@ export class KubeBackend implements Backend {
     options: { healthTimeoutMs: number },
   ): Promise<EnvironmentStatus> {
     const { engine, provider } = this.deps;
-    const referenced = new Set(
-      layout.objects.flatMap((object) => {
-        const pod = podSpecOf(object) as
-          | { containers?: { image?: string }[]; initContainers?: { image?: string }[] }
-          | undefined;
-        return [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])].flatMap((container) =>
-          container.image ? [container.image] : [],
-        );
-      }),
-    );
     // A digest reference cannot be loaded by tag: the cluster pulls it.
     const localImages = new Set<string>();
-    for (const image of referenced) {
+    for (const image of podImages(layout.objects)) {
       if (!image.includes("@") && (await engine.imageExists(image))) localImages.add(image);
     }
     const cluster = mirrorToCluster(layout.objects, {
