@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { stringify } from "yaml";
 import type { ManifestObject } from "./manifests.js";
 import type { ComposeAdaptation } from "./to-compose.js";
-import { CODE_VOLUME, podSpecOf } from "./transforms.js";
+import { CODE_VOLUME, type PodTemplate, podSpecOf, podTemplateOf } from "./transforms.js";
 import { findWebEntry, podLabels, selects } from "./web-entry.js";
 
 // The mirrored manifests as a local kind / minikube cluster applies them. Production's
@@ -210,18 +210,11 @@ function labelsOf(metadata: ManifestObject["metadata"]): Record<string, string> 
   return (metadata.labels as Record<string, string> | undefined) ?? {};
 }
 
-type Template = {
-  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
-};
-
-function templateOf(object: ManifestObject): Template | undefined {
-  const spec = object.spec as Record<string, unknown> | undefined;
-  if (!podSpecOf(object)) return undefined;
-  const template =
-    object.kind === "CronJob"
-      ? (spec?.jobTemplate as { spec?: { template?: Template } } | undefined)?.spec?.template
-      : (spec?.template as Template | undefined);
-  if (template && !template.metadata) template.metadata = {};
+// The pod template to label and annotate, its metadata made when absent.
+function templateOf(object: ManifestObject): PodTemplate | undefined {
+  const template = podTemplateOf(object);
+  if (!template?.spec) return undefined;
+  template.metadata ??= {};
   return template;
 }
 

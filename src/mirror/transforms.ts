@@ -131,14 +131,22 @@ interface Container {
 }
 
 /** The pod template of a workload (a CronJob's sits in its job template). */
-export function podSpecOf(object: ManifestObject): PodSpec | undefined {
+export interface PodTemplate {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: PodSpec;
+}
+
+/** A workload's pod template (a CronJob's is inside its job template). */
+export function podTemplateOf(object: ManifestObject): PodTemplate | undefined {
   const spec = object.spec as Record<string, unknown> | undefined;
   if (object.kind === "CronJob") {
-    const job = (spec?.jobTemplate as { spec?: { template?: { spec?: PodSpec } } } | undefined)
-      ?.spec;
-    return job?.template?.spec;
+    return (spec?.jobTemplate as { spec?: { template?: PodTemplate } } | undefined)?.spec?.template;
   }
-  return (spec?.template as { spec?: PodSpec } | undefined)?.spec;
+  return spec?.template as PodTemplate | undefined;
+}
+
+export function podSpecOf(object: ManifestObject): PodSpec | undefined {
+  return podTemplateOf(object)?.spec;
 }
 
 function transformWorkload(

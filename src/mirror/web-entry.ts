@@ -1,4 +1,5 @@
 import type { ManifestObject } from "./manifests.js";
+import { podTemplateOf } from "./transforms.js";
 
 // Where a browser enters production's layout: the Service the first Ingress rule routes
 // to, else the first Service on port 80. Both the compose project and a local cluster
@@ -52,15 +53,7 @@ export function selectorOf(service: ManifestObject): Record<string, string> {
 
 /** The labels on a workload's pods (a CronJob's are in its job template). */
 export function podLabels(object: ManifestObject): Record<string, string> {
-  const spec = object.spec as Record<string, unknown> | undefined;
-  const template =
-    object.kind === "CronJob"
-      ? (spec?.jobTemplate as { spec?: { template?: unknown } } | undefined)?.spec?.template
-      : spec?.template;
-  return (
-    (template as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata
-      ?.labels ?? {}
-  );
+  return podTemplateOf(object)?.metadata?.labels ?? {};
 }
 
 export function selects(service: ManifestObject, labels: Record<string, string>): boolean {
