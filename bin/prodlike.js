@@ -11,5 +11,15 @@ if (major < 22) {
   process.exit(3);
 }
 module.enableCompileCache?.();
+// stdout that cannot be written (a full disk behind `> file`, a closed pipe): say so once
+// on stderr and exit 1, never with a stack trace. The command's own error has the details.
+process.stdout.on("error", (error) => {
+  if (!process.exitCode) {
+    process.stderr.write(
+      `error[${error.code === "ENOSPC" ? "DISK_FULL" : "IO_FAILED"}]: cannot write to standard output (${error.code ?? error.message})\n`,
+    );
+  }
+  process.exitCode = 1;
+});
 const { main } = await import("../dist/cli/main.js");
 process.exitCode = await main(process.argv.slice(2));

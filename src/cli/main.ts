@@ -28,6 +28,9 @@ type CallableHandler = (
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;
+  // With --json a script reads stdout as one document, also when the command line itself
+  // is wrong: commander's own error text is held back and reported as that document.
+  const wantsJson = argv.includes("--json");
   const program = new Command()
     .name("prodlike")
     .description("A local environment shaped like production, in one command.")
@@ -35,7 +38,11 @@ export async function main(argv: string[]): Promise<number> {
     .enablePositionalOptions()
     .showHelpAfterError("(run prodlike --help for usage)")
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+    .configureOutput({
+      writeErr: (text) => {
+        if (!wantsJson) process.stderr.write(text);
+      },
+    });
 
   const command = (name: string, description: string) =>
     program
@@ -65,6 +72,13 @@ export async function main(argv: string[]): Promise<number> {
       }
     };
 
+  // Every command that changes an environment waits on its lock this long.
+  const lockTimeout = [
+    "--lock-timeout <seconds>",
+    "how long to wait for another prodlike on this environment",
+    "600",
+  ] as const;
+
   command("up", "start the environment (build images, create containers, wait until healthy)")
     .option(
       "-n, --name <name>",
@@ -73,11 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .option("--rebuild", "rebuild the preset images even when they exist", false)
     .option("--health-timeout <seconds>", "how long to wait for each service", "300")
-    .option(
-      "--lock-timeout <seconds>",
-      "how long to wait for another prodlike on this environment",
-      "600",
-    )
+    .option(...lockTimeout)
     .option(
       "--ttl <duration>",
       "lifetime of a throwaway environment (4h, 90m, 1h30m; `never` removes one); `prodlike gc` destroys it after",
@@ -95,6 +105,7 @@ export async function main(argv: string[]): Promise<number> {
 
   command("down", "stop the environment; data and containers are kept")
     .option("-n, --name <name>", "environment name")
+    .option(...lockTimeout)
     .action(run("down", () => import("./commands/down.js")));
 
   command(
@@ -104,6 +115,7 @@ export async function main(argv: string[]): Promise<number> {
     .option("-n, --name <name>", "environment name")
     .option("--keep-images", "keep prodlike-built images for a fast re-create", false)
     .option("--keep-snapshots", "keep the database snapshots", false)
+    .option(...lockTimeout)
     .action(run("destroy", () => import("./commands/destroy.js")));
 
   command("status", "show the environment's services, health and URLs")
@@ -176,12 +188,15 @@ export async function main(argv: string[]): Promise<number> {
     "load a .sql or .sql.gz dump (- for stdin); the old data is replaced only on success",
   )
     .argument("<file>", "dump file, or - for stdin")
+    .option("--allow-empty", "switch in a dump that creates no table (refused otherwise)", false)
+    .option(...lockTimeout)
     .action(run("db import", () => import("./commands/db-import.js")));
   dbCommand("pull", "seed the database from production (sanitized; the old data stays on failure)")
     .argument("[source]", "drush alias (@prod) or a pull source from prodlike.yaml")
     .argument("[target]", "only @self: production is never a target")
     .option("--from <source>", "same as the source argument")
     .option("--no-sanitize", "keep production data as it is (status will say so)")
+    .option(...lockTimeout)
     .action(run("db pull", () => import("./commands/db-pull.js")));
   dbCommand("export", "dump the database (gzip by default; - for stdout)")
     .argument("[file]", "target file (default: ENV-TIMESTAMP.sql.gz), or - for stdout")
@@ -199,6 +214,7 @@ export async function main(argv: string[]): Promise<number> {
     .argument("[snapshot]", "snapshot name")
     .option("--latest", "the newest snapshot", false)
     .option("--health-timeout <seconds>", "how long to wait for the database", "300")
+    .option(...lockTimeout)
     .action(run("snapshot restore", () => import("./commands/snapshot-restore.js")));
   environmentCommand(snapshot, "prune", "remove old snapshots; pinned ones are kept")
     .requiredOption("--keep <n>", "how many unpinned snapshots to keep")
@@ -283,21 +299,18 @@ export async function main(argv: string[]): Promise<number> {
     ) {
       return ExitCode.ok;
     }
-    if (typeof code === "string" && code.startsWith("commander.")) return ExitCode.invalidInput;
-    const wantsJson = argv.includes("--json");
+    if (typeof code === "string" && code.startsWith("commander.")) {
+      if (!wantsJson) return ExitCode.invalidInput;
+      const message = (error as Error).message.replace(/^error: /, "");
+      return new Output({ json: true, debug: false }).error(
+        "prodlike",
+        new ProdlikeError("USAGE", message, { hint: "Run prodlike --help for usage." }),
+      );
+    }
     return new Output({ json: wantsJson, debug: argv.includes("--debug") }).error(
       "prodlike",
       error instanceof ProdlikeError ? error : new ProdlikeError("USAGE", String(error)),
     );
   }
   return exitCode;
-}
-
-// Shared by the command modules: parse a whole number of seconds from a flag.
-export function secondsFlag(value: string, flag: string): number {
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds < 0) {
-    throw new ProdlikeError("USAGE", `${flag} must be a number of seconds, got \`${value}\``);
-  }
-  return seconds * 1000;
 }

@@ -1,7 +1,7 @@
 import type { ChalkInstance } from "chalk";
 import { errorCatalog } from "../errors/catalog.js";
 import { ExitCode } from "../errors/exit-codes.js";
-import { isProdlikeError, ProdlikeError } from "../errors/prodlike-error.js";
+import { fromSystemError, isProdlikeError, ProdlikeError } from "../errors/prodlike-error.js";
 import { createColour } from "../ui/colour.js";
 import type { Progress } from "../ui/steps.js";
 
@@ -60,7 +60,7 @@ export class Output {
 
   /** Reports an error and returns the exit code to use. */
   error(command: string, error: unknown): number {
-    const known = isProdlikeError(error) ? error : undefined;
+    const known = isProdlikeError(error) ? error : fromSystemError(error);
     const failure =
       known ??
       new ProdlikeError("INTERNAL", error instanceof Error ? error.message : String(error), {

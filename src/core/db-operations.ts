@@ -11,7 +11,7 @@ import type { PullRequest } from "../db/pull-plan.js";
 import type { SnapshotMeta, SnapshotStore } from "../db/snapshots.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress } from "../ui/steps.js";
-import { backendFor, type EnvRequest } from "./operations.js";
+import { backendFor, type EnvRequest, whileLocked } from "./operations.js";
 import type { CoreServices } from "./services.js";
 
 // The `db` commands: the environment's database service found by its role, then the
@@ -96,20 +96,22 @@ export async function dbPull(
     import("../db/data-origin.js"),
   ]);
   const snapshots = await openStore(envId);
-  const report = await withInterrupt((signal) =>
-    runPull(
-      plan,
-      {
-        db,
-        runner: services.runner,
-        backend,
-        envId,
-        cliService,
-        snapshots,
-        restartDb: () => backend.restartService(envId, db.service, 300_000),
-      },
-      progress,
-      signal,
+  const report = await whileLocked(services, envId, "db pull", request, progress, () =>
+    withInterrupt((signal) =>
+      runPull(
+        plan,
+        {
+          db,
+          runner: services.runner,
+          backend,
+          envId,
+          cliService,
+          snapshots,
+          restartDb: () => backend.restartService(envId, db.service, 300_000),
+        },
+        progress,
+        signal,
+      ),
     ),
   );
   await openDataOrigin(process.env, envId).write({
@@ -123,7 +125,7 @@ export async function dbPull(
 
 export async function dbImport(
   services: CoreServices,
-  request: EnvRequest & { file: string; stdin: Readable },
+  request: EnvRequest & { file: string; stdin: Readable; allowEmpty: boolean },
   progress: Progress,
 ): Promise<ImportReport & { id: string }> {
   const fromStdin = request.file === "-";
@@ -143,17 +145,20 @@ export async function dbImport(
     import("../db/data-origin.js"),
   ]);
   const label = fromStdin ? "stdin" : path.basename(request.file);
-  const report = await withInterrupt((signal) =>
-    importDump(
-      db,
-      {
-        open: () => (fromStdin ? request.stdin : createReadStream(request.file)),
-        reopenable: !fromStdin,
-        totalBytes,
-        label,
-      },
-      progress,
-      signal,
+  const report = await whileLocked(services, envId, "db import", request, progress, () =>
+    withInterrupt((signal) =>
+      importDump(
+        db,
+        {
+          open: () => (fromStdin ? request.stdin : createReadStream(request.file)),
+          reopenable: !fromStdin,
+          totalBytes,
+          label,
+        },
+        progress,
+        signal,
+        { allowEmpty: request.allowEmpty },
+      ),
     ),
   );
   await openDataOrigin(process.env, envId).write({
@@ -225,12 +230,14 @@ export async function snapshotRestore(
   const { restoreSnapshot } = await import("../db/snapshots.js");
   const store = await openStore(envId);
   const meta = await store.require(request.snapshot);
-  await restoreSnapshot(
-    db,
-    store,
-    meta,
-    () => backend.restartService(envId, db.service, request.healthTimeoutMs),
-    progress,
+  await whileLocked(services, envId, "snapshot restore", request, progress, () =>
+    restoreSnapshot(
+      db,
+      store,
+      meta,
+      () => backend.restartService(envId, db.service, request.healthTimeoutMs),
+      progress,
+    ),
   );
   return { ...meta, durationMs: Date.now() - started };
 }

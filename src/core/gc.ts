@@ -1,6 +1,6 @@
 import { type Expiry, expiredAmong, openExpiryStore } from "../env/expiry.js";
 import type { Progress } from "../ui/steps.js";
-import { list, type RemovalReport, removeEnvironment } from "./operations.js";
+import { list, type RemovalReport, removeEnvironment, whileLocked } from "./operations.js";
 import type { CoreServices } from "./services.js";
 
 // `prodlike gc`: destroys the environments whose lifetime (`up --ttl`) is over, all of
@@ -40,11 +40,14 @@ export async function gc(
       continue;
     }
     const backend = await services.backend(environment.backend);
-    const removed = await removeEnvironment(
-      backend,
-      environment.id,
-      { keepImages: false, keepSnapshots: false },
-      progress,
+    const removed = await whileLocked(services, environment.id, "gc", {}, progress, () =>
+      removeEnvironment(
+        backend,
+        environment.id,
+        { keepImages: false, keepSnapshots: false },
+        progress,
+        { codeRoot: environment.codeRoot, name: environment.name },
+      ),
     );
     report.expired.push({ ...entry, removed });
   }

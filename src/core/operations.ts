@@ -1,4 +1,4 @@
-import { access } from "node:fs/promises";
+import { access, rm } from "node:fs/promises";
 import path from "node:path";
 import {
   type Backend,
@@ -8,10 +8,10 @@ import {
   environmentNotFound,
   type UpResult,
 } from "../backends/backend.js";
-import { openUserSettings } from "../config/user-settings.js";
+import { openUserSettings, stateDir } from "../config/user-settings.js";
 import type { DataOrigin } from "../db/data-origin.js";
 import { openExpiryStore } from "../env/expiry.js";
-import { acquireEnvironmentLock } from "../env/lock.js";
+import { acquireEnvironmentLock, type HeldLock } from "../env/lock.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { redactDeep } from "../ui/redact.js";
 import type { Progress } from "../ui/steps.js";
@@ -53,13 +53,7 @@ export async function up(
     ),
   );
   const settings = await openUserSettings();
-  const lock = await acquireEnvironmentLock(target.identity.id, {
-    dir: path.join(settings.stateDir, "locks"),
-    timeoutMs: request.lockTimeoutMs,
-    clock: services.clock,
-    onWait: (pid) =>
-      progress.info(`Waiting for another prodlike (pid ${pid}) working on ${target.identity.id}…`),
-  });
+  const lock = await lockEnvironment(services, target.identity.id, "up", request, progress);
   try {
     if (request.mirror) {
       const { upMirror } = await import("./mirror.js");
@@ -106,6 +100,50 @@ export async function up(
 
 export interface EnvRequest extends TargetOptions {
   backend?: BackendName | undefined;
+  /** How long a change waits for another prodlike working on the environment. */
+  lockTimeoutMs?: number | undefined;
+}
+
+/** How long a change waits on another one by default: an `up` with builds takes minutes. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 600_000;
+
+// Every operation that changes an environment's data or existence holds its lock: two
+// imports, an import and a destroy, an up and a restore never interleave. The one that
+// comes second waits, naming what it waits for, or fails with ENV_BUSY.
+export async function lockEnvironment(
+  services: CoreServices,
+  envId: string,
+  operation: string,
+  request: { lockTimeoutMs?: number | undefined },
+  progress?: Progress,
+): Promise<HeldLock> {
+  return acquireEnvironmentLock(envId, {
+    dir: path.join(stateDir(process.env), "locks"),
+    timeoutMs: request.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    clock: services.clock,
+    operation,
+    onWait: (holder) =>
+      progress?.info(
+        `Waiting for another prodlike (${holder.operation ?? "working"}, pid ${holder.pid}) on ${envId}…`,
+      ),
+  });
+}
+
+/** Runs `work` holding the environment's lock. */
+export async function whileLocked<T>(
+  services: CoreServices,
+  envId: string,
+  operation: string,
+  request: { lockTimeoutMs?: number | undefined },
+  progress: Progress | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
+  const lock = await lockEnvironment(services, envId, operation, request, progress);
+  try {
+    return await work();
+  } finally {
+    await lock.release();
+  }
 }
 
 // Which backend an environment is on: the one asked for, else the one it already runs on
@@ -138,7 +176,9 @@ export async function down(
   progress: Progress,
 ): Promise<EnvironmentStatus> {
   const { identity, backend } = await backendFor(services, request);
-  return backend.down(identity.id, progress);
+  return whileLocked(services, identity.id, "down", request, progress, () =>
+    backend.down(identity.id, progress),
+  );
 }
 
 export interface RemovalOptions {
@@ -153,30 +193,66 @@ export async function destroy(
   request: EnvRequest & RemovalOptions,
   progress: Progress,
 ): Promise<RemovalReport> {
-  const { identity, backend } = await backendFor(services, request);
-  return removeEnvironment(backend, identity.id, request, progress);
+  const { identity, backend, target } = await backendFor(services, request);
+  return whileLocked(services, identity.id, "destroy", request, progress, () =>
+    removeEnvironment(backend, identity.id, request, progress, {
+      codeRoot: target.loaded.codeRoot,
+      name: identity.name,
+    }),
+  );
 }
 
 // Everything of one environment, found by its id: what the backend made, and what
-// prodlike keeps for it (snapshots, data origin, lifetime). Shared by destroy and gc.
+// prodlike keeps for it (snapshots, data origin, lifetime, port reservations, the
+// generated files under .prodlike/NAME/ when the code root is known). Shared by destroy
+// and gc. What an earlier, killed destroy left is removed too; only an environment of
+// which nothing at all is left is ENV_NOT_FOUND.
 export async function removeEnvironment(
   backend: Backend,
   envId: string,
   options: RemovalOptions,
   progress: Progress,
+  checkout?: { codeRoot: string; name: string },
 ): Promise<RemovalReport> {
-  const report = await backend.destroy(envId, progress, { keepImages: options.keepImages });
+  let report: DestroyReport | undefined;
+  try {
+    report = await backend.destroy(envId, progress, { keepImages: options.keepImages });
+  } catch (error) {
+    if (!(error instanceof ProdlikeError && error.code === "ENV_NOT_FOUND")) throw error;
+  }
   // Snapshots belong to the environment: a throwaway environment leaves no disk behind.
-  const [{ openSnapshotStore }, { openDataOrigin }] = await Promise.all([
-    import("../db/snapshots.js"),
-    import("../db/data-origin.js"),
-  ]);
+  const [{ openSnapshotStore }, { openDataOrigin }, { PortReservations }, { environmentDir }] =
+    await Promise.all([
+      import("../db/snapshots.js"),
+      import("../db/data-origin.js"),
+      import("../env/port-reservations.js"),
+      import("../env/generated-files.js"),
+    ]);
+  const generated = checkout ? environmentDir(checkout.codeRoot, checkout.name) : undefined;
+  const leftFiles = generated ? await exists(generated) : false;
+  if (generated) await rm(generated, { recursive: true, force: true });
   await openDataOrigin(process.env, envId).remove();
   await openExpiryStore(process.env).remove(envId);
+  await new PortReservations(
+    path.join(stateDir(process.env), "port-reservations"),
+    envId,
+  ).release();
   const snapshots = options.keepSnapshots
     ? []
     : await openSnapshotStore(process.env, envId).removeAll();
-  return { id: envId, ...report, snapshots };
+  if (!report && !leftFiles && snapshots.length === 0) throw environmentNotFound(envId);
+  return {
+    id: envId,
+    ...(report ?? { containers: [], volumes: [], networks: [], images: [] }),
+    snapshots,
+  };
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Adds each environment's lifetime (`up --ttl`) where it has one. */

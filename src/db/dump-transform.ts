@@ -1,4 +1,6 @@
 import { PassThrough, Transform, type TransformCallback, Writable } from "node:stream";
+import { printable } from "../errors/printable.js";
+import { StatementGuard } from "./statement-guard.js";
 
 // Rewrites a SQL dump on its way into the local MariaDB, line by line, so the known
 // incompatibilities between production's dump tool and the local server never surface
@@ -11,8 +13,21 @@ export interface DumpFixes {
   definers: number;
   /** MySQL 8 collations MariaDB does not know (utf8mb4_0900_*). */
   collations: number;
-  /** `CREATE DATABASE` / `USE` lines: the load goes into the staging database instead. */
+  /** `CREATE DATABASE` / `DROP DATABASE` / `USE` of the dump's own database: the load goes
+   *  into the staging database instead. */
   databaseStatements: number;
+  /** Server-level `SET` lines of MySQL dumps (GTID_PURGED, SQL_LOG_BIN) a database user
+   *  may not run and a local copy does not need. */
+  serverSettings: number;
+}
+
+/** A statement the guard kept from the server, by the dump's line number. */
+export interface RefusedStatement {
+  line: number;
+  /** What it is, in words: "GRANT", "client command \\!", "names database `mysql`". */
+  reason: string;
+  /** The start of the statement, printable and short. */
+  text: string;
 }
 
 export interface DumpShape {
@@ -20,6 +35,8 @@ export interface DumpShape {
   fromDumpTool: boolean;
   /** Its last comment says the dump completed (such dumps end with it). */
   completed: boolean;
+  /** Bytes after decompression: 0 is an empty input, whatever its file size. */
+  bytes: number;
 }
 
 // Session settings for a fast load: no per-row key checks. Statements still commit one
@@ -33,7 +50,6 @@ export const IMPORT_PROLOGUE = [
 export const IMPORT_EPILOGUE = "\n";
 
 const SANDBOX = /^\/\*M?!999999\\- enable the sandbox mode \*\/\s*$/;
-const DATABASE_STATEMENT = /^(CREATE DATABASE\b|USE\s+`?[^`;\s]+`?\s*;)/i;
 // Only the clause itself: a version comment around it (`/*!50017 ... */`) stays valid.
 const DEFINER = /\bDEFINER\s*=\s*(`[^`]*`|'[^']*'|\w+)@(`[^`]*`|'[^']*'|[\w.%-]+)/gi;
 const MYSQL8_COLLATION = /utf8mb4_0900_(?:ai_ci|as_ci|as_cs|bin)/g;
@@ -86,14 +102,29 @@ abstract class LineTransform extends Transform {
 const SESSION_SETTING = /^(\/\*!\d+\s+)?SET\b/i;
 
 export class DumpTransform extends LineTransform {
-  readonly fixes: DumpFixes = { sandboxLine: 0, definers: 0, collations: 0, databaseStatements: 0 };
-  readonly shape: DumpShape = { fromDumpTool: false, completed: false };
+  readonly fixes: DumpFixes = {
+    sandboxLine: 0,
+    definers: 0,
+    collations: 0,
+    databaseStatements: 0,
+    serverSettings: 0,
+  };
+  readonly shape: DumpShape = { fromDumpTool: false, completed: false, bytes: 0 };
   /** Trigger and routine definitions, to run against the live database after the switch. */
   readonly deferred: string[] = [];
+  /** Statements kept from the server; the import fails before its switch when any are. */
+  readonly refused: RefusedStatement[] = [];
+  private readonly guard = new StatementGuard();
   private block: string[] | undefined;
   private inInsert = false;
+  /** The next line starts a statement (the last one ended with `;`). */
+  private atStatementStart = true;
+  /** Inside a statement that is left out: its lines go too, up to its `;`. */
+  private skipping = false;
   private lineNumber = 0;
   private lastLine = "";
+  /** Where a first DROP DATABASE stood, should the dump never confirm it as its own. */
+  private firstDrop: RefusedStatement | undefined;
 
   /** `keepData: false`: the schema pass of a parallel load (DataShards carry the rows). */
   constructor(private readonly options: { keepData: boolean } = { keepData: true }) {
@@ -106,6 +137,7 @@ export class DumpTransform extends LineTransform {
 
   private fixLine(line: string): string {
     this.lineNumber++;
+    this.shape.bytes += line.length + 1;
     if (line.trim() !== "") this.lastLine = line;
     if (this.lineNumber === 1 && SANDBOX.test(line)) {
       this.fixes.sandboxLine++;
@@ -115,11 +147,15 @@ export class DumpTransform extends LineTransform {
     if (DUMP_TRAILER.test(line)) this.shape.completed = true;
     // Data lines are most of the bytes: leave them alone (and fast). Newer mariadb-dump
     // writes one row per line; a statement ends at the line ending in `;` (rows never
-    // hold a raw newline: the dump escapes them).
+    // hold a raw newline: the dump escapes them). Only an INSERT's first line is judged.
     if (this.inInsert || line.startsWith("INSERT INTO")) {
+      // The statement's head names its table; the rows after it can be megabytes.
+      const keep = this.inInsert ? !this.skipping : this.judge(line, line.slice(0, 512));
       this.inInsert = !line.trimEnd().endsWith(";");
-      return this.options.keepData ? line : "";
+      if (!this.inInsert) this.skipping = false;
+      return keep && this.options.keepData ? line : "";
     }
+    if (!this.passesGuard(line)) return "";
     if (this.block) {
       this.block.push(this.fixDefinitions(line));
       if (/^DELIMITER ;\s*$/.test(line)) {
@@ -136,11 +172,41 @@ export class DumpTransform extends LineTransform {
       this.deferred.push(this.fixDefinitions(line));
       return "";
     }
-    if (DATABASE_STATEMENT.test(line)) {
-      this.fixes.databaseStatements++;
-      return "";
-    }
     return this.fixDefinitions(line);
+  }
+
+  // Follows statement boundaries and leaves out what the guard does not let through, with
+  // the lines that continue it. False: the line goes no further.
+  private passesGuard(line: string): boolean {
+    const trimmed = line.trim();
+    if (trimmed === "" || trimmed.startsWith("--") || /^DELIMITER\b/i.test(trimmed)) {
+      return !this.skipping;
+    }
+    const keep = this.skipping ? false : this.atStatementStart ? this.judge(line) : true;
+    this.atStatementStart = trimmed.endsWith(";");
+    if (this.atStatementStart) this.skipping = false;
+    return keep;
+  }
+
+  // A line that starts a statement: true when it may go to the server.
+  private judge(line: string, head = line): boolean {
+    const verdict = this.guard.check(head);
+    if (verdict.kind === "keep") return true;
+    if (verdict.kind === "own-database") {
+      this.fixes.databaseStatements++;
+      if (/DROP\s+(DATABASE|SCHEMA)/i.test(head) && !this.firstDrop) {
+        this.firstDrop = { line: this.lineNumber, reason: "", text: printable(line, 120) };
+      }
+    } else if (verdict.kind === "server-setting") this.fixes.serverSettings++;
+    else {
+      this.refused.push({
+        line: this.lineNumber,
+        reason: verdict.reason,
+        text: printable(line, 120),
+      });
+    }
+    this.skipping = !line.trimEnd().endsWith(";");
+    return false;
   }
 
   private fixDefinitions(line: string): string {
@@ -160,6 +226,17 @@ export class DumpTransform extends LineTransform {
     return fixed;
   }
 
+  override _flush(done: TransformCallback): void {
+    super._flush((error) => {
+      const dropped = this.guard.unconfirmedDrop();
+      if (dropped !== undefined && this.firstDrop) {
+        this.fixes.databaseStatements--;
+        this.refused.push({ ...this.firstDrop, reason: `drops database \`${dropped}\`` });
+      }
+      done(error);
+    });
+  }
+
   /** The dump ended early: a dump tool's output without its completion line. */
   get truncated(): boolean {
     return this.shape.fromDumpTool && !this.shape.completed && !DUMP_TRAILER.test(this.lastLine);
@@ -173,7 +250,11 @@ export function describeFixes(fixes: DumpFixes): string[] {
   if (fixes.collations)
     notes.push(`mapped ${fixes.collations} MySQL 8 collation(s) to utf8mb4_unicode_ci`);
   if (fixes.databaseStatements)
-    notes.push(`ignored ${fixes.databaseStatements} CREATE DATABASE/USE line(s)`);
+    notes.push(
+      `ignored ${fixes.databaseStatements} CREATE/DROP DATABASE/USE line(s) of its own database`,
+    );
+  if (fixes.serverSettings)
+    notes.push(`ignored ${fixes.serverSettings} replication setting(s) (GTID_PURGED, SQL_LOG_BIN)`);
   return notes;
 }
 

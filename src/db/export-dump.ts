@@ -1,9 +1,10 @@
 import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import type { Writable } from "node:stream";
-import { finished } from "node:stream/promises";
+import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import { ProdlikeError } from "../errors/prodlike-error.js";
+import { printable } from "../errors/printable.js";
+import { fromSystemError, ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress } from "../ui/steps.js";
 import { ByteMeter } from "./import-dump.js";
 import type { LocalDatabase } from "./local-database.js";
@@ -38,11 +39,18 @@ export async function exportDump(
   const partial = target.file ? `${target.file}.partial-${process.pid}` : undefined;
   const sink = partial ? createWriteStream(partial, { mode: 0o600 }) : target.out;
   if (!sink) throw new ProdlikeError("INTERNAL", "export has no target");
-  // The dump goes in at `head`; the meter counts what reaches the target.
+  // The dump goes in at `head`; the meter counts what reaches the target. A failing target
+  // (a full disk, a closed pipe) fails the flow, which stops the dump in the container.
   const gzip = target.gzip ? createGzip({ level: 6 }) : undefined;
   const head = gzip ?? meter;
-  gzip?.pipe(meter);
-  meter.pipe(sink, { end: partial !== undefined });
+  const flow = gzip
+    ? pipeline(gzip, meter, sink, { end: partial !== undefined })
+    : pipeline(meter, sink, { end: partial !== undefined });
+  // Seen at once, not only when awaited below: an unobserved rejection would crash.
+  const flowFailure = flow.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 
   try {
     await progress.run([
@@ -52,14 +60,15 @@ export async function exportDump(
           const timer = setInterval(() => context.update(meter.describe()), 250);
           try {
             const result = await db.dump(head);
-            head.end();
-            await finished(partial ? sink : meter);
+            if (!head.destroyed) head.end();
+            const failure = await flowFailure;
+            if (failure) throw fromSystemError(failure) ?? failure;
             if (result.exitCode !== 0) {
               throw new ProdlikeError(
                 "COMMAND_FAILED",
                 `mariadb-dump failed (exit ${result.exitCode})`,
                 {
-                  hint: result.stderr.split("\n").slice(-8).join("\n"),
+                  hint: printable(result.stderr.split("\n").slice(-8).join("\n")),
                 },
               );
             }
@@ -72,8 +81,9 @@ export async function exportDump(
     ]);
     if (partial && target.file) await rename(partial, target.file);
   } catch (error) {
+    head.destroy();
     if (partial) await rm(partial, { force: true });
-    throw error;
+    throw fromSystemError(error) ?? error;
   }
   return {
     database,

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import {
   PassThrough,
@@ -7,6 +8,7 @@ import {
   type TransformCallback,
 } from "node:stream";
 import { createGunzip } from "node:zlib";
+import { printable } from "../errors/printable.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress } from "../ui/steps.js";
 import {
@@ -19,9 +21,9 @@ import {
 } from "./dump-transform.js";
 import {
   dropProgramObjectsScript,
+  LOAD_USER,
   type LocalDatabase,
-  RETIRED_SUFFIX,
-  STAGE_SUFFIX,
+  SCRATCH_INFIX,
   swapScript,
 } from "./local-database.js";
 import { recreateViewStatements } from "./views.js";
@@ -65,6 +67,8 @@ export interface ImportHooks {
   finished?: () => Promise<void>;
   /** Runs on the loaded staging database before it is switched in. */
   beforeSwitch?: { title: string; run: (stage: string) => Promise<void> };
+  /** Switch in a dump that creates no table (`--allow-empty`); refused otherwise. */
+  allowEmpty?: boolean;
 }
 
 /** Parallel connections for the rows: the server inserts on as many cores. */
@@ -78,8 +82,10 @@ export async function importDump(
   hooks: ImportHooks = {},
 ): Promise<ImportReport> {
   const live = await db.name();
-  const stage = `${live.slice(0, 40)}${STAGE_SUFFIX}`;
-  const retired = `${live.slice(0, 40)}${RETIRED_SUFFIX}`;
+  // Names of this operation alone: a killed one's leftovers can never be taken for them.
+  const operation = randomBytes(3).toString("hex");
+  const stage = `${live.slice(0, 40)}${SCRATCH_INFIX}stage_${operation}`;
+  const retired = `${live.slice(0, 40)}${SCRATCH_INFIX}retired_${operation}`;
   const started = Date.now();
   let meter = new ByteMeter();
   let fixer = new DumpTransform();
@@ -108,15 +114,19 @@ export async function importDump(
         },
       );
     }
+    if (fixer.refused.length > 0) throw refusedError(source.label, fixer);
   };
   try {
     await progress.run([
       {
         title: `Prepare staging database ${stage}`,
-        run: async () => {
-          await db.query(
-            `DROP DATABASE IF EXISTS \`${stage}\`; CREATE DATABASE \`${stage}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;`,
-          );
+        run: async (context) => {
+          const { leftovers } = await db.prepareStaging(stage);
+          if (leftovers.length > 0) {
+            context.setTitle(
+              `Prepared ${stage} (removed ${leftovers.join(", ")}, left by an interrupted operation)`,
+            );
+          }
         },
       },
       {
@@ -184,30 +194,33 @@ export async function importDump(
         run: async () => {
           const staged = await db.contents(stage);
           tables = staged.tables;
+          if (staged.tables === 0 && staged.views.length === 0 && !hooks.allowEmpty) {
+            throw emptyError(source.label, fixer.shape.bytes, live);
+          }
           // Views and triggers cannot move between databases with their tables: the old
           // ones go, the dump's own are created again once its tables are live (routines
-          // first: a view may call one). One client run: the RENAME is atomic, and the
-          // objects follow at once.
+          // first: a view may call one). The RENAME is atomic; it is prodlike's own SQL
+          // and runs as root. The dump's objects follow as the application's user.
           await db.query(
             [
               dropProgramObjectsScript(live),
               swapScript(live, stage, retired),
-              // The dump's own SET NAMES went with its tables; definitions are utf8mb4.
-              `USE \`${live}\`; SET NAMES utf8mb4;`,
-              ...fixer.deferred,
-              ...recreateViewStatements(staged.views, stage, live),
+              `DROP USER IF EXISTS ${LOAD_USER}@localhost;`,
               "",
             ].join("\n"),
           );
+          const objects = [...fixer.deferred, ...recreateViewStatements(staged.views, stage, live)];
+          if (objects.length > 0) {
+            // The dump's own SET NAMES went with its tables; definitions are utf8mb4.
+            await db.queryAsApplication(["SET NAMES utf8mb4;", ...objects, ""].join("\n"));
+          }
         },
       },
     ]);
   } catch (error) {
     // The live database was never touched before the switch; only the staging copy goes.
     // The switch is one atomic RENAME: a retired database left by a failed one is empty.
-    await db
-      .query(`DROP DATABASE IF EXISTS \`${stage}\`; DROP DATABASE IF EXISTS \`${retired}\`;`)
-      .catch(() => undefined);
+    await db.dropStaging([stage, retired]).catch(() => undefined);
     throw error;
   } finally {
     signal?.removeEventListener("abort", abort);
@@ -326,9 +339,38 @@ async function loadInto(
   }
 }
 
+function refusedError(label: string, fixer: DumpTransform): ProdlikeError {
+  const shown = [...fixer.refused].sort((a, b) => a.line - b.line).slice(0, 10);
+  const more = fixer.refused.length - shown.length;
+  return new ProdlikeError(
+    "IMPORT_REFUSED",
+    `${label} holds ${fixer.refused.length} statement(s) an import never runs`,
+    {
+      hint: [
+        ...shown.map(
+          (statement) => `line ${statement.line}: ${statement.reason}: ${statement.text}`,
+        ),
+        ...(more > 0 ? [`… and ${more} more`] : []),
+        "A dump of one database (`mysqldump DBNAME`, `drush sql:dump`) has none of these: accounts, grants, other databases and client commands are not data. The live database was not changed.",
+      ].join("\n"),
+      data: { refused: fixer.refused },
+    },
+  );
+}
+
+function emptyError(label: string, bytes: number, live: string): ProdlikeError {
+  const what = bytes === 0 ? "is empty (0 bytes)" : "creates no table";
+  return new ProdlikeError("IMPORT_EMPTY", `${label} ${what}: nothing was imported`, {
+    hint: `The live database ${live} was not changed. An empty input is what a failed producer gives (\`ssh prod mysqldump … | prodlike db import -\` whose ssh failed). To replace the data with an empty database on purpose, pass --allow-empty.`,
+  });
+}
+
 // Known failures, said in words; anything else shows the client's own last lines.
 export function explainImportError(stderr: string): string {
-  const tail = stderr.trim().split("\n").slice(-5).join("\n");
+  const tail = printable(stderr.trim().split("\n").slice(-5).join("\n"));
+  if (/ERROR (1044|1142|1143|1370)\b.*denied/i.test(stderr)) {
+    return `The dump reached beyond its own tables, and the server refused: an import runs as a user that can reach the staging database alone.\n${tail}`;
+  }
   if (/ERROR 1227/.test(stderr)) {
     return `The dump needs privileges the local user lacks (often a DEFINER or SUPER-only statement).\n${tail}`;
   }

@@ -4,13 +4,21 @@ import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { StoredView } from "./views.js";
 
 // The environment's own MariaDB, reached only through the backend's exec (so it works
-// on compose and on a cluster alike), as root over the server's unix socket: the
-// container's own administrator, never a network login.
+// on compose and on a cluster alike). prodlike's own maintenance runs as root over the
+// server's unix socket (the container's administrator, never a network login); what a
+// dump says runs as a user that can reach the staging database and nothing else.
 
-/** Suffixes of the databases an import uses beside the live one. */
-export const STAGE_SUFFIX = "__prodlike_stage";
-export const RETIRED_SUFFIX = "__prodlike_retired";
+/** What every database an import makes beside the live one is called after the live
+ *  one's name: `drupal__prodlike_stage_1a2b3c`. Leftovers of a killed import match it. */
+export const SCRATCH_INFIX = "__prodlike_";
+/** The account a dump is loaded as: an OS user of the database container and a MariaDB
+ *  user of the same name that logs in through the unix socket (no password exists). */
+export const LOAD_USER = "prodlike_load";
 const LOAD_BUFFER_POOL = 1024 * 1024 * 1024;
+/** The server's own values of what a load tunes, kept on the data volume while it runs:
+ *  a load killed halfway leaves them for the next operation to put back. */
+const SAVED_SETTINGS = "/var/lib/mysql/.prodlike-load-settings";
+const TUNED_SETTINGS = ["innodb_flush_log_at_trx_commit", "innodb_buffer_pool_size"] as const;
 
 export class LocalDatabase {
   private nameCache: string | undefined;
@@ -47,13 +55,83 @@ export class LocalDatabase {
     return result.stdout;
   }
 
-  /** Streams SQL into one database; resolves the client's result (never throws on SQL errors). */
+  /**
+   * Streams a dump into the staging database as LOAD_USER, in the client's sandbox mode
+   * (no shell, no files) and without LOCAL INFILE: whatever the dump says reaches that
+   * database only. Resolves the client's result (never throws on SQL errors).
+   */
   async load(sql: Readable, database: string): Promise<StreamExecResult> {
     return this.backend.execStream(this.envId, {
       service: this.service,
-      command: ["mariadb", "--max-allowed-packet=1G", database],
+      command: [
+        "setpriv",
+        `--reuid=${LOAD_USER}`,
+        `--regid=${LOAD_USER}`,
+        "--clear-groups",
+        "--",
+        "env",
+        "HOME=/nonexistent",
+        "mariadb",
+        "--sandbox",
+        "--local-infile=0",
+        "--max-allowed-packet=1G",
+        database,
+      ],
       stdin: sql,
     });
+  }
+
+  /**
+   * Runs a dump's own program objects (triggers, routines, views) in the live database as
+   * the application's user: they are created with it as their definer, as production has
+   * them, and they can reach nothing the application cannot. Falls back to root only for a
+   * database image that names no application user.
+   */
+  async queryAsApplication(sql: string): Promise<void> {
+    await this.run(["sh", "-c", AS_APPLICATION_SCRIPT], { stdin: textStream(sql) });
+  }
+
+  /**
+   * Makes a new staging database and the load user that may reach it alone, after
+   * clearing what a killed operation left (staging and retired databases, the load user,
+   * the server settings a load lowered). The caller holds the environment's lock, so no
+   * other operation's scratch can be mistaken for a leftover.
+   */
+  async prepareStaging(stage: string): Promise<{ leftovers: string[] }> {
+    const live = await this.name();
+    const scratch = `${likeEscape(live.slice(0, 40))}${likeEscape(SCRATCH_INFIX)}%`;
+    const result = await this.run(["sh", "-c", PREPARE_STAGING_SCRIPT, "prepare-staging"], {
+      stdin: textStream(
+        [
+          "DELIMITER //",
+          `BEGIN NOT ATOMIC FOR old IN (SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE ${quote(scratch)}) DO SELECT old.schema_name; EXECUTE IMMEDIATE CONCAT('DROP DATABASE \`', REPLACE(old.schema_name, '\`', '\`\`'), '\`'); END FOR; END//`,
+          "DELIMITER ;",
+          `DROP USER IF EXISTS ${LOAD_USER}@localhost;`,
+          `CREATE DATABASE \`${stage}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;`,
+          `CREATE USER ${LOAD_USER}@localhost IDENTIFIED VIA unix_socket;`,
+          // In a grant, `_` and `%` are patterns: escaped, the grant names this database only.
+          `GRANT ALL PRIVILEGES ON \`${grantEscape(stage)}\`.* TO ${LOAD_USER}@localhost;`,
+          "",
+        ].join("\n"),
+      ),
+    });
+    return {
+      leftovers: result.stdout
+        .split("\n")
+        .map((line) => line.trim())
+        .filter((line) => line !== "" && line !== "schema_name"),
+    };
+  }
+
+  /** Removes an operation's scratch: its databases (when given) and the load user. */
+  async dropStaging(databases: string[]): Promise<void> {
+    await this.query(
+      [
+        ...databases.map((database) => `DROP DATABASE IF EXISTS \`${database}\`;`),
+        `DROP USER IF EXISTS ${LOAD_USER}@localhost;`,
+        "",
+      ].join("\n"),
+    );
   }
 
   /** A consistent logical dump of the live database to `out`. */
@@ -83,21 +161,10 @@ export class LocalDatabase {
    * crash mid-load loses nothing live.
    */
   async tuneForLoad(): Promise<() => Promise<void>> {
-    const settings = ["innodb_flush_log_at_trx_commit", "innodb_buffer_pool_size"];
-    const set = (values: (number | string)[]) =>
-      settings.map((name, index) => `SET GLOBAL ${name} = ${values[index]};`).join("\n");
-    // Read and set in one client run: each run is a round trip into the container.
-    const read = await this.query(
-      [
-        `SELECT ${settings.map((name) => `@@GLOBAL.${name}`).join(", ")};`,
-        set([2, `GREATEST(@@GLOBAL.innodb_buffer_pool_size, ${LOAD_BUFFER_POOL})`]),
-      ].join("\n"),
-    );
-    const current = read.trim().split("\t").map(Number);
+    // Saved, then set, in one run: each run is a round trip into the container.
+    await this.run(["sh", "-c", TUNE_SCRIPT, "tune", String(LOAD_BUFFER_POOL)]);
     return async () => {
-      if (current.length === settings.length && current.every(Number.isFinite)) {
-        await this.query(set(current));
-      }
+      await this.run(["sh", "-c", RESTORE_SETTINGS_SCRIPT]);
     };
   }
 
@@ -282,6 +349,52 @@ for entry in * .[!.]*; do
   [ -e "$entry" ] || continue
   case "$entry" in "$1"|.prodlike-current|lost+found) ;; *) rm -rf -- "$entry" ;; esac
 done`;
+
+// Run as root in the database container: the OS user the load runs as (made once per
+// container), the saved settings of a killed load put back, then the SQL on stdin.
+const PREPARE_STAGING_SCRIPT = `set -eu
+id -u ${LOAD_USER} >/dev/null 2>&1 || useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ${LOAD_USER}
+${restoreSettings()}
+exec mariadb --batch`;
+
+// The application's login over TCP (its account is '%'; the socket would meet the
+// anonymous localhost accounts first); the password stays in the container's environment.
+const AS_APPLICATION_SCRIPT = `if [ -n "\${MARIADB_USER:-}" ] && [ -n "\${MARIADB_PASSWORD:-}" ]; then
+  MYSQL_PWD="$MARIADB_PASSWORD" exec mariadb --batch --protocol=tcp -h 127.0.0.1 -u "$MARIADB_USER" "$MARIADB_DATABASE"
+fi
+exec mariadb --batch "$MARIADB_DATABASE"`;
+
+const RESTORE_SETTINGS_SCRIPT = `set -eu
+${restoreSettings()}`;
+
+function restoreSettings(): string {
+  const sets = TUNED_SETTINGS.map((name, index) => `SET GLOBAL ${name} = $${index + 1};`).join(" ");
+  return `if [ -s ${SAVED_SETTINGS} ]; then
+  set -- $(cat ${SAVED_SETTINGS})
+  case "$*" in *[!0-9[:space:]]*) ;; *) [ "$#" -eq ${TUNED_SETTINGS.length} ] && mariadb -e "${sets}" ;; esac
+  rm -f ${SAVED_SETTINGS}
+fi`;
+}
+
+// $1: the buffer pool a load wants. The server's values are saved before they change
+// (kept when a killed load already saved them: those are the server's own).
+const TUNE_SCRIPT = `set -eu
+f=${SAVED_SETTINGS}
+if [ ! -s "$f" ]; then
+  mariadb --batch --skip-column-names -e "SELECT ${TUNED_SETTINGS.map((name) => `@@GLOBAL.${name}`).join(", ")}" > "$f.new"
+  mv "$f.new" "$f"
+fi
+mariadb -e "SET GLOBAL innodb_flush_log_at_trx_commit = 2; SET GLOBAL innodb_buffer_pool_size = GREATEST(@@GLOBAL.innodb_buffer_pool_size, $1);"`;
+
+/** A name as a LIKE pattern that matches it alone. */
+function likeEscape(name: string): string {
+  return name.replace(/[\\%_]/g, (character) => `\\${character}`);
+}
+
+/** A database name as it must stand in GRANT ... ON `name`.*, matching it alone. */
+export function grantEscape(name: string): string {
+  return name.replace(/`/g, "``").replace(/[%_]/g, (character) => `\\${character}`);
+}
 
 export function quote(value: string): string {
   return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;

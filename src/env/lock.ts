@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { link, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ProdlikeError } from "../errors/prodlike-error.js";
@@ -9,16 +10,29 @@ export interface LockOptions {
   /** How long to wait for another prodlike to finish; 0 fails at once. */
   timeoutMs: number;
   clock: Clock;
-  onWait?: (holderPid: number) => void;
+  /** What this process is about to do (`db import`), shown to whoever waits on it. */
+  operation?: string;
+  onWait?: (holder: LockHolder) => void;
 }
 
 export interface HeldLock {
   release(): Promise<void>;
 }
 
-// One prodlike process at a time per environment: a second `up` waits for the first (and
-// then finds the environment healthy) instead of creating a second set of containers.
-// The lock file holds the owner's pid; a lock whose owner is gone is taken over.
+/** Who holds a lock: enough to name it to the user and to tell it from a reused pid. */
+export interface LockHolder {
+  pid: number;
+  /** The process's start time as the kernel counts it (Linux); undefined elsewhere. */
+  started?: string | undefined;
+  operation?: string | undefined;
+}
+
+// One prodlike process at a time per environment: a second `up`, `db import` or `destroy`
+// waits for the first instead of working on the same containers and databases.
+//
+// The lock file holds the owner's pid, its start time and what it is doing. A lock whose
+// owner is gone is taken over at once; a pid the system has since given to another
+// process is told apart by its start time, so a reused pid never blocks anyone.
 //
 // The file appears with its content in one step (written under a private name, then
 // hard-linked into place: link fails if the lock exists), so no reader ever sees an
@@ -27,10 +41,10 @@ export async function acquireEnvironmentLock(
   envId: string,
   options: LockOptions,
 ): Promise<HeldLock> {
-  await mkdir(options.dir, { recursive: true });
+  await mkdir(options.dir, { recursive: true, mode: 0o700 });
   const file = path.join(options.dir, `${envId}.lock`);
   const mine = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
-  await writeFile(mine, `${process.pid}\n`);
+  await writeFile(mine, formatHolder(currentProcess(options.operation)), { mode: 0o600 });
   const deadline = options.clock.now() + options.timeoutMs;
   let reported = false;
   try {
@@ -43,17 +57,18 @@ export async function acquireEnvironmentLock(
       }
       const holder = await readHolder(file);
       if (holder === undefined) continue; // released between our link and read
-      if (!isAlive(holder)) {
+      if (!isRunning(holder)) {
         await takeOverStale(file, holder);
         continue;
       }
       if (options.clock.now() >= deadline) {
+        const doing = holder.operation ? ` (${holder.operation})` : "";
         throw new ProdlikeError(
           "ENV_BUSY",
-          `Environment ${envId} is being changed by another prodlike (pid ${holder})`,
+          `Environment ${envId} is being changed by another prodlike${doing}, pid ${holder.pid}`,
           {
             hint: `Wait for it to finish, or raise --lock-timeout. Lock file: ${file}`,
-            data: { pid: holder, lockFile: file },
+            data: { pid: holder.pid, operation: holder.operation, lockFile: file },
           },
         );
       }
@@ -70,7 +85,7 @@ export async function acquireEnvironmentLock(
 
 // Moves a dead owner's lock aside (atomic), then checks what was moved: if another
 // process had just replaced it with its own live lock, that lock is put back.
-async function takeOverStale(file: string, deadPid: number): Promise<void> {
+async function takeOverStale(file: string, dead: LockHolder): Promise<void> {
   const aside = `${file}.stale.${process.pid}.${randomBytes(4).toString("hex")}`;
   try {
     await rename(file, aside);
@@ -78,16 +93,67 @@ async function takeOverStale(file: string, deadPid: number): Promise<void> {
     return; // someone else moved or released it
   }
   const moved = await readHolder(aside);
-  if (moved !== undefined && moved !== deadPid && isAlive(moved)) {
+  if (moved !== undefined && !sameProcess(moved, dead) && isRunning(moved)) {
     await link(aside, file).catch(() => undefined);
   }
   await rm(aside, { force: true });
 }
 
-async function readHolder(file: string): Promise<number | undefined> {
+async function readHolder(file: string): Promise<LockHolder | undefined> {
   try {
-    const pid = Number.parseInt(await readFile(file, "utf8"), 10);
-    return Number.isFinite(pid) ? pid : undefined;
+    return parseHolder(await readFile(file, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** `pid`, then the start time and the operation on lines of their own (both optional). */
+export function parseHolder(text: string): LockHolder | undefined {
+  const [pidLine = "", started = "", operation = ""] = text.split("\n");
+  const pid = Number.parseInt(pidLine, 10);
+  if (!Number.isFinite(pid) || pid <= 0) return undefined;
+  return {
+    pid,
+    ...(started.trim() ? { started: started.trim() } : {}),
+    ...(operation.trim() ? { operation: operation.trim() } : {}),
+  };
+}
+
+function formatHolder(holder: LockHolder): string {
+  return `${holder.pid}\n${holder.started ?? ""}\n${holder.operation ?? ""}\n`;
+}
+
+/** This process, as a lock or a reservation names it. */
+export function currentProcess(operation?: string): LockHolder {
+  return {
+    pid: process.pid,
+    started: processStartTime(process.pid),
+    ...(operation ? { operation } : {}),
+  };
+}
+
+/** The holder is still the process that wrote the record (not a newer one with its pid). */
+export function isRunning(holder: LockHolder): boolean {
+  if (!isAlive(holder.pid)) return false;
+  if (holder.started === undefined) return true;
+  const now = processStartTime(holder.pid);
+  return now === undefined || now === holder.started;
+}
+
+function sameProcess(a: LockHolder, b: LockHolder): boolean {
+  return a.pid === b.pid && a.started === b.started;
+}
+
+/**
+ * When a process started, in clock ticks since boot (/proc/PID/stat, field 22): with the
+ * pid it names one process for the machine's uptime. Undefined where /proc is not Linux's.
+ */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces and parentheses: count from its end.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[19];
   } catch {
     return undefined;
   }

@@ -1,6 +1,6 @@
 import { mkdir, open, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import { isAlive } from "./lock.js";
+import { currentProcess, isRunning } from "./lock.js";
 
 // Environments started side by side (QA's ten at once) choose their host ports before any
 // of them has a container that claims one, so two could choose the same. A reservation
@@ -13,6 +13,8 @@ const RESERVATION_MS = 15 * 60_000;
 interface Reservation {
   envId: string;
   pid: number;
+  /** The pid's start time (lock.ts): a reused pid does not keep a port reserved. */
+  started?: string | undefined;
   at: number;
 }
 
@@ -45,7 +47,8 @@ export class PortReservations {
     const conflicts: number[] = [];
     for (const port of ports) {
       const file = path.join(this.dir, String(port));
-      const mine: Reservation = { envId: this.envId, pid: process.pid, at: this.now() };
+      const { pid, started } = currentProcess();
+      const mine: Reservation = { envId: this.envId, pid, started, at: this.now() };
       for (;;) {
         try {
           // wx: created only if absent, atomically; of two racing writers one wins.
@@ -68,6 +71,22 @@ export class PortReservations {
     return conflicts;
   }
 
+  /** Removes this environment's reservations, and any whose `up` is over (destroy, gc). */
+  async release(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const reservation = await this.read(name);
+      if (!reservation || reservation.envId === this.envId || !this.isLive(reservation)) {
+        await rm(path.join(this.dir, name), { force: true });
+      }
+    }
+  }
+
   private async read(name: string): Promise<Reservation | undefined> {
     try {
       const parsed = JSON.parse(await readFile(path.join(this.dir, name), "utf8")) as Reservation;
@@ -80,10 +99,13 @@ export class PortReservations {
   }
 
   private isOthers(reservation: Reservation): boolean {
+    return reservation.envId !== this.envId && this.isLive(reservation);
+  }
+
+  private isLive(reservation: Reservation): boolean {
     return (
-      reservation.envId !== this.envId &&
       this.now() - reservation.at < RESERVATION_MS &&
-      isAlive(reservation.pid)
+      isRunning({ pid: reservation.pid, started: reservation.started })
     );
   }
 }

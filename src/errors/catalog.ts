@@ -37,6 +37,13 @@ export const errorCatalog = {
   COMMAND_FAILED: { exitCode: ExitCode.failed, title: "A command failed" },
   CLUSTER_FAILED: { exitCode: ExitCode.failed, title: "kind, minikube or the cluster failed" },
   IMPORT_FAILED: { exitCode: ExitCode.failed, title: "The dump did not load" },
+  IMPORT_EMPTY: { exitCode: ExitCode.failed, title: "The dump is empty" },
+  IMPORT_REFUSED: {
+    exitCode: ExitCode.failed,
+    title: "The dump holds statements an import never runs",
+  },
+  DISK_FULL: { exitCode: ExitCode.failed, title: "The disk is full" },
+  IO_FAILED: { exitCode: ExitCode.failed, title: "A file could not be read or written" },
   PULL_FAILED: { exitCode: ExitCode.failed, title: "The pull from production failed" },
   UNSAFE_TARGET: {
     exitCode: ExitCode.invalidInput,

@@ -39,3 +39,48 @@ export class ProdlikeError extends Error {
 export function isProdlikeError(error: unknown): error is ProdlikeError {
   return error instanceof ProdlikeError;
 }
+
+const DISK_FULL_CODES = new Set(["ENOSPC", "EDQUOT"]);
+const IO_CODES = new Set([
+  "EACCES",
+  "EPERM",
+  "EROFS",
+  "EIO",
+  "EISDIR",
+  "ENOTDIR",
+  "EMFILE",
+  "ENFILE",
+]);
+
+/**
+ * A failed file system call, said as what it means to the user: DISK_FULL or IO_FAILED
+ * with the path. Undefined for anything else (which then stays a bug, INTERNAL).
+ */
+export function fromSystemError(error: unknown): ProdlikeError | undefined {
+  if (isProdlikeError(error) || !(error instanceof Error)) return undefined;
+  const { code, path, syscall } = error as NodeJS.ErrnoException;
+  if (code === undefined) return undefined;
+  const where = path ? ` (${path})` : "";
+  if (DISK_FULL_CODES.has(code)) {
+    return new ProdlikeError("DISK_FULL", `No space left on the disk${where}`, {
+      hint: "Free some space (`df -h`), then run the command again. Nothing half-written was kept.",
+      cause: error,
+      data: { errno: code, ...(path ? { path } : {}) },
+    });
+  }
+  if (IO_CODES.has(code)) {
+    return new ProdlikeError(
+      "IO_FAILED",
+      `Cannot ${syscall ?? "use"} ${path ?? "a file"}: ${code}`,
+      {
+        hint:
+          code === "EACCES" || code === "EPERM"
+            ? "Check the owner and mode of that path (ls -ld); prodlike runs as you, not as root."
+            : "Check that path: the file system may be read-only or failing.",
+        cause: error,
+        data: { errno: code, ...(path ? { path } : {}) },
+      },
+    );
+  }
+  return undefined;
+}

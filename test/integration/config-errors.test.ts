@@ -54,4 +54,33 @@ describe("malformed prodlike.yaml", () => {
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain("unknown option");
   });
+
+  it("gives one JSON document for an unknown flag with --json", async () => {
+    const dir = await projectWith("name: shop\n");
+    const result = await runCli(["up", "--json", "--bogus-flag"], { cwd: dir, home: dir });
+    expect(result.exitCode).toBe(2);
+    expect(result.json).toMatchObject({
+      ok: false,
+      error: { code: "USAGE", exitCode: 2, message: "unknown option '--bogus-flag'" },
+    });
+    expect(result.stderr).toBe("");
+  });
+
+  it("refuses an alias bomb, a deeply nested and a huge file as CONFIG_INVALID, not a crash", async () => {
+    const bomb = [
+      'a: &a ["x","x","x","x","x","x","x","x","x"]',
+      ...["b", "c", "d", "e", "f"].map(
+        (name, index) => `${name}: &${name} [${Array(9).fill(`*${"abcde"[index]}`).join(",")}]`,
+      ),
+      "",
+    ].join("\n");
+    const deep = `name: ${"[".repeat(10_000)}${"]".repeat(10_000)}\n`;
+    const huge = `name: shop\n${"# padding\n".repeat(200_000)}`;
+    for (const yaml of [bomb, deep, huge]) {
+      const dir = await projectWith(yaml);
+      const result = await runCli(["status", "--json"], { cwd: dir, home: dir });
+      expect(result.exitCode, result.stdout).toBe(2);
+      expect(result.json).toMatchObject({ ok: false, error: { code: "CONFIG_INVALID" } });
+    }
+  });
 });

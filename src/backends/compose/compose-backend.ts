@@ -217,8 +217,17 @@ export class ComposeBackend implements Backend {
     progress: Progress,
     options: DestroyOptions,
   ): Promise<DestroyReport> {
-    const containers = await this.requireContainers(envId);
-    const project = projectFor(envId, containers);
+    // Found by label, not by containers alone: a failed `up` or a killed `destroy` can
+    // leave a network or volumes with no container, and those must go too.
+    const containers = await this.envContainers(envId);
+    const [volumes, networks] = await Promise.all([
+      this.deps.engine.listVolumes({ [Label.env]: envId }),
+      this.deps.engine.listNetworks({ [Label.env]: envId }),
+    ]);
+    if (containers.length + volumes.length + networks.length === 0) {
+      throw environmentNotFound(envId);
+    }
+    const project = containers.length > 0 ? projectFor(envId, containers) : undefined;
     const imageIds = new Set(containers.map((container) => container.imageId));
     const report: DestroyReport = { containers: [], volumes: [], networks: [], images: [] };
 
@@ -227,10 +236,8 @@ export class ComposeBackend implements Backend {
         title: `Remove containers, volumes and network of ${envId}`,
         run: async () => {
           report.containers = containers.map((container) => container.name);
-          report.volumes = await this.deps.engine.listVolumes({ [Label.env]: envId });
-          report.networks = (await this.deps.engine.listNetworks({ [Label.env]: envId })).map(
-            (n) => n.name,
-          );
+          report.volumes = volumes;
+          report.networks = networks.map((network) => network.name);
           await this.teardown(envId, project);
         },
       },
@@ -550,12 +557,17 @@ export class ComposeBackend implements Backend {
 
   // compose down when the file is there, then a sweep by label for anything left (a
   // deleted checkout, a crashed run).
-  private async teardown(envId: string, project: { name: string; file: string }): Promise<void> {
-    const hasFile = await access(project.file).then(
-      () => true,
-      () => false,
-    );
-    if (hasFile) {
+  private async teardown(
+    envId: string,
+    project: { name: string; file: string } | undefined,
+  ): Promise<void> {
+    const hasFile =
+      project !== undefined &&
+      (await access(project.file).then(
+        () => true,
+        () => false,
+      ));
+    if (hasFile && project) {
       await this.compose(
         project,
         { kind: "down", removeVolumes: true, timeoutSeconds: STOP_TIMEOUT_SECONDS },

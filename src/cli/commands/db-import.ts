@@ -1,16 +1,22 @@
 import type { BackendName } from "../../backends/backend.js";
 import { dbImport } from "../../core/db-operations.js";
 import type { Output } from "../output.js";
-import { services } from "./common.js";
+import { lockTimeoutMs, services } from "./common.js";
 
 export default async function dbImportCommand(
   output: Output,
-  flags: { dir: string; name?: string; backend?: BackendName },
+  flags: {
+    dir: string;
+    name?: string;
+    backend?: BackendName;
+    allowEmpty: boolean;
+    lockTimeout?: string;
+  },
   file: string,
 ): Promise<number> {
   const report = await dbImport(
     await services(),
-    { ...flags, file, stdin: process.stdin },
+    { ...flags, file, stdin: process.stdin, lockTimeoutMs: lockTimeoutMs(flags) },
     await output.progress(),
   );
   output.result("db import", { ...report }, () =>

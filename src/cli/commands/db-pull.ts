@@ -2,11 +2,18 @@ import type { BackendName } from "../../backends/backend.js";
 import { dbPull } from "../../core/db-operations.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import type { Output } from "../output.js";
-import { services } from "./common.js";
+import { lockTimeoutMs, services } from "./common.js";
 
 export default async function dbPullCommand(
   output: Output,
-  flags: { dir: string; name?: string; backend?: BackendName; from?: string; sanitize: boolean },
+  flags: {
+    dir: string;
+    name?: string;
+    backend?: BackendName;
+    from?: string;
+    sanitize: boolean;
+    lockTimeout?: string;
+  },
   source: string | undefined,
   target: string | undefined,
 ): Promise<number> {
@@ -17,7 +24,13 @@ export default async function dbPullCommand(
   }
   const report = await dbPull(
     await services(),
-    { ...flags, from: flags.from ?? source, target, sanitize: flags.sanitize },
+    {
+      ...flags,
+      from: flags.from ?? source,
+      target,
+      sanitize: flags.sanitize,
+      lockTimeoutMs: lockTimeoutMs(flags),
+    },
     await output.progress(),
   );
   output.result("db pull", { ...report }, () => {

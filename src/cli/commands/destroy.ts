@@ -1,7 +1,7 @@
 import type { BackendName } from "../../backends/backend.js";
 import { destroy } from "../../core/operations.js";
 import type { Output } from "../output.js";
-import { services } from "./common.js";
+import { lockTimeoutMs, services } from "./common.js";
 
 export default async function destroyCommand(
   output: Output,
@@ -11,9 +11,14 @@ export default async function destroyCommand(
     backend?: BackendName;
     keepImages: boolean;
     keepSnapshots: boolean;
+    lockTimeout?: string;
   },
 ): Promise<number> {
-  const report = await destroy(await services(), flags, await output.progress());
+  const report = await destroy(
+    await services(),
+    { ...flags, lockTimeoutMs: lockTimeoutMs(flags) },
+    await output.progress(),
+  );
   output.result("destroy", { removed: report }, () =>
     [
       `Destroyed ${report.id}:`,

@@ -2,13 +2,17 @@ import type { BackendName } from "../../backends/backend.js";
 import { down } from "../../core/operations.js";
 import { formatStatus } from "../format.js";
 import type { Output } from "../output.js";
-import { services } from "./common.js";
+import { lockTimeoutMs, services } from "./common.js";
 
 export default async function downCommand(
   output: Output,
-  flags: { dir: string; name?: string; backend?: BackendName },
+  flags: { dir: string; name?: string; backend?: BackendName; lockTimeout?: string },
 ): Promise<number> {
-  const status = await down(await services(), flags, await output.progress());
+  const status = await down(
+    await services(),
+    { ...flags, lockTimeoutMs: lockTimeoutMs(flags) },
+    await output.progress(),
+  );
   output.result("down", { environment: status }, () => formatStatus(status, output.colour));
   return 0;
 }

@@ -7,9 +7,8 @@ import {
 } from "../../core/db-operations.js";
 import type { SnapshotMeta } from "../../db/snapshots.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
-import { secondsFlag } from "../main.js";
 import type { Output } from "../output.js";
-import { services } from "./common.js";
+import { lockTimeoutMs, secondsFlag, services } from "./common.js";
 
 interface SnapshotFlags {
   dir: string;
@@ -19,6 +18,7 @@ interface SnapshotFlags {
   latest?: boolean;
   keep?: string;
   healthTimeout?: string;
+  lockTimeout?: string;
 }
 
 const describe = (meta: SnapshotMeta) =>
@@ -54,6 +54,7 @@ export async function restoreCommand(output: Output, flags: SnapshotFlags, name?
       ...flags,
       snapshot: name,
       healthTimeoutMs: secondsFlag(flags.healthTimeout ?? "300", "--health-timeout"),
+      lockTimeoutMs: lockTimeoutMs(flags),
     },
     await output.progress(),
   );

@@ -3,9 +3,8 @@ import { up } from "../../core/operations.js";
 import type { SeedReport } from "../../core/seed.js";
 import { parseTtl } from "../../env/duration.js";
 import { formatStatus } from "../format.js";
-import { secondsFlag } from "../main.js";
 import type { Output } from "../output.js";
-import { services } from "./common.js";
+import { lockTimeoutMs, secondsFlag, services } from "./common.js";
 
 interface UpFlags {
   dir: string;
@@ -29,7 +28,7 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       backend: flags.backend,
       rebuild: flags.rebuild,
       healthTimeoutMs: secondsFlag(flags.healthTimeout, "--health-timeout"),
-      lockTimeoutMs: secondsFlag(flags.lockTimeout, "--lock-timeout"),
+      lockTimeoutMs: lockTimeoutMs(flags),
       ttl: flags.ttl === undefined ? undefined : parseTtl(flags.ttl),
       seedFrom: flags.seedFrom,
       mirror: flags.mirror,

@@ -40,7 +40,7 @@ describe("prodlike completion bash", () => {
     expect(complete("db", "")).toEqual(["--help", "export", "import", "pull"]);
     expect(complete("up", "--t")).toEqual(["--ttl"]);
     expect(complete("up", "--backend", "")).toEqual(["compose", "kind", "minikube"]);
-    expect(complete("snapshot", "restore", "--l")).toEqual(["--latest"]);
+    expect(complete("snapshot", "restore", "--l")).toEqual(["--latest", "--lock-timeout"]);
     expect(complete("-C", "/tmp", "g")).toEqual(["gc"]);
   });
 });

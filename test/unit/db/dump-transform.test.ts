@@ -56,6 +56,7 @@ describe("DumpTransform", () => {
         definers: 2,
         collations: 1,
         databaseStatements: 2,
+        serverSettings: 0,
       });
       expect(fixer.truncated).toBe(false);
     }
@@ -72,7 +73,12 @@ describe("DumpTransform", () => {
     ].join("\n");
     const { out, fixer } = await run(dump);
     expect(out).toContain("('DEFINER=`a`@`b` utf8mb4_0900_ai_ci'),\n('USE `x`;');");
-    expect(fixer.fixes).toMatchObject({ definers: 0, collations: 1, databaseStatements: 0 });
+    expect(fixer.fixes).toMatchObject({
+      definers: 0,
+      collations: 1,
+      databaseStatements: 0,
+      serverSettings: 0,
+    });
   });
 
   it("holds triggers and routines back for the live database", async () => {
@@ -100,7 +106,13 @@ describe("DumpTransform", () => {
 
   it("says what it fixed", () => {
     expect(
-      describeFixes({ sandboxLine: 1, definers: 2, collations: 0, databaseStatements: 0 }),
+      describeFixes({
+        sandboxLine: 1,
+        definers: 2,
+        collations: 0,
+        databaseStatements: 0,
+        serverSettings: 0,
+      }),
     ).toEqual(["dropped the MariaDB sandbox-mode first line", "removed 2 DEFINER clause(s)"]);
   });
 });

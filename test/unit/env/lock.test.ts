@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { acquireEnvironmentLock } from "../../../src/env/lock.js";
+import { acquireEnvironmentLock, parseHolder, processStartTime } from "../../../src/env/lock.js";
 import { ProdlikeError } from "../../../src/errors/prodlike-error.js";
 import { FakeClock } from "../../support/fake-clock.js";
 
@@ -16,7 +16,10 @@ describe("acquireEnvironmentLock", () => {
       timeoutMs: 0,
       clock: new FakeClock(),
     });
-    expect(await readFile(path.join(dir, "shop-local.lock"), "utf8")).toBe(`${process.pid}\n`);
+    // The pid, its start time (Linux: /proc/PID/stat), and what it is doing.
+    const [pid, started] = (await readFile(path.join(dir, "shop-local.lock"), "utf8")).split("\n");
+    expect(pid).toBe(String(process.pid));
+    expect(started).toMatch(/^\d+$/);
     await lock.release();
     const again = await acquireEnvironmentLock("shop-local", {
       dir,
@@ -39,7 +42,7 @@ describe("acquireEnvironmentLock", () => {
       dir,
       timeoutMs: 1000,
       clock,
-      onWait: (pid) => waited.push(pid),
+      onWait: (holder) => waited.push(holder.pid),
     }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProdlikeError);
     expect((error as ProdlikeError).code).toBe("ENV_BUSY");
@@ -59,6 +62,41 @@ describe("acquireEnvironmentLock", () => {
       clock: new FakeClock(),
     });
     await lock.release();
+  });
+
+  it("takes over a lock whose pid now belongs to another process (a reused pid)", async () => {
+    const dir = await tempDir();
+    // This test's own pid is alive, but it did not start at tick 1 after boot.
+    await writeFile(path.join(dir, "shop-local.lock"), `${process.pid}\n1\ndb import\n`);
+    const clock = new FakeClock();
+    const lock = await acquireEnvironmentLock("shop-local", { dir, timeoutMs: 60_000, clock });
+    expect(clock.now()).toBe(0);
+    await lock.release();
+  });
+
+  it("names what the holder is doing when it gives up", async () => {
+    const dir = await tempDir();
+    const held = await acquireEnvironmentLock("shop-local", {
+      dir,
+      timeoutMs: 0,
+      clock: new FakeClock(),
+      operation: "db import",
+    });
+    const error = (await acquireEnvironmentLock("shop-local", {
+      dir,
+      timeoutMs: 0,
+      clock: new FakeClock(),
+    }).catch((caught: unknown) => caught)) as ProdlikeError;
+    expect(error.message).toContain("(db import)");
+    expect(error.data).toMatchObject({ pid: process.pid, operation: "db import" });
+    await held.release();
+  });
+
+  it("reads its start time from /proc so a pid names one process", () => {
+    expect(processStartTime(process.pid)).toMatch(/^\d+$/);
+    expect(processStartTime(99_999_999)).toBeUndefined();
+    expect(parseHolder("42\n")).toEqual({ pid: 42 });
+    expect(parseHolder("")).toBeUndefined();
   });
 
   it("keeps environments apart", async () => {

@@ -27,12 +27,9 @@ if [ ! -d "$datadir/mysql" ]; then
     i=$((i + 1)); [ "$i" -gt 120 ] && { echo "prodlike: MariaDB did not start for initialisation" >&2; exit 1; }
     sleep 0.25
   done
-  # Values go through the client's own quoting: a password with a quote cannot break out.
+  # The database alone; the login is made below, at every start.
   mariadb --socket=/run/mysqld/init.sock <<SQL
 CREATE DATABASE IF NOT EXISTS \`${MARIADB_DATABASE}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;
-CREATE USER IF NOT EXISTS '${MARIADB_USER}'@'%' IDENTIFIED BY '$(printf %s "$MARIADB_PASSWORD" | sed "s/'/''/g")';
-GRANT ALL PRIVILEGES ON *.* TO '${MARIADB_USER}'@'%' WITH GRANT OPTION;
-FLUSH PRIVILEGES;
 SQL
   mariadb-admin --socket=/run/mysqld/init.sock shutdown
   wait "$pid" || true
@@ -41,17 +38,23 @@ fi
 # Every start: this environment's database and login, whatever data the server starts
 # on (a snapshot, or another environment's copy from `up --seed-from`, brings the users
 # and passwords it was made with). The server runs the file at start-up, before it
-# accepts connections.
+# accepts connections. The application's login reaches its own database and nothing
+# else (no other database, no accounts, no GRANT OPTION); root stays on the unix socket
+# inside the container, for prodlike's own maintenance. Values go through SQL quoting
+# (a password with a quote cannot break out); in a GRANT `_` and `%` are patterns, so
+# they are escaped to name this database alone.
 if [ -n "${MARIADB_USER:-}" ] && [ -n "${MARIADB_PASSWORD:-}" ] && [ -n "${MARIADB_DATABASE:-}" ]; then
   login=/run/mysqld/prodlike-login.sql
   password=$(printf %s "$MARIADB_PASSWORD" | sed "s/'/''/g")
+  granted=$(printf %s "$MARIADB_DATABASE" | sed 's/[_%]/\\&/g')
   (
     umask 077
     {
       printf "CREATE DATABASE IF NOT EXISTS \`%s\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;\n" "$MARIADB_DATABASE"
       printf "CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s';\n" "$MARIADB_USER" "$password"
       printf "ALTER USER '%s'@'%%' IDENTIFIED BY '%s';\n" "$MARIADB_USER" "$password"
-      printf "GRANT ALL PRIVILEGES ON *.* TO '%s'@'%%' WITH GRANT OPTION;\n" "$MARIADB_USER"
+      printf "REVOKE ALL PRIVILEGES, GRANT OPTION FROM '%s'@'%%';\n" "$MARIADB_USER"
+      printf "GRANT ALL PRIVILEGES ON \`%s\`.* TO '%s'@'%%';\n" "$granted" "$MARIADB_USER"
     } > "$login"
   )
   chown mysql:mysql "$login"
