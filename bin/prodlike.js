@@ -13,8 +13,10 @@ if (major < 22) {
 module.enableCompileCache?.();
 // stdout that cannot be written (a full disk behind `> file`, a closed pipe): say so once
 // on stderr and exit 1, never with a stack trace. The command's own error has the details.
+let stdoutFailed = false;
 process.stdout.on("error", (error) => {
-  if (!process.exitCode) {
+  if (!stdoutFailed) {
+    stdoutFailed = true;
     process.stderr.write(
       `error[${error.code === "ENOSPC" ? "DISK_FULL" : "IO_FAILED"}]: cannot write to standard output (${error.code ?? error.message})\n`,
     );
@@ -22,4 +24,5 @@ process.stdout.on("error", (error) => {
   process.exitCode = 1;
 });
 const { main } = await import("../dist/cli/main.js");
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = stdoutFailed && code === 0 ? 1 : code;

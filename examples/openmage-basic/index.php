@@ -19,6 +19,19 @@ $pdo = new PDO(
 );
 $database = $pdo->query('SELECT DATABASE()')->fetchColumn();
 
+// As Mage_Core_Controller_Varien_Front::_checkBaseUrl: a request for another host than the
+// store's base URL (core_config_data) is redirected there. After a pull from production
+// that would be production's own URL, unless the local environment rewrote it.
+$hasConfig = $pdo->query("SHOW TABLES LIKE 'core_config_data'")->fetchColumn() !== false;
+if ($hasConfig) {
+    $baseUrl = (string) $pdo->query("SELECT value FROM core_config_data WHERE path = 'web/unsecure/base_url' AND scope = 'default'")->fetchColumn();
+    $requested = 'http://' . ($_SERVER['HTTP_HOST'] ?? '') . '/';
+    if ($baseUrl !== '' && rtrim($baseUrl, '/') !== rtrim($requested, '/')) {
+        header('Location: ' . $baseUrl, true, 302);
+        exit;
+    }
+}
+
 session_start();
 $_SESSION['visits'] = ($_SESSION['visits'] ?? 0) + 1;
 
@@ -30,3 +43,8 @@ echo "database: {$database}\n";
 echo 'session handler: ' . ini_get('session.save_handler') . "\n";
 echo "visits: {$_SESSION['visits']}\n";
 echo "last cron: {$lastCron}\n";
+// What PHP is told about the request, as OpenMage builds URLs and checks HTTPS from it.
+echo 'host: ' . ($_SERVER['HTTP_HOST'] ?? '') . "\n";
+echo 'server port: ' . ($_SERVER['SERVER_PORT'] ?? '') . "\n";
+echo 'forwarded proto: ' . ($_SERVER['HTTP_X_FORWARDED_PROTO'] ?? '') . "\n";
+echo 'forwarded for: ' . ($_SERVER['HTTP_X_FORWARDED_FOR'] ?? '') . "\n";

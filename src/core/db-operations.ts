@@ -20,8 +20,15 @@ import type { CoreServices } from "./services.js";
 async function localDatabase(
   services: CoreServices,
   request: EnvRequest,
-): Promise<{ db: LocalDatabase; envId: string; backend: Backend; cliService?: string }> {
-  const { identity, backend } = await backendFor(services, request);
+): Promise<{
+  db: LocalDatabase;
+  envId: string;
+  backend: Backend;
+  cliService?: string;
+  /** Resets what the application keeps in memory, once its data changed. */
+  refresh: (progress: Progress) => Promise<string[]>;
+}> {
+  const { identity, backend, target } = await backendFor(services, request);
   const status = await backend.status(identity.id);
   if (!status) throw environmentNotFound(identity.id);
   const cliService = status.services.find((candidate) => candidate.role === "cli")?.name;
@@ -30,6 +37,10 @@ async function localDatabase(
     envId: identity.id,
     backend,
     ...(cliService ? { cliService } : {}),
+    refresh: async (progress) => {
+      const { refreshApplication } = await import("./app-refresh.js");
+      return refreshApplication(backend, status, target.loaded.codeRoot, progress);
+    },
   };
 }
 
@@ -64,7 +75,7 @@ export async function dbPull(
   services: CoreServices,
   request: EnvRequest & PullRequest,
   progress: Progress,
-): Promise<PullReport & { id: string }> {
+): Promise<PullReport & { id: string; refreshed: string[] }> {
   // Planned (and refused, when the target is not this environment) before anything runs.
   const [{ resolveTarget }, { loadPreset }, { readDrushAliases }, { planPull }] = await Promise.all(
     [
@@ -90,7 +101,7 @@ export async function dbPull(
     aliases,
     hasDrush,
   });
-  const { db, envId, backend, cliService } = await localDatabase(services, request);
+  const { db, envId, backend, cliService, refresh } = await localDatabase(services, request);
   const [{ runPull }, { openDataOrigin }] = await Promise.all([
     import("../db/pull.js"),
     import("../db/data-origin.js"),
@@ -114,20 +125,21 @@ export async function dbPull(
       ),
     ),
   );
+  const refreshed = await refresh(progress);
   await openDataOrigin(process.env, envId).write({
     source: plan.source,
     kind: "pull",
     at: new Date().toISOString(),
     sanitized: report.sanitized,
   });
-  return { id: envId, ...report };
+  return { id: envId, ...report, refreshed };
 }
 
 export async function dbImport(
   services: CoreServices,
   request: EnvRequest & { file: string; stdin: Readable; allowEmpty: boolean },
   progress: Progress,
-): Promise<ImportReport & { id: string }> {
+): Promise<ImportReport & { id: string; refreshed: string[] }> {
   const fromStdin = request.file === "-";
   let totalBytes: number | undefined;
   if (!fromStdin) {
@@ -139,7 +151,7 @@ export async function dbImport(
     }
     totalBytes = info.size;
   }
-  const { db, envId } = await localDatabase(services, request);
+  const { db, envId, refresh } = await localDatabase(services, request);
   const [{ importDump }, { openDataOrigin }] = await Promise.all([
     import("../db/import-dump.js"),
     import("../db/data-origin.js"),
@@ -166,7 +178,7 @@ export async function dbImport(
     kind: "import",
     at: new Date().toISOString(),
   });
-  return { id: envId, ...report };
+  return { id: envId, ...report, refreshed: await refresh(progress) };
 }
 
 export async function dbExport(
@@ -224,9 +236,9 @@ export async function snapshotRestore(
   services: CoreServices,
   request: EnvRequest & { snapshot?: string | undefined; healthTimeoutMs: number },
   progress: Progress,
-): Promise<SnapshotMeta & { durationMs: number }> {
+): Promise<SnapshotMeta & { durationMs: number; refreshed: string[] }> {
   const started = Date.now();
-  const { db, envId, backend } = await localDatabase(services, request);
+  const { db, envId, backend, refresh } = await localDatabase(services, request);
   const { restoreSnapshot } = await import("../db/snapshots.js");
   const store = await openStore(envId);
   const meta = await store.require(request.snapshot);
@@ -239,7 +251,8 @@ export async function snapshotRestore(
       progress,
     ),
   );
-  return { ...meta, durationMs: Date.now() - started };
+  const refreshed = await refresh(progress);
+  return { ...meta, durationMs: Date.now() - started, refreshed };
 }
 
 export async function snapshotPrune(

@@ -124,9 +124,16 @@ async function mirrorObjects(
       localSecret: (secret, key) =>
         settings.deriveSecret(target.identity.id, `mirror/${secret}/${key}`),
       storageClass: options.storageClass,
-      codeMount: options.codeMount ?? {
-        path: preset.definition.codeMountPath,
-        containers: codeServices,
+      // The containers with the code run as the developer, whichever way they were named.
+      codeMount: {
+        ...(options.codeMount ?? {
+          path: preset.definition.codeMountPath,
+          containers: codeServices,
+        }),
+        user:
+          process.getuid && process.getgid
+            ? { uid: process.getuid(), gid: process.getgid() }
+            : undefined,
       },
     },
   );

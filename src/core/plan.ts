@@ -68,11 +68,20 @@ export async function planEnvironment(
     codeRoot: loaded.codeRoot,
     hostPorts,
     dbPassword: settings.deriveSecret(identity.id, "db"),
+    appSecret: settings.deriveSecret(identity.id, "app"),
     configLocation: await loaded.locator(),
     platform: backend.name === "compose" ? "compose" : "kubernetes",
     ssh: await sshAccess(loaded.config, process.env),
+    developer: developerIds(),
   });
   return { target, topology };
+}
+
+/** The host user's uid and gid (none on Windows): code containers run as them. */
+function developerIds(): { uid: number; gid: number } | undefined {
+  return process.getuid && process.getgid
+    ? { uid: process.getuid(), gid: process.getgid() }
+    : undefined;
 }
 
 /**

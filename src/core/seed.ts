@@ -98,5 +98,7 @@ export async function seedEnvironment(
     at: new Date(services.clock.now()).toISOString(),
     ...(sourceOrigin?.sanitized !== undefined ? { sanitized: sourceOrigin.sanitized } : {}),
   });
+  const { refreshApplication } = await import("./app-refresh.js");
+  await refreshApplication(backend, status, request.target.loaded.codeRoot, progress);
   return { ...report, applied: true };
 }

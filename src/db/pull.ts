@@ -7,6 +7,7 @@ import { importDump } from "./import-dump.js";
 import type { LocalDatabase } from "./local-database.js";
 import type { PullPlan, SanitizeStep } from "./pull-plan.js";
 import {
+  AUTOMATIC_PREFIX,
   createSnapshot,
   defaultSnapshotName,
   restoreSnapshot,
@@ -253,10 +254,14 @@ async function syncWithSnapshot(
   progress: Progress,
   signal: AbortSignal,
 ): Promise<string> {
+  // One automatic snapshot at most: an earlier pull's (kept when it failed) goes now.
+  for (const old of await deps.snapshots.list()) {
+    if (old.automatic && !old.pinned) await deps.snapshots.remove(old.name);
+  }
   const snapshot = await createSnapshot(
     deps.db,
     deps.snapshots,
-    { name: `before-pull-${defaultSnapshotName()}`, pinned: false },
+    { name: `${AUTOMATIC_PREFIX}${defaultSnapshotName()}`, pinned: false },
     progress,
   );
   try {
@@ -289,6 +294,8 @@ async function syncWithSnapshot(
     await restoreSnapshot(deps.db, deps.snapshots, snapshot, deps.restartDb, progress);
     throw error;
   }
+  // The pull went live: the safety copy has done its job and would only fill the disk.
+  await deps.snapshots.remove(snapshot.name);
   return snapshot.name;
 }
 

@@ -29,7 +29,12 @@ export interface SnapshotMeta {
   bytes: number;
   sha256: string;
   pinned: boolean;
+  /** Taken by prodlike itself before a `drush sql:sync` pull (AUTOMATIC_PREFIX). */
+  automatic?: boolean;
 }
+
+/** Snapshots prodlike takes on its own; at most one is kept (see pull.ts). */
+export const AUTOMATIC_PREFIX = "before-pull-";
 
 const DATA_FILE = "data.mbstream";
 const META_FILE = "snapshot.json";
@@ -59,9 +64,10 @@ export class SnapshotStore {
 
   async get(name: string): Promise<SnapshotMeta | undefined> {
     try {
-      return JSON.parse(
+      const meta = JSON.parse(
         await readFile(path.join(this.dir(name), META_FILE), "utf8"),
       ) as SnapshotMeta;
+      return meta.name.startsWith(AUTOMATIC_PREFIX) ? { ...meta, automatic: true } : meta;
     } catch {
       return undefined;
     }

@@ -1,5 +1,6 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { CodeFile, Topology } from "../topology/model.js";
 import type { Progress } from "../ui/steps.js";
 
@@ -19,6 +20,9 @@ export async function writeIfChanged(
   }
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, content, mode === undefined ? undefined : { mode });
+  // The mode as asked, whatever the umask (077 would hide a config file from the
+  // container user that reads it, such as Varnish's VCL compiler).
+  if (mode !== undefined) await chmod(file, mode);
   return true;
 }
 
@@ -57,16 +61,26 @@ export async function prepareEnvironmentDir(codeRoot: string, envName: string): 
   return dir;
 }
 
-// Writes the topology's files into the code tree (Drupal's settings include), warning
-// where the user's own file stands in the way or does not load ours.
+// Writes the topology's files into the code tree (Drupal's settings include) and makes the
+// folders the framework writes into, warning where the user's own file stands in the way
+// or does not load ours (checked once everything is written: settings.php may be new).
 export async function writeCodeFiles(topology: Topology, progress: Progress): Promise<void> {
+  for (const folder of topology.codeFolders) {
+    await inCodeTree(folder, () =>
+      mkdir(path.join(topology.codeRoot, folder), { recursive: true }),
+    );
+  }
   for (const codeFile of topology.codeFiles) {
-    const outcome = await writeCodeFile(topology.codeRoot, codeFile);
+    const outcome = await inCodeTree(codeFile.path, () =>
+      writeCodeFile(topology.codeRoot, codeFile),
+    );
     if (outcome === "kept-user-file" && !codeFile.createOnly) {
       progress.warn(
         `${codeFile.path} has no "${codeFile.marker}" marker: it is yours, so prodlike left it as it is.`,
       );
     }
+  }
+  for (const codeFile of topology.codeFiles) {
     if (codeFile.referencedBy) {
       const referencing = await readFile(
         path.join(topology.codeRoot, codeFile.referencedBy),
@@ -78,5 +92,22 @@ export async function writeCodeFiles(topology: Topology, progress: Progress): Pr
         );
       }
     }
+  }
+}
+
+// A folder the framework made read-only (Drupal hardens sites/default to 0555 after its
+// install) is the user's to open again; prodlike does not change modes in their tree.
+async function inCodeTree<T>(relative: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EACCES" && code !== "EPERM" && code !== "EROFS") throw error;
+    const folder = path.dirname(relative);
+    throw new ProdlikeError("CODE_NOT_WRITABLE", `Cannot write ${relative}: ${code}`, {
+      hint: `Its folder is read-only (Drupal makes sites/default 0555 after install). Run \`chmod u+w ${folder}\`, then \`prodlike up\` again; Drupal will harden it again itself.`,
+      location: { file: relative },
+      cause: error,
+    });
   }
 }

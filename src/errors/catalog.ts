@@ -13,6 +13,10 @@ export const errorCatalog = {
     title: "A production manifest cannot be read",
   },
   CODE_ROOT_MISSING: { exitCode: ExitCode.invalidInput, title: "Code root not found" },
+  CODE_NOT_WRITABLE: {
+    exitCode: ExitCode.invalidInput,
+    title: "A file prodlike writes into the code tree is read-only",
+  },
   DOCKER_UNAVAILABLE: {
     exitCode: ExitCode.missingPrerequisite,
     title: "The Docker engine is not reachable",

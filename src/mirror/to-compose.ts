@@ -42,6 +42,7 @@ interface Container {
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
   ports?: { containerPort: number }[];
   volumeMounts?: { name: string; mountPath: string; subPath?: string; readOnly?: boolean }[];
+  securityContext?: { runAsUser?: number; runAsGroup?: number };
 }
 
 interface Ref {
@@ -121,6 +122,10 @@ export function mirrorToCompose(
       if (container.command) rendered.entrypoint = container.command;
       if (container.args) rendered.command = container.args;
       if (container.workingDir) rendered.working_dir = container.workingDir;
+      const runAs = container.securityContext;
+      if (runAs?.runAsUser !== undefined) {
+        rendered.user = `${runAs.runAsUser}${runAs.runAsGroup === undefined ? "" : `:${runAs.runAsGroup}`}`;
+      }
       const mounts = (container.volumeMounts ?? []).flatMap((mount) =>
         mountOf(mount, podVolumes.get(mount.name), {
           podName,

@@ -43,8 +43,15 @@ export interface MirrorOptions {
   localSecret: (secret: string, key: string) => string;
   /** Storage class for claims; undefined: the cluster's default. */
   storageClass?: string | undefined;
-  /** Where the code is in the containers that serve it, and which containers those are. */
-  codeMount?: { path: string; containers: readonly string[] } | undefined;
+  /** Where the code is in the containers that serve it, which containers those are, and
+   *  the developer's uid:gid they run as (what they write into the code is theirs). */
+  codeMount?:
+    | {
+        path: string;
+        containers: readonly string[];
+        user?: { uid: number; gid: number } | undefined;
+      }
+    | undefined;
 }
 
 // Annotation prefixes that only mean something to one cloud's controllers.
@@ -126,6 +133,7 @@ interface PodSpec {
 interface Container {
   name: string;
   image?: string;
+  securityContext?: Record<string, unknown>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   volumeMounts?: { name: string; mountPath: string; [key: string]: unknown }[];
 }
@@ -266,6 +274,18 @@ function injectCode(pod: PodSpec, code: NonNullable<MirrorOptions["codeMount"]>,
       { name: CODE_VOLUME, mountPath: code.path },
     ];
     note("code-mount", `live code at ${code.path}`, container.name);
+    if (code.user) {
+      container.securityContext = {
+        ...container.securityContext,
+        runAsUser: code.user.uid,
+        runAsGroup: code.user.gid,
+      };
+      note(
+        "code-mount",
+        `runs as the developer (${code.user.uid}:${code.user.gid}): what it writes into the code is theirs`,
+        container.name,
+      );
+    }
   }
 }
 

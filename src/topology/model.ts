@@ -75,6 +75,9 @@ export interface ServiceSpec {
   workingDir?: string;
   /** Run an init process as PID 1 so a shell-less command still stops on SIGTERM. */
   init?: boolean;
+  /** The user the container runs as: the developer's own uid and gid for every service
+   *  that reads or writes the code, so what the app, drush or composer write is theirs. */
+  user?: { uid: number; gid: number };
   env: Record<string, string>;
   ports: PortSpec[];
   mounts: MountSpec[];
@@ -132,6 +135,8 @@ export interface Topology {
   volumes: VolumeSpec[];
   configFiles: ConfigFile[];
   codeFiles: CodeFile[];
+  /** Folders made in the code tree on `up` (relative to the code root): files, config sync. */
+  codeFolders: string[];
   /** Secret values in this topology: redacted from every log line and --json document. */
   secrets: string[];
   /** Kubernetes only: services that share a pod (pod name -> container names), as

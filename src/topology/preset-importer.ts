@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import path from "node:path";
 import type { ProdlikeConfig } from "../config/schema.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
@@ -43,12 +44,17 @@ export interface TopologyInputs {
   hostPorts: Readonly<Record<string, number>>;
   /** The environment's database password: only in the 0600 compose file under .prodlike/. */
   dbPassword: string;
+  /** The application's own secret (OpenMage's crypt key), never the database password;
+   *  derived from it when not given (tests). */
+  appSecret?: string;
   /** Locates config errors that only make sense against the preset (unknown service). */
   configLocation?: (path: string[]) => string;
   /** Where it runs: service addresses and DNS differ between compose and a cluster. */
   platform?: Platform;
   /** The developer's ssh access, given to cli containers on compose (drush sql:sync). */
   ssh?: SshAccess;
+  /** The host user's ids: services with `runAs: developer` run as them. */
+  developer?: { uid: number; gid: number } | undefined;
 }
 
 export interface SshAccess {
@@ -65,6 +71,13 @@ const SSH_DIR = "/run/prodlike/ssh";
 const SSH_CONFIG_FILE = "ssh_config";
 
 export type Platform = "compose" | "kubernetes";
+
+function appSecretOf(inputs: TopologyInputs): string {
+  return (
+    inputs.appSecret ??
+    createHash("sha256").update(`prodlike:app:${inputs.dbPassword}`).digest("hex").slice(0, 32)
+  );
+}
 
 // The DNS server nginx re-resolves upstream names with.
 const DNS_RESOLVER: Record<Platform, string> = {
@@ -95,7 +108,12 @@ export function topologyFromPreset(
     "db.name": config.database?.name ?? definition.defaults.database.name,
     "db.user": config.database?.user ?? definition.defaults.database.user,
     "db.password": inputs.dbPassword,
+    "app.secret": appSecretOf(inputs),
     "urls.web": webPort === undefined ? "" : `http://127.0.0.1:${webPort}`,
+    // The published web port, for SERVER_PORT: the app builds its URLs from it.
+    "ports.web": webPort === undefined ? "80" : String(webPort),
+    // `uid:gid` a root service (cron) drops to for the work it does on the code.
+    developer: inputs.developer ? `${inputs.developer.uid}:${inputs.developer.gid}` : "",
     phpUpstream: phpUpstream(definition, inputs.platform ?? "compose"),
     dnsResolver: DNS_RESOLVER[inputs.platform ?? "compose"],
   };
@@ -119,6 +137,7 @@ export function topologyFromPreset(
       appEnv,
       hostPorts: inputs.hostPorts,
       enabled: definition.services,
+      developer: inputs.developer,
     }),
   );
   // The code that uses an optional service starts once it is ready.
@@ -174,7 +193,10 @@ export function topologyFromPreset(
     volumes: [...volumeNames].sort().map((name) => ({ name })),
     configFiles,
     codeFiles,
-    secrets: [inputs.dbPassword],
+    codeFolders: definition.codeFolders.map((folder) =>
+      relativePath(fillTemplate(folder, values, "codeFolders")),
+    ),
+    secrets: [inputs.dbPassword, appSecretOf(inputs)],
     podGroups: checkedPodGroups(definition),
   };
 }
@@ -186,6 +208,7 @@ interface BuildContext {
   appEnv: Record<string, string>;
   hostPorts: Readonly<Record<string, number>>;
   enabled: Record<string, PresetService>;
+  developer?: { uid: number; gid: number } | undefined;
 }
 
 function buildService(name: string, spec: PresetService, context: BuildContext): ServiceSpec {
@@ -240,6 +263,7 @@ function buildService(name: string, spec: PresetService, context: BuildContext):
   if (spec.entrypoint) service.entrypoint = spec.entrypoint;
   if (spec.workingDir) service.workingDir = fillTemplate(spec.workingDir, values, where);
   if (spec.init) service.init = true;
+  if (spec.runAs === "developer" && context.developer) service.user = context.developer;
   return service;
 }
 

@@ -29,6 +29,9 @@ const presetServiceSchema = z.strictObject({
   image: z.string().optional(),
   appEnv: z.boolean().default(false),
   init: z.boolean().default(false),
+  /** `developer`: the container runs as the host user's uid:gid (it touches the code);
+   *  `image`: as its image says (a database, a cache). */
+  runAs: z.enum(["image", "developer"]).default("image"),
   workingDir: z.string().optional(),
   command: z.array(z.string()).optional(),
   entrypoint: z.array(z.string()).optional(),
@@ -91,6 +94,9 @@ export const presetSchema = z.strictObject({
       }),
     )
     .default([]),
+  /** Folders the framework writes into, made on `up` (by the developer, so theirs): with
+   *  them in place Drupal's installer never rewrites settings.php. */
+  codeFolders: z.array(z.string()).default([]),
 });
 
 export type PresetDefinition = z.output<typeof presetSchema>;

@@ -26,6 +26,7 @@ export interface ComposeService {
   entrypoint?: string[];
   working_dir?: string;
   init?: boolean;
+  user?: string;
 }
 
 export interface ComposeFile {
@@ -121,6 +122,7 @@ function renderService(
   }
   if (service.workingDir) rendered.working_dir = service.workingDir;
   if (service.init) rendered.init = true;
+  if (service.user) rendered.user = `${service.user.uid}:${service.user.gid}`;
   return rendered;
 }
 

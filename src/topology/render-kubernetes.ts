@@ -365,6 +365,14 @@ function container(
   if (service.entrypoint) rendered.command = service.entrypoint;
   if (service.command) rendered.args = service.command;
   if (service.workingDir) rendered.workingDir = service.workingDir;
+  // The code is a hostPath: what the app writes there must be the developer's, as on compose.
+  if (service.user) {
+    rendered.securityContext = {
+      runAsUser: service.user.uid,
+      runAsGroup: service.user.gid,
+      allowPrivilegeEscalation: false,
+    };
+  }
   const env = envVars(service, secretKeys);
   if (env.length > 0) rendered.env = env;
   const ports: V1ContainerPort[] = [

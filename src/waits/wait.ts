@@ -70,6 +70,16 @@ export function forAll(strategies: readonly WaitStrategy[]): WaitStrategy {
 
 // An HTTP endpoint answering below 500: nginx is up and php-fpm behind it answers (a
 // fresh Drupal answers 302 to the installer, which counts as up; 502/504 do not).
+/** PHP's own error output in a page (display_errors on, as the presets' dev php.ini has
+ *  it), its first line cut short; undefined for a page without one. */
+export function phpFatalIn(body: string): string | undefined {
+  const match =
+    /(?:PHP )?(Fatal error|Parse error|Uncaught \w+)(?:<\/b>)?:?\s*([^\n<]{0,160})/.exec(
+      body.slice(0, 65_536),
+    );
+  return match ? `a PHP ${match[1]}: ${match[2]?.trim() ?? ""}`.trim() : undefined;
+}
+
 export function forHttp(url: string, options: PollOptions): WaitStrategy {
   return poll(
     `HTTP ${url}`,
@@ -79,10 +89,15 @@ export function forHttp(url: string, options: PollOptions): WaitStrategy {
           redirect: "manual",
           signal: AbortSignal.timeout(Math.max(1000, options.intervalMs * 4)),
         });
-        await response.body?.cancel();
-        return response.status < 500
-          ? { done: true }
-          : { done: false, detail: `answered ${response.status}` };
+        if (response.status >= 500) {
+          await response.body?.cancel();
+          return { done: false, detail: `answered ${response.status}` };
+        }
+        // A 200 that is PHP's fatal error page is no working page.
+        const fatal = phpFatalIn(await response.text());
+        return fatal
+          ? { done: false, detail: `answered ${response.status} with ${fatal}` }
+          : { done: true };
       } catch (error) {
         return { done: false, detail: error instanceof Error ? error.message : String(error) };
       }

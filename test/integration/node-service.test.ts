@@ -1,4 +1,4 @@
-import { appendFile, readFile, writeFile } from "node:fs/promises";
+import { appendFile, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -62,13 +62,7 @@ describe("node preset (examples/node-service)", { timeout: 300_000 }, () => {
     expect(result.stdout.trim().split("\n").at(-1)).toBe("42");
   });
 
-  it("serves an edit of the live code after node --watch restarts the app", async () => {
-    const file = path.join(project.dir, "server.js");
-    const edited = `edited-${process.pid}`;
-    await writeFile(
-      file,
-      (await readFile(file, "utf8")).replace("hello from node-service", edited),
-    );
+  async function served(text: string): Promise<string> {
     const deadline = Date.now() + 30_000;
     let body = "";
     while (Date.now() < deadline) {
@@ -76,10 +70,41 @@ describe("node preset (examples/node-service)", { timeout: 300_000 }, () => {
         (response) => response.body,
         () => "",
       );
-      if (body.includes(edited)) break;
+      if (body.includes(text)) break;
       await sleep(100);
     }
-    expect(body).toContain(edited);
+    return body;
+  }
+
+  it("serves an edit of the live code after the watcher restarts the app", async () => {
+    const file = path.join(project.dir, "server.js");
+    const edited = `edited-${process.pid}`;
+    await writeFile(
+      file,
+      (await readFile(file, "utf8")).replace("hello from node-service", edited),
+    );
+    expect(await served(edited)).toContain(edited);
+  });
+
+  it("keeps restarting after rename-style saves (sed -i, editors' safe write) and new files", async () => {
+    const file = path.join(project.dir, "server.js");
+    for (const round of [1, 2, 3]) {
+      const text = `renamed-${round}-${process.pid}`;
+      const next = (await readFile(file, "utf8")).replace(/(edited|renamed)-[\w-]+/, text);
+      // What sed -i and most editors do: a new file, renamed over the old one.
+      await writeFile(`${file}.tmp-save`, next);
+      await rename(`${file}.tmp-save`, file);
+      expect(await served(text), `save ${round}`).toContain(text);
+    }
+    // A new module the app then requires.
+    const text = `from-a-new-file-${process.pid}`;
+    await writeFile(path.join(project.dir, "message.js"), `module.exports = "${text}";\n`);
+    const source = await readFile(file, "utf8");
+    await writeFile(
+      file,
+      source.replace(/const MESSAGE = [^;]+;/, 'const MESSAGE = require("./message.js");'),
+    );
+    expect(await served(text)).toContain(text);
   });
 
   it("destroy leaves nothing of it behind", async () => {

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -83,5 +83,70 @@ describe("openmage preset (examples/openmage-basic)", { timeout: 300_000 }, () =
     const starts = cronLog.split("\n").filter((line) => line.includes(" start "));
     const ends = cronLog.split("\n").filter((line) => line.includes(" end "));
     expect(starts.length - ends.length).toBe(1);
+    // cron runs as root; each run drops to the developer, so var/ stays theirs.
+    const info = await stat(path.join(project.dir, "var", "cron.log"));
+    expect({ uid: info.uid, gid: info.gid }).toEqual({
+      uid: process.getuid?.() ?? 0,
+      gid: process.getgid?.() ?? 0,
+    });
+  });
+
+  it("tells PHP the browser's host and port, and never a client's own forwarding headers", async () => {
+    const page = await fetch(`${webUrl}/`, {
+      headers: { "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.66" },
+    });
+    const body = await page.text();
+    const port = new URL(webUrl).port;
+    expect(body).toContain(`host: 127.0.0.1:${port}\n`);
+    expect(body).toContain(`server port: ${port}\n`);
+    expect(body).toContain("forwarded proto: http\n");
+    expect(body).not.toContain("203.0.113.66");
+  });
+
+  it("points a pulled or imported store's base URLs at this environment", async () => {
+    const dump = [
+      "CREATE TABLE `core_config_data` (`config_id` int NOT NULL AUTO_INCREMENT, `scope` varchar(8) NOT NULL DEFAULT 'default', `scope_id` int NOT NULL DEFAULT 0, `path` varchar(255) NOT NULL, `value` text, PRIMARY KEY (`config_id`));",
+      "INSERT INTO `core_config_data` (`path`, `value`) VALUES ('web/unsecure/base_url','https://shop.example.com/'),('web/secure/base_url','https://shop.example.com/'),('web/cookie/cookie_domain','.example.com');",
+      "",
+    ].join("\n");
+    const imported = await project.cli(["db", "import", "-", "--json"], { input: dump });
+    expectOk(imported);
+    const page = await fetch(`${webUrl}/`, { redirect: "manual" });
+    expect(page.status, page.headers.get("location") ?? "").toBe(200);
+    const urls = await shell(
+      "db",
+      `mariadb -N "$MARIADB_DATABASE" -e "SELECT path, IFNULL(value, 'NULL') FROM core_config_data ORDER BY path"`,
+    );
+    expect(urls.stdout.trim().split("\n")).toEqual([
+      "web/cookie/cookie_domain\tNULL",
+      `web/secure/base_url\t${webUrl}/`,
+      `web/unsecure/base_url\t${webUrl}/`,
+    ]);
+  });
+
+  it("serves an edited page through Varnish at once, saying what production would cache", async () => {
+    const first = await fetch(`${webUrl}/`);
+    expect(first.headers.get("x-prodlike-production-cache")).toMatch(/^(cache|pass \(Set-Cookie\))$/);
+    await first.text();
+    const style = await fetch(`${webUrl}/skin/missing.css`);
+    expect(style.headers.get("x-prodlike-production-cache")).toBe("cache");
+    await style.text();
+    const index = path.join(project.dir, "index.php");
+    const original = await readFile(index, "utf8");
+    const marker = `edited-${process.pid}`;
+    await writeFile(index, `${original}\necho "${marker}\\n";\n`);
+    try {
+      expect(await (await fetch(`${webUrl}/`)).text()).toContain(marker);
+    } finally {
+      await writeFile(index, original);
+    }
+  });
+
+  it("gives OpenMage a crypt key of its own, not the database password", async () => {
+    const xml = await shell("php-fpm", "cat /var/www/html/app/etc/local.xml");
+    const key = /<key><!\[CDATA\[([^\]]*)\]\]><\/key>/.exec(xml.stdout)?.[1];
+    const password = /<password><!\[CDATA\[([^\]]*)\]\]><\/password>/.exec(xml.stdout)?.[1];
+    expect(key?.length).toBeGreaterThan(8);
+    expect(key).not.toBe(password);
   });
 });

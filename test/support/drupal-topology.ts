@@ -9,6 +9,9 @@ import {
 import { loadPreset } from "../../src/topology/preset-loader.js";
 import { assignNodePorts, renderKubernetes } from "../../src/topology/render-kubernetes.js";
 
+/** The host user the code containers run as in these topologies. */
+export const DEVELOPER = { uid: 1001, gid: 1001 };
+
 // The Drupal preset's topology with fixed inputs, for golden files and renderer tests.
 export async function drupalTopology(
   config: Partial<ProdlikeConfig> = {},
@@ -22,6 +25,7 @@ export async function drupalTopology(
     hostPorts: { web: 8080, db: 13306 },
     dbPassword: "s3cret-password-123",
     platform,
+    developer: DEVELOPER,
     ...(ssh ? { ssh } : {}),
   });
 }
@@ -50,6 +54,7 @@ export async function openmageTopology(platform: Platform = "compose"): Promise<
     hostPorts: { web: 8080, db: 13306 },
     dbPassword: "s3cret-password-123",
     platform,
+    developer: DEVELOPER,
   });
 }
 

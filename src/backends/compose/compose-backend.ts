@@ -116,6 +116,20 @@ export class ComposeBackend implements Backend {
 
     if (!options.rebuild && isUpToDate(before, topology, rendered.configHash)) {
       await writeCodeFiles(topology, progress);
+      // Containers up is not a working site: the page must answer too (a 503 or a PHP
+      // fatal error is reported, not "up to date").
+      await progress.run(
+        webPortsOf(topology).map(({ service, url }) => ({
+          title: `${service} answers on ${url}`,
+          run: async (context: StepContext) => {
+            await waitForWebUrl(url, this.deps.clock, {
+              timeoutMs: options.healthTimeoutMs,
+              intervalMs: 50,
+              onDetail: (detail) => context.update(detail),
+            });
+          },
+        })),
+      );
       const status = await this.requireStatus(envId);
       return { status, changed: false };
     }
@@ -141,7 +155,13 @@ export class ComposeBackend implements Backend {
             await mkdir(path.join(dir, "config"), { recursive: true, mode: 0o700 });
             await chmod(path.join(dir, "config"), 0o700);
             for (const file of topology.configFiles) {
-              await writeIfChanged(path.join(dir, "config", file.name), file.content);
+              // Read by the container's own user (Varnish's VCL compiler runs as vcache);
+              // a file holding a secret (OpenMage's local.xml) stays the developer's alone.
+              await writeIfChanged(
+                path.join(dir, "config", file.name),
+                file.content,
+                file.secret ? 0o600 : 0o644,
+              );
             }
             await prepareEnvironmentDir(topology.codeRoot, topology.identity.name);
             await writeIfChanged(composeFile, rendered.yaml, 0o600);
@@ -172,8 +192,7 @@ export class ComposeBackend implements Backend {
                   onDetail,
                 });
                 if (http) {
-                  const path = http.healthPath ?? "/";
-                  await waitForWebUrl(`http://127.0.0.1:${http.hostPort}${path}`, this.deps.clock, {
+                  await waitForWebUrl(webUrlOf(http), this.deps.clock, {
                     timeoutMs: options.healthTimeoutMs,
                     intervalMs: 50,
                     onDetail,
@@ -661,6 +680,19 @@ function dockerCliMissing(): ProdlikeError {
 
 function describeFlavour(flavour: ComposeFlavour): string {
   return [flavour.file, ...flavour.prefix, flavour.versionText].join(" ");
+}
+
+/** Where `up` checks a service with an HTTP port: its health path on the published port. */
+function webUrlOf(port: { hostPort: number; healthPath?: string }): string {
+  return `http://127.0.0.1:${port.hostPort}${port.healthPath ?? "/"}`;
+}
+
+function webPortsOf(topology: Topology): { service: string; url: string }[] {
+  return topology.services.flatMap((service) =>
+    service.ports
+      .filter((port) => port.protocol === "http")
+      .map((port) => ({ service: service.name, url: webUrlOf(port) })),
+  );
 }
 
 function projectFor(

@@ -22,7 +22,7 @@ interface SnapshotFlags {
 }
 
 const describe = (meta: SnapshotMeta) =>
-  `${meta.name.padEnd(20)} ${meta.createdAt}  ${(meta.bytes / 1e6).toFixed(1).padStart(8)} MB${meta.pinned ? "  pinned" : ""}`;
+  `${meta.name.padEnd(20)} ${meta.createdAt}  ${(meta.bytes / 1e6).toFixed(1).padStart(8)} MB${meta.pinned ? "  pinned" : ""}${meta.automatic ? "  automatic" : ""}`;
 
 export async function createCommand(output: Output, flags: SnapshotFlags, name?: string) {
   const meta = await snapshotCreate(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { isProdlikeError } from "../../../src/errors/prodlike-error.js";
 import { findService } from "../../../src/topology/model.js";
-import { drupalTopology } from "../../support/drupal-topology.js";
+import { DEVELOPER, drupalTopology, openmageTopology } from "../../support/drupal-topology.js";
 
 describe("topologyFromPreset (drupal)", () => {
   it("injects the database settings into the code containers only", async () => {
@@ -54,8 +54,11 @@ describe("topologyFromPreset (drupal)", () => {
     expect(ini).toMatch(/^opcache\.revalidate_freq = 0$/m);
   });
 
-  it("keeps the password in the topology's secrets for redaction", async () => {
-    expect((await drupalTopology()).secrets).toEqual(["s3cret-password-123"]);
+  it("keeps the password (and the app's own secret) in the topology's secrets for redaction", async () => {
+    expect((await drupalTopology()).secrets).toEqual([
+      "s3cret-password-123",
+      expect.stringMatching(/^[0-9a-f]{32}$/),
+    ]);
   });
 
   it("uses content-addressed image tags", async () => {
@@ -73,5 +76,30 @@ describe("topologyFromPreset (drupal)", () => {
     );
     expect(isProdlikeError(error) && error.code).toBe("CONFIG_INVALID");
     expect(String((error as Error).message)).toContain("services.solr");
+  });
+});
+
+describe("running as the developer", () => {
+  it("runs every service that touches the code as the host user, the database as its image", async () => {
+    const topology = await drupalTopology();
+    const users = Object.fromEntries(
+      topology.services.map((service) => [service.name, service.user]),
+    );
+    expect(users).toEqual({ web: DEVELOPER, "php-fpm": DEVELOPER, cli: DEVELOPER, db: undefined });
+    expect(topology.codeFolders).toEqual(["web/sites/default/files", "private", "config/sync"]);
+    const cli = topology.services.find((service) => service.name === "cli");
+    expect(cli?.env.DRUSH_OPTIONS_URI).toBe("http://127.0.0.1:8080");
+  });
+
+  it("lets OpenMage's root cron drop to the developer, with a crypt key that is not the password", async () => {
+    const topology = await openmageTopology();
+    const cron = topology.services.find((service) => service.name === "cron");
+    expect(cron?.user).toBeUndefined();
+    expect(cron?.env.PRODLIKE_RUN_AS).toBe("1001:1001");
+    const localXml = topology.configFiles.find((file) => file.name === "local.xml")?.content ?? "";
+    expect(localXml).toContain("<password><![CDATA[s3cret-password-123]]></password>");
+    expect(localXml).not.toContain("<key><![CDATA[s3cret-password-123]]></key>");
+    const nginx = topology.configFiles.find((file) => file.name === "nginx.conf")?.content ?? "";
+    expect(nginx).toContain("fastcgi_param SERVER_PORT 8080;");
   });
 });

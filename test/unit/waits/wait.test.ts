@@ -1,6 +1,13 @@
 import { createServer, type Server } from "node:http";
 import { describe, expect, it } from "vitest";
-import { forAll, forHttp, type Probe, poll, WaitFailed } from "../../../src/waits/wait.js";
+import {
+  forAll,
+  forHttp,
+  type Probe,
+  phpFatalIn,
+  poll,
+  WaitFailed,
+} from "../../../src/waits/wait.js";
 import { FakeClock } from "../../support/fake-clock.js";
 
 function sequence(...results: Probe[]): () => Promise<Probe> {
@@ -83,5 +90,21 @@ describe("forHttp", () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe("phpFatalIn", () => {
+  it("finds PHP's own fatal error output in a page, and nothing in a working one", () => {
+    expect(
+      phpFatalIn(
+        "<br />\n<b>Fatal error</b>:  Uncaught Error: Call to undefined function prodlike_x() in /var/www/html/web/index.php:2",
+      ),
+    ).toBe(
+      "a PHP Fatal error: Uncaught Error: Call to undefined function prodlike_x() in /var/www/html/web/index.php:2",
+    );
+    expect(phpFatalIn("PHP Parse error:  syntax error, unexpected end of file")).toContain(
+      "Parse error",
+    );
+    expect(phpFatalIn("<h1>drupal-basic</h1><p>greeting</p>")).toBeUndefined();
   });
 });

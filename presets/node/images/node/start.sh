@@ -1,7 +1,8 @@
 #!/bin/sh
-# Runs the app with the live code: `node --watch` restarts it when a file it loaded
-# changes (the code is a bind mount, so the edit is seen at once). The entry point is
-# package.json's "main", else server.js, else index.js; APP_MAIN overrides.
+# Runs the app with the live code: prodlike-node-watch restarts it when a source file
+# changes, however it was saved (the code is a bind mount, so the edit is seen at once).
+# The entry point is package.json's "main", else server.js, else index.js; APP_MAIN
+# overrides.
 set -eu
 main="${APP_MAIN:-}"
 if [ -z "$main" ] && [ -f package.json ]; then
@@ -13,4 +14,4 @@ if [ -z "$main" ]; then
   done
 fi
 [ -n "$main" ] || { echo "prodlike: no entry point (package.json main, server.js, index.js or APP_MAIN)" >&2; exit 1; }
-exec node --watch "$main"
+exec node /usr/local/lib/prodlike-node-watch.js "$main"

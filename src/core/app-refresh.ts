@@ -1,0 +1,105 @@
+import { access } from "node:fs/promises";
+import path from "node:path";
+import { Readable } from "node:stream";
+import type { Backend, EnvironmentStatus } from "../backends/backend.js";
+import type { Progress } from "../ui/steps.js";
+
+// After the data under an application changes (an import, a pull, a restore, a seed),
+// what it keeps in memory is stale: php-fpm's APCu and opcache, and the framework's own
+// caches. A reload of php-fpm (USR2 to its master, PID 1: workers restart, the shared
+// memory with them) and the framework's cache clear make the next page read the new data.
+
+/** What was refreshed, for the command's output. */
+export type RefreshReport = string[];
+
+export async function refreshApplication(
+  backend: Backend,
+  status: EnvironmentStatus,
+  codeRoot: string,
+  progress: Progress,
+): Promise<RefreshReport> {
+  const done: string[] = [];
+  const withRole = (role: string) =>
+    status.services.filter((service) => service.role === role && service.state === "running");
+  const run = (service: string, script: string) =>
+    backend.execStream(status.id, { service, command: ["sh", "-c", script] });
+  await progress.run([
+    {
+      title: "Refresh the application's caches",
+      run: async (context) => {
+        for (const php of withRole("php")) {
+          const reloaded = await run(php.name, "kill -USR2 1");
+          if (reloaded.exitCode === 0) done.push(`${php.name} reloaded (APCu, opcache)`);
+        }
+        const cli = withRole("cli")[0];
+        if (cli && (await exists(path.join(codeRoot, "vendor", "bin", "drush")))) {
+          const cleared = await run(cli.name, "vendor/bin/drush cache:rebuild");
+          if (cleared.exitCode === 0) done.push("drush cache:rebuild");
+          else
+            progress.warn(
+              `drush cache:rebuild failed (exit ${cleared.exitCode}); run it yourself.`,
+            );
+        }
+        if (status.preset === "openmage") {
+          const db = withRole("db")[0];
+          const url = status.urls.web;
+          if (db && url) {
+            const pointed = await backend.execStream(status.id, {
+              service: db.name,
+              command: ["sh", "-c", 'exec mariadb "$MARIADB_DATABASE"'],
+              stdin: Readable.from([openMageBaseUrlsSql(url)]),
+            });
+            if (pointed.exitCode === 0) done.push(`base URLs set to ${url}/`);
+            else progress.warn(`Could not set OpenMage's base URLs: ${pointed.stderr.trim()}`);
+          }
+          const php = withRole("php")[0];
+          if (php) {
+            // The OpenMage preset mounts the code at /var/www/html (its codeMountPath).
+            const cleared = await run(
+              php.name,
+              "cd /var/www/html && rm -rf var/cache/* var/full_page_cache/*",
+            );
+            if (cleared.exitCode === 0) done.push("var/cache emptied");
+          }
+          for (const cache of withRole("cache")) {
+            const flushed = await run(cache.name, "redis-cli -n 0 FLUSHDB");
+            if (flushed.exitCode === 0) done.push(`${cache.name} cache database flushed`);
+          }
+        }
+        context.setTitle(
+          done.length > 0 ? `Refreshed: ${done.join(", ")}` : "No application caches to refresh",
+        );
+      },
+    },
+  ]);
+  return done;
+}
+
+/**
+ * OpenMage keeps its URLs in core_config_data: after a pull they are production's, and
+ * every page would redirect there. Points them at this environment (absolute link URLs
+ * too; `{{unsecure_base_url}}` placeholders stay) and drops production's cookie domain.
+ * A database without the table (not a shop yet) is left alone.
+ */
+export function openMageBaseUrlsSql(url: string): string {
+  const base = `'${url.replace(/\/+$/, "").replace(/'/g, "''")}/'`;
+  return [
+    "DELIMITER //",
+    "BEGIN NOT ATOMIC",
+    "  IF EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'core_config_data') THEN",
+    `    UPDATE core_config_data SET value = ${base} WHERE path IN ('web/unsecure/base_url', 'web/secure/base_url');`,
+    `    UPDATE core_config_data SET value = ${base} WHERE path IN ('web/unsecure/base_link_url', 'web/secure/base_link_url') AND value LIKE 'http%';`,
+    "    UPDATE core_config_data SET value = NULL WHERE path = 'web/cookie/cookie_domain';",
+    "  END IF;",
+    "END//",
+    "DELIMITER ;",
+    "",
+  ].join("\n");
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}

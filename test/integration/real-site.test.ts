@@ -1,0 +1,164 @@
+import { chmod, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  copyExample,
+  describeFailure,
+  discardProject,
+  expectOk,
+  jsonField,
+  shellIn,
+  type TestProject,
+  webUrlOf,
+} from "./support/harness.js";
+
+// What a real Drupal site met in its first hour, on the real engine, with the example
+// behaving as Drupal does in those places: a checkout only its owner can read, files the
+// app and the cli write, redirects built from the Host header, an installer that rewrites
+// settings.php, APCu caches across a database change, a PHP fatal error on the front page.
+
+let project: TestProject;
+let webUrl: string;
+let firstUp: Awaited<ReturnType<TestProject["cli"]>>;
+const me = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+
+async function get(url: string, init: RequestInit = {}) {
+  const response = await fetch(url, { redirect: "manual", ...init });
+  return {
+    status: response.status,
+    location: response.headers.get("location"),
+    body: await response.text(),
+  };
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .filter((file) => !file.includes(`${path.sep}.prodlike${path.sep}`));
+}
+
+beforeAll(async () => {
+  project = await copyExample("it-site");
+  // As umask 077 leaves a checkout: the folder and its files readable by their owner only.
+  await chmod(project.dir, 0o700);
+  await chmod(path.join(project.dir, "web", "index.php"), 0o600);
+  firstUp = await project.cli(["up", "--json"]);
+  expectOk(firstUp);
+  webUrl = webUrlOf(firstUp);
+}, 600_000);
+
+afterAll(async () => {
+  // Drupal's hardening would keep the copy from being removed.
+  await chmod(path.join(project.dir, "web", "sites", "default"), 0o755).catch(() => undefined);
+  await discardProject(project);
+});
+
+describe("a real site, a real developer", { timeout: 300_000 }, () => {
+  it("serves a 0700 checkout with 0600 files, with no false warning on the first up", async () => {
+    expect((await get(`${webUrl}/`)).status).toBe(200);
+    const warnings = jsonField<string[]>(firstUp, "warnings");
+    expect(warnings.filter((warning) => warning.includes("does not load"))).toEqual([]);
+  });
+
+  it("keeps the published port in redirects and in the login form's 303", async () => {
+    const user = await get(`${webUrl}/user`);
+    expect(user.status).toBe(302);
+    expect(user.location).toBe(`${webUrl}/user/login`);
+    const login = await get(`${webUrl}/user/login`, {
+      method: "POST",
+      body: new URLSearchParams({ name: "admin" }),
+    });
+    expect(login.status).toBe(303);
+    expect(login.location).toBe(`${webUrl}/user/1?check_logged_in=1`);
+  });
+
+  it("lets the app write its public files folder, the files belonging to the developer", async () => {
+    const written = await get(`${webUrl}/files/write`);
+    expect(written.status, written.body).toBe(200);
+    const url = written.body.trim();
+    expect(url.startsWith(`${webUrl}/sites/default/files/probe-`)).toBe(true);
+    expect((await get(url)).body).toBe("written by php-fpm\n");
+    const file = path.join(project.dir, "web", new URL(url).pathname);
+    const info = await stat(file);
+    expect({ uid: info.uid, gid: info.gid }).toEqual(me);
+  });
+
+  it("runs the cli (drush, composer, ssh) as the developer, with a name and the site's URL", async () => {
+    const wrote = await shellIn(
+      project,
+      "cli",
+      "mkdir -p config/sync && echo 'name: site' > config/sync/system.site.yml && id -un && printenv DRUSH_OPTIONS_URI && ssh -o BatchMode=yes -o ConnectTimeout=1 prodlike-no-such-host true; true",
+    );
+    expectOk(wrote);
+    const [name, uri] = wrote.stdout.trim().split("\n");
+    expect(name).not.toBe("root");
+    expect(uri).toBe(webUrl);
+    expect(wrote.stderr).not.toContain("No user exists");
+    const info = await stat(path.join(project.dir, "config", "sync", "system.site.yml"));
+    expect({ uid: info.uid, gid: info.gid }).toEqual(me);
+  });
+
+  it("has the folders ready, so the installer never writes the password into settings.php", async () => {
+    const password = (await shellIn(project, "php-fpm", "printenv DB_PASSWORD")).stdout.trim();
+    expect(password.length).toBeGreaterThan(8);
+    expect((await get(`${webUrl}/install`)).body).toBe("installed\n");
+    for (const file of await filesUnder(project.dir)) {
+      expect((await readFile(file)).includes(password), file).toBe(false);
+    }
+    const sitesDefault = path.join(project.dir, "web", "sites", "default");
+    expect((await stat(sitesDefault)).mode & 0o777).toBe(0o555);
+    // An unchanged up writes nothing, read-only folder or not.
+    expectOk(await project.cli(["up", "--json"]));
+  });
+
+  it("says how to fix a read-only sites/default when it must write there (exit 2, not INTERNAL)", async () => {
+    const sitesDefault = path.join(project.dir, "web", "sites", "default");
+    const generated = path.join(sitesDefault, "settings.prodlike.php");
+    await chmod(sitesDefault, 0o755);
+    await rm(generated);
+    await chmod(sitesDefault, 0o555);
+    const refused = await project.cli(["up", "--json"]);
+    if (me.uid !== 0) {
+      expect(refused.exitCode, describeFailure(refused)).toBe(2);
+      expect(refused.json).toMatchObject({ error: { code: "CODE_NOT_WRITABLE" } });
+      expect(JSON.stringify(refused.json)).toContain("chmod u+w web/sites/default");
+    }
+    await chmod(sitesDefault, 0o755);
+    expectOk(await project.cli(["up", "--json"]));
+    expect((await stat(generated)).isFile()).toBe(true);
+  });
+
+  it("serves the new data at once after an import: php-fpm reloaded, APCu emptied", async () => {
+    const greeting = async () =>
+      /<span id="greeting">([^<]*)<\/span>/.exec((await get(`${webUrl}/`)).body)?.[1];
+    const dump = (message: string) =>
+      [
+        "CREATE TABLE `greeting` (`id` int NOT NULL, `message` varchar(255) NOT NULL, PRIMARY KEY (`id`));",
+        `INSERT INTO \`greeting\` VALUES (1,'${message}');`,
+        "",
+      ].join("\n");
+    expectOk(await project.cli(["db", "import", "-"], { input: dump("before") }));
+    expect(await greeting()).toBe("before"); // now cached in APCu
+    const imported = await project.cli(["db", "import", "-", "--json"], { input: dump("after") });
+    expectOk(imported);
+    expect(jsonField<string[]>(imported, "refreshed").join()).toContain("php-fpm reloaded");
+    expect(await greeting()).toBe("after");
+  });
+
+  it("calls a PHP fatal error on the front page unhealthy, also on an up that finds nothing to change", async () => {
+    const index = path.join(project.dir, "web", "index.php");
+    const original = await readFile(index, "utf8");
+    await writeFile(index, original.replace("<?php", "<?php\nprodlike_no_such_function();\n"));
+    try {
+      const broken = await project.cli(["up", "--json", "--health-timeout", "3"]);
+      expect(broken.exitCode, describeFailure(broken)).toBe(1);
+      expect(broken.json).toMatchObject({ error: { code: "HEALTH_TIMEOUT" } });
+      expect(JSON.stringify(broken.json)).toContain("prodlike_no_such_function");
+    } finally {
+      await writeFile(index, original);
+    }
+    expectOk(await project.cli(["up", "--json"]));
+  });
+});
