@@ -214,6 +214,9 @@ export async function removeEnvironment(
   progress: Progress,
   checkout?: { codeRoot: string; name: string },
 ): Promise<RemovalReport> {
+  // Noted before the backend removes .prodlike/NAME/, removed once no container holds them.
+  const { mountpointsOf, removeMountpoints } = await import("../env/generated-files.js");
+  const mountpoints = checkout ? await mountpointsOf(checkout.codeRoot, checkout.name) : [];
   let report: DestroyReport | undefined;
   try {
     report = await backend.destroy(envId, progress, { keepImages: options.keepImages });
@@ -229,6 +232,7 @@ export async function removeEnvironment(
       import("../env/generated-files.js"),
     ]);
   const generated = checkout ? environmentDir(checkout.codeRoot, checkout.name) : undefined;
+  if (checkout) await removeMountpoints(checkout.codeRoot, mountpoints);
   const leftFiles = generated ? await exists(generated) : false;
   if (generated) await rm(generated, { recursive: true, force: true });
   await openDataOrigin(process.env, envId).remove();

@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { CodeFile, Topology } from "../topology/model.js";
@@ -110,4 +110,71 @@ async function inCodeTree<T>(relative: string, write: () => Promise<T>): Promise
       cause: error,
     });
   }
+}
+
+const MOUNTPOINTS_FILE = "mountpoints.json";
+
+/**
+ * A file or volume mounted inside the code mount (OpenMage's app/etc/local.xml, media/)
+ * needs a mountpoint in the code tree; Docker makes an empty one where none exists, which
+ * would outlive the environment. Those it is about to make are noted here, for destroy.
+ */
+export async function recordMountpoints(topology: Topology): Promise<void> {
+  const inside = `${topology.codeMountPath}/`;
+  const targets = new Set(
+    topology.services.flatMap((service) =>
+      service.mounts
+        .filter((mount) => mount.type !== "code" && mount.target.startsWith(inside))
+        .map((mount) => mount.target.slice(inside.length)),
+    ),
+  );
+  const file = path.join(
+    environmentDir(topology.codeRoot, topology.identity.name),
+    MOUNTPOINTS_FILE,
+  );
+  const known = await readMountpoints(file);
+  for (const target of targets) {
+    if (!(await exists(path.join(topology.codeRoot, target)))) known.add(target);
+  }
+  await writeIfChanged(file, `${JSON.stringify([...known].sort())}\n`, 0o600);
+}
+
+/** The mountpoints noted for an environment (read before its folder goes). */
+export async function mountpointsOf(codeRoot: string, envName: string): Promise<string[]> {
+  const file = path.join(environmentDir(codeRoot, envName), MOUNTPOINTS_FILE);
+  return [...(await readMountpoints(file))];
+}
+
+/** Removes mountpoints Docker made, where they are still empty (no container holds them). */
+export async function removeMountpoints(codeRoot: string, known: string[]): Promise<string[]> {
+  const removed: string[] = [];
+  for (const target of known) {
+    const where = path.join(codeRoot, target);
+    const info = await stat(where).catch(() => undefined);
+    const empty = info?.isFile()
+      ? info.size === 0
+      : info?.isDirectory()
+        ? (await readdir(where)).length === 0
+        : false;
+    if (!empty) continue;
+    await rm(where, { recursive: false, force: true }).catch(() => rmdir(where));
+    removed.push(target);
+  }
+  return removed;
+}
+
+async function readMountpoints(file: string): Promise<Set<string>> {
+  try {
+    const parsed = JSON.parse(await readFile(file, "utf8")) as unknown;
+    return new Set(Array.isArray(parsed) ? parsed.filter((item) => typeof item === "string") : []);
+  } catch {
+    return new Set();
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
 }

@@ -126,9 +126,13 @@ describe("openmage preset (examples/openmage-basic)", { timeout: 300_000 }, () =
 
   it("serves an edited page through Varnish at once, saying what production would cache", async () => {
     const first = await fetch(`${webUrl}/`);
-    expect(first.headers.get("x-prodlike-production-cache")).toMatch(/^(cache|pass \(Set-Cookie\))$/);
+    expect(first.headers.get("x-prodlike-production-cache")).toMatch(
+      /^(cache|pass \(Set-Cookie\))$/,
+    );
     await first.text();
-    const style = await fetch(`${webUrl}/skin/missing.css`);
+    await mkdir(path.join(project.dir, "skin"), { recursive: true });
+    await writeFile(path.join(project.dir, "skin", "prodlike.css"), "body { color: teal; }\n");
+    const style = await fetch(`${webUrl}/skin/prodlike.css`);
     expect(style.headers.get("x-prodlike-production-cache")).toBe("cache");
     await style.text();
     const index = path.join(project.dir, "index.php");
@@ -148,5 +152,12 @@ describe("openmage preset (examples/openmage-basic)", { timeout: 300_000 }, () =
     const password = /<password><!\[CDATA\[([^\]]*)\]\]><\/password>/.exec(xml.stdout)?.[1];
     expect(key?.length).toBeGreaterThan(8);
     expect(key).not.toBe(password);
+  });
+
+  it("destroy leaves no empty mountpoint Docker made in the code tree (app/etc/local.xml)", async () => {
+    const localXml = path.join(project.dir, "app", "etc", "local.xml");
+    expect((await stat(localXml)).size).toBe(0);
+    expectOk(await project.cli(["destroy", "--keep-images"]));
+    await expect(stat(localXml)).rejects.toThrow();
   });
 });

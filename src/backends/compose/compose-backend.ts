@@ -3,6 +3,7 @@ import path from "node:path";
 import {
   environmentDir,
   prepareEnvironmentDir,
+  recordMountpoints,
   writeCodeFiles,
   writeIfChanged,
 } from "../../env/generated-files.js";
@@ -166,6 +167,7 @@ export class ComposeBackend implements Backend {
             await prepareEnvironmentDir(topology.codeRoot, topology.identity.name);
             await writeIfChanged(composeFile, rendered.yaml, 0o600);
             await writeCodeFiles(topology, progress);
+            await recordMountpoints(topology);
           },
         },
         {
