@@ -80,15 +80,19 @@ echo '<p>served by ' . htmlspecialchars(gethostname()) . ' with PHP ' . PHP_VERS
 
 /**
  * The scheme, host and port the browser used, as Symfony's Request builds them: the Host
- * header, or SERVER_NAME with SERVER_PORT appended when it is not the scheme's default.
+ * header as it arrived (its port, or none: the scheme's default), and only without one
+ * SERVER_NAME with SERVER_PORT.
  */
 function base_url(): string {
   $https = !empty($_SERVER['HTTPS']) && $_SERVER['HTTPS'] !== 'off';
   $scheme = $https ? 'https' : 'http';
-  $host = $_SERVER['HTTP_HOST'] ?? ($_SERVER['SERVER_NAME'] ?? 'localhost');
-  $port = (int) ($_SERVER['SERVER_PORT'] ?? ($https ? 443 : 80));
-  if (!str_contains($host, ':') && $port !== ($https ? 443 : 80)) {
-    $host .= ':' . $port;
+  $host = $_SERVER['HTTP_HOST'] ?? '';
+  if ($host === '') {
+    $host = $_SERVER['SERVER_NAME'] ?? 'localhost';
+    $port = (int) ($_SERVER['SERVER_PORT'] ?? ($https ? 443 : 80));
+    if ($port !== ($https ? 443 : 80)) {
+      $host .= ':' . $port;
+    }
   }
   return "$scheme://$host";
 }
