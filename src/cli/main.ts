@@ -252,6 +252,15 @@ export async function main(argv: string[]): Promise<number> {
     .option("--force", "overwrite an existing prodlike.yaml", false)
     .action(run("init", () => import("./commands/init.js")));
 
+  const cache = program
+    .command("cache")
+    .description("the environment's caches: Varnish, php-fpm's APCu and opcache, the framework's");
+  environmentCommand(
+    cache,
+    "purge",
+    "empty every cache (Varnish ban, php-fpm reload, drush cr / OpenMage var/cache and Redis)",
+  ).action(run("cache purge", () => import("./commands/cache-purge.js")));
+
   const images = program.command("images").description("manage the images prodlike builds from");
   images
     .command("base")

@@ -17,6 +17,7 @@ export async function refreshApplication(
   status: EnvironmentStatus,
   codeRoot: string,
   progress: Progress,
+  options: { proxies?: boolean } = {},
 ): Promise<RefreshReport> {
   const done: string[] = [];
   const withRole = (role: string) =>
@@ -39,6 +40,12 @@ export async function refreshApplication(
             progress.warn(
               `drush cache:rebuild failed (exit ${cleared.exitCode}); run it yourself.`,
             );
+        }
+        if (options.proxies) {
+          for (const proxy of withRole("proxy")) {
+            const banned = await run(proxy.name, "varnishadm 'ban req.url ~ .'");
+            if (banned.exitCode === 0) done.push(`${proxy.name} cache banned`);
+          }
         }
         if (status.preset === "openmage") {
           const db = withRole("db")[0];

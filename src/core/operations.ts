@@ -305,6 +305,22 @@ export async function list(
   return withExpiry(lists.flat().sort((a, b) => a.id.localeCompare(b.id)));
 }
 
+/** `cache purge`: every cache between the browser and the data, emptied. */
+export async function purgeCaches(
+  services: CoreServices,
+  request: EnvRequest,
+  progress: Progress,
+): Promise<{ id: string; refreshed: string[] }> {
+  const { identity, backend, target } = await backendFor(services, request);
+  const found = await backend.status(identity.id);
+  if (!found) throw environmentNotFound(identity.id);
+  const { refreshApplication } = await import("./app-refresh.js");
+  const refreshed = await refreshApplication(backend, found, target.loaded.codeRoot, progress, {
+    proxies: true,
+  });
+  return { id: identity.id, refreshed };
+}
+
 export interface ExecCommandRequest extends EnvRequest {
   service: string;
   command: string[];

@@ -144,6 +144,12 @@ describe("openmage preset (examples/openmage-basic)", { timeout: 300_000 }, () =
     } finally {
       await writeFile(index, original);
     }
+    // And for a production-like cache: everything between the browser and the data, emptied.
+    const purged = await project.cli(["cache", "purge", "--json"]);
+    expectOk(purged);
+    expect(purged.json?.refreshed).toEqual(
+      expect.arrayContaining(["varnish cache banned", "php-fpm reloaded (APCu, opcache)"]),
+    );
   });
 
   it("gives OpenMage a crypt key of its own, not the database password", async () => {

@@ -68,7 +68,8 @@ $pdo->exec('CREATE TABLE IF NOT EXISTS greeting (id INT PRIMARY KEY, message VAR
 $message = function_exists('apcu_fetch') ? apcu_fetch('greeting', $cached) : FALSE;
 if (empty($cached)) {
   $message = $pdo->query('SELECT message FROM greeting WHERE id = 1')->fetchColumn();
-  if (function_exists('apcu_store')) {
+  // A missing row is not cached: the page keeps asking until there is a greeting.
+  if ($message !== FALSE && function_exists('apcu_store')) {
     apcu_store('greeting', $message);
   }
 }
