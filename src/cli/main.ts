@@ -72,6 +72,7 @@ export async function main(argv: string[]): Promise<number> {
       }
     };
 
+  const noHooks = ["--no-hooks", "skip the project's hooks (prodlike.yaml `hooks:`)"] as const;
   // Every command that changes an environment waits on its lock this long.
   const lockTimeout = [
     "--lock-timeout <seconds>",
@@ -88,6 +89,7 @@ export async function main(argv: string[]): Promise<number> {
     .option("--rebuild", "rebuild the preset images even when they exist", false)
     .option("--health-timeout <seconds>", "how long to wait for each service", "300")
     .option(...lockTimeout)
+    .option(...noHooks)
     .option(
       "--ttl <duration>",
       "lifetime of a throwaway environment (4h, 90m, 1h30m; `never` removes one); `prodlike gc` destroys it after",
@@ -116,6 +118,7 @@ export async function main(argv: string[]): Promise<number> {
     .option("--keep-images", "keep prodlike-built images for a fast re-create", false)
     .option("--keep-snapshots", "keep the database snapshots", false)
     .option(...lockTimeout)
+    .option(...noHooks)
     .action(run("destroy", () => import("./commands/destroy.js")));
 
   command("status", "show the environment's services, health and URLs")
@@ -156,6 +159,14 @@ export async function main(argv: string[]): Promise<number> {
     .passThroughOptions()
     .action(run("drush", () => import("./commands/drush.js")));
 
+  command("run", "run a project command from prodlike.yaml `commands:` (exit: its own code)")
+    .argument("[command]", "the command's name (none: list them)")
+    .argument("[args...]", "arguments passed on to it")
+    .option("-n, --name <name>", "environment name")
+    .option("--list", "list the project's commands", false)
+    .passThroughOptions()
+    .action(run("run", () => import("./commands/run.js")));
+
   command(
     "doctor",
     "check what this machine has for each backend (exit 0: --backend usable)",
@@ -190,6 +201,7 @@ export async function main(argv: string[]): Promise<number> {
     .argument("<file>", "dump file, or - for stdin")
     .option("--allow-empty", "switch in a dump that creates no table (refused otherwise)", false)
     .option(...lockTimeout)
+    .option(...noHooks)
     .action(run("db import", () => import("./commands/db-import.js")));
   dbCommand("pull", "seed the database from production (sanitized; the old data stays on failure)")
     .argument("[source]", "drush alias (@prod) or a pull source from prodlike.yaml")
@@ -197,6 +209,7 @@ export async function main(argv: string[]): Promise<number> {
     .option("--from <source>", "same as the source argument")
     .option("--no-sanitize", "keep production data as it is (status will say so)")
     .option(...lockTimeout)
+    .option(...noHooks)
     .action(run("db pull", () => import("./commands/db-pull.js")));
   dbCommand("export", "dump the database (gzip by default; - for stdout)")
     .argument("[file]", "target file (default: ENV-TIMESTAMP.sql.gz), or - for stdout")
@@ -215,6 +228,7 @@ export async function main(argv: string[]): Promise<number> {
     .option("--latest", "the newest snapshot", false)
     .option("--health-timeout <seconds>", "how long to wait for the database", "300")
     .option(...lockTimeout)
+    .option(...noHooks)
     .action(run("snapshot restore", () => import("./commands/snapshot-restore.js")));
   environmentCommand(snapshot, "prune", "remove old snapshots; pinned ones are kept")
     .requiredOption("--keep <n>", "how many unpinned snapshots to keep")

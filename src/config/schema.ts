@@ -188,6 +188,40 @@ export const mirrorSchema = z.strictObject({
     ),
 });
 
+/** When a project's own steps run. */
+export const HOOK_EVENTS = [
+  "post-up",
+  "post-db-pull",
+  "post-import",
+  "post-restore",
+  "pre-destroy",
+] as const;
+
+const hookStepSchema = z.union([
+  z.strictObject({
+    exec: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*\s+\S/, "SERVICE COMMAND, e.g. `cli drush cr`")
+      .describe("SERVICE COMMAND: a shell command run in one of the environment's services."),
+    continueOnError: z.boolean().optional(),
+  }),
+  z.strictObject({
+    host: z.string().min(1).describe("A shell command run on this machine, in the code root."),
+    continueOnError: z.boolean().optional(),
+  }),
+]);
+
+export const hooksSchema = z.partialRecord(z.enum(HOOK_EVENTS), z.array(hookStepSchema));
+
+export const commandsSchema = z.record(
+  z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, "lowercase letters, digits and -"),
+  z.strictObject({
+    service: z.string().min(1).default("cli").describe("Where it runs (default: cli)."),
+    run: z.string().min(1).describe("A shell command; `prodlike run NAME ARGS…` appends ARGS."),
+    description: z.string().optional(),
+  }),
+);
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -218,6 +252,14 @@ export const configSchema = z
     mirror: mirrorSchema
       .optional()
       .describe("How `prodlike mirror` localizes production's manifests."),
+    hooks: hooksSchema
+      .optional()
+      .describe(
+        "The project's own steps after up, db pull, db import, snapshot restore and before destroy: `exec: SERVICE CMD` or `host: CMD`, in order.",
+      ),
+    commands: commandsSchema
+      .optional()
+      .describe("The team's routine commands: `prodlike run NAME [ARGS…]`."),
   })
   .describe("prodlike.yaml: a local environment shaped like production.");
 

@@ -11,7 +11,8 @@ import type { PullRequest } from "../db/pull-plan.js";
 import type { SnapshotMeta, SnapshotStore } from "../db/snapshots.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress } from "../ui/steps.js";
-import { backendFor, type EnvRequest, whileLocked } from "./operations.js";
+import type { HookEvent, HookRun } from "./hooks.js";
+import { backendFor, type EnvRequest, projectHooks, whileLocked } from "./operations.js";
 import type { CoreServices } from "./services.js";
 
 // The `db` commands: the environment's database service found by its role, then the
@@ -27,6 +28,8 @@ async function localDatabase(
   cliService?: string;
   /** Resets what the application keeps in memory, once its data changed. */
   refresh: (progress: Progress) => Promise<string[]>;
+  /** The project's own steps after the data changed (prodlike.yaml `hooks:`). */
+  hooks: (event: HookEvent, progress: Progress) => Promise<HookRun[]>;
 }> {
   const { identity, backend, target } = await backendFor(services, request);
   const status = await backend.status(identity.id);
@@ -41,6 +44,20 @@ async function localDatabase(
       const { refreshApplication } = await import("./app-refresh.js");
       return refreshApplication(backend, status, target.loaded.codeRoot, progress);
     },
+    hooks: (event, progress) =>
+      projectHooks(
+        services,
+        event,
+        request,
+        {
+          config: target.loaded.config,
+          backend,
+          envId: identity.id,
+          codeRoot: target.loaded.codeRoot,
+          url: status.urls.web,
+        },
+        progress,
+      ),
   };
 }
 
@@ -75,7 +92,7 @@ export async function dbPull(
   services: CoreServices,
   request: EnvRequest & PullRequest,
   progress: Progress,
-): Promise<PullReport & { id: string; refreshed: string[] }> {
+): Promise<PullReport & { id: string; refreshed: string[]; hooks: HookRun[] }> {
   // Planned (and refused, when the target is not this environment) before anything runs.
   const [{ resolveTarget }, { loadPreset }, { readDrushAliases }, { planPull }] = await Promise.all(
     [
@@ -101,7 +118,7 @@ export async function dbPull(
     aliases,
     hasDrush,
   });
-  const { db, envId, backend, cliService, refresh } = await localDatabase(services, request);
+  const { db, envId, backend, cliService, refresh, hooks } = await localDatabase(services, request);
   const [{ runPull }, { openDataOrigin }] = await Promise.all([
     import("../db/pull.js"),
     import("../db/data-origin.js"),
@@ -132,14 +149,15 @@ export async function dbPull(
     at: new Date().toISOString(),
     sanitized: report.sanitized,
   });
-  return { id: envId, ...report, refreshed };
+  const hookRuns = await hooks("post-db-pull", progress);
+  return { id: envId, ...report, refreshed, hooks: hookRuns };
 }
 
 export async function dbImport(
   services: CoreServices,
   request: EnvRequest & { file: string; stdin: Readable; allowEmpty: boolean },
   progress: Progress,
-): Promise<ImportReport & { id: string; refreshed: string[] }> {
+): Promise<ImportReport & { id: string; refreshed: string[]; hooks: HookRun[] }> {
   const fromStdin = request.file === "-";
   let totalBytes: number | undefined;
   if (!fromStdin) {
@@ -151,7 +169,7 @@ export async function dbImport(
     }
     totalBytes = info.size;
   }
-  const { db, envId, refresh } = await localDatabase(services, request);
+  const { db, envId, refresh, hooks } = await localDatabase(services, request);
   const [{ importDump }, { openDataOrigin }] = await Promise.all([
     import("../db/import-dump.js"),
     import("../db/data-origin.js"),
@@ -178,7 +196,8 @@ export async function dbImport(
     kind: "import",
     at: new Date().toISOString(),
   });
-  return { id: envId, ...report, refreshed: await refresh(progress) };
+  const refreshed = await refresh(progress);
+  return { id: envId, ...report, refreshed, hooks: await hooks("post-import", progress) };
 }
 
 export async function dbExport(
@@ -236,9 +255,9 @@ export async function snapshotRestore(
   services: CoreServices,
   request: EnvRequest & { snapshot?: string | undefined; healthTimeoutMs: number },
   progress: Progress,
-): Promise<SnapshotMeta & { durationMs: number; refreshed: string[] }> {
+): Promise<SnapshotMeta & { durationMs: number; refreshed: string[]; hooks: HookRun[] }> {
   const started = Date.now();
-  const { db, envId, backend, refresh } = await localDatabase(services, request);
+  const { db, envId, backend, refresh, hooks } = await localDatabase(services, request);
   const { restoreSnapshot } = await import("../db/snapshots.js");
   const store = await openStore(envId);
   const meta = await store.require(request.snapshot);
@@ -252,7 +271,8 @@ export async function snapshotRestore(
     ),
   );
   const refreshed = await refresh(progress);
-  return { ...meta, durationMs: Date.now() - started, refreshed };
+  const hookRuns = await hooks("post-restore", progress);
+  return { ...meta, durationMs: Date.now() - started, refreshed, hooks: hookRuns };
 }
 
 export async function snapshotPrune(

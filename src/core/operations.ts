@@ -15,6 +15,7 @@ import { acquireEnvironmentLock, type HeldLock } from "../env/lock.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { redactDeep } from "../ui/redact.js";
 import type { Progress } from "../ui/steps.js";
+import type { HookContext, HookEvent, HookRun } from "./hooks.js";
 import { planEnvironment, resolveTarget, type TargetOptions } from "./plan.js";
 import type { SeedReport } from "./seed.js";
 import type { CoreServices } from "./services.js";
@@ -23,6 +24,7 @@ import type { CoreServices } from "./services.js";
 // the CLI does that. Each operation takes its collaborators.
 
 export interface UpRequest extends TargetOptions {
+  noHooks?: boolean | undefined;
   /** Explicit `--backend`; otherwise where the environment runs, else prodlike.yaml. */
   backend?: BackendName | undefined;
   rebuild: boolean;
@@ -42,7 +44,7 @@ export async function up(
   services: CoreServices,
   request: UpRequest,
   progress: Progress,
-): Promise<UpResult & { seeded?: SeedReport }> {
+): Promise<UpResult & { seeded?: SeedReport; hooks?: HookRun[] }> {
   const target = await resolveTarget(request);
   const backend = await services.backend(
     await chooseBackend(
@@ -88,9 +90,27 @@ export async function up(
         progress,
       );
     }
+    const hooks = await projectHooks(
+      services,
+      "post-up",
+      request,
+      {
+        config: target.loaded.config,
+        backend,
+        envId: target.identity.id,
+        codeRoot: target.loaded.codeRoot,
+        url: result.status.urls.web,
+      },
+      progress,
+    );
     const [status] = await withExpiry([result.status]);
     return redactDeep(
-      { ...result, status: status ?? result.status, ...(seeded ? { seeded } : {}) },
+      {
+        ...result,
+        status: status ?? result.status,
+        ...(seeded ? { seeded } : {}),
+        ...(hooks.length > 0 ? { hooks } : {}),
+      },
       plan.topology.secrets,
     );
   } finally {
@@ -102,6 +122,21 @@ export interface EnvRequest extends TargetOptions {
   backend?: BackendName | undefined;
   /** How long a change waits for another prodlike working on the environment. */
   lockTimeoutMs?: number | undefined;
+  /** `--no-hooks`: the project's own steps (prodlike.yaml `hooks:`) are skipped. */
+  noHooks?: boolean | undefined;
+}
+
+/** The project's hooks for one event, unless the request says --no-hooks. */
+export async function projectHooks(
+  services: CoreServices,
+  event: HookEvent,
+  request: { noHooks?: boolean | undefined },
+  context: Omit<HookContext, "runner">,
+  progress: Progress,
+): Promise<HookRun[]> {
+  if (request.noHooks || !context.config.hooks?.[event]?.length) return [];
+  const { runHooks } = await import("./hooks.js");
+  return runHooks(event, { ...context, runner: services.runner }, progress);
 }
 
 /** How long a change waits on another one by default: an `up` with builds takes minutes. */
@@ -194,12 +229,28 @@ export async function destroy(
   progress: Progress,
 ): Promise<RemovalReport> {
   const { identity, backend, target } = await backendFor(services, request);
-  return whileLocked(services, identity.id, "destroy", request, progress, () =>
-    removeEnvironment(backend, identity.id, request, progress, {
+  return whileLocked(services, identity.id, "destroy", request, progress, async () => {
+    const running = await backend.status(identity.id);
+    if (running?.state === "running") {
+      await projectHooks(
+        services,
+        "pre-destroy",
+        request,
+        {
+          config: target.loaded.config,
+          backend,
+          envId: identity.id,
+          codeRoot: target.loaded.codeRoot,
+          url: running.urls.web,
+        },
+        progress,
+      );
+    }
+    return removeEnvironment(backend, identity.id, request, progress, {
       codeRoot: target.loaded.codeRoot,
       name: identity.name,
-    }),
-  );
+    });
+  });
 }
 
 // Everything of one environment, found by its id: what the backend made, and what
@@ -368,6 +419,44 @@ export async function drush(
     ...request,
     service: "cli",
     command: [DRUSH_PATH, ...request.args],
+  });
+}
+
+/** The team's routine commands from prodlike.yaml `commands:`, by name. */
+export async function projectCommands(
+  request: TargetOptions,
+): Promise<{ name: string; service: string; run: string; description?: string | undefined }[]> {
+  const { loaded } = await resolveTarget(request);
+  return Object.entries(loaded.config.commands ?? {}).map(([name, command]) => ({
+    name,
+    ...command,
+  }));
+}
+
+// `prodlike run NAME ARGS…`: the command's shell line in its service, the arguments after
+// it as "$@" (quoted as given), the terminal attached; resolves the command's exit code.
+export async function runProjectCommand(
+  services: CoreServices,
+  request: EnvRequest & { command: string; args: string[]; tty: boolean },
+): Promise<number> {
+  const commands = await projectCommands(request);
+  const found = commands.find((candidate) => candidate.name === request.command);
+  if (!found) {
+    throw new ProdlikeError(
+      "COMMAND_UNKNOWN",
+      `No command \`${request.command}\` in prodlike.yaml`,
+      {
+        hint:
+          commands.length > 0
+            ? `Its commands: ${commands.map((command) => command.name).join(", ")}.`
+            : 'Define one under `commands:` (e.g. uli: { service: cli, run: "drush uli" }).',
+      },
+    );
+  }
+  return exec(services, {
+    ...request,
+    service: found.service,
+    command: ["sh", "-c", `${found.run} "$@"`, `prodlike run ${found.name}`, ...request.args],
   });
 }
 

@@ -60,6 +60,11 @@ export const errorCatalog = {
     exitCode: ExitCode.invalidInput,
     title: "The backend cannot do this",
   },
+  HOOK_FAILED: {
+    exitCode: ExitCode.failed,
+    title: "A hook from prodlike.yaml failed (exit: the hook's own code)",
+  },
+  COMMAND_UNKNOWN: { exitCode: ExitCode.notFound, title: "No such project command" },
   INTERRUPTED: { exitCode: ExitCode.interrupted, title: "Interrupted" },
   INTERNAL: { exitCode: ExitCode.failed, title: "Unexpected internal error" },
 } as const satisfies Record<string, { exitCode: ExitCodeValue; title: string }>;

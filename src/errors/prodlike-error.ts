@@ -1,5 +1,4 @@
 import { type ErrorCode, errorCatalog } from "./catalog.js";
-import type { ExitCodeValue } from "./exit-codes.js";
 
 export interface ErrorDetails {
   hint?: string;
@@ -8,6 +7,9 @@ export interface ErrorDetails {
   cause?: unknown;
   /** Extra structured fields for --json (never secrets). */
   data?: Record<string, unknown>;
+  /** The exit code of a program prodlike ran on the user's behalf (a hook), passed through
+   *  instead of the catalog's. */
+  exitCode?: number;
 }
 
 // The one error type that crosses module boundaries. The CLI turns it into a message and
@@ -17,6 +19,7 @@ export class ProdlikeError extends Error {
   readonly hint: string | undefined;
   readonly location: ErrorDetails["location"];
   readonly data: Record<string, unknown> | undefined;
+  private readonly passedExitCode: number | undefined;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -25,10 +28,11 @@ export class ProdlikeError extends Error {
     this.hint = details.hint;
     this.location = details.location;
     this.data = details.data;
+    this.passedExitCode = details.exitCode;
   }
 
-  get exitCode(): ExitCodeValue {
-    return errorCatalog[this.code].exitCode;
+  get exitCode(): number {
+    return this.passedExitCode ?? errorCatalog[this.code].exitCode;
   }
 
   get title(): string {

@@ -25,6 +25,11 @@ export function secondsFlag(value: string, flag: string): number {
   return seconds * 1000;
 }
 
+/** `--no-hooks` (commander's `hooks: false`) as the core's request field. */
+export function hookFlags(flags: { hooks?: boolean | undefined }): { noHooks: boolean } {
+  return { noHooks: flags.hooks === false };
+}
+
 /** `--lock-timeout SECONDS` of a command that changes an environment. */
 export function lockTimeoutMs(flags: { lockTimeout?: string | undefined }): number {
   return secondsFlag(flags.lockTimeout ?? "600", "--lock-timeout");

@@ -2,7 +2,7 @@ import type { BackendName } from "../../backends/backend.js";
 import { dbPull } from "../../core/db-operations.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import type { Output } from "../output.js";
-import { lockTimeoutMs, services } from "./common.js";
+import { hookFlags, lockTimeoutMs, services } from "./common.js";
 
 export default async function dbPullCommand(
   output: Output,
@@ -13,6 +13,7 @@ export default async function dbPullCommand(
     from?: string;
     sanitize: boolean;
     lockTimeout?: string;
+    hooks?: boolean;
   },
   source: string | undefined,
   target: string | undefined,
@@ -30,6 +31,7 @@ export default async function dbPullCommand(
       target,
       sanitize: flags.sanitize,
       lockTimeoutMs: lockTimeoutMs(flags),
+      ...hookFlags(flags),
     },
     await output.progress(),
   );
@@ -48,6 +50,7 @@ export default async function dbPullCommand(
         : "  NOT sanitized: this is production data as it is (--no-sanitize)",
       report.snapshot ? `  the data from before is snapshot ${report.snapshot}` : undefined,
       ...report.fixes.map((fix) => `  fixed: ${fix}`),
+      ...report.refreshed.map((step) => `  refreshed: ${step}`),
     ]
       .filter((line) => line !== undefined)
       .join("\n");

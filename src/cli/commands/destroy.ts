@@ -1,7 +1,7 @@
 import type { BackendName } from "../../backends/backend.js";
 import { destroy } from "../../core/operations.js";
 import type { Output } from "../output.js";
-import { lockTimeoutMs, services } from "./common.js";
+import { hookFlags, lockTimeoutMs, services } from "./common.js";
 
 export default async function destroyCommand(
   output: Output,
@@ -12,11 +12,12 @@ export default async function destroyCommand(
     keepImages: boolean;
     keepSnapshots: boolean;
     lockTimeout?: string;
+    hooks?: boolean;
   },
 ): Promise<number> {
   const report = await destroy(
     await services(),
-    { ...flags, lockTimeoutMs: lockTimeoutMs(flags) },
+    { ...flags, lockTimeoutMs: lockTimeoutMs(flags), ...hookFlags(flags) },
     await output.progress(),
   );
   output.result("destroy", { removed: report }, () =>

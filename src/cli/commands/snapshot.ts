@@ -8,7 +8,7 @@ import {
 import type { SnapshotMeta } from "../../db/snapshots.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import type { Output } from "../output.js";
-import { lockTimeoutMs, secondsFlag, services } from "./common.js";
+import { hookFlags, lockTimeoutMs, secondsFlag, services } from "./common.js";
 
 interface SnapshotFlags {
   dir: string;
@@ -19,6 +19,7 @@ interface SnapshotFlags {
   keep?: string;
   healthTimeout?: string;
   lockTimeout?: string;
+  hooks?: boolean;
 }
 
 const describe = (meta: SnapshotMeta) =>
@@ -55,13 +56,15 @@ export async function restoreCommand(output: Output, flags: SnapshotFlags, name?
       snapshot: name,
       healthTimeoutMs: secondsFlag(flags.healthTimeout ?? "300", "--health-timeout"),
       lockTimeoutMs: lockTimeoutMs(flags),
+      ...hookFlags(flags),
     },
     await output.progress(),
   );
-  output.result(
-    "snapshot restore",
-    { snapshot: restored },
-    () => `Restored ${restored.name} in ${(restored.durationMs / 1000).toFixed(1)} s.`,
+  output.result("snapshot restore", { snapshot: restored }, () =>
+    [
+      `Restored ${restored.name} in ${(restored.durationMs / 1000).toFixed(1)} s.`,
+      ...restored.refreshed.map((step) => `  refreshed: ${step}`),
+    ].join("\n"),
   );
   return 0;
 }

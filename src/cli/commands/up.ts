@@ -4,7 +4,7 @@ import type { SeedReport } from "../../core/seed.js";
 import { parseTtl } from "../../env/duration.js";
 import { formatStatus } from "../format.js";
 import type { Output } from "../output.js";
-import { lockTimeoutMs, secondsFlag, services } from "./common.js";
+import { hookFlags, lockTimeoutMs, secondsFlag, services } from "./common.js";
 
 interface UpFlags {
   dir: string;
@@ -13,6 +13,7 @@ interface UpFlags {
   rebuild: boolean;
   healthTimeout: string;
   lockTimeout: string;
+  hooks?: boolean;
   ttl?: string;
   seedFrom?: string;
   mirror: boolean;
@@ -29,6 +30,7 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       rebuild: flags.rebuild,
       healthTimeoutMs: secondsFlag(flags.healthTimeout, "--health-timeout"),
       lockTimeoutMs: lockTimeoutMs(flags),
+      ...hookFlags(flags),
       ttl: flags.ttl === undefined ? undefined : parseTtl(flags.ttl),
       seedFrom: flags.seedFrom,
       mirror: flags.mirror,
@@ -42,6 +44,7 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       urls: result.status.urls,
       environment: result.status,
       ...(result.seeded ? { seeded: result.seeded } : {}),
+      hooks: result.hooks ?? [],
       durationMs: Date.now() - started,
     },
     () =>
