@@ -3,6 +3,7 @@
 import { writeFile } from "node:fs/promises";
 import { dbImportBench, snapshotBench } from "./db-import.js";
 import { dbPullBench } from "./db-pull.js";
+import { filesPullBench } from "./files-pull.js";
 import { kindUpBench } from "./kind-up.js";
 import { mirrorUpBench } from "./mirror-up.js";
 import { qaParallelBench } from "./qa-parallel.js";
@@ -16,6 +17,7 @@ if (!only || only === "up") results.push(await warmUpBench());
 if (!only || only === "kind") results.push(await kindUpBench());
 if (!only || only === "db") results.push(await dbImportBench(), snapshotBench());
 if (!only || only === "pull") results.push(await dbPullBench());
+if (!only || only === "files") results.push(...(await filesPullBench()));
 if (!only || only === "qa") results.push(await qaParallelBench());
 if (!only || only === "mirror") results.push(await mirrorUpBench());
 

@@ -208,6 +208,7 @@ export async function main(argv: string[]): Promise<number> {
     .argument("[target]", "only @self: production is never a target")
     .option("--from <source>", "same as the source argument")
     .option("--no-sanitize", "keep production data as it is (status will say so)")
+    .option("--files", "pull production's user files too (see files pull)", false)
     .option(...lockTimeout)
     .option(...noHooks)
     .action(run("db pull", () => import("./commands/db-pull.js")));
@@ -265,6 +266,16 @@ export async function main(argv: string[]): Promise<number> {
     .option("-y, --yes", "never prompt; use detected or default values", false)
     .option("--force", "overwrite an existing prodlike.yaml", false)
     .action(run("init", () => import("./commands/init.js")));
+
+  const files = program.command("files").description("production's user files");
+  environmentCommand(
+    files,
+    "pull",
+    "copy production's user files into the checkout (rsync over ssh; only what changed)",
+  )
+    .argument("[source]", "a pull source with ssh from prodlike.yaml (default files.from)")
+    .option(...lockTimeout)
+    .action(run("files pull", () => import("./commands/files-pull.js")));
 
   const cache = program
     .command("cache")

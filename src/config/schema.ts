@@ -252,6 +252,28 @@ export const configSchema = z
     mirror: mirrorSchema
       .optional()
       .describe("How `prodlike mirror` localizes production's manifests."),
+    files: z
+      .strictObject({
+        from: sourceName
+          .optional()
+          .describe("The pull source (ssh) to copy from; default pull.from."),
+        remote: z.string().startsWith("/").optional().describe("The files folder on production."),
+        local: z
+          .string()
+          .regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._/-]+$/, "a relative path inside the code root")
+          .optional()
+          .describe(
+            "The folder in the checkout (default: the preset's, Drupal web/sites/default/files).",
+          ),
+        exclude: z
+          .array(z.string().min(1))
+          .optional()
+          .describe(
+            "rsync patterns not copied; replaces the preset's (Drupal: styles/, css/, js/, php/).",
+          ),
+      })
+      .optional()
+      .describe("Where `files pull` copies production's user files from."),
     hooks: hooksSchema
       .optional()
       .describe(

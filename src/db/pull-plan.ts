@@ -187,18 +187,10 @@ export function transportCommand(
   home: string,
 ): HostCommand {
   if (source.ssh) {
-    // BatchMode: never a password or host-key prompt in the middle of a pipe. An unknown
-    // host key fails unless the user's known_hosts (or the configured file) has it.
-    const args = ["-o", "BatchMode=yes"];
-    if (ssh?.strictHostKeyChecking)
-      args.push("-o", `StrictHostKeyChecking=${ssh.strictHostKeyChecking}`);
-    if (ssh?.knownHosts) args.push("-o", `UserKnownHostsFile=${expandHome(ssh.knownHosts, home)}`);
-    if (ssh?.identityFile) {
-      args.push("-i", expandHome(ssh.identityFile, home), "-o", "IdentitiesOnly=yes");
-    }
-    if (source.ssh.port) args.push("-p", String(source.ssh.port));
-    if (source.ssh.user) args.push("-l", source.ssh.user);
-    return { file: "ssh", args: [...args, "--", source.ssh.host, "sh", "-s"] };
+    return {
+      file: "ssh",
+      args: [...sshOptions(source.ssh, ssh, home), "--", source.ssh.host, "sh", "-s"],
+    };
   }
   if (source.kubectl) {
     const { context, namespace, target, container } = source.kubectl;
@@ -223,6 +215,26 @@ export function transportCommand(
     file: "docker",
     args: [...(docker.host ? ["-H", docker.host] : []), "exec", "-i", docker.container, "sh", "-s"],
   };
+}
+
+/** ssh's options for a source (what comes before the host): db pull and files pull. */
+export function sshOptions(
+  target: NonNullable<PullSourceConfig["ssh"]>,
+  ssh: PullConfig["ssh"],
+  home: string,
+): string[] {
+  // BatchMode: never a password or host-key prompt in the middle of a pipe. An unknown
+  // host key fails unless the user's known_hosts (or the configured file) has it.
+  const args = ["-o", "BatchMode=yes"];
+  if (ssh?.strictHostKeyChecking)
+    args.push("-o", `StrictHostKeyChecking=${ssh.strictHostKeyChecking}`);
+  if (ssh?.knownHosts) args.push("-o", `UserKnownHostsFile=${expandHome(ssh.knownHosts, home)}`);
+  if (ssh?.identityFile) {
+    args.push("-i", expandHome(ssh.identityFile, home), "-o", "IdentitiesOnly=yes");
+  }
+  if (target.port) args.push("-p", String(target.port));
+  if (target.user) args.push("-l", target.user);
+  return args;
 }
 
 function expandHome(file: string, home: string): string {

@@ -97,6 +97,9 @@ export const presetSchema = z.strictObject({
   /** Folders the framework writes into, made on `up` (by the developer, so theirs): with
    *  them in place Drupal's installer never rewrites settings.php. */
   codeFolders: z.array(z.string()).default([]),
+  /** Production's user files: the folder in the checkout `files pull` fills, and what it
+   *  leaves out (generated derivatives). */
+  files: z.strictObject({ path: z.string(), exclude: z.array(z.string()).default([]) }).optional(),
 });
 
 export type PresetDefinition = z.output<typeof presetSchema>;

@@ -1,5 +1,6 @@
 import type { BackendName } from "../../backends/backend.js";
 import { dbPull } from "../../core/db-operations.js";
+import { filesPull } from "../../core/files.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import type { Output } from "../output.js";
 import { hookFlags, lockTimeoutMs, services } from "./common.js";
@@ -13,6 +14,7 @@ export default async function dbPullCommand(
     from?: string;
     sanitize: boolean;
     lockTimeout?: string;
+    files?: boolean;
     hooks?: boolean;
   },
   source: string | undefined,
@@ -23,6 +25,7 @@ export default async function dbPullCommand(
       hint: "Give the source once: `prodlike db pull @prod` or `prodlike db pull --from @prod`.",
     });
   }
+  const progress = await output.progress();
   const report = await dbPull(
     await services(),
     {
@@ -33,9 +36,21 @@ export default async function dbPullCommand(
       lockTimeoutMs: lockTimeoutMs(flags),
       ...hookFlags(flags),
     },
-    await output.progress(),
+    progress,
   );
-  output.result("db pull", { ...report }, () => {
+  // --files: production's user files too, from the same source unless files.from says.
+  const files = flags.files
+    ? await filesPull(
+        await services(),
+        {
+          ...flags,
+          from: (flags.from ?? source)?.startsWith("@") ? undefined : (flags.from ?? source),
+          lockTimeoutMs: lockTimeoutMs(flags),
+        },
+        progress,
+      )
+    : undefined;
+  output.result("db pull", { ...report, ...(files ? { files } : {}) }, () => {
     const amount =
       report.bytes === undefined
         ? ""
@@ -51,6 +66,9 @@ export default async function dbPullCommand(
       report.snapshot ? `  the data from before is snapshot ${report.snapshot}` : undefined,
       ...report.fixes.map((fix) => `  fixed: ${fix}`),
       ...report.refreshed.map((step) => `  refreshed: ${step}`),
+      files
+        ? `  files: ${files.local}, ${files.transferred} of ${files.files} copied (${(files.bytes / 1e6).toFixed(1)} MB)`
+        : undefined,
     ]
       .filter((line) => line !== undefined)
       .join("\n");

@@ -1,0 +1,133 @@
+import { createHash } from "node:crypto";
+import { appendFile, readdir, readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pullConfigYaml, startProductionServer } from "../support/production-server.js";
+import {
+  CLI,
+  copyExample,
+  discardProject,
+  expectOk,
+  type TestProject,
+  upForWebUrl,
+} from "./support/harness.js";
+
+// files pull on the real engine: rsync over ssh from a "production" container with a
+// files tree into the checkout, served by the local environment and owned by the
+// developer; a second pull moves only what changed; a connection cut halfway leaves the
+// files as they were.
+
+let project: TestProject;
+let production: Awaited<ReturnType<typeof startProductionServer>>;
+let webUrl: string;
+const me = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+const local = () => path.join(project.dir, "web", "sites", "default", "files");
+
+async function onProduction(script: string): Promise<string> {
+  const result = await execa("docker", ["exec", production.name, "sh", "-c", script]);
+  return result.stdout.trim();
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+beforeAll(async () => {
+  production = await startProductionServer("files");
+  // 300 small images in 3 folders, 5 large ones, and generated derivatives (excluded).
+  await onProduction(
+    [
+      "set -e",
+      "for d in 1 2 3; do mkdir -p /srv/files/d$d; for i in $(seq 1 100); do echo image-$d-$i > /srv/files/d$d/p$i.jpg; done; done",
+      "for i in 1 2 3 4 5; do head -c 4000000 /dev/urandom > /srv/files/large$i.jpg; done",
+      "mkdir -p /srv/files/styles/thumb && echo derived > /srv/files/styles/thumb/p1.jpg",
+      "chown -R deploy /srv/files",
+    ].join("\n"),
+  );
+  project = await copyExample("it-files");
+  await appendFile(
+    path.join(project.dir, "prodlike.yaml"),
+    `${pullConfigYaml(production)}files:\n  from: prod\n  remote: /srv/files\n`,
+  );
+  webUrl = await upForWebUrl(project);
+}, 600_000);
+
+afterAll(async () => {
+  await discardProject(project);
+  await production?.stop();
+});
+
+describe("prodlike files pull", { timeout: 300_000 }, () => {
+  it("copies production's files into the checkout, served locally and owned by the developer", async () => {
+    const pulled = await project.cli(["files", "pull", "--json"]);
+    expectOk(pulled);
+    expect(pulled.json).toMatchObject({ ok: true, files: 305, transferred: 305 });
+    const files = await filesUnder(local());
+    expect(files).toHaveLength(305);
+    expect(files.some((file) => file.startsWith("styles"))).toBe(false);
+    const info = await stat(path.join(local(), "d2", "p7.jpg"));
+    expect({ uid: info.uid, gid: info.gid }).toEqual(me);
+    const served = await fetch(`${webUrl}/sites/default/files/d2/p7.jpg`);
+    expect(served.status).toBe(200);
+    expect(await served.text()).toBe("image-2-7\n");
+  });
+
+  it("moves only what changed on a second pull", async () => {
+    await onProduction(
+      "echo changed-1 > /srv/files/d1/p1.jpg; echo changed-2 > /srv/files/d2/p2.jpg; echo new > /srv/files/d3/new.jpg",
+    );
+    const again = await project.cli(["files", "pull", "--json"]);
+    expectOk(again);
+    expect(again.json).toMatchObject({ files: 306, transferred: 3 });
+    expect(await readFile(path.join(local(), "d1", "p1.jpg"), "utf8")).toBe("changed-1\n");
+    const none = await project.cli(["files", "pull", "--json"]);
+    expect(none.json).toMatchObject({ transferred: 0 });
+  });
+
+  it("leaves the files as they were when the connection is cut halfway", async () => {
+    const sha = async (file: string) =>
+      createHash("sha256")
+        .update(await readFile(path.join(local(), file)))
+        .digest("hex");
+    const before = { files: await filesUnder(local()), p5: await sha("d1/p5.jpg") };
+    // A change, a deletion and 300 MB of new files on production; the pull is cut once
+    // rsync has started writing them.
+    await onProduction(
+      "echo rewritten > /srv/files/d1/p5.jpg; rm /srv/files/d2/p9.jpg; mkdir -p /srv/files/new; for i in $(seq 1 300); do head -c 1000000 /dev/urandom > /srv/files/new/n$i.jpg; done; chown -R deploy /srv/files",
+    );
+    const pulling = execa("node", [CLI, "files", "pull", "--json"], {
+      cwd: project.dir,
+      reject: false,
+      env: { PRODLIKE_HOME: project.home, NO_COLOR: "1", CI: "true" },
+    });
+    const started = Date.now();
+    for (;;) {
+      const names = await readdir(path.join(local(), "new")).catch(() => [] as string[]);
+      if (names.length > 0 || Date.now() - started > 60_000) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // The ssh session's rsync on production dies: a connection cut as it would be.
+    await onProduction(
+      "for p in /proc/[0-9]*; do grep -qx rsync $p/comm 2>/dev/null && kill -9 $(basename $p); done; true",
+    );
+    const cut = await pulling;
+    expect(cut.exitCode, cut.stderr).toBe(1);
+    expect(JSON.parse(cut.stdout)).toMatchObject({ ok: false, error: { code: "PULL_FAILED" } });
+    // Nothing changed, nothing deleted: updates and deletions wait for the whole pull.
+    expect(await sha("d1/p5.jpg")).toBe(before.p5);
+    const after = (await filesUnder(local())).filter(
+      (file) => !file.includes(".~tmp~") && !file.includes(".prodlike-partial"),
+    );
+    expect(after).toEqual(before.files);
+    // The next pull completes it.
+    const completed = await project.cli(["files", "pull", "--json"]);
+    expectOk(completed);
+    expect(await readFile(path.join(local(), "d1", "p5.jpg"), "utf8")).toBe("rewritten\n");
+    expect((await filesUnder(local())).filter((file) => file.startsWith("new/"))).toHaveLength(300);
+  });
+});
