@@ -271,6 +271,16 @@ export const configSchema = z
           .describe(
             "rsync patterns not copied; replaces the preset's (Drupal: styles/, css/, js/, php/).",
           ),
+        proxy: z
+          .string()
+          .regex(
+            /^https?:\/\/[^\s/;{}'"]+\/?$/,
+            "production's public base URL, e.g. https://www.example.com",
+          )
+          .optional()
+          .describe(
+            "A file missing locally is fetched once from this URL, stored and served (off by default).",
+          ),
       })
       .optional()
       .describe("Where `files pull` copies production's user files from."),

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import type { ProdlikeConfig } from "../config/schema.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
+import { filesProxyLocations } from "./files-proxy.js";
 import type {
   CodeFile,
   EnvironmentIdentity,
@@ -72,6 +73,25 @@ const SSH_CONFIG_FILE = "ssh_config";
 
 export type Platform = "compose" | "kubernetes";
 
+// The files folder as the web server sees it (relative to the docroot), with the proxy's
+// locations; empty when files.proxy is off or the preset has no files folder.
+function filesProxyValue(
+  definition: PresetDefinition,
+  config: ProdlikeConfig,
+  docroot: string,
+): string {
+  const proxy = config.files?.proxy;
+  const folder = config.files?.local ?? definition.files?.path.replace("{{docroot}}", docroot);
+  if (!proxy || !folder) return "";
+  const underDocroot =
+    docroot === ""
+      ? folder
+      : folder.startsWith(`${docroot}/`)
+        ? folder.slice(docroot.length + 1)
+        : folder;
+  return filesProxyLocations(underDocroot, proxy);
+}
+
 function appSecretOf(inputs: TopologyInputs): string {
   return (
     inputs.appSecret ??
@@ -112,6 +132,7 @@ export function topologyFromPreset(
     "urls.web": webPort === undefined ? "" : `http://127.0.0.1:${webPort}`,
     // The published web port, for SERVER_PORT: the app builds its URLs from it.
     "ports.web": webPort === undefined ? "80" : String(webPort),
+    "files.proxyLocations": filesProxyValue(definition, config, docroot),
     // `uid:gid` a root service (cron) drops to for the work it does on the code.
     developer: inputs.developer ? `${inputs.developer.uid}:${inputs.developer.gid}` : "",
     phpUpstream: phpUpstream(definition, inputs.platform ?? "compose"),

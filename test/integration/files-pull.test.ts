@@ -130,4 +130,60 @@ describe("prodlike files pull", { timeout: 300_000 }, () => {
     expect(await readFile(path.join(local(), "d1", "p5.jpg"), "utf8")).toBe("rewritten\n");
     expect((await filesUnder(local())).filter((file) => file.startsWith("new/"))).toHaveLength(300);
   });
+
+  it("fetches a file only production has once through files.proxy, then serves it from disk", async () => {
+    await onProduction(
+      "mkdir -p /srv/web/sites/default/files/remote && echo from-production > /srv/web/sites/default/files/remote/only-there.jpg",
+    );
+    await execa("docker", [
+      "exec",
+      "-d",
+      production.name,
+      "busybox",
+      "httpd",
+      "-f",
+      "-p",
+      "8080",
+      "-h",
+      "/srv/web",
+    ]);
+    const network = (
+      await execa("docker", [
+        "network",
+        "ls",
+        "-q",
+        "--filter",
+        `label=dev.prodlike.env=${project.name}-local`,
+      ])
+    ).stdout.trim();
+    await execa("docker", [
+      "network",
+      "connect",
+      "--alias",
+      "production-web",
+      network,
+      production.name,
+    ]);
+    await appendFile(
+      path.join(project.dir, "prodlike.yaml"),
+      "  proxy: http://production-web:8080\n",
+    );
+    expectOk(await project.cli(["up", "--json"]));
+    const url = `${webUrl}/sites/default/files/remote/only-there.jpg`;
+    const first = await fetch(url);
+    expect(first.status).toBe(200);
+    expect(await first.text()).toBe("from-production\n");
+    const stored = path.join(local(), "remote", "only-there.jpg");
+    const info = await stat(stored);
+    expect({ uid: info.uid, gid: info.gid }).toEqual(me);
+    // Production gone: the copy on disk answers.
+    await onProduction("rm -rf /srv/web");
+    const again = await fetch(url);
+    expect(again.status).toBe(200);
+    expect(await again.text()).toBe("from-production\n");
+    // A file production does not have either is Drupal's to answer (404 here).
+    expect((await fetch(`${webUrl}/sites/default/files/remote/nowhere.jpg`)).status).toBeLessThan(
+      500,
+    );
+  });
 });

@@ -103,3 +103,21 @@ describe("running as the developer", () => {
     expect(nginx).toContain("fastcgi_param SERVER_PORT 8080;");
   });
 });
+
+describe("files.proxy", () => {
+  it("renders nginx locations that fetch a missing file once from production and store it", async () => {
+    const off = await drupalTopology();
+    const nginxOff = off.configFiles.find((file) => file.name === "nginx.conf")?.content ?? "";
+    expect(nginxOff).not.toContain("prodlike_files_proxy");
+    const on = await drupalTopology({ files: { proxy: "https://www.example.com/" } });
+    const nginx = on.configFiles.find((file) => file.name === "nginx.conf")?.content ?? "";
+    expect(nginx).toContain("location ~ ^/sites/default/files/(?!styles/) {");
+    expect(nginx).toContain("set $prodlike_files_origin https://www.example.com;");
+    expect(nginx).toContain("proxy_set_header Host www.example.com;");
+    expect(nginx).toContain("proxy_store on;");
+    // The PHP-in-files denial still comes first.
+    expect(nginx.indexOf("files/.*\\.php$ { return 403; }")).toBeLessThan(
+      nginx.indexOf("prodlike_files_proxy"),
+    );
+  });
+});
