@@ -103,11 +103,15 @@ afterAll(async () => {
 
 describe("db import keeps the live data and stays in its database", { timeout: 240_000 }, () => {
   it("runs two imports one after the other, never both at once (the second waits on the lock)", async () => {
-    const big = await write("big.sql", dump(400_000, "big"));
+    const big = await write("big.sql", dump(600_000, "big"));
     const small = await write("small.sql", dump(5, "small"));
     const first = startImport(big);
-    // The second starts while the first loads.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // The second starts once the first holds the environment's lock (and loads).
+    const lockFile = path.join(project.home, "locks", `${envId}.lock`);
+    for (let tries = 0; tries < 600 && !existsSync(lockFile); tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(existsSync(lockFile)).toBe(true);
     const busy = await project.cli(["db", "import", small, "--json", "--lock-timeout", "0"]);
     expect(busy.exitCode, describeFailure(busy)).toBe(5);
     expect(busy.json).toMatchObject({ error: { code: "ENV_BUSY" } });
