@@ -351,7 +351,13 @@ describe("destroy and the lock", { timeout: 600_000 }, () => {
       env: { PRODLIKE_HOME: project.home, NO_COLOR: "1", CI: "true" },
       stdin: "ignore",
     });
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // Once the up holds the lock, and a moment into its work (its network made).
+    const lockFile = path.join(project.home, "locks", `${project.name}-race.lock`);
+    for (let tries = 0; tries < 600 && !existsSync(lockFile); tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(existsSync(lockFile)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     const destroyed = await project.cli(["destroy", "--name", "race", "--keep-images", "--json"]);
     const up = await upping;
     expect(up.exitCode, up.stderr).toBe(0);
