@@ -1,7 +1,7 @@
-import { access } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import type { Backend, EnvironmentStatus } from "../backends/backend.js";
+import { pathExists } from "../env/generated-files.js";
 import type { Progress } from "../ui/steps.js";
 
 // After the data under an application changes (an import, a pull, a restore, a seed),
@@ -33,7 +33,7 @@ export async function refreshApplication(
           if (reloaded.exitCode === 0) done.push(`${php.name} reloaded (APCu, opcache)`);
         }
         const cli = withRole("cli")[0];
-        if (cli && (await exists(path.join(codeRoot, "vendor", "bin", "drush")))) {
+        if (cli && (await pathExists(path.join(codeRoot, "vendor", "bin", "drush")))) {
           const cleared = await run(cli.name, "vendor/bin/drush cache:rebuild");
           if (cleared.exitCode === 0) done.push("drush cache:rebuild");
           else
@@ -102,11 +102,4 @@ export function openMageBaseUrlsSql(url: string): string {
     "DELIMITER ;",
     "",
   ].join("\n");
-}
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
 }

@@ -266,7 +266,9 @@ export async function removeEnvironment(
   checkout?: { codeRoot: string; name: string },
 ): Promise<RemovalReport> {
   // Noted before the backend removes .prodlike/NAME/, removed once no container holds them.
-  const { mountpointsOf, removeMountpoints } = await import("../env/generated-files.js");
+  const { mountpointsOf, pathExists, removeMountpoints } = await import(
+    "../env/generated-files.js"
+  );
   const mountpoints = checkout ? await mountpointsOf(checkout.codeRoot, checkout.name) : [];
   let report: DestroyReport | undefined;
   try {
@@ -284,7 +286,7 @@ export async function removeEnvironment(
     ]);
   const generated = checkout ? environmentDir(checkout.codeRoot, checkout.name) : undefined;
   if (checkout) await removeMountpoints(checkout.codeRoot, mountpoints);
-  const leftFiles = generated ? await exists(generated) : false;
+  const leftFiles = generated ? await pathExists(generated) : false;
   if (generated) await rm(generated, { recursive: true, force: true });
   await openDataOrigin(process.env, envId).remove();
   await openExpiryStore(process.env).remove(envId);
@@ -301,13 +303,6 @@ export async function removeEnvironment(
     ...(report ?? { containers: [], volumes: [], networks: [], images: [] }),
     snapshots,
   };
-}
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
 }
 
 /** Adds each environment's lifetime (`up --ttl`) where it has one. */

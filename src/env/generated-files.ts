@@ -134,7 +134,7 @@ export async function recordMountpoints(topology: Topology): Promise<void> {
   );
   const known = await readMountpoints(file);
   for (const target of targets) {
-    if (!(await exists(path.join(topology.codeRoot, target)))) known.add(target);
+    if (!(await pathExists(path.join(topology.codeRoot, target)))) known.add(target);
   }
   await writeIfChanged(file, `${JSON.stringify([...known].sort())}\n`, 0o600);
 }
@@ -172,7 +172,8 @@ async function readMountpoints(file: string): Promise<Set<string>> {
   }
 }
 
-async function exists(file: string): Promise<boolean> {
+/** Whether a file or folder exists (any type). */
+export async function pathExists(file: string): Promise<boolean> {
   return stat(file).then(
     () => true,
     () => false,
