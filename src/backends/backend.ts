@@ -1,14 +1,11 @@
 import type { Readable, Writable } from "node:stream";
-import type { KubernetesObject } from "@kubernetes/client-node";
 import type { PortClaims } from "../env/port-allocator.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
-import type { ManifestObject } from "../mirror/manifests.js";
-import type { EnvironmentIdentity, Topology } from "../topology/model.js";
+import type { KubeObject, Topology } from "../topology/model.js";
 import type { Progress } from "../ui/steps.js";
-import type { ContainerConfig } from "./docker/docker-engine.js";
 
-// The one interface every backend implements (compose today; kind and minikube next).
-// Engine calls live behind it only.
+// The one interface every backend implements (compose, kind, minikube). Engine calls live
+// behind it only; what crosses it is in the model's terms, never an engine's types.
 
 export type BackendName = "compose" | "kind" | "minikube";
 
@@ -100,17 +97,31 @@ export interface StreamExecResult {
   stderr: string;
 }
 
-/** Production's layout from `prodlike mirror`, as each backend runs it. */
-export interface MirroredLayout {
-  identity: EnvironmentIdentity;
-  preset: string;
-  codeRoot: string;
-  /** Production's objects after the local transforms: what kind and minikube apply. */
-  objects: readonly ManifestObject[];
-  /** The compose project derived from the same objects, and its web URL: what compose runs. */
-  compose: { file: string; url?: string | undefined };
-  /** The host port (on 127.0.0.1) the web entry is published on. */
-  webHostPort: number;
+/** One container as it runs, with the labels it was made with. */
+export interface RunningContainer {
+  labels: Record<string, string>;
+  config: {
+    image: string;
+    env: string[];
+    entrypoint: string[];
+    cmd: string[];
+    mounts: { source: string; destination: string }[];
+    /** What the image sets by itself: not the environment's own. */
+    imageDefaults: { env: string[]; entrypoint: string[]; cmd: string[] };
+  };
+}
+
+/** The environment as it runs (`parity --against running`): the containers compose made,
+ *  or the objects a cluster holds, which show more (ports, probes, replicas). */
+export type RunningState =
+  | { shape: "containers"; containers: RunningContainer[] }
+  | { shape: "objects"; objects: KubeObject[] };
+
+export interface LogOptions {
+  follow: boolean;
+  tail: number;
+  /** False when NO_COLOR is set or the output is not a terminal. */
+  color: boolean;
 }
 
 export interface Backend {
@@ -120,6 +131,8 @@ export interface Backend {
   portClaims(envId: string): Promise<PortClaims>;
   /** The code root another checkout uses this environment id from, if any. */
   ownerCodeRoot(envId: string): Promise<string | undefined>;
+  /** Renders and applies the model, whichever importer made it, then waits for health.
+   *  A new environment that fails to come up is removed again. */
   up(topology: Topology, progress: Progress, options: UpOptions): Promise<UpResult>;
   down(envId: string, progress: Progress): Promise<EnvironmentStatus>;
   destroy(envId: string, progress: Progress, options: DestroyOptions): Promise<DestroyReport>;
@@ -129,25 +142,11 @@ export interface Backend {
   exec(envId: string, request: ExecRequest): Promise<number>;
   /** Restarts one service and waits until it is healthy again. */
   restartService(envId: string, service: string, timeoutMs: number): Promise<void>;
-  /** The environment's containers as they run, with their labels (parity --against running). */
-  runningConfigs?(
-    envId: string,
-  ): Promise<{ labels: Record<string, string>; config: ContainerConfig }[]>;
-  /** Runs production's mirrored layout as the environment (`up --mirror`). */
-  upMirrored?(
-    layout: MirroredLayout,
-    progress: Progress,
-    options: { healthTimeoutMs: number },
-  ): Promise<EnvironmentStatus>;
-  /** kind / minikube: the workloads as the local cluster runs them (parity --against running). */
-  runningObjects?(envId: string): Promise<KubernetesObject[]>;
+  /** The environment as it runs (parity --against running). */
+  running(envId: string): Promise<RunningState>;
   /** Runs a command in a service with streams instead of the terminal (no TTY). */
   execStream(envId: string, request: StreamExecRequest): Promise<StreamExecResult>;
-  logs(
-    envId: string,
-    services: string[],
-    options: { follow: boolean; tail: number },
-  ): Promise<number>;
+  logs(envId: string, services: string[], options: LogOptions): Promise<number>;
 }
 
 /** The one "no such environment" error every backend and the core throw. */

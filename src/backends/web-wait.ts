@@ -1,23 +1,22 @@
-import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Clock } from "../waits/clock.js";
-import { forHttp, WaitFailed } from "../waits/wait.js";
+import { forHttp } from "../waits/wait.js";
+import { waitOrFail } from "./wait-failure.js";
 
 // Every backend finishes `up` the way a user checks it: the web URL answers from the host.
 export async function waitForWebUrl(
   url: string,
   clock: Clock,
-  options: { timeoutMs: number; intervalMs: number; onDetail: (detail: string) => void },
+  options: {
+    timeoutMs: number;
+    intervalMs: number;
+    onDetail: (detail: string) => void;
+    /** The services whose logs explain a page that does not answer (the environment's own). */
+    logServices: readonly string[];
+  },
 ): Promise<void> {
-  try {
-    await forHttp(url, options).wait(clock, options.onDetail);
-  } catch (error) {
-    if (!(error instanceof WaitFailed)) throw error;
-    throw new ProdlikeError(
-      "HEALTH_TIMEOUT",
-      `${error.description} did not answer: ${error.reason}`,
-      {
-        hint: "Check the web server and php-fpm logs: prodlike logs web php-fpm",
-      },
-    );
-  }
+  await waitOrFail(forHttp(url, options), clock, options.onDetail, (failure) => ({
+    code: "HEALTH_TIMEOUT",
+    message: `${failure.description} did not answer: ${failure.reason}`,
+    hint: `Check the logs: prodlike logs ${options.logServices.join(" ")}`,
+  }));
 }

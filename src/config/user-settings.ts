@@ -14,9 +14,9 @@ export interface UserSettings {
   stateDir: string;
 }
 
-export async function openUserSettings(): Promise<UserSettings> {
+export async function openUserSettings(env: NodeJS.ProcessEnv): Promise<UserSettings> {
   const { default: Conf } = await import("conf");
-  const home = process.env.PRODLIKE_HOME;
+  const home = env.PRODLIKE_HOME;
   const store = new Conf<{ secretKey?: string }>({
     projectName: "prodlike",
     projectSuffix: "",

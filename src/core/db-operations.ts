@@ -123,7 +123,7 @@ export async function dbPull(
     import("../db/pull.js"),
     import("../db/data-origin.js"),
   ]);
-  const snapshots = await openStore(envId);
+  const snapshots = await openStore(services, envId);
   const report = await whileLocked(services, envId, "db pull", request, progress, () =>
     withInterrupt((signal) =>
       runPull(
@@ -143,7 +143,7 @@ export async function dbPull(
     ),
   );
   const refreshed = await refresh(progress);
-  await openDataOrigin(process.env, envId).write({
+  await openDataOrigin(services.env, envId).write({
     source: plan.source,
     kind: "pull",
     at: new Date().toISOString(),
@@ -191,7 +191,7 @@ export async function dbImport(
       ),
     ),
   );
-  await openDataOrigin(process.env, envId).write({
+  await openDataOrigin(services.env, envId).write({
     source: label,
     kind: "import",
     at: new Date().toISOString(),
@@ -223,9 +223,9 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
 }
 
-async function openStore(envId: string): Promise<SnapshotStore> {
+async function openStore(services: CoreServices, envId: string): Promise<SnapshotStore> {
   const { openSnapshotStore } = await import("../db/snapshots.js");
-  return openSnapshotStore(process.env, envId);
+  return openSnapshotStore(services.env, envId);
 }
 
 export async function snapshotCreate(
@@ -237,7 +237,7 @@ export async function snapshotCreate(
   const { createSnapshot, defaultSnapshotName } = await import("../db/snapshots.js");
   return createSnapshot(
     db,
-    await openStore(envId),
+    await openStore(services, envId),
     { name: request.snapshot ?? defaultSnapshotName(), pinned: request.pin },
     progress,
   );
@@ -248,7 +248,7 @@ export async function snapshotList(
   request: EnvRequest,
 ): Promise<{ id: string; snapshots: SnapshotMeta[] }> {
   const { identity } = await backendFor(services, request);
-  return { id: identity.id, snapshots: await (await openStore(identity.id)).list() };
+  return { id: identity.id, snapshots: await (await openStore(services, identity.id)).list() };
 }
 
 export async function snapshotRestore(
@@ -259,7 +259,7 @@ export async function snapshotRestore(
   const started = Date.now();
   const { db, envId, backend, refresh, hooks } = await localDatabase(services, request);
   const { restoreSnapshot } = await import("../db/snapshots.js");
-  const store = await openStore(envId);
+  const store = await openStore(services, envId);
   const meta = await store.require(request.snapshot);
   await whileLocked(services, envId, "snapshot restore", request, progress, () =>
     restoreSnapshot(
@@ -281,7 +281,7 @@ export async function snapshotPrune(
 ): Promise<{ id: string; removed: SnapshotMeta[]; kept: SnapshotMeta[] }> {
   const { identity } = await backendFor(services, request);
   const { pruneSnapshots } = await import("../db/snapshots.js");
-  const store = await openStore(identity.id);
+  const store = await openStore(services, identity.id);
   const removed = await pruneSnapshots(store, request.keep);
   return { id: identity.id, removed, kept: await store.list() };
 }

@@ -20,7 +20,7 @@ export async function gc(
   progress: Progress,
 ): Promise<GcReport> {
   const environments = await list(services, undefined);
-  const store = openExpiryStore(process.env);
+  const store = openExpiryStore(services.env);
   const expiries = await store.all();
   const expired = expiredAmong(environments, expiries, new Date(services.clock.now()));
   const kept = environments
@@ -42,6 +42,7 @@ export async function gc(
     const backend = await services.backend(environment.backend);
     const removed = await whileLocked(services, environment.id, "gc", {}, progress, () =>
       removeEnvironment(
+        services,
         backend,
         environment.id,
         { keepImages: false, keepSnapshots: false },

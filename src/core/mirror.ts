@@ -1,15 +1,16 @@
-import os from "node:os";
+import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { text } from "node:stream/consumers";
 import { stringify } from "yaml";
-import type { Backend, UpResult } from "../backends/backend.js";
+import type { Backend } from "../backends/backend.js";
 import { openUserSettings, type UserSettings } from "../config/user-settings.js";
 import { writeIfChanged } from "../env/generated-files.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
+import type { Adaptation } from "../mirror/adaptation.js";
 import { type Skipped, takeInventory } from "../mirror/inventory.js";
-import { type ManifestDocument, type ManifestObject, readManifests } from "../mirror/manifests.js";
+import { type ManifestDocument, readManifests } from "../mirror/manifests.js";
 import { mirrorToCluster } from "../mirror/to-cluster.js";
-import { type ComposeAdaptation, mirrorToCompose } from "../mirror/to-compose.js";
+import { mirrorToTopology } from "../mirror/to-topology.js";
 import {
   type AppliedTransform,
   applyTransforms,
@@ -18,11 +19,10 @@ import {
   type TransformId,
 } from "../mirror/transforms.js";
 import { KubeAnnotation, KubeLabel, kubeEnvironmentLabels } from "../topology/kube-labels.js";
-import { environmentLabels, Label } from "../topology/labels.js";
+import type { Topology } from "../topology/model.js";
 import { loadPreset } from "../topology/preset-loader.js";
-import { COMPOSE_FILE_VERSION } from "../topology/render-compose.js";
+import { renderCompose } from "../topology/render-compose.js";
 import { FIRST_NODE_PORT } from "../topology/render-kubernetes.js";
-import type { Progress } from "../ui/steps.js";
 import { chooseHostPorts, resolveTarget, type Target, type TargetOptions } from "./plan.js";
 import type { CoreServices } from "./services.js";
 
@@ -34,21 +34,24 @@ export const MIRROR_DIR = path.join(".prodlike", "mirror");
 
 export interface MirrorReport {
   source: string;
+  /** Where production was read from, so `up --mirror` reads it again the same way. */
+  origin: MirrorOrigin;
   /** The localized manifests (0600: they hold the local secret values). */
   file: string;
   objects: { kind: string; name: string }[];
   transforms: AppliedTransform[];
   skipped: Skipped[];
-  /** The compose project derived from the same objects, and how compose had to differ. */
-  compose: { file: string; adaptations: ComposeAdaptation[]; url?: string };
+  /** The compose project imported from the same objects (for review), and how compose
+   *  runs them differently from a pod. */
+  compose: { file: string; adaptations: Adaptation[]; url?: string };
   /** What `up --mirror --backend kind|minikube` adds to the objects on a local cluster. */
-  cluster: { namespace: string; adaptations: ComposeAdaptation[] };
+  cluster: { namespace: string; adaptations: Adaptation[] };
 }
+
+export type MirrorOrigin = { from: string } | { context: string; namespace: string };
 
 type MirrorRequest = TargetOptions & {
   from?: string | undefined;
-  /** The host port for the web URL; `up --mirror` passes a free one. */
-  webPort?: number | undefined;
   /** Read production from a live cluster (read-only: list) instead of files. */
   context?: string | undefined;
   namespace?: string | undefined;
@@ -58,51 +61,53 @@ export async function mirror(
   services: CoreServices,
   request: MirrorRequest,
 ): Promise<MirrorReport> {
-  return (await mirrorObjects(services, request)).report;
+  const target = await resolveTarget(request);
+  const port = target.loaded.config.ports?.web ?? 8080;
+  return (await importProduction(services, target, request, port)).report;
 }
 
-/** The report, and the localized objects themselves (what a cluster applies). */
-async function mirrorObjects(
+/**
+ * `up --mirror`: production's layout imported into the model, as a preset is, with the
+ * web entry on a free 127.0.0.1 port chosen like a preset's. Without --from, production
+ * is read where the last `prodlike mirror` read it (else `mirror.from`).
+ */
+export async function mirroredTopology(
   services: CoreServices,
+  target: Target,
+  request: MirrorRequest & { backend: Backend; settings: UserSettings },
+): Promise<Topology> {
+  const { web } = await chooseHostPorts(
+    [{ service: "web", name: "web", preferred: target.loaded.config.ports?.web ?? 8080 }],
+    target.identity.id,
+    request.backend,
+    request.settings,
+  );
+  const given =
+    request.from || request.context ? request : await lastOrigin(target.loaded.codeRoot);
+  return (await importProduction(services, target, { ...request, ...given }, web ?? 8080)).topology;
+}
+
+/** Where the last `prodlike mirror` read production, when it can be read again. */
+async function lastOrigin(codeRoot: string): Promise<Partial<MirrorOrigin>> {
+  const recorded = await readFile(path.join(codeRoot, MIRROR_DIR, "report.json"), "utf8").then(
+    (text) => (JSON.parse(text) as { origin?: MirrorOrigin }).origin,
+    () => undefined,
+  );
+  return recorded && !("from" in recorded && recorded.from === "-") ? recorded : {};
+}
+
+/** Reads production, localizes it and imports it into the model; writes what the user
+ *  reviews (manifests.yaml, report.json, a compose file) under .prodlike/mirror/. */
+async function importProduction(
+  services: CoreServices,
+  target: Target,
   request: MirrorRequest,
-): Promise<{ report: MirrorReport; objects: ManifestObject[] }> {
-  const target = await resolveTarget(request);
+  webHostPort: number,
+): Promise<{ report: MirrorReport; topology: Topology }> {
   const { config, codeRoot } = target.loaded;
-  let documents: ManifestDocument[];
-  let source: string;
-  if (request.context) {
-    if (!request.namespace) {
-      throw new ProdlikeError("USAGE", "--context needs --namespace", {
-        hint: "prodlike mirror --context prod --namespace shop reads one namespace, read-only.",
-      });
-    }
-    const [{ ClientNodeKubeApi }, { readCluster }] = await Promise.all([
-      import("../backends/kube/kube-api.js"),
-      import("../mirror/live-cluster.js"),
-    ]);
-    const kubeconfig =
-      process.env.KUBECONFIG?.split(path.delimiter)[0] ??
-      path.join(os.homedir(), ".kube", "config");
-    const client = await ClientNodeKubeApi.objectClient(kubeconfig, request.context).catch(
-      (error: unknown) => {
-        throw new ProdlikeError("USAGE", `Cannot use context ${request.context} of ${kubeconfig}`, {
-          hint: error instanceof Error ? error.message : String(error),
-        });
-      },
-    );
-    source = `cluster ${request.context}/${request.namespace}`;
-    documents = await readCluster(client, {
-      context: request.context,
-      namespace: request.namespace,
-    });
-  } else {
-    ({ source, documents } = await readProductionFiles(services, target, request.from, {
-      question: "Where are production's manifests?",
-      hint: "Pass --from PATH (a folder, a file, a kustomize folder, or - for stdin), --context CTX --namespace NS, or set mirror.from in prodlike.yaml.",
-    }));
-  }
+  const { source, origin, documents } = await readProduction(services, target, request);
   const inventory = takeInventory(documents);
-  const settings = await openUserSettings();
+  const settings = await openUserSettings(services.env);
   const preset = await loadPreset(config.preset);
   const options = config.mirror ?? {};
   const disabled = new Set(
@@ -130,31 +135,26 @@ async function mirrorObjects(
           path: preset.definition.codeMountPath,
           containers: codeServices,
         }),
-        user:
-          process.getuid && process.getgid
-            ? { uid: process.getuid(), gid: process.getgid() }
-            : undefined,
+        user: services.developer,
       },
     },
   );
   const dir = path.join(codeRoot, MIRROR_DIR);
   const file = path.join(dir, "manifests.yaml");
-  const header = `# prodlike mirror of ${request.from === "-" ? "stdin" : source}: production's manifests with the local transforms listed in report.json. Regenerate with \`prodlike mirror\`; do not edit.\n`;
+  const header = `# prodlike mirror of ${source === "-" ? "stdin" : source}: production's manifests with the local transforms listed in report.json. Regenerate with \`prodlike mirror\`; do not edit.\n`;
   await writeIfChanged(
     file,
     header + objects.map((object) => stringify(object, { lineWidth: 0 })).join("---\n"),
     0o600,
   );
-  const compose = await writeCompose(objects, {
-    dir: path.join(dir, "compose"),
+  const imported = mirrorToTopology(objects, {
+    identity: target.identity,
+    preset: config.preset,
     codeRoot,
-    labels: environmentLabels(target.identity, {
-      preset: config.preset,
-      backend: "compose",
-      codeRoot,
-    }),
-    webPort: request.webPort ?? config.ports?.web ?? preset.definition.defaults.ports.web ?? 8080,
+    codeMountPath: preset.definition.codeMountPath,
+    webHostPort,
   });
+  const composeFile = await writeComposePreview(imported.topology, path.join(dir, "compose"));
   // The same layout the cluster backend derives; which images get loaded does not change
   // what it adds, so none are assumed here.
   const cluster = mirrorToCluster(objects, {
@@ -168,11 +168,16 @@ async function mirrorObjects(
   });
   const report: MirrorReport = {
     source,
+    origin,
     file,
     objects: objects.map((object) => ({ kind: object.kind, name: object.metadata.name })),
     transforms: applied,
     skipped: inventory.skipped,
-    compose,
+    compose: {
+      file: composeFile,
+      adaptations: imported.adaptations,
+      ...(imported.web ? { url: `http://127.0.0.1:${webHostPort}` } : {}),
+    },
     cluster: { namespace: cluster.namespace, adaptations: cluster.adaptations },
   };
   await writeIfChanged(
@@ -180,10 +185,64 @@ async function mirrorObjects(
     `${JSON.stringify(report, null, 2)}\n`,
     0o600,
   );
-  return { report, objects };
+  return { report, topology: imported.topology };
 }
 
-/** Production's manifests from a path: the one given, else `mirror.from` in prodlike.yaml. */
+// The compose project `up --mirror` would run, rendered by the one compose renderer,
+// for review and diff; `up` renders its own under .prodlike/NAME/.
+async function writeComposePreview(topology: Topology, dir: string): Promise<string> {
+  const rendered = renderCompose(topology, { configDir: path.join(dir, "config") });
+  for (const config of topology.configFiles) {
+    await mkdir(path.dirname(path.join(dir, "config", config.name)), {
+      recursive: true,
+      mode: 0o700,
+    });
+    await writeIfChanged(path.join(dir, "config", config.name), config.content, 0o600);
+  }
+  const file = path.join(dir, "docker-compose.yml");
+  await writeIfChanged(file, rendered.yaml, 0o600);
+  return file;
+}
+
+async function readProduction(
+  services: CoreServices,
+  target: Target,
+  request: MirrorRequest,
+): Promise<{ source: string; origin: MirrorOrigin; documents: ManifestDocument[] }> {
+  if (!request.context) {
+    const read = await readProductionFiles(services, target, request.from, {
+      question: "Where are production's manifests?",
+      hint: "Pass --from PATH (a folder, a file, a kustomize folder, or - for stdin), --context CTX --namespace NS, or set mirror.from in prodlike.yaml.",
+    });
+    return { ...read, origin: { from: read.source } };
+  }
+  if (!request.namespace) {
+    throw new ProdlikeError("USAGE", "--context needs --namespace", {
+      hint: "prodlike mirror --context prod --namespace shop reads one namespace, read-only.",
+    });
+  }
+  const { context, namespace } = request;
+  const [{ ClientNodeKubeApi }, { readCluster }] = await Promise.all([
+    import("../backends/kube/kube-api.js"),
+    import("../mirror/live-cluster.js"),
+  ]);
+  const kubeconfig = services.kubeconfigPath;
+  const client = await ClientNodeKubeApi.objectClient(kubeconfig, context).catch(
+    (error: unknown) => {
+      throw new ProdlikeError("USAGE", `Cannot use context ${context} of ${kubeconfig}`, {
+        hint: error instanceof Error ? error.message : String(error),
+      });
+    },
+  );
+  return {
+    source: `cluster ${context}/${namespace}`,
+    origin: { context, namespace },
+    documents: await readCluster(client, { context, namespace }),
+  };
+}
+
+/** Production's manifests from a path: the one given, else where the last `prodlike
+ *  mirror` read them, else `mirror.from` in prodlike.yaml. */
 export async function readProductionFiles(
   services: CoreServices,
   target: Target,
@@ -191,127 +250,16 @@ export async function readProductionFiles(
   missing: { question: string; hint: string },
 ): Promise<{ source: string; documents: ManifestDocument[] }> {
   const { config, codeRoot } = target.loaded;
+  // What the user last mirrored is their latest word on where production is.
+  const last = await lastOrigin(codeRoot);
   const source =
-    given ?? (config.mirror?.from ? path.resolve(codeRoot, config.mirror.from) : undefined);
+    given ??
+    ("from" in last ? last.from : undefined) ??
+    (config.mirror?.from ? path.resolve(codeRoot, config.mirror.from) : undefined);
   if (!source) throw new ProdlikeError("USAGE", missing.question, { hint: missing.hint });
   const documents = await readManifests(source, {
     runner: services.runner,
     readStdin: () => text(process.stdin),
   });
   return { source, documents };
-}
-
-/**
- * `up --mirror`: production's layout (the compose project `mirror` derives) run as the
- * environment, its web port chosen like a preset's.
- */
-export async function upMirror(
-  services: CoreServices,
-  request: TargetOptions & {
-    target: Target;
-    backend: Backend;
-    settings: UserSettings;
-    healthTimeoutMs: number;
-  },
-  progress: Progress,
-): Promise<UpResult> {
-  const { target, backend } = request;
-  if (!backend.upMirrored) {
-    throw new ProdlikeError("NOT_SUPPORTED", `up --mirror does not run on ${backend.name}`, {
-      hint: "Use --backend compose, kind or minikube.",
-    });
-  }
-  const { web } = await chooseHostPorts(
-    [{ service: "web", name: "web", preferred: target.loaded.config.ports?.web ?? 8080 }],
-    target.identity.id,
-    backend,
-    request.settings,
-  );
-  const { report, objects } = await mirrorObjects(services, {
-    dir: request.dir,
-    name: request.name,
-    webPort: web,
-  });
-  const status = await backend.upMirrored(
-    {
-      identity: target.identity,
-      preset: target.loaded.config.preset,
-      codeRoot: target.loaded.codeRoot,
-      objects,
-      compose: { file: report.compose.file, url: report.compose.url },
-      webHostPort: web ?? 8080,
-    },
-    progress,
-    { healthTimeoutMs: request.healthTimeoutMs },
-  );
-  return { status, changed: true };
-}
-
-// The compose project beside the manifests: every container, volume and the network
-// labelled with the environment (so `destroy` finds them), the web port on 127.0.0.1.
-async function writeCompose(
-  objects: ManifestObject[],
-  options: { dir: string; codeRoot: string; labels: Record<string, string>; webPort: number },
-): Promise<{ file: string; adaptations: ComposeAdaptation[]; url?: string }> {
-  const derived = mirrorToCompose(objects, {
-    codeRoot: options.codeRoot,
-    filesDir: path.join(options.dir, "files"),
-  });
-  for (const file of derived.files) await writeIfChanged(file.path, file.content, 0o600);
-  const services = Object.fromEntries(
-    Object.entries(derived.services).map(([name, service]) => [
-      name,
-      {
-        ...service,
-        labels: {
-          ...options.labels,
-          ...(service.labels as Record<string, string>),
-          [Label.service]: name,
-          // status reads the web URL from this label, as for a preset's services.
-          ...(derived.web?.service === name
-            ? { [Label.ports]: `web:${derived.web.port}:http` }
-            : {}),
-        },
-        ...(derived.web?.service === name
-          ? { ports: [`127.0.0.1:${options.webPort}:${derived.web.port}`] }
-          : {}),
-      },
-    ]),
-  );
-  const document = {
-    version: COMPOSE_FILE_VERSION,
-    services,
-    networks: { default: { labels: options.labels } },
-    ...(derived.volumes.length > 0
-      ? {
-          volumes: Object.fromEntries(
-            derived.volumes.map((volume) => [volume, { labels: options.labels }]),
-          ),
-        }
-      : {}),
-  };
-  const file = path.join(options.dir, "docker-compose.yml");
-  await writeIfChanged(
-    file,
-    // YAML 1.1 as compose reads it (a bare `no` would be false), `$` doubled so compose
-    // never interpolates a script or a secret value.
-    `# prodlike mirror: production's layout as a compose project (see report.json).\n${stringify(escapeDollars(document), { lineWidth: 0, version: "1.1" })}`,
-    0o600,
-  );
-  return {
-    file,
-    adaptations: derived.adaptations,
-    ...(derived.web ? { url: `http://127.0.0.1:${options.webPort}` } : {}),
-  };
-}
-
-function escapeDollars<T>(value: T): T {
-  if (typeof value === "string") return value.replaceAll("$", "$$$$") as T;
-  if (Array.isArray(value)) return value.map(escapeDollars) as T;
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, inner]) => [key, escapeDollars(inner)]),
-    ) as T;
-  }
-  return value;
 }

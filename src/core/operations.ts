@@ -34,8 +34,11 @@ export interface UpRequest extends TargetOptions {
   ttl?: number | "never" | undefined;
   /** `--seed-from ENV[:SNAPSHOT]`: a new environment starts from that one's data. */
   seedFrom?: string | undefined;
-  /** `--mirror`: run production's layout from `prodlike mirror` instead of the preset. */
+  /** `--mirror`: run production's layout instead of the preset. */
   mirror?: boolean | undefined;
+  /** With --mirror: production's manifests (else where the last `prodlike mirror` read
+   *  them, else mirror.from). */
+  from?: string | undefined;
 }
 
 // Desired state -> plan -> apply -> wait -> verify. A second run on a healthy environment
@@ -54,23 +57,26 @@ export async function up(
       target.loaded.config.backend,
     ),
   );
-  const settings = await openUserSettings();
+  const settings = await openUserSettings(services.env);
   const lock = await lockEnvironment(services, target.identity.id, "up", request, progress);
   try {
-    if (request.mirror) {
-      const { upMirror } = await import("./mirror.js");
-      return await upMirror(services, { ...request, target, backend, settings }, progress);
-    }
-    const plan = await planEnvironment(target, backend, settings);
+    // Both importers give the one model; the rest of `up` is the same for either.
+    const topology = request.mirror
+      ? await (await import("./mirror.js")).mirroredTopology(services, target, {
+          ...request,
+          backend,
+          settings,
+        })
+      : (await planEnvironment(services, target, backend, settings)).topology;
     // Seeding replaces data, so it only ever applies to an environment this run creates.
     const isNew = request.seedFrom
       ? (await backend.status(target.identity.id)) === undefined
       : false;
-    const result = await backend.up(plan.topology, progress, {
+    const result = await backend.up(topology, progress, {
       rebuild: request.rebuild,
       healthTimeoutMs: request.healthTimeoutMs,
     });
-    const expiries = openExpiryStore(process.env);
+    const expiries = openExpiryStore(services.env);
     if (request.ttl === "never") await expiries.remove(target.identity.id);
     else if (request.ttl !== undefined) {
       await expiries.set(target.identity.id, request.ttl, new Date(services.clock.now()));
@@ -103,7 +109,7 @@ export async function up(
       },
       progress,
     );
-    const [status] = await withExpiry([result.status]);
+    const [status] = await withExpiry(services, [result.status]);
     return redactDeep(
       {
         ...result,
@@ -111,7 +117,7 @@ export async function up(
         ...(seeded ? { seeded } : {}),
         ...(hooks.length > 0 ? { hooks } : {}),
       },
-      plan.topology.secrets,
+      topology.secrets,
     );
   } finally {
     await lock.release();
@@ -153,7 +159,7 @@ export async function lockEnvironment(
   progress?: Progress,
 ): Promise<HeldLock> {
   return acquireEnvironmentLock(envId, {
-    dir: path.join(stateDir(process.env), "locks"),
+    dir: path.join(stateDir(services.env), "locks"),
     timeoutMs: request.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     clock: services.clock,
     operation,
@@ -246,7 +252,7 @@ export async function destroy(
         progress,
       );
     }
-    return removeEnvironment(backend, identity.id, request, progress, {
+    return removeEnvironment(services, backend, identity.id, request, progress, {
       codeRoot: target.loaded.codeRoot,
       name: identity.name,
     });
@@ -259,6 +265,7 @@ export async function destroy(
 // and gc. What an earlier, killed destroy left is removed too; only an environment of
 // which nothing at all is left is ENV_NOT_FOUND.
 export async function removeEnvironment(
+  services: CoreServices,
   backend: Backend,
   envId: string,
   options: RemovalOptions,
@@ -288,15 +295,15 @@ export async function removeEnvironment(
   if (checkout) await removeMountpoints(checkout.codeRoot, mountpoints);
   const leftFiles = generated ? await pathExists(generated) : false;
   if (generated) await rm(generated, { recursive: true, force: true });
-  await openDataOrigin(process.env, envId).remove();
-  await openExpiryStore(process.env).remove(envId);
+  await openDataOrigin(services.env, envId).remove();
+  await openExpiryStore(services.env).remove(envId);
   await new PortReservations(
-    path.join(stateDir(process.env), "port-reservations"),
+    path.join(stateDir(services.env), "port-reservations"),
     envId,
   ).release();
   const snapshots = options.keepSnapshots
     ? []
-    : await openSnapshotStore(process.env, envId).removeAll();
+    : await openSnapshotStore(services.env, envId).removeAll();
   if (!report && !leftFiles && snapshots.length === 0) throw environmentNotFound(envId);
   return {
     id: envId,
@@ -306,8 +313,11 @@ export async function removeEnvironment(
 }
 
 /** Adds each environment's lifetime (`up --ttl`) where it has one. */
-export async function withExpiry(environments: EnvironmentStatus[]): Promise<EnvironmentStatus[]> {
-  const expiries = await openExpiryStore(process.env).all();
+export async function withExpiry(
+  services: CoreServices,
+  environments: EnvironmentStatus[],
+): Promise<EnvironmentStatus[]> {
+  const expiries = await openExpiryStore(services.env).all();
   return environments.map((environment) => {
     const expiry = expiries.get(environment.id);
     return expiry ? { ...environment, expiresAt: expiry.expiresAt } : environment;
@@ -322,11 +332,11 @@ export async function status(
   const [found, data] = await Promise.all([
     backend.status(identity.id),
     import("../db/data-origin.js").then(({ openDataOrigin }) =>
-      openDataOrigin(process.env, identity.id).read(),
+      openDataOrigin(services.env, identity.id).read(),
     ),
   ]);
   if (!found) throw environmentNotFound(identity.id);
-  const [withLifetime = found] = await withExpiry([found]);
+  const [withLifetime = found] = await withExpiry(services, [found]);
   return data ? { ...withLifetime, data } : withLifetime;
 }
 
@@ -336,7 +346,7 @@ export async function list(
   services: CoreServices,
   backend: BackendName | undefined,
 ): Promise<EnvironmentStatus[]> {
-  if (backend) return withExpiry(await (await services.backend(backend)).list());
+  if (backend) return withExpiry(services, await (await services.backend(backend)).list());
   const names = new Set<BackendName>(["compose", ...(await services.recordedBackends())]);
   const lists = await Promise.all(
     [...names].map(async (name) => {
@@ -348,7 +358,10 @@ export async function list(
       }
     }),
   );
-  return withExpiry(lists.flat().sort((a, b) => a.id.localeCompare(b.id)));
+  return withExpiry(
+    services,
+    lists.flat().sort((a, b) => a.id.localeCompare(b.id)),
+  );
 }
 
 /** `cache purge`: every cache between the browser and the data, emptied. */
@@ -457,11 +470,12 @@ export async function runProjectCommand(
 
 export async function logs(
   services: CoreServices,
-  request: EnvRequest & { services: string[]; follow: boolean; tail: number },
+  request: EnvRequest & { services: string[]; follow: boolean; tail: number; color: boolean },
 ): Promise<number> {
   const { identity, backend } = await backendFor(services, request);
   return backend.logs(identity.id, request.services, {
     follow: request.follow,
     tail: request.tail,
+    color: request.color,
   });
 }

@@ -1,6 +1,5 @@
 import type { Backend } from "../backends/backend.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
-import type { ManifestObject } from "../mirror/manifests.js";
 import { podSpecOf } from "../mirror/transforms.js";
 import { workloadSelector } from "../mirror/web-entry.js";
 import { runningViews } from "../parity/running-view.js";
@@ -29,15 +28,19 @@ export async function runningSide(
   const { backend, identity } = await backendFor(services, request);
   let local: WorkloadView[];
   let probes: Probe[];
-  if (backend.runningConfigs) {
-    const running = await backend.runningConfigs(identity.id);
-    local = runningViews(running);
+  const running = await backend.running(identity.id);
+  if (running.shape === "containers") {
+    const { containers } = running;
+    local = runningViews(containers);
     // What a running compose container cannot show is not compared: ports (compose
     // declares none per container), probes (compose runs none), and which ConfigMap or
     // Secret key an environment value came from (compose resolved it into the value).
-    production = mapContainers(production, (container) =>
+    // A container shows what envFrom brought in as its own variables: so does production's
+    // side here.
+    production = mapContainers(production, ({ envFromNames, ...container }) =>
       joinCommand({
         ...container,
+        envNames: [...new Set([...container.envNames, ...(envFromNames ?? [])])].sort(),
         ports: [],
         probes: [],
         configKeys: container.configKeys.filter((key) => key.includes("@")),
@@ -46,16 +49,16 @@ export async function runningSide(
     // Compose splits a command between entrypoint and cmd where the manifest had command
     // and args: compared joined on both sides.
     local = mapContainers(local, joinCommand);
-    probes = running.flatMap(({ labels }) => {
+    probes = containers.flatMap(({ labels }) => {
       const service = labels[Label.service];
       const at = labels[MirrorLabel.workload];
       const container = labels[MirrorLabel.container];
       if (!service || !at || !container || labels[MirrorLabel.init] === "true") return [];
       return [{ key: `${at}|${container}`, run: () => probe(backend, identity.id, service) }];
     });
-  } else if (backend.runningObjects) {
+  } else {
     // A cluster runs the objects themselves: everything is compared as applied.
-    const objects = (await backend.runningObjects(identity.id)) as ManifestObject[];
+    const { objects } = running;
     local = workloadViews(objects);
     probes = objects.flatMap((object) => {
       // Jobs are not probed: they do not stay up.
@@ -66,12 +69,6 @@ export async function runningSide(
         run: () => probe(backend, identity.id, container.name, selector),
       }));
     });
-  } else {
-    throw new ProdlikeError(
-      "NOT_SUPPORTED",
-      `parity --against running cannot read ${backend.name} environments`,
-      { hint: "Use --against rendered for the mirrored manifests." },
-    );
   }
   if (local.length === 0) {
     throw new ProdlikeError("USAGE", `${identity.id} does not run production's layout`, {

@@ -9,6 +9,7 @@ import { ProdlikeError } from "../errors/prodlike-error.js";
 import { environmentIdentity } from "../topology/identity.js";
 import type { EnvironmentIdentity, Topology } from "../topology/model.js";
 import type { PortRequest, SshAccess } from "../topology/preset-importer.js";
+import type { CoreServices } from "./services.js";
 
 export interface TargetOptions {
   /** The project folder (code root); the current folder by default. */
@@ -39,6 +40,7 @@ export interface Plan {
 // Desired state for `up`: config + preset + free ports + secrets -> topology. Reads the
 // engine only to learn which ports are taken.
 export async function planEnvironment(
+  services: CoreServices,
   target: Target,
   backend: Backend,
   settings: UserSettings,
@@ -71,19 +73,13 @@ export async function planEnvironment(
     appSecret: settings.deriveSecret(identity.id, "app"),
     configLocation: await loaded.locator(),
     platform: backend.name === "compose" ? "compose" : "kubernetes",
-    ssh: await sshAccess(loaded.config, process.env),
-    developer: developerIds(),
+    ssh: await sshAccess(loaded.config, services.env),
+    developer: services.developer,
   });
   return { target, topology };
 }
 
 /** The host user's uid and gid (none on Windows): code containers run as them. */
-function developerIds(): { uid: number; gid: number } | undefined {
-  return process.getuid && process.getgid
-    ? { uid: process.getuid(), gid: process.getgid() }
-    : undefined;
-}
-
 /**
  * Host ports for an environment: the ones it already has, else the preferred ones when
  * free, else the next free ones. Reserved as well as chosen: another `up` planning at the

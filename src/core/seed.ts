@@ -78,7 +78,7 @@ export async function seedEnvironment(
     import("../db/data-origin.js"),
   ]);
   if (wanted.snapshot) {
-    const store = snapshots.openSnapshotStore(process.env, source.id);
+    const store = snapshots.openSnapshotStore(services.env, source.id);
     const meta = await store.require(wanted.snapshot);
     await snapshots.restoreSnapshot(db, store, meta, restart, progress);
   } else {
@@ -91,8 +91,8 @@ export async function seedEnvironment(
     );
   }
   // Production data stays marked as such in every copy made of it.
-  const sourceOrigin = await openDataOrigin(process.env, source.id).read();
-  await openDataOrigin(process.env, envId).write({
+  const sourceOrigin = await openDataOrigin(services.env, source.id).read();
+  await openDataOrigin(services.env, envId).write({
     source: `${source.id}${wanted.snapshot ? `:${wanted.snapshot}` : ""}`,
     kind: "seed",
     at: new Date(services.clock.now()).toISOString(),

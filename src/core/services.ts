@@ -1,3 +1,5 @@
+import os from "node:os";
+import path from "node:path";
 import type { Backend, BackendName } from "../backends/backend.js";
 import type { DockerEngine } from "../backends/docker/docker-engine.js";
 import type { CommandRunner } from "../process/command-runner.js";
@@ -9,6 +11,13 @@ import type { Clock } from "../waits/clock.js";
 export interface CoreServices {
   runner: CommandRunner;
   clock: Clock;
+  /** The process environment as the CLI read it: the one place the core learns PRODLIKE_*,
+   *  SSH_AUTH_SOCK and the state folder from (tests pass their own). */
+  env: NodeJS.ProcessEnv;
+  /** The host user's uid and gid (none on Windows): code containers run as them. */
+  developer: { uid: number; gid: number } | undefined;
+  /** The kubeconfig `--context` names a context of (KUBECONFIG's first, else ~/.kube/config). */
+  kubeconfigPath: string;
   engine(): Promise<DockerEngine>;
   backend(name: BackendName): Promise<Backend>;
   /** The cluster backend an environment was made on, from its record. */
@@ -41,6 +50,13 @@ export async function createCoreServices(env: NodeJS.ProcessEnv): Promise<CoreSe
   return {
     runner,
     clock: systemClock,
+    env,
+    developer:
+      process.getuid && process.getgid
+        ? { uid: process.getuid(), gid: process.getgid() }
+        : undefined,
+    kubeconfigPath:
+      env.KUBECONFIG?.split(path.delimiter)[0] || path.join(os.homedir(), ".kube", "config"),
     engine: getEngine,
     async recordedBackend(envId) {
       return (await (await records()).get(envId))?.backend;

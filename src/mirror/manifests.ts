@@ -3,17 +3,14 @@ import path from "node:path";
 import { LineCounter, parseAllDocuments } from "yaml";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { CommandRunner } from "../process/command-runner.js";
+import type { KubeObject } from "../topology/model.js";
 
 // Production's Kubernetes manifests, read as they are: a folder of YAML, one multi-document
 // file, stdin, or a kustomize folder rendered by `kubectl kustomize`. Every document keeps
 // where it came from (file and document number), so an error names both.
 
-export interface ManifestObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; [key: string]: unknown };
-  [key: string]: unknown;
-}
+/** One production object: the model's own Kubernetes object type. */
+export type ManifestObject = KubeObject;
 
 export interface ManifestDocument {
   /** The file, `<stdin>` or `kustomize DIR`. */

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { stringify } from "yaml";
+import type { Adaptation } from "./adaptation.js";
 import type { ManifestObject } from "./manifests.js";
-import type { ComposeAdaptation } from "./to-compose.js";
 import { CODE_VOLUME, type PodTemplate, podSpecOf, podTemplateOf } from "./transforms.js";
 import { findWebEntry, podLabels, selects } from "./web-entry.js";
 
@@ -40,7 +40,7 @@ export interface ClusterLayout {
   images: { all: string[]; load: string[] };
   /** The container that serves the web entry, and the port it listens on. */
   web?: { container: string; containerPort: number };
-  adaptations: ComposeAdaptation[];
+  adaptations: Adaptation[];
 }
 
 const APPLY_ORDER = [
@@ -77,7 +77,7 @@ export function mirrorToCluster(
   source: readonly ManifestObject[],
   options: ClusterLayoutOptions,
 ): ClusterLayout {
-  const adaptations: ComposeAdaptation[] = [];
+  const adaptations: Adaptation[] = [];
   const note = (object: ManifestObject, detail: string) =>
     adaptations.push({ kind: object.kind, name: object.metadata.name, detail });
   const objects = structuredClone(source) as ManifestObject[];

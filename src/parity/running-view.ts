@@ -35,13 +35,17 @@ export function runningViews(
       envNames: [
         ...new Set(
           config.env
-            .filter((entry) => !imageEnv.has(entry))
+            // docker-compose 1.x adds `affinity:container==ID` to a container it
+            // re-creates: compose's, not the environment's.
+            .filter((entry) => !imageEnv.has(entry) && !entry.startsWith("affinity:container="))
             .map((entry) => entry.split("=")[0] ?? ""),
         ),
       ].sort(),
       configKeys: config.mounts
         .flatMap((mount) => {
-          const match = /\/files\/(configmap|secret)-([^/]+)(?:\/[^/]+)?$/.exec(mount.source);
+          // Where the compose renderer put a mirrored ConfigMap or Secret (a folder, or
+          // one of its keys).
+          const match = /\/config\/(configmap|secret)-([^/]+)(?:\/[^/]+)?$/.exec(mount.source);
           return match ? [`${match[1]}/${match[2]}@${mount.destination}`] : [];
         })
         .sort(),

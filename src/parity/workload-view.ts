@@ -16,6 +16,9 @@ export interface ContainerView {
   envNames: string[];
   /** `configmap/NAME` or `secret/NAME` (whole) or `configmap/NAME:KEY`, sorted. */
   configKeys: string[];
+  /** The variables `envFrom` brings in, where the manifests hold that ConfigMap or Secret
+   *  (a running container shows them as its own), sorted. */
+  envFromNames?: string[];
   probes: string[];
   command: string[];
   args: string[];
@@ -64,6 +67,17 @@ interface RawVolume {
 const WORKLOADS = new Set(["Deployment", "StatefulSet", "CronJob", "Job"]);
 
 export function workloadViews(objects: readonly ManifestObject[]): WorkloadView[] {
+  const keys = new Map<string, string[]>();
+  for (const object of objects) {
+    const kind =
+      object.kind === "ConfigMap" ? "configmap" : object.kind === "Secret" ? "secret" : "";
+    if (!kind) continue;
+    const data = {
+      ...(object.data as object | undefined),
+      ...(object.stringData as object | undefined),
+    };
+    keys.set(`${kind}/${object.metadata.name}`, Object.keys(data));
+  }
   return objects
     .filter((object) => WORKLOADS.has(object.kind))
     .map((object) => {
@@ -72,7 +86,7 @@ export function workloadViews(objects: readonly ManifestObject[]): WorkloadView[
         | undefined;
       const volumes = new Map((pod?.volumes ?? []).map((volume) => [volume.name, volume]));
       const view = (container: RawContainer, init: boolean) =>
-        containerView(container, init, volumes);
+        containerView(container, init, volumes, keys);
       const schedule = (object.spec as { schedule?: string } | undefined)?.schedule;
       return {
         kind: object.kind,
@@ -90,6 +104,7 @@ function containerView(
   container: RawContainer,
   init: boolean,
   volumes: ReadonlyMap<string, RawVolume>,
+  keys: ReadonlyMap<string, string[]>,
 ): ContainerView {
   const { repository, tag } = splitImage(container.image ?? "");
   const configKeys = new Set<string>();
@@ -98,9 +113,16 @@ function containerView(
     const kind = variable.valueFrom?.configMapKeyRef ? "configmap" : "secret";
     if (ref) configKeys.add(`${kind}/${ref.name}:${ref.key}`);
   }
+  const envFromNames = new Set<string>();
   for (const source of container.envFrom ?? []) {
-    if (source.configMapRef) configKeys.add(`configmap/${source.configMapRef.name}`);
-    if (source.secretRef) configKeys.add(`secret/${source.secretRef.name}`);
+    const from = source.configMapRef
+      ? `configmap/${source.configMapRef.name}`
+      : source.secretRef
+        ? `secret/${source.secretRef.name}`
+        : undefined;
+    if (!from) continue;
+    configKeys.add(from);
+    for (const name of keys.get(from) ?? []) envFromNames.add(name);
   }
   for (const mount of container.volumeMounts ?? []) {
     const volume = volumes.get(mount.name);
@@ -117,6 +139,7 @@ function containerView(
       .sort(),
     envNames: [...new Set((container.env ?? []).map((variable) => variable.name))].sort(),
     configKeys: [...configKeys].sort(),
+    ...(envFromNames.size > 0 ? { envFromNames: [...envFromNames].sort() } : {}),
     probes: (["readinessProbe", "livenessProbe", "startupProbe"] as const)
       .filter((probe) => container[probe])
       .map((probe) => `${probe.replace("Probe", "")} ${describeProbe(container[probe] as Probe)}`),

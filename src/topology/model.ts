@@ -1,6 +1,9 @@
-// The one in-memory model of an environment. Importers build it (from a preset and
-// prodlike.yaml today; from production manifests later); renderers turn it into a compose
-// project or Kubernetes objects. Nothing renders one output format from another directly.
+// The one in-memory model of an environment. Two importers build it: a preset with
+// prodlike.yaml (topology/preset-importer.ts) and production's mirrored manifests
+// (mirror/to-topology.ts). Each backend renders and applies it through its one `up`:
+// compose renders the services (topology/render-compose.ts), a cluster renders them as
+// Kubernetes objects (topology/render-kubernetes.ts) or, for a mirror, applies
+// production's own objects (`manifests`). Nothing renders one output format from another.
 
 export type ServiceRole =
   | "web"
@@ -46,8 +49,9 @@ export type MountSpec =
   /** The developer's live code tree, the same path in every container that has it. */
   | { type: "code"; target: string }
   /** A named volume owned by the environment (data survives `down`, not `destroy`). */
-  | { type: "volume"; volume: string; target: string }
-  /** A rendered config file, mounted read-only. `file` is a key of Topology.configFiles. */
+  | { type: "volume"; volume: string; target: string; readOnly?: boolean }
+  /** A rendered config file, mounted read-only. `file` is a key of Topology.configFiles,
+   *  or a folder of them (`configmap-nginx` holds `configmap-nginx/default.conf`). */
   | { type: "config"; file: string; target: string }
   /** A file or socket of the developer's machine (the ssh agent, a key): compose only. */
   | { type: "host"; source: string; target: string; readOnly: boolean };
@@ -63,7 +67,8 @@ export interface HealthCheck {
 
 export interface Dependency {
   service: string;
-  condition: "healthy" | "started";
+  /** completed: a run-once service (an init container) ended with exit 0. */
+  condition: "healthy" | "started" | "completed";
 }
 
 export interface ServiceSpec {
@@ -77,7 +82,7 @@ export interface ServiceSpec {
   init?: boolean;
   /** The user the container runs as: the developer's own uid and gid for every service
    *  that reads or writes the code, so what the app, drush or composer write is theirs. */
-  user?: { uid: number; gid: number };
+  user?: { uid: number; gid?: number };
   env: Record<string, string>;
   ports: PortSpec[];
   mounts: MountSpec[];
@@ -88,6 +93,15 @@ export interface ServiceSpec {
   expose?: number[];
   /** For `cron` services: when the job runs (cron syntax). A CronJob on Kubernetes. */
   schedule?: string;
+  /** Runs to completion and is not restarted (an init container, a Job): ready once it
+   *  exited 0. */
+  runsOnce?: boolean;
+  /** Shares this service's network, localhost included, as the containers of one pod do. */
+  networkOf?: string;
+  /** More names other services reach this one by (the Kubernetes Services selecting it). */
+  aliases?: string[];
+  /** Labels beyond the environment's own (a mirrored container's workload and name). */
+  labels?: Record<string, string>;
 }
 
 export interface VolumeSpec {
@@ -142,14 +156,22 @@ export interface Topology {
   /** Kubernetes only: services that share a pod (pod name -> container names), as
    *  production runs nginx + php-fpm. A service in no group gets a pod of its own. */
   podGroups: Record<string, string[]>;
+  /** Production's objects after the local transforms, when the topology was imported
+   *  from them (`up --mirror`): a cluster applies these as they are, for fidelity;
+   *  compose runs the services imported from them. */
+  manifests?: readonly KubeObject[];
+}
+
+/** A Kubernetes object as read from YAML: only what every object has is typed. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [key: string]: unknown };
+  [key: string]: unknown;
 }
 
 export function findService(topology: Topology, name: string): ServiceSpec | undefined {
   return topology.services.find((service) => service.name === name);
-}
-
-export function servicesWithRole(topology: Topology, role: ServiceRole): ServiceSpec[] {
-  return topology.services.filter((service) => service.role === role);
 }
 
 /** The images an environment builds, each tag once (services may share an image). */
@@ -158,4 +180,17 @@ export function builtImagesOf(topology: Topology): BuiltImage[] {
     .map((service) => service.image)
     .filter((image): image is BuiltImage => image.kind === "build");
   return [...new Map(images.map((image) => [image.tag, image])).values()];
+}
+
+/** The services whose logs explain a page that does not answer: the one serving it, what
+ *  it depends on, and what shares its network (a pod's other containers). */
+export function servicesExplaining(topology: Topology, service: ServiceSpec): string[] {
+  const names = [
+    service.name,
+    ...service.dependsOn.map((dependency) => dependency.service),
+    ...topology.services
+      .filter((candidate) => candidate.networkOf === service.name)
+      .map((candidate) => candidate.name),
+  ];
+  return [...new Set(names)];
 }

@@ -369,7 +369,7 @@ function container(
   if (service.user) {
     rendered.securityContext = {
       runAsUser: service.user.uid,
-      runAsGroup: service.user.gid,
+      ...(service.user.gid === undefined ? {} : { runAsGroup: service.user.gid }),
       allowPrivilegeEscalation: false,
     };
   }

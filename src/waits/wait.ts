@@ -99,9 +99,19 @@ export function forHttp(url: string, options: PollOptions): WaitStrategy {
           ? { done: false, detail: `answered ${response.status} with ${fatal}` }
           : { done: true };
       } catch (error) {
-        return { done: false, detail: error instanceof Error ? error.message : String(error) };
+        return { done: false, detail: notAnswering(error) };
       }
     },
     options,
   );
+}
+
+// fetch() says only "fetch failed"; what the user can act on is in its cause (the
+// connection refused or reset while the server starts).
+function notAnswering(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } } | undefined)?.cause;
+  if (error instanceof Error && error.name === "TimeoutError")
+    return "not answering yet (no reply in time)";
+  const reason = cause?.code ?? cause?.message;
+  return reason ? `not answering yet (${reason})` : "not answering yet";
 }

@@ -55,8 +55,9 @@ export class FakeEngine implements DockerEngine {
   }
   // As the engine does: a tag is untagged (the image goes with its last tag); an id of an
   // image with several tags is refused (HTTP 409 "referenced in multiple repositories").
-  async removeImage(id: string): Promise<void> {
+  async removeImage(id: string): Promise<boolean> {
     const byId = this.images.find((image) => image.id === id);
+    if (!byId && !this.images.some((image) => image.tags.includes(id))) return false;
     if (byId && byId.tags.length > 1) {
       throw new Error(`(HTTP code 409) conflict - unable to delete ${id} (must be forced)`);
     }
@@ -64,6 +65,7 @@ export class FakeEngine implements DockerEngine {
     this.images = this.images
       .map((image) => ({ ...image, tags: image.tags.filter((tag) => tag !== id) }))
       .filter((image) => image.id !== id && image.tags.length > 0);
+    return true;
   }
   async imageExists(ref: string): Promise<boolean> {
     return this.images.some((image) => image.tags.includes(ref));
@@ -86,5 +88,17 @@ export class FakeEngine implements DockerEngine {
     const config = this.configs.get(id);
     if (!config) throw new Error(`no such container ${id}`);
     return config;
+  }
+  restarted: string[] = [];
+  async restartContainer(id: string): Promise<void> {
+    this.restarted.push(id);
+  }
+  /** Exit codes execInContainer answers with, in turn; then execExitCode. */
+  execExitCodes: number[] = [];
+  execExitCode = 0;
+  execs: { id: string; command: readonly string[] }[] = [];
+  async execInContainer(id: string, command: readonly string[]): Promise<number> {
+    this.execs.push({ id, command });
+    return this.execExitCodes.shift() ?? this.execExitCode;
   }
 }

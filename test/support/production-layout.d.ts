@@ -5,4 +5,5 @@ export declare function presetImagesAsProduction(envId: string): Promise<Record<
 export declare function writeRoundtripMirrorConfig(
   dir: string,
   images: Record<string, string>,
+  options?: { from?: string | null },
 ): Promise<void>;

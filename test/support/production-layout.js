@@ -35,13 +35,15 @@ export async function presetImagesAsProduction(envId) {
   return images;
 }
 
-/** Points the project's prodlike.yaml at the round-trip layout with those images. */
-export async function writeRoundtripMirrorConfig(dir, images) {
+/** Points the project's prodlike.yaml at the round-trip layout with those images; with
+ *  `from: null`, names no manifests (`prodlike mirror --from` or `up --mirror --from`
+ *  then say where). */
+export async function writeRoundtripMirrorConfig(dir, images, { from = ROUNDTRIP_MANIFESTS } = {}) {
   await appendFile(
     path.join(dir, "prodlike.yaml"),
     [
       "mirror:",
-      `  from: ${ROUNDTRIP_MANIFESTS}`,
+      ...(from === null ? [] : [`  from: ${from}`]),
       "  images:",
       ...Object.entries(images).map(([from, to]) => `    ${from}: ${to}`),
       "  codeMount: { path: /var/www/html, containers: [nginx, php-fpm] }",

@@ -72,7 +72,7 @@ export type ComposeCommand =
   | { kind: "up" }
   | { kind: "stop"; timeoutSeconds: number }
   | { kind: "down"; removeVolumes: boolean; timeoutSeconds: number }
-  | { kind: "logs"; follow: boolean; tail: number; services: string[] }
+  | { kind: "logs"; follow: boolean; tail: number; color: boolean; services: string[] }
   | { kind: "config" };
 
 function commandArgs(command: ComposeCommand): string[] {
@@ -97,6 +97,7 @@ function commandArgs(command: ComposeCommand): string[] {
         "--tail",
         String(command.tail),
         ...(command.follow ? ["--follow"] : []),
+        ...(command.color ? [] : ["--no-color"]),
         ...command.services,
       ];
     case "config":

@@ -25,6 +25,8 @@ export interface ContainerInfo {
   imageId: string;
   ports: PublishedPort[];
   createdAt: number;
+  /** An exited container's exit code. */
+  exitCode?: number;
 }
 
 export type LabelFilter = Record<string, string | true>;
@@ -39,7 +41,8 @@ export interface DockerEngine {
   removeContainer(id: string): Promise<void>;
   removeVolume(name: string): Promise<void>;
   removeNetwork(id: string): Promise<void>;
-  removeImage(id: string): Promise<void>;
+  /** Resolves false when the image was already gone. */
+  removeImage(id: string): Promise<boolean>;
   imageExists(ref: string): Promise<boolean>;
   buildImage(request: BuildRequest): Promise<void>;
   /** Imports a root filesystem tarball (a file on disk) as repository:tag. */
@@ -47,6 +50,10 @@ export interface DockerEngine {
   pullImage(ref: string): Promise<void>;
   /** A container's configuration as it runs, beside its image's defaults (parity). */
   inspectContainer(id: string): Promise<ContainerConfig>;
+  /** Stops (SIGTERM, then SIGKILL after the timeout) and starts a container. */
+  restartContainer(id: string, timeoutSeconds: number): Promise<void>;
+  /** Runs a command in a running container, output discarded; resolves its exit code. */
+  execInContainer(id: string, command: readonly string[]): Promise<number>;
 }
 
 export interface ContainerConfig {
@@ -56,6 +63,8 @@ export interface ContainerConfig {
   cmd: string[];
   mounts: { source: string; destination: string }[];
   imageDefaults: { env: string[]; entrypoint: string[]; cmd: string[] };
+  /** The health check as Docker stores it (`["CMD-SHELL", "…"]`), if any. */
+  healthTest?: string[];
 }
 
 export interface BuildRequest {
@@ -121,6 +130,7 @@ export class DockerodeEngine implements DockerEngine {
           : [],
       ),
       createdAt: container.Created * 1000,
+      ...exitCodeOf(container.Status),
     }));
   }
 
@@ -166,8 +176,10 @@ export class DockerodeEngine implements DockerEngine {
     await ignoreNotFound((await this.docker).getNetwork(id).remove());
   }
 
-  async removeImage(id: string): Promise<void> {
-    await ignoreNotFound((await this.docker).getImage(id).remove({ force: false, noprune: false }));
+  async removeImage(id: string): Promise<boolean> {
+    return ignoreNotFound(
+      (await this.docker).getImage(id).remove({ force: false, noprune: false }),
+    );
   }
 
   async inspectContainer(id: string): Promise<ContainerConfig> {
@@ -189,7 +201,29 @@ export class DockerodeEngine implements DockerEngine {
         entrypoint: list(image.Config?.Entrypoint),
         cmd: list(image.Config?.Cmd),
       },
+      ...(container.Config.Healthcheck?.Test
+        ? { healthTest: list(container.Config.Healthcheck.Test) }
+        : {}),
     };
+  }
+
+  async restartContainer(id: string, timeoutSeconds: number): Promise<void> {
+    await (await this.docker).getContainer(id).restart({ t: timeoutSeconds });
+  }
+
+  async execInContainer(id: string, command: readonly string[]): Promise<number> {
+    const exec = await (await this.docker)
+      .getContainer(id)
+      .exec({ Cmd: [...command], AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    // Drained so the command never blocks on a full pipe; its output is not wanted.
+    stream.resume();
+    await new Promise<void>((resolve, reject) => {
+      stream.on("end", resolve);
+      stream.on("close", resolve);
+      stream.on("error", reject);
+    });
+    return (await exec.inspect()).ExitCode ?? 1;
   }
 
   async imageExists(ref: string): Promise<boolean> {
@@ -273,6 +307,12 @@ function followStream(
   });
 }
 
+// An exited container's status text carries its code: "Exited (0) 3 seconds ago".
+export function exitCodeOf(status: string): { exitCode?: number } {
+  const match = /^Exited \((\d+)\)/.exec(status);
+  return match ? { exitCode: Number(match[1]) } : {};
+}
+
 // Docker's status text carries the health in brackets: "Up 3 seconds (healthy)".
 export function healthFromStatus(status: string): ContainerHealth {
   if (status.includes("(healthy)")) return "healthy";
@@ -311,10 +351,13 @@ function statusOf(error: unknown): number | undefined {
     : undefined;
 }
 
-async function ignoreNotFound(promise: Promise<unknown>): Promise<void> {
+/** False when the thing was already gone (another prodlike removed it meanwhile). */
+async function ignoreNotFound(promise: Promise<unknown>): Promise<boolean> {
   try {
     await promise;
+    return true;
   } catch (error) {
     if (statusOf(error) !== 404) throw error;
+    return false;
   }
 }

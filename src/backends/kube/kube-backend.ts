@@ -10,26 +10,15 @@ import type {
 import {
   environmentDir,
   prepareEnvironmentDir,
-  writeCodeFiles,
   writeIfChanged,
 } from "../../env/generated-files.js";
 import type { PortClaims } from "../../env/port-allocator.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
-import { mirrorToCluster, podImages } from "../../mirror/to-cluster.js";
+import { podImages } from "../../mirror/to-cluster.js";
 import { workloadSelector } from "../../mirror/web-entry.js";
 import { OUTPUT_TAIL_CHARS } from "../../process/command-runner.js";
-import { KubeAnnotation, KubeLabel, kubeEnvironmentLabels } from "../../topology/kube-labels.js";
-import {
-  type BuiltImage,
-  builtImagesOf,
-  type EnvironmentIdentity,
-  type Topology,
-} from "../../topology/model.js";
-import {
-  assignNodePorts,
-  FIRST_NODE_PORT,
-  renderKubernetes,
-} from "../../topology/render-kubernetes.js";
+import { KubeLabel } from "../../topology/kube-labels.js";
+import type { KubeObject, Topology } from "../../topology/model.js";
 import type { Progress, Step, StepContext } from "../../ui/steps.js";
 import type { Clock } from "../../waits/clock.js";
 import { poll, WaitFailed } from "../../waits/wait.js";
@@ -41,7 +30,7 @@ import {
   type EnvironmentStatus,
   type ExecRequest,
   environmentNotFound,
-  type MirroredLayout,
+  type RunningState,
   type ServiceStatus,
   type StreamExecRequest,
   type StreamExecResult,
@@ -50,6 +39,11 @@ import {
 } from "../backend.js";
 import type { DockerEngine } from "../docker/docker-engine.js";
 import { waitForWebUrl } from "../web-wait.js";
+import {
+  type ClusterDeployment,
+  mirroredDeployment,
+  presetDeployment,
+} from "./cluster-deployment.js";
 import {
   type ClusterProvider,
   type ClusterSpec,
@@ -77,28 +71,6 @@ const WORKLOAD_KINDS = [
   ["batch/v1", "CronJob"],
   ["batch/v1", "Job"],
 ] as const;
-
-/** What `deploy` puts on a cluster: a preset's rendered topology or a mirrored layout. */
-interface ClusterDeployment {
-  identity: EnvironmentIdentity;
-  preset: string;
-  codeRoot: string;
-  namespace: string;
-  /** In apply order. */
-  objects: KubernetesObject[];
-  /** The same objects as YAML, written 0600 beside the kubeconfig (it holds secrets). */
-  yaml: string;
-  configHash: string;
-  ports: RecordedPort[];
-  /** Preset images to build first; a mirror builds none. */
-  build: BuiltImage[];
-  /** Image tags to load into the node from this machine. */
-  load: string[];
-  /** Tags built for this environment, which `destroy` removes. */
-  owned: string[];
-  webUrl?: string;
-  writeFiles(progress: Progress): Promise<void>;
-}
 
 // The kind and minikube backends: one local cluster per environment (`prodlike-<env>`),
 // the topology rendered to Kubernetes objects, applied with server-side apply, and
@@ -137,101 +109,30 @@ export class KubeBackend implements Backend {
   }
 
   async up(topology: Topology, progress: Progress, options: UpOptions): Promise<UpResult> {
-    const nodePorts = assignNodePorts(topology);
-    const manifests = renderKubernetes(topology, {
-      backend: this.name,
-      nodeCodePath: this.deps.provider.nodeCodePath,
-      nodePorts,
-    });
-    const images = builtImagesOf(topology);
-    const web = topology.services
-      .flatMap((service) => service.ports)
-      .find((port) => port.protocol === "http");
-    return this.deploy(
-      {
-        identity: topology.identity,
-        preset: topology.preset,
-        codeRoot: topology.codeRoot,
-        namespace: manifests.namespace,
-        objects: manifests.objects as KubernetesObject[],
-        yaml: manifests.yaml,
-        configHash: manifests.configHash,
-        ports: recordedPorts(topology, nodePorts),
-        build: images,
-        load: images.map((image) => image.tag),
-        owned: images.map((image) => image.tag),
-        ...(web ? { webUrl: `http://127.0.0.1:${web.hostPort}${web.healthPath ?? "/"}` } : {}),
-        writeFiles: (steps) => writeCodeFiles(topology, steps),
-      },
-      progress,
-      options,
-    );
-  }
-
-  /**
-   * Production's mirrored objects on this environment's cluster: applied as they are,
-   * with what one local cluster needs added (mirrorToCluster); images this machine holds
-   * are loaded into the node, the others are pulled by the cluster as in production.
-   */
-  async upMirrored(
-    layout: MirroredLayout,
-    progress: Progress,
-    options: { healthTimeoutMs: number },
-  ): Promise<EnvironmentStatus> {
-    const { engine, provider } = this.deps;
-    // A digest reference cannot be loaded by tag: the cluster pulls it.
+    const context = { backend: this.name, nodeCodePath: this.deps.provider.nodeCodePath };
+    const { manifests } = topology;
+    if (!manifests) return this.deploy(presetDeployment(topology, context), progress, options);
+    // A digest reference cannot be loaded by tag: the cluster pulls it, as production does.
     const localImages = new Set<string>();
-    for (const image of podImages(layout.objects)) {
-      if (!image.includes("@") && (await engine.imageExists(image))) localImages.add(image);
+    for (const image of podImages(manifests)) {
+      if (!image.includes("@") && (await this.deps.engine.imageExists(image)))
+        localImages.add(image);
     }
-    const cluster = mirrorToCluster(layout.objects, {
-      labels: kubeEnvironmentLabels(layout.identity, { preset: layout.preset, backend: this.name }),
-      defaultNamespace: layout.identity.project,
-      nodeCodePath: provider.nodeCodePath,
-      localImages,
-      webNodePort: FIRST_NODE_PORT,
-      roleLabel: KubeLabel.role,
-      configHashAnnotation: KubeAnnotation.configHash,
-    });
-    const ports: RecordedPort[] = cluster.web
-      ? [
-          {
-            name: "web",
-            service: cluster.web.container,
-            containerPort: cluster.web.containerPort,
-            hostPort: layout.webHostPort,
-            nodePort: FIRST_NODE_PORT,
-            protocol: "http",
-          },
-        ]
-      : [];
-    const { status } = await this.deploy(
-      {
-        identity: layout.identity,
-        preset: layout.preset,
-        codeRoot: layout.codeRoot,
-        namespace: cluster.namespace,
-        objects: cluster.objects as KubernetesObject[],
-        yaml: cluster.yaml,
-        configHash: cluster.configHash,
-        ports,
-        build: [],
-        load: cluster.images.load,
-        // The mirror loads images this machine already had: they are not ours to remove.
-        owned: [],
-        ...(cluster.web ? { webUrl: `http://127.0.0.1:${layout.webHostPort}/` } : {}),
-        writeFiles: async () => undefined,
-      },
+    return this.deploy(
+      mirroredDeployment({ ...topology, manifests }, { ...context, localImages }),
       progress,
-      { rebuild: false, healthTimeoutMs: options.healthTimeoutMs },
+      {
+        ...options,
+        rebuild: false,
+      },
     );
-    return status;
   }
 
-  /** kind / minikube: the workloads as the environment's cluster runs them. */
-  async runningObjects(envId: string): Promise<KubernetesObject[]> {
+  /** The workloads as the environment's cluster runs them. */
+  async running(envId: string): Promise<RunningState> {
     const record = await this.requireRecord(envId);
-    if (!(await this.deps.provider.exists(record.cluster))) return [];
+    if (!(await this.deps.provider.exists(record.cluster)))
+      return { shape: "objects", objects: [] };
     const api = await this.deps.connect(record.kubeconfig, record.context);
     const selector = `${KubeLabel.env}=${envId}`;
     const found: KubernetesObject[] = [];
@@ -240,7 +141,7 @@ export class KubeBackend implements Backend {
       for (const object of await api.list(apiVersion, kind, record.namespace, selector))
         found.push({ ...object, apiVersion, kind });
     }
-    return found;
+    return { shape: "objects", objects: found as KubeObject[] };
   }
 
   // One path for a preset's topology and a mirrored layout: record the environment,
@@ -367,7 +268,9 @@ export class KubeBackend implements Backend {
             options.healthTimeoutMs,
           ),
         },
-        ...(plan.webUrl ? [this.httpStep(plan.webUrl, options.healthTimeoutMs)] : []),
+        ...(plan.webUrl
+          ? [this.httpStep(plan.webUrl, plan.webLogServices, options.healthTimeoutMs)]
+          : []),
       ]);
     } catch (error) {
       if (!existed) {
@@ -408,7 +311,7 @@ export class KubeBackend implements Backend {
     });
   }
 
-  private httpStep(url: string, timeoutMs: number): Step {
+  private httpStep(url: string, logServices: string[], timeoutMs: number): Step {
     return {
       title: `Wait for ${url}`,
       run: async (context) => {
@@ -416,6 +319,7 @@ export class KubeBackend implements Backend {
           timeoutMs,
           intervalMs: 100,
           onDetail: (detail) => context.update(detail),
+          logServices: [`--backend ${this.name}`, ...logServices],
         });
         context.setTitle(`web answers on ${new URL(url).origin}`);
       },
@@ -765,22 +669,6 @@ function resumed(object: KubernetesObject): KubernetesObject {
 // The pods a workload owns, by its own selector (a preset's carry app.kubernetes.io/name).
 function podSelector(workload: KubernetesObject): string {
   return workloadSelector(workload) ?? `${KubeLabel.appName}=${workload.metadata?.name ?? ""}`;
-}
-
-export function recordedPorts(
-  topology: Topology,
-  nodePorts: Readonly<Record<string, number>>,
-): RecordedPort[] {
-  return topology.services.flatMap((service) =>
-    service.ports.map((port) => ({
-      name: port.name,
-      service: service.name,
-      containerPort: port.containerPort,
-      hostPort: port.hostPort,
-      nodePort: nodePorts[port.name] ?? 0,
-      protocol: port.protocol,
-    })),
-  );
 }
 
 function samePorts(a: readonly RecordedPort[], b: readonly RecordedPort[]): boolean {

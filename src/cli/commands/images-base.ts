@@ -10,7 +10,7 @@ export default async function imagesBaseCommand(
   const core = await services();
   const engine = await core.engine();
   await engine.ping();
-  const settings = await openUserSettings();
+  const settings = await openUserSettings(process.env);
   const { mkdir } = await import("node:fs/promises");
   await mkdir(settings.stateDir, { recursive: true });
   const result = await ensureBaseImage(

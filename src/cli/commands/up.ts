@@ -2,6 +2,7 @@ import type { BackendName } from "../../backends/backend.js";
 import { up } from "../../core/operations.js";
 import type { SeedReport } from "../../core/seed.js";
 import { parseTtl } from "../../env/duration.js";
+import { ProdlikeError } from "../../errors/prodlike-error.js";
 import { formatStatus } from "../format.js";
 import type { Output } from "../output.js";
 import { hookFlags, lockTimeoutMs, secondsFlag, services } from "./common.js";
@@ -17,9 +18,15 @@ interface UpFlags {
   ttl?: string;
   seedFrom?: string;
   mirror: boolean;
+  from?: string;
 }
 
 export default async function upCommand(output: Output, flags: UpFlags): Promise<number> {
+  if (flags.from !== undefined && !flags.mirror) {
+    throw new ProdlikeError("USAGE", "--from names production's manifests: it needs --mirror", {
+      hint: "prodlike up --mirror --from k8s/prod runs production's layout.",
+    });
+  }
   const started = Date.now();
   const result = await up(
     await services(),
@@ -34,6 +41,7 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       ttl: flags.ttl === undefined ? undefined : parseTtl(flags.ttl),
       seedFrom: flags.seedFrom,
       mirror: flags.mirror,
+      from: flags.from,
     },
     await output.progress(),
   );

@@ -2,7 +2,8 @@ import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ComposeBackend, healthCommandOf } from "../../../src/backends/compose/compose-backend.js";
+import { ComposeBackend } from "../../../src/backends/compose/compose-backend.js";
+import { healthCommandOf } from "../../../src/backends/compose/container-waits.js";
 import type { ContainerInfo } from "../../../src/backends/docker/docker-engine.js";
 import { ProdlikeError } from "../../../src/errors/prodlike-error.js";
 import { Label } from "../../../src/topology/labels.js";
@@ -164,6 +165,30 @@ describe("ComposeBackend.destroy", () => {
     expect(engine.images).toEqual([]);
   });
 
+  it("reports only the images it removed itself, not one a parallel destroy took first", async () => {
+    const { engine, backend, codeRoot } = await setup();
+    const managed = { [Label.managed]: "true" };
+    engine.images = [
+      { id: "sha256:nginx", tags: ["prodlike/nginx:1"], labels: managed },
+      { id: "sha256:cli", tags: ["prodlike/drupal-cli:1"], labels: managed },
+    ];
+    engine.containers = [
+      envContainer("shop-local", "web", "sha256:nginx", codeRoot),
+      envContainer("shop-local", "cli", "sha256:cli", codeRoot),
+    ];
+    // The other destroy removes nginx between this one's listing and its removal.
+    const remove = engine.removeImage.bind(engine);
+    engine.removeImage = async (reference: string) => {
+      if (reference === "prodlike/nginx:1") {
+        engine.images = engine.images.filter((image) => image.id !== "sha256:nginx");
+      }
+      return remove(reference);
+    };
+    const report = await backend.destroy("shop-local", new SilentProgress(), { keepImages: false });
+    expect(report.images).toEqual(["prodlike/drupal-cli:1"]);
+    expect(engine.images).toEqual([]);
+  });
+
   it("keeps images with keepImages", async () => {
     const { engine, backend, codeRoot } = await setup();
     engine.images = [
@@ -187,48 +212,53 @@ describe("ComposeBackend.destroy", () => {
 
 describe("ComposeBackend.restartService", () => {
   it("runs the service's own health command until it passes, not waiting for Docker's next check", async () => {
-    const { engine, runner, backend, codeRoot } = await setup();
+    const { engine, backend, codeRoot } = await setup();
     const db = {
       ...envContainer("shop-local", "db", "img", codeRoot),
       health: "starting" as const,
     };
     engine.containers = [db];
-    runner.on(`docker restart --time 10 ${db.id}`, {});
-    runner.on(`docker inspect --format {{json .Config.Healthcheck}} ${db.id}`, {
-      stdout: '{"Test":["CMD","prodlike-mariadb-healthcheck"],"Interval":1000000000}',
+    engine.configs.set(db.id, {
+      ...emptyConfig,
+      healthTest: ["CMD", "prodlike-mariadb-healthcheck"],
     });
-    runner.on(
-      `docker exec ${db.id} prodlike-mariadb-healthcheck`,
-      { exitCode: 1 },
-      { exitCode: 1 },
-      {},
-    );
+    engine.execExitCodes = [1, 1];
 
     await backend.restartService("shop-local", "db", 5000);
-    const checks = runner.calls.filter((call) => call.includes("prodlike-mariadb-healthcheck"));
+    expect(engine.restarted).toEqual([db.id]);
+    const checks = engine.execs.filter((call) =>
+      call.command.includes("prodlike-mariadb-healthcheck"),
+    );
     expect(checks).toHaveLength(3);
   });
 
   it("reports a health command that never passes as a health timeout", async () => {
-    const { engine, runner, backend, codeRoot } = await setup();
+    const { engine, backend, codeRoot } = await setup();
     const db = envContainer("shop-local", "db", "img", codeRoot);
     engine.containers = [db];
-    runner.on(`docker restart --time 10 ${db.id}`, {});
-    runner.on(`docker inspect --format {{json .Config.Healthcheck}} ${db.id}`, {
-      stdout: '{"Test":["CMD-SHELL","mariadb-admin ping"]}',
-    });
-    runner.on(`docker exec ${db.id} sh -c mariadb-admin ping`, { exitCode: 1 });
+    engine.configs.set(db.id, { ...emptyConfig, healthTest: ["CMD-SHELL", "mariadb-admin ping"] });
+    engine.execExitCode = 1;
     const error = await backend
       .restartService("shop-local", "db", 1000)
       .catch((caught: unknown) => caught);
     expect((error as ProdlikeError).code).toBe("HEALTH_TIMEOUT");
+    expect(engine.execs[0]?.command).toEqual(["sh", "-c", "mariadb-admin ping"]);
   });
 });
 
+const emptyConfig = {
+  image: "img",
+  env: [],
+  entrypoint: [],
+  cmd: [],
+  mounts: [],
+  imageDefaults: { env: [], entrypoint: [], cmd: [] },
+};
+
 describe("healthCommandOf", () => {
   it("turns docker inspect's health check into an exec argv", () => {
-    expect(healthCommandOf('{"Test":["CMD","check","--fast"]}')).toEqual(["check", "--fast"]);
-    expect(healthCommandOf('{"Test":["CMD-SHELL","curl -f localhost || exit 1"]}')).toEqual([
+    expect(healthCommandOf(["CMD", "check", "--fast"])).toEqual(["check", "--fast"]);
+    expect(healthCommandOf(["CMD-SHELL", "curl -f localhost || exit 1"])).toEqual([
       "sh",
       "-c",
       "curl -f localhost || exit 1",
@@ -236,8 +266,8 @@ describe("healthCommandOf", () => {
   });
 
   it("has none for a switched-off, missing or unreadable health check", () => {
-    expect(healthCommandOf('{"Test":["NONE"]}')).toBeUndefined();
-    expect(healthCommandOf("null")).toBeUndefined();
-    expect(healthCommandOf("<no value>")).toBeUndefined();
+    expect(healthCommandOf(["NONE"])).toBeUndefined();
+    expect(healthCommandOf(undefined)).toBeUndefined();
+    expect(healthCommandOf([])).toBeUndefined();
   });
 });

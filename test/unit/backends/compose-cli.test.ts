@@ -25,8 +25,12 @@ describe("composeArgs", () => {
       ["down", "--remove-orphans", "--timeout", "5"],
     ],
     [
-      { kind: "logs", follow: true, tail: 50, services: ["web"] },
+      { kind: "logs", follow: true, tail: 50, color: true, services: ["web"] },
       ["logs", "--tail", "50", "--follow", "web"],
+    ],
+    [
+      { kind: "logs", follow: false, tail: 10, color: false, services: [] },
+      ["logs", "--tail", "10", "--no-color"],
     ],
     [{ kind: "config" }, ["config", "--quiet"]],
   ];

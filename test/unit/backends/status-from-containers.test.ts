@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isUpToDate } from "../../../src/backends/compose/compose-backend.js";
+import { isUpToDate } from "../../../src/backends/compose/container-waits.js";
 import {
   overallState,
   statusFromContainers,

@@ -5,7 +5,6 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Backend } from "../../../src/backends/backend.js";
 import { KubeBackend } from "../../../src/backends/kube/kube-backend.js";
 import { up } from "../../../src/core/operations.js";
 import { parity } from "../../../src/core/parity.js";
@@ -80,10 +79,13 @@ async function setup() {
   const services: CoreServices = {
     runner: new FakeRunner(),
     clock: systemClock,
+    env: process.env,
+    developer: { uid: 1000, gid: 1000 },
+    kubeconfigPath: "/nonexistent/kubeconfig",
     engine: async () => engine,
     backend: async (name) => {
       if (name !== "kind") throw new Error(`unexpected backend ${name}`);
-      return backend as Backend;
+      return backend;
     },
     recordedBackend: async () => "kind",
     recordedBackends: async () => ["kind"],

@@ -7,6 +7,7 @@ import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KubeBackend } from "../../../src/backends/kube/kube-backend.js";
 import { EnvironmentRecords } from "../../../src/env/environment-records.js";
+import { mirrorToTopology } from "../../../src/mirror/to-topology.js";
 import type { Topology } from "../../../src/topology/model.js";
 import { SilentProgress } from "../../../src/ui/plain-progress.js";
 import { systemClock } from "../../../src/waits/clock.js";
@@ -202,20 +203,20 @@ describe("KubeBackend", () => {
         { "registry.example.com/rt/php": LOCAL_PHP },
         ["nginx", "php-fpm"],
       );
-      const layout = {
+      const importOptions = {
         identity: context.topology.identity,
         preset: "drupal",
         codeRoot: context.codeRoot,
-        objects,
-        compose: { file: "/unused/docker-compose.yml" },
+        codeMountPath: "/var/www/html",
         webHostPort: webPort,
       };
-      return { ...context, layout };
+      const layout = mirrorToTopology(objects, importOptions).topology;
+      return { ...context, layout, importOptions };
     }
 
     it("applies production's objects, loads only this machine's images and serves the web entry", async () => {
       const { provider, api, backend, records, layout } = await mirrored();
-      const status = await backend.upMirrored(layout, new SilentProgress(), upOptions);
+      const { status } = await backend.up(layout, new SilentProgress(), upOptions);
       expect(status.state).toBe("running");
       expect(status.urls.web).toBe(`http://127.0.0.1:${webPort}`);
       expect(provider.calls).toEqual([
@@ -250,9 +251,10 @@ describe("KubeBackend", () => {
 
     it("a second up with nothing changed applies nothing; destroy keeps the developer's image", async () => {
       const { provider, api, engine, backend, layout } = await mirrored();
-      await backend.upMirrored(layout, new SilentProgress(), upOptions);
+      await backend.up(layout, new SilentProgress(), upOptions);
       const applied = api.applied.length;
-      await backend.upMirrored(layout, new SilentProgress(), upOptions);
+      const second = await backend.up(layout, new SilentProgress(), upOptions);
+      expect(second.changed).toBe(false);
       expect(provider.calls).toHaveLength(2);
       expect(api.applied).toHaveLength(applied);
       const report = await backend.destroy("shop-local", new SilentProgress(), {
@@ -264,9 +266,13 @@ describe("KubeBackend", () => {
     });
 
     it("states suspend: false on CronJobs, so an up after down resumes them", async () => {
-      const { api, backend, layout } = await mirrored();
+      const { api, backend, importOptions } = await mirrored();
       const shop = await mirroredFixture("shop.yaml", {}, ["web", "php-fpm"]);
-      await backend.upMirrored({ ...layout, objects: shop }, new SilentProgress(), upOptions);
+      await backend.up(
+        mirrorToTopology(shop, importOptions).topology,
+        new SilentProgress(),
+        upOptions,
+      );
       const cron = api.applied.find((object) => object.kind === "CronJob") as unknown as {
         spec: { suspend?: boolean; schedule: string };
       };
@@ -275,10 +281,13 @@ describe("KubeBackend", () => {
 
     it("reads back the running workloads and execs in the pod a selector names", async () => {
       const { api, backend, layout } = await mirrored();
-      await backend.upMirrored(layout, new SilentProgress(), upOptions);
-      const running = await backend.runningObjects("shop-local");
+      await backend.up(layout, new SilentProgress(), upOptions);
+      const running = await backend.running("shop-local");
+      if (running.shape !== "objects") throw new Error("a cluster shows objects");
       expect(
-        running.map((object) => `${object.apiVersion} ${object.kind}/${object.metadata?.name}`),
+        running.objects.map(
+          (object) => `${object.apiVersion} ${object.kind}/${object.metadata?.name}`,
+        ),
       ).toEqual(["apps/v1 Deployment/web", "apps/v1 StatefulSet/db"]);
       const result = await backend.execStream("shop-local", {
         service: "mariadb",

@@ -14,12 +14,12 @@ describe("runningViews", () => {
         labels: labels("Deployment/web", "php-fpm", "web-php-fpm"),
         config: {
           image: "prodlike/php:abc",
-          env: ["PATH=/usr/bin", "DB_HOST=db", "DB_PASSWORD=local"],
+          env: ["PATH=/usr/bin", "DB_HOST=db", "DB_PASSWORD=local", "affinity:container==1f2e"],
           entrypoint: ["docker-php-entrypoint"],
           cmd: ["php-fpm", "-F"],
           mounts: [
             {
-              source: "/code/.prodlike/mirror/compose/files/configmap-pool/www.conf",
+              source: "/code/.prodlike/local/config/configmap-pool/www.conf",
               destination: "/etc/php/pool.d/www.conf",
             },
             { source: "/code", destination: "/var/www/html" },

@@ -91,6 +91,17 @@ describe("forHttp", () => {
       server.close();
     }
   });
+
+  it("says why nothing answers yet, not fetch's bare `fetch failed`", async () => {
+    const { server, url } = await serve([]);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const details: string[] = [];
+    const error = await forHttp(url, { timeoutMs: 0, intervalMs: 10 })
+      .wait(new FakeClock(), (d) => details.push(d))
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(WaitFailed);
+    expect(details).toEqual(["not answering yet (ECONNREFUSED)"]);
+  });
 });
 
 describe("phpFatalIn", () => {

@@ -1,30 +1,34 @@
-import path from "node:path";
 import { MirrorLabel } from "../topology/labels.js";
+import type { EnvironmentIdentity, MountSpec, ServiceSpec, Topology } from "../topology/model.js";
+import type { Adaptation } from "./adaptation.js";
 import type { ManifestObject } from "./manifests.js";
 import { CODE_NODE_PATH, CODE_VOLUME, podSpecOf } from "./transforms.js";
 import { findWebEntry, podLabels, selects } from "./web-entry.js";
 
-// The mirrored manifests as a compose project, so `up --backend compose` runs
-// production's layout too. A pod becomes its first container's service, the other
-// containers share its network (`network_mode: service:POD`, localhost as in a pod);
-// Services become network aliases of the pods they select; ConfigMap and Secret values
-// become environment entries and read-only files; claims become named volumes; init
-// containers run once before their pod; a CronJob becomes a loop that runs the job on
-// its schedule, one run after the other, so runs never overlap.
+// Production's mirrored manifests imported into the one model, as a preset is: every
+// backend then runs it through its one `up`. A pod becomes its first container's service,
+// the other containers share its network (localhost as in a pod); Services become
+// network aliases of the pods they select; ConfigMap and Secret values become environment
+// entries and read-only config files; claims become named volumes; init containers run
+// once before their pod; a CronJob becomes a loop that runs the job on its schedule, one
+// run after the other, so runs never overlap. The objects themselves travel along
+// (`manifests`): a cluster applies them as they are.
 
-export interface ComposeAdaptation {
-  kind: string;
-  name: string;
-  detail: string;
+export interface MirrorImportOptions {
+  identity: EnvironmentIdentity;
+  preset: string;
+  codeRoot: string;
+  /** Where the preset mounts the code: the default path for the code in the model. */
+  codeMountPath: string;
+  /** The port on 127.0.0.1 production's web entry is published on. */
+  webHostPort: number;
 }
 
-export interface MirroredCompose {
-  services: Record<string, Record<string, unknown>>;
-  volumes: string[];
-  /** Files to write under filesDir (ConfigMap / Secret keys mounted as files). */
-  files: { path: string; content: string }[];
-  adaptations: ComposeAdaptation[];
-  /** The compose service the web URL points at, and its container port. */
+export interface MirrorImport {
+  topology: Topology;
+  /** How the services differ from the pods they came from. */
+  adaptations: Adaptation[];
+  /** The service production's traffic enters by, and its container port. */
   web?: { service: string; port: number };
 }
 
@@ -59,23 +63,39 @@ interface Volume {
   hostPath?: { path: string };
 }
 
-export function mirrorToCompose(
+export function mirrorToTopology(
   objects: readonly ManifestObject[],
-  options: { codeRoot: string; filesDir: string },
-): MirroredCompose {
+  options: MirrorImportOptions,
+): MirrorImport {
   const data = new Map<string, Record<string, string>>();
+  const secrets = new Set<string>();
   for (const object of objects) {
     if (object.kind === "ConfigMap")
       data.set(`configmap/${object.metadata.name}`, {
         ...((object.data as Record<string, string>) ?? {}),
       });
-    if (object.kind === "Secret")
-      data.set(`secret/${object.metadata.name}`, {
-        ...((object.stringData as Record<string, string>) ?? {}),
-      });
+    if (object.kind === "Secret") {
+      const values = { ...((object.stringData as Record<string, string>) ?? {}) };
+      data.set(`secret/${object.metadata.name}`, values);
+      for (const value of Object.values(values)) if (value.length >= 4) secrets.add(value);
+    }
   }
-  const result: MirroredCompose = { services: {}, volumes: [], files: [], adaptations: [] };
-  const services = objects.filter((object) => object.kind === "Service");
+  const topology: Topology = {
+    identity: options.identity,
+    preset: options.preset,
+    codeRoot: options.codeRoot,
+    codeMountPath: options.codeMountPath,
+    services: [],
+    volumes: [],
+    configFiles: [],
+    codeFiles: [],
+    codeFolders: [],
+    secrets: [],
+    podGroups: {},
+    manifests: objects,
+  };
+  const adaptations: Adaptation[] = [];
+  const kubeServices = objects.filter((object) => object.kind === "Service");
   const volumes = new Set<string>();
 
   for (const object of objects) {
@@ -98,18 +118,27 @@ export function mirrorToCompose(
         podVolumes.set(name, { name, persistentVolumeClaim: { claimName: `${podName}-${name}` } });
     }
     const labels = podLabels(object);
-    const aliases = services
+    const aliases = kubeServices
       .filter((service) => selects(service, labels))
       .map((service) => service.metadata.name);
-    const note = (detail: string) =>
-      result.adaptations.push({ kind: object.kind, name: podName, detail });
+    const note = (detail: string) => adaptations.push({ kind: object.kind, name: podName, detail });
+    const context: MountContext = { podName, data, topology, volumes };
 
     const serviceFor = (
+      name: string,
       container: Container,
       role: "main" | "sidecar" | "init",
-    ): Record<string, unknown> => {
-      const rendered: Record<string, unknown> = {
-        image: container.image ?? "",
+    ): ServiceSpec => {
+      const service: ServiceSpec = {
+        name,
+        role: "app",
+        image: { kind: "pull", ref: container.image ?? "" },
+        env: environmentOf(container, data, note),
+        ports: [],
+        mounts: (container.volumeMounts ?? []).flatMap((mount) =>
+          mountOf(mount, podVolumes.get(mount.name), context),
+        ),
+        dependsOn: [],
         labels: {
           [MirrorLabel.workload]: `${object.kind}/${podName}`,
           [MirrorLabel.container]: container.name,
@@ -117,63 +146,49 @@ export function mirrorToCompose(
           ...(role === "init" ? { [MirrorLabel.init]: "true" } : {}),
         },
       };
-      const environment = environmentOf(container, data, note);
-      if (Object.keys(environment).length > 0) rendered.environment = environment;
-      if (container.command) rendered.entrypoint = container.command;
-      if (container.args) rendered.command = container.args;
-      if (container.workingDir) rendered.working_dir = container.workingDir;
+      if (container.command) service.entrypoint = container.command;
+      if (container.args) service.command = container.args;
+      if (container.workingDir) service.workingDir = container.workingDir;
       const runAs = container.securityContext;
       if (runAs?.runAsUser !== undefined) {
-        rendered.user = `${runAs.runAsUser}${runAs.runAsGroup === undefined ? "" : `:${runAs.runAsGroup}`}`;
+        service.user = {
+          uid: runAs.runAsUser,
+          ...(runAs.runAsGroup === undefined ? {} : { gid: runAs.runAsGroup }),
+        };
       }
-      const mounts = (container.volumeMounts ?? []).flatMap((mount) =>
-        mountOf(mount, podVolumes.get(mount.name), {
-          podName,
-          options,
-          data,
-          result,
-          volumes,
-          note,
-        }),
-      );
-      if (mounts.length > 0) rendered.volumes = mounts;
-      if (role === "init") rendered.restart = "no";
-      return rendered;
+      if (role === "init") service.runsOnce = true;
+      return service;
     };
 
-    const main = serviceFor(first, "main");
     const inits = (pod?.initContainers ?? []).map((container) => {
-      const name = `${podName}-init-${container.name}`;
-      result.services[name] = serviceFor(container, "init");
-      return name;
+      const service = serviceFor(`${podName}-init-${container.name}`, container, "init");
+      topology.services.push(service);
+      return service.name;
     });
-    if (inits.length > 0) {
-      main.depends_on = Object.fromEntries(
-        inits.map((name) => [name, { condition: "service_completed_successfully" }]),
-      );
-    }
-    if (aliases.length > 0) main.networks = { default: { aliases } };
+    const main = serviceFor(podName, first, "main");
+    main.dependsOn = inits.map((name) => ({ service: name, condition: "completed" as const }));
+    if (aliases.length > 0) main.aliases = aliases;
     if (object.kind === "CronJob") {
       const schedule = (object.spec as { schedule?: string }).schedule ?? "* * * * *";
-      const job = [
-        ...((main.entrypoint as string[] | undefined) ?? []),
-        ...((main.command as string[] | undefined) ?? []),
-      ];
+      const job = [...(main.entrypoint ?? []), ...(main.command ?? [])];
       main.entrypoint = ["sh", "-c", CRON_LOOP, "prodlike-cron", schedule];
       main.command = job;
       note(
         `schedule "${schedule}" run by a loop in the job's container: one run after another, never two at once`,
       );
     } else if (object.kind === "Job") {
-      main.restart = "no";
+      main.runsOnce = true;
     }
-    result.services[podName] = main;
+    topology.services.push(main);
+    const members = [main.name];
     for (const sidecar of containers.slice(1)) {
-      const rendered = serviceFor(sidecar, "sidecar");
-      rendered.network_mode = `service:${podName}`;
-      rendered.depends_on = { [podName]: { condition: "service_started" } };
-      result.services[`${podName}-${sidecar.name}`] = rendered;
+      const service = serviceFor(`${podName}-${sidecar.name}`, sidecar, "sidecar");
+      service.networkOf = podName;
+      service.dependsOn = [{ service: podName, condition: "started" }];
+      topology.services.push(service);
+      members.push(service.name);
     }
+    topology.podGroups[podName] = members;
     if (containers.length > 1)
       note(
         `containers ${containers
@@ -184,22 +199,26 @@ export function mirrorToCompose(
   }
 
   // The web URL: where production's traffic enters.
-  const web = findWebEntry(objects);
-  if (web) {
-    const owner = Object.entries(result.services).find(([, service]) =>
-      (
-        (service.networks as { default?: { aliases?: string[] } } | undefined)?.default?.aliases ??
-        []
-      ).includes(web.service.metadata.name),
-    );
-    if (owner)
-      result.web = {
-        service: owner[0],
-        port: typeof web.targetPort === "number" ? web.targetPort : web.port,
-      };
+  const entry = findWebEntry(objects);
+  const owner = entry
+    ? topology.services.find((service) =>
+        (service.aliases ?? []).includes(entry.service.metadata.name),
+      )
+    : undefined;
+  let web: MirrorImport["web"];
+  if (entry && owner) {
+    web = {
+      service: owner.name,
+      port: typeof entry.targetPort === "number" ? entry.targetPort : entry.port,
+    };
+    owner.role = "web";
+    owner.ports = [
+      { name: "web", containerPort: web.port, hostPort: options.webHostPort, protocol: "http" },
+    ];
   }
-  result.volumes = [...volumes].sort();
-  return result;
+  topology.volumes = [...volumes].sort().map((name) => ({ name }));
+  topology.secrets = [...secrets];
+  return { topology, adaptations, ...(web ? { web } : {}) };
 }
 
 function environmentOf(
@@ -229,45 +248,58 @@ function environmentOf(
   return Object.fromEntries(Object.entries(environment).sort(([a], [b]) => a.localeCompare(b)));
 }
 
+interface MountContext {
+  podName: string;
+  data: ReadonlyMap<string, Record<string, string>>;
+  topology: Topology;
+  volumes: Set<string>;
+}
+
 function mountOf(
   mount: NonNullable<Container["volumeMounts"]>[number],
   volume: Volume | undefined,
-  context: {
-    podName: string;
-    options: { codeRoot: string; filesDir: string };
-    data: ReadonlyMap<string, Record<string, string>>;
-    result: MirroredCompose;
-    volumes: Set<string>;
-    note: (detail: string) => void;
-  },
-): string[] {
+  context: MountContext,
+): MountSpec[] {
   if (!volume) return [];
-  const readOnly = mount.readOnly ? ":ro" : "";
   if (volume.name === CODE_VOLUME || volume.hostPath?.path === CODE_NODE_PATH) {
-    return [`${context.options.codeRoot}:${mount.mountPath}`];
+    return [{ type: "code", target: mount.mountPath }];
   }
   const files = volume.configMap
-    ? `configmap/${volume.configMap.name}`
+    ? `configmap-${volume.configMap.name}`
     : volume.secret
-      ? `secret/${volume.secret.secretName}`
+      ? `secret-${volume.secret.secretName}`
       : undefined;
   if (files) {
-    const dir = path.join(context.options.filesDir, files.replace("/", "-"));
-    for (const [key, content] of Object.entries(context.data.get(files) ?? {})) {
-      if (!context.result.files.some((file) => file.path === path.join(dir, key))) {
-        context.result.files.push({ path: path.join(dir, key), content });
+    const values = context.data.get(files.replace("-", "/")) ?? ({} as Record<string, string>);
+    for (const [key, content] of Object.entries(values)) {
+      const name = `${files}/${key}`;
+      if (!context.topology.configFiles.some((file) => file.name === name)) {
+        context.topology.configFiles.push({
+          name,
+          content,
+          ...(volume.secret ? { secret: true } : {}),
+        });
       }
     }
     return [
-      mount.subPath
-        ? `${path.join(dir, mount.subPath)}:${mount.mountPath}:ro`
-        : `${dir}:${mount.mountPath}:ro`,
+      {
+        type: "config",
+        file: mount.subPath ? `${files}/${mount.subPath}` : files,
+        target: mount.mountPath,
+      },
     ];
   }
   // A claim, or an emptyDir the pod's containers share: a named volume.
   const name = volume.persistentVolumeClaim?.claimName ?? `${context.podName}-${volume.name}`;
   context.volumes.add(name);
-  return [`${name}:${mount.mountPath}${readOnly}`];
+  return [
+    {
+      type: "volume",
+      volume: name,
+      target: mount.mountPath,
+      ...(mount.readOnly ? { readOnly: true } : {}),
+    },
+  ];
 }
 
 // $1: the schedule; the job is the rest. Every minute, runs the job when the five fields

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ManifestObject } from "../../../src/mirror/manifests.js";
-import { mirrorToCompose } from "../../../src/mirror/to-compose.js";
+import { mirrorToTopology } from "../../../src/mirror/to-topology.js";
+import { renderCompose } from "../../../src/topology/render-compose.js";
 
 const objects: ManifestObject[] = [
   {
@@ -76,8 +77,16 @@ const objects: ManifestObject[] = [
   },
 ];
 
-describe("mirrorToCompose", () => {
-  const result = mirrorToCompose(objects, { codeRoot: "/code", filesDir: "/files" });
+describe("mirrorToTopology, rendered by the one compose renderer", () => {
+  const imported = mirrorToTopology(objects, {
+    identity: { project: "shop", name: "local", id: "shop-local" },
+    preset: "drupal",
+    codeRoot: "/code",
+    codeMountPath: "/var/www/html",
+    webHostPort: 8080,
+  });
+  const { topology } = imported;
+  const result = renderCompose(topology, { configDir: "/files" }).document;
 
   it("makes a pod's first container its service, the others share its network", () => {
     expect(Object.keys(result.services).sort()).toEqual([
@@ -90,15 +99,24 @@ describe("mirrorToCompose", () => {
       image: "nginx:1",
       networks: { default: { aliases: ["shop"] } },
       depends_on: { "web-init-migrate": { condition: "service_completed_successfully" } },
+      ports: ["127.0.0.1:8080:80"],
     });
     expect(result.services["web-php"]).toMatchObject({ network_mode: "service:web" });
+    expect(result.services["web-php"]).not.toHaveProperty("networks");
     expect(result.services["web-init-migrate"]).toMatchObject({
       restart: "no",
       entrypoint: ["php", "migrate.php"],
       labels: { "dev.prodlike.mirror.init": "true" },
     });
     expect(result.services.web?.labels).not.toHaveProperty("dev.prodlike.mirror.init");
-    expect(result.web).toEqual({ service: "web", port: 80 });
+    expect(result.services.web?.labels).toMatchObject({
+      "dev.prodlike.env": "shop-local",
+      "dev.prodlike.mirror.workload": "Deployment/web",
+      "dev.prodlike.mirror.container": "nginx",
+    });
+    expect(imported.web).toEqual({ service: "web", port: 80 });
+    expect(topology.podGroups).toEqual({ web: ["web", "web-php"], cron: ["cron"] });
+    expect(topology.manifests).toBe(objects);
   });
 
   it("resolves ConfigMap and Secret values into environment and read-only files", () => {
@@ -107,15 +125,17 @@ describe("mirrorToCompose", () => {
       DB_PASSWORD: "local-pw",
       MISSING: "",
     });
-    expect(result.adaptations.map((a) => a.detail)).toContain(
+    expect(imported.adaptations.map((a) => a.detail)).toContain(
       "php: MISSING refers to configmap nope/x, which the manifests do not define: left empty",
     );
-    expect(result.files).toEqual([
-      { path: "/files/configmap-nginx/default.conf", content: "server {}" },
+    expect(topology.configFiles).toEqual([
+      { name: "configmap-nginx/default.conf", content: "server {}" },
     ]);
     expect(result.services.web?.volumes).toEqual(["/files/configmap-nginx:/etc/nginx/conf.d:ro"]);
     expect(result.services["web-php"]?.volumes).toEqual(["files:/srv/files"]);
-    expect(result.volumes).toEqual(["files"]);
+    expect(Object.keys(result.volumes ?? {})).toEqual(["files"]);
+    // The local secret value is redacted from every log line like a preset's.
+    expect(topology.secrets).toEqual(["local-pw"]);
   });
 
   it("runs a CronJob as a loop in the job's container, the job as its arguments", () => {
@@ -123,5 +143,12 @@ describe("mirrorToCompose", () => {
     expect(cron.entrypoint.slice(0, 2)).toEqual(["sh", "-c"]);
     expect(cron.entrypoint.slice(3)).toEqual(["prodlike-cron", "*/5 * * * *"]);
     expect(cron.command).toEqual(["php", "cron.php"]);
+  });
+
+  it("writes `$` doubled, so compose never interpolates the loop's script", () => {
+    const yaml = renderCompose(topology, { configDir: "/files" }).yaml;
+    expect(yaml).toContain("schedule=$$1; shift");
+    expect(yaml).not.toMatch(/[^$]\$1;/);
+    expect(yaml).toContain('restart: "no"');
   });
 });

@@ -1,0 +1,184 @@
+import { chmod, mkdir } from "node:fs/promises";
+import path from "node:path";
+import {
+  environmentDir,
+  prepareEnvironmentDir,
+  recordMountpoints,
+  writeCodeFiles,
+  writeIfChanged,
+} from "../../env/generated-files.js";
+import { Label } from "../../topology/labels.js";
+import {
+  builtImagesOf,
+  type ServiceSpec,
+  servicesExplaining,
+  type Topology,
+} from "../../topology/model.js";
+import type { Progress, Step, StepContext } from "../../ui/steps.js";
+import type { Clock } from "../../waits/clock.js";
+import type { UpOptions } from "../backend.js";
+import type { DockerEngine } from "../docker/docker-engine.js";
+import { waitForWebUrl } from "../web-wait.js";
+import { COMPOSE_FILE, type ComposeCli, type ComposeProject } from "./compose-project.js";
+import { removeEnvironment } from "./compose-teardown.js";
+import { isUpToDate, waitForService } from "./container-waits.js";
+
+// `up` on compose, for a topology from either importer: render, and when anything
+// differs from what runs, build images, write the config, start, wait for every service
+// and the web URL. A brand-new environment that fails is removed again.
+
+export interface DeployDeps {
+  engine: DockerEngine;
+  clock: Clock;
+  cli: ComposeCli;
+}
+
+/** Resolves whether anything changed. */
+export async function deployCompose(
+  deps: DeployDeps,
+  topology: Topology,
+  progress: Progress,
+  options: UpOptions,
+): Promise<boolean> {
+  const envId = topology.identity.id;
+  const dir = environmentDir(topology.codeRoot, topology.identity.name);
+  const project: ComposeProject = { name: envId, file: path.join(dir, COMPOSE_FILE) };
+  // Loaded here: rendering and building pull in yaml and the build helpers, which the
+  // read-only commands (status, ls, exec) do not need at start-up.
+  const [{ renderCompose }, { imageSteps }] = await Promise.all([
+    import("../../topology/render-compose.js"),
+    import("../docker/image-builder.js"),
+  ]);
+  const rendered = renderCompose(topology, { configDir: path.join(dir, "config") });
+  const before = await deps.engine.listContainers({ [Label.env]: envId });
+
+  if (!options.rebuild && isUpToDate(before, topology, rendered.configHash)) {
+    await writeCodeFiles(topology, progress);
+    // Containers up is not a working site: the page must answer too (a 503 or a PHP
+    // fatal error is reported, not "up to date").
+    await progress.run(
+      webPorts(topology).map(({ service, url }) => ({
+        title: `${service.name} answers on ${url}`,
+        run: async (context: StepContext) => {
+          await waitForWebUrl(url, deps.clock, {
+            timeoutMs: options.healthTimeoutMs,
+            intervalMs: 50,
+            onDetail: (detail) => context.update(detail),
+            logServices: servicesExplaining(topology, service),
+          });
+        },
+      })),
+    );
+    return false;
+  }
+
+  try {
+    await progress.run([
+      {
+        title: "Images",
+        children: imageSteps(deps.engine, builtImagesOf(topology), {
+          rebuild: options.rebuild,
+          preset: topology.preset,
+        }),
+      },
+      {
+        title: "Write configuration",
+        run: async () => {
+          await writeConfiguration(topology, dir);
+          await writeIfChanged(project.file, rendered.yaml, 0o600);
+          await writeCodeFiles(topology, progress);
+          await recordMountpoints(topology);
+        },
+      },
+      {
+        title: `Start containers (${await deps.cli.describe()})`,
+        run: async () => {
+          await deps.cli.run(project, { kind: "up" }, topology.secrets);
+        },
+      },
+      {
+        title: "Wait for services",
+        concurrent: true,
+        children: topology.services.map((service) =>
+          serviceWaitStep(deps, topology, service, options),
+        ),
+      },
+    ]);
+  } catch (error) {
+    if (before.length === 0) {
+      // A brand-new environment that failed to come up holds no data: remove what this
+      // run made (containers, the network, volumes) so a retry starts clean. An existing
+      // environment is left as it was.
+      await removeEnvironment(deps.engine, deps.cli, envId, project).catch(() => undefined);
+    }
+    throw error;
+  }
+  return true;
+}
+
+async function writeConfiguration(topology: Topology, dir: string): Promise<void> {
+  // Config files may hold the database password (local.xml): only this user reaches the
+  // folder; containers get them through their bind mounts.
+  const configDir = path.join(dir, "config");
+  await mkdir(configDir, { recursive: true, mode: 0o700 });
+  await chmod(configDir, 0o700);
+  for (const file of topology.configFiles) {
+    const target = path.join(configDir, file.name);
+    // A mirrored ConfigMap's keys sit in a folder of their own, mounted whole.
+    await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
+    // Read by the container's own user (Varnish's VCL compiler runs as vcache); a file
+    // holding a secret (OpenMage's local.xml, a mirrored Secret) stays the developer's.
+    await writeIfChanged(target, file.content, file.secret ? 0o600 : 0o644);
+  }
+  await prepareEnvironmentDir(topology.codeRoot, topology.identity.name);
+}
+
+function serviceWaitStep(
+  deps: DeployDeps,
+  topology: Topology,
+  service: ServiceSpec,
+  options: UpOptions,
+): Step {
+  const http = service.ports.find((port) => port.protocol === "http");
+  return {
+    title: service.name,
+    run: async (context: StepContext) => {
+      const onDetail = (detail: string) => context.update(detail);
+      // A service with an HTTP port is ready when it answers over HTTP from the host:
+      // what the user needs, and sooner than Docker's next health check.
+      await waitForService(deps.engine, deps.clock, topology.identity.id, service.name, {
+        timeoutMs: options.healthTimeoutMs,
+        secrets: topology.secrets,
+        requireHealthy: http === undefined,
+        runsOnce: service.runsOnce === true,
+        onDetail,
+      });
+      if (http) {
+        await waitForWebUrl(webUrlOf(http), deps.clock, {
+          timeoutMs: options.healthTimeoutMs,
+          intervalMs: 50,
+          onDetail,
+          logServices: servicesExplaining(topology, service),
+        });
+        context.setTitle(`${service.name} answers on http://127.0.0.1:${http.hostPort}`);
+      } else if (service.runsOnce) {
+        context.setTitle(`${service.name} ran (exit 0)`);
+      } else {
+        context.setTitle(`${service.name} ${service.health ? "healthy" : "running"}`);
+      }
+    },
+  };
+}
+
+/** Where `up` checks a service with an HTTP port: its health path on the published port. */
+function webUrlOf(port: { hostPort: number; healthPath?: string }): string {
+  return `http://127.0.0.1:${port.hostPort}${port.healthPath ?? "/"}`;
+}
+
+function webPorts(topology: Topology): { service: ServiceSpec; url: string }[] {
+  return topology.services.flatMap((service) =>
+    service.ports
+      .filter((port) => port.protocol === "http")
+      .map((port) => ({ service, url: webUrlOf(port) })),
+  );
+}

@@ -1,0 +1,145 @@
+import { access, rm } from "node:fs/promises";
+import { environmentDir } from "../../env/generated-files.js";
+import { ProdlikeError } from "../../errors/prodlike-error.js";
+import { Label } from "../../topology/labels.js";
+import type { Progress } from "../../ui/steps.js";
+import { type DestroyOptions, type DestroyReport, environmentNotFound } from "../backend.js";
+import type { DockerEngine } from "../docker/docker-engine.js";
+import { type ComposeCli, type ComposeProject, projectOfContainers } from "./compose-project.js";
+
+// `destroy` on compose: everything labelled with the environment goes (containers,
+// volumes, the network, the images no other environment uses), then a check that
+// nothing is left. Found by label, not by containers alone: a failed `up` or a killed
+// `destroy` can leave a network or volumes with no container.
+
+export const STOP_TIMEOUT_SECONDS = 10;
+
+export async function destroyCompose(
+  engine: DockerEngine,
+  cli: ComposeCli,
+  envId: string,
+  progress: Progress,
+  options: DestroyOptions,
+): Promise<DestroyReport> {
+  const containers = await engine.listContainers({ [Label.env]: envId });
+  const [volumes, networks] = await Promise.all([
+    engine.listVolumes({ [Label.env]: envId }),
+    engine.listNetworks({ [Label.env]: envId }),
+  ]);
+  if (containers.length + volumes.length + networks.length === 0) {
+    throw environmentNotFound(envId);
+  }
+  const project = containers.length > 0 ? projectOfContainers(envId, containers) : undefined;
+  const imageIds = new Set(containers.map((container) => container.imageId));
+  const report: DestroyReport = { containers: [], volumes: [], networks: [], images: [] };
+
+  await progress.run([
+    {
+      title: `Remove containers, volumes and network of ${envId}`,
+      run: async () => {
+        report.containers = containers.map((container) => container.name);
+        report.volumes = volumes;
+        report.networks = networks.map((network) => network.name);
+        await removeEnvironment(engine, cli, envId, project);
+      },
+    },
+    {
+      title: options.keepImages
+        ? "Keep images (--keep-images)"
+        : "Remove images no other environment uses",
+      run: async () => {
+        if (options.keepImages) return;
+        report.images = await removeUnusedImages(engine, imageIds);
+      },
+    },
+    {
+      title: "Verify nothing is left",
+      run: async () => {
+        await verifyGone(engine, envId, options.keepImages ? new Set() : imageIds);
+        const codeRoot = containers[0]?.labels[Label.codeRoot];
+        const name = containers[0]?.labels[Label.name];
+        if (codeRoot && name)
+          await rm(environmentDir(codeRoot, name), { recursive: true, force: true });
+      },
+    },
+  ]);
+  return report;
+}
+
+/** compose down when the file is there, then a sweep by label for anything left (a
+ *  deleted checkout, a crashed run, a project that never started). */
+export async function removeEnvironment(
+  engine: DockerEngine,
+  cli: ComposeCli,
+  envId: string,
+  project: ComposeProject | undefined,
+): Promise<void> {
+  const hasFile =
+    project !== undefined &&
+    (await access(project.file).then(
+      () => true,
+      () => false,
+    ));
+  if (hasFile && project) {
+    await cli
+      .run(project, { kind: "down", removeVolumes: true, timeoutSeconds: STOP_TIMEOUT_SECONDS }, [])
+      .catch(() => undefined);
+  }
+  for (const container of await engine.listContainers({ [Label.env]: envId }))
+    await engine.removeContainer(container.id);
+  for (const volume of await engine.listVolumes({ [Label.env]: envId }))
+    await engine.removeVolume(volume);
+  for (const network of await engine.listNetworks({ [Label.env]: envId }))
+    await engine.removeNetwork(network.id);
+}
+
+/** The prodlike-built images of these ids no container uses any more; only what this
+ *  call removed is reported (a parallel destroy may have taken the same image). */
+async function removeUnusedImages(
+  engine: DockerEngine,
+  imageIds: ReadonlySet<string>,
+): Promise<string[]> {
+  const stillUsed = new Set(
+    (await engine.listContainers({})).map((container) => container.imageId),
+  );
+  const managed = await engine.listImages({ [Label.managed]: "true" });
+  const removed: string[] = [];
+  for (const image of managed) {
+    if (!imageIds.has(image.id) || stillUsed.has(image.id)) continue;
+    // By tag: one image can carry several (two presets building identical contexts), and
+    // the engine refuses to delete such an image by its id. The last tag removed removes
+    // the image.
+    for (const reference of image.tags.length > 0 ? image.tags : [image.id]) {
+      if (await engine.removeImage(reference)) removed.push(reference);
+    }
+  }
+  return removed;
+}
+
+async function verifyGone(
+  engine: DockerEngine,
+  envId: string,
+  imageIds: ReadonlySet<string>,
+): Promise<void> {
+  const left = [
+    ...(await engine.listContainers({ [Label.env]: envId })).map((c) => `container ${c.name}`),
+    ...(await engine.listVolumes({ [Label.env]: envId })).map((v) => `volume ${v}`),
+    ...(await engine.listNetworks({ [Label.env]: envId })).map((n) => `network ${n.name}`),
+  ];
+  if (imageIds.size > 0) {
+    const stillUsed = new Set(
+      (await engine.listContainers({})).map((container) => container.imageId),
+    );
+    for (const image of await engine.listImages({ [Label.managed]: "true" })) {
+      if (imageIds.has(image.id) && !stillUsed.has(image.id))
+        left.push(`image ${image.tags[0] ?? image.id}`);
+    }
+  }
+  if (left.length > 0) {
+    throw new ProdlikeError(
+      "COMMAND_FAILED",
+      `destroy left resources of ${envId} behind: ${left.join(", ")}`,
+      { hint: "Remove them with docker rm/volume rm/network rm, and report this as a bug." },
+    );
+  }
+}

@@ -1,0 +1,149 @@
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { RecordedPort } from "../../env/environment-records.js";
+import { writeCodeFiles } from "../../env/generated-files.js";
+import { mirrorToCluster } from "../../mirror/to-cluster.js";
+import { KubeAnnotation, KubeLabel, kubeEnvironmentLabels } from "../../topology/kube-labels.js";
+import {
+  type BuiltImage,
+  builtImagesOf,
+  type EnvironmentIdentity,
+  servicesExplaining,
+  type Topology,
+} from "../../topology/model.js";
+import {
+  assignNodePorts,
+  FIRST_NODE_PORT,
+  renderKubernetes,
+} from "../../topology/render-kubernetes.js";
+import type { Progress } from "../../ui/steps.js";
+
+// What `deploy` puts on a cluster, from the one model: a preset's topology rendered to
+// Kubernetes objects, or, when the topology was imported from production's manifests,
+// those objects themselves with what one local cluster needs added. Pure: no cluster.
+
+export interface ClusterDeployment {
+  identity: EnvironmentIdentity;
+  preset: string;
+  codeRoot: string;
+  namespace: string;
+  /** In apply order. */
+  objects: KubernetesObject[];
+  /** The same objects as YAML, written 0600 beside the kubeconfig (it holds secrets). */
+  yaml: string;
+  configHash: string;
+  ports: RecordedPort[];
+  /** Preset images to build first; a mirror builds none. */
+  build: BuiltImage[];
+  /** Image tags to load into the node from this machine. */
+  load: string[];
+  /** Tags built for this environment, which `destroy` removes. */
+  owned: string[];
+  webUrl?: string;
+  /** Whose logs explain a web URL that does not answer. */
+  webLogServices: string[];
+  writeFiles(progress: Progress): Promise<void>;
+}
+
+export interface DeploymentContext {
+  backend: "kind" | "minikube";
+  /** Where the code is inside the cluster's node. */
+  nodeCodePath: string;
+}
+
+export function presetDeployment(
+  topology: Topology,
+  context: DeploymentContext,
+): ClusterDeployment {
+  const nodePorts = assignNodePorts(topology);
+  const manifests = renderKubernetes(topology, { ...context, nodePorts });
+  const images = builtImagesOf(topology);
+  const webService = topology.services.find((service) =>
+    service.ports.some((port) => port.protocol === "http"),
+  );
+  const web = webService?.ports.find((port) => port.protocol === "http");
+  return {
+    identity: topology.identity,
+    preset: topology.preset,
+    codeRoot: topology.codeRoot,
+    namespace: manifests.namespace,
+    objects: manifests.objects as KubernetesObject[],
+    yaml: manifests.yaml,
+    configHash: manifests.configHash,
+    ports: recordedPorts(topology, nodePorts),
+    build: images,
+    load: images.map((image) => image.tag),
+    owned: images.map((image) => image.tag),
+    ...(web ? { webUrl: `http://127.0.0.1:${web.hostPort}${web.healthPath ?? "/"}` } : {}),
+    webLogServices: webService ? servicesExplaining(topology, webService) : [],
+    writeFiles: (steps) => writeCodeFiles(topology, steps),
+  };
+}
+
+/** Production's objects as they are, plus what a local cluster needs; images this
+ *  machine holds are loaded into the node, the others are pulled as in production. */
+export function mirroredDeployment(
+  topology: Topology & { manifests: NonNullable<Topology["manifests"]> },
+  context: DeploymentContext & { localImages: ReadonlySet<string> },
+): ClusterDeployment {
+  const cluster = mirrorToCluster(topology.manifests, {
+    labels: kubeEnvironmentLabels(topology.identity, {
+      preset: topology.preset,
+      backend: context.backend,
+    }),
+    defaultNamespace: topology.identity.project,
+    nodeCodePath: context.nodeCodePath,
+    localImages: context.localImages,
+    webNodePort: FIRST_NODE_PORT,
+    roleLabel: KubeLabel.role,
+    configHashAnnotation: KubeAnnotation.configHash,
+  });
+  const hostPort = topology.services
+    .flatMap((service) => service.ports)
+    .find((port) => port.name === "web")?.hostPort;
+  const ports: RecordedPort[] =
+    cluster.web && hostPort !== undefined
+      ? [
+          {
+            name: "web",
+            service: cluster.web.container,
+            containerPort: cluster.web.containerPort,
+            hostPort,
+            nodePort: FIRST_NODE_PORT,
+            protocol: "http",
+          },
+        ]
+      : [];
+  return {
+    identity: topology.identity,
+    preset: topology.preset,
+    codeRoot: topology.codeRoot,
+    namespace: cluster.namespace,
+    objects: cluster.objects as KubernetesObject[],
+    yaml: cluster.yaml,
+    configHash: cluster.configHash,
+    ports,
+    build: [],
+    load: cluster.images.load,
+    // The mirror loads images this machine already had: they are not ours to remove.
+    owned: [],
+    ...(ports[0] ? { webUrl: `http://127.0.0.1:${ports[0].hostPort}/` } : {}),
+    webLogServices: cluster.web ? [cluster.web.container] : [],
+    writeFiles: async () => undefined,
+  };
+}
+
+export function recordedPorts(
+  topology: Topology,
+  nodePorts: Readonly<Record<string, number>>,
+): RecordedPort[] {
+  return topology.services.flatMap((service) =>
+    service.ports.map((port) => ({
+      name: port.name,
+      service: service.name,
+      containerPort: port.containerPort,
+      hostPort: port.hostPort,
+      nodePort: nodePorts[port.name] ?? 0,
+      protocol: port.protocol,
+    })),
+  );
+}

@@ -1,1 +1,0 @@
-export { createCommand as default } from "./snapshot.js";

@@ -1,1 +1,0 @@
-export { listCommand as default } from "./snapshot.js";

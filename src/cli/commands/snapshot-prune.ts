@@ -1,1 +1,0 @@
-export { pruneCommand as default } from "./snapshot.js";

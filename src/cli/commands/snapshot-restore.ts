@@ -1,1 +1,0 @@
-export { restoreCommand as default } from "./snapshot.js";
