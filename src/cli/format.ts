@@ -1,7 +1,7 @@
 import type { ChalkInstance } from "chalk";
 import type { EnvironmentState, EnvironmentStatus } from "../backends/backend.js";
 import type { DataOrigin } from "../db/data-origin.js";
-import { formatDuration } from "../env/duration.js";
+import { formatDuration } from "../ui/duration.js";
 
 // Human renderings of results (stdout). --json prints the same data as a document.
 

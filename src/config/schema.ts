@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { TRANSFORM_IDS } from "../mirror/transforms.js";
-import { DB_DECLARATION } from "../parity/runtime-facts.js";
+import { DB_DECLARATION, TRANSFORM_IDS } from "./vocabulary.js";
 
 // prodlike.yaml: everything optional. No file at all means the Drupal preset with the
 // current folder as the code root. Unknown keys are errors, so a typo never silently

@@ -11,8 +11,8 @@ import type { PullRequest } from "../db/pull-plan.js";
 import type { SnapshotMeta, SnapshotStore } from "../db/snapshots.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress } from "../ui/steps.js";
+import { backendFor, type EnvRequest, projectHooks, whileLocked } from "./environments.js";
 import type { HookEvent, HookRun } from "./hooks.js";
-import { backendFor, type EnvRequest, projectHooks, whileLocked } from "./operations.js";
 import type { CoreServices } from "./services.js";
 
 // The `db` commands: the environment's database service found by its role, then the

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { BackendName } from "../backends/backend.js";
 import { INSTALL_HINTS } from "../backends/kube/cluster-provider.js";
 import type { CommandRunner } from "../process/command-runner.js";
+import type { CoreServices } from "./services.js";
 
 // `prodlike doctor`: what this machine has for each backend, with an install hint for
 // each missing piece. Every check runs the tool itself (a version command), so a binary
@@ -192,4 +193,30 @@ async function inotifyChecks(probes: DoctorProbes): Promise<Check[]> {
 
 export async function readProcFile(file: string): Promise<string | undefined> {
   return readFile(file, "utf8").catch(() => undefined);
+}
+
+/** `prodlike doctor` on this machine: the real probes, the default preset's ports. */
+export async function doctor(
+  services: CoreServices,
+  backend: BackendName,
+  nodeVersion: string,
+): Promise<DoctorReport> {
+  const [{ loadPreset }, { probeLoopbackPort }] = await Promise.all([
+    import("../topology/preset-loader.js"),
+    import("../env/port-allocator.js"),
+  ]);
+  const preset = await loadPreset("drupal");
+  return runDoctor(
+    {
+      runner: services.runner,
+      nodeVersion,
+      isPortFree: probeLoopbackPort,
+      readProcFile,
+      ports: Object.entries(preset.definition.defaults.ports).map(([name, port]) => ({
+        name,
+        port,
+      })),
+    },
+    backend,
+  );
 }

@@ -1,7 +1,7 @@
 import os from "node:os";
 import type { FilesPullReport } from "../files/pull.js";
 import type { Progress } from "../ui/steps.js";
-import { type EnvRequest, whileLocked } from "./operations.js";
+import { type EnvRequest, whileLocked } from "./environments.js";
 import { resolveTarget } from "./plan.js";
 import type { CoreServices } from "./services.js";
 

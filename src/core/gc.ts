@@ -1,6 +1,7 @@
 import { type Expiry, expiredAmong, openExpiryStore } from "../env/expiry.js";
 import type { Progress } from "../ui/steps.js";
-import { list, type RemovalReport, removeEnvironment, whileLocked } from "./operations.js";
+import { list, whileLocked } from "./environments.js";
+import { type RemovalReport, removeEnvironment } from "./operations.js";
 import type { CoreServices } from "./services.js";
 
 // `prodlike gc`: destroys the environments whose lifetime (`up --ttl`) is over, all of

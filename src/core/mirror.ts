@@ -4,6 +4,7 @@ import { text } from "node:stream/consumers";
 import { stringify } from "yaml";
 import type { Backend } from "../backends/backend.js";
 import { openUserSettings, type UserSettings } from "../config/user-settings.js";
+import { TRANSFORM_IDS, type TransformId } from "../config/vocabulary.js";
 import { writeIfChanged } from "../env/generated-files.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Adaptation } from "../mirror/adaptation.js";
@@ -11,13 +12,7 @@ import { type Skipped, takeInventory } from "../mirror/inventory.js";
 import { type ManifestDocument, readManifests } from "../mirror/manifests.js";
 import { mirrorToCluster } from "../mirror/to-cluster.js";
 import { mirrorToTopology } from "../mirror/to-topology.js";
-import {
-  type AppliedTransform,
-  applyTransforms,
-  CODE_NODE_PATH,
-  TRANSFORM_IDS,
-  type TransformId,
-} from "../mirror/transforms.js";
+import { type AppliedTransform, applyTransforms, CODE_NODE_PATH } from "../mirror/transforms.js";
 import { KubeAnnotation, KubeLabel, kubeEnvironmentLabels } from "../topology/kube-labels.js";
 import type { Topology } from "../topology/model.js";
 import { loadPreset } from "../topology/preset-loader.js";

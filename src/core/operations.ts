@@ -11,11 +11,19 @@ import {
 import { openUserSettings, stateDir } from "../config/user-settings.js";
 import type { DataOrigin } from "../db/data-origin.js";
 import { openExpiryStore } from "../env/expiry.js";
-import { acquireEnvironmentLock, type HeldLock } from "../env/lock.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { redactDeep } from "../ui/redact.js";
 import type { Progress } from "../ui/steps.js";
-import type { HookContext, HookEvent, HookRun } from "./hooks.js";
+import {
+  backendFor,
+  chooseBackend,
+  type EnvRequest,
+  lockEnvironment,
+  projectHooks,
+  whileLocked,
+  withExpiry,
+} from "./environments.js";
+import type { HookRun } from "./hooks.js";
 import { planEnvironment, resolveTarget, type TargetOptions } from "./plan.js";
 import type { SeedReport } from "./seed.js";
 import type { CoreServices } from "./services.js";
@@ -124,93 +132,6 @@ export async function up(
   }
 }
 
-export interface EnvRequest extends TargetOptions {
-  backend?: BackendName | undefined;
-  /** How long a change waits for another prodlike working on the environment. */
-  lockTimeoutMs?: number | undefined;
-  /** `--no-hooks`: the project's own steps (prodlike.yaml `hooks:`) are skipped. */
-  noHooks?: boolean | undefined;
-}
-
-/** The project's hooks for one event, unless the request says --no-hooks. */
-export async function projectHooks(
-  services: CoreServices,
-  event: HookEvent,
-  request: { noHooks?: boolean | undefined },
-  context: Omit<HookContext, "runner">,
-  progress: Progress,
-): Promise<HookRun[]> {
-  if (request.noHooks || !context.config.hooks?.[event]?.length) return [];
-  const { runHooks } = await import("./hooks.js");
-  return runHooks(event, { ...context, runner: services.runner }, progress);
-}
-
-/** How long a change waits on another one by default: an `up` with builds takes minutes. */
-export const DEFAULT_LOCK_TIMEOUT_MS = 600_000;
-
-// Every operation that changes an environment's data or existence holds its lock: two
-// imports, an import and a destroy, an up and a restore never interleave. The one that
-// comes second waits, naming what it waits for, or fails with ENV_BUSY.
-export async function lockEnvironment(
-  services: CoreServices,
-  envId: string,
-  operation: string,
-  request: { lockTimeoutMs?: number | undefined },
-  progress?: Progress,
-): Promise<HeldLock> {
-  return acquireEnvironmentLock(envId, {
-    dir: path.join(stateDir(services.env), "locks"),
-    timeoutMs: request.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
-    clock: services.clock,
-    operation,
-    onWait: (holder) =>
-      progress?.info(
-        `Waiting for another prodlike (${holder.operation ?? "working"}, pid ${holder.pid}) on ${envId}…`,
-      ),
-  });
-}
-
-/** Runs `work` holding the environment's lock. */
-export async function whileLocked<T>(
-  services: CoreServices,
-  envId: string,
-  operation: string,
-  request: { lockTimeoutMs?: number | undefined },
-  progress: Progress | undefined,
-  work: () => Promise<T>,
-): Promise<T> {
-  const lock = await lockEnvironment(services, envId, operation, request, progress);
-  try {
-    return await work();
-  } finally {
-    await lock.release();
-  }
-}
-
-// Which backend an environment is on: the one asked for, else the one it already runs on
-// (cluster environments are recorded; compose ones are found by label), else the
-// project's prodlike.yaml, else compose.
-export async function chooseBackend(
-  services: CoreServices,
-  explicit: BackendName | undefined,
-  envId: string,
-  configured?: BackendName | undefined,
-): Promise<BackendName> {
-  if (explicit) return explicit;
-  return (await services.recordedBackend(envId)) ?? configured ?? "compose";
-}
-
-export async function backendFor(services: CoreServices, request: EnvRequest) {
-  const target = await resolveTarget(request);
-  const name = await chooseBackend(
-    services,
-    request.backend,
-    target.identity.id,
-    target.loaded.config.backend,
-  );
-  return { target, identity: target.identity, backend: await services.backend(name) };
-}
-
 export async function down(
   services: CoreServices,
   request: EnvRequest,
@@ -312,18 +233,6 @@ export async function removeEnvironment(
   };
 }
 
-/** Adds each environment's lifetime (`up --ttl`) where it has one. */
-export async function withExpiry(
-  services: CoreServices,
-  environments: EnvironmentStatus[],
-): Promise<EnvironmentStatus[]> {
-  const expiries = await openExpiryStore(services.env).all();
-  return environments.map((environment) => {
-    const expiry = expiries.get(environment.id);
-    return expiry ? { ...environment, expiresAt: expiry.expiresAt } : environment;
-  });
-}
-
 export async function status(
   services: CoreServices,
   request: EnvRequest,
@@ -338,30 +247,6 @@ export async function status(
   if (!found) throw environmentNotFound(identity.id);
   const [withLifetime = found] = await withExpiry(services, [found]);
   return data ? { ...withLifetime, data } : withLifetime;
-}
-
-// Every environment on this machine: compose ones by label, cluster ones from their
-// records. A backend that cannot answer here (no kind binary) does not hide the others.
-export async function list(
-  services: CoreServices,
-  backend: BackendName | undefined,
-): Promise<EnvironmentStatus[]> {
-  if (backend) return withExpiry(services, await (await services.backend(backend)).list());
-  const names = new Set<BackendName>(["compose", ...(await services.recordedBackends())]);
-  const lists = await Promise.all(
-    [...names].map(async (name) => {
-      try {
-        return await (await services.backend(name)).list();
-      } catch (error) {
-        if (name === "compose" && names.size === 1) throw error;
-        return [];
-      }
-    }),
-  );
-  return withExpiry(
-    services,
-    lists.flat().sort((a, b) => a.id.localeCompare(b.id)),
-  );
 }
 
 /** `cache purge`: every cache between the browser and the data, emptied. */

@@ -11,7 +11,7 @@ import {
 } from "../parity/runtime-facts.js";
 import { type ContainerView, type WorkloadView, workloadViews } from "../parity/workload-view.js";
 import { Label, MirrorLabel } from "../topology/labels.js";
-import { backendFor, type EnvRequest } from "./operations.js";
+import { backendFor, type EnvRequest } from "./environments.js";
 import type { CoreServices } from "./services.js";
 
 // `parity --against running`: the environment `up --mirror` runs, as workload views, with

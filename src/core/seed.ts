@@ -4,7 +4,7 @@ import { ProdlikeError } from "../errors/prodlike-error.js";
 import { environmentIdentity } from "../topology/identity.js";
 import type { Progress } from "../ui/steps.js";
 import { databaseOf } from "./db-operations.js";
-import { list } from "./operations.js";
+import { list } from "./environments.js";
 import type { Target } from "./plan.js";
 import type { CoreServices } from "./services.js";
 

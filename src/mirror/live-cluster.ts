@@ -1,4 +1,3 @@
-import type { ObjectClient } from "../backends/kube/kube-api.js";
 import type { ManifestDocument, ManifestObject } from "./manifests.js";
 import { SUPPORTED_KINDS } from "./manifests.js";
 
@@ -25,8 +24,14 @@ const SERVER_ANNOTATIONS = [
   "deployment.kubernetes.io/revision",
 ];
 
+/** What reading needs of a cluster client: a list of one kind in one namespace (the
+ *  backends' client-node adapter is one; core passes it in). */
+export interface ObjectLister {
+  list(apiVersion: string, kind: string, namespace: string): Promise<{ items: unknown[] }>;
+}
+
 export async function readCluster(
-  client: Pick<ObjectClient, "list">,
+  client: ObjectLister,
   where: { context: string; namespace: string },
 ): Promise<ManifestDocument[]> {
   const source = `cluster ${where.context}/${where.namespace}`;

@@ -1,3 +1,4 @@
+import type { TransformId } from "../config/vocabulary.js";
 import { splitImage } from "./image-ref.js";
 import type { ManifestObject } from "./manifests.js";
 
@@ -5,21 +6,6 @@ import type { ManifestObject } from "./manifests.js";
 // laptop needs, and every change it makes is recorded, so parity can tell an expected
 // difference (caused by a listed transform) from an unexpected one. Each can be turned off
 // in prodlike.yaml (`mirror.transforms.ID: false`). Pure: objects in, objects out.
-
-export const TRANSFORM_IDS = [
-  "replicas",
-  "autoscaling",
-  "disruption-budgets",
-  "resources",
-  "images",
-  "secrets",
-  "ingress-hosts",
-  "storage-class",
-  "cloud-specific",
-  "code-mount",
-] as const;
-
-export type TransformId = (typeof TRANSFORM_IDS)[number];
 
 export interface AppliedTransform {
   transform: TransformId;

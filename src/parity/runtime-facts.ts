@@ -1,3 +1,5 @@
+import { DB_DECLARATION } from "../config/vocabulary.js";
+
 // What a container runs that its manifest does not say: the PHP version and extensions,
 // the database engine and version. Production's come from its image reference when the
 // image is an official one (php:8.2-fpm, mariadb:10.11) or from what the team declares
@@ -16,8 +18,6 @@ export interface DeclaredRuntime {
   extensions?: string[] | undefined;
   db?: string | undefined;
 }
-
-export const DB_DECLARATION = /^(mariadb|mysql|postgresql) (\d+(?:\.\d+){0,2})$/;
 
 const DB_IMAGES: Record<string, DbEngine> = {
   mariadb: "mariadb",

@@ -1,7 +1,8 @@
 import { fileURLToPath } from "node:url";
+import type { TransformId } from "../../src/config/vocabulary.js";
 import { takeInventory } from "../../src/mirror/inventory.js";
 import { type ManifestObject, readManifests } from "../../src/mirror/manifests.js";
-import { applyTransforms, type TransformId } from "../../src/mirror/transforms.js";
+import { applyTransforms } from "../../src/mirror/transforms.js";
 import { FakeRunner } from "./fake-runner.js";
 
 /** A production fixture under test/fixtures/manifests after the default local transforms. */

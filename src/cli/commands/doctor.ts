@@ -1,30 +1,16 @@
 import type { BackendName } from "../../backends/backend.js";
-import { type Check, readProcFile, runDoctor } from "../../core/doctor.js";
-import { probeLoopbackPort } from "../../env/port-allocator.js";
+import { type Check, doctor } from "../../core/doctor.js";
 import { ExitCode } from "../../errors/exit-codes.js";
-import { ExecaCommandRunner } from "../../process/execa-command-runner.js";
-import { loadPreset } from "../../topology/preset-loader.js";
 import type { Output } from "../output.js";
+import { services } from "./common.js";
 
 export default async function doctorCommand(
   output: Output,
   flags: { backend?: BackendName },
 ): Promise<number> {
   const backend = flags.backend ?? "compose";
-  const preset = await loadPreset("drupal");
-  const report = await runDoctor(
-    {
-      runner: new ExecaCommandRunner(),
-      nodeVersion: process.version,
-      isPortFree: probeLoopbackPort,
-      readProcFile,
-      ports: Object.entries(preset.definition.defaults.ports).map(([name, port]) => ({
-        name,
-        port,
-      })),
-    },
-    backend,
-  );
+  // Without the engine: doctor is what tells the user the engine is missing.
+  const report = await doctor(await services(), backend, process.version);
   output.result("doctor", { ...report }, () => {
     const { colour } = output;
     const width = Math.max(...report.checks.map((check) => check.name.length));

@@ -1,5 +1,5 @@
 import { gc } from "../../core/gc.js";
-import { formatDuration } from "../../env/duration.js";
+import { formatDuration } from "../../ui/duration.js";
 import type { Output } from "../output.js";
 import { services } from "./common.js";
 

@@ -1,5 +1,4 @@
-import { openUserSettings } from "../../config/user-settings.js";
-import { ensureBaseImage } from "../../images/base-image.js";
+import { baseImage } from "../../core/images.js";
 import type { Output } from "../output.js";
 import { services } from "./common.js";
 
@@ -7,22 +6,9 @@ export default async function imagesBaseCommand(
   output: Output,
   flags: { offline: boolean; mirror?: string; force: boolean; tag?: string },
 ): Promise<number> {
-  const core = await services();
-  const engine = await core.engine();
-  await engine.ping();
-  const settings = await openUserSettings(process.env);
-  const { mkdir } = await import("node:fs/promises");
-  await mkdir(settings.stateDir, { recursive: true });
-  const result = await ensureBaseImage(
-    engine,
-    core.runner,
-    {
-      offline: flags.offline,
-      force: flags.force,
-      mirror: flags.mirror,
-      workDir: settings.stateDir,
-      target: flags.tag,
-    },
+  const result = await baseImage(
+    await services(),
+    { offline: flags.offline, force: flags.force, mirror: flags.mirror, target: flags.tag },
     await output.progress(),
   );
   output.result("images base", { ...result }, () =>

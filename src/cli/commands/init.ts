@@ -4,12 +4,12 @@ import { fileURLToPath } from "node:url";
 import {
   defaultProjectName,
   detectProject,
+  presetNames,
   renderConfig,
   schemaReference,
   writeConfig,
-} from "../../config/init-config.js";
+} from "../../core/init-config.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
-import { listPresets } from "../../topology/preset-loader.js";
 import type { Output } from "../output.js";
 
 const DEFAULT_PRESET = "drupal";
@@ -19,7 +19,7 @@ export default async function initCommand(
   flags: { dir: string; preset?: string; yes: boolean; force: boolean },
 ): Promise<number> {
   const codeRoot = path.resolve(flags.dir);
-  const presets = await listPresets();
+  const presets = await presetNames();
   const detected = await detectProject(codeRoot);
   let preset = flags.preset ?? detected.preset;
   if (preset !== undefined && !presets.includes(preset)) {

@@ -1,5 +1,5 @@
 import type { BackendName } from "../../backends/backend.js";
-import { list } from "../../core/operations.js";
+import { list } from "../../core/environments.js";
 import { formatList } from "../format.js";
 import type { Output } from "../output.js";
 import { services } from "./common.js";

@@ -1,8 +1,8 @@
 import type { BackendName } from "../../backends/backend.js";
 import { up } from "../../core/operations.js";
 import type { SeedReport } from "../../core/seed.js";
-import { parseTtl } from "../../env/duration.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
+import { parseTtl } from "../../ui/duration.js";
 import { formatStatus } from "../format.js";
 import type { Output } from "../output.js";
 import { hookFlags, lockTimeoutMs, secondsFlag, services } from "./common.js";

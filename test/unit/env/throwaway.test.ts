@@ -5,9 +5,9 @@ import { Chalk } from "chalk";
 import { describe, expect, it } from "vitest";
 import { describeLifetime, formatList } from "../../../src/cli/format.js";
 import { parseSeedFrom } from "../../../src/core/seed.js";
-import { formatDuration, parseTtl } from "../../../src/env/duration.js";
 import { ExpiryStore, expiredAmong } from "../../../src/env/expiry.js";
 import { ProdlikeError } from "../../../src/errors/prodlike-error.js";
+import { formatDuration, parseTtl } from "../../../src/ui/duration.js";
 
 const plainColour = new Chalk({ level: 0 });
 

@@ -2,6 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import type { TransformId } from "../../../src/config/vocabulary.js";
 import { ProdlikeError } from "../../../src/errors/prodlike-error.js";
 import { takeInventory } from "../../../src/mirror/inventory.js";
 import { parseManifests, readManifests } from "../../../src/mirror/manifests.js";
@@ -10,7 +11,6 @@ import {
   type MirrorOptions,
   podSpecOf,
   scaleQuantity,
-  type TransformId,
 } from "../../../src/mirror/transforms.js";
 import { FakeRunner } from "../../support/fake-runner.js";
 

@@ -1,8 +1,8 @@
 import { access, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { CONFIG_FILE_NAME } from "../config/load-config.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { projectNameFromFolder } from "../topology/identity.js";
-import { CONFIG_FILE_NAME } from "./load-config.js";
 
 export interface Detected {
   preset: string | undefined;
@@ -149,4 +149,10 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/** The presets `init` can write a config for. */
+export async function presetNames(): Promise<string[]> {
+  const { listPresets } = await import("../topology/preset-loader.js");
+  return listPresets();
 }

@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { detectProject, renderConfig, schemaReference } from "../../../src/config/init-config.js";
 import { configSchema } from "../../../src/config/schema.js";
 import { parseYaml, validateYaml } from "../../../src/config/yaml-source.js";
+import { detectProject, renderConfig, schemaReference } from "../../../src/core/init-config.js";
 
 async function tree(files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-init-"));
