@@ -13,6 +13,7 @@ import { type ManifestDocument, readManifests } from "../mirror/manifests.js";
 import { mirrorToCluster } from "../mirror/to-cluster.js";
 import { mirrorToTopology } from "../mirror/to-topology.js";
 import { type AppliedTransform, applyTransforms, CODE_NODE_PATH } from "../mirror/transforms.js";
+import { loadComposeBase } from "../topology/compose-base.js";
 import { KubeAnnotation, KubeLabel, kubeEnvironmentLabels } from "../topology/kube-labels.js";
 import type { Topology } from "../topology/model.js";
 import { loadPreset } from "../topology/preset-loader.js";
@@ -186,7 +187,10 @@ async function importProduction(
 // The compose project `up --mirror` would run, rendered by the one compose renderer,
 // for review and diff; `up` renders its own under .prodlike/NAME/.
 async function writeComposePreview(topology: Topology, dir: string): Promise<string> {
-  const rendered = renderCompose(topology, { configDir: path.join(dir, "config") });
+  const rendered = renderCompose(topology, {
+    configDir: path.join(dir, "config"),
+    base: await loadComposeBase(),
+  });
   for (const config of topology.configFiles) {
     await mkdir(path.dirname(path.join(dir, "config", config.name)), {
       recursive: true,

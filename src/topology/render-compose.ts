@@ -1,20 +1,19 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { stringify } from "yaml";
+import type { ComposeBase } from "./compose-base.js";
 import { environmentLabels, Label } from "./labels.js";
 import type { Dependency, HealthCheck, MountSpec, ServiceSpec, Topology } from "./model.js";
-
-// The compose file format both `docker-compose` 1.29 and `docker compose` v2 accept while
-// still having `depends_on: {condition: service_healthy}` and labels on networks and
-// volumes (the 3.x formats dropped the condition; v2 ignores the version key).
-export const COMPOSE_FILE_VERSION = "2.4";
 
 export interface ComposeRenderOptions {
   /** Absolute folder the config files were written to (mounted read-only from there). */
   configDir: string;
+  /** compose/base.yml: the format version, the network, every service's defaults. */
+  base: ComposeBase;
 }
 
 export interface ComposeService {
+  [field: string]: unknown;
   image: string;
   labels: Record<string, string>;
   environment?: Record<string, string>;
@@ -35,7 +34,7 @@ export interface ComposeService {
 export interface ComposeFile {
   version: string;
   services: Record<string, ComposeService>;
-  networks: Record<string, { labels: Record<string, string> }>;
+  networks: Record<string, { labels: Record<string, string>; [field: string]: unknown }>;
   volumes?: Record<string, { labels: Record<string, string> }>;
 }
 
@@ -61,9 +60,9 @@ export function renderCompose(topology: Topology, options: ComposeRenderOptions)
   }
 
   const document: ComposeFile = {
-    version: COMPOSE_FILE_VERSION,
+    version: options.base.version,
     services,
-    networks: { default: { labels: baseLabels } },
+    networks: { default: { ...options.base.network, labels: baseLabels } },
   };
   if (topology.volumes.length > 0) {
     document.volumes = Object.fromEntries(
@@ -90,6 +89,7 @@ function renderService(
   options: ComposeRenderOptions,
 ): ComposeService {
   const rendered: ComposeService = {
+    ...structuredClone(options.base.serviceDefaults),
     image: service.image.kind === "build" ? service.image.tag : service.image.ref,
     labels: {
       ...baseLabels,

@@ -45,11 +45,15 @@ export async function deployCompose(
   const project: ComposeProject = { name: envId, file: path.join(dir, COMPOSE_FILE) };
   // Loaded here: rendering and building pull in yaml and the build helpers, which the
   // read-only commands (status, ls, exec) do not need at start-up.
-  const [{ renderCompose }, { imageSteps }] = await Promise.all([
+  const [{ renderCompose }, { loadComposeBase }, { imageSteps }] = await Promise.all([
     import("../../topology/render-compose.js"),
+    import("../../topology/compose-base.js"),
     import("../docker/image-builder.js"),
   ]);
-  const rendered = renderCompose(topology, { configDir: path.join(dir, "config") });
+  const rendered = renderCompose(topology, {
+    configDir: path.join(dir, "config"),
+    base: await loadComposeBase(),
+  });
   const before = await deps.engine.listContainers({ [Label.env]: envId });
 
   if (!options.rebuild && isUpToDate(before, topology, rendered.configHash)) {

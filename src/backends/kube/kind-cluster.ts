@@ -2,7 +2,7 @@ import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { CommandRunner } from "../../process/command-runner.js";
 import { type ClusterProvider, type ClusterSpec, runClusterTool } from "./cluster-provider.js";
-import { renderKindConfig } from "./kind-config.js";
+import { loadKindTemplate, renderKindConfig } from "./kind-config.js";
 
 export const KIND_NODE_CODE_PATH = "/prodlike/code";
 /** How long `kind create cluster` waits for the control plane before giving up. */
@@ -29,11 +29,10 @@ export class KindCluster implements ClusterProvider {
   }
 
   async create(spec: ClusterSpec): Promise<void> {
-    const config = renderKindConfig({
-      codeRoot: spec.codeRoot,
-      nodeCodePath: this.nodeCodePath,
-      portMappings: spec.portMappings,
-    });
+    const config = renderKindConfig(
+      { codeRoot: spec.codeRoot, nodeCodePath: this.nodeCodePath, portMappings: spec.portMappings },
+      await loadKindTemplate(),
+    );
     const configFile = path.join(spec.workDir, "kind-config.yaml");
     await writeFile(configFile, config.yaml);
     await runClusterTool(this.runner, "kind", createArgs(spec, configFile));

@@ -1,7 +1,40 @@
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
+import { ProdlikeError } from "../../errors/prodlike-error.js";
 import type { CommandRunner } from "../../process/command-runner.js";
 import { type ClusterProvider, type ClusterSpec, runClusterTool } from "./cluster-provider.js";
 
 export const MINIKUBE_NODE_CODE_PATH = "/prodlike/code";
+
+export const MINIKUBE_PROFILE_FILE = fileURLToPath(
+  new URL("../../../kind/minikube.yaml", import.meta.url),
+);
+
+/** kind/minikube.yaml: how `minikube start` runs, before what prodlike adds. */
+export interface MinikubeProfile {
+  driver: string;
+  wait: string[];
+  kubernetesVersion?: string;
+}
+
+export async function loadMinikubeProfile(file = MINIKUBE_PROFILE_FILE): Promise<MinikubeProfile> {
+  const profile = parse(await readFile(file, "utf8")) as Partial<MinikubeProfile> | null;
+  const wait = profile?.wait;
+  if (
+    typeof profile?.driver !== "string" ||
+    !Array.isArray(wait) ||
+    !wait.every((part) => typeof part === "string") ||
+    (profile.kubernetesVersion !== undefined && typeof profile.kubernetesVersion !== "string")
+  ) {
+    throw new ProdlikeError(
+      "CONFIG_INVALID",
+      `${file}: \`driver\` (a string) and \`wait\` (a list) are needed`,
+      { location: { file }, hint: "kind/minikube.yaml ships with prodlike; restore it." },
+    );
+  }
+  return profile as MinikubeProfile;
+}
 
 // minikube with the docker driver: the code tree is a bind mount made at start
 // (`--mount-string`), never `minikube mount` (9p: slow, and no inotify events), and the
@@ -27,7 +60,8 @@ export class MinikubeCluster implements ClusterProvider {
   }
 
   async create(spec: ClusterSpec): Promise<void> {
-    await runClusterTool(this.runner, "minikube", startArgs(spec, this.nodeCodePath), {
+    const profile = await loadMinikubeProfile();
+    await runClusterTool(this.runner, "minikube", startArgs(spec, this.nodeCodePath, profile), {
       env: { KUBECONFIG: spec.kubeconfig },
     });
   }
@@ -55,18 +89,23 @@ export class MinikubeCluster implements ClusterProvider {
   }
 }
 
-export function startArgs(spec: ClusterSpec, nodeCodePath: string): string[] {
+export function startArgs(
+  spec: ClusterSpec,
+  nodeCodePath: string,
+  profile: MinikubeProfile,
+): string[] {
   return [
     "start",
     "--profile",
     spec.cluster,
-    "--driver=docker",
+    `--driver=${profile.driver}`,
+    ...(profile.kubernetesVersion ? [`--kubernetes-version=${profile.kubernetesVersion}`] : []),
     "--mount",
     `--mount-string=${spec.codeRoot}:${nodeCodePath}`,
     ...spec.portMappings.map(
       (mapping) => `--ports=127.0.0.1:${mapping.hostPort}:${mapping.nodePort}`,
     ),
-    "--wait=apiserver,system_pods,default_sa",
+    `--wait=${profile.wait.join(",")}`,
   ];
 }
 

@@ -9,9 +9,12 @@ import {
   demuxToText,
   healthFromStatus,
 } from "../../../src/backends/docker/docker-engine.js";
+import { loadComposeBase } from "../../../src/topology/compose-base.js";
 import { Label } from "../../../src/topology/labels.js";
 import { renderCompose } from "../../../src/topology/render-compose.js";
 import { drupalTopology } from "../../support/drupal-topology.js";
+
+const base = await loadComposeBase();
 
 function container(
   service: string,
@@ -99,7 +102,7 @@ describe("overallState", () => {
 describe("isUpToDate", () => {
   it("is true only when every service runs healthy from the same config hash", async () => {
     const topology = await drupalTopology();
-    const { configHash } = renderCompose(topology, { configDir: "/x" });
+    const { configHash } = renderCompose(topology, { configDir: "/x", base });
     const healthy = topology.services.map((service) =>
       container(
         service.name,

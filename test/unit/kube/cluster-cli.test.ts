@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { ClusterSpec } from "../../../src/backends/kube/cluster-provider.js";
 import { KindCluster } from "../../../src/backends/kube/kind-cluster.js";
-import { renderKindConfig } from "../../../src/backends/kube/kind-config.js";
+import { loadKindTemplate, renderKindConfig } from "../../../src/backends/kube/kind-config.js";
 import { MinikubeCluster, profileNames } from "../../../src/backends/kube/minikube-cluster.js";
 import { FakeRunner } from "../../support/fake-runner.js";
 
@@ -24,12 +24,15 @@ async function spec(): Promise<ClusterSpec> {
 }
 
 describe("renderKindConfig", () => {
-  it("mounts the code tree into the node and maps ports on 127.0.0.1 only", () => {
-    const { document, yaml } = renderKindConfig({
-      codeRoot: "/home/dev/shop",
-      nodeCodePath: "/prodlike/code",
-      portMappings: [{ hostPort: 8080, nodePort: 30080 }],
-    });
+  it("mounts the code tree into the node and maps ports on 127.0.0.1 only", async () => {
+    const { document, yaml } = renderKindConfig(
+      {
+        codeRoot: "/home/dev/shop",
+        nodeCodePath: "/prodlike/code",
+        portMappings: [{ hostPort: 8080, nodePort: 30080 }],
+      },
+      await loadKindTemplate(),
+    );
     expect(parse(yaml)).toEqual(document);
     expect(document).toEqual({
       kind: "Cluster",
@@ -37,6 +40,8 @@ describe("renderKindConfig", () => {
       nodes: [
         {
           role: "control-plane",
+          // kind/cluster.yaml's pin, by digest.
+          image: expect.stringMatching(/^kindest\/node:v1\.\d+\.\d+@sha256:[0-9a-f]{64}$/),
           extraMounts: [
             { hostPath: "/home/dev/shop", containerPath: "/prodlike/code", readOnly: false },
           ],

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { ManifestObject } from "../../../src/mirror/manifests.js";
 import { mirrorToTopology } from "../../../src/mirror/to-topology.js";
+import { loadComposeBase } from "../../../src/topology/compose-base.js";
 import { renderCompose } from "../../../src/topology/render-compose.js";
+
+const base = await loadComposeBase();
 
 const objects: ManifestObject[] = [
   {
@@ -86,7 +89,7 @@ describe("mirrorToTopology, rendered by the one compose renderer", () => {
     webHostPort: 8080,
   });
   const { topology } = imported;
-  const result = renderCompose(topology, { configDir: "/files" }).document;
+  const result = renderCompose(topology, { configDir: "/files", base }).document;
 
   it("makes a pod's first container its service, the others share its network", () => {
     expect(Object.keys(result.services).sort()).toEqual([
@@ -146,7 +149,7 @@ describe("mirrorToTopology, rendered by the one compose renderer", () => {
   });
 
   it("writes `$` doubled, so compose never interpolates the loop's script", () => {
-    const yaml = renderCompose(topology, { configDir: "/files" }).yaml;
+    const yaml = renderCompose(topology, { configDir: "/files", base }).yaml;
     expect(yaml).toContain("schedule=$$1; shift");
     expect(yaml).not.toMatch(/[^$]\$1;/);
     expect(yaml).toContain('restart: "no"');

@@ -2,11 +2,14 @@ import type { V1Deployment } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { configSchema } from "../../../src/config/schema.js";
 import { ProdlikeError } from "../../../src/errors/prodlike-error.js";
+import { loadComposeBase } from "../../../src/topology/compose-base.js";
 import { portRequests } from "../../../src/topology/preset-importer.js";
 import { loadPreset } from "../../../src/topology/preset-loader.js";
 import { renderCompose } from "../../../src/topology/render-compose.js";
 import { nodeTopology, renderForKind } from "../../support/drupal-topology.js";
 import { validateKubeObject } from "../../support/kube-schemas.js";
+
+const base = await loadComposeBase();
 
 describe("the node preset", () => {
   it("is the app alone until prodlike.yaml turns dependencies on", async () => {
@@ -70,7 +73,10 @@ describe("the node preset", () => {
 
   it("renders compose with the password only in the 0600 file's environment", async () => {
     const topology = await nodeTopology({ services: { postgres: { enabled: true } } });
-    const { yaml } = renderCompose(topology, { configDir: "/home/dev/api/.prodlike/local/config" });
+    const { yaml } = renderCompose(topology, {
+      configDir: "/home/dev/api/.prodlike/local/config",
+      base,
+    });
     expect(yaml).toContain("127.0.0.1:15432:5432");
     expect(yaml).toContain("POSTGRES_PASSWORD: s3cret-password-123");
   });

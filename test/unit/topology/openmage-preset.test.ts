@@ -6,10 +6,13 @@ import type {
   V1StatefulSet,
 } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
+import { loadComposeBase } from "../../../src/topology/compose-base.js";
 import { renderCompose } from "../../../src/topology/render-compose.js";
 import type { KubeObject } from "../../../src/topology/render-kubernetes.js";
 import { drupalTopology, openmageTopology, renderForKind } from "../../support/drupal-topology.js";
 import { validateKubeObject } from "../../support/kube-schemas.js";
+
+const base = await loadComposeBase();
 
 function find<T extends KubeObject>(objects: KubeObject[], kind: string, name: string): T {
   const found = objects.find((object) => object.kind === kind && object.metadata?.name === name);
@@ -57,6 +60,7 @@ describe("the openmage preset", () => {
 
   it("runs cron on compose through prodlike-cron, the job as its command", async () => {
     const { document } = renderCompose(await openmageTopology(), {
+      base,
       configDir: "/home/dev/shop/.prodlike/local/config",
     });
     expect(document.services.cron).toMatchObject({

@@ -2,15 +2,19 @@ import { readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { loadComposeBase } from "../../../src/topology/compose-base.js";
 import { Label } from "../../../src/topology/labels.js";
 import { renderCompose } from "../../../src/topology/render-compose.js";
 import { drupalTopology } from "../../support/drupal-topology.js";
+
+const base = await loadComposeBase();
 
 const golden = fileURLToPath(new URL("../../fixtures/golden/drupal-compose.yml", import.meta.url));
 
 describe("renderCompose", () => {
   it("renders the Drupal preset to the golden compose file", async () => {
     const rendered = renderCompose(await drupalTopology(), {
+      base,
       configDir: "/home/dev/shop/.prodlike/local/config",
     });
     if (process.env.UPDATE_GOLDEN === "1") await writeFile(golden, rendered.yaml);
@@ -18,7 +22,7 @@ describe("renderCompose", () => {
   });
 
   it("is deterministic and hashes what it renders", async () => {
-    const options = { configDir: "/x" };
+    const options = { configDir: "/x", base };
     const a = renderCompose(await drupalTopology(), options);
     const b = renderCompose(await drupalTopology(), options);
     expect(a.yaml).toBe(b.yaml);
@@ -28,21 +32,21 @@ describe("renderCompose", () => {
 
   it("changes the hash when only a mounted config file's content changes", async () => {
     const topology = await drupalTopology();
-    const before = renderCompose(topology, { configDir: "/x" }).configHash;
+    const before = renderCompose(topology, { configDir: "/x", base }).configHash;
     const nginx = topology.configFiles.find((file) => file.name === "nginx.conf");
     if (!nginx) throw new Error("preset has no nginx.conf");
     nginx.content += "\n# changed\n";
-    expect(renderCompose(topology, { configDir: "/x" }).configHash).not.toBe(before);
+    expect(renderCompose(topology, { configDir: "/x", base }).configHash).not.toBe(before);
   });
 
   it("binds every published port to 127.0.0.1", async () => {
-    const { document } = renderCompose(await drupalTopology(), { configDir: "/x" });
+    const { document } = renderCompose(await drupalTopology(), { configDir: "/x", base });
     const ports = Object.values(document.services).flatMap((service) => service.ports ?? []);
     expect(ports).toEqual(["127.0.0.1:8080:80", "127.0.0.1:13306:3306"]);
   });
 
   it("labels every service, the network and the volumes with the environment", async () => {
-    const { document } = renderCompose(await drupalTopology(), { configDir: "/x" });
+    const { document } = renderCompose(await drupalTopology(), { configDir: "/x", base });
     for (const service of Object.values(document.services)) {
       expect(service.labels[Label.env]).toBe("shop-local");
       expect(service.labels[Label.managed]).toBe("true");
@@ -53,7 +57,7 @@ describe("renderCompose", () => {
   });
 
   it("mounts the live code at the same path in web, php-fpm and cli, and not in db", async () => {
-    const { document } = renderCompose(await drupalTopology(), { configDir: "/x" });
+    const { document } = renderCompose(await drupalTopology(), { configDir: "/x", base });
     const codeMount = "/home/dev/shop:/var/www/html";
     for (const name of ["web", "php-fpm", "cli"]) {
       expect(document.services[name]?.volumes).toContain(codeMount);
@@ -62,7 +66,7 @@ describe("renderCompose", () => {
   });
 
   it("parses back as YAML in the 2.4 format both compose versions accept", async () => {
-    const { yaml } = renderCompose(await drupalTopology(), { configDir: "/x" });
+    const { yaml } = renderCompose(await drupalTopology(), { configDir: "/x", base });
     const parsed = parse(yaml) as {
       version: string;
       services: Record<string, { depends_on?: unknown }>;
@@ -75,7 +79,7 @@ describe("renderCompose", () => {
 });
 
 describe("ssh access for the cli container (drush sql:sync)", () => {
-  const OPTIONS = { configDir: "/home/dev/shop/.prodlike/local/config" };
+  const OPTIONS = { configDir: "/home/dev/shop/.prodlike/local/config", base };
   const ssh = {
     agentSocket: "/tmp/ssh-XYZ/agent.123",
     identityFile: "/home/dev/.ssh/id_ed25519",
