@@ -25,10 +25,7 @@ export interface LoadedConfig {
 // from a cache in the user's state folder: parsing and validation load yaml and zod,
 // which would double the start-up time of `status`. Anything else (a new, changed or
 // broken file) goes through full validation, so errors are always reported.
-export async function loadConfig(
-  dir: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<LoadedConfig> {
+export async function loadConfig(dir: string, env: NodeJS.ProcessEnv): Promise<LoadedConfig> {
   const codeRoot = path.resolve(dir);
   try {
     await access(codeRoot);

@@ -36,7 +36,7 @@ export async function openUserSettings(env: NodeJS.ProcessEnv): Promise<UserSett
         .digest("base64url")
         .slice(0, 24);
     },
-    stateDir: stateDir(process.env),
+    stateDir: stateDir(env),
   };
 }
 

@@ -102,7 +102,7 @@ export async function dbPull(
       import("../db/pull-plan.js"),
     ],
   );
-  const target = await resolveTarget(request);
+  const target = await resolveTarget(services, request);
   const codeRoot = target.loaded.codeRoot;
   const [preset, aliases, hasDrush] = await Promise.all([
     loadPreset(target.loaded.config.preset),

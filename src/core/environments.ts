@@ -89,7 +89,7 @@ export async function chooseBackend(
 }
 
 export async function backendFor(services: CoreServices, request: EnvRequest) {
-  const target = await resolveTarget(request);
+  const target = await resolveTarget(services, request);
   const name = await chooseBackend(
     services,
     request.backend,

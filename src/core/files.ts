@@ -13,7 +13,7 @@ export async function filesPull(
   progress: Progress,
 ): Promise<FilesPullReport & { id: string }> {
   const [target, { loadPreset }, { planFilesPull, runFilesPull }] = await Promise.all([
-    resolveTarget(request),
+    resolveTarget(services, request),
     import("../topology/preset-loader.js"),
     import("../files/pull.js"),
   ]);

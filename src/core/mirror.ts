@@ -57,7 +57,7 @@ export async function mirror(
   services: CoreServices,
   request: MirrorRequest,
 ): Promise<MirrorReport> {
-  const target = await resolveTarget(request);
+  const target = await resolveTarget(services, request);
   const port = target.loaded.config.ports?.web ?? 8080;
   return (await importProduction(services, target, request, port)).report;
 }

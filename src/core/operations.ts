@@ -56,7 +56,7 @@ export async function up(
   request: UpRequest,
   progress: Progress,
 ): Promise<UpResult & { seeded?: SeedReport; hooks?: HookRun[] }> {
-  const target = await resolveTarget(request);
+  const target = await resolveTarget(services, request);
   const backend = await services.backend(
     await chooseBackend(
       services,
@@ -296,7 +296,7 @@ export async function drush(
   services: CoreServices,
   request: EnvRequest & { args: string[]; tty: boolean },
 ): Promise<number> {
-  const { loaded } = await resolveTarget(request);
+  const { loaded } = await resolveTarget(services, request);
   try {
     await access(path.join(loaded.codeRoot, DRUSH_PATH));
   } catch {
@@ -317,9 +317,10 @@ export async function drush(
 
 /** The team's routine commands from prodlike.yaml `commands:`, by name. */
 export async function projectCommands(
+  services: CoreServices,
   request: TargetOptions,
 ): Promise<{ name: string; service: string; run: string; description?: string | undefined }[]> {
-  const { loaded } = await resolveTarget(request);
+  const { loaded } = await resolveTarget(services, request);
   return Object.entries(loaded.config.commands ?? {}).map(([name, command]) => ({
     name,
     ...command,
@@ -332,7 +333,7 @@ export async function runProjectCommand(
   services: CoreServices,
   request: EnvRequest & { command: string; args: string[]; tty: boolean },
 ): Promise<number> {
-  const commands = await projectCommands(request);
+  const commands = await projectCommands(services, request);
   const found = commands.find((candidate) => candidate.name === request.command);
   if (!found) {
     throw new ProdlikeError(

@@ -51,7 +51,7 @@ export async function parity(
     policy?: string | undefined;
   },
 ): Promise<ParityReport> {
-  const target = await resolveTarget(request);
+  const target = await resolveTarget(services, request);
   const { codeRoot } = target.loaded;
   const { source, documents } = await readProductionFiles(services, target, request.manifests, {
     question: "Which production manifests?",

@@ -24,8 +24,11 @@ export interface Target {
 }
 
 // Which environment a command is about: the project in `dir`, the name from `--name`.
-export async function resolveTarget(options: TargetOptions): Promise<Target> {
-  const loaded = await loadConfig(options.dir);
+export async function resolveTarget(
+  services: Pick<CoreServices, "env">,
+  options: TargetOptions,
+): Promise<Target> {
+  const loaded = await loadConfig(options.dir, services.env);
   return {
     loaded,
     identity: environmentIdentity(loaded.codeRoot, loaded.config.name, options.name),

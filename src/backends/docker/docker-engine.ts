@@ -85,7 +85,7 @@ export class DockerodeEngine implements DockerEngine {
   private client: Promise<Docker> | undefined;
   private readonly reader: EngineApiReader | undefined;
 
-  constructor(env: NodeJS.ProcessEnv = process.env) {
+  constructor(env: NodeJS.ProcessEnv) {
     const endpoint = engineEndpoint(env);
     this.reader = endpoint ? new EngineApiReader(endpoint) : undefined;
   }

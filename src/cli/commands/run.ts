@@ -13,7 +13,7 @@ export default async function runCommand(
   args: string[],
 ): Promise<number> {
   if (flags.list || command === undefined) {
-    const commands = await projectCommands(flags);
+    const commands = await projectCommands(await services(), flags);
     output.result("run", { commands }, () =>
       commands.length === 0
         ? "No commands in prodlike.yaml. Add some under `commands:`."

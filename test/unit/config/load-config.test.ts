@@ -93,7 +93,9 @@ describe("loadConfig", () => {
   });
 
   it("fails clearly for a code root that does not exist", async () => {
-    const error = await loadConfig("/nonexistent/prodlike-test").catch((caught: unknown) => caught);
+    const error = await loadConfig("/nonexistent/prodlike-test", await freshEnv()).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(ProdlikeError);
     expect((error as ProdlikeError).code).toBe("CODE_ROOT_MISSING");
   });
