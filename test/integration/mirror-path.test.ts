@@ -17,7 +17,7 @@ import { mirrorRoundtripLayout } from "./support/production-layout.js";
 // Production's layout goes through the same `up` as a preset (one model, one deploy):
 // each place where the mirror's own pipeline used to differ, tried as a new user would,
 // on the real engine. The layout takes its database settings with envFrom and runs
-// php-fpm on its image's own pool config (tests/fixtures/manifests/envfrom.yaml).
+// php-fpm on its image's own pool config (test/fixtures/manifests/envfrom.yaml).
 
 const ENVFROM = fileURLToPath(new URL("../fixtures/manifests/envfrom.yaml", import.meta.url));
 

@@ -18,7 +18,7 @@ import { FakeRunner } from "../../support/fake-runner.js";
 
 // `up --mirror --backend kind` and `parity --against running` through the core, on an
 // in-memory cluster tool and API server (kind is not on this machine; the real cluster
-// test is in test/integration/kube-mirror.test.ts and runs where kind is installed).
+// test is in test/integration/cluster-mirror.test.ts and runs where kind is installed).
 
 const manifests = fileURLToPath(
   new URL("../../fixtures/manifests/roundtrip.yaml", import.meta.url),

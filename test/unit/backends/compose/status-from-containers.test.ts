@@ -1,18 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { isUpToDate } from "../../../src/backends/compose/container-waits.js";
+import { isUpToDate } from "../../../../src/backends/compose/container-waits.js";
 import {
   overallState,
   statusFromContainers,
-} from "../../../src/backends/compose/status-from-containers.js";
+} from "../../../../src/backends/compose/status-from-containers.js";
 import {
   type ContainerInfo,
   demuxToText,
   healthFromStatus,
-} from "../../../src/backends/docker/docker-engine.js";
-import { loadComposeBase } from "../../../src/topology/compose-base.js";
-import { Label } from "../../../src/topology/labels.js";
-import { renderCompose } from "../../../src/topology/render-compose.js";
-import { drupalTopology } from "../../support/drupal-topology.js";
+} from "../../../../src/backends/docker/docker-engine.js";
+import { loadComposeBase } from "../../../../src/topology/compose-base.js";
+import { Label } from "../../../../src/topology/labels.js";
+import { renderCompose } from "../../../../src/topology/render-compose.js";
+import { drupalTopology } from "../../../support/drupal-topology.js";
 
 const base = await loadComposeBase();
 

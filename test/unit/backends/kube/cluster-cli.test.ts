@@ -3,11 +3,11 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import type { ClusterSpec } from "../../../src/backends/kube/cluster-provider.js";
-import { KindCluster } from "../../../src/backends/kube/kind-cluster.js";
-import { loadKindTemplate, renderKindConfig } from "../../../src/backends/kube/kind-config.js";
-import { MinikubeCluster, profileNames } from "../../../src/backends/kube/minikube-cluster.js";
-import { FakeRunner } from "../../support/fake-runner.js";
+import type { ClusterSpec } from "../../../../src/backends/kube/cluster-provider.js";
+import { KindCluster } from "../../../../src/backends/kube/kind-cluster.js";
+import { loadKindTemplate, renderKindConfig } from "../../../../src/backends/kube/kind-config.js";
+import { MinikubeCluster, profileNames } from "../../../../src/backends/kube/minikube-cluster.js";
+import { FakeRunner } from "../../../support/fake-runner.js";
 
 async function spec(): Promise<ClusterSpec> {
   const workDir = await mkdtemp(path.join(os.tmpdir(), "prodlike-kube-"));

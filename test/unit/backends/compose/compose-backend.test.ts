@@ -2,16 +2,16 @@ import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ComposeBackend } from "../../../src/backends/compose/compose-backend.js";
-import { healthCommandOf } from "../../../src/backends/compose/container-waits.js";
-import type { ContainerInfo } from "../../../src/backends/docker/docker-engine.js";
-import { ProdlikeError } from "../../../src/errors/prodlike-error.js";
-import { Label } from "../../../src/topology/labels.js";
-import { SilentProgress } from "../../../src/ui/plain-progress.js";
-import { drupalTopology } from "../../support/drupal-topology.js";
-import { FakeClock } from "../../support/fake-clock.js";
-import { FakeEngine } from "../../support/fake-engine.js";
-import { FakeRunner } from "../../support/fake-runner.js";
+import { ComposeBackend } from "../../../../src/backends/compose/compose-backend.js";
+import { healthCommandOf } from "../../../../src/backends/compose/container-waits.js";
+import type { ContainerInfo } from "../../../../src/backends/docker/docker-engine.js";
+import { ProdlikeError } from "../../../../src/errors/prodlike-error.js";
+import { Label } from "../../../../src/topology/labels.js";
+import { SilentProgress } from "../../../../src/ui/plain-progress.js";
+import { drupalTopology } from "../../../support/drupal-topology.js";
+import { FakeClock } from "../../../support/fake-clock.js";
+import { FakeEngine } from "../../../support/fake-engine.js";
+import { FakeRunner } from "../../../support/fake-runner.js";
 
 const COMPOSE_VERSION = "docker-compose version --short";
 

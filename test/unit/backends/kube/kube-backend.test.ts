@@ -5,16 +5,16 @@ import os from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KubeBackend } from "../../../src/backends/kube/kube-backend.js";
-import { EnvironmentRecords } from "../../../src/env/environment-records.js";
-import { mirrorToTopology } from "../../../src/mirror/to-topology.js";
-import type { Topology } from "../../../src/topology/model.js";
-import { SilentProgress } from "../../../src/ui/plain-progress.js";
-import { systemClock } from "../../../src/waits/clock.js";
-import { drupalTopology } from "../../support/drupal-topology.js";
-import { FakeClusterProvider, FakeKubeApi } from "../../support/fake-cluster.js";
-import { FakeEngine } from "../../support/fake-engine.js";
-import { mirroredFixture } from "../../support/mirrored-fixture.js";
+import { KubeBackend } from "../../../../src/backends/kube/kube-backend.js";
+import { EnvironmentRecords } from "../../../../src/env/environment-records.js";
+import { mirrorToTopology } from "../../../../src/mirror/to-topology.js";
+import type { Topology } from "../../../../src/topology/model.js";
+import { SilentProgress } from "../../../../src/ui/plain-progress.js";
+import { systemClock } from "../../../../src/waits/clock.js";
+import { drupalTopology } from "../../../support/drupal-topology.js";
+import { FakeClusterProvider, FakeKubeApi } from "../../../support/fake-cluster.js";
+import { FakeEngine } from "../../../support/fake-engine.js";
+import { mirroredFixture } from "../../../support/mirrored-fixture.js";
 
 // The cluster backend's own logic (what it creates, loads, applies, waits for, removes)
 // against an in-memory cluster tool and API server. The real tools run in the

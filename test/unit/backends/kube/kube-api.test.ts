@@ -5,7 +5,7 @@ import {
   exitCodeFromStatus,
   type ObjectClient,
   podInfo,
-} from "../../../src/backends/kube/kube-api.js";
+} from "../../../../src/backends/kube/kube-api.js";
 
 // client-node's KubernetesObjectApi, recorded: which calls prodlike makes with which
 // arguments. No API server is involved at this level.

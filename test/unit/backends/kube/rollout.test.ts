@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deploymentRollout, statefulSetRollout } from "../../../src/backends/kube/rollout.js";
+import { deploymentRollout, statefulSetRollout } from "../../../../src/backends/kube/rollout.js";
 
 const deployment = (status: Record<string, unknown>, generation = 2, replicas = 1) => ({
   metadata: { name: "web", generation },

@@ -2,11 +2,11 @@ import { chmod, mkdtemp, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { COMPOSE_V1 } from "../../../src/backends/compose/compose-cli.js";
+import { COMPOSE_V1 } from "../../../../src/backends/compose/compose-cli.js";
 import {
   ComposeDetectionCache,
   composeCacheKey,
-} from "../../../src/backends/compose/compose-detection-cache.js";
+} from "../../../../src/backends/compose/compose-detection-cache.js";
 
 async function binDir(): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-bin-"));

@@ -5,9 +5,9 @@ import {
   type ComposeCommand,
   composeArgs,
   detectCompose,
-} from "../../../src/backends/compose/compose-cli.js";
-import { ProdlikeError } from "../../../src/errors/prodlike-error.js";
-import { FakeRunner } from "../../support/fake-runner.js";
+} from "../../../../src/backends/compose/compose-cli.js";
+import { ProdlikeError } from "../../../../src/errors/prodlike-error.js";
+import { FakeRunner } from "../../../support/fake-runner.js";
 
 const project = { name: "shop-local", file: "/home/dev/shop/.prodlike/local/docker-compose.yml" };
 const head = ["--project-name", "shop-local", "--file", project.file];

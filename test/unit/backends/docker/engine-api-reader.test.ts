@@ -7,7 +7,7 @@ import {
   EngineApiReader,
   engineEndpoint,
   parseResponse,
-} from "../../../src/backends/docker/engine-api-reader.js";
+} from "../../../../src/backends/docker/engine-api-reader.js";
 
 describe("engineEndpoint", () => {
   it("uses the default socket, a unix DOCKER_HOST, and leaves tcp hosts to dockerode", () => {
