@@ -43,7 +43,7 @@ export interface Plan {
 // Desired state for `up`: config + preset + free ports + secrets -> topology. Reads the
 // engine only to learn which ports are taken.
 export async function planEnvironment(
-  services: CoreServices,
+  services: Pick<CoreServices, "env" | "developer">,
   target: Target,
   backend: Backend,
   settings: UserSettings,
@@ -82,7 +82,6 @@ export async function planEnvironment(
   return { target, topology };
 }
 
-/** The host user's uid and gid (none on Windows): code containers run as them. */
 /**
  * Host ports for an environment: the ones it already has, else the preferred ones when
  * free, else the next free ones. Reserved as well as chosen: another `up` planning at the

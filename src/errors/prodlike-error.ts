@@ -52,6 +52,7 @@ const IO_CODES = new Set([
   "EIO",
   "EISDIR",
   "ENOTDIR",
+  "ENOENT",
   "EMFILE",
   "ENFILE",
 ]);
@@ -80,7 +81,9 @@ export function fromSystemError(error: unknown): ProdlikeError | undefined {
         hint:
           code === "EACCES" || code === "EPERM"
             ? "Check the owner and mode of that path (ls -ld); prodlike runs as you, not as root."
-            : "Check that path: the file system may be read-only or failing.",
+            : code === "ENOENT" || code === "ENOTDIR"
+              ? "Its folder does not exist: create it, or give another path."
+              : "Check that path: the file system may be read-only or failing.",
         cause: error,
         data: { errno: code, ...(path ? { path } : {}) },
       },
