@@ -191,7 +191,7 @@ async function writeComposePreview(topology: Topology, dir: string): Promise<str
     configDir: path.join(dir, "config"),
     base: await loadComposeBase(),
   });
-  for (const config of topology.configFiles) {
+  for (const config of rendered.configFiles) {
     await mkdir(path.dirname(path.join(dir, "config", config.name)), {
       recursive: true,
       mode: 0o700,

@@ -75,7 +75,6 @@ export async function planEnvironment(
     dbPassword: settings.deriveSecret(identity.id, "db"),
     appSecret: settings.deriveSecret(identity.id, "app"),
     configLocation: await loaded.locator(),
-    platform: backend.name === "compose" ? "compose" : "kubernetes",
     ssh: await sshAccess(loaded.config, services.env),
     developer: services.developer,
   });

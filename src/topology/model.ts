@@ -53,8 +53,15 @@ export type MountSpec =
   /** A rendered config file, mounted read-only. `file` is a key of Topology.configFiles,
    *  or a folder of them (`configmap-nginx` holds `configmap-nginx/default.conf`). */
   | { type: "config"; file: string; target: string }
-  /** A file or socket of the developer's machine (the ssh agent, a key): compose only. */
-  | { type: "host"; source: string; target: string; readOnly: boolean };
+  /** A file or socket of the developer's machine (the ssh agent, a key): only a backend
+   *  on that machine (compose) honours it, and sets `env` (what points at it) with it. */
+  | {
+      type: "host";
+      source: string;
+      target: string;
+      readOnly: boolean;
+      env?: Record<string, string>;
+    };
 
 export interface HealthCheck {
   /** Exec form, run inside the container. */
@@ -114,6 +121,30 @@ export interface ConfigFile {
   content: string;
   /** Holds a secret (OpenMage's local.xml): a Secret on a cluster, never a ConfigMap. */
   secret?: boolean;
+  /** Only of use beside `host` mounts (the ssh client config for the host's agent): a
+   *  cluster leaves it out with them. */
+  hostOnly?: boolean;
+}
+
+/** What a config file says that only a renderer knows: how a service is reached (its
+ *  name on compose; loopback from a container of the same pod on a cluster) and the
+ *  platform's DNS server. Importers write these tokens; renderers resolve them. */
+export const PlatformToken = {
+  address: (service: string) => `@@address:${service}@@`,
+  dnsResolver: "@@dns-resolver@@",
+} as const;
+
+export interface Platform {
+  address(service: string): string;
+  dnsResolver: string;
+}
+
+export function resolvePlatformTokens(content: string, platform: Platform): string {
+  return content
+    .replace(/@@address:([A-Za-z0-9_.-]+)@@/g, (_match, service: string) =>
+      platform.address(service),
+    )
+    .replaceAll(PlatformToken.dnsResolver, platform.dnsResolver);
 }
 
 /** A file written into the code tree (e.g. Drupal's settings include). */

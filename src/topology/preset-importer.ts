@@ -3,13 +3,14 @@ import path from "node:path";
 import type { ProdlikeConfig } from "../config/schema.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { filesProxyLocations } from "./files-proxy.js";
-import type {
-  CodeFile,
-  EnvironmentIdentity,
-  ImageSpec,
-  MountSpec,
-  ServiceSpec,
-  Topology,
+import {
+  type CodeFile,
+  type EnvironmentIdentity,
+  type ImageSpec,
+  type MountSpec,
+  PlatformToken,
+  type ServiceSpec,
+  type Topology,
 } from "./model.js";
 import type { LoadedPreset } from "./preset-loader.js";
 import type { PresetDefinition, PresetService } from "./preset-schema.js";
@@ -50,9 +51,8 @@ export interface TopologyInputs {
   appSecret?: string;
   /** Locates config errors that only make sense against the preset (unknown service). */
   configLocation?: (path: string[]) => string;
-  /** Where it runs: service addresses and DNS differ between compose and a cluster. */
-  platform?: Platform;
-  /** The developer's ssh access, given to cli containers on compose (drush sql:sync). */
+  /** The developer's ssh access, given to cli containers (drush sql:sync) where the
+   *  backend honours host mounts (compose). */
   ssh?: SshAccess;
   /** The host user's ids: services with `runAs: developer` run as them. */
   developer?: { uid: number; gid: number } | undefined;
@@ -70,8 +70,6 @@ export interface SshAccess {
 
 const SSH_DIR = "/run/prodlike/ssh";
 const SSH_CONFIG_FILE = "ssh_config";
-
-export type Platform = "compose" | "kubernetes";
 
 // The files folder as the web server sees it (relative to the docroot), with the proxy's
 // locations; empty when files.proxy is off or the preset has no files folder.
@@ -98,12 +96,6 @@ function appSecretOf(inputs: TopologyInputs): string {
     createHash("sha256").update(`prodlike:app:${inputs.dbPassword}`).digest("hex").slice(0, 32)
   );
 }
-
-// The DNS server nginx re-resolves upstream names with.
-const DNS_RESOLVER: Record<Platform, string> = {
-  compose: "127.0.0.11",
-  kubernetes: "kube-dns.kube-system.svc.cluster.local",
-};
 
 // Builds the environment's topology from a preset and prodlike.yaml. Pure: no I/O.
 export function topologyFromPreset(
@@ -135,8 +127,9 @@ export function topologyFromPreset(
     "files.proxyLocations": filesProxyValue(definition, config, docroot),
     // `uid:gid` a root service (cron) drops to for the work it does on the code.
     developer: inputs.developer ? `${inputs.developer.uid}:${inputs.developer.gid}` : "",
-    phpUpstream: phpUpstream(definition, inputs.platform ?? "compose"),
-    dnsResolver: DNS_RESOLVER[inputs.platform ?? "compose"],
+    // How nginx reaches php-fpm and which DNS it asks: each renderer fills these in.
+    phpUpstream: `${PlatformToken.address(phpServiceName(definition.services))}:9000`,
+    dnsResolver: PlatformToken.dnsResolver,
   };
 
   const optionalOn = Object.entries(definition.services).filter(([, spec]) => spec.optional);
@@ -184,8 +177,8 @@ export function topologyFromPreset(
     }),
   );
   const ssh = inputs.ssh;
-  if ((inputs.platform ?? "compose") === "compose" && ssh && hasSshAccess(ssh)) {
-    configFiles.push({ name: SSH_CONFIG_FILE, content: sshClientConfig(ssh) });
+  if (ssh && hasSshAccess(ssh)) {
+    configFiles.push({ name: SSH_CONFIG_FILE, content: sshClientConfig(ssh), hostOnly: true });
     for (const service of services) {
       if (service.role === "cli") giveSshAccess(service, ssh);
     }
@@ -307,16 +300,6 @@ function phpServiceName(services: Record<string, PresetService>): string {
   return Object.entries(services).find(([, spec]) => spec.role === "php")?.[0] ?? "php-fpm";
 }
 
-// nginx -> php-fpm: the service name, or loopback when a cluster runs both in one pod.
-function phpUpstream(definition: PresetDefinition, platform: Platform): string {
-  const php = phpServiceName(definition.services);
-  const web = Object.entries(definition.services).find(([, spec]) => spec.role === "web")?.[0];
-  const sharedPod = Object.values(definition.kubernetes.pods).some(
-    (members) => members.includes(php) && web !== undefined && members.includes(web),
-  );
-  return platform === "kubernetes" && sharedPod ? "127.0.0.1:9000" : `${php}:9000`;
-}
-
 // A preset is data: a pod naming a service that does not exist, or a service in two pods,
 // is a broken preset.
 function checkedPodGroups(definition: PresetDefinition): Record<string, string[]> {
@@ -415,8 +398,8 @@ function giveSshAccess(service: ServiceSpec, ssh: SshAccess): void {
       source: ssh.agentSocket,
       target: `${SSH_DIR}/agent.sock`,
       readOnly: false,
+      env: { SSH_AUTH_SOCK: `${SSH_DIR}/agent.sock` },
     });
-    service.env.SSH_AUTH_SOCK = `${SSH_DIR}/agent.sock`;
   } else if (ssh.identityFile) {
     service.mounts.push({
       type: "host",

@@ -20,7 +20,14 @@ import type {
 } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 import { KubeAnnotation, KubeLabel, kubeEnvironmentLabels } from "./kube-labels.js";
-import type { HealthCheck, MountSpec, ServiceSpec, Topology } from "./model.js";
+import {
+  type HealthCheck,
+  type MountSpec,
+  type Platform,
+  resolvePlatformTokens,
+  type ServiceSpec,
+  type Topology,
+} from "./model.js";
 
 export const CONFIG_MAP_NAME = "prodlike-config";
 export const SECRET_NAME = "prodlike-secrets";
@@ -113,8 +120,15 @@ export function renderKubernetes(
       stringData: Object.fromEntries([...secretEnv].sort(([a], [b]) => a.localeCompare(b))),
     });
   }
-  const plainFiles = topology.configFiles.filter((file) => !file.secret);
-  const secretFiles = topology.configFiles.filter((file) => file.secret);
+  // Files only of use beside the developer's own files (the host's ssh agent) stay out.
+  const clusterFiles = topology.configFiles
+    .filter((file) => !file.hostOnly)
+    .map((file) => ({
+      ...file,
+      content: resolvePlatformTokens(file.content, platformFor(topology, file.name)),
+    }));
+  const plainFiles = clusterFiles.filter((file) => !file.secret);
+  const secretFiles = clusterFiles.filter((file) => file.secret);
   if (secretFiles.length > 0) {
     objects.push({
       apiVersion: "v1",
@@ -384,9 +398,11 @@ function container(
     ...(service.expose ?? []).map((port) => ({ containerPort: port, protocol: "TCP" })),
   ];
   if (ports.length > 0) rendered.ports = ports;
-  // Host files (the ssh agent socket) do not exist on a cluster node: compose only.
+  // Host files (the ssh agent socket) do not exist on a cluster node: compose only, with
+  // the config files only of use beside them.
   const volumeMounts = service.mounts
     .filter((mount) => mount.type !== "host")
+    .filter((mount) => !(mount.type === "config" && isHostOnlyFile(topology, mount.file)))
     .map((mount) => volumeMount(topology, mount));
   if (volumeMounts.length > 0) rendered.volumeMounts = volumeMounts;
   Object.assign(rendered, probes(service));
@@ -410,6 +426,31 @@ function volumeMount(
         readOnly: true,
       };
   }
+}
+
+function isHostOnlyFile(topology: Topology, name: string): boolean {
+  return topology.configFiles.some((file) => file.name === name && file.hostOnly === true);
+}
+
+// On a cluster a service is reached by its Service name, or on loopback from a container
+// of its own pod (nginx -> php-fpm in one pod, as production runs them); the cluster's DNS
+// answers. Which pod: the one of the services that mount the file.
+function platformFor(topology: Topology, fileName: string): Platform {
+  const readers = topology.services
+    .filter((service) =>
+      service.mounts.some((mount) => mount.type === "config" && mount.file === fileName),
+    )
+    .map((service) => service.name);
+  const podOf = (service: string) =>
+    Object.values(topology.podGroups).find((members) => members.includes(service));
+  return {
+    address: (service) => {
+      const pod = podOf(service);
+      const together = readers.length > 0 && readers.every((reader) => pod?.includes(reader));
+      return together ? "127.0.0.1" : service;
+    },
+    dnsResolver: "kube-dns.kube-system.svc.cluster.local",
+  };
 }
 
 function isSecretFile(topology: Topology, name: string): boolean {

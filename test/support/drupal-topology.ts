@@ -1,11 +1,7 @@
 import type { ProdlikeConfig } from "../../src/config/schema.js";
 import { configSchema } from "../../src/config/schema.js";
 import type { Topology } from "../../src/topology/model.js";
-import {
-  type Platform,
-  type SshAccess,
-  topologyFromPreset,
-} from "../../src/topology/preset-importer.js";
+import { type SshAccess, topologyFromPreset } from "../../src/topology/preset-importer.js";
 import { loadPreset } from "../../src/topology/preset-loader.js";
 import { assignNodePorts, renderKubernetes } from "../../src/topology/render-kubernetes.js";
 
@@ -15,7 +11,6 @@ export const DEVELOPER = { uid: 1001, gid: 1001 };
 // The Drupal preset's topology with fixed inputs, for golden files and renderer tests.
 export async function drupalTopology(
   config: Partial<ProdlikeConfig> = {},
-  platform: Platform = "compose",
   ssh?: SshAccess,
 ): Promise<Topology> {
   const preset = await loadPreset("drupal");
@@ -24,36 +19,30 @@ export async function drupalTopology(
     codeRoot: "/home/dev/shop",
     hostPorts: { web: 8080, db: 13306 },
     dbPassword: "s3cret-password-123",
-    platform,
     developer: DEVELOPER,
     ...(ssh ? { ssh } : {}),
   });
 }
 
 // The Node preset's topology with fixed inputs; `config.services` turns options on.
-export async function nodeTopology(
-  config: Partial<ProdlikeConfig> = {},
-  platform: Platform = "compose",
-): Promise<Topology> {
+export async function nodeTopology(config: Partial<ProdlikeConfig> = {}): Promise<Topology> {
   const preset = await loadPreset("node");
   return topologyFromPreset(preset, configSchema.parse({ preset: "node", ...config }), {
     identity: { project: "api", name: "local", id: "api-local" },
     codeRoot: "/home/dev/api",
     hostPorts: { web: 3000, redis: 16379, postgres: 15432 },
     dbPassword: "s3cret-password-123",
-    platform,
   });
 }
 
 // The OpenMage preset's topology with fixed inputs.
-export async function openmageTopology(platform: Platform = "compose"): Promise<Topology> {
+export async function openmageTopology(): Promise<Topology> {
   const preset = await loadPreset("openmage");
   return topologyFromPreset(preset, configSchema.parse({ preset: "openmage" }), {
     identity: { project: "shop", name: "local", id: "shop-local" },
     codeRoot: "/home/dev/shop",
     hostPorts: { web: 8080, db: 13306 },
     dbPassword: "s3cret-password-123",
-    platform,
     developer: DEVELOPER,
   });
 }

@@ -10,6 +10,7 @@ import {
 import { Label } from "../../topology/labels.js";
 import {
   builtImagesOf,
+  type ConfigFile,
   type ServiceSpec,
   servicesExplaining,
   type Topology,
@@ -88,7 +89,7 @@ export async function deployCompose(
       {
         title: "Write configuration",
         run: async () => {
-          await writeConfiguration(topology, dir);
+          await writeConfiguration(topology, rendered.configFiles, dir);
           await writeIfChanged(project.file, rendered.yaml, 0o600);
           await writeCodeFiles(topology, progress);
           await recordMountpoints(topology);
@@ -120,13 +121,17 @@ export async function deployCompose(
   return true;
 }
 
-async function writeConfiguration(topology: Topology, dir: string): Promise<void> {
+async function writeConfiguration(
+  topology: Topology,
+  configFiles: readonly ConfigFile[],
+  dir: string,
+): Promise<void> {
   // Config files may hold the database password (local.xml): only this user reaches the
   // folder; containers get them through their bind mounts.
   const configDir = path.join(dir, "config");
   await mkdir(configDir, { recursive: true, mode: 0o700 });
   await chmod(configDir, 0o700);
-  for (const file of topology.configFiles) {
+  for (const file of configFiles) {
     const target = path.join(configDir, file.name);
     // A mirrored ConfigMap's keys sit in a folder of their own, mounted whole.
     await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });

@@ -82,10 +82,9 @@ describe("the node preset", () => {
   });
 
   it("renders manifests the Kubernetes schemas accept, readiness on the health endpoint", async () => {
-    const topology = await nodeTopology(
-      { services: { redis: { enabled: true }, postgres: { enabled: true } } },
-      "kubernetes",
-    );
+    const topology = await nodeTopology({
+      services: { redis: { enabled: true }, postgres: { enabled: true } },
+    });
     const { objects } = renderForKind(topology);
     for (const object of objects)
       expect(() => validateKubeObject(object), object.kind).not.toThrow();

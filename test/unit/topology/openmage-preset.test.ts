@@ -70,7 +70,7 @@ describe("the openmage preset", () => {
   });
 
   it("renders valid manifests: nginx + php-fpm in one pod, local.xml from a Secret, cron that never overlaps", async () => {
-    const topology = await openmageTopology("kubernetes");
+    const topology = await openmageTopology();
     const { objects } = renderForKind(topology);
     for (const object of objects)
       expect(() => validateKubeObject(object), object.kind).not.toThrow();

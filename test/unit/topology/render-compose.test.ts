@@ -5,6 +5,7 @@ import { parse } from "yaml";
 import { loadComposeBase } from "../../../src/topology/compose-base.js";
 import { Label } from "../../../src/topology/labels.js";
 import { renderCompose } from "../../../src/topology/render-compose.js";
+import { assignNodePorts, renderKubernetes } from "../../../src/topology/render-kubernetes.js";
 import { drupalTopology } from "../../support/drupal-topology.js";
 
 const base = await loadComposeBase();
@@ -87,7 +88,7 @@ describe("ssh access for the cli container (drush sql:sync)", () => {
   };
 
   it("forwards the agent and mounts known_hosts read-only; the key stays on the host", async () => {
-    const topology = await drupalTopology({}, "compose", ssh);
+    const topology = await drupalTopology({}, ssh);
     const rendered = parse(renderCompose(topology, OPTIONS).yaml);
     const cli = rendered.services.cli;
     expect(cli.volumes).toContain("/tmp/ssh-XYZ/agent.123:/run/prodlike/ssh/agent.sock");
@@ -102,14 +103,20 @@ describe("ssh access for the cli container (drush sql:sync)", () => {
   });
 
   it("mounts the configured key read-only when there is no agent", async () => {
-    const topology = await drupalTopology({}, "compose", { ...ssh, agentSocket: undefined });
+    const topology = await drupalTopology({}, { ...ssh, agentSocket: undefined });
     const cli = parse(renderCompose(topology, OPTIONS).yaml).services.cli;
     expect(cli.volumes).toContain("/home/dev/.ssh/id_ed25519:/run/prodlike/ssh/id:ro");
     expect(cli.environment.SSH_AUTH_SOCK).toBeUndefined();
   });
 
   it("is left out on Kubernetes, where the host's socket does not exist", async () => {
-    const topology = await drupalTopology({}, "kubernetes", ssh);
-    expect(JSON.stringify(topology)).not.toContain("/run/prodlike/ssh");
+    const topology = await drupalTopology({}, ssh);
+    const { objects } = renderKubernetes(topology, {
+      backend: "kind",
+      nodeCodePath: "/prodlike/code",
+      nodePorts: assignNodePorts(topology),
+    });
+    expect(JSON.stringify(objects)).not.toContain("/run/prodlike/ssh");
+    expect(JSON.stringify(objects)).not.toContain("ssh_config");
   });
 });

@@ -10,8 +10,10 @@ import type {
 } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { loadComposeBase } from "../../../src/topology/compose-base.js";
 import { KubeLabel } from "../../../src/topology/kube-labels.js";
 import type { Topology } from "../../../src/topology/model.js";
+import { renderCompose } from "../../../src/topology/render-compose.js";
 import {
   assignNodePorts,
   type KubeObject,
@@ -29,7 +31,7 @@ const options = (topology: Topology) => ({
 });
 
 async function rendered(mutate: (topology: Topology) => void = () => {}) {
-  const topology = await drupalTopology({}, "kubernetes");
+  const topology = await drupalTopology({});
   mutate(topology);
   return renderKubernetes(topology, options(topology));
 }
@@ -172,7 +174,7 @@ describe("renderKubernetes", () => {
   });
 
   it("publishes web and db through NodePorts, in topology order", async () => {
-    const topology = await drupalTopology({}, "kubernetes");
+    const topology = await drupalTopology({});
     expect(assignNodePorts(topology)).toEqual({ web: 30080, db: 30081 });
     const { objects } = renderKubernetes(topology, options(topology));
     const web = find<V1Service>(objects, "Service", "web");
@@ -227,16 +229,31 @@ describe("renderKubernetes", () => {
 });
 
 describe("the Drupal preset per platform", () => {
-  it("points nginx at the php-fpm service and Docker's DNS on compose", async () => {
+  it("has one model: nginx's upstream and DNS are left to the renderer", async () => {
     const topology = await drupalTopology();
     const nginx = topology.configFiles.find((file) => file.name === "nginx.conf")?.content;
+    expect(nginx).toContain("set $php_upstream @@address:php-fpm@@:9000;");
+    expect(nginx).toContain("resolver @@dns-resolver@@ ");
+  });
+
+  it("points nginx at the php-fpm service and Docker's DNS on compose", async () => {
+    const { configFiles } = renderCompose(await drupalTopology(), {
+      configDir: "/x",
+      base: await loadComposeBase(),
+    });
+    const nginx = configFiles.find((file) => file.name === "nginx.conf")?.content;
     expect(nginx).toContain("set $php_upstream php-fpm:9000;");
     expect(nginx).toContain("resolver 127.0.0.11 ");
   });
 
-  it("uses the cluster DNS on Kubernetes", async () => {
-    const topology = await drupalTopology({}, "kubernetes");
-    const nginx = topology.configFiles.find((file) => file.name === "nginx.conf")?.content;
+  it("uses loopback inside the pod and the cluster DNS on Kubernetes", async () => {
+    const topology = await drupalTopology({});
+    const { objects } = renderKubernetes(topology, options(topology));
+    const configMap = objects.find((object) => object.kind === "ConfigMap") as {
+      data: Record<string, string>;
+    };
+    const nginx = configMap.data["nginx.conf"];
+    expect(nginx).toContain("set $php_upstream 127.0.0.1:9000;");
     expect(nginx).toContain("resolver kube-dns.kube-system.svc.cluster.local ");
     expect(topology.podGroups).toEqual({ web: ["web", "php-fpm"] });
   });

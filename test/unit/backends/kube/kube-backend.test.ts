@@ -32,7 +32,7 @@ afterAll(() => new Promise<void>((resolve) => web.close(() => resolve())));
 async function setup() {
   const home = await mkdtemp(path.join(os.tmpdir(), "prodlike-kube-home-"));
   const codeRoot = await mkdtemp(path.join(os.tmpdir(), "prodlike-kube-code-"));
-  const topology: Topology = await drupalTopology({}, "kubernetes");
+  const topology: Topology = await drupalTopology({});
   topology.codeRoot = codeRoot;
   for (const service of topology.services) {
     for (const port of service.ports) if (port.name === "web") port.hostPort = webPort;
