@@ -1,0 +1,313 @@
+import path from "node:path";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type {
+  EnvironmentRecord,
+  EnvironmentRecords,
+  RecordedPort,
+} from "../../env/environment-records.js";
+import {
+  environmentDir,
+  prepareEnvironmentDir,
+  writeIfChanged,
+} from "../../env/generated-files.js";
+import { ProdlikeError } from "../../errors/prodlike-error.js";
+import type { Progress, Step, StepContext } from "../../ui/steps.js";
+import type { Clock } from "../../waits/clock.js";
+import type { UpOptions } from "../backend.js";
+import type { DockerEngine } from "../docker/docker-engine.js";
+import { waitForWebUrl } from "../web-wait.js";
+import type { ClusterDeployment } from "./cluster-deployment.js";
+import { type ClusterProvider, type ClusterSpec, clusterName } from "./cluster-provider.js";
+import type { KubeApi } from "./kube-api.js";
+import { waitForRollout } from "./pod-waits.js";
+
+// `up` on kind / minikube, for a preset's rendering or production's own objects alike:
+// record the environment, make the cluster (ports and the code mount are fixed then),
+// load images, apply with server-side apply, wait for rollouts and the web URL. A
+// brand-new cluster that fails is deleted again; an existing one is left as it was.
+
+export const MANIFESTS_FILE = "manifests.yaml";
+
+export interface ClusterDeployDeps {
+  provider: ClusterProvider;
+  engine: DockerEngine;
+  records: EnvironmentRecords;
+  clock: Clock;
+  connect(kubeconfig: string, context: string): Promise<KubeApi>;
+  /** Whether the environment runs healthy now (nothing to do when unchanged). */
+  isRunning(envId: string): Promise<boolean>;
+}
+
+/** Resolves whether anything changed. */
+export async function deployToCluster(
+  deps: ClusterDeployDeps,
+  plan: ClusterDeployment,
+  progress: Progress,
+  options: UpOptions,
+): Promise<boolean> {
+  const { provider, records } = deps;
+  const envId = plan.identity.id;
+  const dir = environmentDir(plan.codeRoot, plan.identity.name);
+  const cluster = clusterName(envId);
+  const previous = await records.get(envId);
+  const existed = await provider.exists(cluster);
+  const record = newRecord(plan, provider, {
+    cluster,
+    dir,
+    previous: existed ? previous : undefined,
+  });
+
+  // Host ports are not in the manifests (the cluster maps them), so check them first.
+  if (existed && previous && !samePorts(previous.ports, record.ports)) {
+    throw new ProdlikeError(
+      "NOT_SUPPORTED",
+      `The ports of cluster ${cluster} were fixed when it was made`,
+      {
+        hint: `Published ports changed (${describePorts(previous.ports)} -> ${describePorts(record.ports)}). Run \`prodlike destroy --backend ${provider.name}\`, then up again.`,
+      },
+    );
+  }
+
+  if (existed && previous && !options.rebuild && previous.configHash === plan.configHash) {
+    if (await deps.isRunning(envId)) {
+      await plan.writeFiles(progress);
+      return false;
+    }
+  }
+  const run: DeployRun = {
+    deps,
+    plan,
+    options,
+    record,
+    previous: existed ? previous : undefined,
+    existed,
+    dir,
+    spec: {
+      cluster,
+      codeRoot: plan.codeRoot,
+      portMappings: record.ports.map(({ hostPort, nodePort }) => ({ hostPort, nodePort })),
+      workDir: dir,
+      kubeconfig: record.kubeconfig,
+    },
+    api: undefined,
+  };
+  try {
+    await progress.run([
+      ...(await imageStep(run)),
+      clusterStep(run),
+      loadStep(run),
+      {
+        title: "Write configuration",
+        run: async () => {
+          await writeIfChanged(path.join(dir, MANIFESTS_FILE), plan.yaml, 0o600);
+          await plan.writeFiles(progress);
+        },
+      },
+      applyStep(run),
+      {
+        title: "Wait for rollouts",
+        concurrent: true,
+        children: rolloutSteps(
+          deps,
+          plan.objects,
+          plan.namespace,
+          () => run.api,
+          options.healthTimeoutMs,
+        ),
+      },
+      ...(plan.webUrl
+        ? [httpStep(deps, plan.webUrl, plan.webLogServices, options.healthTimeoutMs)]
+        : []),
+    ]);
+  } catch (error) {
+    if (!existed) {
+      // A brand-new cluster that failed holds no data: remove it so a retry starts
+      // clean. An existing environment is left as it was.
+      await provider.delete(cluster, record.kubeconfig).catch(() => undefined);
+      await records.delete(envId);
+    }
+    throw error;
+  }
+  await records.put(record);
+  return true;
+}
+
+/** One deploy's state, shared by its steps. */
+interface DeployRun {
+  deps: ClusterDeployDeps;
+  plan: ClusterDeployment;
+  options: UpOptions;
+  record: EnvironmentRecord;
+  /** The record of the cluster as it exists, if it does. */
+  previous: EnvironmentRecord | undefined;
+  existed: boolean;
+  dir: string;
+  spec: ClusterSpec;
+  /** Connected by the apply step, used by the waits after it. */
+  api: KubeApi | undefined;
+}
+
+async function imageStep(run: DeployRun): Promise<Step[]> {
+  if (run.plan.build.length === 0) return [];
+  const { imageSteps } = await import("../docker/image-builder.js");
+  return [
+    {
+      title: "Images",
+      children: imageSteps(run.deps.engine, run.plan.build, {
+        rebuild: run.options.rebuild,
+        preset: run.plan.preset,
+      }),
+    },
+  ];
+}
+
+function clusterStep(run: DeployRun): Step {
+  const { provider, records } = run.deps;
+  const { cluster } = run.spec;
+  return {
+    title: run.existed
+      ? `Cluster ${cluster} (exists)`
+      : `Create ${provider.name} cluster ${cluster}`,
+    run: async () => {
+      await prepareEnvironmentDir(run.plan.codeRoot, run.plan.identity.name);
+      if (run.existed) return;
+      // Recorded before it exists: a failed or interrupted create is still found and
+      // removed by `destroy`.
+      await records.put({ ...run.record, loadedImages: [] });
+      await provider.create(run.spec);
+    },
+  };
+}
+
+function loadStep(run: DeployRun): Step {
+  return {
+    title: "Load images into the node",
+    run: async (context) => {
+      const loaded = new Set(run.previous?.loadedImages ?? []);
+      const missing = run.plan.load.filter((tag) => !loaded.has(tag));
+      if (missing.length === 0) {
+        context.setTitle(
+          run.plan.load.length > 0 ? "Images already in the node" : "No local images to load",
+        );
+        return;
+      }
+      await run.deps.provider.loadImages(run.spec, missing);
+      run.record.loadedImages = [...new Set([...loaded, ...missing])].sort();
+      await run.deps.records.put({ ...run.record, configHash: run.previous?.configHash ?? "" });
+    },
+  };
+}
+
+function applyStep(run: DeployRun): Step {
+  const { plan } = run;
+  return {
+    title: `Apply ${plan.objects.length} objects (server-side apply)`,
+    run: async () => {
+      const api = await run.deps.connect(run.record.kubeconfig, run.record.context);
+      run.api = api;
+      for (const object of plan.objects) {
+        // A Job's template cannot change once it exists: one that ran stays as it ran.
+        const name = object.metadata?.name ?? "";
+        if (
+          object.kind === "Job" &&
+          (await api.read(object.apiVersion ?? "", "Job", plan.namespace, name))
+        )
+          continue;
+        await api.apply(resumed(object));
+      }
+    },
+  };
+}
+
+function rolloutSteps(
+  deps: ClusterDeployDeps,
+  objects: readonly KubernetesObject[],
+  namespace: string,
+  api: () => KubeApi | undefined,
+  timeoutMs: number,
+): Step[] {
+  const workloads = objects.filter(
+    (object) => object.kind === "Deployment" || object.kind === "StatefulSet",
+  );
+  return workloads.map((workload) => {
+    const name = workload.metadata?.name ?? "";
+    return {
+      title: `${workload.kind} ${name}`,
+      run: async (context: StepContext) => {
+        const client = api();
+        if (!client) throw new ProdlikeError("INTERNAL", "Kubernetes client not connected");
+        await waitForRollout(client, deps.clock, namespace, workload, {
+          timeoutMs,
+          onDetail: (detail) => context.update(detail),
+          logsHint: `More: prodlike logs --backend ${deps.provider.name}`,
+        });
+        context.setTitle(`${workload.kind} ${name} rolled out`);
+      },
+    };
+  });
+}
+
+function httpStep(
+  deps: ClusterDeployDeps,
+  url: string,
+  logServices: string[],
+  timeoutMs: number,
+): Step {
+  return {
+    title: `Wait for ${url}`,
+    run: async (context) => {
+      await waitForWebUrl(url, deps.clock, {
+        timeoutMs,
+        intervalMs: 100,
+        onDetail: (detail) => context.update(detail),
+        logServices: [`--backend ${deps.provider.name}`, ...logServices],
+      });
+      context.setTitle(`web answers on ${new URL(url).origin}`);
+    },
+  };
+}
+
+function newRecord(
+  plan: ClusterDeployment,
+  provider: ClusterProvider,
+  parts: { cluster: string; dir: string; previous: EnvironmentRecord | undefined },
+): EnvironmentRecord {
+  return {
+    id: plan.identity.id,
+    project: plan.identity.project,
+    name: plan.identity.name,
+    backend: provider.name,
+    preset: plan.preset,
+    codeRoot: plan.codeRoot,
+    cluster: parts.cluster,
+    kubeconfig: path.join(parts.dir, "kubeconfig"),
+    context: provider.context(parts.cluster),
+    namespace: plan.namespace,
+    ports: plan.ports,
+    loadedImages: parts.previous?.loadedImages ?? [],
+    builtImages: [...new Set([...(parts.previous?.builtImages ?? []), ...plan.owned])].sort(),
+    configHash: plan.configHash,
+    createdAt: parts.previous?.createdAt ?? new Date().toISOString(),
+  };
+}
+
+// `down` suspends CronJobs with a patch, and an apply that leaves `suspend` out does not
+// take back a field another operation set: stating `false` does, so `up` resumes them.
+function resumed(object: KubernetesObject): KubernetesObject {
+  const spec = (object as { spec?: { suspend?: boolean } }).spec;
+  if (object.kind !== "CronJob" || !spec || spec.suspend !== undefined) return object;
+  return { ...object, spec: { ...spec, suspend: false } } as KubernetesObject;
+}
+
+function samePorts(a: readonly RecordedPort[], b: readonly RecordedPort[]): boolean {
+  return describePorts(a) === describePorts(b);
+}
+
+function describePorts(ports: readonly RecordedPort[]): string {
+  return (
+    ports
+      .map((port) => `${port.hostPort}->${port.nodePort}`)
+      .sort()
+      .join(", ") || "none"
+  );
+}

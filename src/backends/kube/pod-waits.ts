@@ -1,0 +1,113 @@
+import type { KubernetesObject, V1Deployment, V1StatefulSet } from "@kubernetes/client-node";
+import { workloadSelector } from "../../mirror/web-entry.js";
+import { KubeLabel } from "../../topology/kube-labels.js";
+import type { Clock } from "../../waits/clock.js";
+import { type Probe, poll } from "../../waits/wait.js";
+import { waitOrFail } from "../wait-failure.js";
+import type { KubeApi, PodInfo } from "./kube-api.js";
+import { deploymentRollout, type RolloutState, statefulSetRollout } from "./rollout.js";
+
+// Waiting on a cluster: a workload rolled out by kubectl's rules, a deleted pod replaced
+// and ready; both fail at once on a pod stuck in a state it does not leave by itself.
+
+export async function waitForRollout(
+  api: KubeApi,
+  clock: Clock,
+  namespace: string,
+  workload: KubernetesObject,
+  options: { timeoutMs: number; onDetail: (detail: string) => void; logsHint: string },
+): Promise<void> {
+  const name = workload.metadata?.name ?? "";
+  const probe = async (): Promise<Probe> => {
+    const live = await api.read(workload.apiVersion ?? "", workload.kind ?? "", namespace, name);
+    if (!live) return { done: false, detail: "not created yet" };
+    const state: RolloutState =
+      workload.kind === "StatefulSet"
+        ? statefulSetRollout(live as V1StatefulSet)
+        : deploymentRollout(live as V1Deployment);
+    if (state.phase === "failed") return { failed: true, reason: state.message };
+    if (state.phase === "done") return { done: true };
+    // A pod stuck in a state it will not leave by itself fails the wait at once.
+    const stuck = stuckReason(await api.listPods(namespace, podSelector(workload)));
+    if (stuck) return { failed: true, reason: stuck };
+    return { done: false, detail: state.message };
+  };
+  await waitOrFail(
+    poll(`${workload.kind} ${name}`, probe, { timeoutMs: options.timeoutMs, intervalMs: 500 }),
+    clock,
+    options.onDetail,
+    async (failure) => ({
+      code: "ROLLOUT_FAILED",
+      message: `${workload.kind} ${name} did not roll out: ${failure.reason}`,
+      hint: `${describePods(await api.listPods(namespace, podSelector(workload)).catch(() => []))}\n${options.logsHint} ${name}`,
+      data: { workload: name },
+    }),
+  );
+}
+
+/** After its pod was deleted: the container's new pod runs and is ready. */
+export async function waitForReplacement(
+  api: KubeApi,
+  clock: Clock,
+  where: { namespace: string; selector: string; service: string; oldPodUid: string },
+  timeoutMs: number,
+): Promise<void> {
+  const { service } = where;
+  const probe = async (): Promise<Probe> => {
+    const pods = await api.listPods(where.namespace, where.selector);
+    const replacement = pods.find((candidate) =>
+      candidate.containers.some((container) => container.name === service),
+    );
+    const container = replacement?.containers.find((candidate) => candidate.name === service);
+    if (!replacement || replacement.uid === where.oldPodUid)
+      return { done: false, detail: "old pod stopping" };
+    if (container && STUCK.has(container.state)) return { failed: true, reason: container.state };
+    return container?.ready
+      ? { done: true }
+      : { done: false, detail: container?.state ?? "pending" };
+  };
+  await waitOrFail(
+    poll(`${service} restarted`, probe, { timeoutMs, intervalMs: 500 }),
+    clock,
+    undefined,
+    (failure) => ({
+      code: "HEALTH_TIMEOUT",
+      message: `Service ${service} did not come back: ${failure.reason}`,
+      data: { service },
+    }),
+  );
+}
+
+// The pods a workload owns, by its own selector (a preset's carry app.kubernetes.io/name).
+export function podSelector(workload: KubernetesObject): string {
+  return workloadSelector(workload) ?? `${KubeLabel.appName}=${workload.metadata?.name ?? ""}`;
+}
+
+// Waiting reasons a pod does not recover from without a change: fail fast with them.
+export const STUCK = new Set([
+  "ImagePullBackOff",
+  "ErrImagePull",
+  "ErrImageNeverPull",
+  "CrashLoopBackOff",
+  "CreateContainerConfigError",
+  "InvalidImageName",
+]);
+
+export function stuckReason(pods: readonly PodInfo[]): string | undefined {
+  for (const pod of pods) {
+    for (const container of pod.containers) {
+      if (STUCK.has(container.state)) return `${pod.name}/${container.name}: ${container.state}`;
+    }
+  }
+  return undefined;
+}
+
+export function describePods(pods: readonly PodInfo[]): string {
+  if (pods.length === 0) return "No pods were created.";
+  return pods
+    .map(
+      (pod) =>
+        `${pod.name} ${pod.phase}: ${pod.containers.map((c) => `${c.name} ${c.state}${c.ready ? " ready" : ""}${c.restarts ? ` (${c.restarts} restarts)` : ""}`).join(", ")}`,
+    )
+    .join("\n");
+}
