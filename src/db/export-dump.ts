@@ -6,7 +6,7 @@ import { createGzip } from "node:zlib";
 import { printable } from "../errors/printable.js";
 import { fromSystemError, ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress } from "../ui/steps.js";
-import { ByteMeter } from "./import-dump.js";
+import { ByteMeter } from "./dump-load.js";
 import type { LocalDatabase } from "./local-database.js";
 
 // `db export`: a consistent dump (one transaction, no table locks) of the live database,

@@ -3,6 +3,7 @@ import { text } from "node:stream/consumers";
 import { pipeline } from "node:stream/promises";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { explainImportError, MaybeGunzip } from "../../../src/db/dump-load.js";
 import {
   DataShard,
   DumpTransform,
@@ -11,7 +12,6 @@ import {
   IMPORT_PROLOGUE,
   SectionSplitter,
 } from "../../../src/db/dump-transform.js";
-import { explainImportError, MaybeGunzip } from "../../../src/db/import-dump.js";
 import { swapScript } from "../../../src/db/local-database.js";
 
 async function run(dump: string, chunkSize = 7): Promise<{ out: string; fixer: DumpTransform }> {
