@@ -67,6 +67,41 @@ export function mirrorToTopology(
   objects: readonly ManifestObject[],
   options: MirrorImportOptions,
 ): MirrorImport {
+  const { data, secrets } = configData(objects);
+  const topology: Topology = {
+    identity: options.identity,
+    preset: options.preset,
+    codeRoot: options.codeRoot,
+    codeMountPath: options.codeMountPath,
+    services: [],
+    volumes: [],
+    configFiles: [],
+    codeFiles: [],
+    codeFolders: [],
+    secrets: [...secrets],
+    podGroups: {},
+    manifests: objects,
+  };
+  const adaptations: Adaptation[] = [];
+  const volumes = new Set<string>();
+  const kubeServices = objects.filter((object) => object.kind === "Service");
+  for (const object of objects) {
+    if (!WORKLOAD_KINDS.has(object.kind)) continue;
+    importWorkload(object, { data, topology, volumes, kubeServices, adaptations });
+  }
+  const web = publishWebEntry(objects, topology, options.webHostPort);
+  topology.volumes = [...volumes].sort().map((name) => ({ name }));
+  return { topology, adaptations, ...(web ? { web } : {}) };
+}
+
+const WORKLOAD_KINDS = new Set(["Deployment", "StatefulSet", "CronJob", "Job"]);
+
+/** ConfigMap and Secret values by `configmap/NAME` / `secret/NAME`, and the secret values
+ *  (local ones: the mirror replaced production's) to redact from every log line. */
+function configData(objects: readonly ManifestObject[]): {
+  data: Map<string, Record<string, string>>;
+  secrets: Set<string>;
+} {
   const data = new Map<string, Record<string, string>>();
   const secrets = new Set<string>();
   for (const object of objects) {
@@ -80,145 +115,159 @@ export function mirrorToTopology(
       for (const value of Object.values(values)) if (value.length >= 4) secrets.add(value);
     }
   }
-  const topology: Topology = {
-    identity: options.identity,
-    preset: options.preset,
-    codeRoot: options.codeRoot,
-    codeMountPath: options.codeMountPath,
-    services: [],
-    volumes: [],
-    configFiles: [],
-    codeFiles: [],
-    codeFolders: [],
-    secrets: [],
-    podGroups: {},
-    manifests: objects,
-  };
-  const adaptations: Adaptation[] = [];
-  const kubeServices = objects.filter((object) => object.kind === "Service");
-  const volumes = new Set<string>();
+  return { data, secrets };
+}
 
-  for (const object of objects) {
-    if (!["Deployment", "StatefulSet", "CronJob", "Job"].includes(object.kind)) continue;
-    const pod = podSpecOf(object) as
-      | { containers?: Container[]; initContainers?: Container[]; volumes?: Volume[] }
-      | undefined;
-    const containers = pod?.containers ?? [];
-    const first = containers[0];
-    if (!first) continue;
-    const podName = object.metadata.name;
-    const podVolumes = new Map((pod?.volumes ?? []).map((volume) => [volume.name, volume]));
-    // A StatefulSet's claim templates are volumes of its pod too.
-    const templates =
-      (object.spec as { volumeClaimTemplates?: { metadata?: { name?: string } }[] } | undefined)
-        ?.volumeClaimTemplates ?? [];
-    for (const template of templates) {
-      const name = template.metadata?.name;
-      if (name)
-        podVolumes.set(name, { name, persistentVolumeClaim: { claimName: `${podName}-${name}` } });
-    }
-    const labels = podLabels(object);
-    const aliases = kubeServices
-      .filter((service) => selects(service, labels))
-      .map((service) => service.metadata.name);
-    const note = (detail: string) => adaptations.push({ kind: object.kind, name: podName, detail });
-    const context: MountContext = { podName, data, topology, volumes };
+interface ImportContext {
+  data: ReadonlyMap<string, Record<string, string>>;
+  topology: Topology;
+  volumes: Set<string>;
+  kubeServices: readonly ManifestObject[];
+  adaptations: Adaptation[];
+}
 
-    const serviceFor = (
-      name: string,
-      container: Container,
-      role: "main" | "sidecar" | "init",
-    ): ServiceSpec => {
-      const service: ServiceSpec = {
-        name,
-        role: "app",
-        image: { kind: "pull", ref: container.image ?? "" },
-        env: environmentOf(container, data, note),
-        ports: [],
-        mounts: (container.volumeMounts ?? []).flatMap((mount) =>
-          mountOf(mount, podVolumes.get(mount.name), context),
-        ),
-        dependsOn: [],
-        labels: {
-          [MirrorLabel.workload]: `${object.kind}/${podName}`,
-          [MirrorLabel.container]: container.name,
-          // Parity tells init containers from the others by this, not by a name.
-          ...(role === "init" ? { [MirrorLabel.init]: "true" } : {}),
-        },
-      };
-      if (container.command) service.entrypoint = container.command;
-      if (container.args) service.command = container.args;
-      if (container.workingDir) service.workingDir = container.workingDir;
-      const runAs = container.securityContext;
-      if (runAs?.runAsUser !== undefined) {
-        service.user = {
-          uid: runAs.runAsUser,
-          ...(runAs.runAsGroup === undefined ? {} : { gid: runAs.runAsGroup }),
-        };
-      }
-      if (role === "init") service.runsOnce = true;
-      return service;
-    };
+// One workload's pod: its init containers (run once, first), its first container (the
+// pod's service, with the Services selecting it as aliases), the others sharing its
+// network.
+function importWorkload(object: ManifestObject, context: ImportContext): void {
+  const { topology } = context;
+  const pod = podSpecOf(object) as
+    | { containers?: Container[]; initContainers?: Container[]; volumes?: Volume[] }
+    | undefined;
+  const containers = pod?.containers ?? [];
+  const first = containers[0];
+  if (!first) return;
+  const podName = object.metadata.name;
+  const note = (detail: string) =>
+    context.adaptations.push({ kind: object.kind, name: podName, detail });
+  const serviceFor = containerImporter(
+    object,
+    podVolumes(object, pod?.volumes ?? []),
+    context,
+    note,
+  );
 
-    const inits = (pod?.initContainers ?? []).map((container) => {
-      const service = serviceFor(`${podName}-init-${container.name}`, container, "init");
-      topology.services.push(service);
-      return service.name;
-    });
-    const main = serviceFor(podName, first, "main");
-    main.dependsOn = inits.map((name) => ({ service: name, condition: "completed" as const }));
-    if (aliases.length > 0) main.aliases = aliases;
-    if (object.kind === "CronJob") {
-      const schedule = (object.spec as { schedule?: string }).schedule ?? "* * * * *";
-      const job = [...(main.entrypoint ?? []), ...(main.command ?? [])];
-      main.entrypoint = ["sh", "-c", CRON_LOOP, "prodlike-cron", schedule];
-      main.command = job;
-      note(
-        `schedule "${schedule}" run by a loop in the job's container: one run after another, never two at once`,
-      );
-    } else if (object.kind === "Job") {
-      main.runsOnce = true;
-    }
-    topology.services.push(main);
-    const members = [main.name];
-    for (const sidecar of containers.slice(1)) {
-      const service = serviceFor(`${podName}-${sidecar.name}`, sidecar, "sidecar");
-      service.networkOf = podName;
-      service.dependsOn = [{ service: podName, condition: "started" }];
-      topology.services.push(service);
-      members.push(service.name);
-    }
-    topology.podGroups[podName] = members;
-    if (containers.length > 1)
-      note(
-        `containers ${containers
-          .slice(1)
-          .map((c) => c.name)
-          .join(", ")} share ${podName}'s network, as in the pod`,
-      );
+  const inits = (pod?.initContainers ?? []).map((container) => {
+    const service = serviceFor(`${podName}-init-${container.name}`, container, "init");
+    topology.services.push(service);
+    return service.name;
+  });
+  const main = serviceFor(podName, first, "main");
+  main.dependsOn = inits.map((name) => ({ service: name, condition: "completed" as const }));
+  const labels = podLabels(object);
+  const aliases = context.kubeServices
+    .filter((service) => selects(service, labels))
+    .map((service) => service.metadata.name);
+  if (aliases.length > 0) main.aliases = aliases;
+  if (object.kind === "CronJob") {
+    const schedule = (object.spec as { schedule?: string }).schedule ?? "* * * * *";
+    const job = [...(main.entrypoint ?? []), ...(main.command ?? [])];
+    main.entrypoint = ["sh", "-c", CRON_LOOP, "prodlike-cron", schedule];
+    main.command = job;
+    note(
+      `schedule "${schedule}" run by a loop in the job's container: one run after another, never two at once`,
+    );
+  } else if (object.kind === "Job") {
+    main.runsOnce = true;
   }
+  topology.services.push(main);
+  const members = [main.name];
+  for (const sidecar of containers.slice(1)) {
+    const service = serviceFor(`${podName}-${sidecar.name}`, sidecar, "sidecar");
+    service.networkOf = podName;
+    service.dependsOn = [{ service: podName, condition: "started" }];
+    topology.services.push(service);
+    members.push(service.name);
+  }
+  topology.podGroups[podName] = members;
+  if (containers.length > 1)
+    note(
+      `containers ${containers
+        .slice(1)
+        .map((c) => c.name)
+        .join(", ")} share ${podName}'s network, as in the pod`,
+    );
+}
 
-  // The web URL: where production's traffic enters.
+/** The pod's volumes by name; a StatefulSet's claim templates are volumes of its pod too. */
+function podVolumes(object: ManifestObject, declared: readonly Volume[]): Map<string, Volume> {
+  const volumes = new Map(declared.map((volume) => [volume.name, volume]));
+  const templates =
+    (object.spec as { volumeClaimTemplates?: { metadata?: { name?: string } }[] } | undefined)
+      ?.volumeClaimTemplates ?? [];
+  for (const template of templates) {
+    const name = template.metadata?.name;
+    if (name) {
+      const claimName = `${object.metadata.name}-${name}`;
+      volumes.set(name, { name, persistentVolumeClaim: { claimName } });
+    }
+  }
+  return volumes;
+}
+
+/** Makes one container of the workload a service of the model. */
+function containerImporter(
+  object: ManifestObject,
+  volumes: ReadonlyMap<string, Volume>,
+  context: ImportContext,
+  note: (detail: string) => void,
+): (name: string, container: Container, role: "main" | "sidecar" | "init") => ServiceSpec {
+  const mountContext: MountContext = {
+    podName: object.metadata.name,
+    data: context.data,
+    topology: context.topology,
+    volumes: context.volumes,
+  };
+  return (name, container, role) => {
+    const service: ServiceSpec = {
+      name,
+      role: "app",
+      image: { kind: "pull", ref: container.image ?? "" },
+      env: environmentOf(container, context.data, note),
+      ports: [],
+      mounts: (container.volumeMounts ?? []).flatMap((mount) =>
+        mountOf(mount, volumes.get(mount.name), mountContext),
+      ),
+      dependsOn: [],
+      labels: {
+        [MirrorLabel.workload]: `${object.kind}/${object.metadata.name}`,
+        [MirrorLabel.container]: container.name,
+        // Parity tells init containers from the others by this, not by a name.
+        ...(role === "init" ? { [MirrorLabel.init]: "true" } : {}),
+      },
+    };
+    if (container.command) service.entrypoint = container.command;
+    if (container.args) service.command = container.args;
+    if (container.workingDir) service.workingDir = container.workingDir;
+    const runAs = container.securityContext;
+    if (runAs?.runAsUser !== undefined) {
+      service.user = {
+        uid: runAs.runAsUser,
+        ...(runAs.runAsGroup === undefined ? {} : { gid: runAs.runAsGroup }),
+      };
+    }
+    if (role === "init") service.runsOnce = true;
+    return service;
+  };
+}
+
+/** Where production's traffic enters, published on 127.0.0.1: the web URL. */
+function publishWebEntry(
+  objects: readonly ManifestObject[],
+  topology: Topology,
+  hostPort: number,
+): MirrorImport["web"] {
   const entry = findWebEntry(objects);
   const owner = entry
     ? topology.services.find((service) =>
         (service.aliases ?? []).includes(entry.service.metadata.name),
       )
     : undefined;
-  let web: MirrorImport["web"];
-  if (entry && owner) {
-    web = {
-      service: owner.name,
-      port: typeof entry.targetPort === "number" ? entry.targetPort : entry.port,
-    };
-    owner.role = "web";
-    owner.ports = [
-      { name: "web", containerPort: web.port, hostPort: options.webHostPort, protocol: "http" },
-    ];
-  }
-  topology.volumes = [...volumes].sort().map((name) => ({ name }));
-  topology.secrets = [...secrets];
-  return { topology, adaptations, ...(web ? { web } : {}) };
+  if (!entry || !owner) return undefined;
+  const port = typeof entry.targetPort === "number" ? entry.targetPort : entry.port;
+  owner.role = "web";
+  owner.ports = [{ name: "web", containerPort: port, hostPort, protocol: "http" }];
+  return { service: owner.name, port };
 }
 
 function environmentOf(
