@@ -8,7 +8,8 @@ import { PortReservations } from "../env/port-reservations.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { environmentIdentity } from "../topology/identity.js";
 import type { EnvironmentIdentity, Topology } from "../topology/model.js";
-import type { PortRequest, SshAccess } from "../topology/preset-importer.js";
+import type { PortRequest } from "../topology/preset-importer.js";
+import type { SshAccess } from "../topology/ssh-access.js";
 import type { CoreServices } from "./services.js";
 
 export interface TargetOptions {

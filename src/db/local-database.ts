@@ -7,6 +7,8 @@ import type { StoredView } from "./views.js";
 // on compose and on a cluster alike). prodlike's own maintenance runs as root over the
 // server's unix socket (the container's administrator, never a network login); what a
 // dump says runs as a user that can reach the staging database and nothing else.
+// Over 400 lines on purpose: it is the one place that speaks SQL and shell to the
+// database container, so every privilege it uses can be read in one file.
 
 /** What every database an import makes beside the live one is called after the live
  *  one's name: `drupal__prodlike_stage_1a2b3c`. Leftovers of a killed import match it. */

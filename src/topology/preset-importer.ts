@@ -14,6 +14,7 @@ import {
 } from "./model.js";
 import type { LoadedPreset } from "./preset-loader.js";
 import type { PresetDefinition, PresetService } from "./preset-schema.js";
+import { giveSshAccess, hasSshAccess, type SshAccess, sshConfigFile } from "./ssh-access.js";
 import { fillRecord, fillTemplate, type TemplateValues } from "./templates.js";
 
 /** Marker that proves a file in the code tree was written by prodlike. */
@@ -57,19 +58,6 @@ export interface TopologyInputs {
   /** The host user's ids: services with `runAs: developer` run as them. */
   developer?: { uid: number; gid: number } | undefined;
 }
-
-export interface SshAccess {
-  /** The host's ssh-agent socket (SSH_AUTH_SOCK), forwarded when set. */
-  agentSocket?: string | undefined;
-  /** A private key, mounted read-only, when there is no agent. */
-  identityFile?: string | undefined;
-  /** The known_hosts the developer controls, mounted read-only. */
-  knownHosts?: string | undefined;
-  strictHostKeyChecking?: "yes" | "accept-new" | "no" | undefined;
-}
-
-const SSH_DIR = "/run/prodlike/ssh";
-const SSH_CONFIG_FILE = "ssh_config";
 
 // The files folder as the web server sees it (relative to the docroot), with the proxy's
 // locations; empty when files.proxy is off or the preset has no files folder.
@@ -178,7 +166,7 @@ export function topologyFromPreset(
   );
   const ssh = inputs.ssh;
   if (ssh && hasSshAccess(ssh)) {
-    configFiles.push({ name: SSH_CONFIG_FILE, content: sshClientConfig(ssh), hostOnly: true });
+    configFiles.push(sshConfigFile(ssh));
     for (const service of services) {
       if (service.role === "cli") giveSshAccess(service, ssh);
     }
@@ -376,57 +364,4 @@ function relativePath(value: string): string {
 
 function trimSlashes(value: string): string {
   return value.replace(/^\/+|\/+$/g, "");
-}
-
-function hasSshAccess(ssh: SshAccess): boolean {
-  return Boolean(ssh.agentSocket || ssh.identityFile || ssh.knownHosts);
-}
-
-// drush sql:sync runs ssh inside the cli container: it gets the developer's agent (the key
-// never leaves the host) or, without one, the configured key read-only, and checks host
-// keys against the developer's own known_hosts. Nothing here turns checking off unless
-// pull.ssh.strictHostKeyChecking says so.
-function giveSshAccess(service: ServiceSpec, ssh: SshAccess): void {
-  service.mounts.push({
-    type: "config",
-    file: SSH_CONFIG_FILE,
-    target: "/etc/ssh/ssh_config.d/prodlike.conf",
-  });
-  if (ssh.agentSocket) {
-    service.mounts.push({
-      type: "host",
-      source: ssh.agentSocket,
-      target: `${SSH_DIR}/agent.sock`,
-      readOnly: false,
-      env: { SSH_AUTH_SOCK: `${SSH_DIR}/agent.sock` },
-    });
-  } else if (ssh.identityFile) {
-    service.mounts.push({
-      type: "host",
-      source: ssh.identityFile,
-      target: `${SSH_DIR}/id`,
-      readOnly: true,
-    });
-  }
-  if (ssh.knownHosts) {
-    service.mounts.push({
-      type: "host",
-      source: ssh.knownHosts,
-      target: `${SSH_DIR}/known_hosts`,
-      readOnly: true,
-    });
-  }
-}
-
-export function sshClientConfig(ssh: SshAccess): string {
-  return [
-    "# Written by prodlike: ssh from this container never prompts, and checks host keys",
-    "# against the developer's known_hosts (mounted read-only).",
-    "Host *",
-    "  BatchMode yes",
-    ...(ssh.knownHosts ? [`  UserKnownHostsFile ${SSH_DIR}/known_hosts`] : []),
-    ...(ssh.strictHostKeyChecking ? [`  StrictHostKeyChecking ${ssh.strictHostKeyChecking}`] : []),
-    ...(!ssh.agentSocket && ssh.identityFile ? [`  IdentityFile ${SSH_DIR}/id`] : []),
-    "",
-  ].join("\n");
 }

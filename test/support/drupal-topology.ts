@@ -1,9 +1,10 @@
 import type { ProdlikeConfig } from "../../src/config/schema.js";
 import { configSchema } from "../../src/config/schema.js";
 import type { Topology } from "../../src/topology/model.js";
-import { type SshAccess, topologyFromPreset } from "../../src/topology/preset-importer.js";
+import { topologyFromPreset } from "../../src/topology/preset-importer.js";
 import { loadPreset } from "../../src/topology/preset-loader.js";
 import { assignNodePorts, renderKubernetes } from "../../src/topology/render-kubernetes.js";
+import type { SshAccess } from "../../src/topology/ssh-access.js";
 
 /** The host user the code containers run as in these topologies. */
 export const DEVELOPER = { uid: 1001, gid: 1001 };
