@@ -18,11 +18,10 @@ export async function mirrorUpBench({ rounds = 5 } = {}) {
     await project.cli(["destroy", "--keep-images"]);
     await writeRoundtripMirrorConfig(project.dir, images);
 
-    // Prime: one mirrored up, a copy of the compose project it derived, then destroy.
+    // Prime: one mirrored up, a copy of the compose project it ran (the same renderer and
+    // folder as a preset's), then destroy.
     const first = await project.cli(["up", "--mirror", "--json"]);
-    const composeFile = await copyComposeProject(
-      path.join(project.dir, ".prodlike", "mirror", "compose"),
-    );
+    const composeFile = await copyComposeProject(path.join(project.dir, ".prodlike", "local"));
     await project.cli(["destroy", "--keep-images"]);
 
     const { ours, raw, label } = await againstRawCompose({

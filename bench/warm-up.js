@@ -3,7 +3,8 @@
 import path from "node:path";
 import { againstRawCompose, benchProject, copyComposeProject, fmt, median } from "./lib.js";
 
-export async function warmUpBench({ rounds = 3 } = {}) {
+// Five alternating rounds: three were too noisy to tell 1.15 from 1.3.
+export async function warmUpBench({ rounds = 5 } = {}) {
   const project = await benchProject("bench-up");
   try {
     // Prime: build the images, keep a copy of the rendered compose project, destroy.

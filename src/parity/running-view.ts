@@ -1,4 +1,4 @@
-import type { ContainerConfig } from "../backends/docker/docker-engine.js";
+import type { RunningContainer } from "../backends/backend.js";
 import { splitImage } from "../mirror/image-ref.js";
 import { MirrorLabel } from "../topology/labels.js";
 import { factsFromImage } from "./runtime-facts.js";
@@ -9,9 +9,7 @@ import type { WorkloadView } from "./workload-view.js";
 // image sets by itself (PATH, its entrypoint) is not the environment's: it is left out,
 // as production's manifests leave it out.
 
-export function runningViews(
-  running: readonly { labels: Record<string, string>; config: ContainerConfig }[],
-): WorkloadView[] {
+export function runningViews(running: readonly RunningContainer[]): WorkloadView[] {
   const views = new Map<string, WorkloadView>();
   for (const { labels, config } of running) {
     const workload = labels[MirrorLabel.workload];

@@ -133,6 +133,9 @@ export class ComposeBackend implements Backend {
       .sort((a, b) => a.id.localeCompare(b.id));
   }
 
+  // exec and execStream go through the docker CLI, not the engine adapter: it attaches a
+  // terminal (raw mode, resize) and streams stdin and stdout at full speed (a dump of
+  // hundreds of MB), which the CLI does well and dockerode's hijacked streams do not.
   async exec(envId: string, request: ExecRequest): Promise<number> {
     const container = await this.runningContainer(envId, request.service);
     const args = [
