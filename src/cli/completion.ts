@@ -2,7 +2,12 @@ import type { Command, Option } from "commander";
 
 // `prodlike completion bash|zsh`: scripts generated from the CLI's own command tree, so a
 // new command or flag completes the day it exists. Static words only: completing never
-// runs prodlike (a slow or failing engine must not hang the shell).
+// runs prodlike (a slow or failing engine must not hang the shell). The project's own
+// commands (`prodlike run NAME`) are read from prodlike.yaml's `commands:` keys with awk.
+
+// The keys of the `commands:` mapping in block style (two-space indent), of the project
+// in -C/--dir or the current folder.
+const PROJECT_COMMANDS_AWK = String.raw`/^commands:[[:space:]]*$/{on=1; next} on && /^[^[:space:]#]/{on=0} on && match($0, /^  [A-Za-z0-9_.-]+:/){print substr($0, 3, RLENGTH-3)}`;
 
 export interface CommandNode {
   /** Words from the root: "", "db", "db pull". */
@@ -52,8 +57,9 @@ export function bashCompletion(nodes: CommandNode[]): string {
 #   source <(prodlike completion bash)     (or save it in /etc/bash_completion.d/prodlike)
 _prodlike() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"
-  local path="" candidate i
+  local path="" candidate i dir=.
   for ((i = 1; i < COMP_CWORD; i++)); do
+    [[ \${COMP_WORDS[i-1]} == -C || \${COMP_WORDS[i-1]} == --dir ]] && dir="\${COMP_WORDS[i]}"
     [[ \${COMP_WORDS[i]} == -* ]] && continue
     candidate="\${path:+$path }\${COMP_WORDS[i]}"
     case "$candidate" in
@@ -68,6 +74,9 @@ _prodlike() {
   case "$path" in
 ${cases}
   esac
+  if [[ $path == run ]]; then
+    words="$words $(awk '${PROJECT_COMMANDS_AWK}' "$dir/prodlike.yaml" 2>/dev/null)"
+  fi
   COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }
 complete -o default -F _prodlike prodlike
@@ -95,8 +104,10 @@ export function zshCompletion(nodes: CommandNode[]): string {
 # prodlike completion for zsh. Load it with:
 #   source <(prodlike completion zsh)      (or save it as _prodlike in a folder of $fpath)
 _prodlike() {
-  local path="" candidate word
+  local path="" candidate word previous="" dir=.
   for word in "\${(@)words[2,CURRENT-1]}"; do
+    [[ $previous == -C || $previous == --dir ]] && dir="$word"
+    previous="$word"
     [[ $word == -* ]] && continue
     candidate="\${path:+$path }$word"
     case "$candidate" in
@@ -110,6 +121,9 @@ _prodlike() {
   case "$path" in
 ${cases}
   esac
+  if [[ $path == run ]]; then
+    compadd -- \${(f)"$(awk '${PROJECT_COMMANDS_AWK}' "$dir/prodlike.yaml" 2>/dev/null)"}
+  fi
 }
 if [[ "\${zsh_eval_context[-1]}" == loadautofunc ]]; then
   _prodlike "$@"

@@ -17,7 +17,7 @@ export function stateText(state: EnvironmentState, colour: ChalkInstance): strin
 }
 
 export function formatStatus(
-  status: EnvironmentStatus & { data?: DataOrigin },
+  status: EnvironmentStatus & { data?: DataOrigin; filesProxy?: string },
   colour: ChalkInstance,
 ): string {
   const lines = [
@@ -25,6 +25,9 @@ export function formatStatus(
     `  code   ${status.codeRoot}`,
   ];
   if (status.data) lines.push(`  data   ${describeOrigin(status.data, colour)}`);
+  if (status.filesProxy) {
+    lines.push(`  files  a missing file is fetched once from ${status.filesProxy} (files.proxy)`);
+  }
   if (status.expiresAt) {
     lines.push(`  ttl    ${describeLifetime(status.expiresAt)} (until ${status.expiresAt})`);
   }

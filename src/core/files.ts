@@ -1,5 +1,6 @@
 import os from "node:os";
-import type { FilesPullReport } from "../files/pull.js";
+import { ProdlikeError } from "../errors/prodlike-error.js";
+import type { FilesPullReport, FilesSource } from "../files/pull.js";
 import type { Progress } from "../ui/steps.js";
 import { type EnvRequest, whileLocked } from "./environments.js";
 import { resolveTarget } from "./plan.js";
@@ -12,20 +13,39 @@ export async function filesPull(
   request: EnvRequest & { from?: string | undefined },
   progress: Progress,
 ): Promise<FilesPullReport & { id: string }> {
-  const [target, { loadPreset }, { planFilesPull, runFilesPull }] = await Promise.all([
-    resolveTarget(services, request),
-    import("../topology/preset-loader.js"),
-    import("../files/pull.js"),
-  ]);
+  const [target, { loadPreset }, { planFilesPull, runFilesPull }, { readDrushAliases }] =
+    await Promise.all([
+      resolveTarget(services, request),
+      import("../topology/preset-loader.js"),
+      import("../files/pull.js"),
+      import("../db/drush-aliases.js"),
+    ]);
   const { config, codeRoot } = target.loaded;
   const preset = await loadPreset(config.preset);
   const docroot = config.docroot ?? preset.definition.defaults.docroot;
   const presetFiles = preset.definition.files;
-  const defaultSource = config.pull?.from?.startsWith("@") ? undefined : config.pull?.from;
-  const sourceName = request.from ?? config.files?.from ?? defaultSource ?? "prod";
+  // The same sources as db pull: a name under pull.sources, or a drush alias (@prod).
+  const sourceName = request.from ?? config.files?.from ?? config.pull?.from ?? "@prod";
+  let source: FilesSource = {
+    kind: "source",
+    name: sourceName,
+    config: config.pull?.sources?.[sourceName],
+  };
+  if (sourceName.startsWith("@")) {
+    const aliases = await readDrushAliases(codeRoot);
+    const alias = aliases.get(sourceName);
+    if (!alias) {
+      throw new ProdlikeError("USAGE", `No drush alias ${sourceName} in drush/sites/`, {
+        hint:
+          aliases.size > 0
+            ? `Its aliases: ${[...aliases.keys()].join(", ")}. Or name a pull source.`
+            : "Add drush/sites/self.site.yml, or name a source under pull.sources.",
+      });
+    }
+    source = { kind: "alias", alias };
+  }
   const plan = planFilesPull({
-    sourceName,
-    source: config.pull?.sources?.[sourceName],
+    source,
     ssh: config.pull?.ssh,
     remote: config.files?.remote,
     local: config.files?.local ?? presetFiles?.path.replace("{{docroot}}", docroot),

@@ -236,8 +236,8 @@ export async function removeEnvironment(
 export async function status(
   services: CoreServices,
   request: EnvRequest,
-): Promise<EnvironmentStatus & { data?: DataOrigin }> {
-  const { identity, backend } = await backendFor(services, request);
+): Promise<EnvironmentStatus & { data?: DataOrigin; filesProxy?: string }> {
+  const { identity, backend, target } = await backendFor(services, request);
   const [found, data] = await Promise.all([
     backend.status(identity.id),
     import("../db/data-origin.js").then(({ openDataOrigin }) =>
@@ -246,7 +246,13 @@ export async function status(
   ]);
   if (!found) throw environmentNotFound(identity.id);
   const [withLifetime = found] = await withExpiry(services, [found]);
-  return data ? { ...withLifetime, data } : withLifetime;
+  // files.proxy: missing user files come from production's public URL (see files-proxy).
+  const filesProxy = target.loaded.config.files?.proxy;
+  return {
+    ...withLifetime,
+    ...(data ? { data } : {}),
+    ...(filesProxy ? { filesProxy } : {}),
+  };
 }
 
 /** `cache purge`: every cache between the browser and the data, emptied. */

@@ -16,6 +16,12 @@ export interface DrushAlias {
   file: string;
   transport: AliasTransport;
   host?: string | undefined;
+  /** The ssh user (`user:`). */
+  user?: string | undefined;
+  /** The site's Drupal root on the host (`root:`). */
+  root?: string | undefined;
+  /** `paths: { files: … }`: the public files folder, as `drush rsync @alias:%files` uses it. */
+  filesPath?: string | undefined;
 }
 
 export const ALIAS_DIR = path.join("drush", "sites");
@@ -73,7 +79,17 @@ function describe(name: string, file: string, record: Record<string, unknown>): 
       : host
         ? "ssh"
         : "local";
-  return { name, file, transport, host };
+  const text = (value: unknown) => (typeof value === "string" ? value : undefined);
+  const paths = isRecord(record.paths) ? record.paths : {};
+  return {
+    name,
+    file,
+    transport,
+    host,
+    user: text(record.user),
+    root: text(record.root),
+    filesPath: text(paths.files),
+  };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,4 +1,5 @@
 import path from "node:path";
+import type { DrushAlias } from "../db/drush-aliases.js";
 import { type PullConfig, type PullSourceConfig, sshOptions } from "../db/pull-plan.js";
 import { printable } from "../errors/printable.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
@@ -6,7 +7,8 @@ import type { CommandRunner } from "../process/command-runner.js";
 import type { Progress } from "../ui/steps.js";
 
 // `files pull`: production's user files (Drupal's public files) into the checkout with
-// rsync over ssh, production only ever the source. rsync moves only what changed, and with
+// rsync over the pull source's transport (ssh, docker exec, kubectl exec; a drush alias's
+// ssh host and root), production only ever the source. rsync moves only what changed, and with
 // --delay-updates and --delete-delay it renames new files into place and deletes only
 // once everything arrived: a connection cut halfway leaves the files as they were.
 
@@ -37,9 +39,13 @@ export interface FilesPullReport {
 /** The partial-transfer folder rsync keeps inside the target (excluded from the copy). */
 const PARTIAL_DIR = ".prodlike-partial";
 
+/** Where production's files come from: a pull source, or a drush alias's host and root. */
+export type FilesSource =
+  | { kind: "source"; name: string; config: PullSourceConfig | undefined }
+  | { kind: "alias"; alias: DrushAlias };
+
 export function planFilesPull(input: {
-  sourceName: string;
-  source: PullSourceConfig | undefined;
+  source: FilesSource;
   ssh: PullConfig["ssh"];
   remote: string | undefined;
   local: string | undefined;
@@ -47,19 +53,10 @@ export function planFilesPull(input: {
   codeRoot: string;
   home: string;
 }): FilesPullPlan {
-  const { source, sourceName } = input;
-  if (!source?.ssh) {
-    throw new ProdlikeError(
-      "USAGE",
-      source
-        ? `files pull needs an ssh source; ${sourceName} is reached another way`
-        : `No pull source ${sourceName} in prodlike.yaml`,
-      {
-        hint: "Name a source under pull.sources with ssh: { host, user } (files.from, or the argument).",
-      },
-    );
-  }
-  if (!input.remote) {
+  const { source } = input;
+  const sourceName = source.kind === "alias" ? source.alias.name : source.name;
+  const remote = input.remote ?? aliasFilesFolder(source);
+  if (!remote) {
     throw new ProdlikeError("USAGE", "files pull needs the folder on production", {
       hint: "Set files.remote in prodlike.yaml (e.g. /var/www/site/web/sites/default/files).",
     });
@@ -75,13 +72,10 @@ export function planFilesPull(input: {
       hint: `${input.local} resolves to ${target}. Nothing was run.`,
     });
   }
-  const shell = ["ssh", ...sshOptions(source.ssh, input.ssh, input.home)]
-    .map((part) => (/^[\w./:=@,+-]+$/.test(part) ? part : `'${part.replace(/'/g, "'\\''")}'`))
-    .join(" ");
-  const remote = `${source.ssh.host}:${input.remote.replace(/\/+$/, "")}/`;
+  const shell = remoteShell(source, input.ssh, input.home);
   return {
     source: sourceName,
-    remote: input.remote,
+    remote,
     local: input.local,
     exclude: input.exclude,
     command: {
@@ -97,13 +91,110 @@ export function planFilesPull(input: {
         ...input.exclude.map((pattern) => `--exclude=${pattern}`),
         "--stats",
         "-e",
-        shell,
+        shell.command,
         "--",
-        remote,
+        `${shell.host}:${remote.replace(/\/+$/, "")}/`,
         `${target}/`,
       ],
     },
   };
+}
+
+/** The files folder a drush alias names: `paths.files` (under its root unless absolute),
+ *  else Drupal's default under the root, as `drush rsync @alias:%files` reads it. */
+function aliasFilesFolder(source: FilesSource): string | undefined {
+  if (source.kind !== "alias" || !source.alias.root) return undefined;
+  const files = source.alias.filesPath ?? "sites/default/files";
+  return files.startsWith("/") ? files : path.posix.join(source.alias.root, files);
+}
+
+/**
+ * How rsync reaches the source (its `-e`, and the host part of the remote path): ssh as
+ * it is; `docker exec -i` and `kubectl exec -i` through `sh -c`, which drops the host
+ * word rsync puts before its server command (a kubectl target such as deploy/web cannot
+ * be that word: rsync would take a path with a slash before the colon for a local one).
+ */
+function remoteShell(
+  source: FilesSource,
+  ssh: PullConfig["ssh"],
+  home: string,
+): { command: string; host: string } {
+  if (source.kind === "alias") {
+    const { alias } = source;
+    if (alias.transport !== "ssh" || !alias.host) {
+      throw new ProdlikeError(
+        "NOT_SUPPORTED",
+        `files pull reads drush alias ${alias.name} over ssh only; it uses ${alias.transport}`,
+        {
+          hint: "Name a pull source under pull.sources (kubectl: or docker:) and pass it: prodlike files pull SOURCE.",
+        },
+      );
+    }
+    return {
+      command: shellWords([
+        "ssh",
+        ...sshOptions({ host: alias.host, user: alias.user }, ssh, home),
+      ]),
+      host: alias.host,
+    };
+  }
+  const config = source.config;
+  if (!config) {
+    throw new ProdlikeError("USAGE", `No pull source ${source.name} in prodlike.yaml`, {
+      hint: "Name a source under pull.sources (ssh:, kubectl: or docker:), or a drush alias (@prod).",
+    });
+  }
+  if (config.ssh) {
+    return {
+      command: shellWords(["ssh", ...sshOptions(config.ssh, ssh, home)]),
+      host: config.ssh.host,
+    };
+  }
+  if (config.kubectl) {
+    const { context, namespace, target, container } = config.kubectl;
+    const kubectl = [
+      "kubectl",
+      ...(context ? ["--context", context] : []),
+      ...(namespace ? ["--namespace", namespace] : []),
+      "exec",
+      "-i",
+      target,
+      ...(container ? ["-c", container] : []),
+      "--",
+    ];
+    return { command: throughShell(kubectl), host: "production" };
+  }
+  const docker = config.docker;
+  if (!docker) throw new ProdlikeError("INTERNAL", `pull source ${source.name} has no transport`);
+  const command = [
+    "docker",
+    ...(docker.host ? ["-H", docker.host] : []),
+    "exec",
+    "-i",
+    docker.container,
+  ];
+  return { command: throughShell(command), host: "production" };
+}
+
+// `sh -c 'exec WORDS "$@"'` as one rsync -e string: rsync runs it with the host word as $0
+// and its server command as "$@". The words are names from prodlike.yaml, checked to need
+// no quoting inside the single quotes.
+function throughShell(words: readonly string[]): string {
+  for (const word of words) {
+    if (!/^[\w./:=@,+-]+$/.test(word)) {
+      throw new ProdlikeError("USAGE", `\`${word}\` cannot be passed to rsync's remote shell`, {
+        hint: "Use plain names (letters, digits, . / : = @ , + -) in the pull source.",
+      });
+    }
+  }
+  return `sh -c 'exec ${words.join(" ")} "$@"'`;
+}
+
+/** Words as one rsync -e string: rsync splits on spaces and honours quotes. */
+function shellWords(words: readonly string[]): string {
+  return words
+    .map((part) => (/^[\w./:=@,+-]+$/.test(part) ? part : `'${part.replace(/'/g, "'\\''")}'`))
+    .join(" ");
 }
 
 export async function runFilesPull(

@@ -52,7 +52,14 @@ beforeAll(async () => {
   project = await copyExample("it-files");
   await appendFile(
     path.join(project.dir, "prodlike.yaml"),
-    `${pullConfigYaml(production)}files:\n  from: prod\n  remote: /srv/files\n`,
+    [
+      // The same production container, also reached with docker exec (no ssh).
+      pullConfigYaml(production).replace(
+        "  ssh:\n",
+        `    prod-docker:\n      docker: { container: ${production.name} }\n      database: { name: drupal_prod }\n  ssh:\n`,
+      ),
+      "files:\n  from: prod\n  remote: /srv/files\n",
+    ].join(""),
   );
   webUrl = await upForWebUrl(project);
 }, 600_000);
@@ -87,6 +94,16 @@ describe("prodlike files pull", { timeout: 300_000 }, () => {
     expect(await readFile(path.join(local(), "d1", "p1.jpg"), "utf8")).toBe("changed-1\n");
     const none = await project.cli(["files", "pull", "--json"]);
     expect(none.json).toMatchObject({ transferred: 0 });
+  });
+
+  it("pulls over docker exec too, moving only what changed", async () => {
+    await onProduction("echo over-docker > /srv/files/d3/p3.jpg");
+    const pulled = await project.cli(["files", "pull", "prod-docker", "--json"]);
+    expectOk(pulled);
+    expect(pulled.json).toMatchObject({ source: "prod-docker", transferred: 1 });
+    expect(await readFile(path.join(local(), "d3", "p3.jpg"), "utf8")).toBe("over-docker\n");
+    const info = await stat(path.join(local(), "d3", "p3.jpg"));
+    expect({ uid: info.uid, gid: info.gid }).toEqual(me);
   });
 
   it("leaves the files as they were when the connection is cut halfway", async () => {
@@ -169,6 +186,14 @@ describe("prodlike files pull", { timeout: 300_000 }, () => {
       "  proxy: http://production-web:8080\n",
     );
     expectOk(await project.cli(["up", "--json"]));
+    // status says where missing files come from.
+    const status = await project.cli(["status", "--json"]);
+    expect(status.json).toMatchObject({
+      environment: { filesProxy: "http://production-web:8080" },
+    });
+    expect((await project.cli(["status"])).stdout).toContain(
+      "fetched once from http://production-web:8080",
+    );
     const url = `${webUrl}/sites/default/files/remote/only-there.jpg`;
     const first = await fetch(url);
     expect(first.status).toBe(200);

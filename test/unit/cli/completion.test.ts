@@ -43,6 +43,48 @@ describe("prodlike completion bash", () => {
     expect(complete("snapshot", "restore", "--l")).toEqual(["--latest", "--lock-timeout"]);
     expect(complete("-C", "/tmp", "g")).toEqual(["gc"]);
   });
+
+  it("completes the project's own commands from prodlike.yaml, without running prodlike", async () => {
+    const file = await saved("bash");
+    const project = await mkdtemp(path.join(os.tmpdir(), "prodlike-completion-project-"));
+    await writeFile(
+      path.join(project, "prodlike.yaml"),
+      [
+        "name: shop",
+        "commands:",
+        "  uli: { service: cli, run: drush uli }",
+        "  cim:",
+        "    service: cli",
+        "    run: drush cim -y",
+        "hooks:",
+        "  post-up: []",
+        "",
+      ].join("\n"),
+    );
+    const complete = (cwd: string, ...words: string[]) =>
+      execFileSync(
+        "bash",
+        [
+          "-c",
+          `source "$0"; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _prodlike; printf '%s\\n' "\${COMPREPLY[@]}"`,
+          file,
+          "prodlike",
+          ...words,
+        ],
+        { encoding: "utf8", cwd },
+      )
+        .split("\n")
+        .filter(Boolean)
+        .sort();
+    const all = complete(project, "run", "");
+    expect(all).toEqual(expect.arrayContaining(["--list", "cim", "uli"]));
+    // Keys of other mappings are not commands.
+    expect(all).not.toContain("post-up");
+    expect(complete(project, "run", "u")).toEqual(["uli"]);
+    expect(complete(os.tmpdir(), "-C", project, "run", "c")).toEqual(["cim"]);
+    // Without a prodlike.yaml there is nothing to add, and no error.
+    expect(complete(os.tmpdir(), "run", "u")).toEqual([]);
+  });
 });
 
 describe("prodlike completion zsh", () => {

@@ -1,12 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { parseRsyncStats, planFilesPull } from "../../../src/files/pull.js";
+import { type FilesSource, parseRsyncStats, planFilesPull } from "../../../src/files/pull.js";
 
-const base = {
-  sourceName: "prod",
-  source: {
+const ssh = {
+  kind: "source" as const,
+  name: "prod",
+  config: {
     ssh: { host: "web1.example.com", user: "deploy", port: 2222 },
     database: { name: "site" },
   },
+};
+
+const base = {
+  source: ssh as FilesSource,
   ssh: { identityFile: "~/.ssh/prod key", knownHosts: "/etc/team/known_hosts" },
   remote: "/var/www/site/web/sites/default/files/",
   local: "web/sites/default/files",
@@ -38,17 +43,73 @@ describe("planFilesPull", () => {
     ]);
   });
 
-  it("never writes outside the code root, and wants an ssh source and a remote folder", () => {
+  it("never writes outside the code root, and wants a known source and a remote folder", () => {
     expect(() => planFilesPull({ ...base, local: "../elsewhere" })).toThrow(/inside the code root/);
     expect(() => planFilesPull({ ...base, local: "." })).toThrow(/inside the code root/);
-    expect(() => planFilesPull({ ...base, source: undefined })).toThrow(/No pull source prod/);
+    expect(() =>
+      planFilesPull({ ...base, source: { kind: "source", name: "prod", config: undefined } }),
+    ).toThrow(/No pull source prod/);
+    expect(() => planFilesPull({ ...base, remote: undefined })).toThrow(/folder on production/);
+  });
+
+  it("reaches a pod with kubectl exec and a container with docker exec, through sh -c", () => {
+    const through = (config: Record<string, unknown>) => {
+      const args = planFilesPull({
+        ...base,
+        source: { kind: "source", name: "prod", config: { ...config, database: { name: "site" } } },
+      }).command.args;
+      return args.slice(args.indexOf("-e") + 1, args.indexOf("-e") + 5);
+    };
+    expect(
+      through({
+        kubectl: { context: "prod", namespace: "shop", target: "deploy/web", container: "php" },
+      }),
+    ).toEqual([
+      `sh -c 'exec kubectl --context prod --namespace shop exec -i deploy/web -c php -- "$@"'`,
+      "--",
+      "production:/var/www/site/web/sites/default/files/",
+      "/home/dev/site/web/sites/default/files/",
+    ]);
+    expect(through({ docker: { container: "shop_web_1", host: "ssh://deploy@prod" } })[0]).toBe(
+      `sh -c 'exec docker -H ssh://deploy@prod exec -i shop_web_1 "$@"'`,
+    );
+    expect(() => through({ docker: { container: "web'; rm -rf /" } })).toThrow(
+      /cannot be passed to rsync's remote shell/,
+    );
+  });
+
+  it("takes a drush alias's ssh host, user and files folder (paths.files under its root)", () => {
+    const alias = {
+      name: "@prod",
+      file: "drush/sites/self.site.yml",
+      transport: "ssh" as const,
+      host: "web1.example.com",
+      user: "deploy",
+      root: "/var/www/site/web",
+    };
+    const args = planFilesPull({
+      ...base,
+      remote: undefined,
+      source: { kind: "alias", alias },
+    }).command.args;
+    expect(args.slice(-3)).toEqual([
+      "--",
+      "web1.example.com:/var/www/site/web/sites/default/files/",
+      "/home/dev/site/web/sites/default/files/",
+    ]);
+    expect(args[args.indexOf("-e") + 1]).toContain("-l deploy");
+    const custom = planFilesPull({
+      ...base,
+      remote: undefined,
+      source: { kind: "alias", alias: { ...alias, filesPath: "files-shared" } },
+    }).command.args;
+    expect(custom.at(-2)).toBe("web1.example.com:/var/www/site/web/files-shared/");
     expect(() =>
       planFilesPull({
         ...base,
-        source: { kubectl: { target: "pod/web-0" }, database: { name: "site" } },
+        source: { kind: "alias", alias: { ...alias, transport: "kubectl" } },
       }),
-    ).toThrow(/needs an ssh source/);
-    expect(() => planFilesPull({ ...base, remote: undefined })).toThrow(/folder on production/);
+    ).toThrow(/over ssh only/);
   });
 });
 
