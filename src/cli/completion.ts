@@ -7,7 +7,7 @@ import type { Command, Option } from "commander";
 
 // The keys of the `commands:` mapping in block style (two-space indent), of the project
 // in -C/--dir or the current folder.
-const PROJECT_COMMANDS_AWK = String.raw`/^commands:[[:space:]]*$/{on=1; next} on && /^[^[:space:]#]/{on=0} on && match($0, /^  [A-Za-z0-9_.-]+:/){print substr($0, 3, RLENGTH-3)}`;
+const PROJECT_COMMANDS_AWK = `/^commands:[[:space:]]*$/{on=1; next} on && /^[^[:space:]#]/{on=0} on && match($0, /^  [A-Za-z0-9_.-]+:/){print substr($0, 3, RLENGTH-3)}`;
 
 export interface CommandNode {
   /** Words from the root: "", "db", "db pull". */
