@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { Command, Option } from "commander";
 import type { BackendName } from "../backends/backend.js";
 import { ExitCode } from "../errors/exit-codes.js";
@@ -45,7 +47,11 @@ type SharedOption = keyof typeof SHARED_OPTIONS;
 class CommandTable {
   exitCode: number = ExitCode.ok;
 
-  constructor(readonly program: Command) {}
+  constructor(
+    readonly program: Command,
+    /** The project folder the command line names (-C), for help that reads it. */
+    readonly projectDir: string,
+  ) {}
 
   /** A command under `parent` (the program, or a group like `db`). */
   add(
@@ -113,7 +119,11 @@ export async function main(argv: string[]): Promise<number> {
         if (!wantsJson) process.stderr.write(text);
       },
     });
-  const table = new CommandTable(program);
+  const dirFlag = argv.findIndex((word) => word === "-C" || word === "--dir");
+  const table = new CommandTable(
+    program,
+    (dirFlag >= 0 ? argv[dirFlag + 1] : undefined) ?? process.cwd(),
+  );
   lifecycleCommands(table);
   serviceCommands(table);
   dataCommands(table);
@@ -222,6 +232,7 @@ function serviceCommands(table: CommandTable): void {
     .argument("[command]", "the command's name (none: list them)")
     .argument("[args...]", "arguments passed on to it")
     .option("--list", "list the project's commands", false)
+    .addHelpText("after", () => projectCommandsHelp(table.projectDir))
     .passThroughOptions()
     .action(table.run("run", () => import("./commands/run.js")));
   const cache = table.group(
@@ -388,6 +399,20 @@ function toolCommands(table: CommandTable): void {
       const nodes = commandNodes(program);
       process.stdout.write(shell === "bash" ? bashCompletion(nodes) : zshCompletion(nodes));
     });
+}
+
+// `prodlike run --help` lists the project's own commands: the keys of prodlike.yaml's
+// `commands:` (block style), read as text so help stays instant and never fails.
+function projectCommandsHelp(dir: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path.join(dir, "prodlike.yaml"), "utf8");
+  } catch {
+    return "";
+  }
+  const block = /^commands:[ \t]*\n((?:[ \t]+.*\n?|[ \t]*#.*\n?|\n)*)/m.exec(text)?.[1] ?? "";
+  const names = [...block.matchAll(/^ {2}([A-Za-z0-9_.-]+):/gm)].map((match) => match[1]);
+  return names.length > 0 ? `\nThis project's commands (prodlike.yaml): ${names.join(", ")}\n` : "";
 }
 
 // Help and version end parsing by throwing; a wrong command line becomes USAGE (exit 2),

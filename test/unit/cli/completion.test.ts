@@ -84,6 +84,9 @@ describe("prodlike completion bash", () => {
     expect(complete(os.tmpdir(), "-C", project, "run", "c")).toEqual(["cim"]);
     // Without a prodlike.yaml there is nothing to add, and no error.
     expect(complete(os.tmpdir(), "run", "u")).toEqual([]);
+    // `run --help` lists them too.
+    const help = execFileSync("node", [CLI, "run", "--help"], { encoding: "utf8", cwd: project });
+    expect(help).toContain("This project's commands (prodlike.yaml): uli, cim");
   });
 });
 
