@@ -1,8 +1,12 @@
+import { mkdir, readdir } from "node:fs/promises";
 import os from "node:os";
+import path from "node:path";
+import { stateDir } from "../config/user-settings.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { FilesPullReport, FilesSource } from "../files/pull.js";
+import { copyIntoVolume } from "../files/volume-copy.js";
 import type { Progress } from "../ui/steps.js";
-import { type EnvRequest, whileLocked } from "./environments.js";
+import { backendFor, type EnvRequest, whileLocked } from "./environments.js";
 import { resolveTarget } from "./plan.js";
 import type { CoreServices } from "./services.js";
 
@@ -44,22 +48,53 @@ export async function filesPull(
     }
     source = { kind: "alias", alias };
   }
+  // A files folder in a volume (OpenMage's media/) is pulled into prodlike's own copy,
+  // then carried into the volume through the service's container.
+  const envId = target.identity.id;
+  const volume = config.files?.local ? undefined : presetFiles?.volume;
+  const copyDir = path.join(stateDir(services.env), "files", envId);
   const plan = planFilesPull({
     source,
+    into: volume ? copyDir : undefined,
     ssh: config.pull?.ssh,
     remote: config.files?.remote,
-    local: config.files?.local ?? presetFiles?.path.replace("{{docroot}}", docroot),
+    local: volume
+      ? `${volume.service}:${presetFiles?.path}`
+      : (config.files?.local ?? presetFiles?.path.replace("{{docroot}}", docroot)),
     exclude: config.files?.exclude ?? presetFiles?.exclude ?? [],
     codeRoot,
     home: os.homedir(),
   });
-  const report = await whileLocked(
-    services,
-    target.identity.id,
-    "files pull",
-    request,
-    progress,
-    () => runFilesPull(plan, services.runner, progress),
-  );
-  return { id: target.identity.id, ...report };
+  const report = await whileLocked(services, envId, "files pull", request, progress, async () => {
+    if (volume) await mkdir(copyDir, { recursive: true, mode: 0o700 });
+    const pulled = await runFilesPull(plan, services.runner, progress);
+    if (!volume || !presetFiles) return pulled;
+    const { backend } = await backendFor(services, request);
+    let copied = 0;
+    await progress.run([
+      {
+        title: `Copy into ${volume.service}:${presetFiles.path}`,
+        run: async (context) => {
+          copied = await copyIntoVolume(
+            { backend, envId, service: volume.service, path: presetFiles.path },
+            { dir: copyDir, tokenFile: `${copyDir}.token`, all: () => filesOf(copyDir) },
+            pulled.changes ?? { changed: [], deleted: [] },
+            services.runner,
+          );
+          context.setTitle(`Copied ${copied} file(s) into ${volume.service}:${presetFiles.path}`);
+        },
+      },
+    ]);
+    return { ...pulled, volume: { service: volume.service, path: presetFiles.path, copied } };
+  });
+  const { changes: _changes, ...shown } = report;
+  return { id: envId, ...shown };
+}
+
+/** Every file under a folder, relative to it. */
+async function filesOf(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile() || entry.isSymbolicLink())
+    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
 }

@@ -217,6 +217,10 @@ export async function removeEnvironment(
   const leftFiles = generated ? await pathExists(generated) : false;
   if (generated) await rm(generated, { recursive: true, force: true });
   await openDataOrigin(services.env, envId).remove();
+  // files pull's own copy of a volume's files (OpenMage's media/).
+  const filesCopy = path.join(stateDir(services.env), "files", envId);
+  await rm(filesCopy, { recursive: true, force: true });
+  await rm(`${filesCopy}.token`, { force: true });
   await openExpiryStore(services.env).remove(envId);
   await new PortReservations(
     path.join(stateDir(services.env), "port-reservations"),

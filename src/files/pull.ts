@@ -5,6 +5,7 @@ import { printable } from "../errors/printable.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { CommandRunner } from "../process/command-runner.js";
 import type { Progress } from "../ui/steps.js";
+import { type CopyChanges, parseChanges } from "./volume-copy.js";
 
 // `files pull`: production's user files (Drupal's public files) into the checkout with
 // rsync over the pull source's transport (ssh, docker exec, kubectl exec; a drush alias's
@@ -14,6 +15,8 @@ import type { Progress } from "../ui/steps.js";
 
 export interface FilesPullPlan {
   source: string;
+  /** The pull lists what it changed (`>path`, `deleting path`): a volume copy needs it. */
+  itemize: boolean;
   /** The folder on the source. */
   remote: string;
   /** The folder in the checkout, relative to the code root. */
@@ -34,6 +37,8 @@ export interface FilesPullReport {
   bytes: number;
   durationMs: number;
   megabytesPerSecond: number;
+  /** With an itemized plan: what changed. */
+  changes?: CopyChanges;
 }
 
 /** The partial-transfer folder rsync keeps inside the target (excluded from the copy). */
@@ -46,6 +51,8 @@ export type FilesSource =
 
 export function planFilesPull(input: {
   source: FilesSource;
+  /** prodlike's own copy (absolute), for a files folder that lives in a volume. */
+  into?: string | undefined;
   ssh: PullConfig["ssh"];
   remote: string | undefined;
   local: string | undefined;
@@ -62,12 +69,15 @@ export function planFilesPull(input: {
     });
   }
   if (!input.local) {
-    throw new ProdlikeError("NOT_SUPPORTED", "This preset has no files folder in the code tree", {
-      hint: "Set files.local to a folder of the checkout (OpenMage's media/ volume is not supported yet).",
+    throw new ProdlikeError("NOT_SUPPORTED", "This preset has no files folder", {
+      hint: "Set files.local to a folder of the checkout.",
     });
   }
-  const target = path.resolve(input.codeRoot, input.local);
-  if (target === input.codeRoot || !target.startsWith(`${input.codeRoot}${path.sep}`)) {
+  const target = input.into ?? path.resolve(input.codeRoot, input.local);
+  if (
+    !input.into &&
+    (target === input.codeRoot || !target.startsWith(`${input.codeRoot}${path.sep}`))
+  ) {
     throw new ProdlikeError("UNSAFE_TARGET", `files.local must be a folder inside the code root`, {
       hint: `${input.local} resolves to ${target}. Nothing was run.`,
     });
@@ -75,6 +85,7 @@ export function planFilesPull(input: {
   const shell = remoteShell(source, input.ssh, input.home);
   return {
     source: sourceName,
+    itemize: input.into !== undefined,
     remote,
     local: input.local,
     exclude: input.exclude,
@@ -90,6 +101,7 @@ export function planFilesPull(input: {
         `--exclude=${PARTIAL_DIR}/`,
         ...input.exclude.map((pattern) => `--exclude=${pattern}`),
         "--stats",
+        ...(input.into ? ["--out-format=>%n"] : []),
         "-e",
         shell.command,
         "--",
@@ -204,6 +216,7 @@ export async function runFilesPull(
 ): Promise<FilesPullReport> {
   const started = Date.now();
   let stats = { files: 0, transferred: 0, bytes: 0 };
+  let changes: CopyChanges | undefined;
   await progress.run([
     {
       title: `rsync ${plan.remote} from ${plan.source} into ${plan.local}`,
@@ -224,6 +237,7 @@ export async function runFilesPull(
           );
         }
         stats = parseRsyncStats(result.stdout);
+        if (plan.itemize) changes = parseChanges(result.stdout);
         context.setTitle(
           `Pulled ${plan.local}: ${stats.transferred} of ${stats.files} files changed, ${(stats.bytes / 1e6).toFixed(1)} MB`,
         );
@@ -238,6 +252,7 @@ export async function runFilesPull(
     ...stats,
     durationMs,
     megabytesPerSecond: stats.bytes / 1e6 / Math.max(durationMs / 1000, 0.001),
+    ...(changes ? { changes } : {}),
   };
 }
 

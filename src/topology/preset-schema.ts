@@ -99,7 +99,15 @@ export const presetSchema = z.strictObject({
   codeFolders: z.array(z.string()).default([]),
   /** Production's user files: the folder in the checkout `files pull` fills, and what it
    *  leaves out (generated derivatives). */
-  files: z.strictObject({ path: z.string(), exclude: z.array(z.string()).default([]) }).optional(),
+  files: z
+    .strictObject({
+      path: z.string(),
+      exclude: z.array(z.string()).default([]),
+      /** The folder lives in an environment volume, reached through this service's
+       *  container (`path` is then the container's path): OpenMage's media/. */
+      volume: z.strictObject({ service: z.string() }).optional(),
+    })
+    .optional(),
 });
 
 export type PresetDefinition = z.output<typeof presetSchema>;

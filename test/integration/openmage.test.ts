@@ -1,7 +1,9 @@
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pullConfigYaml, startProductionServer } from "../support/production-server.js";
 import {
   copyExample,
   discardProject,
@@ -160,10 +162,68 @@ describe("openmage preset (examples/openmage-basic)", { timeout: 300_000 }, () =
     expect(key).not.toBe(password);
   });
 
+  it("files pull fills the media volume from production, then moves only what changed", async () => {
+    const production = await startProductionServer("om-media");
+    try {
+      const onProduction = (script: string) =>
+        execa("docker", ["exec", production.name, "sh", "-c", script]);
+      await onProduction(
+        [
+          "set -e",
+          "mkdir -p /srv/media/catalog/product /srv/media/catalog/product/cache /srv/media/wysiwyg",
+          "for i in $(seq 1 40); do echo product-$i > /srv/media/catalog/product/p$i.jpg; done",
+          "echo banner > /srv/media/wysiwyg/banner.png",
+          "echo resized > /srv/media/catalog/product/cache/p1.jpg",
+          "chown -R deploy /srv/media",
+        ].join("\n"),
+      );
+      await appendFile(
+        path.join(project.dir, "prodlike.yaml"),
+        `${pullConfigYaml(production)}files:\n  from: prod\n  remote: /srv/media\n`,
+      );
+      const first = await project.cli(["files", "pull", "--json"]);
+      expectOk(first);
+      expect(first.json).toMatchObject({
+        transferred: 41,
+        volume: { service: "php-fpm", path: "/var/www/html/media", copied: 41 },
+      });
+      // In the volume, served by the site, the developer's; caches stay production's own.
+      const served = await fetch(`${webUrl}/media/catalog/product/p7.jpg`);
+      expect(served.status).toBe(200);
+      expect(await served.text()).toBe("product-7\n");
+      const owner = await shell("php-fpm", "stat -c %u /var/www/html/media/wysiwyg/banner.png");
+      expect(owner.stdout.trim()).toBe(String(process.getuid?.() ?? 0));
+      const cache = await shell(
+        "php-fpm",
+        "test -e /var/www/html/media/catalog/product/cache/p1.jpg",
+      );
+      expect(cache.exitCode).not.toBe(0);
+
+      await onProduction(
+        "echo changed > /srv/media/catalog/product/p2.jpg; rm /srv/media/catalog/product/p3.jpg",
+      );
+      const again = await project.cli(["files", "pull", "--json"]);
+      expectOk(again);
+      expect(again.json).toMatchObject({ transferred: 1, volume: { copied: 1 } });
+      expect(await (await fetch(`${webUrl}/media/catalog/product/p2.jpg`)).text()).toBe(
+        "changed\n",
+      );
+      const gone = await shell("php-fpm", "test -e /var/www/html/media/catalog/product/p3.jpg");
+      expect(gone.exitCode).not.toBe(0);
+      // What an earlier test uploaded into the volume is not production's: it stays.
+      const uploaded = await shell("php-fpm", "cat /var/www/html/media/product.jpg");
+      expect(uploaded.stdout.trim()).toBe("uploaded");
+    } finally {
+      await production.stop();
+    }
+  });
+
   it("destroy leaves no empty mountpoint Docker made in the code tree (app/etc/local.xml)", async () => {
     const localXml = path.join(project.dir, "app", "etc", "local.xml");
     expect((await stat(localXml)).size).toBe(0);
     expectOk(await project.cli(["destroy", "--keep-images"]));
     await expect(stat(localXml)).rejects.toThrow();
+    // Nor files pull's copy of the media volume.
+    await expect(stat(path.join(project.home, "files", `${project.name}-local`))).rejects.toThrow();
   });
 });
