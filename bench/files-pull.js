@@ -38,7 +38,7 @@ export async function filesPullBench() {
     // Each side starts from an empty folder with the page cache flushed (`sync`), so the
     // writeback of the previous 500 MB never lands in the next one's time.
     const settle = () => execa("sync");
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < 3; round++) {
       await alternate(
         async () => {
           await rm(raw, { recursive: true, force: true });
