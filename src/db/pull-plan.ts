@@ -192,29 +192,29 @@ export function transportCommand(
       args: [...sshOptions(source.ssh, ssh, home), "--", source.ssh.host, "sh", "-s"],
     };
   }
+  const [file = "docker", ...args] = execWords(source);
+  return { file, args: [...args, "sh", "-s"] };
+}
+
+/** `kubectl … exec -i TARGET [-c C] --` or `docker [-H H] exec -i CONTAINER`: the words
+ *  before the command run on a pod or container source (db pull and files pull). */
+export function execWords(source: PullSourceConfig): string[] {
   if (source.kubectl) {
     const { context, namespace, target, container } = source.kubectl;
-    return {
-      file: "kubectl",
-      args: [
-        ...(context ? ["--context", context] : []),
-        ...(namespace ? ["--namespace", namespace] : []),
-        "exec",
-        "-i",
-        target,
-        ...(container ? ["-c", container] : []),
-        "--",
-        "sh",
-        "-s",
-      ],
-    };
+    return [
+      "kubectl",
+      ...(context ? ["--context", context] : []),
+      ...(namespace ? ["--namespace", namespace] : []),
+      "exec",
+      "-i",
+      target,
+      ...(container ? ["-c", container] : []),
+      "--",
+    ];
   }
   const docker = source.docker;
   if (!docker) throw new Error("pull source without a transport");
-  return {
-    file: "docker",
-    args: [...(docker.host ? ["-H", docker.host] : []), "exec", "-i", docker.container, "sh", "-s"],
-  };
+  return ["docker", ...(docker.host ? ["-H", docker.host] : []), "exec", "-i", docker.container];
 }
 
 /** ssh's options for a source (what comes before the host): db pull and files pull. */

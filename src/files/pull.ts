@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { DrushAlias } from "../db/drush-aliases.js";
-import { type PullConfig, type PullSourceConfig, sshOptions } from "../db/pull-plan.js";
+import { execWords, type PullConfig, type PullSourceConfig, sshOptions } from "../db/pull-plan.js";
 import { printable } from "../errors/printable.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { CommandRunner } from "../process/command-runner.js";
@@ -162,30 +162,10 @@ function remoteShell(
       host: config.ssh.host,
     };
   }
-  if (config.kubectl) {
-    const { context, namespace, target, container } = config.kubectl;
-    const kubectl = [
-      "kubectl",
-      ...(context ? ["--context", context] : []),
-      ...(namespace ? ["--namespace", namespace] : []),
-      "exec",
-      "-i",
-      target,
-      ...(container ? ["-c", container] : []),
-      "--",
-    ];
-    return { command: throughShell(kubectl), host: "production" };
+  if (!config.kubectl && !config.docker) {
+    throw new ProdlikeError("INTERNAL", `pull source ${source.name} has no transport`);
   }
-  const docker = config.docker;
-  if (!docker) throw new ProdlikeError("INTERNAL", `pull source ${source.name} has no transport`);
-  const command = [
-    "docker",
-    ...(docker.host ? ["-H", docker.host] : []),
-    "exec",
-    "-i",
-    docker.container,
-  ];
-  return { command: throughShell(command), host: "production" };
+  return { command: throughShell(execWords(config)), host: "production" };
 }
 
 // `sh -c 'exec WORDS "$@"'` as one rsync -e string: rsync runs it with the host word as $0

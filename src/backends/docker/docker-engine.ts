@@ -2,6 +2,7 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import type Docker from "dockerode";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
+import type { RunningContainer } from "../backend.js";
 import { EngineApiReader, engineEndpoint, type RawContainer } from "./engine-api-reader.js";
 
 // What the compose backend asks of the Docker engine. An interface so the planning and
@@ -56,16 +57,9 @@ export interface DockerEngine {
   execInContainer(id: string, command: readonly string[]): Promise<number>;
 }
 
-export interface ContainerConfig {
-  image: string;
-  env: string[];
-  entrypoint: string[];
-  cmd: string[];
-  mounts: { source: string; destination: string }[];
-  imageDefaults: { env: string[]; entrypoint: string[]; cmd: string[] };
-  /** The health check as Docker stores it (`["CMD-SHELL", "…"]`), if any. */
-  healthTest?: string[];
-}
+/** What parity reads of a running container, and its health check as Docker stores it
+ *  (`["CMD-SHELL", "…"]`), if any. */
+export type ContainerConfig = RunningContainer["config"] & { healthTest?: string[] };
 
 export interface BuildRequest {
   context: string;

@@ -18,24 +18,28 @@ async function saved(shell: string): Promise<string> {
   return file;
 }
 
+/** What bash offers for the words after `prodlike` (the last one being completed). */
+function bashWords(script: string, cwd: string, words: string[]): string[] {
+  return execFileSync(
+    "bash",
+    [
+      "-c",
+      `source "$0"; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _prodlike; printf '%s\\n' "\${COMPREPLY[@]}"`,
+      script,
+      "prodlike",
+      ...words,
+    ],
+    { encoding: "utf8", cwd },
+  )
+    .split("\n")
+    .filter(Boolean)
+    .sort();
+}
+
 describe("prodlike completion bash", () => {
   it("completes commands, subcommands, flags and flag values", async () => {
     const file = await saved("bash");
-    const complete = (...words: string[]) =>
-      execFileSync(
-        "bash",
-        [
-          "-c",
-          `source "$0"; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _prodlike; printf '%s\\n' "\${COMPREPLY[@]}"`,
-          file,
-          "prodlike",
-          ...words,
-        ],
-        { encoding: "utf8" },
-      )
-        .split("\n")
-        .filter(Boolean)
-        .sort();
+    const complete = (...words: string[]) => bashWords(file, process.cwd(), words);
     expect(complete("d")).toEqual(["db", "destroy", "doctor", "down", "drush"]);
     expect(complete("db", "")).toEqual(["--help", "export", "import", "pull"]);
     expect(complete("up", "--t")).toEqual(["--ttl"]);
@@ -61,21 +65,7 @@ describe("prodlike completion bash", () => {
         "",
       ].join("\n"),
     );
-    const complete = (cwd: string, ...words: string[]) =>
-      execFileSync(
-        "bash",
-        [
-          "-c",
-          `source "$0"; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _prodlike; printf '%s\\n' "\${COMPREPLY[@]}"`,
-          file,
-          "prodlike",
-          ...words,
-        ],
-        { encoding: "utf8", cwd },
-      )
-        .split("\n")
-        .filter(Boolean)
-        .sort();
+    const complete = (cwd: string, ...words: string[]) => bashWords(file, cwd, words);
     const all = complete(project, "run", "");
     expect(all).toEqual(expect.arrayContaining(["--list", "cim", "uli"]));
     // Keys of other mappings are not commands.
