@@ -65,10 +65,12 @@ export async function filesPullBench() {
         detail: `${FILES} files, ${MEGABYTES} MB: prodlike ${first.ours.map(fmt).join(", ")} | raw ${first.raw.map(fmt).join(", ")}; ratio is prodlike/raw (medians)`,
       },
       {
+        // The issue asks for this comparison without a goal: rsync's own no-change run is
+        // ~0.3 s, so prodlike's start (~0.2 s) is most of the ratio.
         name: "files pull vs raw rsync, nothing changed",
         ratio: noChange,
-        goal: "<= 1.1",
-        met: noChange <= 1.1,
+        goal: "reported",
+        informational: true,
         detail: `prodlike ${again.ours.map(fmt).join(", ")} | raw ${again.raw.map(fmt).join(", ")} (prodlike includes its own start, ~0.2 s)`,
       },
     ];

@@ -33,9 +33,8 @@ for (const result of results) {
     continue;
   }
   const ratio = result.ratio === undefined ? "-" : result.ratio.toFixed(2);
-  process.stdout.write(
-    `${line([result.name, ratio, result.goal, result.met ? "yes" : "NO"])}\n    ${result.detail}\n`,
-  );
+  const met = result.informational ? "-" : result.met ? "yes" : "NO";
+  process.stdout.write(`${line([result.name, ratio, result.goal, met])}\n    ${result.detail}\n`);
 }
 await writeFile(
   new URL("./results.json", import.meta.url),

@@ -221,18 +221,13 @@ async function readProduction(
     });
   }
   const { context, namespace } = request;
-  const [{ ClientNodeKubeApi }, { readCluster }] = await Promise.all([
-    import("../backends/kube/kube-api.js"),
-    import("../mirror/live-cluster.js"),
-  ]);
+  const { readCluster } = await import("../mirror/live-cluster.js");
   const kubeconfig = services.kubeconfigPath;
-  const client = await ClientNodeKubeApi.objectClient(kubeconfig, context).catch(
-    (error: unknown) => {
-      throw new ProdlikeError("USAGE", `Cannot use context ${context} of ${kubeconfig}`, {
-        hint: error instanceof Error ? error.message : String(error),
-      });
-    },
-  );
+  const client = await services.productionCluster(context).catch((error: unknown) => {
+    throw new ProdlikeError("USAGE", `Cannot use context ${context} of ${kubeconfig}`, {
+      hint: error instanceof Error ? error.message : String(error),
+    });
+  });
   return {
     source: `cluster ${context}/${namespace}`,
     origin: { context, namespace },

@@ -2,6 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Backend, BackendName } from "../backends/backend.js";
 import type { DockerEngine } from "../backends/docker/docker-engine.js";
+import type { ObjectLister } from "../mirror/live-cluster.js";
 import type { CommandRunner } from "../process/command-runner.js";
 import type { Clock } from "../waits/clock.js";
 
@@ -18,6 +19,8 @@ export interface CoreServices {
   developer: { uid: number; gid: number } | undefined;
   /** The kubeconfig `--context` names a context of (KUBECONFIG's first, else ~/.kube/config). */
   kubeconfigPath: string;
+  /** A read-only lister of production's objects through a context of that kubeconfig. */
+  productionCluster(context: string): Promise<ObjectLister>;
   engine(): Promise<DockerEngine>;
   backend(name: BackendName): Promise<Backend>;
   /** The cluster backend an environment was made on, from its record. */
@@ -32,6 +35,8 @@ export async function createCoreServices(env: NodeJS.ProcessEnv): Promise<CoreSe
     import("../waits/clock.js"),
   ]);
   const runner = new ExecaCommandRunner();
+  const kubeconfigPath =
+    env.KUBECONFIG?.split(path.delimiter)[0] || path.join(os.homedir(), ".kube", "config");
   let engine: Promise<DockerEngine> | undefined;
   const getEngine = () => {
     engine ??= import("../backends/docker/docker-engine.js").then(
@@ -55,8 +60,11 @@ export async function createCoreServices(env: NodeJS.ProcessEnv): Promise<CoreSe
       process.getuid && process.getgid
         ? { uid: process.getuid(), gid: process.getgid() }
         : undefined,
-    kubeconfigPath:
-      env.KUBECONFIG?.split(path.delimiter)[0] || path.join(os.homedir(), ".kube", "config"),
+    kubeconfigPath,
+    async productionCluster(context) {
+      const { ClientNodeKubeApi } = await import("../backends/kube/kube-api.js");
+      return ClientNodeKubeApi.objectClient(kubeconfigPath, context);
+    },
     engine: getEngine,
     async recordedBackend(envId) {
       return (await (await records()).get(envId))?.backend;

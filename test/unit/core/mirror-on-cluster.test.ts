@@ -82,6 +82,9 @@ async function setup() {
     env: process.env,
     developer: { uid: 1000, gid: 1000 },
     kubeconfigPath: "/nonexistent/kubeconfig",
+    productionCluster: async () => {
+      throw new Error("production is read from files here");
+    },
     engine: async () => engine,
     backend: async (name) => {
       if (name !== "kind") throw new Error(`unexpected backend ${name}`);
