@@ -95,6 +95,75 @@ export function topologyFromPreset(
   // Optional services prodlike.yaml did not turn on do not exist for anything below.
   const definition = { ...preset.definition, services: enabledServices(preset.definition, config) };
 
+  const values = templateValues(definition, config, inputs);
+  const optionalOn = Object.entries(definition.services).filter(([, spec]) => spec.optional);
+  const appEnv = {
+    ...fillRecord(definition.appEnv, values, "appEnv"),
+    ...Object.fromEntries(
+      optionalOn.flatMap(([name, spec]) =>
+        Object.entries(
+          fillRecord(spec.provides, values, `${definition.name}/services.${name}.provides`),
+        ),
+      ),
+    ),
+  };
+  const services = Object.entries(definition.services).map(([name, spec]) =>
+    buildService(name, spec, {
+      preset,
+      config,
+      values,
+      appEnv,
+      hostPorts: inputs.hostPorts,
+      enabled: definition.services,
+      developer: inputs.developer,
+    }),
+  );
+  waitForOptionalServices(services, definition);
+  const volumeNames = new Set(
+    services.flatMap((service) =>
+      service.mounts.flatMap((mount) => (mount.type === "volume" ? [mount.volume] : [])),
+    ),
+  );
+
+  const configFiles: Topology["configFiles"] = Object.entries(preset.configTemplates).map(
+    ([name, text]) => ({
+      name,
+      content: fillTemplate(text, values, `${definition.name}/${name}`),
+      ...(definition.secretConfigFiles.includes(name) ? { secret: true } : {}),
+    }),
+  );
+  const ssh = inputs.ssh;
+  if (ssh && hasSshAccess(ssh)) {
+    configFiles.push(sshConfigFile(ssh));
+    for (const service of services) {
+      if (service.role === "cli") giveSshAccess(service, ssh);
+    }
+  }
+  const codeFiles = codeFilesOf(preset, definition, values);
+
+  return {
+    identity: inputs.identity,
+    preset: definition.name,
+    codeRoot: inputs.codeRoot,
+    codeMountPath: definition.codeMountPath,
+    services,
+    volumes: [...volumeNames].sort().map((name) => ({ name })),
+    configFiles,
+    codeFiles,
+    codeFolders: definition.codeFolders.map((folder) =>
+      relativePath(fillTemplate(folder, values, "codeFolders")),
+    ),
+    secrets: [inputs.dbPassword, appSecretOf(inputs)],
+    podGroups: checkedPodGroups(definition),
+  };
+}
+
+// The values a preset's templates may use ({{db.password}}, {{urls.web}}…).
+function templateValues(
+  definition: PresetDefinition,
+  config: ProdlikeConfig,
+  inputs: TopologyInputs,
+): TemplateValues {
   const docroot = trimSlashes(config.docroot ?? definition.defaults.docroot);
   const webPort = inputs.hostPorts.web;
   const values: TemplateValues = {
@@ -119,30 +188,12 @@ export function topologyFromPreset(
     phpUpstream: `${PlatformToken.address(phpServiceName(definition.services))}:9000`,
     dnsResolver: PlatformToken.dnsResolver,
   };
+  return values;
+}
 
+// The code that uses an optional service (Redis, Solr) starts once it is ready.
+function waitForOptionalServices(services: ServiceSpec[], definition: PresetDefinition): void {
   const optionalOn = Object.entries(definition.services).filter(([, spec]) => spec.optional);
-  const appEnv = {
-    ...fillRecord(definition.appEnv, values, "appEnv"),
-    ...Object.fromEntries(
-      optionalOn.flatMap(([name, spec]) =>
-        Object.entries(
-          fillRecord(spec.provides, values, `${definition.name}/services.${name}.provides`),
-        ),
-      ),
-    ),
-  };
-  const services = Object.entries(definition.services).map(([name, spec]) =>
-    buildService(name, spec, {
-      preset,
-      config,
-      values,
-      appEnv,
-      hostPorts: inputs.hostPorts,
-      enabled: definition.services,
-      developer: inputs.developer,
-    }),
-  );
-  // The code that uses an optional service starts once it is ready.
   for (const service of services) {
     if (!definition.services[service.name]?.appEnv) continue;
     for (const [name, spec] of optionalOn) {
@@ -151,27 +202,15 @@ export function topologyFromPreset(
       }
     }
   }
+}
 
-  const volumeNames = new Set<string>();
-  for (const service of services) {
-    for (const mount of service.mounts) if (mount.type === "volume") volumeNames.add(mount.volume);
-  }
-
-  const configFiles: Topology["configFiles"] = Object.entries(preset.configTemplates).map(
-    ([name, text]) => ({
-      name,
-      content: fillTemplate(text, values, `${definition.name}/${name}`),
-      ...(definition.secretConfigFiles.includes(name) ? { secret: true } : {}),
-    }),
-  );
-  const ssh = inputs.ssh;
-  if (ssh && hasSshAccess(ssh)) {
-    configFiles.push(sshConfigFile(ssh));
-    for (const service of services) {
-      if (service.role === "cli") giveSshAccess(service, ssh);
-    }
-  }
-  const codeFiles: CodeFile[] = definition.codeFiles.map((codeFile) => {
+// Files written into the code tree (Drupal's settings include), each with its marker.
+function codeFilesOf(
+  preset: LoadedPreset,
+  definition: PresetDefinition,
+  values: TemplateValues,
+): CodeFile[] {
+  return definition.codeFiles.map((codeFile) => {
     const file: CodeFile = {
       path: relativePath(fillTemplate(codeFile.path, values, "codeFiles.path")),
       content: preset.codeFileTemplates[codeFile.source] ?? "",
@@ -185,22 +224,6 @@ export function topologyFromPreset(
     }
     return file;
   });
-
-  return {
-    identity: inputs.identity,
-    preset: definition.name,
-    codeRoot: inputs.codeRoot,
-    codeMountPath: definition.codeMountPath,
-    services,
-    volumes: [...volumeNames].sort().map((name) => ({ name })),
-    configFiles,
-    codeFiles,
-    codeFolders: definition.codeFolders.map((folder) =>
-      relativePath(fillTemplate(folder, values, "codeFolders")),
-    ),
-    secrets: [inputs.dbPassword, appSecretOf(inputs)],
-    podGroups: checkedPodGroups(definition),
-  };
 }
 
 interface BuildContext {
