@@ -81,69 +81,13 @@ export function mirrorToCluster(
   const note = (object: ManifestObject, detail: string) =>
     adaptations.push({ kind: object.kind, name: object.metadata.name, detail });
   const objects = structuredClone(source) as ManifestObject[];
-
-  // One namespace: status, logs and down look in one, and in-cluster names such as
-  // db.shop.svc.cluster.local keep working when it is production's own.
-  const named = objects.map((object) => object.metadata.namespace).find(Boolean);
-  const namespace = typeof named === "string" ? named : options.defaultNamespace;
-  for (const object of objects) {
-    const own = object.metadata.namespace;
-    if (typeof own === "string" && own !== namespace)
-      note(object, `moved from namespace ${own} into ${namespace}`);
-    object.metadata = {
-      ...object.metadata,
-      namespace,
-      labels: { ...labelsOf(object.metadata), ...options.labels },
-    };
-  }
-
-  for (const object of objects) {
-    const pod = podSpecOf(object) as PodSpec | undefined;
-    if (!pod) continue;
-    const template = templateOf(object);
-    if (template) {
-      template.metadata = {
-        ...template.metadata,
-        labels: {
-          ...(template.metadata?.labels ?? {}),
-          ...options.labels,
-          [options.roleLabel]: "mirror",
-        },
-      };
-    }
-    for (const volume of pod.volumes ?? []) {
-      if (volume.name === CODE_VOLUME && volume.hostPath)
-        volume.hostPath = { ...volume.hostPath, path: options.nodeCodePath };
-    }
-    for (const container of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
-      if (!container.image) continue;
-      // A loaded `latest` (or untagged) image would be pulled by default, and fail.
-      if (options.localImages.has(container.image) && container.imagePullPolicy !== "Never") {
-        container.imagePullPolicy = "IfNotPresent";
-      }
-    }
-  }
+  const namespace = intoOneNamespace(objects, options, note);
+  for (const object of objects) adaptPod(object, options);
 
   const web = findWebEntry(objects);
   let served: ClusterLayout["web"];
   if (web) {
-    objects.push({
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: { name: WEB_SERVICE_NAME, namespace, labels: { ...options.labels } },
-      spec: {
-        type: "NodePort",
-        selector: (web.service.spec as { selector?: Record<string, string> }).selector ?? {},
-        ports: [
-          {
-            name: "web",
-            port: web.port,
-            targetPort: web.targetPort,
-            nodePort: options.webNodePort,
-          },
-        ],
-      },
-    });
+    objects.push(webNodePort(web, namespace, options));
     note(
       web.service,
       `published through NodePort Service ${WEB_SERVICE_NAME} (${options.webNodePort}), which the cluster maps to 127.0.0.1`,
@@ -162,22 +106,7 @@ export function mirrorToCluster(
     .map((object, index) => ({ object, index }))
     .sort((a, b) => rank(a.object.kind) - rank(b.object.kind) || a.index - b.index)
     .map(({ object }) => object);
-
-  // The hash of everything applied goes on each pod template, so a changed ConfigMap
-  // or Secret (which subPath mounts never see) rolls the pods on the next `up`.
-  const configHash = createHash("sha256")
-    .update(ordered.map((object) => stringify(object)).join("---\n"))
-    .digest("hex")
-    .slice(0, 16);
-  for (const object of ordered) {
-    const template = templateOf(object);
-    if (template?.metadata) {
-      template.metadata.annotations = {
-        ...(template.metadata.annotations ?? {}),
-        [options.configHashAnnotation]: configHash,
-      };
-    }
-  }
+  const configHash = stampConfigHash(ordered, options.configHashAnnotation);
   const all = podImages(source);
   return {
     namespace,
@@ -188,6 +117,97 @@ export function mirrorToCluster(
     ...(served ? { web: served } : {}),
     adaptations,
   };
+}
+
+// One namespace: status, logs and down look in one, and in-cluster names such as
+// db.shop.svc.cluster.local keep working when it is production's own. Every object gets
+// the environment's labels.
+function intoOneNamespace(
+  objects: ManifestObject[],
+  options: ClusterLayoutOptions,
+  note: (object: ManifestObject, detail: string) => void,
+): string {
+  const named = objects.map((object) => object.metadata.namespace).find(Boolean);
+  const namespace = typeof named === "string" ? named : options.defaultNamespace;
+  for (const object of objects) {
+    const own = object.metadata.namespace;
+    if (typeof own === "string" && own !== namespace)
+      note(object, `moved from namespace ${own} into ${namespace}`);
+    object.metadata = {
+      ...object.metadata,
+      namespace,
+      labels: { ...labelsOf(object.metadata), ...options.labels },
+    };
+  }
+  return namespace;
+}
+
+// A pod as one local cluster runs it: the environment's labels, the code from the node's
+// copy, images this machine loaded used as they are.
+function adaptPod(object: ManifestObject, options: ClusterLayoutOptions): void {
+  const pod = podSpecOf(object) as PodSpec | undefined;
+  if (!pod) return;
+  const template = templateOf(object);
+  if (template) {
+    template.metadata = {
+      ...template.metadata,
+      labels: {
+        ...(template.metadata?.labels ?? {}),
+        ...options.labels,
+        [options.roleLabel]: "mirror",
+      },
+    };
+  }
+  for (const volume of pod.volumes ?? []) {
+    if (volume.name === CODE_VOLUME && volume.hostPath)
+      volume.hostPath = { ...volume.hostPath, path: options.nodeCodePath };
+  }
+  for (const container of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
+    if (!container.image) continue;
+    // A loaded `latest` (or untagged) image would be pulled by default, and fail.
+    if (options.localImages.has(container.image) && container.imagePullPolicy !== "Never") {
+      container.imagePullPolicy = "IfNotPresent";
+    }
+  }
+}
+
+/** The NodePort Service that publishes production's web entry on the node. */
+function webNodePort(
+  web: NonNullable<ReturnType<typeof findWebEntry>>,
+  namespace: string,
+  options: ClusterLayoutOptions,
+): ManifestObject {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: WEB_SERVICE_NAME, namespace, labels: { ...options.labels } },
+    spec: {
+      type: "NodePort",
+      selector: (web.service.spec as { selector?: Record<string, string> }).selector ?? {},
+      ports: [
+        { name: "web", port: web.port, targetPort: web.targetPort, nodePort: options.webNodePort },
+      ],
+    },
+  };
+}
+
+// The hash of everything applied goes on each pod template, so a changed ConfigMap or
+// Secret (which subPath mounts never see) rolls the pods on the next `up`.
+function stampConfigHash(ordered: readonly ManifestObject[], annotation: string): string {
+  const configHash = createHash("sha256")
+    .update(ordered.map((object) => stringify(object)).join("---\n"))
+    .digest("hex")
+    .slice(0, 16);
+  for (const object of ordered) {
+    const template = templateOf(object);
+    if (template?.metadata) {
+      template.metadata.annotations = {
+        ...(template.metadata.annotations ?? {}),
+        [annotation]: configHash,
+      };
+    }
+  }
+  return configHash;
 }
 
 /** Every image the pods of these objects run (init containers too), sorted. */
