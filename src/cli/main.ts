@@ -235,6 +235,15 @@ function serviceCommands(table: CommandTable): void {
     .addHelpText("after", () => projectCommandsHelp(table.projectDir))
     .passThroughOptions()
     .action(table.run("run", () => import("./commands/run.js")));
+  table
+    .add(program, "xdebug", "switch Xdebug step debugging on or off in the PHP containers", [
+      "name",
+    ])
+    .argument("<on|off|status>", "what to do")
+    .option("--port <port>", "where the IDE listens (default 9003)")
+    .option("--host <address>", "the IDE's address as containers reach it (default: their gateway)")
+    .option("--every-request", "debug every request, not only those with XDEBUG_TRIGGER", false)
+    .action(table.run("xdebug", () => import("./commands/xdebug.js")));
   const cache = table.group(
     "cache",
     "the environment's caches: Varnish, php-fpm's APCu and opcache, the framework's",

@@ -1,5 +1,8 @@
 import { chmod, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import path from "node:path";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   copyExample,
@@ -160,5 +163,85 @@ describe("a real site, a real developer", { timeout: 300_000 }, () => {
       await writeFile(index, original);
     }
     expectOk(await project.cli(["up", "--json"]));
+  });
+
+  it("switches Xdebug on and off without a rebuild: php -m, and a step-debug connection to the IDE", async () => {
+    const phpModules = async (service: string) =>
+      (await shellIn(project, service, "php -m")).stdout.split("\n").map((line) => line.trim());
+    const before = await project.cli(["xdebug", "status", "--json"]);
+    expectOk(before);
+    expect(jsonField<{ enabled: boolean }[]>(before, "services").every((s) => !s.enabled)).toBe(
+      true,
+    );
+    const started = (
+      await execa("docker", [
+        "inspect",
+        "-f",
+        "{{.State.StartedAt}}",
+        `${project.name}-local_php-fpm_1`,
+      ])
+    ).stdout;
+
+    // The IDE: a listener on this machine, on the environment network's gateway.
+    const network = (
+      await execa("docker", [
+        "network",
+        "ls",
+        "-q",
+        "--filter",
+        `label=dev.prodlike.env=${project.name}-local`,
+      ])
+    ).stdout.trim();
+    const gateway = (
+      await execa("docker", [
+        "network",
+        "inspect",
+        "-f",
+        "{{(index .IPAM.Config 0).Gateway}}",
+        network,
+      ])
+    ).stdout.trim();
+    let received = "";
+    const ide = createServer((socket) => {
+      socket.on("data", (chunk) => {
+        received += chunk.toString("utf8");
+        // The init packet is enough: end the session so the page finishes.
+        if (received.includes("<init")) socket.end("detach -i 1\0");
+      });
+    });
+    await new Promise<void>((resolve) => ide.listen(0, gateway, resolve));
+    const port = (ide.address() as AddressInfo).port;
+    try {
+      const on = await project.cli(["xdebug", "on", "--port", String(port), "--json"]);
+      expectOk(on);
+      expect(jsonField<{ host: string; port: number }>(on, "settings")).toEqual({
+        host: gateway,
+        port,
+        everyRequest: false,
+      });
+      expect(await phpModules("php-fpm")).toContain("Xdebug");
+      expect(await phpModules("cli")).toContain("Xdebug");
+      const page = await fetch(`${webUrl}/?XDEBUG_TRIGGER=1`);
+      expect(page.status).toBe(200);
+      expect(received).toContain('xmlns="urn:debugger_protocol_v1"');
+      expect(received).toContain("<init");
+    } finally {
+      ide.close();
+    }
+    const off = await project.cli(["xdebug", "off", "--json"]);
+    expectOk(off);
+    expect(await phpModules("php-fpm")).not.toContain("Xdebug");
+    expect((await fetch(`${webUrl}/`)).status).toBe(200);
+    // The same container all along: switched, not re-created.
+    expect(
+      (
+        await execa("docker", [
+          "inspect",
+          "-f",
+          "{{.State.StartedAt}}",
+          `${project.name}-local_php-fpm_1`,
+        ])
+      ).stdout,
+    ).toBe(started);
   });
 });
