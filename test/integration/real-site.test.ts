@@ -203,10 +203,15 @@ describe("a real site, a real developer", { timeout: 300_000 }, () => {
     ).stdout.trim();
     let received = "";
     const ide = createServer((socket) => {
+      let detached = false;
+      socket.on("error", () => undefined);
       socket.on("data", (chunk) => {
         received += chunk.toString("utf8");
-        // The init packet is enough: end the session so the page finishes.
-        if (received.includes("<init")) socket.end("detach -i 1\0");
+        // The init packet is enough: end the session (once) so the page finishes.
+        if (received.includes("<init") && !detached) {
+          detached = true;
+          socket.end("detach -i 1\0");
+        }
       });
     });
     await new Promise<void>((resolve) => ide.listen(0, gateway, resolve));
