@@ -27,6 +27,16 @@ export const serviceOverrideSchema = z.strictObject({
     .boolean()
     .optional()
     .describe("Turns on a service the preset marks optional (node: redis, postgres)."),
+  image: z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9._/:@-]*$/,
+      "an image reference, e.g. registry.example.com/shop/php:2024.11",
+    )
+    .optional()
+    .describe(
+      "Run production's own image for this service instead of the preset's build; mounts, config files, env and health checks stay.",
+    ),
 });
 
 const sourceName = z

@@ -254,7 +254,11 @@ function buildService(name: string, spec: PresetService, context: BuildContext):
   const service: ServiceSpec = {
     name,
     role: spec.role,
-    image: imageFor(name, spec, preset),
+    // The team's own (production's) image replaces the preset's build; everything else
+    // the preset gives the service stays.
+    image: context.config.services?.[name]?.image
+      ? { kind: "pull", ref: context.config.services[name].image }
+      : imageFor(name, spec, preset),
     env,
     ports: spec.ports.map((port) => {
       const hostPort = context.hostPorts[port.name];

@@ -249,4 +249,29 @@ describe("a real site, a real developer", { timeout: 300_000 }, () => {
       ).stdout,
     ).toBe(started);
   });
+
+  it("runs the team's own php-fpm image when prodlike.yaml names it, with the preset's config", async () => {
+    const container = `${project.name}-local_php-fpm_1`;
+    const built = (await execa("docker", ["inspect", "-f", "{{.Config.Image}}", container])).stdout;
+    // Production's image, as this machine has it (here: the preset's build under the
+    // team's name).
+    const production = `${project.name}/php-fpm:production`;
+    await execa("docker", ["tag", built, production]);
+    const config = path.join(project.dir, "prodlike.yaml");
+    const original = await readFile(config, "utf8");
+    try {
+      await writeFile(config, `${original}services:\n  php-fpm:\n    image: ${production}\n`);
+      const up = await project.cli(["up", "--json"]);
+      expectOk(up);
+      expect(jsonField<boolean>(up, "changed")).toBe(true);
+      expect(
+        (await execa("docker", ["inspect", "-f", "{{.Config.Image}}", container])).stdout,
+      ).toBe(production);
+      expect((await get(`${webUrl}/`)).status).toBe(200);
+    } finally {
+      await writeFile(config, original);
+      expectOk(await project.cli(["up", "--json"]));
+      await execa("docker", ["rmi", production]).catch(() => undefined);
+    }
+  });
 });

@@ -47,6 +47,20 @@ describe("topologyFromPreset (drupal)", () => {
     ]);
   });
 
+  it("runs production's own image for a service, keeping its mounts, env and health check", async () => {
+    const preset = findService(await drupalTopology(), "php-fpm");
+    const topology = await drupalTopology({
+      services: { "php-fpm": { image: "registry.example.com/shop/php:2024.11" } },
+    });
+    const php = findService(topology, "php-fpm");
+    expect(php?.image).toEqual({ kind: "pull", ref: "registry.example.com/shop/php:2024.11" });
+    expect(php?.mounts).toEqual(preset?.mounts);
+    expect(php?.env).toEqual(preset?.env);
+    expect(php?.health).toEqual(preset?.health);
+    // The other services keep the preset's builds.
+    expect(findService(topology, "web")?.image.kind).toBe("build");
+  });
+
   it("sets a dev opcache so a saved file is served at once", async () => {
     const topology = await drupalTopology();
     const ini = topology.configFiles.find((file) => file.name === "php.ini")?.content ?? "";
