@@ -27,6 +27,12 @@ export const serviceOverrideSchema = z.strictObject({
     .boolean()
     .optional()
     .describe("Turns on a service the preset marks optional (node: redis, postgres)."),
+  inspect: z
+    .boolean()
+    .optional()
+    .describe(
+      "Node preset: run the app with --inspect, its debugger published on 127.0.0.1 (port `inspect`, 9229 when free).",
+    ),
   image: z
     .string()
     .regex(

@@ -31,7 +31,7 @@ export interface PortRequest {
 export function portRequests(preset: LoadedPreset, config: ProdlikeConfig): PortRequest[] {
   const requests: PortRequest[] = [];
   for (const [service, spec] of Object.entries(enabledServices(preset.definition, config))) {
-    for (const port of spec.ports) {
+    for (const port of portsOf(service, spec, config)) {
       const preferred =
         config.ports?.[port.name] ?? preset.definition.defaults.ports[port.name] ?? port.container;
       requests.push({ service, name: port.name, preferred });
@@ -244,6 +244,10 @@ function buildService(name: string, spec: PresetService, context: BuildContext):
     ...fillRecord(spec.env, values, `${where}.env`),
     ...(spec.appEnv ? (config.env ?? {}) : {}),
     ...(config.services?.[name]?.env ?? {}),
+    // The app's own process opens the debugger (the watcher that restarts it does not).
+    ...(config.services?.[name]?.inspect && spec.inspectPort !== undefined
+      ? { PRODLIKE_INSPECT: `0.0.0.0:${spec.inspectPort}` }
+      : {}),
   };
   // Targets may sit inside the code (OpenMage's media/ volume, its local.xml).
   const mounts: MountSpec[] = spec.mounts.map((mount) =>
@@ -260,7 +264,7 @@ function buildService(name: string, spec: PresetService, context: BuildContext):
       ? { kind: "pull", ref: context.config.services[name].image }
       : imageFor(name, spec, preset),
     env,
-    ports: spec.ports.map((port) => {
+    ports: portsOf(name, spec, config).map((port) => {
       const hostPort = context.hostPorts[port.name];
       if (hostPort === undefined) {
         throw new ProdlikeError(
@@ -340,6 +344,16 @@ function checkedPodGroups(definition: PresetDefinition): Record<string, string[]
   return structuredClone(definition.kubernetes.pods);
 }
 
+/** A service's ports: the preset's, and its debugger's when prodlike.yaml asks for it. */
+function portsOf(
+  name: string,
+  spec: PresetService,
+  config: ProdlikeConfig,
+): PresetService["ports"] {
+  if (!config.services?.[name]?.inspect || spec.inspectPort === undefined) return spec.ports;
+  return [...spec.ports, { name: "inspect", container: spec.inspectPort, protocol: "tcp" }];
+}
+
 /** The preset's services minus the optional ones prodlike.yaml did not turn on. */
 export function enabledServices(
   definition: PresetDefinition,
@@ -366,6 +380,17 @@ function checkServiceOverrides(
       });
     }
     const spec = services[name];
+    if (config.services?.[name]?.inspect && spec && spec.inspectPort === undefined) {
+      const where = locate ? locate(["services", name, "inspect"]) : "prodlike.yaml";
+      throw new ProdlikeError(
+        "CONFIG_INVALID",
+        `${where}: \`services.${name}\` has no debugger to open (inspect)`,
+        {
+          hint: "inspect is for the Node preset's app; PHP debugging is `prodlike xdebug on`.",
+          data: { field: `services.${name}.inspect` },
+        },
+      );
+    }
     if (config.services?.[name]?.enabled === false && spec && !spec.optional) {
       const where = locate ? locate(["services", name, "enabled"]) : "prodlike.yaml";
       throw new ProdlikeError(

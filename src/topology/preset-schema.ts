@@ -52,6 +52,9 @@ const presetServiceSchema = z.strictObject({
   expose: z.array(z.number().int().min(1).max(65535)).default([]),
   /** Cron services only: when the job runs. */
   schedule: z.string().optional(),
+  /** The debugger port the service opens with `services.NAME.inspect: true` in
+   *  prodlike.yaml (Node's --inspect), published on 127.0.0.1 as the port `inspect`. */
+  inspectPort: z.number().int().min(1).max(65535).optional(),
   health: healthSchema.optional(),
   dependsOn: z.record(serviceName, z.enum(["healthy", "started"])).default({}),
 });

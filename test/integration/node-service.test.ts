@@ -24,7 +24,10 @@ let webUrl: string;
 
 beforeAll(async () => {
   project = await copyExample("it-node", "node-service");
-  await appendFile(path.join(project.dir, "prodlike.yaml"), "  postgres: { enabled: true }\n");
+  await appendFile(
+    path.join(project.dir, "prodlike.yaml"),
+    "  postgres: { enabled: true }\n  app: { inspect: true }\n",
+  );
   webUrl = await upForWebUrl(project);
 }, 900_000);
 
@@ -105,6 +108,24 @@ describe("node preset (examples/node-service)", { timeout: 300_000 }, () => {
       source.replace(/const MESSAGE = [^;]+;/, 'const MESSAGE = require("./message.js");'),
     );
     expect(await served(text)).toContain(text);
+  });
+
+  it("opens Node's debugger on a published 127.0.0.1 port, again after each restart", async () => {
+    const status = await project.cli(["status", "--json"]);
+    const app = jsonField<{
+      services: {
+        name: string;
+        ports: { name?: string; containerPort: number; hostPort: number; hostIp: string }[];
+      }[];
+    }>(status, "environment").services.find((service) => service.name === "app");
+    const inspect = app?.ports.find((port) => port.containerPort === 9229);
+    expect(inspect?.hostIp).toBe("127.0.0.1");
+    // The earlier tests restarted the app several times: its debugger is open again.
+    const version = await fetch(`http://127.0.0.1:${inspect?.hostPort}/json/version`);
+    expect(version.status).toBe(200);
+    expect((await version.json()) as { Browser: string }).toMatchObject({
+      Browser: expect.stringMatching(/^node\.js\/v\d+/),
+    });
   });
 
   it("destroy leaves nothing of it behind", async () => {

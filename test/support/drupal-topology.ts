@@ -31,7 +31,7 @@ export async function nodeTopology(config: Partial<ProdlikeConfig> = {}): Promis
   return topologyFromPreset(preset, configSchema.parse({ preset: "node", ...config }), {
     identity: { project: "api", name: "local", id: "api-local" },
     codeRoot: "/home/dev/api",
-    hostPorts: { web: 3000, redis: 16379, postgres: 15432 },
+    hostPorts: { web: 3000, redis: 16379, postgres: 15432, inspect: 9229 },
     dbPassword: "s3cret-password-123",
   });
 }

@@ -6,7 +6,7 @@ import { loadComposeBase } from "../../../src/topology/compose-base.js";
 import { portRequests } from "../../../src/topology/preset-importer.js";
 import { loadPreset } from "../../../src/topology/preset-loader.js";
 import { renderCompose } from "../../../src/topology/render-compose.js";
-import { nodeTopology, renderForKind } from "../../support/drupal-topology.js";
+import { drupalTopology, nodeTopology, renderForKind } from "../../support/drupal-topology.js";
 import { validateKubeObject } from "../../support/kube-schemas.js";
 
 const base = await loadComposeBase();
@@ -29,6 +29,23 @@ describe("the node preset", () => {
     ]);
     expect(app?.mounts).toEqual([{ type: "code", target: "/srv/app" }]);
     expect(topology.volumes).toEqual([]);
+  });
+
+  it("opens the app's debugger on a published port when asked, and says PHP has none", async () => {
+    const topology = await nodeTopology({ services: { app: { inspect: true } } });
+    const app = topology.services.find((service) => service.name === "app");
+    expect(app?.ports.find((port) => port.name === "inspect")).toMatchObject({
+      containerPort: 9229,
+      protocol: "tcp",
+    });
+    expect(app?.env.PRODLIKE_INSPECT).toBe("0.0.0.0:9229");
+    const off = (await nodeTopology()).services.find((service) => service.name === "app");
+    expect(off?.ports.map((port) => port.name)).toEqual(["web"]);
+    expect(off?.env.PRODLIKE_INSPECT).toBeUndefined();
+    const error = await drupalTopology({ services: { "php-fpm": { inspect: true } } }).catch(
+      (caught: unknown) => caught,
+    );
+    expect((error as ProdlikeError).code).toBe("CONFIG_INVALID");
   });
 
   it("adds the enabled services, their URLs in the app's environment and a wait on them", async () => {

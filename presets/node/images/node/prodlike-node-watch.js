@@ -16,8 +16,12 @@ let child;
 let timer;
 let stopping = false;
 
+// `services.app.inspect: true`: the app (not this watcher) opens Node's debugger, again
+// after each restart.
+const inspect = process.env.PRODLIKE_INSPECT ? [`--inspect=${process.env.PRODLIKE_INSPECT}`] : [];
+
 function start() {
-  child = spawn(process.execPath, [main], { stdio: "inherit" });
+  child = spawn(process.execPath, [...inspect, main], { stdio: "inherit" });
   child.on("exit", (code, signal) => {
     if (!stopping && !timer) {
       console.error(`prodlike: ${main} exited (${signal ?? code}); waiting for a change`);
