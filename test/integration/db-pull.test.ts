@@ -11,6 +11,7 @@ import {
   copyExample,
   describeFailure,
   discardProject,
+  environmentNetwork,
   expectOk,
   jsonField,
   shellIn,
@@ -178,15 +179,7 @@ describe("prodlike db pull (mysqldump over ssh)", { timeout: 300_000 }, () => {
       expectOk(up);
       // Production joins the environment's network under a name its known_hosts knows.
       const envId = jsonField<{ id: string }>(up, "environment").id;
-      const network = (
-        await execa("docker", [
-          "network",
-          "ls",
-          "-q",
-          "--filter",
-          `label=dev.prodlike.env=${envId}`,
-        ])
-      ).stdout.trim();
+      const network = await environmentNetwork(envId);
       const hostKey = (await readFile(production.knownHosts, "utf8")).split(" ").slice(1).join(" ");
       await appendFile(production.knownHosts, `production ${hostKey}`);
       await execa("docker", [

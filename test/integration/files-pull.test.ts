@@ -8,6 +8,7 @@ import {
   CLI,
   copyExample,
   discardProject,
+  environmentNetwork,
   expectOk,
   type TestProject,
   upForWebUrl,
@@ -164,15 +165,7 @@ describe("prodlike files pull", { timeout: 300_000 }, () => {
       "-h",
       "/srv/web",
     ]);
-    const network = (
-      await execa("docker", [
-        "network",
-        "ls",
-        "-q",
-        "--filter",
-        `label=dev.prodlike.env=${project.name}-local`,
-      ])
-    ).stdout.trim();
+    const network = await environmentNetwork(`${project.name}-local`);
     await execa("docker", [
       "network",
       "connect",

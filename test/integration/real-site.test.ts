@@ -8,6 +8,7 @@ import {
   copyExample,
   describeFailure,
   discardProject,
+  environmentNetwork,
   expectOk,
   jsonField,
   shellIn,
@@ -183,15 +184,7 @@ describe("a real site, a real developer", { timeout: 300_000 }, () => {
     ).stdout;
 
     // The IDE: a listener on this machine, on the environment network's gateway.
-    const network = (
-      await execa("docker", [
-        "network",
-        "ls",
-        "-q",
-        "--filter",
-        `label=dev.prodlike.env=${project.name}-local`,
-      ])
-    ).stdout.trim();
+    const network = await environmentNetwork(`${project.name}-local`);
     const gateway = (
       await execa("docker", [
         "network",

@@ -172,3 +172,15 @@ export const SQL_CLIENT = [
   "-c",
   'exec mariadb -u"$MARIADB_USER" -p"$MARIADB_PASSWORD" "$MARIADB_DATABASE"',
 ];
+
+/** The id of an environment's own network (found by its label). */
+export async function environmentNetwork(envId: string): Promise<string> {
+  const { stdout } = await execa("docker", [
+    "network",
+    "ls",
+    "-q",
+    "--filter",
+    `label=dev.prodlike.env=${envId}`,
+  ]);
+  return stdout.trim();
+}
