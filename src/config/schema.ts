@@ -246,6 +246,10 @@ export const configSchema = z
       .enum(["compose", "kind", "minikube"])
       .optional()
       .describe("Where `up` runs the environment: compose (default), kind or minikube."),
+    node: z
+      .enum(["22", "24"])
+      .optional()
+      .describe("The Node preset's Node.js major version: 22 (LTS, the default) or 24."),
     docroot: z
       .string()
       .regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._/-]*$/, "a relative path inside the code root")

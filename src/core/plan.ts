@@ -78,6 +78,8 @@ export async function planEnvironment(
     configLocation: await loaded.locator(),
     ssh: await sshAccess(loaded.config, services.env),
     developer: services.developer,
+    // Node.js's names for the two architectures its packages are built for.
+    hostArch: process.arch === "arm64" ? "arm64" : "x64",
   });
   return { target, topology };
 }

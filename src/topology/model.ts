@@ -21,8 +21,12 @@ export interface BuiltImage {
   kind: "build";
   /** Absolute path of the build context (holds the Dockerfile). */
   context: string;
-  /** repository:tag, the tag a hash of the context so a changed Dockerfile rebuilds. */
+  /** repository:tag, the tag a hash of the context (and of the packages below) so a
+   *  changed Dockerfile or version rebuilds. */
   tag: string;
+  /** npm packages fetched on this machine into the build context before the build (the
+   *  Node.js binary): `name`, a major version, the file name in the context. */
+  npmPackages?: { name: string; major: string; file: string }[];
 }
 
 /** An image used as it is (pulled or already present). */

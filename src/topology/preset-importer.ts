@@ -57,6 +57,8 @@ export interface TopologyInputs {
   ssh?: SshAccess;
   /** The host user's ids: services with `runAs: developer` run as them. */
   developer?: { uid: number; gid: number } | undefined;
+  /** The CPU architecture images are built for (Node.js's names: x64, arm64). */
+  hostArch?: string | undefined;
 }
 
 // The files folder as the web server sees it (relative to the docroot), with the proxy's
@@ -187,6 +189,9 @@ function templateValues(
     // How nginx reaches php-fpm and which DNS it asks: each renderer fills these in.
     phpUpstream: `${PlatformToken.address(phpServiceName(definition.services))}:9000`,
     dnsResolver: PlatformToken.dnsResolver,
+    "node.version": config.node ?? definition.defaults.node ?? "",
+    // The machine the images are built for: x64 or arm64, as Node.js names them.
+    "host.arch": inputs.hostArch ?? "x64",
   };
   return values;
 }
@@ -262,7 +267,7 @@ function buildService(name: string, spec: PresetService, context: BuildContext):
     // the preset gives the service stays.
     image: context.config.services?.[name]?.image
       ? { kind: "pull", ref: context.config.services[name].image }
-      : imageFor(name, spec, preset),
+      : imageFor(name, spec, preset, values),
     env,
     ports: portsOf(name, spec, config).map((port) => {
       const hostPort = context.hostPorts[port.name];
@@ -300,7 +305,12 @@ function buildService(name: string, spec: PresetService, context: BuildContext):
   return service;
 }
 
-function imageFor(name: string, spec: PresetService, preset: LoadedPreset): ImageSpec {
+function imageFor(
+  name: string,
+  spec: PresetService,
+  preset: LoadedPreset,
+  values: TemplateValues,
+): ImageSpec {
   if (spec.build) {
     const hash = preset.contextHashes[spec.build];
     const context = path.resolve(preset.dir, spec.build);
@@ -309,7 +319,25 @@ function imageFor(name: string, spec: PresetService, preset: LoadedPreset): Imag
     const repository = spec.build.includes("_shared/")
       ? `prodlike/${folder}`
       : `prodlike/${preset.definition.name}-${folder}`;
-    return { kind: "build", context, tag: `${repository}:${hash ?? "dev"}` };
+    const packages = spec.buildNpmPackages.map((entry) => ({
+      name: fillTemplate(entry.name, values, `${name}.buildNpmPackages`),
+      major: fillTemplate(entry.major, values, `${name}.buildNpmPackages`),
+      file: entry.file,
+    }));
+    if (packages.length === 0) {
+      return { kind: "build", context, tag: `${repository}:${hash ?? "dev"}` };
+    }
+    // Another Node.js version is another image: the packages are part of the tag.
+    const packagesHash = createHash("sha256")
+      .update(JSON.stringify(packages))
+      .digest("hex")
+      .slice(0, 6);
+    return {
+      kind: "build",
+      context,
+      tag: `${repository}:${hash ?? "dev"}-${packagesHash}`,
+      npmPackages: packages,
+    };
   }
   if (spec.image) return { kind: "pull", ref: spec.image };
   throw new ProdlikeError("INTERNAL", `Preset service ${name} has neither build nor image`);

