@@ -10,13 +10,14 @@ export async function waitForWebUrl(
     timeoutMs: number;
     intervalMs: number;
     onDetail: (detail: string) => void;
-    /** The services whose logs explain a page that does not answer (the environment's own). */
-    logServices: readonly string[];
+    /** What `prodlike logs` is given to show why the page does not answer: the
+     *  environment's own services, after a flag such as `--backend kind`. */
+    logsArgs: readonly string[];
   },
 ): Promise<void> {
   await waitOrFail(forHttp(url, options), clock, options.onDetail, (failure) => ({
     code: "HEALTH_TIMEOUT",
     message: `${failure.description} did not answer: ${failure.reason}`,
-    hint: `Check the logs: prodlike logs ${options.logServices.join(" ")}`,
+    hint: `Check the logs: prodlike logs ${options.logsArgs.join(" ")}`,
   }));
 }

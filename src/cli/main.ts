@@ -21,9 +21,8 @@ interface CommonOptions {
   backend?: BackendName;
 }
 
-// A command module's handler. Its flags type is its own (checked by commander's option
-// definitions here), hence `never` in the signature and one cast at the call.
-type Handler = (output: Output, options: never, ...args: never[]) => Promise<number>;
+// A command module's handler, called with the options commander parsed (each module's
+// flags type is its own, checked by the option definitions here): one cast at the call.
 type CallableHandler = (
   output: Output,
   options: CommonOptions,
@@ -94,7 +93,7 @@ class CommandTable {
       const options = commandObject.opts<CommonOptions>();
       const output = new Output({ json: options.json, debug: options.debug });
       try {
-        const handler = (await load())[exportName] as Handler as unknown as CallableHandler;
+        const handler = (await load())[exportName] as CallableHandler;
         this.exitCode = await handler(output, options, ...args.slice(0, -2));
       } catch (error) {
         this.exitCode = output.error(commandName, error);

@@ -4,9 +4,9 @@ import path from "node:path";
 import { stateDir } from "../config/user-settings.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { FilesPullReport, FilesSource } from "../files/pull.js";
-import { copyIntoVolume } from "../files/volume-copy.js";
+import { copyIntoVolume, volumeCopyPaths } from "../files/volume-copy.js";
 import type { Progress } from "../ui/steps.js";
-import { backendFor, type EnvRequest, whileLocked } from "./environments.js";
+import { chooseBackend, type EnvRequest, whileLocked } from "./environments.js";
 import { resolveTarget } from "./plan.js";
 import type { CoreServices } from "./services.js";
 
@@ -52,10 +52,10 @@ export async function filesPull(
   // then carried into the volume through the service's container.
   const envId = target.identity.id;
   const volume = config.files?.local ? undefined : presetFiles?.volume;
-  const copyDir = path.join(stateDir(services.env), "files", envId);
+  const copy = volumeCopyPaths(stateDir(services.env), envId);
   const plan = planFilesPull({
     source,
-    into: volume ? copyDir : undefined,
+    into: volume ? copy.dir : undefined,
     ssh: config.pull?.ssh,
     remote: config.files?.remote,
     local: volume
@@ -66,10 +66,13 @@ export async function filesPull(
     home: os.homedir(),
   });
   const report = await whileLocked(services, envId, "files pull", request, progress, async () => {
-    if (volume) await mkdir(copyDir, { recursive: true, mode: 0o700 });
+    if (volume) await mkdir(copy.dir, { recursive: true, mode: 0o700 });
     const pulled = await runFilesPull(plan, services.runner, progress);
     if (!volume || !presetFiles) return pulled;
-    const { backend } = await backendFor(services, request);
+    // The backend the environment runs on, from the target already read.
+    const backend = await services.backend(
+      await chooseBackend(services, request.backend, envId, config.backend),
+    );
     let copied = 0;
     await progress.run([
       {
@@ -77,7 +80,7 @@ export async function filesPull(
         run: async (context) => {
           copied = await copyIntoVolume(
             { backend, envId, service: volume.service, path: presetFiles.path },
-            { dir: copyDir, tokenFile: `${copyDir}.token`, all: () => filesOf(copyDir) },
+            { ...copy, all: () => filesOf(copy.dir) },
             pulled.changes ?? { changed: [], deleted: [] },
             services.runner,
           );

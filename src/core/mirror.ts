@@ -64,8 +64,9 @@ export async function mirror(
 
 /**
  * `up --mirror`: production's layout imported into the model, as a preset is, with the
- * web entry on a free 127.0.0.1 port chosen like a preset's. Without --from, production
- * is read where the last `prodlike mirror` read it (else `mirror.from`).
+ * web entry on a free 127.0.0.1 port chosen like a preset's. Without --from or
+ * --context, production is read where the last `prodlike mirror` read it (else
+ * `mirror.from`).
  */
 export async function mirroredTopology(
   services: CoreServices,
@@ -78,9 +79,7 @@ export async function mirroredTopology(
     request.backend,
     request.settings,
   );
-  const given =
-    request.from || request.context ? request : await lastOrigin(target.loaded.codeRoot);
-  return (await importProduction(services, target, { ...request, ...given }, web ?? 8080)).topology;
+  return (await importProduction(services, target, request, web ?? 8080)).topology;
 }
 
 /** Where the last `prodlike mirror` read production, when it can be read again. */
@@ -206,13 +205,22 @@ async function writeComposePreview(topology: Topology, dir: string): Promise<str
 async function readProduction(
   services: CoreServices,
   target: Target,
-  request: MirrorRequest,
+  given: MirrorRequest,
 ): Promise<{ source: string; origin: MirrorOrigin; documents: ManifestDocument[] }> {
+  // Nothing named: read production where the last `prodlike mirror` read it.
+  const last = given.from || given.context ? {} : await lastOrigin(target.loaded.codeRoot);
+  const request = "context" in last ? { ...given, ...last } : given;
   if (!request.context) {
-    const read = await readProductionFiles(services, target, request.from, {
-      question: "Where are production's manifests?",
-      hint: "Pass --from PATH (a folder, a file, a kustomize folder, or - for stdin), --context CTX --namespace NS, or set mirror.from in prodlike.yaml.",
-    });
+    const read = await readProductionFiles(
+      services,
+      target,
+      request.from,
+      {
+        question: "Where are production's manifests?",
+        hint: "Pass --from PATH (a folder, a file, a kustomize folder, or - for stdin), --context CTX --namespace NS, or set mirror.from in prodlike.yaml.",
+      },
+      last,
+    );
     return { ...read, origin: { from: read.source } };
   }
   if (!request.namespace) {
@@ -242,10 +250,12 @@ export async function readProductionFiles(
   target: Target,
   given: string | undefined,
   missing: { question: string; hint: string },
+  /** The last mirror's origin, when the caller has read it already. */
+  known?: Partial<MirrorOrigin>,
 ): Promise<{ source: string; documents: ManifestDocument[] }> {
   const { config, codeRoot } = target.loaded;
   // What the user last mirrored is their latest word on where production is.
-  const last = await lastOrigin(codeRoot);
+  const last = given === undefined ? (known ?? (await lastOrigin(codeRoot))) : {};
   const source =
     given ??
     ("from" in last ? last.from : undefined) ??

@@ -205,22 +205,26 @@ export async function removeEnvironment(
     if (!(error instanceof ProdlikeError && error.code === "ENV_NOT_FOUND")) throw error;
   }
   // Snapshots belong to the environment: a throwaway environment leaves no disk behind.
-  const [{ openSnapshotStore }, { openDataOrigin }, { PortReservations }, { environmentDir }] =
-    await Promise.all([
-      import("../db/snapshots.js"),
-      import("../db/data-origin.js"),
-      import("../env/port-reservations.js"),
-      import("../env/generated-files.js"),
-    ]);
+  const [
+    { openSnapshotStore },
+    { openDataOrigin },
+    { PortReservations },
+    { environmentDir },
+    { removeVolumeCopy },
+  ] = await Promise.all([
+    import("../db/snapshots.js"),
+    import("../db/data-origin.js"),
+    import("../env/port-reservations.js"),
+    import("../env/generated-files.js"),
+    import("../files/volume-copy.js"),
+  ]);
   const generated = checkout ? environmentDir(checkout.codeRoot, checkout.name) : undefined;
   if (checkout) await removeMountpoints(checkout.codeRoot, mountpoints);
   const leftFiles = generated ? await pathExists(generated) : false;
   if (generated) await rm(generated, { recursive: true, force: true });
   await openDataOrigin(services.env, envId).remove();
   // files pull's own copy of a volume's files (OpenMage's media/).
-  const filesCopy = path.join(stateDir(services.env), "files", envId);
-  await rm(filesCopy, { recursive: true, force: true });
-  await rm(`${filesCopy}.token`, { force: true });
+  await removeVolumeCopy(stateDir(services.env), envId);
   await openExpiryStore(services.env).remove(envId);
   await new PortReservations(
     path.join(stateDir(services.env), "port-reservations"),

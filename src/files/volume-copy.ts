@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import type { Backend } from "../backends/backend.js";
 import { printable } from "../errors/printable.js";
@@ -30,6 +31,23 @@ export function parseChanges(output: string): CopyChanges {
 }
 
 const TOKEN_FILE = ".prodlike-files-token";
+
+/** Where prodlike keeps an environment's copy (under its state folder), and the token of
+ *  what the volume last received beside it. */
+export function volumeCopyPaths(
+  stateDirectory: string,
+  envId: string,
+): { dir: string; tokenFile: string } {
+  const dir = path.join(stateDirectory, "files", envId);
+  return { dir, tokenFile: `${dir}.token` };
+}
+
+/** Removes the copy and its token (destroy, gc). */
+export async function removeVolumeCopy(stateDirectory: string, envId: string): Promise<void> {
+  const { dir, tokenFile } = volumeCopyPaths(stateDirectory, envId);
+  await rm(dir, { recursive: true, force: true });
+  await rm(tokenFile, { force: true });
+}
 
 export interface VolumeTarget {
   backend: Pick<Backend, "execStream">;
@@ -62,16 +80,15 @@ export async function copyIntoVolume(
 
   const archive = new PassThrough();
   // tar reads the list NUL-separated from stdin, writes the archive to the container.
+  // Nothing to send: the container's end reads an empty stream.
+  if (files.length === 0) archive.end();
   const packing =
     files.length > 0
       ? runner.stream("tar", ["-C", copy.dir, "--null", "-T", "-", "-cf", "-"], {
           stdin: Readable.from([files.map((file) => `${file}\0`).join("")]),
           stdout: archive,
         })
-      : Promise.resolve(undefined).then(() => {
-          archive.end();
-          return undefined;
-        });
+      : undefined;
   // In the container: unpack, remove what production removed, then note the token.
   const script = [
     "set -e",

@@ -313,13 +313,15 @@ function mountOf(
   if (volume.name === CODE_VOLUME || volume.hostPath?.path === CODE_NODE_PATH) {
     return [{ type: "code", target: mount.mountPath }];
   }
-  const files = volume.configMap
-    ? `configmap-${volume.configMap.name}`
+  const source = volume.configMap
+    ? { kind: "configmap", name: volume.configMap.name }
     : volume.secret
-      ? `secret-${volume.secret.secretName}`
+      ? { kind: "secret", name: volume.secret.secretName }
       : undefined;
-  if (files) {
-    const values = context.data.get(files.replace("-", "/")) ?? ({} as Record<string, string>);
+  if (source) {
+    // The folder of the object's keys among the config files: `configmap-nginx/…`.
+    const files = `${source.kind}-${source.name}`;
+    const values = context.data.get(`${source.kind}/${source.name}`) ?? {};
     for (const [key, content] of Object.entries(values)) {
       const name = `${files}/${key}`;
       if (!context.topology.configFiles.some((file) => file.name === name)) {

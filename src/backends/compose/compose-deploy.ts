@@ -69,7 +69,7 @@ export async function deployCompose(
             timeoutMs: options.healthTimeoutMs,
             intervalMs: 50,
             onDetail: (detail) => context.update(detail),
-            logServices: servicesExplaining(topology, service),
+            logsArgs: servicesExplaining(topology, service),
           });
         },
       })),
@@ -167,7 +167,7 @@ function serviceWaitStep(
           timeoutMs: options.healthTimeoutMs,
           intervalMs: 50,
           onDetail,
-          logServices: servicesExplaining(topology, service),
+          logsArgs: servicesExplaining(topology, service),
         });
         context.setTitle(`${service.name} answers on http://127.0.0.1:${http.hostPort}`);
       } else if (service.runsOnce) {

@@ -260,7 +260,7 @@ function httpStep(
         timeoutMs,
         intervalMs: 100,
         onDetail: (detail) => context.update(detail),
-        logServices: [`--backend ${deps.provider.name}`, ...logServices],
+        logsArgs: ["--backend", deps.provider.name, ...logServices],
       });
       context.setTitle(`web answers on ${new URL(url).origin}`);
     },
