@@ -379,7 +379,12 @@ function toolCommands(table: CommandTable): void {
     .action(table.run("init", () => import("./commands/init.js")));
   const images = table.group("images", "manage the images prodlike builds from");
   table
-    .add(images, "base", "make sure debian:bookworm-slim (the presets' base) is present")
+    .add(images, "base", "make sure debian:SUITE-slim (the presets' base) is present")
+    .option(
+      "--suite <name>",
+      "the Debian release: trixie (PHP 8.4, MariaDB 11.8) or bookworm",
+      "trixie",
+    )
     .option(
       "--offline",
       "build it from the host's Debian mirror with debootstrap + docker import",
@@ -387,7 +392,7 @@ function toolCommands(table: CommandTable): void {
     )
     .option("--mirror <url>", "Debian mirror for --offline (default: the host's apt source)")
     .option("--force", "rebuild even when the image exists", false)
-    .option("--tag <name:tag>", "import under another name (default debian:bookworm-slim)")
+    .option("--tag <name:tag>", "import under another name (default debian:SUITE-slim)")
     .action(table.run("images base", () => import("./commands/images-base.js")));
   program
     .command("completion")

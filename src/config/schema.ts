@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DB_DECLARATION, TRANSFORM_IDS } from "./vocabulary.js";
+import { DATABASE_VERSIONS, DB_DECLARATION, PHP_VERSIONS, TRANSFORM_IDS } from "./vocabulary.js";
 
 // prodlike.yaml: everything optional. No file at all means the Drupal preset with the
 // current folder as the code root. Unknown keys are errors, so a typo never silently
@@ -259,12 +259,32 @@ export const configSchema = z
       .record(z.string(), port)
       .optional()
       .describe("Preferred host ports by port name (web, db). A taken port moves to a free one."),
+    php: z
+      .enum(PHP_VERSIONS)
+      .optional()
+      .describe(
+        "The PHP version (Drupal, OpenMage): 8.2 (Debian bookworm) or 8.4 (Debian trixie), built offline; 8.3 exists only as an official image.",
+      ),
+    phpExtensions: z
+      .array(z.string().regex(/^[a-z][a-z0-9_]*$/, "an extension name, e.g. redis, imagick"))
+      .optional()
+      .describe(
+        "PHP extensions besides the preset's, installed from Debian's phpX.Y-NAME packages (parity --write fills it from production).",
+      ),
     database: z
-      .strictObject({
-        name: identifier.optional(),
-        user: identifier.optional(),
-      })
-      .optional(),
+      .union([
+        z.enum(DATABASE_VERSIONS),
+        z.strictObject({
+          version: z.enum(DATABASE_VERSIONS).optional(),
+          name: identifier.optional(),
+          user: identifier.optional(),
+        }),
+      ])
+      .transform((value) => (typeof value === "string" ? { version: value } : value))
+      .optional()
+      .describe(
+        'The database server ("mariadb:11.8", "postgres:17", …), or { version, name, user }.',
+      ),
     env: envMap.optional().describe("Extra environment variables for every code container."),
     services: z.record(z.string(), serviceOverrideSchema).optional(),
     pull: pullSchema.optional().describe("Where `db pull` seeds the database from."),

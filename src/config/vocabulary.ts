@@ -20,3 +20,20 @@ export type TransformId = (typeof TRANSFORM_IDS)[number];
 
 /** A declared database runtime: `mariadb 10.11`, `mysql 8.0`, `postgresql 15`. */
 export const DB_DECLARATION = /^(mariadb|mysql|postgresql) (\d+(?:\.\d+){0,2})$/;
+
+// Runtime versions prodlike.yaml may choose; topology/runtime-versions.ts says where each comes from.
+export const DEBIAN_SUITES = ["bookworm", "trixie"] as const;
+export type DebianSuite = (typeof DEBIAN_SUITES)[number];
+
+export const PHP_VERSIONS = ["8.2", "8.3", "8.4"] as const;
+export type PhpVersion = (typeof PHP_VERSIONS)[number];
+
+export const DATABASE_VERSIONS = [
+  "mariadb:10.11",
+  "mariadb:11.8",
+  "mysql:8.0",
+  "mysql:8.4",
+  "postgres:15",
+  "postgres:17",
+] as const;
+export type DatabaseVersion = (typeof DATABASE_VERSIONS)[number];

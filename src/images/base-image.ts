@@ -1,22 +1,23 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import type { DockerEngine } from "../backends/docker/docker-engine.js";
+import type { DebianSuite } from "../config/vocabulary.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { CommandRunner } from "../process/command-runner.js";
 import type { Progress } from "../ui/steps.js";
 
-// The presets build FROM debian:bookworm-slim. Where Docker Hub is reachable that tag is
-// pulled; on air-gapped or rate-limited hosts `prodlike images base --offline` makes it
-// from the host's own Debian mirror: debootstrap a minbase root, then `docker import`.
+// The presets build FROM debian:trixie-slim or debian:bookworm-slim (the Debian release
+// of the PHP or database version chosen). Where Docker Hub is reachable the tag is pulled;
+// on air-gapped or rate-limited hosts `prodlike images base --offline --suite SUITE`
+// makes it from the host's own Debian mirror: debootstrap a minbase root, then
+// `docker import`.
 
-export const BASE_IMAGE = {
-  repository: "debian",
-  tag: "bookworm-slim",
-  suite: "bookworm",
-} as const;
+export const DEFAULT_SUITE: DebianSuite = "trixie";
 
 export interface BaseImageRequest {
-  /** repository:tag to import as; debian:bookworm-slim by default (tests use another). */
+  /** The Debian release: trixie (the default presets') or bookworm. */
+  suite?: DebianSuite | undefined;
+  /** repository:tag to import as; debian:SUITE-slim by default (tests use another). */
   target?: string | undefined;
   offline: boolean;
   force: boolean;
@@ -38,7 +39,8 @@ export async function ensureBaseImage(
   request: BaseImageRequest,
   progress: Progress,
 ): Promise<BaseImageResult> {
-  const image = request.target ?? `${BASE_IMAGE.repository}:${BASE_IMAGE.tag}`;
+  const suite = request.suite ?? DEFAULT_SUITE;
+  const image = request.target ?? `debian:${suite}-slim`;
   const [repository, tag] = splitReference(image);
   const started = Date.now();
   if (!request.force && (await engine.imageExists(image))) {
@@ -50,7 +52,7 @@ export async function ensureBaseImage(
     } catch (error) {
       throw new ProdlikeError("BASE_IMAGE_MISSING", `Could not pull ${image}`, {
         cause: error,
-        hint: "No registry access? Build it from your Debian mirror: prodlike images base --offline",
+        hint: `No registry access? Build it from your Debian mirror: prodlike images base --offline --suite ${suite}`,
       });
     }
     return { image, action: "pulled", durationMs: Date.now() - started };
@@ -69,7 +71,7 @@ export async function ensureBaseImage(
   }
   if (typeof process.getuid === "function" && process.getuid() !== 0) {
     throw new ProdlikeError("TOOL_MISSING", "debootstrap needs root", {
-      hint: "Run: sudo prodlike images base --offline",
+      hint: `Run: sudo prodlike images base --offline --suite ${suite}`,
     });
   }
 
@@ -77,11 +79,11 @@ export async function ensureBaseImage(
   try {
     await progress.run([
       {
-        title: `debootstrap --variant=minbase ${BASE_IMAGE.suite} from ${mirror}`,
+        title: `debootstrap --variant=minbase ${suite} from ${mirror}`,
         run: async () => {
           const result = await runner.run("debootstrap", [
             "--variant=minbase",
-            BASE_IMAGE.suite,
+            suite,
             rootfs,
             mirror,
           ]);

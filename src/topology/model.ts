@@ -27,6 +27,8 @@ export interface BuiltImage {
   /** npm packages fetched on this machine into the build context before the build (the
    *  Node.js binary): `name`, a major version, the file name in the context. */
   npmPackages?: { name: string; major: string; file: string }[];
+  /** Docker build arguments: the Debian release, the PHP or database version. */
+  buildArgs?: Record<string, string>;
 }
 
 /** An image used as it is (pulled or already present). */

@@ -14,6 +14,7 @@ import {
 } from "./model.js";
 import type { LoadedPreset } from "./preset-loader.js";
 import type { PresetDefinition, PresetService } from "./preset-schema.js";
+import { type ChosenRuntime, chooseRuntime, extensionPackages } from "./runtime-versions.js";
 import { giveSshAccess, hasSshAccess, type SshAccess, sshConfigFile } from "./ssh-access.js";
 import { fillRecord, fillTemplate, type TemplateValues } from "./templates.js";
 
@@ -97,7 +98,8 @@ export function topologyFromPreset(
   // Optional services prodlike.yaml did not turn on do not exist for anything below.
   const definition = { ...preset.definition, services: enabledServices(preset.definition, config) };
 
-  const values = templateValues(definition, config, inputs);
+  const runtime = chooseRuntime(definition, config, inputs.configLocation);
+  const values = templateValues(definition, config, inputs, runtime);
   const optionalOn = Object.entries(definition.services).filter(([, spec]) => spec.optional);
   const appEnv = {
     ...fillRecord(definition.appEnv, values, "appEnv"),
@@ -165,6 +167,7 @@ function templateValues(
   definition: PresetDefinition,
   config: ProdlikeConfig,
   inputs: TopologyInputs,
+  runtime: ChosenRuntime,
 ): TemplateValues {
   const docroot = trimSlashes(config.docroot ?? definition.defaults.docroot);
   const webPort = inputs.hostPorts.web;
@@ -190,6 +193,13 @@ function templateValues(
     phpUpstream: `${PlatformToken.address(phpServiceName(definition.services))}:9000`,
     dnsResolver: PlatformToken.dnsResolver,
     "node.version": config.node ?? definition.defaults.node ?? "",
+    // The versions this environment runs (prodlike.yaml, else the preset's defaults) and
+    // the Debian release each is built from: build arguments of the preset's images.
+    "php.version": runtime.php?.version ?? "",
+    "php.extraPackages": extensionPackages(config.phpExtensions ?? []).join(" "),
+    "debian.suite": runtime.suite,
+    "db.major": runtime.database?.major ?? "",
+    "db.suite": runtime.database?.suite ?? runtime.suite,
     // The machine the images are built for: x64 or arm64, as Node.js names them.
     "host.arch": inputs.hostArch ?? "x64",
   };
@@ -324,19 +334,22 @@ function imageFor(
       major: fillTemplate(entry.major, values, `${name}.buildNpmPackages`),
       file: entry.file,
     }));
-    if (packages.length === 0) {
+    const buildArgs = fillRecord(spec.buildArgs, values, `${name}.buildArgs`);
+    const variant = { ...(packages.length > 0 ? { npmPackages: packages } : {}), buildArgs };
+    if (packages.length === 0 && Object.keys(buildArgs).length === 0) {
       return { kind: "build", context, tag: `${repository}:${hash ?? "dev"}` };
     }
-    // Another Node.js version is another image: the packages are part of the tag.
-    const packagesHash = createHash("sha256")
-      .update(JSON.stringify(packages))
+    // Another PHP, database or Node.js version is another image: what the build is given
+    // is part of the tag.
+    const variantHash = createHash("sha256")
+      .update(JSON.stringify(variant))
       .digest("hex")
       .slice(0, 6);
     return {
       kind: "build",
       context,
-      tag: `${repository}:${hash ?? "dev"}-${packagesHash}`,
-      npmPackages: packages,
+      tag: `${repository}:${hash ?? "dev"}-${variantHash}`,
+      ...variant,
     };
   }
   if (spec.image) return { kind: "pull", ref: spec.image };

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DATABASE_VERSIONS, DEBIAN_SUITES, PHP_VERSIONS } from "../config/vocabulary.js";
 
 // The shape of presets/<name>/preset.yaml. Presets are data; this schema keeps a broken
 // preset from reaching a renderer.
@@ -31,6 +32,9 @@ const presetServiceSchema = z.strictObject({
   buildNpmPackages: z
     .array(z.strictObject({ name: z.string(), major: z.string(), file: z.string() }))
     .default([]),
+  /** Docker build arguments (templates: `{{php.version}}`, `{{php.suite}}`, `{{db.major}}`):
+   *  one Dockerfile builds every version; the arguments are part of the image tag. */
+  buildArgs: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.string()).default({}),
   image: z.string().optional(),
   appEnv: z.boolean().default(false),
   init: z.boolean().default(false),
@@ -75,6 +79,22 @@ export const presetSchema = z.strictObject({
     /** The Node.js major version, for presets that build Node (`node:` in prodlike.yaml). */
     node: z.string().optional(),
   }),
+  /** The PHP and database versions the preset's app runs on, and its defaults; `suite`:
+   *  the Debian release of a preset without PHP. */
+  versions: z
+    .strictObject({
+      php: z
+        .strictObject({ default: z.enum(PHP_VERSIONS), supported: z.array(z.enum(PHP_VERSIONS)) })
+        .optional(),
+      database: z
+        .strictObject({
+          default: z.enum(DATABASE_VERSIONS),
+          supported: z.array(z.enum(DATABASE_VERSIONS)),
+        })
+        .optional(),
+      suite: z.enum(DEBIAN_SUITES).default("trixie"),
+    })
+    .default({ suite: "trixie" }),
   appEnv: z.record(z.string(), z.string()).default({}),
   services: z.record(serviceName, presetServiceSchema),
   configFiles: z.record(z.string(), z.string()).default({}),

@@ -65,6 +65,8 @@ export interface BuildRequest {
   context: string;
   tag: string;
   labels: Record<string, string>;
+  /** Docker build arguments (ARG in the Dockerfile). */
+  buildArgs?: Record<string, string> | undefined;
   onLine?: (line: string) => void;
 }
 
@@ -236,7 +238,13 @@ export class DockerodeEngine implements DockerEngine {
     const docker = await this.docker;
     const stream = await docker.buildImage(
       { context: request.context, src: files },
-      { t: request.tag, labels: request.labels, rm: true, forcerm: true },
+      {
+        t: request.tag,
+        labels: request.labels,
+        rm: true,
+        forcerm: true,
+        ...(request.buildArgs ? { buildargs: request.buildArgs } : {}),
+      },
     );
     const events = await followStream(docker, stream, (event) => {
       const text = typeof event.stream === "string" ? event.stream.trimEnd() : undefined;

@@ -39,12 +39,13 @@ async function buildWithBaseCheck(
   preset: string,
   onLine: (line: string) => void,
 ): Promise<void> {
-  const base = await baseImageOf(image.context);
+  const base = await baseImageOf(image.context, image.buildArgs);
   const context = image.npmPackages?.length ? await contextWithPackages(image) : undefined;
   try {
     await engine.buildImage({
       context: context ?? image.context,
       tag: image.tag,
+      buildArgs: image.buildArgs,
       labels: {
         [Label.managed]: "true",
         [Label.image]: image.tag.split(":")[0] ?? image.tag,
@@ -61,7 +62,7 @@ async function buildWithBaseCheck(
         `Base image ${base} is not present and could not be pulled`,
         {
           cause: error,
-          hint: `Build it locally without a registry: \`prodlike images base --offline\` (debootstrap + docker import), then run prodlike up again.`,
+          hint: `Build it locally without a registry: \`prodlike images base --offline${suiteOption(base)}\` (debootstrap + docker import), then run prodlike up again.`,
           data: { image: base },
         },
       );
@@ -89,11 +90,35 @@ async function contextWithPackages(image: BuiltImage): Promise<string> {
   }
 }
 
-export async function baseImageOf(context: string): Promise<string | undefined> {
+// The FROM image, with the build arguments it names filled in (the given ones, else the
+// ARG's default): `debian:${DEBIAN_SUITE}-slim` is debian:trixie-slim.
+export async function baseImageOf(
+  context: string,
+  buildArgs: Readonly<Record<string, string>> = {},
+): Promise<string | undefined> {
+  let dockerfile: string;
   try {
-    const dockerfile = await readFile(path.join(context, "Dockerfile"), "utf8");
-    return /^FROM\s+(?:--platform=\S+\s+)?(\S+)/im.exec(dockerfile)?.[1];
+    dockerfile = await readFile(path.join(context, "Dockerfile"), "utf8");
   } catch {
     return undefined;
   }
+  const from = /^FROM\s+(?:--platform=\S+\s+)?(\S+)/im.exec(dockerfile);
+  if (!from?.[1]) return undefined;
+  const defaults = new Map(
+    [
+      ...dockerfile.slice(0, from.index).matchAll(/^ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(\S*))?/gim),
+    ].map((match) => [match[1] ?? "", match[2] ?? ""]),
+  );
+  return from[1].replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (_match, braced?: string, bare?: string) => {
+      const name = braced ?? bare ?? "";
+      return buildArgs[name] ?? defaults.get(name) ?? "";
+    },
+  );
+}
+
+function suiteOption(base: string): string {
+  const suite = /^debian:([a-z]+)-slim$/.exec(base)?.[1];
+  return suite ? ` --suite ${suite}` : "";
 }

@@ -4,11 +4,17 @@ import { services } from "./common.js";
 
 export default async function imagesBaseCommand(
   output: Output,
-  flags: { offline: boolean; mirror?: string; force: boolean; tag?: string },
+  flags: { offline: boolean; mirror?: string; force: boolean; tag?: string; suite: string },
 ): Promise<number> {
   const result = await baseImage(
     await services(),
-    { offline: flags.offline, force: flags.force, mirror: flags.mirror, target: flags.tag },
+    {
+      offline: flags.offline,
+      force: flags.force,
+      mirror: flags.mirror,
+      target: flags.tag,
+      suite: flags.suite,
+    },
     await output.progress(),
   );
   output.result("images base", { ...result }, () =>

@@ -34,12 +34,27 @@ describe("parseAptMirror", () => {
 });
 
 describe("baseImageOf", () => {
-  it("reads the FROM image of every preset image: all build from debian:bookworm-slim", async () => {
+  it("reads the FROM image of every preset image, its Debian release a build argument", async () => {
     const dirs = (await readdir(PRESETS_DIR, { recursive: true }))
       .filter((file) => file.endsWith("Dockerfile"))
       .map((file) => path.dirname(path.join(PRESETS_DIR, file)));
     expect(dirs.length).toBeGreaterThanOrEqual(7);
-    for (const dir of dirs) expect(await baseImageOf(dir), dir).toBe("debian:bookworm-slim");
+    for (const dir of dirs) {
+      expect(await baseImageOf(dir), dir).toMatch(/^debian:(trixie|bookworm)-slim$/);
+      for (const suite of ["bookworm", "trixie"]) {
+        expect(await baseImageOf(dir, { DEBIAN_SUITE: suite }), dir).toBe(`debian:${suite}-slim`);
+      }
+    }
+  });
+
+  it("fills a FROM argument from the ARG's default, $NAME and ${NAME} alike", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-df-"));
+    await writeFile(
+      path.join(dir, "Dockerfile"),
+      "ARG SUITE=trixie\nARG FLAVOUR\nFROM debian:$SUITE-slim${FLAVOUR}\nARG LATER=x\n",
+    );
+    expect(await baseImageOf(dir)).toBe("debian:trixie-slim");
+    expect(await baseImageOf(dir, { FLAVOUR: "-x" })).toBe("debian:trixie-slim-x");
   });
 
   it("understands --platform", async () => {
@@ -98,7 +113,7 @@ describe("ensureBaseImage", () => {
       const result = await offline(engine, runner);
       expect(result).toMatchObject({ action: "built-offline", image: "prodlike-test/base:1" });
       const [, bootstrap, archive] = runner.calls;
-      expect(bootstrap?.slice(0, 3)).toEqual(["debootstrap", "--variant=minbase", "bookworm"]);
+      expect(bootstrap?.slice(0, 3)).toEqual(["debootstrap", "--variant=minbase", "trixie"]);
       expect(bootstrap?.at(-1)).toBe("http://mirror.example/debian");
       expect(archive?.slice(0, 2)).toEqual(["tar", "-C"]);
       expect(archive).toContain("--numeric-owner");

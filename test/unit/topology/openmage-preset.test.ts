@@ -47,15 +47,20 @@ describe("the openmage preset", () => {
     expect(localXml?.content).toContain("<dbname><![CDATA[openmage]]></dbname>");
   });
 
-  it("builds the shared MariaDB image under one name for every preset", async () => {
+  it("builds the shared MariaDB image under one name for every preset, one per version", async () => {
     const image = (topology: Awaited<ReturnType<typeof openmageTopology>>) =>
       topology.services.find((service) => service.name === "db")?.image;
     const openmage = image(await openmageTopology());
     expect(openmage).toMatchObject({
       kind: "build",
       tag: expect.stringMatching(/^prodlike\/mariadb:/),
+      buildArgs: { DEBIAN_SUITE: "bookworm" },
     });
-    expect(openmage).toEqual(image(await drupalTopology()));
+    expect(openmage).toEqual(
+      image(await drupalTopology({ database: { version: "mariadb:10.11" } })),
+    );
+    expect(image(await drupalTopology())).toMatchObject({ buildArgs: { DEBIAN_SUITE: "trixie" } });
+    expect(image(await drupalTopology())).not.toEqual(openmage);
   });
 
   it("runs cron on compose through prodlike-cron, the job as its command", async () => {

@@ -80,7 +80,7 @@ describe("topologyFromPreset (drupal)", () => {
     for (const service of topology.services) {
       expect(service.image.kind).toBe("build");
       if (service.image.kind === "build")
-        expect(service.image.tag).toMatch(/^prodlike\/(drupal-)?[a-z-]+:[0-9a-f]{12}$/);
+        expect(service.image.tag).toMatch(/^prodlike\/(drupal-)?[a-z-]+:[0-9a-f]{12}-[0-9a-f]{6}$/);
     }
   });
 

@@ -150,7 +150,7 @@ describe("renderKubernetes", () => {
     });
     expect(containers).toHaveLength(4);
     for (const container of containers) {
-      expect(container.image).toMatch(/^prodlike\/(drupal-)?[a-z-]+:[0-9a-f]{12}$/);
+      expect(container.image).toMatch(/^prodlike\/(drupal-)?[a-z-]+:[0-9a-f]{12}-[0-9a-f]{6}$/);
       expect(container.imagePullPolicy).toBe("IfNotPresent");
     }
   });
