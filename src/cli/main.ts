@@ -349,6 +349,11 @@ function productionCommands(table: CommandTable): void {
       "--policy <file>",
       "YAML of allowed differences: allow: [{ workload, container, field, reason }]",
     )
+    .option(
+      "--write",
+      "write production's PHP version, database and (against running) missing PHP extensions into prodlike.yaml",
+      false,
+    )
     .action(table.run("parity", () => import("./commands/parity.js")));
   const files = table.group("files", "production's user files");
   table

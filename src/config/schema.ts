@@ -158,7 +158,9 @@ export const mirrorSchema = z.strictObject({
   images: z
     .record(z.string().min(1), z.string().min(1))
     .optional()
-    .describe("Production image repository -> the local image to run instead."),
+    .describe(
+      "Production image repository -> the local image to run instead; `preset:SERVICE` is the preset's build for that service at the versions this file chooses.",
+    ),
   secrets: z
     .record(z.string(), envMap)
     .optional()

@@ -15,8 +15,9 @@ import { mirrorToTopology } from "../mirror/to-topology.js";
 import { type AppliedTransform, applyTransforms, CODE_NODE_PATH } from "../mirror/transforms.js";
 import { loadComposeBase } from "../topology/compose-base.js";
 import { KubeAnnotation, KubeLabel, kubeEnvironmentLabels } from "../topology/kube-labels.js";
-import type { Topology } from "../topology/model.js";
-import { loadPreset } from "../topology/preset-loader.js";
+import type { BuiltImage, Topology } from "../topology/model.js";
+import { presetServiceImage } from "../topology/preset-importer.js";
+import { type LoadedPreset, loadPreset } from "../topology/preset-loader.js";
 import { renderCompose } from "../topology/render-compose.js";
 import { FIRST_NODE_PORT } from "../topology/render-kubernetes.js";
 import { chooseHostPorts, resolveTarget, type Target, type TargetOptions } from "./plan.js";
@@ -110,6 +111,7 @@ async function importProduction(
   ) as ReadonlySet<TransformId>;
   // By default the live code goes where the preset mounts it, into the containers named
   // like the preset's code services (php-fpm, nginx's `web`, cli).
+  const localImages = await presetImages(preset, target);
   const codeServices = Object.entries(preset.definition.services)
     .filter(([, spec]) => spec.mounts.some((mount) => mount.type === "code"))
     .map(([name]) => name);
@@ -119,7 +121,7 @@ async function importProduction(
       envName: target.identity.name,
       disabled,
       resourceScale: options.resourceScale ?? 0.25,
-      images: options.images ?? {},
+      images: localImages.refs,
       secrets: options.secrets ?? {},
       localSecret: (secret, key) =>
         settings.deriveSecret(target.identity.id, `mirror/${secret}/${key}`),
@@ -148,6 +150,11 @@ async function importProduction(
     codeRoot,
     codeMountPath: preset.definition.codeMountPath,
     webHostPort,
+  });
+  // Production's images mapped to a preset's build are built by `up`, as a preset's are.
+  imported.topology.services = imported.topology.services.map((service) => {
+    const built = service.image.kind === "pull" && localImages.builds.get(service.image.ref);
+    return built ? { ...service, image: built } : service;
   });
   const composeFile = await writeComposePreview(imported.topology, path.join(dir, "compose"));
   // The same layout the cluster backend derives; which images get loaded does not change
@@ -181,6 +188,44 @@ async function importProduction(
     0o600,
   );
   return { report, topology: imported.topology };
+}
+
+/** `mirror.images` with each `preset:SERVICE` resolved to the image the preset builds for
+ *  that service at the versions prodlike.yaml chooses (`php`, `database`, …). */
+async function presetImages(
+  preset: LoadedPreset,
+  target: Target,
+): Promise<{ refs: Record<string, string>; builds: Map<string, BuiltImage> }> {
+  const { config } = target.loaded;
+  const refs: Record<string, string> = {};
+  const builds = new Map<string, BuiltImage>();
+  const locate = await target.loaded.locator();
+  for (const [production, local] of Object.entries(config.mirror?.images ?? {})) {
+    const service = /^preset:(.+)$/.exec(local)?.[1];
+    if (service === undefined) {
+      refs[production] = local;
+      continue;
+    }
+    const image = presetServiceImage(preset, config, service, {
+      hostArch: process.arch === "arm64" ? "arm64" : "x64",
+      configLocation: locate,
+    });
+    if (image?.kind !== "build") {
+      throw new ProdlikeError(
+        "CONFIG_INVALID",
+        `${locate(["mirror", "images", production])}: the ${preset.definition.name} preset builds no image for \`${service}\``,
+        {
+          hint: `Its services with an image build: ${Object.entries(preset.definition.services)
+            .filter(([, spec]) => spec.build)
+            .map(([name]) => `preset:${name}`)
+            .join(", ")}.`,
+        },
+      );
+    }
+    refs[production] = image.tag;
+    builds.set(image.tag, image);
+  }
+  return { refs, builds };
 }
 
 // The compose project `up --mirror` would run, rendered by the one compose renderer,

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
+import { writeRuntimeChoices } from "../config/edit-config.js";
 import { parseYaml, validateYaml } from "../config/yaml-source.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { takeInventory } from "../mirror/inventory.js";
@@ -12,6 +13,7 @@ import {
   type Difference,
   type PolicyRule,
 } from "../parity/compare.js";
+import { type FollowedRuntime, runtimeToFollow } from "../parity/follow.js";
 import { declaredFacts, mergeFacts } from "../parity/runtime-facts.js";
 import { type WorkloadView, workloadViews } from "../parity/workload-view.js";
 import { MIRROR_DIR, readProductionFiles } from "./mirror.js";
@@ -28,6 +30,8 @@ export interface ParityReport {
   local: string;
   differences: Difference[];
   unexpected: number;
+  /** `--write`: what production runs, written into prodlike.yaml for the next `up`. */
+  written?: FollowedRuntime & { file: string; changed: boolean };
 }
 
 const policySchema = z.strictObject({
@@ -49,6 +53,8 @@ export async function parity(
     manifests?: string | undefined;
     against: "rendered" | "running";
     policy?: string | undefined;
+    /** Write production's PHP version, extensions and database into prodlike.yaml. */
+    write?: boolean | undefined;
   },
 ): Promise<ParityReport> {
   const target = await resolveTarget(services, request);
@@ -95,13 +101,28 @@ export async function parity(
     );
   }
   const differences = compareWorkloads(productionViews, localViews, { transforms, policy });
-  return {
+  const report: ParityReport = {
     against: request.against,
     production: source,
     local,
     differences,
     unexpected: differences.filter((difference) => !difference.expected).length,
   };
+  if (request.write) {
+    // Extensions only against a running environment: only it says what PHP loads here.
+    const followed = runtimeToFollow(
+      productionViews,
+      request.against === "running" ? localViews : undefined,
+    );
+    const file = target.loaded.file ?? path.join(codeRoot, "prodlike.yaml");
+    const { changed } = await writeRuntimeChoices(file, {
+      php: followed.php,
+      database: followed.database,
+      addExtensions: followed.addExtensions,
+    });
+    report.written = { ...followed, file, changed };
+  }
+  return report;
 }
 
 async function readPolicy(file: string): Promise<PolicyRule[]> {

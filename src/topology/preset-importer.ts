@@ -192,18 +192,44 @@ function templateValues(
     // How nginx reaches php-fpm and which DNS it asks: each renderer fills these in.
     phpUpstream: `${PlatformToken.address(phpServiceName(definition.services))}:9000`,
     dnsResolver: PlatformToken.dnsResolver,
+    ...buildValues(definition, config, runtime, inputs.hostArch),
+  };
+  return values;
+}
+
+// The values an image build may use: the versions this environment runs (prodlike.yaml,
+// else the preset's defaults) and the Debian release each is built from.
+function buildValues(
+  definition: PresetDefinition,
+  config: ProdlikeConfig,
+  runtime: ChosenRuntime,
+  hostArch: string | undefined,
+): TemplateValues {
+  return {
     "node.version": config.node ?? definition.defaults.node ?? "",
-    // The versions this environment runs (prodlike.yaml, else the preset's defaults) and
-    // the Debian release each is built from: build arguments of the preset's images.
     "php.version": runtime.php?.version ?? "",
     "php.extraPackages": extensionPackages(config.phpExtensions ?? []).join(" "),
     "debian.suite": runtime.suite,
     "db.major": runtime.database?.major ?? "",
     "db.suite": runtime.database?.suite ?? runtime.suite,
     // The machine the images are built for: x64 or arm64, as Node.js names them.
-    "host.arch": inputs.hostArch ?? "x64",
+    "host.arch": hostArch ?? "x64",
   };
-  return values;
+}
+
+/** The image the preset builds for one of its services, at the versions prodlike.yaml
+ *  chooses: what a mirrored layout runs where `mirror.images` says `preset:SERVICE`. */
+export function presetServiceImage(
+  preset: LoadedPreset,
+  config: ProdlikeConfig,
+  service: string,
+  options: { hostArch?: string | undefined; configLocation?: (path: string[]) => string },
+): ImageSpec | undefined {
+  const spec = preset.definition.services[service];
+  if (!spec) return undefined;
+  const runtime = chooseRuntime(preset.definition, config, options.configLocation);
+  const values = buildValues(preset.definition, config, runtime, options.hostArch);
+  return imageFor(service, spec, preset, values);
 }
 
 // The code that uses an optional service (Redis, Solr) starts once it is ready.

@@ -166,7 +166,7 @@ const BUILT_IN = new Set(
   (
     "core date libxml openssl pcre zlib filter hash json random reflection spl standard " +
     "session ctype fileinfo ftp iconv tokenizer posix sockets phar exif gettext calendar " +
-    "shmop sysvmsg sysvsem sysvshm ffi pdo sodium"
+    "shmop sysvmsg sysvsem sysvshm ffi pdo sodium pcntl readline"
   ).split(" "),
 );
 const PACKAGE_OF: Readonly<Record<string, string>> = {

@@ -47,11 +47,17 @@ describe("baseImageOf", () => {
     }
   });
 
-  it("fills a FROM argument from the ARG's default, $NAME and ${NAME} alike", async () => {
+  it("fills a FROM argument from the ARG's default, bare or braced", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-df-"));
     await writeFile(
       path.join(dir, "Dockerfile"),
-      "ARG SUITE=trixie\nARG FLAVOUR\nFROM debian:$SUITE-slim${FLAVOUR}\nARG LATER=x\n",
+      [
+        "ARG SUITE=trixie",
+        "ARG FLAVOUR",
+        "FROM debian:$SUITE-slim$" + "{FLAVOUR}",
+        "ARG LATER=x",
+        "",
+      ].join("\n"),
     );
     expect(await baseImageOf(dir)).toBe("debian:trixie-slim");
     expect(await baseImageOf(dir, { FLAVOUR: "-x" })).toBe("debian:trixie-slim-x");

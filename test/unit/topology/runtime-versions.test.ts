@@ -14,7 +14,7 @@ const drupal = (await loadPreset("drupal")).definition;
 const node = (await loadPreset("node")).definition;
 const openmage = (await loadPreset("openmage")).definition;
 
-function errorOf(run: () => unknown): { code: string; message: string; hint?: string } {
+function errorOf(run: () => unknown): { code: string; message: string; hint?: string | undefined } {
   try {
     run();
   } catch (error) {
