@@ -18,7 +18,7 @@ import {
 } from "./support/harness.js";
 
 // The Drupal preset on the real engine, end to end: real images built FROM
-// debian:bookworm-slim, real MariaDB, nginx and php-fpm, through the real CLI.
+// debian:trixie-slim, real MariaDB, nginx and php-fpm, through the real CLI.
 
 let project: TestProject;
 let webUrl: string;
@@ -70,7 +70,7 @@ describe("prodlike on docker compose with the Drupal preset", () => {
     const page = await httpGet(`${webUrl}/`);
     expect(page.status).toBe(200);
     expect(page.body).toContain(`<span id="greeting">${greeting}</span>`);
-    expect(page.body).toContain("with PHP 8.2");
+    expect(page.body).toContain("with PHP 8.4");
   });
 
   it("the cli container reaches the database through the injected environment", async () => {

@@ -7,8 +7,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { describeFailure, docker, runCli } from "./support/harness.js";
 
 // The offline base image, for real: debootstrap from the host's Debian mirror, docker
-// import, then Debian 12 runs inside it. Imported under a test tag so the real
-// debian:bookworm-slim is never touched. debootstrap needs root.
+// import, then Debian 13 (trixie, the default suite) runs inside it. Imported under a test
+// tag so the real debian:trixie-slim is never touched. debootstrap needs root.
 
 const tag = `prodlike-it/base:${randomBytes(3).toString("hex")}`;
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(reason !== "")("prodlike images base --offline", () => {
-  it("builds a Debian 12 base image from the host's mirror, then finds it present", async () => {
+  it("builds a Debian 13 base image from the host's mirror, then finds it present", async () => {
     const home = await mkdtemp(path.join(os.tmpdir(), "prodlike-base-"));
     const built = await runCli(["images", "base", "--offline", "--tag", tag, "--json"], {
       cwd: home,
@@ -38,7 +38,7 @@ describe.skipIf(reason !== "")("prodlike images base --offline", () => {
     expect(built.exitCode, describeFailure(built)).toBe(0);
     expect(built.json).toMatchObject({ ok: true, image: tag, action: "built-offline" });
     const version = await execa("docker", ["run", "--rm", tag, "cat", "/etc/debian_version"]);
-    expect(version.stdout).toMatch(/^12\.\d+/);
+    expect(version.stdout).toMatch(/^13\.\d+/);
     // Like the published slim image: no apt lists inside.
     const lists = await execa("docker", [
       "run",

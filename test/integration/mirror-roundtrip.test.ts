@@ -95,10 +95,10 @@ describe("up --mirror (production's layout on compose)", { timeout: 600_000 }, (
       config,
       (await readFile(config, "utf8"))
         .replace(
-          'php-fpm: { php: "8.2" }',
-          'php-fpm: { php: "8.2", extensions: [intl, pdo_mysql, "Zend OPcache", redis] }',
+          'php-fpm: { php: "8.4" }',
+          'php-fpm: { php: "8.4", extensions: [intl, pdo_mysql, "Zend OPcache", redis] }',
         )
-        .replace('db: "mariadb 10.11"', 'db: "mysql 8.0"'),
+        .replace('db: "mariadb 11.8"', 'db: "mysql 8.0"'),
     );
     const policy = path.join(project.dir, "parity-policy.yaml");
     await writeFile(
@@ -128,10 +128,10 @@ describe("up --mirror (production's layout on compose)", { timeout: 600_000 }, (
         container: "mariadb",
         field: "db-engine",
         production: "mysql 8.0",
-        local: expect.stringMatching(/^mariadb 10\.11\.\d+$/),
+        local: expect.stringMatching(/^mariadb 11\.8\.\d+$/),
       },
     ]);
-    // PHP 8.2 matches: the version was read from the running php-fpm, not guessed.
+    // PHP 8.4 matches: the version was read from the running php-fpm, not guessed.
     expect(differences.some((difference) => difference.field === "php-version")).toBe(false);
     expect(
       differences.find((difference) => difference.field === "php-extensions-extra")?.local,

@@ -53,6 +53,9 @@ describe("node preset (examples/node-service)", { timeout: 300_000 }, () => {
       "postgres:healthy",
       "redis:healthy",
     ]);
+    // PostgreSQL 17 (Debian trixie) unless prodlike.yaml chooses 15.
+    const postgres = await shellIn(project, "postgres", "postgres --version");
+    expect(postgres.stdout).toMatch(/\(PostgreSQL\) 17\.\d+/);
   });
 
   it("gives the app a PostgreSQL login through DATABASE_URL's credentials", async () => {

@@ -49,8 +49,8 @@ export async function writeRoundtripMirrorConfig(dir, images, { from = ROUNDTRIP
       "  codeMount: { path: /var/www/html, containers: [nginx, php-fpm] }",
       // What production's custom images run (their tags cannot tell).
       "  runtime:",
-      '    php-fpm: { php: "8.2" }',
-      '    db/mariadb: { db: "mariadb 10.11" }',
+      '    php-fpm: { php: "8.4" }',
+      '    db/mariadb: { db: "mariadb 11.8" }',
       "",
     ].join("\n"),
   );

@@ -14,26 +14,47 @@ if [ -f "$datadir/.prodlike-current" ]; then
   set -- "$@" --datadir="$current"
   datadir="$current"
 fi
+# A server on no network, for the work done before the real one starts.
+start_private() {
+  mariadbd --user=mysql --datadir="$datadir" --skip-networking --socket=/run/mysqld/init.sock &
+  pid=$!
+  i=0
+  until mariadb-admin --socket=/run/mysqld/init.sock ping >/dev/null 2>&1; do
+    i=$((i + 1)); [ "$i" -gt 120 ] && { echo "prodlike: MariaDB did not start ($1)" >&2; exit 1; }
+    sleep 0.25
+  done
+}
+stop_private() {
+  mariadb-admin --socket=/run/mysqld/init.sock shutdown
+  wait "$pid" || true
+}
 if [ ! -d "$datadir/mysql" ]; then
   : "${MARIADB_DATABASE:?MARIADB_DATABASE is required}"
   : "${MARIADB_USER:?MARIADB_USER is required}"
   : "${MARIADB_PASSWORD:?MARIADB_PASSWORD is required}"
   echo "prodlike: initialising a new database in $datadir"
   mariadb-install-db --user=mysql --datadir="$datadir" --skip-test-db --auth-root-authentication-method=socket >/dev/null
-  mariadbd --user=mysql --skip-networking --socket=/run/mysqld/init.sock &
-  pid=$!
-  i=0
-  until mariadb-admin --socket=/run/mysqld/init.sock ping >/dev/null 2>&1; do
-    i=$((i + 1)); [ "$i" -gt 120 ] && { echo "prodlike: MariaDB did not start for initialisation" >&2; exit 1; }
-    sleep 0.25
-  done
+  start_private initialisation
   # The database alone; the login is made below, at every start.
   mariadb --socket=/run/mysqld/init.sock <<SQL
 CREATE DATABASE IF NOT EXISTS \`${MARIADB_DATABASE}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;
 SQL
-  mariadb-admin --socket=/run/mysqld/init.sock shutdown
-  wait "$pid" || true
+  stop_private
   echo "prodlike: database ${MARIADB_DATABASE} ready"
+else
+  # Data written by another MariaDB (prodlike.yaml moved `database:` from 10.11 to 11.8,
+  # or parity --write did): its system tables are brought up to this server's version
+  # once, as the official image's auto-upgrade does. The user's data is not touched.
+  server=$(mariadbd --version | sed -n 's/.*Ver \([0-9]*\.[0-9]*\).*/\1/p')
+  info=$(cat "$datadir/mariadb_upgrade_info" "$datadir/mysql_upgrade_info" 2>/dev/null | head -n1 || true)
+  data=$(printf %s "$info" | sed -n 's/^\([0-9]*\.[0-9]*\).*/\1/p')
+  if [ -n "$server" ] && [ "$data" != "$server" ]; then
+    echo "prodlike: upgrading the system tables from MariaDB ${data:-unknown} to $server"
+    start_private upgrade
+    mariadb-upgrade --socket=/run/mysqld/init.sock --silent >/dev/null || {
+      echo "prodlike: mariadb-upgrade failed" >&2; stop_private; exit 1; }
+    stop_private
+  fi
 fi
 # Every start: this environment's database and login, whatever data the server starts
 # on (a snapshot, or another environment's copy from `up --seed-from`, brings the users
