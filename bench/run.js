@@ -8,6 +8,7 @@ import { kindUpBench } from "./kind-up.js";
 import { mirrorUpBench } from "./mirror-up.js";
 import { qaParallelBench } from "./qa-parallel.js";
 import { startupAndEditBench } from "./startup-and-edit.js";
+import { versionsBench } from "./versions.js";
 import { warmUpBench } from "./warm-up.js";
 
 const only = process.argv[2];
@@ -20,6 +21,7 @@ if (!only || only === "pull") results.push(await dbPullBench());
 if (!only || only === "files") results.push(...(await filesPullBench()));
 if (!only || only === "qa") results.push(await qaParallelBench());
 if (!only || only === "mirror") results.push(await mirrorUpBench());
+if (!only || only === "versions") results.push(...(await versionsBench()));
 
 const line = (cells) =>
   cells.map((cell, index) => String(cell).padEnd([52, 10, 14, 8][index] ?? 0)).join(" ");

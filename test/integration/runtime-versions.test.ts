@@ -122,6 +122,9 @@ describe("runtime versions from prodlike.yaml", { timeout: 900_000 }, () => {
 
 describe("parity --write follows production's runtime", { timeout: 900_000 }, () => {
   it("writes production's PHP, database and missing extension; the next up matches", async () => {
+    // The site's settings files, as a first preset `up` writes them into the checkout.
+    expectOk(await mirrored.cli(["up"]));
+    expectOk(await mirrored.cli(["destroy", "--keep-images"]));
     // Production (the envfrom layout) runs custom images whose runtime the team declares:
     // PHP 8.4 with redis, MariaDB 11.8. Locally the preset's builds stand in for them, at
     // the versions prodlike.yaml chooses: 8.2 and 10.11 to start with.
@@ -144,7 +147,7 @@ describe("parity --write follows production's runtime", { timeout: 900_000 }, ()
     );
     expectOk(await mirrored.cli(["mirror", "--from", ENVFROM]));
     expectOk(await mirrored.cli(["up", "--mirror", "--health-timeout", "180"]));
-    const runtimeFields = ["php-version", "php-extensions-missing", "db-version"];
+    const runtimeFields = ["php-version", "php-extensions-missing", "db-engine"];
     const runtimeDifferences = async () => {
       const parity = await mirrored.cli(["parity", "--against", "running", "--json"]);
       return jsonField<{ field: string; production: string; local: string }[]>(
@@ -165,7 +168,8 @@ describe("parity --write follows production's runtime", { timeout: 900_000 }, ()
     });
     const text = await readFile(config(mirrored), "utf8");
     expect(text).toContain('php: "8.4"');
-    expect(text).toContain("database: mariadb:11.8");
+    // The value takes the quoting the user wrote.
+    expect(text).toContain('database: "mariadb:11.8"');
     expect(text).toMatch(/phpExtensions: \[ redis \]/);
     // Comments and the rest of the file are the user's: kept.
     expect(text).toContain("mirror:\n  images:");
