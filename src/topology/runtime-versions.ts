@@ -32,7 +32,7 @@ const DATABASE_SUITES: Readonly<Record<DatabaseVersion, DebianSuite | undefined>
 export interface PresetVersions {
   php?: { default: PhpVersion; supported: readonly PhpVersion[] } | undefined;
   database?: { default: DatabaseVersion; supported: readonly DatabaseVersion[] } | undefined;
-  /** The suite of the images that follow neither (nginx, Redis, Node): the PHP's. */
+  /** The Debian release of a preset without PHP (Node); a PHP preset builds on its PHP's. */
   suite: DebianSuite;
 }
 
