@@ -28,6 +28,13 @@ export type DebianSuite = (typeof DEBIAN_SUITES)[number];
 export const PHP_VERSIONS = ["8.2", "8.3", "8.4"] as const;
 export type PhpVersion = (typeof PHP_VERSIONS)[number];
 
+/** The Debian release each PHP comes from; 8.3 from none (only the official image). */
+export const PHP_SUITES: Readonly<Record<PhpVersion, DebianSuite | undefined>> = {
+  "8.2": "bookworm",
+  "8.3": undefined,
+  "8.4": "trixie",
+};
+
 export const DATABASE_VERSIONS = [
   "mariadb:10.11",
   "mariadb:11.8",

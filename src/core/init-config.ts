@@ -1,5 +1,6 @@
 import { access, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { type ComposerPhp, phpFromComposer } from "../config/composer-php.js";
 import { CONFIG_FILE_NAME } from "../config/load-config.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { projectNameFromFolder } from "../topology/identity.js";
@@ -11,6 +12,8 @@ export interface Detected {
   reason: string;
   /** Optional preset services the code uses (a Redis client in package.json). */
   services?: string[];
+  /** The PHP composer.json asks for, as a version prodlike builds (or none it builds). */
+  php?: ComposerPhp;
 }
 
 // package.json dependencies that mean the service needs one of the node preset's options.
@@ -36,9 +39,11 @@ export async function detectProject(codeRoot: string): Promise<Detected> {
     }
   }
   const openmage = "openmage/magento-lts" in requires;
+  const php = phpFromComposer(composer);
   if (openmage || (!drupal && (await exists(path.join(codeRoot, "app", "Mage.php"))))) {
     return {
       preset: "openmage",
+      php,
       docroot: "",
       reason: openmage
         ? "composer.json requires openmage/magento-lts"
@@ -48,6 +53,7 @@ export async function detectProject(codeRoot: string): Promise<Detected> {
   if (drupal)
     return {
       preset: "drupal",
+      php,
       docroot: docroot ?? "web",
       reason: `composer.json requires ${drupal}`,
     };
@@ -80,6 +86,8 @@ export function renderConfig(options: {
   schemaRef: string;
   /** Optional preset services to turn on. */
   services?: string[] | undefined;
+  /** The PHP composer.json asks for. */
+  php?: ComposerPhp;
 }): string {
   const node = options.preset === "node";
   return [
@@ -91,6 +99,7 @@ export function renderConfig(options: {
     ...(options.docroot === undefined
       ? []
       : [`docroot: ${options.docroot === "" ? '""' : options.docroot}`]),
+    ...phpLines(options.php),
     "# Preferred host ports (bound to 127.0.0.1); a taken port moves to the next free one.",
     "ports:",
     `  web: ${node ? 3000 : 8080}`,
@@ -107,6 +116,17 @@ export function renderConfig(options: {
     "#   APP_ENV: local",
     "",
   ].join("\n");
+}
+
+// The project's own PHP, said where it came from; one prodlike cannot build is left to the
+// preset's default, with the reason.
+function phpLines(php: ComposerPhp): string[] {
+  if (!php) return [];
+  if (php.php) return [`php: "${php.php}" # composer.json ${php.from}`];
+  return [
+    `# composer.json ${php.from}: no PHP prodlike builds offline (8.2, 8.4) satisfies it;`,
+    "# the preset's default is used. Set php: here once composer.json allows one.",
+  ];
 }
 
 export async function writeConfig(

@@ -2,6 +2,7 @@ import {
   DATABASE_VERSIONS,
   type DatabaseVersion,
   type DebianSuite,
+  PHP_SUITES,
   PHP_VERSIONS,
   type PhpVersion,
 } from "../config/vocabulary.js";
@@ -12,12 +13,6 @@ import { ProdlikeError } from "../errors/prodlike-error.js";
 // uses: bookworm (Debian 12) PHP 8.2, MariaDB 10.11, PostgreSQL 15; trixie (Debian 13)
 // PHP 8.4, MariaDB 11.8, PostgreSQL 17. The others exist only as official images on a
 // registry (php:8.3-fpm, mysql:8.0), which prodlike does not build from.
-
-const PHP_SUITES: Readonly<Record<PhpVersion, DebianSuite | undefined>> = {
-  "8.2": "bookworm",
-  "8.3": undefined,
-  "8.4": "trixie",
-};
 
 const DATABASE_SUITES: Readonly<Record<DatabaseVersion, DebianSuite | undefined>> = {
   "mariadb:10.11": "bookworm",

@@ -42,6 +42,7 @@ export default async function initCommand(
     preset,
     docroot: detected.docroot,
     services: preset === detected.preset ? detected.services : undefined,
+    php: preset === detected.preset ? detected.php : undefined,
     schemaRef: schemaReference(codeRoot, schemaFile),
   });
   const file = await writeConfig(codeRoot, content, flags.force);
@@ -53,6 +54,7 @@ export default async function initCommand(
       docroot: detected.docroot ?? null,
       detected: detected.reason,
       services: preset === detected.preset ? (detected.services ?? []) : [],
+      php: preset === detected.preset ? (detected.php?.php ?? null) : null,
     },
     () => `Wrote ${file} (preset ${preset}; ${detected.reason}). Next: prodlike up`,
   );

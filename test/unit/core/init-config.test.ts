@@ -24,6 +24,25 @@ describe("detectProject", () => {
     expect(await detectProject(dir)).toMatchObject({ preset: "drupal", docroot: "docroot" });
   });
 
+  it("writes the PHP composer.json asks for, as a version prodlike builds", async () => {
+    const dir = await tree({
+      "composer.json": JSON.stringify({
+        require: { "drupal/core-recommended": "^10.3", php: ">=8.1 <8.4" },
+      }),
+    });
+    const detected = await detectProject(dir);
+    expect(detected.php).toEqual({ php: "8.2", from: "require.php >=8.1 <8.4" });
+    const text = renderConfig({
+      project: "shop",
+      preset: "drupal",
+      docroot: "web",
+      schemaRef: "schema.json",
+      php: detected.php,
+    });
+    expect(text).toContain('php: "8.2" # composer.json require.php >=8.1 <8.4');
+    expect(validateYaml(parseYaml("prodlike.yaml", text), configSchema, () => "").php).toBe("8.2");
+  });
+
   it("defaults the Drupal docroot to web", async () => {
     const dir = await tree({
       "composer.json": JSON.stringify({ require: { "drupal/core": "^11" } }),
