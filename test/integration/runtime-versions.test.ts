@@ -110,13 +110,18 @@ describe("runtime versions from prodlike.yaml", { timeout: 900_000 }, () => {
     await writeFile(config(drupal), text);
   });
 
-  it("runs the Node preset's PostgreSQL 15 (bookworm) when asked", async () => {
-    await appendFile(config(node), '  postgres: { enabled: true }\ndatabase: "postgres:15"\n');
+  it("runs the Node preset on Node 24 with PostgreSQL 15 (bookworm) when asked", async () => {
+    await appendFile(
+      config(node),
+      '  postgres: { enabled: true }\ndatabase: "postgres:15"\nnode: "24"\n',
+    );
     const url = await upForWebUrl(node);
     const health = await httpGet(`${url}/healthz`);
     expect(JSON.parse(health.body)).toMatchObject({ postgres: true });
     const version = await shellIn(node, "postgres", "postgres --version");
     expect(version.stdout).toMatch(/\(PostgreSQL\) 15\.\d+/);
+    const runtime = await shellIn(node, "app", "node --version");
+    expect(runtime.stdout.trim()).toMatch(/^v24\.\d+\.\d+$/);
   });
 });
 
