@@ -209,6 +209,10 @@ describe("prodlike on docker compose with the Drupal preset", () => {
       const envId = `${project.name}-${name}`;
       const before = await resourcesOf(envId);
       expect(before.containers).toHaveLength(4);
+      // Other test files run the same preset images at the same time: an image another
+      // environment used when destroy looked is rightly kept, even if that environment
+      // is gone by the time this test looks.
+      const usedByOthers = await imagesOfOtherEnvironments(envId);
       const result = await project.cli(["destroy", "--name", name, "--json"]);
       expectOk(result);
       const after = await resourcesOf(envId);
@@ -217,9 +221,10 @@ describe("prodlike on docker compose with the Drupal preset", () => {
       expect(after.networks).toEqual([]);
       expect(after.images).toEqual([]);
       // The images it ran: gone, unless another environment's container still uses them.
-      const inUse = new Set(
-        (await docker.listContainers({ all: true })).map((container) => container.ImageID),
-      );
+      const inUse = new Set([
+        ...usedByOthers,
+        ...(await docker.listContainers({ all: true })).map((container) => container.ImageID),
+      ]);
       for (const imageId of new Set(before.imageIdsInUse)) {
         const exists = await docker
           .getImage(imageId)
@@ -233,3 +238,12 @@ describe("prodlike on docker compose with the Drupal preset", () => {
     }
   });
 });
+
+async function imagesOfOtherEnvironments(envId: string): Promise<Set<string>> {
+  const containers = await docker.listContainers({ all: true });
+  return new Set(
+    containers
+      .filter((container) => container.Labels["dev.prodlike.env"] !== envId)
+      .map((container) => container.ImageID),
+  );
+}
