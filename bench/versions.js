@@ -106,6 +106,11 @@ async function coldRow(variant) {
       })
     ).ms;
     await execa(compose.file, [...args, "down", "-v", "--timeout", "10"]);
+    // The raw builds carry prodlike's tags but not its labels: removed, and prodlike's own
+    // (from the layer cache) put back, so nothing unlabelled outlives the benchmark.
+    await execa("docker", ["rmi", "-f", ...images], { reject: false });
+    await project.cli(["up"]);
+    await project.cli(["destroy", "--keep-images"]);
 
     // Warm: the images present.
     const warm = await againstRawCompose({

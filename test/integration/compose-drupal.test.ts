@@ -210,10 +210,20 @@ describe("prodlike on docker compose with the Drupal preset", () => {
       const before = await resourcesOf(envId);
       expect(before.containers).toHaveLength(4);
       // Other test files run the same preset images at the same time: an image another
-      // environment used when destroy looked is rightly kept, even if that environment
-      // is gone by the time this test looks.
-      const usedByOthers = await imagesOfOtherEnvironments(envId);
-      const result = await project.cli(["destroy", "--name", name, "--json"]);
+      // environment used while destroy ran is rightly kept, even if that environment is
+      // gone by the time this test looks. Watched all along the destroy.
+      const usedByOthers = new Set<string>();
+      let destroying = true;
+      const watch = (async () => {
+        while (destroying) {
+          for (const id of await imagesOfOtherEnvironments(envId)) usedByOthers.add(id);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      })();
+      const result = await project.cli(["destroy", "--name", name, "--json"]).finally(() => {
+        destroying = false;
+      });
+      await watch;
       expectOk(result);
       const after = await resourcesOf(envId);
       expect(after.containers).toEqual([]);
