@@ -20,7 +20,13 @@ import { presetServiceImage } from "../topology/preset-importer.js";
 import { type LoadedPreset, loadPreset } from "../topology/preset-loader.js";
 import { renderCompose } from "../topology/render-compose.js";
 import { FIRST_NODE_PORT } from "../topology/render-kubernetes.js";
-import { chooseHostPorts, resolveTarget, type Target, type TargetOptions } from "./plan.js";
+import {
+  chooseHostPorts,
+  hostArch,
+  resolveTarget,
+  type Target,
+  type TargetOptions,
+} from "./plan.js";
 import type { CoreServices } from "./services.js";
 
 // `prodlike mirror --from SOURCE`: production's manifests, localized by the listed
@@ -207,7 +213,7 @@ async function presetImages(
       continue;
     }
     const image = presetServiceImage(preset, config, service, {
-      hostArch: process.arch === "arm64" ? "arm64" : "x64",
+      hostArch: hostArch(),
       configLocation: locate,
     });
     if (image?.kind !== "build") {

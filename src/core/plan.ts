@@ -78,10 +78,14 @@ export async function planEnvironment(
     configLocation: await loaded.locator(),
     ssh: await sshAccess(loaded.config, services.env),
     developer: services.developer,
-    // Node.js's names for the two architectures its packages are built for.
-    hostArch: process.arch === "arm64" ? "arm64" : "x64",
+    hostArch: hostArch(),
   });
   return { target, topology };
+}
+
+/** Node.js's names for the two architectures its packages are built for. */
+export function hostArch(): "arm64" | "x64" {
+  return process.arch === "arm64" ? "arm64" : "x64";
 }
 
 /**
