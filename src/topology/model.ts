@@ -14,7 +14,9 @@ export type ServiceRole =
   | "cache"
   | "proxy"
   | "cron"
-  | "app";
+  | "app"
+  /** The environment's mail catcher. */
+  | "mail";
 
 /** An image prodlike builds from a preset's Dockerfile. `tag` is content-addressed. */
 export interface BuiltImage {

@@ -192,6 +192,8 @@ function templateValues(
     // How nginx reaches php-fpm and which DNS it asks: each renderer fills these in.
     phpUpstream: `${PlatformToken.address(phpServiceName(definition.services))}:9000`,
     dnsResolver: PlatformToken.dnsResolver,
+    // Where PHP's sendmail (msmtp) hands mail: the environment's catcher.
+    mailHost: PlatformToken.address("mail"),
     ...buildValues(definition, config, runtime, inputs.hostArch),
   };
   return values;

@@ -21,7 +21,7 @@ const healthSchema = z.strictObject({
 });
 
 const presetServiceSchema = z.strictObject({
-  role: z.enum(["web", "php", "cli", "db", "postgres", "cache", "proxy", "cron", "app"]),
+  role: z.enum(["web", "php", "cli", "db", "postgres", "cache", "proxy", "cron", "app", "mail"]),
   /** Off unless prodlike.yaml says `services.NAME.enabled: true` (a Redis a project may use). */
   optional: z.boolean().default(false),
   /** Environment given to the `appEnv` services when this service runs (REDIS_URL). */

@@ -18,7 +18,7 @@ export async function drupalTopology(
   return topologyFromPreset(preset, configSchema.parse(config), {
     identity: { project: "shop", name: "local", id: "shop-local" },
     codeRoot: "/home/dev/shop",
-    hostPorts: { web: 8080, db: 13306 },
+    hostPorts: { web: 8080, db: 13306, mail: 18025 },
     dbPassword: "s3cret-password-123",
     developer: DEVELOPER,
     ...(ssh ? { ssh } : {}),
@@ -31,7 +31,7 @@ export async function nodeTopology(config: Partial<ProdlikeConfig> = {}): Promis
   return topologyFromPreset(preset, configSchema.parse({ preset: "node", ...config }), {
     identity: { project: "api", name: "local", id: "api-local" },
     codeRoot: "/home/dev/api",
-    hostPorts: { web: 3000, redis: 16379, postgres: 15432, inspect: 9229 },
+    hostPorts: { web: 3000, redis: 16379, postgres: 15432, inspect: 9229, mail: 18025 },
     dbPassword: "s3cret-password-123",
   });
 }
@@ -42,7 +42,7 @@ export async function openmageTopology(): Promise<Topology> {
   return topologyFromPreset(preset, configSchema.parse({ preset: "openmage" }), {
     identity: { project: "shop", name: "local", id: "shop-local" },
     codeRoot: "/home/dev/shop",
-    hostPorts: { web: 8080, db: 13306 },
+    hostPorts: { web: 8080, db: 13306, mail: 18025 },
     dbPassword: "s3cret-password-123",
     developer: DEVELOPER,
   });

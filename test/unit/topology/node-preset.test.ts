@@ -14,7 +14,7 @@ const base = await loadComposeBase();
 describe("the node preset", () => {
   it("is the app alone until prodlike.yaml turns dependencies on", async () => {
     const topology = await nodeTopology();
-    expect(topology.services.map((service) => service.name)).toEqual(["app"]);
+    expect(topology.services.map((service) => service.name)).toEqual(["app", "mail"]);
     const [app] = topology.services;
     expect(app?.env).not.toHaveProperty("REDIS_URL");
     expect(app?.dependsOn).toEqual([]);
@@ -69,6 +69,7 @@ describe("the node preset", () => {
     });
     expect(topology.services.map((service) => service.name).sort()).toEqual([
       "app",
+      "mail",
       "postgres",
       "redis",
     ]);
@@ -89,8 +90,8 @@ describe("the node preset", () => {
     const preset = await loadPreset("node");
     const names = (services: Record<string, { enabled: boolean }>) =>
       portRequests(preset, configSchema.parse({ preset: "node", services })).map((r) => r.name);
-    expect(names({})).toEqual(["web"]);
-    expect(names({ redis: { enabled: true } })).toEqual(["web", "redis"]);
+    expect(names({})).toEqual(["web", "mail"]);
+    expect(names({ redis: { enabled: true } })).toEqual(["web", "redis", "mail"]);
   });
 
   it("refuses turning off a service the preset needs, naming the field", async () => {

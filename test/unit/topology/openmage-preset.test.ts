@@ -26,7 +26,7 @@ describe("the openmage preset", () => {
     const published = topology.services.flatMap((service) =>
       service.ports.map((port) => `${service.name}:${port.name}`),
     );
-    expect(published.sort()).toEqual(["db:db", "varnish:web"]);
+    expect(published.sort()).toEqual(["db:db", "mail:mail", "varnish:web"]);
     const vcl = topology.configFiles.find((file) => file.name === "default.vcl");
     expect(vcl?.content).toContain('.host = "web";');
   });

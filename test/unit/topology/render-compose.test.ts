@@ -43,7 +43,7 @@ describe("renderCompose", () => {
   it("binds every published port to 127.0.0.1", async () => {
     const { document } = renderCompose(await drupalTopology(), { configDir: "/x", base });
     const ports = Object.values(document.services).flatMap((service) => service.ports ?? []);
-    expect(ports).toEqual(["127.0.0.1:8080:80", "127.0.0.1:13306:3306"]);
+    expect(ports).toEqual(["127.0.0.1:8080:80", "127.0.0.1:13306:3306", "127.0.0.1:18025:8025"]);
   });
 
   it("labels every service, the network and the volumes with the environment", async () => {

@@ -58,9 +58,11 @@ describe("renderKubernetes", () => {
       "Service/web",
       "Service/php-fpm",
       "Service/db",
+      "Service/mail",
       "Deployment/web",
       "Deployment/cli",
       "StatefulSet/db",
+      "Deployment/mail",
     ]);
     for (const object of objects) validateKubeObject(object);
     // The YAML is the same objects.
@@ -95,7 +97,7 @@ describe("renderKubernetes", () => {
       topology.podGroups = {};
     });
     const deployments = objects.filter((object) => object.kind === "Deployment");
-    expect(deployments.map((object) => object.metadata?.name)).toEqual(["web", "php-fpm", "cli"]);
+    expect(deployments.map((object) => object.metadata?.name)).toEqual(["web", "php-fpm", "cli", "mail"]);
     expect(find<V1Service>(objects, "Service", "php-fpm").spec?.selector).toEqual({
       [KubeLabel.appName]: "php-fpm",
     });
@@ -148,7 +150,7 @@ describe("renderKubernetes", () => {
       }
       return [];
     });
-    expect(containers).toHaveLength(4);
+    expect(containers).toHaveLength(5);
     for (const container of containers) {
       expect(container.image).toMatch(/^prodlike\/(drupal-)?[a-z-]+:[0-9a-f]{12}-[0-9a-f]{6}$/);
       expect(container.imagePullPolicy).toBe("IfNotPresent");
@@ -175,7 +177,7 @@ describe("renderKubernetes", () => {
 
   it("publishes web and db through NodePorts, in topology order", async () => {
     const topology = await drupalTopology({});
-    expect(assignNodePorts(topology)).toEqual({ web: 30080, db: 30081 });
+    expect(assignNodePorts(topology)).toEqual({ web: 30080, db: 30081, mail: 30082 });
     const { objects } = renderKubernetes(topology, options(topology));
     const web = find<V1Service>(objects, "Service", "web");
     expect(web.spec?.type).toBe("NodePort");

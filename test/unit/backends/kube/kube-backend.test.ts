@@ -66,8 +66,8 @@ describe("KubeBackend", () => {
     expect(result.changed).toBe(true);
     expect(result.status.state).toBe("running");
     expect(result.status.urls.web).toBe(`http://127.0.0.1:${webPort}`);
-    expect(provider.calls[0]).toBe(`create prodlike-shop-local ${webPort}:30080,13306:30081`);
-    expect(provider.calls[1]).toMatch(/^load prodlike-shop-local (prodlike\/\S+ ?){4}$/);
+    expect(provider.calls[0]).toBe(`create prodlike-shop-local ${webPort}:30080,13306:30081,18025:30082`);
+    expect(provider.calls[1]).toMatch(/^load prodlike-shop-local (prodlike\/\S+ ?){5}$/);
     expect(api.applied.map((object) => `${object.kind}/${object.metadata?.name}`)).toEqual([
       "Namespace/shop",
       "Secret/prodlike-secrets",
@@ -75,9 +75,11 @@ describe("KubeBackend", () => {
       "Service/web",
       "Service/php-fpm",
       "Service/db",
+      "Service/mail",
       "Deployment/web",
       "Deployment/cli",
       "StatefulSet/db",
+      "Deployment/mail",
     ]);
     expect(connects[0]).toBe(
       `${path.join(codeRoot, ".prodlike", "local", "kubeconfig")} kind-prodlike-shop-local`,
@@ -86,10 +88,11 @@ describe("KubeBackend", () => {
     expect(manifests.mode & 0o777).toBe(0o600);
     const record = await records.get("shop-local");
     expect(record).toMatchObject({ backend: "kind", cluster: "prodlike-shop-local" });
-    expect(record?.loadedImages).toHaveLength(4);
+    expect(record?.loadedImages).toHaveLength(5);
     expect(result.status.services.map((service) => service.name)).toEqual([
       "cli",
       "db",
+      "mail",
       "php-fpm",
       "web",
     ]);
@@ -124,6 +127,7 @@ describe("KubeBackend", () => {
     expect(api.patches.map((patch) => `${patch.kind}/${patch.name}`)).toEqual([
       "Deployment/web",
       "Deployment/cli",
+      "Deployment/mail",
       "StatefulSet/db",
     ]);
     expect(api.patches[0]?.patch).toEqual({ spec: { replicas: 0 } });
@@ -136,10 +140,10 @@ describe("KubeBackend", () => {
   it("destroy deletes the cluster, the images only it used and its files", async () => {
     const { topology, provider, engine, backend, records, codeRoot } = await setup();
     await backend.up(topology, new SilentProgress(), upOptions);
-    expect(engine.images).toHaveLength(4);
+    expect(engine.images).toHaveLength(5);
     const report = await backend.destroy("shop-local", new SilentProgress(), { keepImages: false });
     expect(report.clusters).toEqual(["prodlike-shop-local"]);
-    expect(report.images).toHaveLength(4);
+    expect(report.images).toHaveLength(5);
     expect(engine.images).toHaveLength(0);
     expect(provider.clusters.size).toBe(0);
     expect(await records.get("shop-local")).toBeUndefined();
@@ -186,10 +190,10 @@ describe("KubeBackend", () => {
     const { topology, backend } = await setup();
     await backend.up(topology, new SilentProgress(), upOptions);
     expect(await backend.portClaims("shop-local")).toEqual({
-      own: { web: webPort, db: 13306 },
+      own: { web: webPort, db: 13306, mail: 18025 },
       others: new Set(),
     });
-    expect((await backend.portClaims("shop-qa")).others).toEqual(new Set([webPort, 13306]));
+    expect((await backend.portClaims("shop-qa")).others).toEqual(new Set([webPort, 13306, 18025]));
   });
 
   describe("up --mirror", () => {

@@ -1,0 +1,262 @@
+// prodlike's mail catcher: an SMTP server that keeps every message it is given and
+// delivers none (there is no relay code at all), with a web page and a JSON API shaped
+// like Mailpit's (/api/v1/messages, /api/v1/message/ID), so a QA script written against
+// Mailpit reads it unchanged. Node's standard library only: nothing to install in the
+// image but the Node binary prodlike already ships.
+import http from "node:http";
+import net from "node:net";
+
+const SMTP_PORT = Number(process.env.SMTP_PORT ?? 1025);
+const HTTP_PORT = Number(process.env.HTTP_PORT ?? 8025);
+const MAX_MESSAGES = Number(process.env.MAX_MESSAGES ?? 500);
+const MAX_SIZE = 25 * 1024 * 1024;
+
+/** Newest last; the oldest are dropped past MAX_MESSAGES. */
+const messages = [];
+let nextId = 1;
+
+// ---- SMTP (RFC 5321, the part a sendmail client or nodemailer speaks) ----
+
+function smtpSession(socket) {
+  const reply = (line) => socket.write(`${line}\r\n`);
+  let envelope = { from: "", to: [] };
+  let data = null;
+  let dataSize = 0;
+  let pending = "";
+  reply("220 prodlike-mail ESMTP (captures mail, delivers none)");
+
+  const command = (line) => {
+    const verb = line.slice(0, 4).toUpperCase();
+    const argument = line.slice(4).trim();
+    if (verb === "EHLO") {
+      reply("250-prodlike-mail");
+      reply(`250-SIZE ${MAX_SIZE}`);
+      reply("250-8BITMIME");
+      reply("250 SMTPUTF8");
+    } else if (verb === "HELO") reply("250 prodlike-mail");
+    else if (verb === "MAIL") {
+      envelope = { from: pathOf(argument), to: [] };
+      reply("250 OK");
+    } else if (verb === "RCPT") {
+      envelope.to.push(pathOf(argument));
+      reply("250 OK");
+    } else if (verb === "DATA") {
+      if (envelope.to.length === 0) return reply("503 RCPT first");
+      data = [];
+      dataSize = 0;
+      reply("354 End data with <CR><LF>.<CR><LF>");
+    } else if (verb === "RSET") {
+      envelope = { from: "", to: [] };
+      reply("250 OK");
+    } else if (verb === "NOOP") reply("250 OK");
+    else if (verb === "QUIT") {
+      reply("221 Bye");
+      socket.end();
+    } else reply("502 Command not implemented");
+  };
+
+  const dataLine = (line) => {
+    if (line === ".") {
+      const raw = data.join("\r\n");
+      data = null;
+      if (dataSize > MAX_SIZE) return reply("552 Message too large");
+      store(envelope, raw);
+      envelope = { from: "", to: [] };
+      return reply("250 OK: captured");
+    }
+    dataSize += line.length + 2;
+    // Past the limit the lines are dropped, not kept: the answer is 552 at the end.
+    if (dataSize <= MAX_SIZE) data.push(line.startsWith("..") ? line.slice(1) : line);
+  };
+
+  socket.setEncoding("latin1");
+  socket.on("data", (chunk) => {
+    pending += chunk;
+    let end = pending.indexOf("\r\n");
+    while (end !== -1) {
+      const line = pending.slice(0, end);
+      pending = pending.slice(end + 2);
+      if (data) dataLine(line);
+      else command(line);
+      end = pending.indexOf("\r\n");
+    }
+  });
+  socket.on("error", () => socket.destroy());
+}
+
+function pathOf(argument) {
+  const match = /<([^>]*)>/.exec(argument);
+  return match ? match[1] : argument.replace(/^(FROM|TO):/i, "").trim();
+}
+
+// ---- Parsing, enough to show a message: headers, encoded words, text and HTML parts ----
+
+function splitHeaders(raw) {
+  const end = raw.search(/\r?\n\r?\n/);
+  const head = end === -1 ? raw : raw.slice(0, end);
+  const body = end === -1 ? "" : raw.slice(end).replace(/^\r?\n\r?\n/, "");
+  const headers = {};
+  for (const line of head.replace(/\r?\n[ \t]+/g, " ").split(/\r?\n/)) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    (headers[name] ??= []).push(line.slice(colon + 1).trim());
+  }
+  return { headers, body };
+}
+
+function bytesOf(latin1) {
+  return Buffer.from(latin1, "latin1");
+}
+
+function decodeCharset(buffer, charset) {
+  try {
+    return new TextDecoder(charset || "utf-8").decode(buffer);
+  } catch {
+    return buffer.toString("utf8");
+  }
+}
+
+function decodeQuotedPrintable(text) {
+  return bytesOf(
+    text
+      .replace(/=\r?\n/g, "")
+      .replace(/=([0-9A-Fa-f]{2})/g, (_m, hex) => String.fromCharCode(Number.parseInt(hex, 16))),
+  );
+}
+
+function decodeWords(value) {
+  return value.replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_m, charset, encoding, text) => {
+    const bytes =
+      encoding.toUpperCase() === "B"
+        ? Buffer.from(text, "base64")
+        : decodeQuotedPrintable(text.replace(/_/g, " "));
+    return decodeCharset(bytes, charset);
+  });
+}
+
+function parameter(header, name) {
+  const match = new RegExp(`${name}="?([^";]+)"?`, "i").exec(header ?? "");
+  return match ? match[1] : "";
+}
+
+function decodeBody(body, headers) {
+  const encoding = (headers["content-transfer-encoding"]?.[0] ?? "").toLowerCase();
+  const charset = parameter(headers["content-type"]?.[0], "charset");
+  const bytes =
+    encoding === "base64"
+      ? Buffer.from(body.replace(/\s+/g, ""), "base64")
+      : encoding === "quoted-printable"
+        ? decodeQuotedPrintable(body)
+        : bytesOf(body);
+  return decodeCharset(bytes, charset);
+}
+
+/** The text and HTML of a message, walking multipart bodies. */
+function contentOf(headers, body, found = { text: "", html: "" }) {
+  const type = (headers["content-type"]?.[0] ?? "text/plain").toLowerCase();
+  if (type.startsWith("multipart/")) {
+    const boundary = parameter(headers["content-type"][0], "boundary");
+    for (const part of body.split(`--${boundary}`).slice(1)) {
+      if (part.startsWith("--")) break;
+      const parsed = splitHeaders(part.replace(/^\r?\n/, ""));
+      contentOf(parsed.headers, parsed.body, found);
+    }
+  } else if (type.startsWith("text/html") && !found.html) found.html = decodeBody(body, headers);
+  else if (type.startsWith("text/plain") && !found.text) found.text = decodeBody(body, headers);
+  return found;
+}
+
+function addresses(value) {
+  return (value ?? "")
+    .split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/)
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const match = /^(.*)<([^>]+)>$/.exec(entry);
+      return match
+        ? { Name: decodeWords(match[1].trim().replace(/^"|"$/g, "")), Address: match[2] }
+        : { Name: "", Address: entry };
+    });
+}
+
+function store(envelope, raw) {
+  const { headers, body } = splitHeaders(raw);
+  const { text, html } = contentOf(headers, body);
+  const header = (name) => decodeWords(headers[name]?.[0] ?? "");
+  const message = {
+    ID: String(nextId++),
+    From: addresses(header("from"))[0] ?? { Name: "", Address: envelope.from },
+    To: addresses(header("to")),
+    Bcc: envelope.to
+      .filter((to) => !(headers.to ?? []).join(",").includes(to))
+      .map((Address) => ({ Name: "", Address })),
+    Subject: header("subject"),
+    Created: new Date().toISOString(),
+    Size: raw.length,
+    Envelope: envelope,
+    Text: text,
+    HTML: html,
+    raw,
+  };
+  messages.push(message);
+  if (messages.length > MAX_MESSAGES) messages.shift();
+}
+
+// ---- HTTP: the API and one page that reads it ----
+
+function summary({ ID, From, To, Subject, Created, Size, Text }) {
+  return { ID, From, To, Subject, Created, Size, Snippet: Text.slice(0, 200) };
+}
+
+function send(response, status, body, type = "application/json") {
+  response.writeHead(status, { "content-type": `${type}; charset=utf-8`, "cache-control": "no-store" });
+  response.end(type === "application/json" ? JSON.stringify(body) : body);
+}
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>prodlike mail</title>
+<style>body{font:14px system-ui;margin:0;display:flex;height:100vh}#list{width:40%;overflow:auto;border-right:1px solid #ccc}
+#list div{padding:8px;border-bottom:1px solid #eee;cursor:pointer}#list div:hover{background:#f4f4f4}
+#view{flex:1;overflow:auto;padding:12px}iframe{width:100%;height:70vh;border:1px solid #ddd}small{color:#666}</style>
+<div id="list"></div><div id="view"><p>Mail sent by this environment is kept here and delivered to nobody.</p></div>
+<script>
+const esc=(s)=>String(s).replace(/[&<>"]/g,(c)=>({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;"}[c]));
+async function list(){const r=await (await fetch("api/v1/messages")).json();
+document.getElementById("list").innerHTML=r.messages.map((m)=>'<div data-id="'+m.ID+'"><b>'+esc(m.Subject||"(no subject)")+
+'</b><br><small>'+esc(m.From.Address)+' → '+esc(m.To.map((t)=>t.Address).join(", "))+' · '+esc(m.Created)+'</small></div>').join("")||"<div>No mail yet.</div>";
+for(const d of document.querySelectorAll("#list div[data-id]"))d.onclick=()=>show(d.dataset.id);}
+async function show(id){const m=await (await fetch("api/v1/message/"+id)).json();const v=document.getElementById("view");
+v.innerHTML="<h3>"+esc(m.Subject)+"</h3><p><small>From "+esc(m.From.Address)+" to "+esc(m.To.map((t)=>t.Address).join(", "))+"</small></p>";
+if(m.HTML){const f=document.createElement("iframe");f.sandbox="";f.srcdoc=m.HTML;v.append(f);}else{const p=document.createElement("pre");p.textContent=m.Text;v.append(p);}}
+list();setInterval(list,3000);
+</script>`;
+
+function api(request, response) {
+  const url = new URL(request.url ?? "/", "http://mail");
+  const one = /^\/api\/v1\/message\/([0-9]+)(\/raw)?$/.exec(url.pathname);
+  if (request.method === "GET" && url.pathname === "/") return send(response, 200, PAGE, "text/html");
+  if (request.method === "GET" && url.pathname === "/livez") return send(response, 200, "ok\n", "text/plain");
+  if (request.method === "GET" && url.pathname === "/api/v1/messages") {
+    const newestFirst = [...messages].reverse();
+    return send(response, 200, { total: messages.length, messages: newestFirst.map(summary) });
+  }
+  if (request.method === "DELETE" && url.pathname === "/api/v1/messages") {
+    messages.length = 0;
+    return send(response, 200, { deleted: true });
+  }
+  if (request.method === "GET" && one) {
+    const message = messages.find((candidate) => candidate.ID === one[1]);
+    if (!message) return send(response, 404, { error: "no such message" });
+    if (one[2]) return send(response, 200, message.raw, "message/rfc822");
+    const { raw: _raw, ...whole } = message;
+    return send(response, 200, whole);
+  }
+  return send(response, 404, { error: "not found" });
+}
+
+net.createServer(smtpSession).listen(SMTP_PORT, "0.0.0.0");
+http.createServer(api).listen(HTTP_PORT, "0.0.0.0");
+const stop = () => process.exit(0);
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
+console.log(`prodlike-mail: SMTP on ${SMTP_PORT}, web and API on ${HTTP_PORT}; nothing is delivered`);
