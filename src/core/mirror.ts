@@ -125,6 +125,7 @@ async function importProduction(
     inventory.documents.map((document) => document.object),
     {
       envName: target.identity.name,
+      project: target.identity.project,
       disabled,
       resourceScale: options.resourceScale ?? 0.25,
       images: localImages.refs,

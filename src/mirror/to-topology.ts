@@ -1,6 +1,7 @@
 import { MirrorLabel } from "../topology/labels.js";
 import type { EnvironmentIdentity, MountSpec, ServiceSpec, Topology } from "../topology/model.js";
 import type { Adaptation } from "./adaptation.js";
+import { ingressRoutes } from "./ingress-routes.js";
 import type { ManifestObject } from "./manifests.js";
 import { CODE_NODE_PATH, CODE_VOLUME, podSpecOf } from "./transforms.js";
 import { findWebEntry, podLabels, selects } from "./web-entry.js";
@@ -91,6 +92,7 @@ export function mirrorToTopology(
   }
   const web = publishWebEntry(objects, topology, options.webHostPort);
   topology.volumes = [...volumes].sort().map((name) => ({ name }));
+  topology.routes = ingressRoutes(objects, topology, web);
   return { topology, adaptations, ...(web ? { web } : {}) };
 }
 

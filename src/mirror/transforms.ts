@@ -1,4 +1,5 @@
 import type { TransformId } from "../config/vocabulary.js";
+import { localHostFor } from "../topology/hosts.js";
 import { splitImage } from "./image-ref.js";
 import type { ManifestObject } from "./manifests.js";
 
@@ -19,6 +20,8 @@ export interface AppliedTransform {
 
 export interface MirrorOptions {
   envName: string;
+  /** The project name: with envName, the local host names (ENV.PROJECT.localhost). */
+  project: string;
   disabled: ReadonlySet<TransformId>;
   /** Requests and limits are multiplied by this (0.25: a quarter of production's). */
   resourceScale: number;
@@ -294,8 +297,11 @@ function localHosts(object: ManifestObject, options: MirrorOptions, note: Note):
     | undefined;
   for (const rule of spec?.rules ?? []) {
     if (!rule.host) continue;
-    const name = rule.host.replace(/^\*\./, "").split(".")[0] ?? object.metadata.name;
-    const local = `${name}.${options.envName}.localhost`;
+    const local = localHostFor(rule.host, {
+      name: options.envName,
+      project: options.project,
+      id: `${options.project}-${options.envName}`,
+    });
     note("ingress-hosts", `${rule.host} -> ${local}`);
     rule.host = local;
   }

@@ -168,6 +168,14 @@ export interface CodeFile {
   referencedBy?: string;
 }
 
+/** A host name the local router sends to a service's container port
+ *  (`qa1.shop.localhost` -> web:80). */
+export interface HostRoute {
+  host: string;
+  service: string;
+  port: number;
+}
+
 export interface EnvironmentIdentity {
   /** Project name: prodlike.yaml `name`, or the code root's folder name. */
   project: string;
@@ -199,6 +207,9 @@ export interface Topology {
    *  from them (`up --mirror`): a cluster applies these as they are, for fidelity;
    *  compose runs the services imported from them. */
   manifests?: readonly KubeObject[];
+  /** The names the local router answers for this environment (ENV.PROJECT.localhost,
+   *  mail.…, a mirrored Ingress's hosts), each to a service's container port. */
+  routes?: HostRoute[];
 }
 
 /** A Kubernetes object as read from YAML: only what every object has is typed. */

@@ -3,6 +3,7 @@ import path from "node:path";
 import type { ProdlikeConfig } from "../config/schema.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { filesProxyLocations } from "./files-proxy.js";
+import { presetRoutes } from "./hosts.js";
 import {
   type CodeFile,
   type EnvironmentIdentity,
@@ -159,6 +160,7 @@ export function topologyFromPreset(
     ),
     secrets: [inputs.dbPassword, appSecretOf(inputs)],
     podGroups: checkedPodGroups(definition),
+    routes: presetRoutes(inputs.identity, services),
   };
 }
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import { stringify } from "yaml";
 import type { ComposeBase } from "./compose-base.js";
-import { environmentLabels, Label } from "./labels.js";
+import { environmentLabels, Label, routesLabel } from "./labels.js";
 import {
   type ConfigFile,
   type Dependency,
@@ -121,6 +121,10 @@ function renderService(
       .map((port) => `${port.name}:${port.containerPort}:${port.protocol}`)
       .join(",");
   }
+  // The local router finds what to route by this label on the running containers (the
+  // engine is the one list every environment shares, whatever state folder made it).
+  const routes = (topology.routes ?? []).filter((route) => route.service === service.name);
+  if (routes.length > 0) rendered.labels[Label.routes] = routesLabel(routes);
   if (Object.keys(service.env).length > 0) rendered.environment = sortedRecord(service.env);
   if (service.ports.length > 0) {
     // Always 127.0.0.1: a local environment is never reachable from the network.

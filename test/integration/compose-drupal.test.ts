@@ -55,6 +55,7 @@ describe("prodlike on docker compose with the Drupal preset", () => {
     expect(environment.services.map((service) => service.name)).toEqual([
       "cli",
       "db",
+      "mail",
       "php-fpm",
       "web",
     ]);
@@ -71,6 +72,28 @@ describe("prodlike on docker compose with the Drupal preset", () => {
     expect(page.status).toBe(200);
     expect(page.body).toContain(`<span id="greeting">${greeting}</span>`);
     expect(page.body).toContain("with PHP 8.4");
+  });
+
+  it("catches the mail PHP sends in the environment's catcher, which delivers it to nobody", async () => {
+    const status = await project.cli(["status", "--json"]);
+    expectOk(status);
+    const mailUrl = jsonField<Record<string, string>>(status, "urls").mail;
+    expect(mailUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const sent = await shellIn(
+      project,
+      "cli",
+      `php -r 'exit(mail("customer@example.com", "Order 42 confirmed", "Thank you", "From: shop@example.com") ? 0 : 1);'`,
+    );
+    expectOk(sent);
+    const listed = (await (await fetch(`${mailUrl}/api/v1/messages`)).json()) as {
+      messages: { ID: string; Subject: string; To: { Address: string }[] }[];
+    };
+    const order = listed.messages.find((message) => message.Subject === "Order 42 confirmed");
+    expect(order?.To.map((to) => to.Address)).toEqual(["customer@example.com"]);
+    const whole = (await (await fetch(`${mailUrl}/api/v1/message/${order?.ID}`)).json()) as {
+      Text: string;
+    };
+    expect(whole.Text.trim()).toBe("Thank you");
   });
 
   it("the cli container reaches the database through the injected environment", async () => {

@@ -50,6 +50,7 @@ describe("node preset (examples/node-service)", { timeout: 300_000 }, () => {
     ).services;
     expect(services.map((service) => `${service.name}:${service.health}`).sort()).toEqual([
       "app:none",
+      "mail:none",
       "postgres:healthy",
       "redis:healthy",
     ]);

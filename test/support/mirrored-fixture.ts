@@ -20,6 +20,7 @@ export async function mirroredFixture(
     takeInventory(documents).documents.map((document) => document.object),
     {
       envName: "local",
+      project: "shop",
       disabled: new Set<TransformId>(),
       resourceScale: 0.25,
       images,

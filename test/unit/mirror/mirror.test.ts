@@ -21,6 +21,7 @@ const golden = (file: string) =>
 
 const options = (overrides: Partial<MirrorOptions> = {}): MirrorOptions => ({
   envName: "local",
+  project: "shop",
   disabled: new Set<TransformId>(),
   resourceScale: 0.25,
   images: { "registry.example.com/shop/php": "prodlike/drupal-php-fpm:abc123" },

@@ -97,7 +97,12 @@ describe("renderKubernetes", () => {
       topology.podGroups = {};
     });
     const deployments = objects.filter((object) => object.kind === "Deployment");
-    expect(deployments.map((object) => object.metadata?.name)).toEqual(["web", "php-fpm", "cli", "mail"]);
+    expect(deployments.map((object) => object.metadata?.name)).toEqual([
+      "web",
+      "php-fpm",
+      "cli",
+      "mail",
+    ]);
     expect(find<V1Service>(objects, "Service", "php-fpm").spec?.selector).toEqual({
       [KubeLabel.appName]: "php-fpm",
     });

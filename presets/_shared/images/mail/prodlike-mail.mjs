@@ -100,7 +100,8 @@ function splitHeaders(raw) {
     const colon = line.indexOf(":");
     if (colon <= 0) continue;
     const name = line.slice(0, colon).trim().toLowerCase();
-    (headers[name] ??= []).push(line.slice(colon + 1).trim());
+    if (!headers[name]) headers[name] = [];
+    headers[name].push(line.slice(colon + 1).trim());
   }
   return { headers, body };
 }
@@ -210,7 +211,10 @@ function summary({ ID, From, To, Subject, Created, Size, Text }) {
 }
 
 function send(response, status, body, type = "application/json") {
-  response.writeHead(status, { "content-type": `${type}; charset=utf-8`, "cache-control": "no-store" });
+  response.writeHead(status, {
+    "content-type": `${type}; charset=utf-8`,
+    "cache-control": "no-store",
+  });
   response.end(type === "application/json" ? JSON.stringify(body) : body);
 }
 
@@ -234,8 +238,10 @@ list();setInterval(list,3000);
 function api(request, response) {
   const url = new URL(request.url ?? "/", "http://mail");
   const one = /^\/api\/v1\/message\/([0-9]+)(\/raw)?$/.exec(url.pathname);
-  if (request.method === "GET" && url.pathname === "/") return send(response, 200, PAGE, "text/html");
-  if (request.method === "GET" && url.pathname === "/livez") return send(response, 200, "ok\n", "text/plain");
+  if (request.method === "GET" && url.pathname === "/")
+    return send(response, 200, PAGE, "text/html");
+  if (request.method === "GET" && url.pathname === "/livez")
+    return send(response, 200, "ok\n", "text/plain");
   if (request.method === "GET" && url.pathname === "/api/v1/messages") {
     const newestFirst = [...messages].reverse();
     return send(response, 200, { total: messages.length, messages: newestFirst.map(summary) });
@@ -259,4 +265,6 @@ http.createServer(api).listen(HTTP_PORT, "0.0.0.0");
 const stop = () => process.exit(0);
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
-console.log(`prodlike-mail: SMTP on ${SMTP_PORT}, web and API on ${HTTP_PORT}; nothing is delivered`);
+process.stdout.write(
+  `prodlike-mail: SMTP on ${SMTP_PORT}, web and API on ${HTTP_PORT}; nothing is delivered\n`,
+);

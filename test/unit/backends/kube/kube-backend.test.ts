@@ -66,7 +66,9 @@ describe("KubeBackend", () => {
     expect(result.changed).toBe(true);
     expect(result.status.state).toBe("running");
     expect(result.status.urls.web).toBe(`http://127.0.0.1:${webPort}`);
-    expect(provider.calls[0]).toBe(`create prodlike-shop-local ${webPort}:30080,13306:30081,18025:30082`);
+    expect(provider.calls[0]).toBe(
+      `create prodlike-shop-local ${webPort}:30080,13306:30081,18025:30082`,
+    );
     expect(provider.calls[1]).toMatch(/^load prodlike-shop-local (prodlike\/\S+ ?){5}$/);
     expect(api.applied.map((object) => `${object.kind}/${object.metadata?.name}`)).toEqual([
       "Namespace/shop",
