@@ -163,7 +163,7 @@ describe("prodlike on docker compose with the Drupal preset", () => {
     const published = containers.flatMap((container) =>
       container.Ports.filter((port) => port.PublicPort),
     );
-    expect(published.length).toBe(2);
+    expect(published.length).toBe(3);
     for (const port of published) expect(port.IP).toBe("127.0.0.1");
     const { stdout } = await execa("ss", ["-Hltn"]);
     for (const port of published) {
@@ -217,7 +217,7 @@ describe("prodlike on docker compose with the Drupal preset", () => {
     expectOk(a);
     expectOk(b);
     expect([a.json?.changed, b.json?.changed].sort()).toEqual([false, true]);
-    expect(await containerIds(`${project.name}-race`)).toHaveLength(4);
+    expect(await containerIds(`${project.name}-race`)).toHaveLength(5);
   });
 
   it("status and destroy of an environment that does not exist exit 4", async () => {
@@ -231,7 +231,7 @@ describe("prodlike on docker compose with the Drupal preset", () => {
     for (const name of ["race", "second", "local"]) {
       const envId = `${project.name}-${name}`;
       const before = await resourcesOf(envId);
-      expect(before.containers).toHaveLength(4);
+      expect(before.containers).toHaveLength(5);
       // Other test files run the same preset images at the same time: an image another
       // environment used while destroy ran is rightly kept, even if that environment is
       // gone by the time this test looks. Watched all along the destroy.

@@ -136,7 +136,7 @@ describe("throwaway environments", { timeout: 900_000 }, () => {
     >(gc, "expired");
     expect(removed.map((entry) => entry.id).sort()).toEqual([envId("qa-1"), envId("qa-2")]);
     for (const entry of removed) {
-      expect(entry.removed.containers.length).toBe(4);
+      expect(entry.removed.containers.length).toBe(5);
       expect(entry.removed.volumes.length).toBeGreaterThan(0);
       const left = await resourcesOf(entry.id);
       expect(left, entry.id).toMatchObject({ containers: [], volumes: [], networks: [] });
