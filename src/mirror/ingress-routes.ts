@@ -1,21 +1,12 @@
 import { environmentHost } from "../topology/hosts.js";
 import type { HostRoute, Topology } from "../topology/model.js";
 import type { ManifestObject } from "./manifests.js";
+import { type IngressRule, servicePortsOf } from "./web-entry.js";
 
-// The host names a mirrored layout answers to through the local router: the environment's
-// own name for production's web entry, and each Ingress rule's (already localized) host
-// to the service its first path sends to, at the container port that Service forwards to.
-// No ingress controller runs locally: the router does its routing.
-
-interface IngressRule {
-  host?: string;
-  http?: { paths?: { backend?: { service?: { name: string; port?: { number?: number } } } }[] };
-}
-
-interface ServicePort {
-  port: number;
-  targetPort?: number | string;
-}
+// The host names a mirrored layout answers to: the environment's own name for
+// production's web entry, and each Ingress rule's (already localized) host to the service
+// its first path sends to, at the container port that Service forwards to. No ingress
+// controller runs locally: the local router (not built yet) is to do its routing.
 
 export function ingressRoutes(
   objects: readonly ManifestObject[],
@@ -49,12 +40,12 @@ function serviceTarget(
     (object) => object.kind === "Service" && object.metadata.name === name,
   );
   const owner = topology.services.find((service) => (service.aliases ?? []).includes(name));
-  const ports = (kubeService?.spec as { ports?: ServicePort[] } | undefined)?.ports ?? [];
+  const ports = kubeService ? servicePortsOf(kubeService) : [];
   const chosen = ports.find((candidate) => candidate.port === port) ?? ports[0];
   if (!owner || !chosen) return undefined;
   // A named target port is the Service's own port number here: the pod listens on the
   // name's number, which only the container spec knows; the Service port is the usual
-  // match in the manifests prodlike mirrors, and the router dials the container directly.
+  // match in the manifests prodlike mirrors, and the container is dialled directly.
   const target = typeof chosen.targetPort === "number" ? chosen.targetPort : chosen.port;
   return { service: owner.name, port: target };
 }

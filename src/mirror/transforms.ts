@@ -297,11 +297,7 @@ function localHosts(object: ManifestObject, options: MirrorOptions, note: Note):
     | undefined;
   for (const rule of spec?.rules ?? []) {
     if (!rule.host) continue;
-    const local = localHostFor(rule.host, {
-      name: options.envName,
-      project: options.project,
-      id: `${options.project}-${options.envName}`,
-    });
+    const local = localHostFor(rule.host, { name: options.envName, project: options.project });
     note("ingress-hosts", `${rule.host} -> ${local}`);
     rule.host = local;
   }

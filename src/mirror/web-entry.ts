@@ -12,32 +12,32 @@ export interface WebEntry {
   targetPort: number | string;
 }
 
-interface ServicePort {
+export interface ServicePort {
   port: number;
   targetPort?: number | string;
+}
+
+/** An Ingress rule, as far as prodlike reads it: its host and its paths' backends. */
+export interface IngressRule {
+  host?: string;
+  http?: { paths?: { backend?: { service?: { name: string; port?: { number?: number } } } }[] };
+}
+
+/** A Service's ports; none when it declares none. */
+export function servicePortsOf(service: ManifestObject): ServicePort[] {
+  return (service.spec as { ports?: ServicePort[] } | undefined)?.ports ?? [];
 }
 
 export function findWebEntry(objects: readonly ManifestObject[]): WebEntry | undefined {
   const services = objects.filter((object) => object.kind === "Service");
   const ingress = objects.find((object) => object.kind === "Ingress");
-  const backend = (
-    ingress?.spec as
-      | {
-          rules?: {
-            http?: {
-              paths?: { backend?: { service?: { name: string; port?: { number?: number } } } }[];
-            };
-          }[];
-        }
-      | undefined
-  )?.rules?.[0]?.http?.paths?.[0]?.backend?.service;
-  const portsOf = (service: ManifestObject) =>
-    (service.spec as { ports?: ServicePort[] } | undefined)?.ports ?? [];
+  const backend = (ingress?.spec as { rules?: IngressRule[] } | undefined)?.rules?.[0]?.http
+    ?.paths?.[0]?.backend?.service;
   const service =
     services.find((candidate) => candidate.metadata.name === (backend?.name ?? "")) ??
-    services.find((candidate) => portsOf(candidate).some((port) => port.port === 80));
+    services.find((candidate) => servicePortsOf(candidate).some((port) => port.port === 80));
   if (!service) return undefined;
-  const ports = portsOf(service);
+  const ports = servicePortsOf(service);
   const port =
     ports.find((candidate) => candidate.port === backend?.port?.number) ??
     ports.find((candidate) => candidate.port === 80) ??

@@ -1,6 +1,7 @@
 import type { EnvironmentIdentity, HostRoute, ServiceSpec } from "./model.js";
 
-// The names an environment answers to through the local router. `*.localhost` resolves
+// The names an environment answers to (served once the local router exists; until then
+// they name the mirrored Ingress hosts and label the containers). `*.localhost` resolves
 // to loopback without touching /etc/hosts (RFC 6761; glibc, systemd-resolved, curl and
 // every browser do it), so `https://qa1.shop.localhost` needs no DNS set-up. The name is
 // ENV.PROJECT.localhost: ten QA environments of one project, and environments of two
@@ -18,14 +19,17 @@ export function dnsLabel(text: string): string {
 }
 
 /** `ENV.PROJECT.localhost`: where the environment's web entry answers. */
-export function environmentHost(identity: EnvironmentIdentity): string {
+export function environmentHost(identity: Pick<EnvironmentIdentity, "name" | "project">): string {
   return `${dnsLabel(identity.name)}.${dnsLabel(identity.project)}.localhost`;
 }
 
 /** A production host name as this environment serves it: the labels before the
  *  registrable domain kept (`admin.shop.example.com` -> `admin.shop.ENV.PROJECT.localhost`),
  *  the bare domain mapped to the environment's own host. */
-export function localHostFor(productionHost: string, identity: EnvironmentIdentity): string {
+export function localHostFor(
+  productionHost: string,
+  identity: Pick<EnvironmentIdentity, "name" | "project">,
+): string {
   const labels = productionHost.replace(/^\*\./, "").replace(/\.$/, "").split(".");
   const kept = labels.slice(0, Math.max(0, labels.length - 2)).map(dnsLabel);
   return [...kept, environmentHost(identity)].join(".");

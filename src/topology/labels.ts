@@ -17,23 +17,14 @@ export const Label = {
   /** On images prodlike builds: which preset image it is. */
   image: "dev.prodlike.image",
   managed: "dev.prodlike.managed",
-  /** The host names the local router sends to this container: "a.localhost=80,b=8025". */
+  /** The host names this container answers to: "a.localhost=80,b=8025" (what the local
+   *  router of #14, not built yet, is to read). */
   routes: "dev.prodlike.routes",
-  /** On the router's own container, network and volume. */
-  router: "dev.prodlike.router",
 } as const;
 
 /** The routes label's value: host=port pairs. */
 export function routesLabel(routes: readonly { host: string; port: number }[]): string {
   return routes.map((route) => `${route.host}=${route.port}`).join(",");
-}
-
-export function parseRoutesLabel(value: string): { host: string; port: number }[] {
-  return value
-    .split(",")
-    .map((pair) => pair.split("="))
-    .filter((pair): pair is [string, string] => pair.length === 2 && /^\d+$/.test(pair[1] ?? ""))
-    .map(([host, port]) => ({ host, port: Number(port) }));
 }
 
 /** On the containers of a mirrored layout (`up --mirror`): which production workload and

@@ -121,8 +121,8 @@ function renderService(
       .map((port) => `${port.name}:${port.containerPort}:${port.protocol}`)
       .join(",");
   }
-  // The local router finds what to route by this label on the running containers (the
-  // engine is the one list every environment shares, whatever state folder made it).
+  // The host names on the containers themselves: the engine is the one list every
+  // environment shares, whatever state folder made it (for the local router, not built yet).
   const routes = (topology.routes ?? []).filter((route) => route.service === service.name);
   if (routes.length > 0) rendered.labels[Label.routes] = routesLabel(routes);
   if (Object.keys(service.env).length > 0) rendered.environment = sortedRecord(service.env);

@@ -185,12 +185,16 @@ function store(envelope, raw) {
   const { headers, body } = splitHeaders(raw);
   const { text, html } = contentOf(headers, body);
   const header = (name) => decodeWords(headers[name]?.[0] ?? "");
+  const shown = new Set(
+    [...addresses(header("to")), ...addresses(header("cc"))].map((to) => to.Address.toLowerCase()),
+  );
   const message = {
     ID: String(nextId++),
     From: addresses(header("from"))[0] ?? { Name: "", Address: envelope.from },
     To: addresses(header("to")),
+    Cc: addresses(header("cc")),
     Bcc: envelope.to
-      .filter((to) => !(headers.to ?? []).join(",").includes(to))
+      .filter((to) => !shown.has(to.toLowerCase()))
       .map((Address) => ({ Name: "", Address })),
     Subject: header("subject"),
     Created: new Date().toISOString(),
