@@ -24,8 +24,12 @@ $database = $pdo->query('SELECT DATABASE()')->fetchColumn();
 // that would be production's own URL, unless the local environment rewrote it.
 $hasConfig = $pdo->query("SHOW TABLES LIKE 'core_config_data'")->fetchColumn() !== false;
 if ($hasConfig) {
-    $baseUrl = (string) $pdo->query("SELECT value FROM core_config_data WHERE path = 'web/unsecure/base_url' AND scope = 'default'")->fetchColumn();
-    $requested = 'http://' . ($_SERVER['HTTP_HOST'] ?? '') . '/';
+    // A request PHP is told is https (through the local router) is checked against the
+    // secure base URL, as OpenMage does.
+    $secure = ($_SERVER['HTTPS'] ?? '') === 'on';
+    $basePath = $secure ? 'web/secure/base_url' : 'web/unsecure/base_url';
+    $baseUrl = (string) $pdo->query("SELECT value FROM core_config_data WHERE path = '{$basePath}' AND scope = 'default'")->fetchColumn();
+    $requested = ($secure ? 'https://' : 'http://') . ($_SERVER['HTTP_HOST'] ?? '') . '/';
     if ($baseUrl !== '' && rtrim($baseUrl, '/') !== rtrim($requested, '/')) {
         header('Location: ' . $baseUrl, true, 302);
         exit;
@@ -46,5 +50,6 @@ echo "last cron: {$lastCron}\n";
 // What PHP is told about the request, as OpenMage builds URLs and checks HTTPS from it.
 echo 'host: ' . ($_SERVER['HTTP_HOST'] ?? '') . "\n";
 echo 'server port: ' . ($_SERVER['SERVER_PORT'] ?? '') . "\n";
+echo 'https: ' . ($_SERVER['HTTPS'] ?? '') . "\n";
 echo 'forwarded proto: ' . ($_SERVER['HTTP_X_FORWARDED_PROTO'] ?? '') . "\n";
 echo 'forwarded for: ' . ($_SERVER['HTTP_X_FORWARDED_FOR'] ?? '') . "\n";

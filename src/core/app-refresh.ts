@@ -3,6 +3,8 @@ import { Readable } from "node:stream";
 import type { Backend, EnvironmentStatus } from "../backends/backend.js";
 import { pathExists } from "../env/generated-files.js";
 import type { Progress } from "../ui/steps.js";
+import { withRouterUrls } from "./router.js";
+import type { CoreServices } from "./services.js";
 
 // After the data under an application changes (an import, a pull, a restore, a seed),
 // what it keeps in memory is stale: php-fpm's APCu and opcache, and the framework's own
@@ -13,6 +15,7 @@ import type { Progress } from "../ui/steps.js";
 export type RefreshReport = string[];
 
 export async function refreshApplication(
+  services: CoreServices,
   backend: Backend,
   status: EnvironmentStatus,
   codeRoot: string,
@@ -49,15 +52,24 @@ export async function refreshApplication(
         }
         if (status.preset === "openmage") {
           const db = withRole("db")[0];
+          const [routed] = await withRouterUrls(services, [status]);
           const url = status.urls.web;
-          if (db && url) {
+          // Through the local router, https pages (checkout, admin, a store that is https
+          // everywhere) go to https://ENV.PROJECT.localhost; plain ones stay on the port.
+          const secureUrl = routed?.urls.https ?? url;
+          if (db && url && secureUrl) {
             const pointed = await backend.execStream(status.id, {
               service: db.name,
               command: ["sh", "-c", 'exec mariadb "$MARIADB_DATABASE"'],
-              stdin: Readable.from([openMageBaseUrlsSql(url)]),
+              stdin: Readable.from([openMageBaseUrlsSql(url, secureUrl)]),
             });
-            if (pointed.exitCode === 0) done.push(`base URLs set to ${url}/`);
-            else progress.warn(`Could not set OpenMage's base URLs: ${pointed.stderr.trim()}`);
+            if (pointed.exitCode === 0) {
+              done.push(
+                secureUrl === url
+                  ? `base URLs set to ${url}/`
+                  : `base URLs set to ${url}/ and ${secureUrl.replace(/\/+$/, "")}/ (secure)`,
+              );
+            } else progress.warn(`Could not set OpenMage's base URLs: ${pointed.stderr.trim()}`);
           }
           const php = withRole("php")[0];
           if (php) {
@@ -88,14 +100,18 @@ export async function refreshApplication(
  * too; `{{unsecure_base_url}}` placeholders stay) and drops production's cookie domain.
  * A database without the table (not a shop yet) is left alone.
  */
-export function openMageBaseUrlsSql(url: string): string {
-  const base = `'${url.replace(/\/+$/, "").replace(/'/g, "''")}/'`;
+export function openMageBaseUrlsSql(url: string, secureUrl = url): string {
+  const quoted = (value: string) => `'${value.replace(/\/+$/, "").replace(/'/g, "''")}/'`;
+  const base = quoted(url);
+  const secure = quoted(secureUrl);
   return [
     "DELIMITER //",
     "BEGIN NOT ATOMIC",
     "  IF EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'core_config_data') THEN",
-    `    UPDATE core_config_data SET value = ${base} WHERE path IN ('web/unsecure/base_url', 'web/secure/base_url');`,
-    `    UPDATE core_config_data SET value = ${base} WHERE path IN ('web/unsecure/base_link_url', 'web/secure/base_link_url') AND value LIKE 'http%';`,
+    `    UPDATE core_config_data SET value = ${base} WHERE path = 'web/unsecure/base_url';`,
+    `    UPDATE core_config_data SET value = ${secure} WHERE path = 'web/secure/base_url';`,
+    `    UPDATE core_config_data SET value = ${base} WHERE path = 'web/unsecure/base_link_url' AND value LIKE 'http%';`,
+    `    UPDATE core_config_data SET value = ${secure} WHERE path = 'web/secure/base_link_url' AND value LIKE 'http%';`,
     "    UPDATE core_config_data SET value = NULL WHERE path = 'web/cookie/cookie_domain';",
     "  END IF;",
     "END//",

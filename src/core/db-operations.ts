@@ -42,7 +42,7 @@ async function localDatabase(
     ...(cliService ? { cliService } : {}),
     refresh: async (progress) => {
       const { refreshApplication } = await import("./app-refresh.js");
-      return refreshApplication(backend, status, target.loaded.codeRoot, progress);
+      return refreshApplication(services, backend, status, target.loaded.codeRoot, progress);
     },
     hooks: (event, progress) =>
       projectHooks(

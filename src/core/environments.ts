@@ -6,6 +6,7 @@ import { acquireEnvironmentLock, type HeldLock } from "../env/lock.js";
 import type { Progress } from "../ui/steps.js";
 import type { HookContext, HookEvent, HookRun } from "./hooks.js";
 import { resolveTarget, type TargetOptions } from "./plan.js";
+import { withRouterUrls } from "./router.js";
 import type { CoreServices } from "./services.js";
 
 // What every operation on an environment starts from: which one and on which backend,
@@ -117,7 +118,12 @@ export async function list(
   services: CoreServices,
   backend: BackendName | undefined,
 ): Promise<EnvironmentStatus[]> {
-  if (backend) return withExpiry(services, await (await services.backend(backend)).list());
+  if (backend) {
+    return withRouterUrls(
+      services,
+      await withExpiry(services, await (await services.backend(backend)).list()),
+    );
+  }
   const names = new Set<BackendName>(["compose", ...(await services.recordedBackends())]);
   const lists = await Promise.all(
     [...names].map(async (name) => {
@@ -129,8 +135,11 @@ export async function list(
       }
     }),
   );
-  return withExpiry(
+  return withRouterUrls(
     services,
-    lists.flat().sort((a, b) => a.id.localeCompare(b.id)),
+    await withExpiry(
+      services,
+      lists.flat().sort((a, b) => a.id.localeCompare(b.id)),
+    ),
   );
 }

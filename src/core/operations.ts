@@ -25,6 +25,7 @@ import {
 } from "./environments.js";
 import type { HookRun } from "./hooks.js";
 import { planEnvironment, resolveTarget, type TargetOptions } from "./plan.js";
+import { syncRouter, withRouterUrls } from "./router.js";
 import type { SeedReport } from "./seed.js";
 import type { CoreServices } from "./services.js";
 
@@ -84,6 +85,7 @@ export async function up(
       rebuild: request.rebuild,
       healthTimeoutMs: request.healthTimeoutMs,
     });
+    await syncRouter(services, progress);
     const expiries = openExpiryStore(services.env);
     if (request.ttl === "never") await expiries.remove(target.identity.id);
     else if (request.ttl !== undefined) {
@@ -117,7 +119,7 @@ export async function up(
       },
       progress,
     );
-    const [status] = await withExpiry(services, [result.status]);
+    const [status] = await withRouterUrls(services, await withExpiry(services, [result.status]));
     return redactDeep(
       {
         ...result,
@@ -138,9 +140,11 @@ export async function down(
   progress: Progress,
 ): Promise<EnvironmentStatus> {
   const { identity, backend } = await backendFor(services, request);
-  return whileLocked(services, identity.id, "down", request, progress, () =>
-    backend.down(identity.id, progress),
-  );
+  return whileLocked(services, identity.id, "down", request, progress, async () => {
+    const stopped = await backend.down(identity.id, progress);
+    await syncRouter(services, progress);
+    return stopped;
+  });
 }
 
 export interface RemovalOptions {
@@ -198,6 +202,9 @@ export async function removeEnvironment(
     "../env/generated-files.js"
   );
   const mountpoints = checkout ? await mountpointsOf(checkout.codeRoot, checkout.name) : [];
+  // The router lets go of the environment's network first: a network with the router
+  // still attached cannot be removed.
+  await syncRouter(services, progress, { leaving: envId });
   let report: DestroyReport | undefined;
   try {
     report = await backend.destroy(envId, progress, { keepImages: options.keepImages });
@@ -253,7 +260,10 @@ export async function status(
     ),
   ]);
   if (!found) throw environmentNotFound(identity.id);
-  const [withLifetime = found] = await withExpiry(services, [found]);
+  const [withLifetime = found] = await withRouterUrls(
+    services,
+    await withExpiry(services, [found]),
+  );
   // files.proxy: missing user files come from production's public URL (see files-proxy).
   const filesProxy = target.loaded.config.files?.proxy;
   return {
@@ -273,9 +283,16 @@ export async function purgeCaches(
   const found = await backend.status(identity.id);
   if (!found) throw environmentNotFound(identity.id);
   const { refreshApplication } = await import("./app-refresh.js");
-  const refreshed = await refreshApplication(backend, found, target.loaded.codeRoot, progress, {
-    proxies: true,
-  });
+  const refreshed = await refreshApplication(
+    services,
+    backend,
+    found,
+    target.loaded.codeRoot,
+    progress,
+    {
+      proxies: true,
+    },
+  );
   return { id: identity.id, refreshed };
 }
 

@@ -36,6 +36,7 @@ export const errorCatalog = {
   ENV_BUSY: { exitCode: ExitCode.busy, title: "Environment is locked by another prodlike" },
   PORT_UNAVAILABLE: { exitCode: ExitCode.failed, title: "No free port" },
   IMAGE_BUILD_FAILED: { exitCode: ExitCode.failed, title: "Image build failed" },
+  ROUTER_FAILED: { exitCode: ExitCode.failed, title: "The local router failed" },
   COMPOSE_FAILED: { exitCode: ExitCode.failed, title: "docker compose failed" },
   HEALTH_TIMEOUT: { exitCode: ExitCode.failed, title: "A service did not become healthy" },
   COMMAND_FAILED: { exitCode: ExitCode.failed, title: "A command failed" },

@@ -17,14 +17,28 @@ export const Label = {
   /** On images prodlike builds: which preset image it is. */
   image: "dev.prodlike.image",
   managed: "dev.prodlike.managed",
-  /** The host names this container answers to: "a.localhost=80,b=8025" (what the local
-   *  router of #14, not built yet, is to read). */
+  /** The host names this container answers to: "a.localhost=80,b=8025" (the local
+   *  router reads them from the engine, whichever state folder made the environment). */
   routes: "dev.prodlike.routes",
+  /** On the local router's container, network and volume. */
+  router: "dev.prodlike.router",
+  /** On the router's container: the host ports it is published on, "http:80,https:443". */
+  routerPorts: "dev.prodlike.router.ports",
 } as const;
 
 /** The routes label's value: host=port pairs. */
 export function routesLabel(routes: readonly { host: string; port: number }[]): string {
   return routes.map((route) => `${route.host}=${route.port}`).join(",");
+}
+
+/** The routes label read back; a malformed pair (a label edited by hand) is skipped. */
+export function parseRoutesLabel(value: string | undefined): { host: string; port: number }[] {
+  if (!value) return [];
+  return value.split(",").flatMap((pair) => {
+    const match = /^([a-z0-9.-]+)=(\d{1,5})$/.exec(pair.trim());
+    const port = Number(match?.[2]);
+    return match?.[1] && port > 0 && port < 65536 ? [{ host: match[1], port }] : [];
+  });
 }
 
 /** On the containers of a mirrored layout (`up --mirror`): which production workload and

@@ -58,7 +58,7 @@ export async function loadPreset(name: string, presetsDir = PRESETS_DIR): Promis
 
 // Hash of every file's relative path and bytes: a changed Dockerfile or script gives a
 // new image tag, so `up` rebuilds exactly when the build context changed.
-async function hashDirectory(dir: string): Promise<string> {
+export async function hashDirectory(dir: string): Promise<string> {
   const hash = createHash("sha256");
   const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
     .filter((entry) => entry.isFile())

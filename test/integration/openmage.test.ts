@@ -8,6 +8,7 @@ import {
   copyExample,
   discardProject,
   expectOk,
+  jsonField,
   resourcesOf,
   shellIn,
   type TestProject,
@@ -93,16 +94,22 @@ describe("openmage preset (examples/openmage-basic)", { timeout: 300_000 }, () =
     });
   });
 
-  it("tells PHP the browser's host and port, and never a client's own forwarding headers", async () => {
-    const page = await fetch(`${webUrl}/`, {
-      headers: { "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.66" },
-    });
+  it("tells PHP the browser's host and port and the scheme the router forwards, never a client's own address", async () => {
+    const page = await fetch(`${webUrl}/`, { headers: { "X-Forwarded-For": "203.0.113.66" } });
     const body = await page.text();
     const port = new URL(webUrl).port;
     expect(body).toContain(`host: 127.0.0.1:${port}\n`);
     expect(body).toContain(`server port: ${port}\n`);
+    expect(body).toContain("https: \n");
     expect(body).toContain("forwarded proto: http\n");
     expect(body).not.toContain("203.0.113.66");
+    // What the local router sends for https://ENV.PROJECT.localhost:8443.
+    const routed = await fetch(`${webUrl}/`, {
+      headers: { "X-Forwarded-Proto": "https", "X-Forwarded-Port": "8443" },
+    });
+    const routedBody = await routed.text();
+    expect(routedBody).toContain("https: on\n");
+    expect(routedBody).toContain("server port: 8443\n");
   });
 
   it("points a pulled or imported store's base URLs at this environment", async () => {
@@ -119,9 +126,15 @@ describe("openmage preset (examples/openmage-basic)", { timeout: 300_000 }, () =
       "db",
       `mariadb -N "$MARIADB_DATABASE" -e "SELECT path, IFNULL(value, 'NULL') FROM core_config_data ORDER BY path"`,
     );
+    // Secure pages go to the local router's https name for this environment.
+    const secureUrl = jsonField<Record<string, string>>(
+      await project.cli(["status", "--json"]),
+      "urls",
+    ).https;
+    expect(secureUrl).toMatch(/^https:\/\/local\.[a-z0-9-]+\.localhost(:\d+)?\/$/);
     expect(urls.stdout.trim().split("\n")).toEqual([
       "web/cookie/cookie_domain\tNULL",
-      `web/secure/base_url\t${webUrl}/`,
+      `web/secure/base_url\t${secureUrl}`,
       `web/unsecure/base_url\t${webUrl}/`,
     ]);
   });

@@ -14,11 +14,16 @@ sub vcl_recv {
     if (req.url == "/.prodlike/health") {
         return (synth(200, "ok"));
     }
-    # What the app learns about the client comes from this proxy, never from the client:
-    # headers a browser (or a test) sends are replaced, as production's edge does.
+    # What the app learns about the client comes from this proxy, as production's edge
+    # does: the client's address always; the scheme and port from the local router in
+    # front (https://ENV.PROJECT.localhost), else this service's own published port.
     set req.http.X-Forwarded-For = client.ip;
-    set req.http.X-Forwarded-Proto = "http";
-    set req.http.X-Forwarded-Port = "{{ports.web}}";
+    if (req.http.X-Forwarded-Proto !~ "^https?$") {
+        set req.http.X-Forwarded-Proto = "http";
+        set req.http.X-Forwarded-Port = "{{ports.web}}";
+    } elsif (req.http.X-Forwarded-Port !~ "^[0-9]{1,5}$") {
+        set req.http.X-Forwarded-Port = "{{ports.web}}";
+    }
     unset req.http.X-Forwarded-Host;
     # Development: every request goes to nginx, so a saved file is served on the next
     # request (production's rules kept an edited page cached for its TTL). What

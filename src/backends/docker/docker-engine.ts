@@ -28,6 +28,10 @@ export interface ContainerInfo {
   createdAt: number;
   /** An exited container's exit code. */
   exitCode?: number;
+  /** The networks it is attached to, by name (none when it shares another's). */
+  networks: string[];
+  /** `container:ID` when it shares another container's network (a pod's sidecar). */
+  networkMode?: string;
 }
 
 export type LabelFilter = Record<string, string | true>;
@@ -127,6 +131,10 @@ export class DockerodeEngine implements DockerEngine {
       ),
       createdAt: container.Created * 1000,
       ...exitCodeOf(container.Status),
+      networks: Object.keys(container.NetworkSettings?.Networks ?? {}),
+      ...(container.HostConfig?.NetworkMode
+        ? { networkMode: container.HostConfig.NetworkMode }
+        : {}),
     }));
   }
 

@@ -27,6 +27,8 @@ export interface RawContainer {
   Created: number;
   Labels?: Record<string, string>;
   Ports?: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[];
+  HostConfig?: { NetworkMode?: string };
+  NetworkSettings?: { Networks?: Record<string, unknown> };
 }
 
 export class EngineApiReader {

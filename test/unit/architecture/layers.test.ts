@@ -18,6 +18,7 @@ const RANK: Record<string, number> = {
   images: 7,
   backends: 6,
   mirror: 5,
+  router: 5,
   env: 5,
   topology: 4,
   config: 3,

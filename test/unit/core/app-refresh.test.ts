@@ -6,10 +6,20 @@ describe("openMageBaseUrlsSql", () => {
     const sql = openMageBaseUrlsSql("http://127.0.0.1:8080");
     expect(sql).toContain("table_name = 'core_config_data'");
     expect(sql).toContain(
-      "SET value = 'http://127.0.0.1:8080/' WHERE path IN ('web/unsecure/base_url', 'web/secure/base_url')",
+      "SET value = 'http://127.0.0.1:8080/' WHERE path = 'web/unsecure/base_url'",
+    );
+    expect(sql).toContain(
+      "SET value = 'http://127.0.0.1:8080/' WHERE path = 'web/secure/base_url'",
     );
     expect(sql).toContain("AND value LIKE 'http%'");
     expect(sql).toContain("SET value = NULL WHERE path = 'web/cookie/cookie_domain'");
+    const routed = openMageBaseUrlsSql("http://127.0.0.1:8080", "https://dev.shop.localhost:8443/");
+    expect(routed).toContain(
+      "SET value = 'http://127.0.0.1:8080/' WHERE path = 'web/unsecure/base_url'",
+    );
+    expect(routed).toContain(
+      "SET value = 'https://dev.shop.localhost:8443/' WHERE path = 'web/secure/base_url'",
+    );
     expect(openMageBaseUrlsSql("http://x/'; DROP TABLE t; --/")).toContain(
       "'http://x/''; DROP TABLE t; --/'",
     );

@@ -114,7 +114,8 @@ describe("running as the developer", () => {
     expect(localXml).toContain("<password><![CDATA[s3cret-password-123]]></password>");
     expect(localXml).not.toContain("<key><![CDATA[s3cret-password-123]]></key>");
     const nginx = topology.configFiles.find((file) => file.name === "nginx.conf")?.content ?? "";
-    expect(nginx).toContain("fastcgi_param SERVER_PORT 8080;");
+    expect(nginx).toContain("fastcgi_param SERVER_PORT $prodlike_server_port;");
+    expect(nginx).toContain(`"" 8080;`);
   });
 });
 

@@ -30,6 +30,7 @@ function envContainer(
     imageId,
     ports: [],
     createdAt: 0,
+    networks: [],
     labels: {
       [Label.managed]: "true",
       [Label.env]: envId,

@@ -30,6 +30,7 @@ function container(
     imageId: "sha256:1",
     ports: [],
     createdAt: Date.UTC(2026, 10, 22),
+    networks: [],
     labels: {
       [Label.env]: "shop-local",
       [Label.project]: "shop",

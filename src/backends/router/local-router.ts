@@ -1,0 +1,317 @@
+import { connect } from "node:net";
+import { fileURLToPath } from "node:url";
+import { ProdlikeError } from "../../errors/prodlike-error.js";
+import type { CommandRunner, RunResult } from "../../process/command-runner.js";
+import { formatCommand } from "../../process/command-runner.js";
+import {
+  caddyConfig,
+  ROUTER_CONFIG_FILE,
+  ROUTER_CONTAINER_PORTS,
+  ROUTER_DATA_DIR,
+  ROUTER_ROOT_CERT,
+  type RouterPorts,
+} from "../../router/caddy-config.js";
+import { type RouterPlan, routerPlan } from "../../router/router-plan.js";
+import { Label } from "../../topology/labels.js";
+import { hashDirectory } from "../../topology/preset-loader.js";
+import type { Clock } from "../../waits/clock.js";
+import type { DockerEngine } from "../docker/docker-engine.js";
+import { imageSteps } from "../docker/image-builder.js";
+
+// The one router all environments on this machine share: a container, its network and
+// its CA volume, all labelled and named `prodlike-router*`. Started by the first `up` that
+// has something to route, given the routes every running environment's containers carry,
+// and removed (its volume kept: the CA a browser trusts) when nothing is left to route.
+// The docker CLI does the writes: `network connect` and `exec -i` are one line each there.
+
+export const ROUTER_NAME = "prodlike-router";
+export const ROUTER_VOLUME = "prodlike-router-data";
+const ROUTER_CONTEXT = fileURLToPath(new URL("../../../router", import.meta.url));
+
+/** Host port pairs tried in order: 80/443 when free, then the alternatives. */
+export const DEFAULT_ROUTER_PORTS: RouterPorts[] = [
+  { http: 80, https: 443 },
+  { http: 8880, https: 8443 },
+  { http: 18880, https: 18443 },
+];
+
+export interface RouterState {
+  running: boolean;
+  ports?: RouterPorts;
+  /** Each environment's routed host names. */
+  hostsByEnv: Map<string, string[]>;
+  conflicts: RouterPlan["conflicts"];
+}
+
+export interface LocalRouterDeps {
+  runner: CommandRunner;
+  engine: DockerEngine;
+  clock: Clock;
+  /** PRODLIKE_ROUTER_PORTS ("80:443,8880:8443"), else DEFAULT_ROUTER_PORTS. */
+  portChoices: RouterPorts[];
+}
+
+interface RouterContainer {
+  running: boolean;
+  ports: RouterPorts | undefined;
+  networks: string[];
+}
+
+export class LocalRouter {
+  constructor(private readonly deps: LocalRouterDeps) {}
+
+  /** What the router serves now, without changing anything (status, ls). */
+  async state(): Promise<RouterState> {
+    const [container, plan] = await Promise.all([this.container(), this.plan()]);
+    return {
+      running: container?.running ?? false,
+      ...(container?.ports ? { ports: container.ports } : {}),
+      hostsByEnv: container?.running ? plan.hostsByEnv : new Map(),
+      conflicts: plan.conflicts,
+    };
+  }
+
+  /** Makes the router serve exactly the routes the running containers carry (without
+   *  `leaving`'s, an environment about to be removed); removes it when none are left.
+   *  The caller holds the machine-wide router lock. */
+  async sync(options: { leaving?: string | undefined; onDetail?: (text: string) => void }) {
+    const plan = await this.plan(options.leaving);
+    let container = await this.container();
+    if (plan.sites.length === 0) {
+      if (container) await this.remove({ purge: false });
+      return { running: false, hostsByEnv: plan.hostsByEnv, conflicts: plan.conflicts };
+    }
+    if (!container?.running) {
+      if (container) await this.docker(["rm", "--force", ROUTER_NAME]);
+      options.onDetail?.("starting the local router");
+      container = await this.start(options.onDetail);
+    }
+    for (const network of plan.networks.filter((name) => !container.networks.includes(name))) {
+      await this.docker(["network", "connect", network, ROUTER_NAME]);
+    }
+    const ports = container.ports ?? DEFAULT_ROUTER_PORTS[0];
+    if (!ports) throw routerFailed("the router's published ports are unknown");
+    await this.load(JSON.stringify(caddyConfig(plan.sites, ports)));
+    // Networks of environments that are gone, after the new config no longer dials them;
+    // an environment's own network cannot be removed while the router is attached.
+    for (const network of container.networks) {
+      if (network !== ROUTER_NAME && !plan.networks.includes(network)) {
+        await this.docker(["network", "disconnect", "--force", network, ROUTER_NAME], {
+          allowFailure: true,
+        });
+      }
+    }
+    return { running: true, ports, hostsByEnv: plan.hostsByEnv, conflicts: plan.conflicts };
+  }
+
+  /** Removes the router's container and network; with purge, its CA volume too. */
+  async remove(options: { purge: boolean }): Promise<string[]> {
+    const removed: string[] = [];
+    if (await this.container()) {
+      await this.docker(["rm", "--force", ROUTER_NAME]);
+      removed.push(`container ${ROUTER_NAME}`);
+    }
+    const networks = await this.deps.engine.listNetworks({ [Label.router]: "true" });
+    for (const network of networks) {
+      await this.deps.engine.removeNetwork(network.id);
+      removed.push(`network ${network.name}`);
+    }
+    if (options.purge) {
+      for (const volume of await this.deps.engine.listVolumes({ [Label.router]: "true" })) {
+        await this.deps.engine.removeVolume(volume);
+        removed.push(`volume ${volume}`);
+      }
+    }
+    return removed;
+  }
+
+  /** The router CA's root certificate (PEM), for `trust` and for clients that verify. */
+  async rootCertificate(): Promise<string> {
+    const result = await this.docker(["exec", ROUTER_NAME, "cat", ROUTER_ROOT_CERT], {
+      allowFailure: true,
+    });
+    if (result.exitCode !== 0 || !result.stdout.includes("BEGIN CERTIFICATE")) {
+      throw new ProdlikeError("ROUTER_FAILED", "The local router's CA certificate is not there", {
+        hint: "The router makes its CA when it first serves HTTPS: run `prodlike up`, then try again.",
+      });
+    }
+    return result.stdout;
+  }
+
+  private async plan(leaving?: string): Promise<RouterPlan> {
+    const containers = await this.deps.engine.listContainers({ [Label.managed]: "true" });
+    return routerPlan(containers, { leaving });
+  }
+
+  private async container(): Promise<RouterContainer | undefined> {
+    const [found] = await this.deps.engine.listContainers({ [Label.router]: "true" });
+    if (!found) return undefined;
+    return {
+      running: found.state === "running",
+      ports: parsePortsLabel(found.labels[Label.routerPorts]),
+      networks: found.networks,
+    };
+  }
+
+  private async start(onDetail?: (text: string) => void): Promise<RouterContainer> {
+    const image = `prodlike/router:${await hashDirectory(ROUTER_CONTEXT)}`;
+    for (const step of imageSteps(
+      this.deps.engine,
+      [{ kind: "build", tag: image, context: ROUTER_CONTEXT }],
+      {
+        rebuild: false,
+        preset: "router",
+      },
+    )) {
+      await step.run?.({
+        setTitle: (title) => onDetail?.(title),
+        update: (text) => onDetail?.(text),
+      });
+    }
+    const labels = ["--label", `${Label.managed}=true`, "--label", `${Label.router}=true`];
+    if ((await this.deps.engine.listNetworks({ [Label.router]: "true" })).length === 0) {
+      await this.docker(["network", "create", ...labels, ROUTER_NAME]);
+    }
+    // Idempotent: an existing volume (and the CA in it) is kept.
+    await this.docker(["volume", "create", ...labels, ROUTER_VOLUME]);
+    const failures: string[] = [];
+    for (const ports of this.deps.portChoices) {
+      if ((await portAnswers(ports.http)) || (await portAnswers(ports.https))) {
+        failures.push(`${ports.http}/${ports.https} in use`);
+        continue;
+      }
+      const result = await this.docker(runArguments(image, ports, labels), {
+        allowFailure: true,
+      });
+      if (result.exitCode === 0) return { running: true, ports, networks: [ROUTER_NAME] };
+      // Taken between the probe and the bind (or not bindable here): try the next pair.
+      failures.push(`${ports.http}/${ports.https}: ${lastLine(result.stderr)}`);
+      await this.docker(["rm", "--force", ROUTER_NAME], { allowFailure: true });
+    }
+    throw new ProdlikeError("ROUTER_FAILED", "The local router found no free port pair", {
+      hint: `Tried ${failures.join("; ")}. Free one of them, or set PRODLIKE_ROUTER_PORTS (e.g. 9080:9443), or PRODLIKE_ROUTER=off to go without named hosts.`,
+    });
+  }
+
+  // Written beside the live file and loaded through Caddy's admin endpoint; only a config
+  // Caddy accepted replaces the file it starts with after a restart.
+  private async load(config: string): Promise<void> {
+    const next = `${ROUTER_CONFIG_FILE}.next`;
+    const script = `cat > ${next} && caddy reload --config ${next} --address localhost:2019 && mv ${next} ${ROUTER_CONFIG_FILE}`;
+    const deadline = this.deps.clock.now() + 30_000;
+    for (;;) {
+      const result = await this.docker(["exec", "--interactive", ROUTER_NAME, "sh", "-c", script], {
+        allowFailure: true,
+        input: config,
+      });
+      if (result.exitCode === 0) return;
+      // Just started: the admin endpoint is not listening for a moment.
+      const starting = /connection refused|connect: /i.test(result.stderr);
+      if (!starting || this.deps.clock.now() > deadline) {
+        throw routerFailed(`Caddy refused the routes: ${lastLine(result.stderr)}`);
+      }
+      await this.deps.clock.sleep(200);
+    }
+  }
+
+  private async docker(
+    args: string[],
+    options: { allowFailure?: boolean; input?: string } = {},
+  ): Promise<RunResult> {
+    const result = await this.deps.runner.run("docker", args, {
+      ...(options.input !== undefined ? { input: options.input } : {}),
+      timeoutMs: 120_000,
+    });
+    if (result.notFound) {
+      throw new ProdlikeError("TOOL_MISSING", "The docker CLI is not installed", {
+        hint: "The local router is managed with the docker CLI; install it (Debian: docker.io).",
+      });
+    }
+    if (result.exitCode !== 0 && !options.allowFailure) {
+      throw routerFailed(`${formatCommand("docker", args)}: ${lastLine(result.stderr)}`);
+    }
+    return result;
+  }
+}
+
+function runArguments(image: string, ports: RouterPorts, labels: string[]): string[] {
+  return [
+    "run",
+    "--detach",
+    "--name",
+    ROUTER_NAME,
+    ...labels,
+    "--label",
+    `${Label.routerPorts}=http:${ports.http},https:${ports.https}`,
+    "--network",
+    ROUTER_NAME,
+    "--restart",
+    "unless-stopped",
+    // Least privilege: no capabilities at all; low ports are opened to every user of the
+    // container's own network namespace instead (never the host's).
+    "--cap-drop",
+    "ALL",
+    "--security-opt",
+    "no-new-privileges",
+    "--sysctl",
+    "net.ipv4.ip_unprivileged_port_start=0",
+    "--publish",
+    `127.0.0.1:${ports.http}:${ROUTER_CONTAINER_PORTS.http}`,
+    "--publish",
+    `127.0.0.1:${ports.https}:${ROUTER_CONTAINER_PORTS.https}`,
+    "--volume",
+    `${ROUTER_VOLUME}:${ROUTER_DATA_DIR}`,
+    image,
+  ];
+}
+
+/** "http:80,https:443" -> ports; undefined when the label is missing or malformed. */
+export function parsePortsLabel(value: string | undefined): RouterPorts | undefined {
+  const http = Number(/(?:^|,)http:(\d+)/.exec(value ?? "")?.[1]);
+  const https = Number(/(?:^|,)https:(\d+)/.exec(value ?? "")?.[1]);
+  return http > 0 && https > 0 ? { http, https } : undefined;
+}
+
+/** PRODLIKE_ROUTER_PORTS: "HTTP:HTTPS[,HTTP:HTTPS…]". */
+export function parsePortChoices(value: string | undefined): RouterPorts[] {
+  if (value === undefined || value.trim() === "") return DEFAULT_ROUTER_PORTS;
+  return value.split(",").map((pair) => {
+    const match = /^\s*(\d{1,5}):(\d{1,5})\s*$/.exec(pair);
+    const http = Number(match?.[1]);
+    const https = Number(match?.[2]);
+    if (!match || !(http > 0 && http < 65536 && https > 0 && https < 65536) || http === https) {
+      throw new ProdlikeError("USAGE", `PRODLIKE_ROUTER_PORTS has a bad pair: "${pair.trim()}"`, {
+        hint: "Give HTTP:HTTPS host port pairs, tried in order, e.g. PRODLIKE_ROUTER_PORTS=80:443,8880:8443.",
+      });
+    }
+    return { http, https };
+  });
+}
+
+// Something already accepts connections there (another proxy, a dev server): a bind by
+// the engine would fail, or worse, shadow it on one address family only.
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.setTimeout(500);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+function lastLine(text: string): string {
+  return text.trim().split("\n").at(-1) ?? "";
+}
+
+function routerFailed(message: string): ProdlikeError {
+  return new ProdlikeError("ROUTER_FAILED", `The local router: ${message}`, {
+    hint: "`prodlike router status` shows it; `prodlike router stop` removes it (the next `up` starts it again).",
+  });
+}

@@ -1,0 +1,102 @@
+// The local router's whole configuration, as Caddy's JSON config: one route per host name
+// an environment answers to, served on both HTTP and HTTPS, with certificates from
+// Caddy's own local CA (never ACME: `*.localhost` names cannot have public certificates,
+// and this machine may have no internet).
+
+/** One name the router serves, and the container:port on a shared network it goes to. */
+export interface RouterSite {
+  host: string;
+  dial: string;
+}
+
+/** The host ports the router is published on (127.0.0.1), told to the app as
+ *  X-Forwarded-Port so it builds links back to the port the browser used. */
+export interface RouterPorts {
+  http: number;
+  https: number;
+}
+
+/** Inside the router's container: the ports Caddy listens on, whatever the host ports. */
+export const ROUTER_CONTAINER_PORTS: RouterPorts = { http: 80, https: 443 };
+
+/** Where Caddy keeps its CA and certificates (the router's volume). */
+export const ROUTER_DATA_DIR = "/data";
+
+/** The root certificate of the router's CA, inside its container. */
+export const ROUTER_ROOT_CERT = `${ROUTER_DATA_DIR}/caddy/pki/authorities/local/root.crt`;
+
+/** The configuration file start-router runs Caddy with; prodlike replaces it on a sync. */
+export const ROUTER_CONFIG_FILE = `${ROUTER_DATA_DIR}/prodlike.json`;
+
+export function caddyConfig(sites: readonly RouterSite[], ports: RouterPorts): object {
+  const sorted = [...sites].sort((a, b) => a.host.localeCompare(b.host));
+  return {
+    admin: { listen: "localhost:2019" },
+    storage: { module: "file_system", root: `${ROUTER_DATA_DIR}/caddy` },
+    apps: {
+      http: {
+        http_port: ROUTER_CONTAINER_PORTS.http,
+        https_port: ROUTER_CONTAINER_PORTS.https,
+        servers: {
+          https: {
+            listen: [`:${ROUTER_CONTAINER_PORTS.https}`],
+            routes: [...sorted.map((site) => siteRoute(site, "https", ports.https)), notFound()],
+            tls_connection_policies: [{}],
+            // Both schemes answer: http:// stays plain instead of being redirected.
+            automatic_https: { disable_redirects: true },
+          },
+          http: {
+            listen: [`:${ROUTER_CONTAINER_PORTS.http}`],
+            routes: [...sorted.map((site) => siteRoute(site, "http", ports.http)), notFound()],
+            automatic_https: { disable: true },
+          },
+        },
+      },
+      tls: {
+        automation: { policies: [{ issuers: [{ module: "internal", ca: "local" }] }] },
+      },
+      pki: {
+        certificate_authorities: {
+          local: { name: "prodlike local CA", install_trust: false },
+        },
+      },
+    },
+  };
+}
+
+// Host is passed through as the browser sent it (with the port), so an app that builds
+// redirects from HTTP_HOST stays on the router; the scheme and port it cannot see are
+// told in the X-Forwarded headers (nginx turns the scheme into HTTPS=on for PHP).
+function siteRoute(site: RouterSite, scheme: "http" | "https", hostPort: number): object {
+  return {
+    match: [{ host: [site.host] }],
+    handle: [
+      {
+        handler: "reverse_proxy",
+        upstreams: [{ dial: site.dial }],
+        headers: {
+          request: {
+            set: {
+              "X-Forwarded-Proto": [scheme],
+              "X-Forwarded-Port": [String(hostPort)],
+            },
+          },
+        },
+      },
+    ],
+    terminal: true,
+  };
+}
+
+function notFound(): object {
+  return {
+    handle: [
+      {
+        handler: "static_response",
+        status_code: 404,
+        headers: { "Content-Type": ["text/plain; charset=utf-8"] },
+        body: "No prodlike environment answers to {http.request.host}. `prodlike ls` lists them.\n",
+      },
+    ],
+  };
+}
