@@ -127,6 +127,7 @@ export async function main(argv: string[]): Promise<number> {
   serviceCommands(table);
   dataCommands(table);
   productionCommands(table);
+  routerCommands(table);
   toolCommands(table);
 
   try {
@@ -188,6 +189,30 @@ function lifecycleCommands(table: CommandTable): void {
   table
     .add(program, "ls", "list all environments on this machine (found by label)")
     .action(table.run("ls", () => import("./commands/ls.js")));
+}
+
+function routerCommands(table: CommandTable): void {
+  const { program } = table;
+  const router = table.group(
+    "router",
+    "the local router: https://ENV.PROJECT.localhost for every environment",
+  );
+  const routerModule = () => import("./commands/router.js");
+  table
+    .add(router, "status", "its ports, CA, trust and every routed host")
+    .action(table.run("router status", routerModule, "statusCommand"));
+  table
+    .add(router, "stop", "remove it (environments keep their 127.0.0.1 ports; `up` restarts it)")
+    .option("--purge", "remove its CA too (browsers must trust the new one)", false)
+    .action(table.run("router stop", routerModule, "stopCommand"));
+  table
+    .add(program, "trust", "trust the router's CA in the system and browser stores (mkcert)")
+    .option("--uninstall", "remove it from those stores", false)
+    .action(table.run("trust", () => import("./commands/trust.js")));
+  table
+    .add(program, "mail", "where the environment's mail catcher shows caught mail", ["name"])
+    .option("--open", "open it in the browser", false)
+    .action(table.run("mail", () => import("./commands/mail.js")));
 }
 
 function serviceCommands(table: CommandTable): void {

@@ -1,7 +1,10 @@
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { EnvironmentStatus } from "../backends/backend.js";
 import type { LocalRouter, RouterState } from "../backends/router/local-router.js";
+import { stateDir } from "../config/user-settings.js";
 import { acquireEnvironmentLock } from "../env/lock.js";
 import { isProdlikeError } from "../errors/prodlike-error.js";
 import type { RouterPorts } from "../router/caddy-config.js";
@@ -138,4 +141,95 @@ export async function withRouterUrls(
     ...environment,
     urls: { ...environment.urls, ...routedUrls(environment, state) },
   }));
+}
+
+export interface RouterReport {
+  enabled: boolean;
+  running: boolean;
+  ports?: RouterPorts;
+  /** Every routed host, with its environment and URL. */
+  routes: { host: string; env: string; url: string }[];
+  /** The CA's root certificate exported here, when the router runs. */
+  caFile?: string;
+  /** `prodlike trust` installed this CA (as far as this machine's record says). */
+  trusted: boolean;
+  conflicts: RouterState["conflicts"];
+}
+
+/** `prodlike router status`. */
+export async function routerStatus(services: CoreServices): Promise<RouterReport> {
+  const enabled = routerEnabled(services.env);
+  const router = await openRouter(services);
+  const state = await router.state();
+  const routes = [...state.hostsByEnv].flatMap(([env, hosts]) =>
+    hosts.map((host) => ({
+      host,
+      env,
+      url: state.ports ? routerUrl("https", host, state.ports) : "",
+    })),
+  );
+  const caFile = state.running ? await exportRootCertificate(services, router) : undefined;
+  return {
+    enabled,
+    running: state.running,
+    ...(state.ports ? { ports: state.ports } : {}),
+    routes,
+    ...(caFile ? { caFile } : {}),
+    trusted: caFile ? await isTrusted(services, caFile) : false,
+    conflicts: state.conflicts,
+  };
+}
+
+/** `prodlike router stop [--purge]`: the environments keep running on their own ports;
+ *  the next `up` starts the router again. --purge drops the CA (browsers must trust the
+ *  new one). */
+export async function stopRouter(
+  services: CoreServices,
+  options: { purge: boolean },
+): Promise<{ removed: string[] }> {
+  return whileRouterLocked(services, undefined, async () => {
+    const removed = await (await openRouter(services)).remove(options);
+    if (options.purge) await rm(routerStateDir(services), { recursive: true, force: true });
+    return { removed };
+  });
+}
+
+/** Where prodlike keeps the router CA's certificate (and the record of its trust). */
+export function routerStateDir(services: CoreServices): string {
+  return path.join(stateDir(services.env), "router");
+}
+
+/** The CA's root certificate written to the state folder as rootCA.pem (mkcert's name
+ *  for it, so CAROOT can point there); its path. */
+export async function exportRootCertificate(
+  services: CoreServices,
+  router: LocalRouter,
+): Promise<string> {
+  const pem = await router.rootCertificate();
+  const dir = path.join(routerStateDir(services), "ca");
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, "rootCA.pem");
+  await writeFile(`${file}.tmp`, pem, { mode: 0o644 });
+  await rename(`${file}.tmp`, file);
+  return file;
+}
+
+/** The record `prodlike trust` leaves: the fingerprint of the certificate it installed. */
+export function trustRecordFile(services: CoreServices): string {
+  return path.join(routerStateDir(services), "trusted");
+}
+
+export async function certificateFingerprint(caFile: string): Promise<string> {
+  return createHash("sha256")
+    .update(await readFile(caFile))
+    .digest("hex");
+}
+
+async function isTrusted(services: CoreServices, caFile: string): Promise<boolean> {
+  try {
+    const recorded = (await readFile(trustRecordFile(services), "utf8")).trim();
+    return recorded === (await certificateFingerprint(caFile));
+  } catch {
+    return false;
+  }
 }
