@@ -7,6 +7,7 @@ import { filesPullBench } from "./files-pull.js";
 import { kindUpBench } from "./kind-up.js";
 import { mirrorUpBench } from "./mirror-up.js";
 import { qaParallelBench } from "./qa-parallel.js";
+import { routerBench } from "./router.js";
 import { startupAndEditBench } from "./startup-and-edit.js";
 import { versionsBench } from "./versions.js";
 import { warmUpBench } from "./warm-up.js";
@@ -22,6 +23,7 @@ if (!only || only === "files") results.push(...(await filesPullBench()));
 if (!only || only === "qa") results.push(await qaParallelBench());
 if (!only || only === "mirror") results.push(await mirrorUpBench());
 if (!only || only === "versions") results.push(...(await versionsBench()));
+if (!only || only === "router") results.push(...(await routerBench()));
 
 const line = (cells) =>
   cells.map((cell, index) => String(cell).padEnd([52, 10, 14, 8][index] ?? 0)).join(" ");

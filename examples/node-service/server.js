@@ -1,6 +1,7 @@
 // The example Node service: a greeting, a health endpoint that checks its dependencies,
-// and a visit counter kept in Redis when REDIS_URL is set. No npm packages: Redis is
-// spoken over a plain socket (RESP), so the example runs without `npm install`.
+// a visit counter kept in Redis when REDIS_URL is set, and POST /mail, which sends a
+// message to SMTP_URL (as a password reset would). No npm packages: Redis and SMTP are
+// spoken over plain sockets, so the example runs without `npm install`.
 const http = require("node:http");
 const net = require("node:net");
 
@@ -38,6 +39,42 @@ function postgresReachable() {
   });
 }
 
+// One message through SMTP_URL: the server's greeting, then one command per reply.
+function sendMail({ to, subject, text }) {
+  const url = new URL(process.env.SMTP_URL || "smtp://localhost:25");
+  const body = `From: node-service <app@example.com>\r\nTo: ${to}\r\nSubject: ${subject}\r\n\r\n${text}\r\n`;
+  const commands = [
+    "EHLO node-service",
+    "MAIL FROM:<app@example.com>",
+    `RCPT TO:<${to}>`,
+    "DATA",
+    `${body.replace(/^\./gm, "..")}.`,
+    "QUIT",
+  ];
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(url.port || 25), url.hostname);
+    let buffered = "";
+    socket.setTimeout(5000, () => socket.destroy(new Error("SMTP timed out")));
+    socket.on("error", reject);
+    socket.on("close", () => reject(new Error("SMTP connection closed early")));
+    socket.on("data", (data) => {
+      buffered += data.toString();
+      // A reply is complete at a line "NNN text" (no hyphen after the code).
+      while (/^\d{3} .*\r?\n/m.test(buffered)) {
+        const line = /^(\d{3}) .*\r?\n/m.exec(buffered);
+        buffered = buffered.slice(line.index + line[0].length);
+        if (Number(line[1]) >= 400) return socket.destroy(new Error(line[0].trim()));
+        const next = commands.shift();
+        if (next === undefined) {
+          socket.end();
+          return resolve();
+        }
+        socket.write(`${next}\r\n`);
+      }
+    });
+  });
+}
+
 const server = http.createServer(async (request, response) => {
   const send = (status, body) => {
     response.writeHead(status, { "content-type": "application/json" });
@@ -51,6 +88,11 @@ const server = http.createServer(async (request, response) => {
         redis: redisPing ?? null,
         postgres: postgres ?? null,
       });
+    }
+    if (request.url?.startsWith("/mail") && request.method === "POST") {
+      const to = new URL(request.url, "http://x").searchParams.get("to") || "someone@example.com";
+      await sendMail({ to, subject: "Reset your password", text: "Follow the link to reset it." });
+      return send(202, { sent: to });
     }
     const visits = await redis(["INCR", "visits"]);
     return send(200, { message: MESSAGE, visits: visits === undefined ? null : Number(visits) });

@@ -13,6 +13,7 @@ import {
   type TestProject,
 } from "./support/harness.js";
 import { mirrorRoundtripLayout } from "./support/production-layout.js";
+import { routedRequest, routerOf } from "./support/routed.js";
 
 // Production's layout goes through the same `up` as a preset (one model, one deploy):
 // each place where the mirror's own pipeline used to differ, tried as a new user would,
@@ -72,6 +73,19 @@ describe("up --mirror runs through the preset's path", { timeout: 600_000 }, () 
     const again = await project.cli(["up", "--mirror", "--json"]);
     expectOk(again);
     expect(jsonField<boolean>(again, "changed")).toBe(false);
+  });
+
+  it("serves production's Ingress hosts through the local router, each with a trusted certificate", async () => {
+    const status = await project.cli(["status", "--json"]);
+    const urls = jsonField<Record<string, string>>(status, "urls");
+    const { ca } = await routerOf(project);
+    const hosts = ["https", "https:shop", "https:admin.shop"].map((key) => urls[key] ?? "");
+    expect(hosts[2]).toMatch(/^https:\/\/admin\.shop\.local\.[a-z0-9-]+\.localhost(:\d+)?\/$/);
+    for (const url of hosts) {
+      const page = await routedRequest(url, { ca });
+      expect(page.status, `${url}: ${page.body}`).toBe(200);
+      expect(page.body).toContain('<span id="greeting">');
+    }
   });
 
   it("parity --against running counts what envFrom brings in as production's own", async () => {

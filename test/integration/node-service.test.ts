@@ -59,6 +59,25 @@ describe("node preset (examples/node-service)", { timeout: 300_000 }, () => {
     expect(postgres.stdout).toMatch(/\(PostgreSQL\) 17\.\d+/);
   });
 
+  it("catches what the app sends to SMTP_URL, in the catcher's API and behind `prodlike mail`", async () => {
+    const to = `reset-${Date.now()}@example.com`;
+    const sent = await fetch(`${webUrl}/mail?to=${encodeURIComponent(to)}`, { method: "POST" });
+    expect(sent.status, await sent.text()).toBe(202);
+    const mail = await project.cli(["mail", "--json"]);
+    expectOk(mail);
+    const api = jsonField<string>(mail, "api");
+    expect(api).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v1\/messages$/);
+    const listed = (await (await fetch(api)).json()) as {
+      messages: { Subject: string; To: { Address: string }[] }[];
+    };
+    expect(listed.messages).toContainEqual(
+      expect.objectContaining({
+        Subject: "Reset your password",
+        To: [expect.objectContaining({ Address: to })],
+      }),
+    );
+  });
+
   it("gives the app a PostgreSQL login through DATABASE_URL's credentials", async () => {
     const result = await shellIn(
       project,
