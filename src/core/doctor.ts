@@ -1,3 +1,4 @@
+import { lookup } from "node:dns/promises";
 import { readFile } from "node:fs/promises";
 import type { BackendName } from "../backends/backend.js";
 import { INSTALL_HINTS } from "../backends/kube/cluster-provider.js";
@@ -31,6 +32,8 @@ export interface DoctorProbes {
   readProcFile(file: string): Promise<string | undefined>;
   /** Preset ports checked for being free. */
   ports: readonly { name: string; port: number }[];
+  /** The system resolver's address for a name, undefined when it knows none. */
+  resolve?(host: string): Promise<string | undefined>;
 }
 
 const ALL: BackendName[] = ["compose", "kind", "minikube"];
@@ -58,7 +61,7 @@ export async function runDoctor(probes: DoctorProbes, backend: BackendName): Pro
   };
   const firstVersion = (text: string) => /v?\d+\.\d+(\.\d+)?[\w.+-]*/.exec(text)?.[0];
 
-  const [node, engine, composeV2, composeV1, kind, minikube, kubectl, debootstrap] =
+  const [node, engine, composeV2, composeV1, kind, minikube, kubectl, debootstrap, mkcert] =
     await Promise.all([
       Promise.resolve<Check>(nodeCheck(probes.nodeVersion)),
       tool(
@@ -95,6 +98,10 @@ export async function runDoctor(probes: DoctorProbes, backend: BackendName): Pro
         hint: "Only for `prodlike images base --offline`: apt-get install debootstrap.",
         neededBy: [],
       }),
+      tool("mkcert", "mkcert", ["-version"], firstVersion, {
+        hint: "Only for `prodlike trust` (browsers accept the router's https names): apt-get install mkcert libnss3-tools.",
+        neededBy: [],
+      }),
     ]);
 
   // Compose is needed in one of its two shapes.
@@ -124,6 +131,8 @@ export async function runDoctor(probes: DoctorProbes, backend: BackendName): Pro
     minikube,
     kubectl,
     debootstrap,
+    mkcert,
+    ...(await localhostCheck(probes)),
     ...(await portChecks(probes)),
     ...(await inotifyChecks(probes)),
   ];
@@ -151,6 +160,25 @@ function kubectlVersion(stdout: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+// Browsers and curl send *.localhost to loopback themselves; other programs on the host
+// (a PHP or Node script calling an environment's https name) ask the system resolver.
+async function localhostCheck(probes: DoctorProbes): Promise<Check[]> {
+  if (!probes.resolve) return [];
+  const name = "*.localhost names";
+  const address = await probes.resolve("prodlike-doctor.localhost");
+  return address === "127.0.0.1" || address === "::1"
+    ? [{ name, ok: true, detail: `resolve to ${address}`, neededBy: [] }]
+    : [
+        {
+          name,
+          ok: false,
+          detail: "the system resolver does not know them (browsers and curl still do)",
+          hint: "For other programs: apt-get install libnss-myhostname and put `myhostname` in the hosts: line of /etc/nsswitch.conf (systemd-resolved does it already).",
+          neededBy: [],
+        },
+      ];
 }
 
 async function portChecks(probes: DoctorProbes): Promise<Check[]> {
@@ -212,6 +240,11 @@ export async function doctor(
       nodeVersion,
       isPortFree: probeLoopbackPort,
       readProcFile,
+      resolve: (host) =>
+        lookup(host, { family: 0 }).then(
+          (found) => found.address,
+          () => undefined,
+        ),
       ports: Object.entries(preset.definition.defaults.ports).map(([name, port]) => ({
         name,
         port,

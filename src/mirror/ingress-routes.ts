@@ -6,7 +6,7 @@ import { type IngressRule, servicePortsOf } from "./web-entry.js";
 // The host names a mirrored layout answers to: the environment's own name for
 // production's web entry, and each Ingress rule's (already localized) host to the service
 // its first path sends to, at the container port that Service forwards to. No ingress
-// controller runs locally: the local router (not built yet) is to do its routing.
+// controller runs locally: the local router does its routing (src/router).
 
 export function ingressRoutes(
   objects: readonly ManifestObject[],

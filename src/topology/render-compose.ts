@@ -122,7 +122,7 @@ function renderService(
       .join(",");
   }
   // The host names on the containers themselves: the engine is the one list every
-  // environment shares, whatever state folder made it (for the local router, not built yet).
+  // environment shares, whatever state folder made it: the local router reads them there.
   const routes = (topology.routes ?? []).filter((route) => route.service === service.name);
   if (routes.length > 0) rendered.labels[Label.routes] = routesLabel(routes);
   if (Object.keys(service.env).length > 0) rendered.environment = sortedRecord(service.env);

@@ -104,7 +104,7 @@ export class LocalRouter {
     return { running: true, ports, hostsByEnv: plan.hostsByEnv, conflicts: plan.conflicts };
   }
 
-  /** Removes the router's container and network; with purge, its CA volume too. */
+  /** Removes the router's container and network; with purge, its CA volume and image too. */
   async remove(options: { purge: boolean }): Promise<string[]> {
     const removed: string[] = [];
     if (await this.container()) {
@@ -120,6 +120,12 @@ export class LocalRouter {
       for (const volume of await this.deps.engine.listVolumes({ [Label.router]: "true" })) {
         await this.deps.engine.removeVolume(volume);
         removed.push(`volume ${volume}`);
+      }
+      // Kept otherwise, as preset images are: the next start needs no build.
+      for (const image of await this.deps.engine.listImages({ [Label.preset]: "router" })) {
+        for (const tag of image.tags.length > 0 ? image.tags : [image.id]) {
+          if (await this.deps.engine.removeImage(tag)) removed.push(`image ${tag}`);
+        }
       }
     }
     return removed;
