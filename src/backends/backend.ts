@@ -1,6 +1,7 @@
 import type { Readable, Writable } from "node:stream";
 import type { PortClaims } from "../env/port-allocator.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
+import type { ExternalRoutes } from "../router/router-plan.js";
 import type { KubeObject, Topology } from "../topology/model.js";
 import type { Progress } from "../ui/steps.js";
 
@@ -147,6 +148,9 @@ export interface Backend {
   /** Runs a command in a service with streams instead of the terminal (no TTY). */
   execStream(envId: string, request: StreamExecRequest): Promise<StreamExecResult>;
   logs(envId: string, services: string[], options: LogOptions): Promise<number>;
+  /** Cluster backends: the names the local router sends to the cluster's node, and the
+   *  node's container and network. Compose needs none: its containers carry the routes. */
+  routeTargets?(envId: string): Promise<ExternalRoutes | undefined>;
 }
 
 /** The one "no such environment" error every backend and the core throw. */

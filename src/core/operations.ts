@@ -85,7 +85,9 @@ export async function up(
       rebuild: request.rebuild,
       healthTimeoutMs: request.healthTimeoutMs,
     });
-    await syncRouter(services, progress);
+    await syncRouter(services, progress, {
+      cluster: { envId: target.identity.id, backend },
+    });
     const expiries = openExpiryStore(services.env);
     if (request.ttl === "never") await expiries.remove(target.identity.id);
     else if (request.ttl !== undefined) {
@@ -142,7 +144,9 @@ export async function down(
   const { identity, backend } = await backendFor(services, request);
   return whileLocked(services, identity.id, "down", request, progress, async () => {
     const stopped = await backend.down(identity.id, progress);
-    await syncRouter(services, progress);
+    // A cluster scaled to zero has nothing behind its NodePorts: its names are dropped
+    // until the next up (compose's stopped containers drop out by themselves).
+    await syncRouter(services, progress, backend.routeTargets ? { leaving: identity.id } : {});
     return stopped;
   });
 }

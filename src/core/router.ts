@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { EnvironmentStatus } from "../backends/backend.js";
+import type { Backend, EnvironmentStatus } from "../backends/backend.js";
 import type { LocalRouter, RouterState } from "../backends/router/local-router.js";
 import { stateDir } from "../config/user-settings.js";
 import { acquireEnvironmentLock } from "../env/lock.js";
@@ -40,12 +40,18 @@ export async function openRouter(services: CoreServices): Promise<LocalRouter> {
 export async function syncRouter(
   services: CoreServices,
   progress: Progress,
-  options: { leaving?: string } = {},
+  options: { leaving?: string; cluster?: { envId: string; backend: Backend } } = {},
 ): Promise<RouterState | undefined> {
   if (!routerEnabled(services.env)) return undefined;
   try {
     return await whileRouterLocked(services, progress, async () => {
       const router = await openRouter(services);
+      const cluster = options.cluster?.backend.routeTargets
+        ? {
+            envId: options.cluster.envId,
+            routes: await options.cluster.backend.routeTargets(options.cluster.envId),
+          }
+        : undefined;
       let state: RouterState | undefined;
       await progress.run([
         {
@@ -53,6 +59,7 @@ export async function syncRouter(
           run: async (context) => {
             state = await router.sync({
               leaving: options.leaving,
+              ...(cluster ? { cluster } : {}),
               onDetail: (text) => context.update(text),
             });
             if (!state.running) context.setTitle("Local router: nothing left to route, removed");
@@ -133,7 +140,9 @@ export async function withRouterUrls(
   if (!routerEnabled(services.env) || environments.length === 0) return environments;
   let state: RouterState;
   try {
-    state = await (await openRouter(services)).state();
+    state = await (await openRouter(services)).state({
+      clusters: environments.some((environment) => environment.backend !== "compose"),
+    });
   } catch {
     return environments;
   }

@@ -27,6 +27,9 @@ export interface EnvironmentRecord {
   context: string;
   namespace: string;
   ports: RecordedPort[];
+  /** The names the local router sends to the cluster's node, and the NodePort each
+   *  goes to there. Absent in records from before. */
+  routes?: { host: string; nodePort: number }[];
   /** Image tags loaded into the cluster's node (loading again is skipped). */
   loadedImages: string[];
   /** Tags prodlike built for this environment, which `destroy` removes (a mirror loads

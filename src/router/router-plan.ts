@@ -17,6 +17,14 @@ export interface RoutableContainer {
   networkMode?: string;
 }
 
+/** A cluster environment's routes: no container of its own carries a label, so the router
+ *  keeps them (in its volume) with the node container they dial. */
+export interface ExternalRoutes {
+  container: string;
+  network: string;
+  sites: RouterSite[];
+}
+
 export interface RouterPlan {
   sites: RouterSite[];
   /** The networks the router must be attached to, to dial those containers. */
@@ -29,7 +37,11 @@ export interface RouterPlan {
 
 export function routerPlan(
   containers: readonly RoutableContainer[],
-  options: { leaving?: string | undefined } = {},
+  options: {
+    leaving?: string | undefined;
+    /** Cluster environments' routes, by environment id. */
+    external?: Readonly<Record<string, ExternalRoutes>> | undefined;
+  } = {},
 ): RouterPlan {
   const byId = new Map(containers.map((container) => [container.id, container]));
   const routed = containers
@@ -57,6 +69,23 @@ export function routerPlan(
       networks.add(network);
       sites.push({ host: route.host, dial: `${reachable.name}:${route.port}` });
       hostsByEnv.set(envId, [...(hostsByEnv.get(envId) ?? []), route.host]);
+    }
+  }
+  const running = new Set(
+    containers.filter((container) => container.state === "running").map((c) => c.name),
+  );
+  for (const [envId, external] of Object.entries(options.external ?? {}).sort()) {
+    if (envId === options.leaving || !running.has(external.container)) continue;
+    for (const site of external.sites) {
+      const owner = owners.get(site.host);
+      if (owner !== undefined) {
+        if (owner !== envId) conflicts.push({ host: site.host, kept: owner, dropped: envId });
+        continue;
+      }
+      owners.set(site.host, envId);
+      networks.add(external.network);
+      sites.push(site);
+      hostsByEnv.set(envId, [...(hostsByEnv.get(envId) ?? []), site.host]);
     }
   }
   return { sites, networks: [...networks].sort(), conflicts, hostsByEnv };

@@ -7,11 +7,13 @@ import {
   copyExample,
   expectOk,
   httpGet,
+  jsonField,
   SQL_CLIENT,
   type TestProject,
   upForWebUrl,
 } from "./support/harness.js";
 import { clusterTools } from "./support/production-layout.js";
+import { routedRequest, routerOf } from "./support/routed.js";
 
 // The Drupal preset on a real local cluster, for each cluster tool installed here: the
 // same CLI, the same example project, `--backend kind` or `--backend minikube`. Neither
@@ -56,6 +58,19 @@ for (const backend of ["kind", "minikube"] as const) {
       });
       expectOk(insert);
       const page = await httpGet(`${webUrl}/`);
+      expect(page.status).toBe(200);
+      expect(page.body).toContain(`<span id="greeting">${greeting}</span>`);
+    });
+
+    it("answers on its https name through the local router, verified with the router's CA", {
+      timeout: 120_000,
+    }, async () => {
+      const status = await project.cli(["status", "--json"]);
+      expectOk(status);
+      const https = jsonField<Record<string, string>>(status, "urls").https ?? "";
+      expect(https).toMatch(/^https:\/\/local\.[a-z0-9-]+\.localhost(:\d+)?\/$/);
+      const { ca } = await routerOf(project);
+      const page = await routedRequest(https, { ca });
       expect(page.status).toBe(200);
       expect(page.body).toContain(`<span id="greeting">${greeting}</span>`);
     });

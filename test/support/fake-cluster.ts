@@ -55,6 +55,10 @@ export class FakeClusterProvider implements ClusterProvider {
   async loadImages(spec: ClusterSpec, images: readonly string[]): Promise<void> {
     this.calls.push(`load ${spec.cluster} ${images.join(" ")}`);
   }
+  node(cluster: string): { container: string; network: string } {
+    return { container: `${cluster}-control-plane`, network: "kind" };
+  }
+
   context(cluster: string): string {
     return `kind-${cluster}`;
   }

@@ -284,6 +284,7 @@ function newRecord(
     context: provider.context(parts.cluster),
     namespace: plan.namespace,
     ports: plan.ports,
+    routes: plan.routes,
     loadedImages: parts.previous?.loadedImages ?? [],
     builtImages: [...new Set([...(parts.previous?.builtImages ?? []), ...plan.owned])].sort(),
     configHash: plan.configHash,

@@ -32,6 +32,8 @@ export interface ClusterDeployment {
   yaml: string;
   configHash: string;
   ports: RecordedPort[];
+  /** The environment's host names and the NodePort each reaches (the local router). */
+  routes: { host: string; nodePort: number }[];
   /** Preset images to build first; a mirror builds none. */
   build: BuiltImage[];
   /** Image tags to load into the node from this machine. */
@@ -61,6 +63,7 @@ export function presetDeployment(
     service.ports.some((port) => port.protocol === "http"),
   );
   const web = webService?.ports.find((port) => port.protocol === "http");
+  const ports = recordedPorts(topology, nodePorts);
   return {
     identity: topology.identity,
     preset: topology.preset,
@@ -69,7 +72,14 @@ export function presetDeployment(
     objects: manifests.objects as KubernetesObject[],
     yaml: manifests.yaml,
     configHash: manifests.configHash,
-    ports: recordedPorts(topology, nodePorts),
+    ports,
+    routes: (topology.routes ?? []).flatMap((route) => {
+      const port = ports.find(
+        (candidate) =>
+          candidate.service === route.service && candidate.containerPort === route.port,
+      );
+      return port ? [{ host: route.host, nodePort: port.nodePort }] : [];
+    }),
     build: images,
     load: images.map((image) => image.tag),
     owned: images.map((image) => image.tag),
@@ -122,6 +132,9 @@ export function mirroredDeployment(
     yaml: cluster.yaml,
     configHash: cluster.configHash,
     ports,
+    // Only the web entry has a NodePort: the names that go where it goes (the first
+    // route is the web entry's own) reach the cluster through it.
+    routes: ports[0] ? webEntryRoutes(topology.routes ?? [], FIRST_NODE_PORT) : [],
     build: [],
     load: cluster.images.load,
     // The mirror loads images this machine already had: they are not ours to remove.
@@ -130,6 +143,17 @@ export function mirroredDeployment(
     webLogServices: cluster.web ? [cluster.web.container] : [],
     writeFiles: async () => undefined,
   };
+}
+
+function webEntryRoutes(
+  routes: readonly { host: string; service: string; port: number }[],
+  nodePort: number,
+): { host: string; nodePort: number }[] {
+  const [entry] = routes;
+  if (!entry) return [];
+  return routes
+    .filter((route) => route.service === entry.service && route.port === entry.port)
+    .map((route) => ({ host: route.host, nodePort }));
 }
 
 export function recordedPorts(

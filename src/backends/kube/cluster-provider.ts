@@ -29,6 +29,9 @@ export interface ClusterProvider {
   loadImages(spec: ClusterSpec, images: readonly string[]): Promise<void>;
   /** The kubeconfig context the tool names its cluster by. */
   context(cluster: string): string;
+  /** The node's container and the Docker network it is on: the local router joins that
+   *  network and dials the node's NodePorts by the container's name. */
+  node(cluster: string): { container: string; network: string };
 }
 
 export function clusterName(envId: string): string {

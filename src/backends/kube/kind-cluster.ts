@@ -67,6 +67,15 @@ export class KindCluster implements ClusterProvider {
     }
   }
 
+  // kind names the node CLUSTER-control-plane and puts every cluster on the `kind`
+  // network (KIND_EXPERIMENTAL_DOCKER_NETWORK chooses another).
+  node(cluster: string): { container: string; network: string } {
+    return {
+      container: `${cluster}-control-plane`,
+      network: process.env.KIND_EXPERIMENTAL_DOCKER_NETWORK || "kind",
+    };
+  }
+
   context(cluster: string): string {
     return `kind-${cluster}`;
   }

@@ -6,6 +6,7 @@ import { environmentDir } from "../../env/generated-files.js";
 import type { PortClaims } from "../../env/port-allocator.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import { podImages } from "../../mirror/to-cluster.js";
+import type { ExternalRoutes } from "../../router/router-plan.js";
 import { KubeLabel } from "../../topology/kube-labels.js";
 import type { KubeObject, Topology } from "../../topology/model.js";
 import type { Progress } from "../../ui/steps.js";
@@ -110,6 +111,21 @@ export class KubeBackend implements Backend {
         rebuild: false,
       },
     );
+  }
+
+  // The router dials the node's NodePorts by the node container's name, on its network:
+  // the same hops a browser's request takes through 127.0.0.1:PORT, without the host.
+  async routeTargets(envId: string): Promise<ExternalRoutes | undefined> {
+    const record = await this.deps.records.get(envId);
+    if (!record?.routes?.length) return undefined;
+    const node = this.deps.provider.node(record.cluster);
+    return {
+      ...node,
+      sites: record.routes.map((route) => ({
+        host: route.host,
+        dial: `${node.container}:${route.nodePort}`,
+      })),
+    };
   }
 
   /** The workloads as the environment's cluster runs them. */

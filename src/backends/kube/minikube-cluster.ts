@@ -84,6 +84,11 @@ export class MinikubeCluster implements ClusterProvider {
     }
   }
 
+  // The docker driver names the node after the profile, on a network of the same name.
+  node(cluster: string): { container: string; network: string } {
+    return { container: cluster, network: cluster };
+  }
+
   context(cluster: string): string {
     return cluster;
   }

@@ -11,7 +11,7 @@ import {
   ROUTER_ROOT_CERT,
   type RouterPorts,
 } from "../../router/caddy-config.js";
-import { type RouterPlan, routerPlan } from "../../router/router-plan.js";
+import { type ExternalRoutes, type RouterPlan, routerPlan } from "../../router/router-plan.js";
 import { Label } from "../../topology/labels.js";
 import { hashDirectory } from "../../topology/preset-loader.js";
 import type { Clock } from "../../waits/clock.js";
@@ -26,6 +26,8 @@ import { imageSteps } from "../docker/image-builder.js";
 
 export const ROUTER_NAME = "prodlike-router";
 export const ROUTER_VOLUME = "prodlike-router-data";
+/** Cluster environments' routes, kept in the router's volume (see ExternalRoutes). */
+const EXTERNAL_ROUTES_FILE = `${ROUTER_DATA_DIR}/cluster-routes.json`;
 const ROUTER_CONTEXT = fileURLToPath(new URL("../../../router", import.meta.url));
 
 /** Host port pairs tried in order: 80/443 when free, then the alternatives. */
@@ -60,9 +62,12 @@ interface RouterContainer {
 export class LocalRouter {
   constructor(private readonly deps: LocalRouterDeps) {}
 
-  /** What the router serves now, without changing anything (status, ls). */
-  async state(): Promise<RouterState> {
-    const [container, plan] = await Promise.all([this.container(), this.plan()]);
+  /** What the router serves now, without changing anything (status, ls). Cluster
+   *  environments' routes cost a read inside the router: only when asked for. */
+  async state(options: { clusters?: boolean } = {}): Promise<RouterState> {
+    const container = await this.container();
+    const external = options.clusters && container?.running ? await this.readExternal() : undefined;
+    const plan = await this.plan({ external });
     return {
       running: container?.running ?? false,
       ...(container?.ports ? { ports: container.ports } : {}),
@@ -74,9 +79,20 @@ export class LocalRouter {
   /** Makes the router serve exactly the routes the running containers carry (without
    *  `leaving`'s, an environment about to be removed); removes it when none are left.
    *  The caller holds the machine-wide router lock. */
-  async sync(options: { leaving?: string | undefined; onDetail?: (text: string) => void }) {
-    const plan = await this.plan(options.leaving);
+  async sync(options: {
+    leaving?: string | undefined;
+    /** A cluster environment's routes, replacing what the router kept for it. */
+    cluster?: { envId: string; routes: ExternalRoutes | undefined };
+    onDetail?: (text: string) => void;
+  }) {
     let container = await this.container();
+    const external = container?.running ? await this.readExternal() : {};
+    if (options.cluster) {
+      if (options.cluster.routes) external[options.cluster.envId] = options.cluster.routes;
+      else delete external[options.cluster.envId];
+    }
+    if (options.leaving) delete external[options.leaving];
+    const plan = await this.plan({ leaving: options.leaving, external });
     if (plan.sites.length === 0) {
       if (container) await this.remove({ purge: false });
       return { running: false, hostsByEnv: plan.hostsByEnv, conflicts: plan.conflicts };
@@ -91,6 +107,7 @@ export class LocalRouter {
     }
     const ports = container.ports ?? DEFAULT_ROUTER_PORTS[0];
     if (!ports) throw routerFailed("the router's published ports are unknown");
+    await this.writeExternal(await this.withoutGoneNodes(external));
     await this.load(JSON.stringify(caddyConfig(plan.sites, ports)));
     // Networks of environments that are gone, after the new config no longer dials them;
     // an environment's own network cannot be removed while the router is attached.
@@ -144,9 +161,53 @@ export class LocalRouter {
     return result.stdout;
   }
 
-  private async plan(leaving?: string): Promise<RouterPlan> {
-    const containers = await this.deps.engine.listContainers({ [Label.managed]: "true" });
-    return routerPlan(containers, { leaving });
+  // Every container, not only prodlike's: a cluster's node container is kind's own.
+  private async plan(options: {
+    leaving?: string | undefined;
+    external?: Record<string, ExternalRoutes> | undefined;
+  }): Promise<RouterPlan> {
+    const containers = await this.deps.engine.listContainers({});
+    return routerPlan(containers, options);
+  }
+
+  private async readExternal(): Promise<Record<string, ExternalRoutes>> {
+    const result = await this.docker(
+      ["exec", ROUTER_NAME, "sh", "-c", `cat ${EXTERNAL_ROUTES_FILE} 2>/dev/null || true`],
+      { allowFailure: true },
+    );
+    try {
+      const parsed = JSON.parse(result.stdout || "{}") as unknown;
+      return parsed && typeof parsed === "object" ? (parsed as Record<string, ExternalRoutes>) : {};
+    } catch {
+      // A file cut short (the engine died mid-write): the next up of each cluster
+      // environment writes its routes again.
+      return {};
+    }
+  }
+
+  private async writeExternal(external: Record<string, ExternalRoutes>): Promise<void> {
+    const file = EXTERNAL_ROUTES_FILE;
+    await this.docker(
+      [
+        "exec",
+        "--interactive",
+        ROUTER_NAME,
+        "sh",
+        "-c",
+        `cat > ${file}.next && mv ${file}.next ${file}`,
+      ],
+      { input: JSON.stringify(external) },
+    );
+  }
+
+  // A cluster that was deleted by hand (kind delete) takes its routes with it.
+  private async withoutGoneNodes(
+    external: Record<string, ExternalRoutes>,
+  ): Promise<Record<string, ExternalRoutes>> {
+    const names = new Set((await this.deps.engine.listContainers({})).map((c) => c.name));
+    return Object.fromEntries(
+      Object.entries(external).filter(([, routes]) => names.has(routes.container)),
+    );
   }
 
   private async container(): Promise<RouterContainer | undefined> {

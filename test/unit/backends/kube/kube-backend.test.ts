@@ -100,6 +100,20 @@ describe("KubeBackend", () => {
     ]);
   });
 
+  it("gives the local router the node's NodePorts for the environment's names", async () => {
+    const { topology, backend } = await setup();
+    await backend.up(topology, new SilentProgress(), upOptions);
+    expect(await backend.routeTargets("shop-local")).toEqual({
+      container: "prodlike-shop-local-control-plane",
+      network: "kind",
+      sites: [
+        { host: "local.shop.localhost", dial: "prodlike-shop-local-control-plane:30080" },
+        { host: "mail.local.shop.localhost", dial: "prodlike-shop-local-control-plane:30082" },
+      ],
+    });
+    expect(await backend.routeTargets("nobody-here")).toBeUndefined();
+  });
+
   it("a second up on a healthy environment changes nothing", async () => {
     const { topology, provider, api, backend } = await setup();
     await backend.up(topology, new SilentProgress(), upOptions);
