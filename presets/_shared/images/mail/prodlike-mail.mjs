@@ -8,8 +8,14 @@ import net from "node:net";
 
 const SMTP_PORT = Number(process.env.SMTP_PORT ?? 1025);
 const HTTP_PORT = Number(process.env.HTTP_PORT ?? 8025);
+// Every interface of the container's own network namespace; its tests pick 127.0.0.1.
+const LISTEN_HOST = process.env.LISTEN_HOST ?? "0.0.0.0";
 const MAX_MESSAGES = Number(process.env.MAX_MESSAGES ?? 500);
 const MAX_SIZE = 25 * 1024 * 1024;
+// RFC 5321 allows 512 octets per command line and 100 recipients at least; a client past
+// these bounds (or one that never sends CRLF) is answered and cut off, never buffered.
+const MAX_COMMAND_LINE = 4096;
+const MAX_RECIPIENTS = 1000;
 
 /** Newest last; the oldest are dropped past MAX_MESSAGES. */
 const messages = [];
@@ -38,6 +44,7 @@ function smtpSession(socket) {
       envelope = { from: pathOf(argument), to: [] };
       reply("250 OK");
     } else if (verb === "RCPT") {
+      if (envelope.to.length >= MAX_RECIPIENTS) return reply("452 Too many recipients");
       envelope.to.push(pathOf(argument));
       reply("250 OK");
     } else if (verb === "DATA") {
@@ -79,6 +86,12 @@ function smtpSession(socket) {
       if (data) dataLine(line);
       else command(line);
       end = pending.indexOf("\r\n");
+    }
+    // What is left is one unfinished line: a command is short; a message line at most
+    // the whole message.
+    if (pending.length > (data ? MAX_SIZE : MAX_COMMAND_LINE)) {
+      reply("500 Line too long");
+      socket.destroy();
     }
   });
   socket.on("error", () => socket.destroy());
@@ -264,8 +277,8 @@ function api(request, response) {
   return send(response, 404, { error: "not found" });
 }
 
-net.createServer(smtpSession).listen(SMTP_PORT, "0.0.0.0");
-http.createServer(api).listen(HTTP_PORT, "0.0.0.0");
+net.createServer(smtpSession).listen(SMTP_PORT, LISTEN_HOST);
+http.createServer(api).listen(HTTP_PORT, LISTEN_HOST);
 const stop = () => process.exit(0);
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
