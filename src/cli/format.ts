@@ -17,7 +17,11 @@ export function stateText(state: EnvironmentState, colour: ChalkInstance): strin
 }
 
 export function formatStatus(
-  status: EnvironmentStatus & { data?: DataOrigin; filesProxy?: string },
+  status: EnvironmentStatus & {
+    data?: DataOrigin;
+    filesProxy?: string;
+    router?: { trusted: boolean };
+  },
   colour: ChalkInstance,
 ): string {
   const lines = [
@@ -33,6 +37,11 @@ export function formatStatus(
   }
   for (const [name, url] of Object.entries(status.urls))
     lines.push(`  ${name.padEnd(6)} ${colour.cyan(url)}`);
+  if (status.router && !status.router.trusted) {
+    lines.push(
+      `  trust  ${colour.yellow("browsers warn on the https names until you run `prodlike trust` once")} (\`prodlike router status\` shows the CA file)`,
+    );
+  }
   lines.push("");
   const width = Math.max(7, ...status.services.map((service) => service.name.length));
   for (const service of status.services) {

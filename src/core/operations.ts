@@ -25,7 +25,7 @@ import {
 } from "./environments.js";
 import type { HookRun } from "./hooks.js";
 import { planEnvironment, resolveTarget, type TargetOptions } from "./plan.js";
-import { syncRouter, withRouterUrls } from "./router.js";
+import { syncRouter, trustRecorded, withRouterUrls } from "./router.js";
 import type { SeedReport } from "./seed.js";
 import type { CoreServices } from "./services.js";
 
@@ -255,7 +255,9 @@ export async function removeEnvironment(
 export async function status(
   services: CoreServices,
   request: EnvRequest,
-): Promise<EnvironmentStatus & { data?: DataOrigin; filesProxy?: string }> {
+): Promise<
+  EnvironmentStatus & { data?: DataOrigin; filesProxy?: string; router?: { trusted: boolean } }
+> {
   const { identity, backend, target } = await backendFor(services, request);
   const [found, data] = await Promise.all([
     backend.status(identity.id),
@@ -270,10 +272,13 @@ export async function status(
   );
   // files.proxy: missing user files come from production's public URL (see files-proxy).
   const filesProxy = target.loaded.config.files?.proxy;
+  // Browsers refuse the https names until the router's CA is trusted: status says so.
+  const router = withLifetime.urls.https ? { trusted: await trustRecorded(services) } : undefined;
   return {
     ...withLifetime,
     ...(data ? { data } : {}),
     ...(filesProxy ? { filesProxy } : {}),
+    ...(router ? { router } : {}),
   };
 }
 

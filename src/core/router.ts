@@ -234,6 +234,12 @@ export async function certificateFingerprint(caFile: string): Promise<string> {
     .digest("hex");
 }
 
+/** Whether `prodlike trust` installed the CA last exported here: two local files read,
+ *  no call into the router (status stays quick). */
+export async function trustRecorded(services: CoreServices): Promise<boolean> {
+  return isTrusted(services, path.join(routerStateDir(services), "ca", "rootCA.pem"));
+}
+
 async function isTrusted(services: CoreServices, caFile: string): Promise<boolean> {
   try {
     const recorded = (await readFile(trustRecordFile(services), "utf8")).trim();

@@ -65,6 +65,14 @@ describe("the local router", { timeout: 300_000 }, () => {
       // The direct port keeps working beside it.
       expect((await fetch(environment.urls.web ?? "")).status).toBe(200);
     }
+    // Until the CA is trusted, status says how.
+    const status = await shop.cli(["status", "--name", "qa1"]);
+    expectOk(status);
+    expect(status.stdout).toContain("run `prodlike trust` once");
+    const json = await shop.cli(["status", "--name", "qa1", "--json"]);
+    expect(jsonField<{ router?: { trusted: boolean } }>(json, "environment").router).toEqual({
+      trusted: false,
+    });
     // Verified, not skipped: without the CA the same request is refused.
     await expect(routedRequest(environments[0]?.urls.https ?? "")).rejects.toThrow(
       /self[- ]signed|unable to (get|verify)|certificate/i,
