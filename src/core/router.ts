@@ -32,6 +32,7 @@ export async function openRouter(services: CoreServices): Promise<LocalRouter> {
     engine: await services.engine(),
     clock: services.clock,
     portChoices: parsePortChoices(services.env.PRODLIKE_ROUTER_PORTS),
+    loadedFile: path.join(routerLockDir(), "router-loaded"),
   });
 }
 

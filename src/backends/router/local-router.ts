@@ -1,4 +1,7 @@
+import { createHash } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import type { CommandRunner, RunResult } from "../../process/command-runner.js";
@@ -51,9 +54,13 @@ export interface LocalRouterDeps {
   clock: Clock;
   /** PRODLIKE_ROUTER_PORTS ("80:443,8880:8443"), else DEFAULT_ROUTER_PORTS. */
   portChoices: RouterPorts[];
+  /** Where the last loaded configuration's hash is kept (with the container's id), so a
+   *  sync that changes nothing costs no call into the router. */
+  loadedFile?: string;
 }
 
 interface RouterContainer {
+  id: string;
   running: boolean;
   ports: RouterPorts | undefined;
   networks: string[];
@@ -87,6 +94,7 @@ export class LocalRouter {
   }) {
     let container = await this.container();
     const external = container?.running ? await this.readExternal() : {};
+    const externalBefore = JSON.stringify(external);
     if (options.cluster) {
       if (options.cluster.routes) external[options.cluster.envId] = options.cluster.routes;
       else delete external[options.cluster.envId];
@@ -107,8 +115,14 @@ export class LocalRouter {
     }
     const ports = container.ports ?? DEFAULT_ROUTER_PORTS[0];
     if (!ports) throw routerFailed("the router's published ports are unknown");
-    await this.writeExternal(await this.withoutGoneNodes(external));
-    await this.load(JSON.stringify(caddyConfig(plan.sites, ports)));
+    const kept = await this.withoutGoneNodes(external);
+    if (JSON.stringify(kept) !== externalBefore) await this.writeExternal(kept);
+    const config = JSON.stringify(caddyConfig(plan.sites, ports));
+    const loaded = `${container.id} ${createHash("sha256").update(config).digest("hex")}\n`;
+    if ((await this.readLoaded()) !== loaded) {
+      await this.load(config);
+      await this.writeLoaded(loaded);
+    }
     // Networks of environments that are gone, after the new config no longer dials them;
     // an environment's own network cannot be removed while the router is attached.
     for (const network of container.networks) {
@@ -170,6 +184,17 @@ export class LocalRouter {
     return routerPlan(containers, options);
   }
 
+  private async readLoaded(): Promise<string | undefined> {
+    if (!this.deps.loadedFile) return undefined;
+    return readFile(this.deps.loadedFile, "utf8").catch(() => undefined);
+  }
+
+  private async writeLoaded(loaded: string): Promise<void> {
+    if (!this.deps.loadedFile) return;
+    await mkdir(path.dirname(this.deps.loadedFile), { recursive: true, mode: 0o700 });
+    await writeFile(this.deps.loadedFile, loaded, { mode: 0o600 });
+  }
+
   private async readExternal(): Promise<Record<string, ExternalRoutes>> {
     const result = await this.docker(
       ["exec", ROUTER_NAME, "sh", "-c", `cat ${EXTERNAL_ROUTES_FILE} 2>/dev/null || true`],
@@ -214,6 +239,7 @@ export class LocalRouter {
     const [found] = await this.deps.engine.listContainers({ [Label.router]: "true" });
     if (!found) return undefined;
     return {
+      id: found.id,
       running: found.state === "running",
       ports: parsePortsLabel(found.labels[Label.routerPorts]),
       networks: found.networks,
@@ -250,7 +276,10 @@ export class LocalRouter {
       const result = await this.docker(runArguments(image, ports, labels), {
         allowFailure: true,
       });
-      if (result.exitCode === 0) return { running: true, ports, networks: [ROUTER_NAME] };
+      if (result.exitCode === 0) {
+        const started = await this.container();
+        if (started) return started;
+      }
       // Taken between the probe and the bind (or not bindable here): try the next pair.
       failures.push(`${ports.http}/${ports.https}: ${lastLine(result.stderr)}`);
       await this.docker(["rm", "--force", ROUTER_NAME], { allowFailure: true });

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ContainerInfo } from "../../../../src/backends/docker/docker-engine.js";
 import { LocalRouter, ROUTER_NAME } from "../../../../src/backends/router/local-router.js";
@@ -75,10 +78,16 @@ function container(
   };
 }
 
-function setUp() {
+function setUp(loadedFile?: string) {
   const engine = new FakeEngine();
   const runner = new DockerCli(engine);
-  const router = new LocalRouter({ runner, engine, clock: new FakeClock(), portChoices: [PORTS] });
+  const router = new LocalRouter({
+    runner,
+    engine,
+    clock: new FakeClock(),
+    portChoices: [PORTS],
+    ...(loadedFile ? { loadedFile } : {}),
+  });
   return { engine, runner, router };
 }
 
@@ -119,6 +128,21 @@ describe("LocalRouter", () => {
     expect(config).toContain('"dial":"a_web_1:80"');
     expect(config).toContain('"host":["local.a.localhost"]');
     expect(runner.calls.at(-1)).toContain("caddy reload --config /data/prodlike.json.next");
+  });
+
+  it("makes no call into the router when nothing changed since its last load", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-router-"));
+    const { engine, runner, router } = setUp(path.join(dir, "router-loaded"));
+    engine.containers.push(web("a"));
+    await router.sync({});
+    const loads = () => runner.calls.filter((call) => call.includes("caddy reload")).length;
+    expect(loads()).toBe(1);
+    await router.sync({});
+    expect(loads()).toBe(1);
+    engine.containers.push(web("b"));
+    await router.sync({});
+    expect(loads()).toBe(2);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it("lets go of a removed environment's network after the new routes load, keeping the router", async () => {
