@@ -27,4 +27,25 @@ if (getenv('PRODLIKE_ENV') !== FALSE) {
   $settings['config_sync_directory'] ??= '../config/sync';
   $settings['file_private_path'] ??= '../private';
   $config['system.logging']['error_level'] = 'verbose';
+
+  // Mail reaches the environment's catcher only, whatever configuration came with a
+  // pull from production: PHP's mailer (sendmail_path is msmtp to the catcher) for every
+  // module, and the mailers that speak SMTP themselves (core's Symfony mailer, the SMTP
+  // module) pointed at the catcher, without credentials or TLS.
+  $config['system.mail']['interface']['default'] = 'php_mail';
+  $config['system.mail']['mailer_dsn'] = [
+    'scheme' => 'smtp',
+    'host' => getenv('SMTP_HOST') ?: 'mail',
+    'port' => (int) (getenv('SMTP_PORT') ?: 1025),
+    'user' => '',
+    'password' => '',
+    'options' => [],
+  ];
+  $config['mailsystem.settings']['defaults']['sender'] = 'php_mail';
+  $config['smtp.settings']['smtp_on'] = FALSE;
+  $config['smtp.settings']['smtp_host'] = getenv('SMTP_HOST') ?: 'mail';
+  $config['smtp.settings']['smtp_port'] = getenv('SMTP_PORT') ?: '1025';
+  $config['smtp.settings']['smtp_protocol'] = 'standard';
+  $config['smtp.settings']['smtp_username'] = '';
+  $config['smtp.settings']['smtp_password'] = '';
 }
