@@ -325,6 +325,20 @@ export const configSchema = z
       })
       .optional()
       .describe("Where `files pull` copies production's user files from."),
+    snapshots: z
+      .strictObject({
+        ready: z
+          .number()
+          .int()
+          .min(0)
+          .max(20)
+          .optional()
+          .describe(
+            "How many of the newest snapshots are kept prepared on the data volume for a restore in no time (default 2; pinned ones always are); 0 keeps none.",
+          ),
+      })
+      .optional()
+      .describe("The environment's database snapshots."),
     hooks: hooksSchema
       .optional()
       .describe(

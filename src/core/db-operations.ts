@@ -6,9 +6,10 @@ import { type Backend, type EnvironmentStatus, environmentNotFound } from "../ba
 import type { ExportReport } from "../db/export-dump.js";
 import type { ImportReport } from "../db/import-dump.js";
 import { LocalDatabase } from "../db/local-database.js";
+import { DEFAULT_READY_SNAPSHOTS } from "../db/prepared-copies.js";
 import type { PullReport } from "../db/pull.js";
 import type { PullRequest } from "../db/pull-plan.js";
-import type { SnapshotMeta, SnapshotStore } from "../db/snapshots.js";
+import type { RestorePath, SnapshotMeta, SnapshotStore } from "../db/snapshots.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress } from "../ui/steps.js";
 import { backendFor, type EnvRequest, projectHooks, whileLocked } from "./environments.js";
@@ -30,6 +31,8 @@ async function localDatabase(
   refresh: (progress: Progress) => Promise<string[]>;
   /** The project's own steps after the data changed (prodlike.yaml `hooks:`). */
   hooks: (event: HookEvent, progress: Progress) => Promise<HookRun[]>;
+  /** prodlike.yaml `snapshots.ready`: how many snapshots are kept prepared. */
+  readySnapshots: number;
 }> {
   const { identity, backend, target } = await backendFor(services, request);
   const status = await backend.status(identity.id);
@@ -39,6 +42,7 @@ async function localDatabase(
     db: databaseOf(backend, status),
     envId: identity.id,
     backend,
+    readySnapshots: target.loaded.config.snapshots?.ready ?? DEFAULT_READY_SNAPSHOTS,
     ...(cliService ? { cliService } : {}),
     refresh: async (progress) => {
       const { refreshApplication } = await import("./app-refresh.js");
@@ -233,35 +237,73 @@ export async function snapshotCreate(
   request: EnvRequest & { snapshot?: string | undefined; pin: boolean },
   progress: Progress,
 ): Promise<SnapshotMeta> {
-  const { db, envId } = await localDatabase(services, request);
+  const { db, envId, readySnapshots } = await localDatabase(services, request);
   const { createSnapshot, defaultSnapshotName } = await import("../db/snapshots.js");
-  return createSnapshot(
-    db,
-    await openStore(services, envId),
-    { name: request.snapshot ?? defaultSnapshotName(), pinned: request.pin },
-    progress,
+  return whileLocked(services, envId, "snapshot create", request, progress, async () =>
+    createSnapshot(
+      db,
+      await openStore(services, envId),
+      {
+        name: request.snapshot ?? defaultSnapshotName(),
+        pinned: request.pin,
+        ready: readySnapshots,
+      },
+      progress,
+    ),
   );
 }
 
 export async function snapshotList(
   services: CoreServices,
   request: EnvRequest,
-): Promise<{ id: string; snapshots: SnapshotMeta[] }> {
-  const { identity } = await backendFor(services, request);
-  return { id: identity.id, snapshots: await (await openStore(services, identity.id)).list() };
+): Promise<{ id: string; snapshots: (SnapshotMeta & { ready?: boolean; readyBytes?: number })[] }> {
+  const { identity, backend } = await backendFor(services, request);
+  const snapshots = await (await openStore(services, identity.id)).list();
+  // Which are prepared needs the database's volume: read through the running server,
+  // left out (not guessed) when the environment is stopped.
+  const status = await backend.status(identity.id);
+  const copies =
+    status?.state === "running"
+      ? await databaseOf(backend, status)
+          .preparedCopies()
+          .list()
+          .catch(() => undefined)
+      : undefined;
+  return {
+    id: identity.id,
+    snapshots: snapshots.map((meta) => {
+      if (!copies) return meta;
+      const copy = copies.find((candidate) => candidate.name === meta.name);
+      return { ...meta, ready: copy !== undefined, ...(copy ? { readyBytes: copy.bytes } : {}) };
+    }),
+  };
 }
 
 export async function snapshotRestore(
   services: CoreServices,
   request: EnvRequest & { snapshot?: string | undefined; healthTimeoutMs: number },
   progress: Progress,
-): Promise<SnapshotMeta & { durationMs: number; refreshed: string[]; hooks: HookRun[] }> {
+): Promise<
+  SnapshotMeta & {
+    durationMs: number;
+    /** Until the server answered on the restored data. */
+    switchMs: number;
+    path: RestorePath;
+    /** The prepared copy the restore used up was prepared again for the next one. */
+    readyAgain: boolean;
+    refreshed: string[];
+    hooks: HookRun[];
+  }
+> {
   const started = Date.now();
-  const { db, envId, backend, refresh, hooks } = await localDatabase(services, request);
-  const { restoreSnapshot } = await import("../db/snapshots.js");
+  const { db, envId, backend, refresh, hooks, readySnapshots } = await localDatabase(
+    services,
+    request,
+  );
+  const { keepReadyCopies, prepareCopy, restoreSnapshot } = await import("../db/snapshots.js");
   const store = await openStore(services, envId);
   const meta = await store.require(request.snapshot);
-  await whileLocked(services, envId, "snapshot restore", request, progress, () =>
+  const used = await whileLocked(services, envId, "snapshot restore", request, progress, () =>
     restoreSnapshot(
       db,
       store,
@@ -270,18 +312,63 @@ export async function snapshotRestore(
       progress,
     ),
   );
+  const switchMs = Date.now() - started;
   const refreshed = await refresh(progress);
   const hookRuns = await hooks("post-restore", progress);
-  return { ...meta, durationMs: Date.now() - started, refreshed, hooks: hookRuns };
+  const durationMs = Date.now() - started;
+  // The copy became the live data: made again (the environment already serves the
+  // restored data meanwhile), so "put it back" a second time is just as quick.
+  let readyAgain = false;
+  const wanted = meta.pinned || readySnapshots > 0;
+  if (wanted) {
+    await whileLocked(services, envId, "snapshot prepare", request, progress, () =>
+      progress.run([
+        {
+          title: `Prepare ${meta.name} again for the next restore (the environment already serves the restored data)`,
+          run: async (context) => {
+            // The restore itself is done: a failure here costs the next restore's speed,
+            // never this one's result.
+            try {
+              readyAgain = await prepareCopy(db, store, meta);
+              await keepReadyCopies(db, store, readySnapshots);
+            } catch (error) {
+              context.setTitle(`${meta.name} left cold for the next restore`);
+              progress.warn(
+                `Could not prepare ${meta.name} again: ${error instanceof Error ? error.message : String(error)}. The next restore of it unpacks the snapshot instead.`,
+              );
+            }
+          },
+        },
+      ]),
+    );
+  }
+  return {
+    ...meta,
+    durationMs,
+    switchMs,
+    path: used,
+    readyAgain,
+    refreshed,
+    hooks: hookRuns,
+  };
 }
 
 export async function snapshotPrune(
   services: CoreServices,
   request: EnvRequest & { keep: number },
 ): Promise<{ id: string; removed: SnapshotMeta[]; kept: SnapshotMeta[] }> {
-  const { identity } = await backendFor(services, request);
-  const { pruneSnapshots } = await import("../db/snapshots.js");
+  const { identity, backend, target } = await backendFor(services, request);
+  const { keepReadyCopies, pruneSnapshots } = await import("../db/snapshots.js");
   const store = await openStore(services, identity.id);
   const removed = await pruneSnapshots(store, request.keep);
+  // Their prepared copies go too (the disk they use is on the data volume).
+  const status = await backend.status(identity.id);
+  if (status?.state === "running") {
+    await keepReadyCopies(
+      databaseOf(backend, status),
+      store,
+      target.loaded.config.snapshots?.ready ?? DEFAULT_READY_SNAPSHOTS,
+    );
+  }
   return { id: identity.id, removed, kept: await store.list() };
 }

@@ -1,6 +1,7 @@
 import { Readable, type Writable } from "node:stream";
 import type { Backend, StreamExecResult } from "../backends/backend.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
+import { PreparedCopies } from "./prepared-copies.js";
 import type { StoredView } from "./views.js";
 
 // The environment's own MariaDB, reached only through the backend's exec (so it works
@@ -23,6 +24,11 @@ const SAVED_SETTINGS = "/var/lib/mysql/.prodlike-load-settings";
 const TUNED_SETTINGS = ["innodb_flush_log_at_trx_commit", "innodb_buffer_pool_size"] as const;
 
 export class LocalDatabase {
+  /** The snapshots kept prepared on this server's volume. */
+  preparedCopies(): PreparedCopies {
+    return new PreparedCopies(this.backend, this.envId, this.service);
+  }
+
   private nameCache: string | undefined;
 
   constructor(
@@ -344,12 +350,13 @@ mv "$new.partial" "$new"
 trap - EXIT
 cat "$root/.prodlike-current" 2>/dev/null || true`;
 
-// $1: the folder in use. Everything else on the volume was data a restore replaced.
+// $1: the folder in use. Everything else on the volume (but the snapshots kept prepared)
+// was data a restore replaced.
 const REMOVE_OLD_DATA_SCRIPT = `set -eu
 cd /var/lib/mysql
 for entry in * .[!.]*; do
   [ -e "$entry" ] || continue
-  case "$entry" in "$1"|.prodlike-current|lost+found) ;; *) rm -rf -- "$entry" ;; esac
+  case "$entry" in "$1"|.prodlike-current|.prodlike-prepared|lost+found) ;; *) rm -rf -- "$entry" ;; esac
 done`;
 
 // Run as root in the database container: the OS user the load runs as (made once per

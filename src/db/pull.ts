@@ -261,7 +261,8 @@ async function syncWithSnapshot(
   const snapshot = await createSnapshot(
     deps.db,
     deps.snapshots,
-    { name: `${AUTOMATIC_PREFIX}${defaultSnapshotName()}`, pinned: false },
+    // Kept cold: most pulls succeed, and a failed one is put back from the stream.
+    { name: `${AUTOMATIC_PREFIX}${defaultSnapshotName()}`, pinned: false, ready: 0 },
     progress,
   );
   try {

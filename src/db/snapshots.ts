@@ -193,10 +193,11 @@ export function defaultSnapshotName(now = new Date()): string {
 export async function createSnapshot(
   db: LocalDatabase,
   store: SnapshotStore,
-  request: { name: string; pinned: boolean },
+  request: { name: string; pinned: boolean; ready: number },
   progress: Progress,
-): Promise<SnapshotMeta> {
+): Promise<SnapshotMeta & { ready: boolean }> {
   let meta: SnapshotMeta | undefined;
+  let ready = false;
   await progress.run([
     {
       title: `Snapshot ${store.envId} as ${request.name} (mariabackup, server keeps running)`,
@@ -206,10 +207,71 @@ export async function createSnapshot(
         );
       },
     },
+    {
+      title: `Prepare ${request.name} beside the live data, for a restore in no time`,
+      run: async (context) => {
+        if (!meta) return;
+        if (!request.pinned && request.ready === 0) {
+          context.setTitle(`${request.name} kept cold (snapshots.ready: 0)`);
+          return;
+        }
+        ready = await prepareCopy(db, store, meta);
+        if (!ready)
+          context.setTitle(
+            `${request.name} kept cold: the live data is not in a folder of its own yet (after the first restore it is)`,
+          );
+        await keepReadyCopies(db, store, request.ready);
+      },
+    },
   ]);
   if (!meta) throw new ProdlikeError("INTERNAL", "snapshot was not written");
-  return meta;
+  return { ...meta, ready };
 }
+
+/** Prepares a snapshot's copy from its stored stream, checked against its sha256 as it is
+ *  read; a copy whose stream did not match is removed. False: no copy can be kept. */
+export async function prepareCopy(
+  db: LocalDatabase,
+  store: SnapshotStore,
+  meta: SnapshotMeta,
+): Promise<boolean> {
+  const copies = db.preparedCopies();
+  const data = store.readVerified(meta);
+  const prepared = await copies.prepare(meta.name, data.stream).catch(async (error: unknown) => {
+    await store.verify(meta);
+    throw error;
+  });
+  if (!prepared) return false;
+  try {
+    data.check();
+  } catch (error) {
+    await copies.remove(meta.name);
+    throw error;
+  }
+  return true;
+}
+
+/** The copies worth their disk: the newest `ready` unpinned snapshots and every pinned
+ *  one; the others' copies (and copies of removed snapshots) are removed. */
+export async function keepReadyCopies(
+  db: LocalDatabase,
+  store: SnapshotStore,
+  ready: number,
+): Promise<void> {
+  const metas = await store.list();
+  const unpinned = metas.filter((meta) => !meta.pinned);
+  const wanted = new Set([
+    ...metas.filter((meta) => meta.pinned).map((meta) => meta.name),
+    ...unpinned.slice(Math.max(0, unpinned.length - ready)).map((meta) => meta.name),
+  ]);
+  const copies = db.preparedCopies();
+  for (const copy of await copies.list()) {
+    if (!wanted.has(copy.name)) await copies.remove(copy.name);
+  }
+}
+
+/** How a restore went: from the prepared copy (a rename) or unpacked from the stream. */
+export type RestorePath = "prepared" | "unpacked";
 
 export async function restoreSnapshot(
   db: LocalDatabase,
@@ -217,14 +279,27 @@ export async function restoreSnapshot(
   meta: SnapshotMeta,
   restart: () => Promise<void>,
   progress: Progress,
-): Promise<void> {
+): Promise<RestorePath> {
+  let used: RestorePath = "unpacked";
   await switchToPreparedData(
     db,
     {
-      // Checked as it streams (one read, not two): the server is pointed at the copy
-      // only once every byte matched.
-      title: `Prepare ${meta.name} beside the live data (sha256 checked as it streams)`,
+      // The prepared copy when there is one and its manifest still matches; else the
+      // stream, checked as it is unpacked (one read, not two): the server is pointed at
+      // new data only once every byte matched.
+      title: `Switch to ${meta.name} (its prepared copy, else unpacked with its sha256 checked)`,
       prepare: async () => {
+        const copies = db.preparedCopies();
+        const taken = await copies.take(meta.name);
+        if (taken === "corrupt") {
+          progress.warn(
+            `${meta.name}'s prepared copy no longer matches its manifest: removed, and unpacked from the snapshot itself instead.`,
+          );
+          await copies.remove(meta.name);
+        } else if (taken !== "missing") {
+          used = "prepared";
+          return taken;
+        }
         const data = store.readVerified(meta);
         const prepared = await db
           .preparePhysicalRestore(data.stream)
@@ -245,6 +320,7 @@ export async function restoreSnapshot(
     restart,
     progress,
   );
+  return used;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   httpGet,
   jsonField,
   rootSql,
+  shellIn,
   type TestProject,
   upForWebUrl,
 } from "./support/harness.js";
@@ -44,12 +45,14 @@ describe("prodlike snapshot", { timeout: 180_000 }, () => {
       created,
       "snapshot",
     );
-    expect(snapshot).toMatchObject({ name: "base", pinned: true });
+    // Prepared on the data volume as it is made: the restore is a rename.
+    expect(snapshot).toMatchObject({ name: "base", pinned: true, ready: true });
     expect(snapshot.sha256).toMatch(/^[0-9a-f]{64}$/);
 
     await sql("UPDATE greeting SET message = 'after'; DROP TABLE big; CREATE TABLE later (x int);");
     const restored = await project.cli(["snapshot", "restore", "base", "--json"]);
     expectOk(restored);
+    expect(jsonField(restored, "snapshot")).toMatchObject({ path: "prepared", readyAgain: true });
     expect(await sql("SELECT message FROM greeting WHERE id = 1")).toBe(before);
     expect(await sql("SELECT COUNT(*) FROM big")).toBe("20000");
     expect(await sql("SHOW TABLES LIKE 'later'")).toBe("");
@@ -60,9 +63,44 @@ describe("prodlike snapshot", { timeout: 180_000 }, () => {
     expect(page.body).toContain(`<span id="greeting">${before}</span>`);
   });
 
+  it("restores the same snapshot again just as quickly: its copy was prepared again", async () => {
+    const listed = await project.cli(["snapshot", "list", "--json"]);
+    expectOk(listed);
+    expect(jsonField<{ name: string; ready: boolean }[]>(listed, "snapshots")).toEqual([
+      expect.objectContaining({ name: "base", ready: true, readyBytes: expect.any(Number) }),
+    ]);
+    await sql("UPDATE greeting SET message = 'again'; DROP TABLE big;");
+    const again = await project.cli(["snapshot", "restore", "base", "--json"]);
+    expectOk(again);
+    expect(jsonField(again, "snapshot")).toMatchObject({ path: "prepared" });
+    expect(await sql("SELECT message FROM greeting WHERE id = 1")).toBe(before);
+    expect(await sql("SELECT COUNT(*) FROM big")).toBe("20000");
+  });
+
+  it("refuses a prepared copy that no longer matches its manifest, before the switch, and unpacks the snapshot instead", async () => {
+    expectOk(await project.cli(["snapshot", "create", "tampered"]));
+    await sql("UPDATE greeting SET message = 'changed later'");
+    // A table file of the copy cut short, as a full disk or a stray rm would leave it.
+    const cut = await shellIn(
+      project,
+      "db",
+      'f=$(find /var/lib/mysql/.prodlike-prepared/tampered -name "greeting.ibd") && truncate -s 16384 "$f" && echo "$f"',
+    );
+    expectOk(cut);
+    expect(cut.stdout).toContain("greeting.ibd");
+    const restored = await project.cli(["snapshot", "restore", "tampered", "--json"]);
+    expectOk(restored);
+    expect(jsonField(restored, "snapshot")).toMatchObject({ path: "unpacked", readyAgain: true });
+    expect(restored.stderr).toContain("no longer matches its manifest");
+    expect(await sql("SELECT message FROM greeting WHERE id = 1")).toBe(before);
+    expect(await sql("SELECT COUNT(*) FROM big")).toBe("20000");
+  });
+
   it("refuses a snapshot whose data no longer matches its checksum, touching nothing", async () => {
     expectOk(await project.cli(["snapshot", "create", "damaged"]));
     await sql("UPDATE greeting SET message = 'kept'");
+    // Its prepared copy removed: the restore reads the damaged stream.
+    expectOk(await shellIn(project, "db", "rm -rf /var/lib/mysql/.prodlike-prepared/damaged*"));
     const file = path.join(
       project.home,
       "snapshots",
@@ -86,8 +124,16 @@ describe("prodlike snapshot", { timeout: 180_000 }, () => {
     const pruned = await project.cli(["snapshot", "prune", "--keep", "1", "--json"]);
     expectOk(pruned);
     const names = (list: { name: string }[]) => list.map((meta) => meta.name);
-    expect(names(jsonField(pruned, "removed"))).toEqual(["damaged", "later-1"]);
+    expect(names(jsonField(pruned, "removed"))).toEqual(["tampered", "damaged", "later-1"]);
     expect(names(jsonField(pruned, "kept"))).toEqual(["base", "later-2"]);
+    // Their prepared copies went with them.
+    const copies = await shellIn(project, "db", "ls /var/lib/mysql/.prodlike-prepared");
+    expect(copies.stdout.trim().split("\n").sort()).toEqual([
+      "base",
+      "base.manifest",
+      "later-2",
+      "later-2.manifest",
+    ]);
     const missing = await project.cli(["snapshot", "restore", "later-1"]);
     expect(missing.exitCode).toBe(4);
   });

@@ -22,8 +22,17 @@ interface SnapshotFlags {
   hooks?: boolean;
 }
 
-const describe = (meta: SnapshotMeta) =>
-  `${meta.name.padEnd(20)} ${meta.createdAt}  ${(meta.bytes / 1e6).toFixed(1).padStart(8)} MB${meta.pinned ? "  pinned" : ""}${meta.automatic ? "  automatic" : ""}`;
+const describe = (meta: SnapshotMeta & { ready?: boolean; readyBytes?: number }) =>
+  `${meta.name.padEnd(20)} ${meta.createdAt}  ${(meta.bytes / 1e6).toFixed(1).padStart(8)} MB${readiness(meta)}${meta.pinned ? "  pinned" : ""}${meta.automatic ? "  automatic" : ""}`;
+
+// Ready: prepared on the data volume, restored with a rename; cold: unpacked first.
+function readiness(meta: { ready?: boolean; readyBytes?: number }): string {
+  if (meta.ready === undefined) return "";
+  if (!meta.ready) return "  cold";
+  return meta.readyBytes === undefined
+    ? "  ready"
+    : `  ready (${(meta.readyBytes / 1e6).toFixed(1)} MB on the volume)`;
+}
 
 export async function createCommand(output: Output, flags: SnapshotFlags, name?: string) {
   const meta = await snapshotCreate(
@@ -62,7 +71,13 @@ export async function restoreCommand(output: Output, flags: SnapshotFlags, name?
   );
   output.result("snapshot restore", { snapshot: restored }, () =>
     [
-      `Restored ${restored.name} in ${(restored.durationMs / 1000).toFixed(1)} s.`,
+      `Restored ${restored.name} in ${(restored.durationMs / 1000).toFixed(1)} s (${
+        restored.path === "prepared"
+          ? "its prepared copy switched in"
+          : "unpacked from the snapshot"
+      }: the database answered after ${(restored.switchMs / 1000).toFixed(1)} s).${
+        restored.readyAgain ? ` ${restored.name} is prepared again for the next restore.` : ""
+      }`,
       ...restored.refreshed.map((step) => `  refreshed: ${step}`),
     ].join("\n"),
   );

@@ -8,6 +8,13 @@ datadir=/var/lib/mysql
 chown -R mysql:mysql "$datadir" /run/mysqld
 # A restored snapshot lives in a folder of its own on the same volume; the pointer file,
 # replaced with one rename, says which folder the server uses (see prodlike snapshot).
+# A new, empty volume starts that way too: snapshots prepared beside the data can then
+# be switched to with a rename.
+if [ ! -f "$datadir/.prodlike-current" ] && [ -z "$(ls -A "$datadir" 2>/dev/null | grep -vx "lost+found")" ]; then
+  mkdir "$datadir/data-initial"
+  chown mysql:mysql "$datadir/data-initial"
+  printf %s data-initial > "$datadir/.prodlike-current"
+fi
 if [ -f "$datadir/.prodlike-current" ]; then
   current="$datadir/$(cat "$datadir/.prodlike-current")"
   echo "prodlike: data directory $current"

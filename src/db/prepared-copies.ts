@@ -1,0 +1,149 @@
+import type { Readable } from "node:stream";
+import type { Backend, StreamExecResult } from "../backends/backend.js";
+import { ProdlikeError } from "../errors/prodlike-error.js";
+
+// Snapshots kept ready to switch: each one unpacked and prepared (mariabackup --prepare)
+// once, in .prodlike-prepared/NAME on the database's own volume, beside the live data
+// folder. A restore then renames it into place (one rename on the same file system, in
+// no time whatever the database's size) and restarts the server on it.
+//
+// Integrity: the stream was checked against the snapshot's sha256 as it was prepared;
+// the prepared folder carries a manifest (each file's size, and hashes of every file's
+// first and last 16 KiB: InnoDB's page 0, which holds the tablespace's id, size and
+// flags, and the newest pages) that is checked again before the switch. That catches a truncated,
+// replaced or emptied file without reading the whole database; a bit flipped in the
+// middle of a page is InnoDB's own page checksum's to catch at read time.
+//
+// The live data must itself be in a folder of the volume (as every volume made since
+// prepared copies exist is): a copy beside data at the volume's top level would sit
+// inside the server's data directory. Such an environment keeps the cold path until its
+// first restore or seed moves the data into a folder.
+
+/** How many of the newest snapshots are kept prepared when prodlike.yaml does not say. */
+export const DEFAULT_READY_SNAPSHOTS = 2;
+
+const ROOT = "/var/lib/mysql";
+const PREPARED = `${ROOT}/.prodlike-prepared`;
+
+// $1: the snapshot name. Exit 3: the live data is at the volume's top level.
+const PREPARE_COPY_SCRIPT = `set -eu
+[ -f ${ROOT}/.prodlike-current ] || exit 3
+mkdir -p ${PREPARED}
+new="${PREPARED}/$1"
+trap 'rm -rf "$new.partial" "$new.manifest.partial"' EXIT
+rm -rf "$new.partial" "$new" "$new.manifest"
+mkdir "$new.partial"
+mbstream -x -C "$new.partial"
+mariabackup --prepare --target-dir="$new.partial" >/tmp/prodlike-prepare-copy.log 2>&1 || { tail -n 20 /tmp/prodlike-prepare-copy.log >&2; exit 1; }
+chown -R mysql:mysql "$new.partial"
+cd "$new.partial"
+{ ${manifestCommand()}; } > "$new.manifest.partial"
+cd /
+mv "$new.partial" "$new"
+mv "$new.manifest.partial" "$new.manifest"
+trap - EXIT`;
+
+// $1: the snapshot name, $2: the new live folder's name. Exit 4: the manifest no longer
+// matches (nothing was moved). Prints the folder in use before.
+const TAKE_COPY_SCRIPT = `set -eu
+copy="${PREPARED}/$1"
+[ -d "$copy" ] && [ -f "$copy.manifest" ] || exit 5
+actual=$(cd "$copy" && ${manifestCommand()})
+[ "$actual" = "$(cat "$copy.manifest")" ] || exit 4
+mv "$copy" "${ROOT}/$2"
+rm -f "$copy.manifest"
+cat ${ROOT}/.prodlike-current 2>/dev/null || true`;
+
+// One line per prepared copy: name and bytes.
+const LIST_COPIES_SCRIPT = `cd ${PREPARED} 2>/dev/null || exit 0
+for manifest in *.manifest; do
+  [ -f "$manifest" ] || continue
+  name=\${manifest%.manifest}
+  [ -d "$name" ] && printf '%s %s\\n' "$name" "$(du -sb "$name" | cut -f1)"
+done`;
+
+// A handful of processes whatever the number of tables: every file's size and path in
+// one listing, then one hash over all first 16 KiB and one over all last 16 KiB (head
+// and tail take the whole sorted list at once).
+function manifestCommand(): string {
+  return `find . -type f -printf '%s %p\\n' | LC_ALL=C sort -k2 > /tmp/prodlike-manifest.list && cat /tmp/prodlike-manifest.list && cut -d' ' -f2- /tmp/prodlike-manifest.list | tr '\\n' '\\0' | xargs -0 head -q -c 16384 | sha256sum && cut -d' ' -f2- /tmp/prodlike-manifest.list | tr '\\n' '\\0' | xargs -0 tail -q -c 16384 | sha256sum`;
+}
+
+export interface PreparedCopy {
+  name: string;
+  bytes: number;
+}
+
+export class PreparedCopies {
+  constructor(
+    private readonly backend: Backend,
+    private readonly envId: string,
+    private readonly service: string,
+  ) {}
+
+  /** Unpacks and prepares a snapshot's stream as its ready copy; false when the live data
+   *  is at the volume's top level (no copy is kept then). */
+  async prepare(name: string, stream: Readable): Promise<boolean> {
+    const result = await this.exec(["sh", "-c", PREPARE_COPY_SCRIPT, "prepare-copy", name], stream);
+    if (result.exitCode === 3) {
+      stream.resume();
+      return false;
+    }
+    if (result.exitCode !== 0) {
+      throw new ProdlikeError(
+        "COMMAND_FAILED",
+        `Preparing snapshot ${name} for a fast restore failed (exit ${result.exitCode})`,
+        {
+          hint: `${result.stderr.split("\n").slice(-8).join("\n")}\nThe live data was not touched.`,
+        },
+      );
+    }
+    return true;
+  }
+
+  async list(): Promise<PreparedCopy[]> {
+    const result = await this.exec(["sh", "-c", LIST_COPIES_SCRIPT]);
+    if (result.exitCode !== 0) return [];
+    return result.stdout
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map((line) => {
+        const [name = "", bytes = "0"] = line.trim().split(" ");
+        return { name, bytes: Number(bytes) };
+      });
+  }
+
+  /**
+   * Moves the prepared copy into place as a new live folder, once its manifest matched.
+   * "missing": there is no copy; "corrupt": it no longer matches (it was left as it was).
+   */
+  async take(
+    name: string,
+  ): Promise<{ previous: string | undefined; next: string } | "missing" | "corrupt"> {
+    const next = `data-${Date.now()}`;
+    const result = await this.exec(["sh", "-c", TAKE_COPY_SCRIPT, "take-copy", name, next]);
+    if (result.exitCode === 5) return "missing";
+    if (result.exitCode === 4) return "corrupt";
+    if (result.exitCode !== 0) {
+      throw new ProdlikeError(
+        "COMMAND_FAILED",
+        `Switching to snapshot ${name}'s prepared copy failed (exit ${result.exitCode})`,
+        { hint: result.stderr.split("\n").slice(-8).join("\n") },
+      );
+    }
+    const previous = result.stdout.trim();
+    return { previous: previous === "" ? undefined : previous, next };
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.exec(["rm", "-rf", "--", `${PREPARED}/${name}`, `${PREPARED}/${name}.manifest`]);
+  }
+
+  private exec(command: string[], stdin?: Readable): Promise<StreamExecResult> {
+    return this.backend.execStream(this.envId, {
+      service: this.service,
+      command,
+      ...(stdin ? { stdin } : {}),
+    });
+  }
+}
