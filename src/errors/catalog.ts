@@ -37,6 +37,10 @@ export const errorCatalog = {
   PORT_UNAVAILABLE: { exitCode: ExitCode.failed, title: "No free port" },
   IMAGE_BUILD_FAILED: { exitCode: ExitCode.failed, title: "Image build failed" },
   ROUTER_FAILED: { exitCode: ExitCode.failed, title: "The local router failed" },
+  ROLLED_BACK: {
+    exitCode: ExitCode.rolledBack,
+    title: "The new release did not come up; the previous one runs again",
+  },
   COMPOSE_FAILED: { exitCode: ExitCode.failed, title: "docker compose failed" },
   HEALTH_TIMEOUT: { exitCode: ExitCode.failed, title: "A service did not become healthy" },
   COMMAND_FAILED: { exitCode: ExitCode.failed, title: "A command failed" },

@@ -11,6 +11,8 @@ export const ExitCode = {
   notFound: 4,
   /** Another prodlike process holds this environment's lock. */
   busy: 5,
+  /** `up`: the new release did not come up; the previous one runs again, data kept. */
+  rolledBack: 6,
   /** Interrupted by the user (Ctrl-C). */
   interrupted: 130,
 } as const;

@@ -7,6 +7,7 @@ import {
   writeCodeFiles,
   writeIfChanged,
 } from "../../env/generated-files.js";
+import { ProdlikeError } from "../../errors/prodlike-error.js";
 import { Label } from "../../topology/labels.js";
 import {
   builtImagesOf,
@@ -21,6 +22,7 @@ import type { UpOptions } from "../backend.js";
 import type { DockerEngine } from "../docker/docker-engine.js";
 import { waitForWebUrl } from "../web-wait.js";
 import { COMPOSE_FILE, type ComposeCli, type ComposeProject } from "./compose-project.js";
+import { keepPreviousRelease, releaseServices, restoreRelease } from "./compose-release.js";
 import { removeEnvironment } from "./compose-teardown.js";
 import { isUpToDate, waitForService } from "./container-waits.js";
 
@@ -77,6 +79,10 @@ export async function deployCompose(
     return false;
   }
 
+  // Images are built while the old containers keep serving; the files they run from are
+  // kept as the previous release before the new ones are written.
+  const previous = before.length > 0 ? await keepPreviousRelease(dir) : undefined;
+  let switched = false;
   try {
     await progress.run([
       {
@@ -89,6 +95,7 @@ export async function deployCompose(
       {
         title: "Write configuration",
         run: async () => {
+          switched = true;
           await writeConfiguration(topology, rendered.configFiles, dir);
           await writeIfChanged(project.file, rendered.yaml, 0o600);
           await writeCodeFiles(topology, progress);
@@ -115,10 +122,62 @@ export async function deployCompose(
       // run made (containers, the network, volumes) so a retry starts clean. An existing
       // environment is left as it was.
       await removeEnvironment(deps.engine, deps.cli, envId, project).catch(() => undefined);
+    } else if (previous && switched) {
+      await rollBack(deps, topology, { project, dir, release: previous }, options, progress, error);
     }
     throw error;
   }
   return true;
+}
+
+// The new release did not come up: the previous one's files back, started again on the
+// same volumes (the data written meanwhile is kept), waited for, and said so with its
+// own exit code. A build failure never gets here: nothing was switched yet.
+async function rollBack(
+  deps: DeployDeps,
+  topology: Topology,
+  target: { project: ComposeProject; dir: string; release: string },
+  options: UpOptions,
+  progress: Progress,
+  failure: unknown,
+): Promise<never> {
+  const names = new Set(await releaseServices(target.release));
+  const reason = failure instanceof Error ? failure.message : String(failure);
+  try {
+    await progress.run([
+      {
+        title: "Roll back to the previous release (its images and configuration; the data kept)",
+        run: async () => {
+          await restoreRelease(target.dir, target.release);
+          await deps.cli.run(target.project, { kind: "up" }, topology.secrets);
+        },
+      },
+      {
+        title: "Wait for the previous release",
+        concurrent: true,
+        children: topology.services
+          .filter((service) => names.has(service.name))
+          .map((service) => serviceWaitStep(deps, topology, service, options)),
+      },
+    ]);
+  } catch (rollbackError) {
+    // Neither release runs: the first failure is the one to fix; the second is said.
+    if (failure instanceof ProdlikeError) {
+      throw new ProdlikeError(failure.code, failure.message, {
+        cause: failure,
+        hint: `${failure.hint ?? ""}\nRolling back to the previous release failed too: ${rollbackError instanceof Error ? rollbackError.message : String(rollbackError)}`.trim(),
+      });
+    }
+    throw failure;
+  }
+  throw new ProdlikeError(
+    "ROLLED_BACK",
+    `The new release of ${topology.identity.id} did not come up; the previous one runs again`,
+    {
+      cause: failure,
+      hint: `What failed: ${reason}${failure instanceof ProdlikeError && failure.hint ? `\n${failure.hint}` : ""}\nThe data written meanwhile was kept. Fix prodlike.yaml (or the image) and run prodlike up again.`,
+    },
+  );
 }
 
 async function writeConfiguration(

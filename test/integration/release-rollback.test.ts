@@ -1,0 +1,63 @@
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  copyExample,
+  discardProject,
+  expectOk,
+  httpGet,
+  jsonField,
+  rootSql,
+  type TestProject,
+  upForWebUrl,
+} from "./support/harness.js";
+
+// An `up` whose new release does not come up, on the real engine: the previous images and
+// configuration are started again on the same volume, the data written since the last
+// good release is still there, and the exit code says "rolled back" (6).
+
+let project: TestProject;
+let webUrl: string;
+
+beforeAll(async () => {
+  project = await copyExample("it-release");
+  webUrl = await upForWebUrl(project);
+}, 600_000);
+
+afterAll(async () => {
+  await discardProject(project);
+});
+
+const phpFpmImage = async () =>
+  (await execa("docker", ["inspect", "-f", "{{.Config.Image}}", `${project.name}-local_php-fpm_1`]))
+    .stdout;
+
+describe("a release that does not come up", { timeout: 300_000 }, () => {
+  it("rolls back to the previous images and configuration, keeping the newer data (exit 6)", async () => {
+    const good = await phpFpmImage();
+    await rootSql(project, "REPLACE INTO greeting VALUES (1, 'written-after-release')");
+    const config = path.join(project.dir, "prodlike.yaml");
+    const original = await readFile(config, "utf8");
+    try {
+      // An image without php-fpm: the new php-fpm container cannot start.
+      await writeFile(config, `${original}services:\n  php-fpm:\n    image: debian:trixie-slim\n`);
+      const up = await project.cli(["up", "--json", "--health-timeout", "60"]);
+      expect(up.exitCode, up.stdout).toBe(6);
+      expect(jsonField<{ code: string; hint: string }>(up, "error")).toMatchObject({
+        code: "ROLLED_BACK",
+        hint: expect.stringContaining("php-fpm"),
+      });
+      expect(await phpFpmImage()).toBe(good);
+      const page = await httpGet(`${webUrl}/`);
+      expect(page.status).toBe(200);
+      expect(page.body).toContain('<span id="greeting">written-after-release</span>');
+    } finally {
+      await writeFile(config, original);
+    }
+    // The previous release is what runs: the original configuration changes nothing.
+    const again = await project.cli(["up", "--json"]);
+    expectOk(again);
+    expect(jsonField<boolean>(again, "changed")).toBe(false);
+  });
+});
