@@ -151,6 +151,13 @@ export interface Backend {
   /** Cluster backends: the names the local router sends to the cluster's node, and the
    *  node's container and network. Compose needs none: its containers carry the routes. */
   routeTargets?(envId: string): Promise<ExternalRoutes | undefined>;
+  /** Back to the release before the last `up` that changed something (compose), its
+   *  data kept; the release it leaves becomes the one to go back to. */
+  rollback?(
+    envId: string,
+    progress: Progress,
+    options: { healthTimeoutMs: number },
+  ): Promise<EnvironmentStatus>;
 }
 
 /** The one "no such environment" error every backend and the core throw. */

@@ -180,6 +180,14 @@ function lifecycleCommands(table: CommandTable): void {
     .option("--keep-snapshots", "keep the database snapshots", false)
     .action(table.run("destroy", () => import("./commands/destroy.js")));
   table
+    .add(
+      program,
+      "rollback",
+      "back to the images and configuration before the last up that changed them (data kept)",
+      ["name", "healthTimeout", "lockTimeout"],
+    )
+    .action(table.run("rollback", () => import("./commands/rollback.js")));
+  table
     .add(program, "status", "show the environment's services, health and URLs", ["name"])
     .action(table.run("status", () => import("./commands/status.js")));
   table

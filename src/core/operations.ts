@@ -151,6 +151,29 @@ export async function down(
   });
 }
 
+/** `prodlike rollback`: the release before the last `up` that changed something. */
+export async function rollback(
+  services: CoreServices,
+  request: EnvRequest & { healthTimeoutMs: number },
+  progress: Progress,
+): Promise<EnvironmentStatus> {
+  const { identity, backend } = await backendFor(services, request);
+  if (!backend.rollback) {
+    throw new ProdlikeError("NOT_SUPPORTED", `rollback is not available on ${backend.name} yet`, {
+      hint: "On kind and minikube, `kubectl rollout undo` on the environment's kubeconfig (.prodlike/NAME/kubeconfig) goes back one revision.",
+    });
+  }
+  const rollbackOf = backend.rollback.bind(backend);
+  return whileLocked(services, identity.id, "rollback", request, progress, async () => {
+    const status = await rollbackOf(identity.id, progress, {
+      healthTimeoutMs: request.healthTimeoutMs,
+    });
+    await syncRouter(services, progress);
+    const [withUrls = status] = await withRouterUrls(services, [status]);
+    return withUrls;
+  });
+}
+
 export interface RemovalOptions {
   keepImages: boolean;
   keepSnapshots: boolean;

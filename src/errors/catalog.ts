@@ -59,6 +59,7 @@ export const errorCatalog = {
     title: "Refused: production is only ever a source",
   },
   SNAPSHOT_NOT_FOUND: { exitCode: ExitCode.notFound, title: "Snapshot not found" },
+  RELEASE_NOT_FOUND: { exitCode: ExitCode.notFound, title: "No previous release to go back to" },
   SNAPSHOT_CORRUPT: { exitCode: ExitCode.failed, title: "Snapshot does not match its checksum" },
   ROLLOUT_FAILED: { exitCode: ExitCode.failed, title: "A workload did not roll out" },
   NOT_SUPPORTED: {

@@ -60,4 +60,24 @@ describe("a release that does not come up", { timeout: 300_000 }, () => {
     expectOk(again);
     expect(jsonField<boolean>(again, "changed")).toBe(false);
   });
+
+  it("rollback goes back to the release before the last change by hand, and forward again", async () => {
+    const config = path.join(project.dir, "prodlike.yaml");
+    const original = await readFile(config, "utf8");
+    const mark = () =>
+      project.cli(["exec", "php-fpm", "--", "sh", "-c", 'printf %s "${RELEASE_MARK:-none}"']);
+    try {
+      await writeFile(config, `${original}env:\n  RELEASE_MARK: two\n`);
+      expectOk(await project.cli(["up", "--json"]));
+      expect((await mark()).stdout).toBe("two");
+      const back = await project.cli(["rollback", "--json"]);
+      expectOk(back);
+      expect((await mark()).stdout).toBe("none");
+      expect((await httpGet(`${webUrl}/`)).body).toContain("written-after-release");
+      expectOk(await project.cli(["rollback", "--json"]));
+      expect((await mark()).stdout).toBe("two");
+    } finally {
+      await writeFile(config, original);
+    }
+  });
 });

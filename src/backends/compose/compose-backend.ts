@@ -1,3 +1,4 @@
+import path from "node:path";
 import type { PortClaims } from "../../env/port-allocator.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import type { CommandRunner } from "../../process/command-runner.js";
@@ -88,6 +89,41 @@ export class ComposeBackend implements Backend {
       options,
     );
     return { status: await this.requireStatus(topology.identity.id), changed };
+  }
+
+  async rollback(
+    envId: string,
+    progress: Progress,
+    options: { healthTimeoutMs: number },
+  ): Promise<EnvironmentStatus> {
+    const project = projectOfContainers(envId, await this.requireContainers(envId));
+    const dir = path.dirname(project.file);
+    const { releaseServices, swapReleases } = await import("./compose-release.js");
+    await progress.run([
+      {
+        title: "Switch to the previous release (its images and configuration; the data kept)",
+        run: async () => {
+          const release = await swapReleases(dir);
+          if (!release) {
+            throw new ProdlikeError("RELEASE_NOT_FOUND", `${envId} has no previous release`, {
+              hint: "A release is kept when `up` changes a running environment (new images or configuration).",
+            });
+          }
+          await this.cli.run(project, { kind: "up" }, []);
+          for (const service of await releaseServices(release)) {
+            await waitForService(this.deps.engine, this.deps.clock, envId, service, {
+              timeoutMs: options.healthTimeoutMs,
+              secrets: [],
+              requireHealthy: true,
+              // A run-once service of the release (a migration) is done when it exited 0.
+              runsOnce: true,
+              onDetail: () => undefined,
+            });
+          }
+        },
+      },
+    ]);
+    return this.requireStatus(envId);
   }
 
   async down(envId: string, progress: Progress): Promise<EnvironmentStatus> {

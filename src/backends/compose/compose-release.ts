@@ -40,6 +40,19 @@ export async function restoreRelease(dir: string, release: string): Promise<void
   await cp(path.join(release, COMPOSE_FILE), path.join(dir, COMPOSE_FILE));
 }
 
+/** Makes the kept release the current one and the current one the kept one, so a second
+ *  rollback goes forward again; the kept release's folder, or undefined without one. */
+export async function swapReleases(dir: string): Promise<string | undefined> {
+  const previous = path.join(dir, PREVIOUS);
+  if (!(await pathExists(path.join(previous, COMPOSE_FILE)))) return undefined;
+  const target = path.join(dir, "releases", "rolling-back");
+  await rm(target, { recursive: true, force: true });
+  await rename(previous, target);
+  await keepPreviousRelease(dir);
+  await restoreRelease(dir, target);
+  return target;
+}
+
 /** The services a kept release's compose file runs. */
 export async function releaseServices(release: string): Promise<string[]> {
   const { readFile } = await import("node:fs/promises");
