@@ -65,7 +65,7 @@ describe("a release that does not come up", { timeout: 300_000 }, () => {
     const config = path.join(project.dir, "prodlike.yaml");
     const original = await readFile(config, "utf8");
     const mark = () =>
-      project.cli(["exec", "php-fpm", "--", "sh", "-c", 'printf %s "${RELEASE_MARK:-none}"']);
+      project.cli(["exec", "php-fpm", "--", "sh", "-c", "printenv RELEASE_MARK || echo none"]);
     try {
       await writeFile(config, `${original}env:\n  RELEASE_MARK: two\n`);
       expectOk(await project.cli(["up", "--json"]));
