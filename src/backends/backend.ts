@@ -149,11 +149,12 @@ export interface Backend {
   execStream(envId: string, request: StreamExecRequest): Promise<StreamExecResult>;
   logs(envId: string, services: string[], options: LogOptions): Promise<number>;
   /** Cluster backends: the names the local router sends to the cluster's node, and the
-   *  node's container and network. Compose needs none: its containers carry the routes. */
-  routeTargets?(envId: string): Promise<ExternalRoutes | undefined>;
-  /** Back to the release before the last `up` that changed something (compose), its
-   *  data kept; the release it leaves becomes the one to go back to. */
-  rollback?(
+   *  node's container and network. Compose answers undefined: its containers carry the
+   *  routes as labels. */
+  routeTargets(envId: string): Promise<ExternalRoutes | undefined>;
+  /** Back to the release before the last `up` that changed something, its data kept; the
+   *  release it leaves becomes the one to go back to. */
+  rollback(
     envId: string,
     progress: Progress,
     options: { healthTimeoutMs: number },

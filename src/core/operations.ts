@@ -146,7 +146,11 @@ export async function down(
     const stopped = await backend.down(identity.id, progress);
     // A cluster scaled to zero has nothing behind its NodePorts: its names are dropped
     // until the next up (compose's stopped containers drop out by themselves).
-    await syncRouter(services, progress, backend.routeTargets ? { leaving: identity.id } : {});
+    await syncRouter(
+      services,
+      progress,
+      backend.name === "compose" ? {} : { leaving: identity.id },
+    );
     return stopped;
   });
 }
@@ -158,14 +162,8 @@ export async function rollback(
   progress: Progress,
 ): Promise<EnvironmentStatus> {
   const { identity, backend } = await backendFor(services, request);
-  if (!backend.rollback) {
-    throw new ProdlikeError("NOT_SUPPORTED", `rollback is not available on ${backend.name} yet`, {
-      hint: "On kind and minikube, `kubectl rollout undo` on the environment's kubeconfig (.prodlike/NAME/kubeconfig) goes back one revision.",
-    });
-  }
-  const rollbackOf = backend.rollback.bind(backend);
   return whileLocked(services, identity.id, "rollback", request, progress, async () => {
-    const status = await rollbackOf(identity.id, progress, {
+    const status = await backend.rollback(identity.id, progress, {
       healthTimeoutMs: request.healthTimeoutMs,
     });
     await syncRouter(services, progress);

@@ -47,12 +47,15 @@ export async function syncRouter(
   try {
     return await whileRouterLocked(services, progress, async () => {
       const router = await openRouter(services);
-      const cluster = options.cluster?.backend.routeTargets
-        ? {
-            envId: options.cluster.envId,
-            routes: await options.cluster.backend.routeTargets(options.cluster.envId),
-          }
-        : undefined;
+      // Compose environments' routes are labels on their containers; a cluster's are
+      // handed over here.
+      const cluster =
+        options.cluster && options.cluster.backend.name !== "compose"
+          ? {
+              envId: options.cluster.envId,
+              routes: await options.cluster.backend.routeTargets(options.cluster.envId),
+            }
+          : undefined;
       let state: RouterState | undefined;
       await progress.run([
         {

@@ -126,7 +126,10 @@ async function createClusterBackend(
     ]);
   const { stateDir } = await import("../config/user-settings.js");
   const backend = new KubeBackend({
-    provider: name === "kind" ? new KindCluster(deps.runner) : new MinikubeCluster(deps.runner),
+    provider:
+      name === "kind"
+        ? new KindCluster(deps.runner, deps.env.KIND_EXPERIMENTAL_DOCKER_NETWORK || "kind")
+        : new MinikubeCluster(deps.runner),
     engine: await deps.engine(),
     records: new records.EnvironmentRecords(stateDir(deps.env)),
     clock: deps.clock,

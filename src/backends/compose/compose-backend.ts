@@ -91,6 +91,11 @@ export class ComposeBackend implements Backend {
     return { status: await this.requireStatus(topology.identity.id), changed };
   }
 
+  // The routes are on the containers themselves (the routes label).
+  async routeTargets(): Promise<undefined> {
+    return undefined;
+  }
+
   async rollback(
     envId: string,
     progress: Progress,

@@ -15,7 +15,11 @@ export class KindCluster implements ClusterProvider {
   readonly name = "kind";
   readonly nodeCodePath = KIND_NODE_CODE_PATH;
 
-  constructor(private readonly runner: CommandRunner) {}
+  constructor(
+    private readonly runner: CommandRunner,
+    /** The Docker network kind puts its nodes on (KIND_EXPERIMENTAL_DOCKER_NETWORK). */
+    private readonly network = "kind",
+  ) {}
 
   async version(): Promise<string | undefined> {
     const result = await this.runner.run("kind", ["version"]);
@@ -68,12 +72,9 @@ export class KindCluster implements ClusterProvider {
   }
 
   // kind names the node CLUSTER-control-plane and puts every cluster on the `kind`
-  // network (KIND_EXPERIMENTAL_DOCKER_NETWORK chooses another).
+  // network (KIND_EXPERIMENTAL_DOCKER_NETWORK chooses another: the network given here).
   node(cluster: string): { container: string; network: string } {
-    return {
-      container: `${cluster}-control-plane`,
-      network: process.env.KIND_EXPERIMENTAL_DOCKER_NETWORK || "kind",
-    };
+    return { container: `${cluster}-control-plane`, network: this.network };
   }
 
   context(cluster: string): string {

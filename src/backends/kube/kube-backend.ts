@@ -113,6 +113,12 @@ export class KubeBackend implements Backend {
     );
   }
 
+  async rollback(): Promise<EnvironmentStatus> {
+    throw new ProdlikeError("NOT_SUPPORTED", `rollback is not available on ${this.name} yet`, {
+      hint: "`kubectl rollout undo deployment/NAME` with the environment's kubeconfig (.prodlike/ENV/kubeconfig) goes back one revision of a workload; the volume claims keep the data.",
+    });
+  }
+
   // The router dials the node's NodePorts by the node container's name, on its network:
   // the same hops a browser's request takes through 127.0.0.1:PORT, without the host.
   async routeTargets(envId: string): Promise<ExternalRoutes | undefined> {
