@@ -98,7 +98,9 @@ export async function refreshApplication(
  * OpenMage keeps its URLs in core_config_data: after a pull they are production's, and
  * every page would redirect there. Points them at this environment (absolute link URLs
  * too; `{{unsecure_base_url}}` placeholders stay) and drops production's cookie domain.
- * A database without the table (not a shop yet) is left alone.
+ * Its own mail transport (system/smtp: an SMTP server, SES) would send around PHP's
+ * sendmail_path: any transport but sendmail or none becomes plain SMTP to the catcher,
+ * without credentials. A database without the table (not a shop yet) is left alone.
  */
 export function openMageBaseUrlsSql(url: string, secureUrl = url): string {
   const quoted = (value: string) => `'${value.replace(/\/+$/, "").replace(/'/g, "''")}/'`;
@@ -113,6 +115,10 @@ export function openMageBaseUrlsSql(url: string, secureUrl = url): string {
     `    UPDATE core_config_data SET value = ${base} WHERE path = 'web/unsecure/base_link_url' AND value LIKE 'http%';`,
     `    UPDATE core_config_data SET value = ${secure} WHERE path = 'web/secure/base_link_url' AND value LIKE 'http%';`,
     "    UPDATE core_config_data SET value = NULL WHERE path = 'web/cookie/cookie_domain';",
+    "    UPDATE core_config_data SET value = 'smtp' WHERE path = 'system/smtp/enabled' AND value NOT IN ('', '0', 'disabled', 'sendmail');",
+    "    UPDATE core_config_data SET value = 'mail' WHERE path = 'system/smtp/host';",
+    "    UPDATE core_config_data SET value = '1025' WHERE path = 'system/smtp/port';",
+    "    UPDATE core_config_data SET value = NULL WHERE path IN ('system/smtp/username', 'system/smtp/password');",
     "  END IF;",
     "END//",
     "DELIMITER ;",

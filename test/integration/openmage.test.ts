@@ -115,7 +115,7 @@ describe("openmage preset (examples/openmage-basic)", { timeout: 300_000 }, () =
   it("points a pulled or imported store's base URLs at this environment", async () => {
     const dump = [
       "CREATE TABLE `core_config_data` (`config_id` int NOT NULL AUTO_INCREMENT, `scope` varchar(8) NOT NULL DEFAULT 'default', `scope_id` int NOT NULL DEFAULT 0, `path` varchar(255) NOT NULL, `value` text, PRIMARY KEY (`config_id`));",
-      "INSERT INTO `core_config_data` (`path`, `value`) VALUES ('web/unsecure/base_url','https://shop.example.com/'),('web/secure/base_url','https://shop.example.com/'),('web/cookie/cookie_domain','.example.com');",
+      "INSERT INTO `core_config_data` (`path`, `value`) VALUES ('web/unsecure/base_url','https://shop.example.com/'),('web/secure/base_url','https://shop.example.com/'),('web/cookie/cookie_domain','.example.com'),('system/smtp/enabled','ses+smtp'),('system/smtp/host','email-smtp.eu-west-1.amazonaws.com'),('system/smtp/username','production-user');",
       "",
     ].join("\n");
     const imported = await project.cli(["db", "import", "-", "--json"], { input: dump });
@@ -133,6 +133,10 @@ describe("openmage preset (examples/openmage-basic)", { timeout: 300_000 }, () =
     ).https;
     expect(secureUrl).toMatch(/^https:\/\/local\.[a-z0-9-]+\.localhost(:\d+)?\/$/);
     expect(urls.stdout.trim().split("\n")).toEqual([
+      // Production's mail transport now goes to the catcher, without its login.
+      "system/smtp/enabled\tsmtp",
+      "system/smtp/host\tmail",
+      "system/smtp/username\tNULL",
       "web/cookie/cookie_domain\tNULL",
       `web/secure/base_url\t${secureUrl}`,
       `web/unsecure/base_url\t${webUrl}/`,

@@ -13,6 +13,10 @@ describe("openMageBaseUrlsSql", () => {
     );
     expect(sql).toContain("AND value LIKE 'http%'");
     expect(sql).toContain("SET value = NULL WHERE path = 'web/cookie/cookie_domain'");
+    // The shop's own SMTP transport goes to the catcher, without production's login.
+    expect(sql).toContain("SET value = 'mail' WHERE path = 'system/smtp/host'");
+    expect(sql).toContain("SET value = '1025' WHERE path = 'system/smtp/port'");
+    expect(sql).toContain("AND value NOT IN ('', '0', 'disabled', 'sendmail')");
     const routed = openMageBaseUrlsSql("http://127.0.0.1:8080", "https://dev.shop.localhost:8443/");
     expect(routed).toContain(
       "SET value = 'http://127.0.0.1:8080/' WHERE path = 'web/unsecure/base_url'",
