@@ -1,7 +1,7 @@
 import { Readable, type Writable } from "node:stream";
 import type { Backend, StreamExecResult } from "../backends/backend.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
-import { PreparedCopies } from "./prepared-copies.js";
+import { PreparedCopies, upgradeInfoFromBackup } from "./prepared-copies.js";
 import type { StoredView } from "./views.js";
 
 // The environment's own MariaDB, reached only through the backend's exec (so it works
@@ -345,6 +345,7 @@ rm -rf "$new.partial"
 mkdir "$new.partial"
 mbstream -x -C "$new.partial"
 mariabackup --prepare --target-dir="$new.partial" >/tmp/prodlike-prepare.log 2>&1 || { tail -n 20 /tmp/prodlike-prepare.log >&2; exit 1; }
+${upgradeInfoFromBackup("$new.partial")}
 chown -R mysql:mysql "$new.partial"
 mv "$new.partial" "$new"
 trap - EXIT

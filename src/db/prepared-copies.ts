@@ -19,6 +19,20 @@ import { ProdlikeError } from "../errors/prodlike-error.js";
 // inside the server's data directory. Such an environment keeps the cold path until its
 // first restore or seed moves the data into a folder.
 
+/**
+ * Shell lines that give a prepared backup in `dir` the mariadb_upgrade_info its server
+ * had: mariabackup leaves the file out, and without it the entrypoint would take the data
+ * for another MariaDB's and run mariadb-upgrade on a private server first (most of a
+ * restore's time). The version is the one the backup itself records, so data from an
+ * older MariaDB is still upgraded.
+ */
+export function upgradeInfoFromBackup(dir: string): string {
+  return `if [ ! -f "${dir}/mariadb_upgrade_info" ]; then
+  version=$(sed -n 's/^server_version = \\([0-9][0-9.]*-MariaDB\\).*/\\1/p' "${dir}/mariadb_backup_info" "${dir}/xtrabackup_info" 2>/dev/null | head -n 1)
+  if [ -n "$version" ]; then printf '%s\\n' "$version" > "${dir}/mariadb_upgrade_info"; fi
+fi`;
+}
+
 /** How many of the newest snapshots are kept prepared when prodlike.yaml does not say. */
 export const DEFAULT_READY_SNAPSHOTS = 2;
 
@@ -35,6 +49,7 @@ rm -rf "$new.partial" "$new" "$new.manifest"
 mkdir "$new.partial"
 mbstream -x -C "$new.partial"
 mariabackup --prepare --target-dir="$new.partial" >/tmp/prodlike-prepare-copy.log 2>&1 || { tail -n 20 /tmp/prodlike-prepare-copy.log >&2; exit 1; }
+${upgradeInfoFromBackup("$new.partial")}
 chown -R mysql:mysql "$new.partial"
 cd "$new.partial"
 { ${manifestCommand()}; } > "$new.manifest.partial"

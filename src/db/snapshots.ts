@@ -394,6 +394,11 @@ async function switchToPreparedData(
     {
       title: "Restart the database on the new data",
       run: async () => {
+        // The data the server runs on now is about to be replaced: it need not write its
+        // dirty pages out at shutdown (after a bulk import, most of the stop time). Should
+        // the new data not come up, the old one is crash-recovered from its redo log, as
+        // after a power cut.
+        await db.query("SET GLOBAL innodb_fast_shutdown = 2;").catch(() => undefined);
         try {
           await restart();
         } catch (error) {
