@@ -8,6 +8,7 @@ import { kindUpBench } from "./kind-up.js";
 import { mirrorUpBench } from "./mirror-up.js";
 import { qaParallelBench } from "./qa-parallel.js";
 import { routerBench } from "./router.js";
+import { snapshotScaleBench } from "./snapshot-scale.js";
 import { startupAndEditBench } from "./startup-and-edit.js";
 import { versionsBench } from "./versions.js";
 import { warmUpBench } from "./warm-up.js";
@@ -24,6 +25,7 @@ if (!only || only === "qa") results.push(await qaParallelBench());
 if (!only || only === "mirror") results.push(await mirrorUpBench());
 if (!only || only === "versions") results.push(...(await versionsBench()));
 if (!only || only === "router") results.push(...(await routerBench()));
+if (!only || only === "snapshot-scale") results.push(await snapshotScaleBench());
 
 const line = (cells) =>
   cells.map((cell, index) => String(cell).padEnd([52, 10, 14, 8][index] ?? 0)).join(" ");
