@@ -18,7 +18,7 @@ import { type ExternalRoutes, type RouterPlan, routerPlan } from "../../router/r
 import { Label } from "../../topology/labels.js";
 import { hashDirectory } from "../../topology/preset-loader.js";
 import type { Clock } from "../../waits/clock.js";
-import type { DockerEngine } from "../docker/docker-engine.js";
+import type { ContainerInfo, DockerEngine } from "../docker/docker-engine.js";
 import { imageSteps } from "../docker/image-builder.js";
 
 // The one router all environments on this machine share: a container, its network and
@@ -72,9 +72,10 @@ export class LocalRouter {
   /** What the router serves now, without changing anything (status, ls). Cluster
    *  environments' routes cost a read inside the router: only when asked for. */
   async state(options: { clusters?: boolean } = {}): Promise<RouterState> {
-    const container = await this.container();
+    const containers = await this.allContainers();
+    const container = routerContainerIn(containers);
     const external = options.clusters && container?.running ? await this.readExternal() : undefined;
-    const plan = await this.plan({ external });
+    const plan = routerPlan(containers, { external });
     return {
       running: container?.running ?? false,
       ...(container?.ports ? { ports: container.ports } : {}),
@@ -92,7 +93,8 @@ export class LocalRouter {
     cluster?: { envId: string; routes: ExternalRoutes | undefined };
     onDetail?: (text: string) => void;
   }) {
-    let container = await this.container();
+    const containers = await this.allContainers();
+    let container = routerContainerIn(containers);
     const external = container?.running ? await this.readExternal() : {};
     const externalBefore = JSON.stringify(external);
     if (options.cluster) {
@@ -100,7 +102,7 @@ export class LocalRouter {
       else delete external[options.cluster.envId];
     }
     if (options.leaving) delete external[options.leaving];
-    const plan = await this.plan({ leaving: options.leaving, external });
+    const plan = routerPlan(containers, { leaving: options.leaving, external });
     if (plan.sites.length === 0) {
       if (container) await this.remove({ purge: false });
       return { running: false, hostsByEnv: plan.hostsByEnv, conflicts: plan.conflicts };
@@ -115,7 +117,7 @@ export class LocalRouter {
     }
     const ports = container.ports ?? DEFAULT_ROUTER_PORTS[0];
     if (!ports) throw routerFailed("the router's published ports are unknown");
-    const kept = await this.withoutGoneNodes(external);
+    const kept = withoutGoneNodes(external, containers);
     if (JSON.stringify(kept) !== externalBefore) await this.writeExternal(kept);
     const config = JSON.stringify(caddyConfig(plan.sites, ports));
     const loaded = `${container.id} ${createHash("sha256").update(config).digest("hex")}\n`;
@@ -175,13 +177,10 @@ export class LocalRouter {
     return result.stdout;
   }
 
-  // Every container, not only prodlike's: a cluster's node container is kind's own.
-  private async plan(options: {
-    leaving?: string | undefined;
-    external?: Record<string, ExternalRoutes> | undefined;
-  }): Promise<RouterPlan> {
-    const containers = await this.deps.engine.listContainers({});
-    return routerPlan(containers, options);
+  // Every container, not only prodlike's: a cluster's node container is kind's own. One
+  // listing serves the plan, the router's own container and the cluster nodes' check.
+  private allContainers(): Promise<ContainerInfo[]> {
+    return this.deps.engine.listContainers({});
   }
 
   private async readLoaded(): Promise<string | undefined> {
@@ -225,25 +224,8 @@ export class LocalRouter {
     );
   }
 
-  // A cluster that was deleted by hand (kind delete) takes its routes with it.
-  private async withoutGoneNodes(
-    external: Record<string, ExternalRoutes>,
-  ): Promise<Record<string, ExternalRoutes>> {
-    const names = new Set((await this.deps.engine.listContainers({})).map((c) => c.name));
-    return Object.fromEntries(
-      Object.entries(external).filter(([, routes]) => names.has(routes.container)),
-    );
-  }
-
   private async container(): Promise<RouterContainer | undefined> {
-    const [found] = await this.deps.engine.listContainers({ [Label.router]: "true" });
-    if (!found) return undefined;
-    return {
-      id: found.id,
-      running: found.state === "running",
-      ports: parsePortsLabel(found.labels[Label.routerPorts]),
-      networks: found.networks,
-    };
+    return routerContainerIn(await this.deps.engine.listContainers({ [Label.router]: "true" }));
   }
 
   private async start(onDetail?: (text: string) => void): Promise<RouterContainer> {
@@ -328,6 +310,28 @@ export class LocalRouter {
     }
     return result;
   }
+}
+
+function routerContainerIn(containers: readonly ContainerInfo[]): RouterContainer | undefined {
+  const found = containers.find((container) => container.labels[Label.router] === "true");
+  if (!found) return undefined;
+  return {
+    id: found.id,
+    running: found.state === "running",
+    ports: parsePortsLabel(found.labels[Label.routerPorts]),
+    networks: found.networks,
+  };
+}
+
+// A cluster that was deleted by hand (kind delete) takes its routes with it.
+function withoutGoneNodes(
+  external: Record<string, ExternalRoutes>,
+  containers: readonly ContainerInfo[],
+): Record<string, ExternalRoutes> {
+  const names = new Set(containers.map((container) => container.name));
+  return Object.fromEntries(
+    Object.entries(external).filter(([, routes]) => names.has(routes.container)),
+  );
 }
 
 function runArguments(image: string, ports: RouterPorts, labels: string[]): string[] {
