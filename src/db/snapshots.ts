@@ -236,19 +236,40 @@ export async function prepareCopy(
   meta: SnapshotMeta,
 ): Promise<boolean> {
   const copies = db.preparedCopies();
+  const prepared = await unpackVerified(
+    store,
+    meta,
+    async (stream) => ((await copies.prepare(meta.name, stream)) ? true : undefined),
+    () => copies.remove(meta.name),
+  );
+  return prepared === true;
+}
+
+/**
+ * A snapshot's stored stream handed to `unpack`, its sha256 checked as it is read (one
+ * read, not two): an unpack that fails on a damaged file says so (SNAPSHOT_CORRUPT, the
+ * usual cause); what was unpacked from bytes that did not match is discarded. `unpack`
+ * answers undefined when it unpacked nothing (and read the stream no further).
+ */
+async function unpackVerified<R>(
+  store: SnapshotStore,
+  meta: SnapshotMeta,
+  unpack: (stream: Readable) => Promise<R>,
+  discard: (unpacked: NonNullable<R>) => Promise<void>,
+): Promise<R> {
   const data = store.readVerified(meta);
-  const prepared = await copies.prepare(meta.name, data.stream).catch(async (error: unknown) => {
+  const unpacked = await unpack(data.stream).catch(async (error: unknown) => {
     await store.verify(meta);
     throw error;
   });
-  if (!prepared) return false;
+  if (unpacked === undefined || unpacked === null) return unpacked;
   try {
     data.check();
   } catch (error) {
-    await copies.remove(meta.name);
+    await discard(unpacked).catch(() => undefined);
     throw error;
   }
-  return true;
+  return unpacked;
 }
 
 /** The copies worth their disk: the newest `ready` unpinned snapshots and every pinned
@@ -300,21 +321,12 @@ export async function restoreSnapshot(
           used = "prepared";
           return taken;
         }
-        const data = store.readVerified(meta);
-        const prepared = await db
-          .preparePhysicalRestore(data.stream)
-          .catch(async (error: unknown) => {
-            // A damaged file usually breaks the unpacking first: name that cause.
-            await store.verify(meta);
-            throw error;
-          });
-        try {
-          data.check();
-        } catch (error) {
-          await db.removeDataFolder(prepared.next).catch(() => undefined);
-          throw error;
-        }
-        return prepared;
+        return unpackVerified(
+          store,
+          meta,
+          (stream) => db.preparePhysicalRestore(stream),
+          (unpacked) => db.removeDataFolder(unpacked.next),
+        );
       },
     },
     restart,
