@@ -3,6 +3,7 @@ import { access, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { type Backend, type EnvironmentStatus, environmentNotFound } from "../backends/backend.js";
+import type { ProdlikeConfig } from "../config/schema.js";
 import type { ExportReport } from "../db/export-dump.js";
 import type { ImportReport } from "../db/import-dump.js";
 import { LocalDatabase } from "../db/local-database.js";
@@ -42,7 +43,7 @@ async function localDatabase(
     db: databaseOf(backend, status),
     envId: identity.id,
     backend,
-    readySnapshots: target.loaded.config.snapshots?.ready ?? DEFAULT_READY_SNAPSHOTS,
+    readySnapshots: readySnapshotsOf(target.loaded.config),
     ...(cliService ? { cliService } : {}),
     refresh: async (progress) => {
       const { refreshApplication } = await import("./app-refresh.js");
@@ -63,6 +64,21 @@ async function localDatabase(
         progress,
       ),
   };
+}
+
+/** prodlike.yaml `snapshots.ready`: how many of the newest snapshots are kept prepared. */
+function readySnapshotsOf(config: ProdlikeConfig): number {
+  return config.snapshots?.ready ?? DEFAULT_READY_SNAPSHOTS;
+}
+
+/** The database of an environment that runs now; undefined when it is stopped (what only
+ *  the running server can tell, such as its prepared copies, is then left out). */
+async function runningDatabase(
+  backend: Backend,
+  envId: string,
+): Promise<LocalDatabase | undefined> {
+  const status = await backend.status(envId);
+  return status?.state === "running" ? databaseOf(backend, status) : undefined;
 }
 
 /** An environment's database service, found by its role. */
@@ -261,14 +277,10 @@ export async function snapshotList(
   const snapshots = await (await openStore(services, identity.id)).list();
   // Which are prepared needs the database's volume: read through the running server,
   // left out (not guessed) when the environment is stopped.
-  const status = await backend.status(identity.id);
-  const copies =
-    status?.state === "running"
-      ? await databaseOf(backend, status)
-          .preparedCopies()
-          .list()
-          .catch(() => undefined)
-      : undefined;
+  const copies = await (await runningDatabase(backend, identity.id))
+    ?.preparedCopies()
+    .list()
+    .catch(() => undefined);
   return {
     id: identity.id,
     snapshots: snapshots.map((meta) => {
@@ -362,13 +374,7 @@ export async function snapshotPrune(
   const store = await openStore(services, identity.id);
   const removed = await pruneSnapshots(store, request.keep);
   // Their prepared copies go too (the disk they use is on the data volume).
-  const status = await backend.status(identity.id);
-  if (status?.state === "running") {
-    await keepReadyCopies(
-      databaseOf(backend, status),
-      store,
-      target.loaded.config.snapshots?.ready ?? DEFAULT_READY_SNAPSHOTS,
-    );
-  }
+  const db = await runningDatabase(backend, identity.id);
+  if (db) await keepReadyCopies(db, store, readySnapshotsOf(target.loaded.config));
   return { id: identity.id, removed, kept: await store.list() };
 }

@@ -212,16 +212,20 @@ export function routerStateDir(services: CoreServices): string {
   return path.join(stateDir(services.env), "router");
 }
 
-/** The CA's root certificate written to the state folder as rootCA.pem (mkcert's name
- *  for it, so CAROOT can point there); its path. */
+/** Where the CA's root certificate is exported: rootCA.pem, mkcert's name for it, so
+ *  CAROOT can point at its folder. */
+export function routerCaFile(services: CoreServices): string {
+  return path.join(routerStateDir(services), "ca", "rootCA.pem");
+}
+
+/** The CA's root certificate written to routerCaFile; its path. */
 export async function exportRootCertificate(
   services: CoreServices,
   router: LocalRouter,
 ): Promise<string> {
   const pem = await router.rootCertificate();
-  const dir = path.join(routerStateDir(services), "ca");
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const file = path.join(dir, "rootCA.pem");
+  const file = routerCaFile(services);
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   await writeFile(`${file}.tmp`, pem, { mode: 0o644 });
   await rename(`${file}.tmp`, file);
   return file;
@@ -241,7 +245,7 @@ export async function certificateFingerprint(caFile: string): Promise<string> {
 /** Whether `prodlike trust` installed the CA last exported here: two local files read,
  *  no call into the router (status stays quick). */
 export async function trustRecorded(services: CoreServices): Promise<boolean> {
-  return isTrusted(services, path.join(routerStateDir(services), "ca", "rootCA.pem"));
+  return isTrusted(services, routerCaFile(services));
 }
 
 async function isTrusted(services: CoreServices, caFile: string): Promise<boolean> {

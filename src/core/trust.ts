@@ -6,7 +6,7 @@ import {
   certificateFingerprint,
   exportRootCertificate,
   openRouter,
-  routerStateDir,
+  routerCaFile,
   trustRecordFile,
 } from "./router.js";
 import type { CoreServices } from "./services.js";
@@ -26,7 +26,7 @@ export async function trust(
   services: CoreServices,
   request: { uninstall: boolean; terminal: boolean },
 ): Promise<TrustReport> {
-  const saved = path.join(routerStateDir(services), "ca", "rootCA.pem");
+  const saved = routerCaFile(services);
   if (request.uninstall) {
     const caFile = (await exists(saved)) ? saved : undefined;
     if (!caFile) return { action: "nothing to uninstall", tool: "mkcert" };
