@@ -1,4 +1,4 @@
-import { cp, mkdir, rename, rm } from "node:fs/promises";
+import { cp, mkdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { parse } from "yaml";
 import { pathExists } from "../../env/generated-files.js";
@@ -55,7 +55,6 @@ export async function swapReleases(dir: string): Promise<string | undefined> {
 
 /** The services a kept release's compose file runs. */
 export async function releaseServices(release: string): Promise<string[]> {
-  const { readFile } = await import("node:fs/promises");
   const document = parse(await readFile(path.join(release, COMPOSE_FILE), "utf8")) as {
     services?: Record<string, unknown>;
   } | null;
