@@ -50,6 +50,16 @@ export interface UpOptions {
   rebuild: boolean;
   /** How long to wait for health, per service. */
   healthTimeoutMs: number;
+  /** Called once a new release is built, just before it replaces a running one: keeps the
+   *  data as the old release left it, and names what it kept (a snapshot), which the
+   *  backend records with that release for `rollback --data`. */
+  beforeSwitch?: (progress: Progress) => Promise<string | undefined>;
+}
+
+/** What a backend keeps of the release before the current one. */
+export interface KeptRelease {
+  /** The snapshot of the data as that release left it, when one was taken. */
+  dataSnapshot?: string;
 }
 
 export interface UpResult {
@@ -157,8 +167,15 @@ export interface Backend {
   rollback(
     envId: string,
     progress: Progress,
-    options: { healthTimeoutMs: number },
+    options: {
+      healthTimeoutMs: number;
+      /** The snapshot of the data the release being left wrote, recorded with it (it
+       *  becomes the kept release), so going forward again can bring its data too. */
+      dataSnapshot?: string;
+    },
   ): Promise<EnvironmentStatus>;
+  /** The release `rollback` would go back to; undefined when none is kept. */
+  previousRelease(envId: string): Promise<KeptRelease | undefined>;
 }
 
 /** The one "no such environment" error every backend and the core throw. */

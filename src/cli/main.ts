@@ -186,6 +186,11 @@ function lifecycleCommands(table: CommandTable): void {
       "back to the images and configuration before the last up that changed them (data kept)",
       ["name", "healthTimeout", "lockTimeout"],
     )
+    .option(
+      "--data",
+      "the data too: back to the snapshot taken when that release was replaced (the data left is snapshotted first)",
+      false,
+    )
     .action(table.run("rollback", () => import("./commands/rollback.js")));
   table
     .add(program, "status", "show the environment's services, health and URLs", ["name"])

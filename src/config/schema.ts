@@ -336,6 +336,12 @@ export const configSchema = z
           .describe(
             "How many of the newest snapshots are kept prepared on the data volume for a restore in no time (default 2; pinned ones always are); 0 keeps none.",
           ),
+        beforeRelease: z
+          .boolean()
+          .optional()
+          .describe(
+            "Snapshot the data when `up` replaces a running release (default true), so `prodlike rollback --data` can bring back code and data together; false skips it (a quicker `up` on a large database).",
+          ),
       })
       .optional()
       .describe("The environment's database snapshots."),

@@ -67,7 +67,7 @@ async function localDatabase(
 }
 
 /** prodlike.yaml `snapshots.ready`: how many of the newest snapshots are kept prepared. */
-function readySnapshotsOf(config: ProdlikeConfig): number {
+export function readySnapshotsOf(config: ProdlikeConfig): number {
   return config.snapshots?.ready ?? DEFAULT_READY_SNAPSHOTS;
 }
 
@@ -243,7 +243,7 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
 }
 
-async function openStore(services: CoreServices, envId: string): Promise<SnapshotStore> {
+export async function openStore(services: CoreServices, envId: string): Promise<SnapshotStore> {
   const { openSnapshotStore } = await import("../db/snapshots.js");
   return openSnapshotStore(services.env, envId);
 }

@@ -81,9 +81,12 @@ export async function up(
     const isNew = request.seedFrom
       ? (await backend.status(target.identity.id)) === undefined
       : false;
+    const { releaseDataKeeper } = await import("./releases.js");
+    const beforeSwitch = releaseDataKeeper(services, target, backend);
     const result = await backend.up(topology, progress, {
       rebuild: request.rebuild,
       healthTimeoutMs: request.healthTimeoutMs,
+      ...(beforeSwitch ? { beforeSwitch } : {}),
     });
     await syncRouter(services, progress, {
       cluster: { envId: target.identity.id, backend },
@@ -155,20 +158,30 @@ export async function down(
   });
 }
 
-/** `prodlike rollback`: the release before the last `up` that changed something. */
+/** `prodlike rollback`: the release before the last `up` that changed something; with
+ *  `data`, its data too (the snapshot taken when it was replaced). */
 export async function rollback(
   services: CoreServices,
-  request: EnvRequest & { healthTimeoutMs: number },
+  request: EnvRequest & { healthTimeoutMs: number; data: boolean },
   progress: Progress,
-): Promise<EnvironmentStatus> {
-  const { identity, backend } = await backendFor(services, request);
+): Promise<EnvironmentStatus & { data?: { restored: string; saved: string } }> {
+  const { identity, backend, target } = await backendFor(services, request);
   return whileLocked(services, identity.id, "rollback", request, progress, async () => {
-    const status = await backend.rollback(identity.id, progress, {
-      healthTimeoutMs: request.healthTimeoutMs,
-    });
+    let data: { restored: string; saved: string } | undefined;
+    let status: EnvironmentStatus;
+    if (request.data) {
+      const { rollbackWithData } = await import("./releases.js");
+      const result = await rollbackWithData(services, target, backend, request, progress);
+      ({ status } = result);
+      data = { restored: result.restored, saved: result.saved };
+    } else {
+      status = await backend.rollback(identity.id, progress, {
+        healthTimeoutMs: request.healthTimeoutMs,
+      });
+    }
     await syncRouter(services, progress);
     const [withUrls = status] = await withRouterUrls(services, [status]);
-    return withUrls;
+    return { ...withUrls, ...(data ? { data } : {}) };
   });
 }
 

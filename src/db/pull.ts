@@ -7,7 +7,7 @@ import { importDump } from "./import-dump.js";
 import type { LocalDatabase } from "./local-database.js";
 import type { PullPlan, SanitizeStep } from "./pull-plan.js";
 import {
-  AUTOMATIC_PREFIX,
+  AutomaticPrefix,
   createSnapshot,
   defaultSnapshotName,
   restoreSnapshot,
@@ -254,15 +254,17 @@ async function syncWithSnapshot(
   progress: Progress,
   signal: AbortSignal,
 ): Promise<string> {
-  // One automatic snapshot at most: an earlier pull's (kept when it failed) goes now.
+  // One such snapshot at most: an earlier pull's (kept when it failed) goes now.
   for (const old of await deps.snapshots.list()) {
-    if (old.automatic && !old.pinned) await deps.snapshots.remove(old.name);
+    if (old.name.startsWith(AutomaticPrefix.pull) && !old.pinned) {
+      await deps.snapshots.remove(old.name);
+    }
   }
   const snapshot = await createSnapshot(
     deps.db,
     deps.snapshots,
     // Kept cold: most pulls succeed, and a failed one is put back from the stream.
-    { name: `${AUTOMATIC_PREFIX}${defaultSnapshotName()}`, pinned: false, ready: 0 },
+    { name: `${AutomaticPrefix.pull}${defaultSnapshotName()}`, pinned: false, ready: 0 },
     progress,
   );
   try {

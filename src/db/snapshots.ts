@@ -29,12 +29,21 @@ export interface SnapshotMeta {
   bytes: number;
   sha256: string;
   pinned: boolean;
-  /** Taken by prodlike itself before a `drush sql:sync` pull (AUTOMATIC_PREFIX). */
+  /** Taken by prodlike itself (before a `drush sql:sync` pull, a release, a data rollback). */
   automatic?: boolean;
 }
 
-/** Snapshots prodlike takes on its own; at most one is kept (see pull.ts). */
-export const AUTOMATIC_PREFIX = "before-pull-";
+/** The snapshots prodlike takes on its own, by what they were taken before; at most one of
+ *  each is kept (see pull.ts and core/releases.ts). */
+export const AutomaticPrefix = {
+  pull: "before-pull-",
+  release: "before-release-",
+  rollback: "before-rollback-",
+} as const;
+
+function isAutomatic(name: string): boolean {
+  return Object.values(AutomaticPrefix).some((prefix) => name.startsWith(prefix));
+}
 
 const DATA_FILE = "data.mbstream";
 const META_FILE = "snapshot.json";
@@ -67,7 +76,7 @@ export class SnapshotStore {
       const meta = JSON.parse(
         await readFile(path.join(this.dir(name), META_FILE), "utf8"),
       ) as SnapshotMeta;
-      return meta.name.startsWith(AUTOMATIC_PREFIX) ? { ...meta, automatic: true } : meta;
+      return isAutomatic(meta.name) ? { ...meta, automatic: true } : meta;
     } catch {
       return undefined;
     }

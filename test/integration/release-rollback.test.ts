@@ -15,7 +15,9 @@ import {
 
 // An `up` whose new release does not come up, on the real engine: the previous images and
 // configuration are started again on the same volume, the data written since the last
-// good release is still there, and the exit code says "rolled back" (6).
+// good release is still there, and the exit code says "rolled back" (6). By hand,
+// `rollback` goes back on the same data, and `rollback --data` to the data the old release
+// left when it was replaced.
 
 let project: TestProject;
 let webUrl: string;
@@ -76,6 +78,61 @@ describe("a release that does not come up", { timeout: 300_000 }, () => {
       expect((await httpGet(`${webUrl}/`)).body).toContain("written-after-release");
       expectOk(await project.cli(["rollback", "--json"]));
       expect((await mark()).stdout).toBe("two");
+    } finally {
+      await writeFile(config, original);
+    }
+  });
+
+  it("rollback --data brings back the code and the data the old release left, and forward again", async () => {
+    const config = path.join(project.dir, "prodlike.yaml");
+    const original = await readFile(config, "utf8");
+    const mark = async () =>
+      (
+        await project.cli([
+          "exec",
+          "php-fpm",
+          "--",
+          "sh",
+          "-c",
+          "printenv RELEASE_MARK || echo none",
+        ])
+      ).stdout;
+    const greeting = async () =>
+      /<span id="greeting">([^<]*)<\/span>/.exec((await httpGet(`${webUrl}/`)).body)?.[1];
+    try {
+      // The kept release came from a code-only rollback: no data of its own to go back to,
+      // and nothing changes.
+      const refused = await project.cli(["rollback", "--data", "--json"]);
+      expect(refused.exitCode, refused.stdout).toBe(4);
+      expect(jsonField<{ code: string }>(refused, "error").code).toBe("SNAPSHOT_NOT_FOUND");
+      expect(await mark()).toBe("two");
+
+      await rootSql(project, "REPLACE INTO greeting VALUES (1, 'left-by-two')");
+      await writeFile(config, `${original}env:\n  RELEASE_MARK: three\n`);
+      expectOk(await project.cli(["up", "--json"]));
+      expect(await mark()).toBe("three");
+      // What the new release does to the data (a migration, say).
+      await rootSql(project, "REPLACE INTO greeting VALUES (1, 'migrated-by-three')");
+
+      const back = await project.cli(["rollback", "--data", "--json"]);
+      expectOk(back);
+      const data = jsonField<{ restored: string; saved: string }>(back, "data");
+      expect(data.restored).toMatch(/^before-release-/);
+      expect(data.saved).toMatch(/^before-rollback-/);
+      expect(await mark()).toBe("two");
+      expect(await greeting()).toBe("left-by-two");
+
+      // The restored data is live: only the snapshot kept with the release left remains.
+      const list = await project.cli(["snapshot", "list", "--json"]);
+      const names = jsonField<{ name: string; automatic?: boolean }[]>(list, "snapshots")
+        .filter((meta) => meta.automatic)
+        .map((meta) => meta.name);
+      expect(names).toEqual([data.saved]);
+
+      // Forward again: the newer release with the data it had written.
+      expectOk(await project.cli(["rollback", "--data", "--json"]));
+      expect(await mark()).toBe("three");
+      expect(await greeting()).toBe("migrated-by-three");
     } finally {
       await writeFile(config, original);
     }

@@ -71,6 +71,8 @@ export class FakeKubeApi implements KubeApi {
   readonly patches: { kind: string; name: string; patch: Record<string, unknown> }[] = [];
   readonly execs: { pod: string; container: string; command: string[] }[] = [];
   crashing = false;
+  /** Crashes only the workloads this picks (a release whose new template is broken). */
+  crashWhen: (workload: KubernetesObject) => boolean = () => false;
   exitCode = 0;
   /** What a command prints, by container name (parity's runtime probe); else `ran …`. */
   execOutput: Record<string, string> = {};
@@ -104,7 +106,7 @@ export class FakeKubeApi implements KubeApi {
       | undefined;
     if (!object) return undefined;
     const replicas = object.spec?.replicas ?? 1;
-    const ready = this.crashing ? 0 : replicas;
+    const ready = this.crashes(object) ? 0 : replicas;
     return {
       ...object,
       metadata: { ...object.metadata, generation: 1 },
@@ -147,18 +149,25 @@ export class FakeKubeApi implements KubeApi {
         const labels = workload.spec.template.metadata?.labels ?? {};
         return wanted.every(([key, value]) => labels[key] === value);
       })
-      .map((workload) => ({
-        name: `${workload.metadata?.name}-0`,
-        uid: `${workload.metadata?.name}-uid-${this.generation}`,
-        labels: workload.spec.template.metadata?.labels ?? {},
-        phase: "Running",
-        containers: workload.spec.template.spec.containers.map((container) => ({
-          name: container.name,
-          ready: !this.crashing,
-          state: this.crashing ? "CrashLoopBackOff" : "running",
-          restarts: this.crashing ? 3 : 0,
-        })),
-      }));
+      .map((workload) => {
+        const crashing = this.crashes(workload);
+        return {
+          name: `${workload.metadata?.name}-0`,
+          uid: `${workload.metadata?.name}-uid-${this.generation}`,
+          labels: workload.spec.template.metadata?.labels ?? {},
+          phase: "Running",
+          containers: workload.spec.template.spec.containers.map((container) => ({
+            name: container.name,
+            ready: !crashing,
+            state: crashing ? "CrashLoopBackOff" : "running",
+            restarts: crashing ? 3 : 0,
+          })),
+        };
+      });
+  }
+
+  private crashes(workload: KubernetesObject): boolean {
+    return this.crashing || this.crashWhen(workload);
   }
 
   async mergePatch(object: KubernetesObject, patch: Record<string, unknown>): Promise<void> {

@@ -13,6 +13,7 @@ import {
   type EnvironmentStatus,
   type ExecRequest,
   environmentNotFound,
+  type KeptRelease,
   type LogOptions,
   type RunningState,
   type StreamExecRequest,
@@ -96,26 +97,34 @@ export class ComposeBackend implements Backend {
     return undefined;
   }
 
+  async previousRelease(envId: string): Promise<KeptRelease | undefined> {
+    const project = projectOfContainers(envId, await this.requireContainers(envId));
+    const { composeReleases } = await import("./compose-release.js");
+    return composeReleases(path.dirname(project.file)).kept();
+  }
+
   async rollback(
     envId: string,
     progress: Progress,
-    options: { healthTimeoutMs: number },
+    options: { healthTimeoutMs: number; dataSnapshot?: string },
   ): Promise<EnvironmentStatus> {
     const project = projectOfContainers(envId, await this.requireContainers(envId));
     const dir = path.dirname(project.file);
-    const { releaseServices, swapReleases } = await import("./compose-release.js");
+    const { composeReleases, releaseServices } = await import("./compose-release.js");
     await progress.run([
       {
         title: "Switch to the previous release (its images and configuration; the data kept)",
         run: async () => {
-          const release = await swapReleases(dir);
+          const release = await composeReleases(dir).swap(
+            options.dataSnapshot ? { dataSnapshot: options.dataSnapshot } : {},
+          );
           if (!release) {
             throw new ProdlikeError("RELEASE_NOT_FOUND", `${envId} has no previous release`, {
               hint: "A release is kept when `up` changes a running environment (new images or configuration).",
             });
           }
           await this.cli.run(project, { kind: "up" }, []);
-          for (const service of await releaseServices(release)) {
+          for (const service of await releaseServices(release.folder)) {
             await waitForService(this.deps.engine, this.deps.clock, envId, service, {
               timeoutMs: options.healthTimeoutMs,
               secrets: [],

@@ -20,9 +20,10 @@ import type { Progress, Step, StepContext } from "../../ui/steps.js";
 import type { Clock } from "../../waits/clock.js";
 import type { UpOptions } from "../backend.js";
 import type { DockerEngine } from "../docker/docker-engine.js";
+import { beforeSwitchStep, type ReleaseFiles } from "../release-files.js";
 import { waitForWebUrl } from "../web-wait.js";
 import { COMPOSE_FILE, type ComposeCli, type ComposeProject } from "./compose-project.js";
-import { keepPreviousRelease, releaseServices, restoreRelease } from "./compose-release.js";
+import { composeReleases, releaseServices } from "./compose-release.js";
 import { removeEnvironment } from "./compose-teardown.js";
 import { isUpToDate, waitForService } from "./container-waits.js";
 
@@ -81,7 +82,8 @@ export async function deployCompose(
 
   // Images are built while the old containers keep serving; the files they run from are
   // kept as the previous release before the new ones are written.
-  const previous = before.length > 0 ? await keepPreviousRelease(dir) : undefined;
+  const releases = composeReleases(dir);
+  const previous = before.length > 0 ? await releases.keep() : undefined;
   let switched = false;
   try {
     await progress.run([
@@ -92,6 +94,9 @@ export async function deployCompose(
           preset: topology.preset,
         }),
       },
+      ...(previous && options.beforeSwitch
+        ? [beforeSwitchStep(releases, options.beforeSwitch, progress)]
+        : []),
       {
         title: "Write configuration",
         run: async () => {
@@ -123,7 +128,7 @@ export async function deployCompose(
       // environment is left as it was.
       await removeEnvironment(deps.engine, deps.cli, envId, project).catch(() => undefined);
     } else if (previous && switched) {
-      await rollBack(deps, topology, { project, dir, release: previous }, options, progress, error);
+      await rollBack(deps, topology, { project, releases }, options, progress, error);
     }
     throw error;
   }
@@ -136,19 +141,19 @@ export async function deployCompose(
 async function rollBack(
   deps: DeployDeps,
   topology: Topology,
-  target: { project: ComposeProject; dir: string; release: string },
+  target: { project: ComposeProject; releases: ReleaseFiles },
   options: UpOptions,
   progress: Progress,
   failure: unknown,
 ): Promise<never> {
-  const names = new Set(await releaseServices(target.release));
+  const names = new Set(await releaseServices(target.releases.previous));
   const reason = failure instanceof Error ? failure.message : String(failure);
   try {
     await progress.run([
       {
         title: "Roll back to the previous release (its images and configuration; the data kept)",
         run: async () => {
-          await restoreRelease(target.dir, target.release);
+          await target.releases.restore(target.releases.previous);
           await deps.cli.run(target.project, { kind: "up" }, topology.secrets);
         },
       },

@@ -15,9 +15,11 @@ import type { Progress, Step, StepContext } from "../../ui/steps.js";
 import type { Clock } from "../../waits/clock.js";
 import type { UpOptions } from "../backend.js";
 import type { DockerEngine } from "../docker/docker-engine.js";
+import { beforeSwitchStep, type ReleaseFiles } from "../release-files.js";
 import { waitForWebUrl } from "../web-wait.js";
 import type { ClusterDeployment } from "./cluster-deployment.js";
 import { type ClusterProvider, type ClusterSpec, clusterName } from "./cluster-provider.js";
+import { clusterReleases, MANIFESTS_FILE, releaseObjects } from "./cluster-release.js";
 import type { KubeApi } from "./kube-api.js";
 import { waitForRollout } from "./pod-waits.js";
 
@@ -25,8 +27,6 @@ import { waitForRollout } from "./pod-waits.js";
 // record the environment, make the cluster (ports and the code mount are fixed then),
 // load images, apply with server-side apply, wait for rollouts and the web URL. A
 // brand-new cluster that fails is deleted again; an existing one is left as it was.
-
-export const MANIFESTS_FILE = "manifests.yaml";
 
 export interface ClusterDeployDeps {
   provider: ClusterProvider;
@@ -74,6 +74,12 @@ export async function deployToCluster(
       return false;
     }
   }
+  // An existing cluster's manifests are kept as the previous release before the new
+  // ones are written, so a release that does not roll out is applied back.
+  const releases = clusterReleases(dir);
+  const kept =
+    existed && previous ? await releases.keep({ configHash: previous.configHash }) : undefined;
+  let switched = false;
   const run: DeployRun = {
     deps,
     plan,
@@ -96,25 +102,18 @@ export async function deployToCluster(
       ...(await imageStep(run)),
       clusterStep(run),
       loadStep(run),
+      ...(kept && options.beforeSwitch
+        ? [beforeSwitchStep(releases, options.beforeSwitch, progress)]
+        : []),
       {
         title: "Write configuration",
         run: async () => {
+          switched = true;
           await writeIfChanged(path.join(dir, MANIFESTS_FILE), plan.yaml, 0o600);
           await plan.writeFiles(progress);
         },
       },
-      applyStep(run),
-      {
-        title: "Wait for rollouts",
-        concurrent: true,
-        children: rolloutSteps(
-          deps,
-          plan.objects,
-          plan.namespace,
-          () => run.api,
-          options.healthTimeoutMs,
-        ),
-      },
+      ...releaseSteps(run, plan.objects),
       ...(plan.webUrl
         ? [httpStep(deps, plan.webUrl, plan.webLogServices, options.healthTimeoutMs)]
         : []),
@@ -125,6 +124,8 @@ export async function deployToCluster(
       // clean. An existing environment is left as it was.
       await provider.delete(cluster, record.kubeconfig).catch(() => undefined);
       await records.delete(envId);
+    } else if (kept && switched && previous) {
+      await rollBack(run, releases, previous, progress, error);
     }
     throw error;
   }
@@ -198,19 +199,84 @@ function loadStep(run: DeployRun): Step {
   };
 }
 
-function applyStep(run: DeployRun): Step {
-  const { plan } = run;
+/** What applying a release needs: the cluster's record, and the client once connected. */
+export interface ReleaseRun {
+  deps: Pick<ClusterDeployDeps, "connect" | "clock" | "provider">;
+  record: EnvironmentRecord;
+  options: { healthTimeoutMs: number };
+  api: KubeApi | undefined;
+}
+
+/** Applies a release's objects and waits for its workloads to roll out. */
+export function releaseSteps(run: ReleaseRun, objects: readonly KubernetesObject[]): Step[] {
+  const { namespace } = run.record;
+  return [
+    applyStep(run, objects, namespace),
+    {
+      title: "Wait for rollouts",
+      concurrent: true,
+      children: rolloutSteps(
+        run.deps,
+        objects,
+        namespace,
+        () => run.api,
+        run.options.healthTimeoutMs,
+      ),
+    },
+  ];
+}
+
+// The new release did not roll out: the kept manifests applied again on the same volume
+// claims, waited for, the record back to that release, and said with its own exit code.
+async function rollBack(
+  run: DeployRun,
+  releases: ReleaseFiles,
+  previous: EnvironmentRecord,
+  progress: Progress,
+  failure: unknown,
+): Promise<never> {
+  const reason = failure instanceof Error ? failure.message : String(failure);
+  try {
+    const objects = await releaseObjects(releases.previous);
+    await releases.restore(releases.previous);
+    await progress.run([
+      {
+        title: "Roll back to the previous release (its manifests; the volume claims kept)",
+        children: releaseSteps(run, objects),
+      },
+    ]);
+    await run.deps.records.put({ ...run.record, configHash: previous.configHash });
+  } catch (rollbackError) {
+    if (failure instanceof ProdlikeError) {
+      throw new ProdlikeError(failure.code, failure.message, {
+        cause: failure,
+        hint: `${failure.hint ?? ""}\nRolling back to the previous release failed too: ${rollbackError instanceof Error ? rollbackError.message : String(rollbackError)}`.trim(),
+      });
+    }
+    throw failure;
+  }
+  throw new ProdlikeError(
+    "ROLLED_BACK",
+    `The new release of ${run.plan.identity.id} did not roll out; the previous one runs again`,
+    {
+      cause: failure,
+      hint: `What failed: ${reason}${failure instanceof ProdlikeError && failure.hint ? `\n${failure.hint}` : ""}\nThe data written meanwhile was kept. Fix prodlike.yaml (or the image) and run prodlike up again.`,
+    },
+  );
+}
+
+function applyStep(run: ReleaseRun, objects: readonly KubernetesObject[], namespace: string): Step {
   return {
-    title: `Apply ${plan.objects.length} objects (server-side apply)`,
+    title: `Apply ${objects.length} objects (server-side apply)`,
     run: async () => {
       const api = await run.deps.connect(run.record.kubeconfig, run.record.context);
       run.api = api;
-      for (const object of plan.objects) {
+      for (const object of objects) {
         // A Job's template cannot change once it exists: one that ran stays as it ran.
         const name = object.metadata?.name ?? "";
         if (
           object.kind === "Job" &&
-          (await api.read(object.apiVersion ?? "", "Job", plan.namespace, name))
+          (await api.read(object.apiVersion ?? "", "Job", namespace, name))
         )
           continue;
         await api.apply(resumed(object));
@@ -220,7 +286,7 @@ function applyStep(run: DeployRun): Step {
 }
 
 function rolloutSteps(
-  deps: ClusterDeployDeps,
+  deps: ReleaseRun["deps"],
   objects: readonly KubernetesObject[],
   namespace: string,
   api: () => KubeApi | undefined,

@@ -18,6 +18,7 @@ import {
   type EnvironmentStatus,
   type ExecRequest,
   environmentNotFound,
+  type KeptRelease,
   type LogOptions,
   type RunningState,
   type StreamExecRequest,
@@ -26,7 +27,7 @@ import {
   type UpResult,
 } from "../backend.js";
 import type { DockerEngine } from "../docker/docker-engine.js";
-import { deployToCluster } from "./cluster-deploy.js";
+import { deployToCluster, type ReleaseRun, releaseSteps } from "./cluster-deploy.js";
 import {
   type ClusterDeployment,
   mirroredDeployment,
@@ -113,10 +114,47 @@ export class KubeBackend implements Backend {
     );
   }
 
-  async rollback(): Promise<EnvironmentStatus> {
-    throw new ProdlikeError("NOT_SUPPORTED", `rollback is not available on ${this.name} yet`, {
-      hint: "`kubectl rollout undo deployment/NAME` with the environment's kubeconfig (.prodlike/ENV/kubeconfig) goes back one revision of a workload; the volume claims keep the data.",
+  async previousRelease(envId: string): Promise<KeptRelease | undefined> {
+    const record = await this.requireRecord(envId);
+    const { clusterReleases } = await import("./cluster-release.js");
+    return clusterReleases(environmentDir(record.codeRoot, record.name)).kept();
+  }
+
+  // Back to the kept release's manifests, applied again (see cluster-release.ts: the
+  // controllers do what `kubectl rollout undo` does); the release left becomes the kept
+  // one, so a second rollback goes forward.
+  async rollback(
+    envId: string,
+    progress: Progress,
+    options: { healthTimeoutMs: number; dataSnapshot?: string },
+  ): Promise<EnvironmentStatus> {
+    const record = await this.requireRecord(envId);
+    if (!(await this.deps.provider.exists(record.cluster))) {
+      throw new ProdlikeError("ENV_NOT_FOUND", `The cluster of ${envId} is gone`, {
+        hint: "`prodlike up` makes it again.",
+      });
+    }
+    const { clusterReleases, releaseObjects } = await import("./cluster-release.js");
+    const releases = clusterReleases(environmentDir(record.codeRoot, record.name));
+    const swapped = await releases.swap({
+      configHash: record.configHash,
+      ...(options.dataSnapshot ? { dataSnapshot: options.dataSnapshot } : {}),
     });
+    if (!swapped) {
+      throw new ProdlikeError("RELEASE_NOT_FOUND", `${envId} has no previous release`, {
+        hint: "A release is kept when `up` changes a running environment (new images or configuration).",
+      });
+    }
+    const run: ReleaseRun = { deps: this.deps, record, api: undefined, options };
+    await progress.run([
+      {
+        title: "Switch to the previous release (its manifests; the volume claims kept)",
+        children: releaseSteps(run, await releaseObjects(swapped.folder)),
+      },
+    ]);
+    // The record says which release runs: the next `up` compares its hash.
+    await this.deps.records.put({ ...record, configHash: swapped.info.configHash ?? "" });
+    return this.requireStatus(envId);
   }
 
   // The router dials the node's NodePorts by the node container's name, on its network:

@@ -14,22 +14,30 @@ export default async function rollbackCommand(
     backend?: BackendName;
     healthTimeout?: string;
     lockTimeout?: string;
+    data?: boolean;
   },
 ): Promise<number> {
   const status = await rollback(
     await services(),
     {
       ...flags,
+      data: flags.data === true,
       healthTimeoutMs: secondsFlag(flags.healthTimeout ?? "300", "--health-timeout"),
       lockTimeoutMs: lockTimeoutMs(flags),
     },
     await output.progress(),
   );
-  output.result("rollback", { urls: status.urls, environment: status }, () =>
-    [
-      "Back on the previous release (the data kept); `prodlike rollback` again goes forward.",
-      formatStatus(status, output.colour),
-    ].join("\n"),
+  const { data, ...environment } = status;
+  output.result(
+    "rollback",
+    { urls: environment.urls, environment, ...(data ? { data } : {}) },
+    () =>
+      [
+        data
+          ? `Back on the previous release and its data (snapshot ${data.restored}); the data left is kept as ${data.saved}, and \`prodlike rollback --data\` again goes forward.`
+          : "Back on the previous release (the data kept); `prodlike rollback` again goes forward.",
+        formatStatus(environment, output.colour),
+      ].join("\n"),
   );
   return 0;
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, stat } from "node:fs/promises";
+import { mkdtemp, readFile, stat } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
@@ -133,6 +133,81 @@ describe("KubeBackend", () => {
     });
     expect(provider.clusters.size).toBe(0);
     expect(await records.get("shop-local")).toBeUndefined();
+  });
+
+  it("an up whose new release does not roll out applies the kept manifests again (ROLLED_BACK)", async () => {
+    const { topology, api, backend, records, codeRoot } = await setup();
+    await backend.up(topology, new SilentProgress(), upOptions);
+    const good = await records.get("shop-local");
+    const broken = structuredClone(topology);
+    for (const service of broken.services) service.env.RELEASE_MARK = "broken";
+    api.crashWhen = (workload) => JSON.stringify(workload).includes('"broken"');
+    const kept: string[] = [];
+    await expect(
+      backend.up(broken, new SilentProgress(), {
+        ...upOptions,
+        beforeSwitch: async () => {
+          kept.push("data");
+          return "before-release-1";
+        },
+      }),
+    ).rejects.toMatchObject({
+      code: "ROLLED_BACK",
+      hint: expect.stringContaining("CrashLoopBackOff"),
+    });
+    // The data was kept before the switch, and the workloads run the old templates again.
+    expect(kept).toEqual(["data"]);
+    expect(JSON.stringify(api.applied)).not.toContain('"broken"');
+    expect(api.applied.filter((object) => object.kind === "PersistentVolumeClaim")).toEqual([]);
+    expect((await records.get("shop-local"))?.configHash).toBe(good?.configHash);
+    const manifests = await readFile(
+      path.join(codeRoot, ".prodlike", "local", "manifests.yaml"),
+      "utf8",
+    );
+    expect(manifests).not.toContain("broken");
+    // The old release is what runs: the old topology changes nothing.
+    expect((await backend.up(topology, new SilentProgress(), upOptions)).changed).toBe(false);
+  });
+
+  it("rollback applies the kept release by hand, and a second one goes forward", async () => {
+    const { topology, api, backend, records } = await setup();
+    await expect(
+      backend.rollback("shop-local", new SilentProgress(), upOptions),
+    ).rejects.toMatchObject({ code: "ENV_NOT_FOUND" });
+    await backend.up(topology, new SilentProgress(), upOptions);
+    await expect(
+      backend.rollback("shop-local", new SilentProgress(), upOptions),
+    ).rejects.toMatchObject({ code: "RELEASE_NOT_FOUND" });
+    const first = (await records.get("shop-local"))?.configHash;
+    const second = structuredClone(topology);
+    for (const service of second.services) service.env.RELEASE_MARK = "two";
+    await backend.up(second, new SilentProgress(), {
+      ...upOptions,
+      beforeSwitch: async () => "before-release-1",
+    });
+    const secondHash = (await records.get("shop-local"))?.configHash;
+    expect(await backend.previousRelease("shop-local")).toEqual({
+      configHash: first,
+      dataSnapshot: "before-release-1",
+    });
+    const mark = () =>
+      JSON.stringify(api.applied.find((object) => object.kind === "Deployment")).includes('"two"');
+    expect(mark()).toBe(true);
+
+    const back = await backend.rollback("shop-local", new SilentProgress(), {
+      ...upOptions,
+      dataSnapshot: "before-rollback-1",
+    });
+    expect(back.state).toBe("running");
+    expect(mark()).toBe(false);
+    expect((await records.get("shop-local"))?.configHash).toBe(first);
+    expect(await backend.previousRelease("shop-local")).toEqual({
+      configHash: secondHash,
+      dataSnapshot: "before-rollback-1",
+    });
+    await backend.rollback("shop-local", new SilentProgress(), upOptions);
+    expect(mark()).toBe(true);
+    expect((await records.get("shop-local"))?.configHash).toBe(secondHash);
   });
 
   it("down scales workloads to zero and keeps the cluster; up brings them back", async () => {

@@ -1,0 +1,126 @@
+import { cp, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { pathExists } from "../env/generated-files.js";
+import type { Progress, Step } from "../ui/steps.js";
+import type { KeptRelease, UpOptions } from "./backend.js";
+
+// The release an `up` replaces: the rendered files that ran before it (compose: the
+// compose file and config folder; kind/minikube: the applied manifests), kept in
+// .prodlike/NAME/releases/previous, with what else belongs to it (the snapshot of its
+// data, a cluster's config hash) in release.json. A few kilobytes: the images they name
+// stay on the engine or node, tagged by content.
+
+const PREVIOUS = path.join("releases", "previous");
+const RELEASE_FILE = "release.json";
+
+/** What a kept release records besides its files. */
+export interface ReleaseInfo extends KeptRelease {
+  /** The rendered configuration's hash (cluster records compare it on `up`). */
+  configHash?: string;
+}
+
+export class ReleaseFiles {
+  /**
+   * @param dir the environment's folder
+   * @param files what a release is, relative to `dir`; the first one must exist for a
+   *   release to be kept (files or folders)
+   */
+  constructor(
+    private readonly dir: string,
+    private readonly files: readonly [string, ...string[]],
+  ) {}
+
+  /** The kept release's folder. */
+  get previous(): string {
+    return path.join(this.dir, PREVIOUS);
+  }
+
+  /** Keeps what runs now as the previous release, with `info`; undefined when nothing ran
+   *  before. */
+  async keep(info: ReleaseInfo = {}): Promise<string | undefined> {
+    if (!(await pathExists(path.join(this.dir, this.files[0])))) return undefined;
+    const target = this.previous;
+    // Written beside, then renamed: a killed `up` leaves the last complete copy.
+    const partial = `${target}.partial`;
+    await rm(partial, { recursive: true, force: true });
+    await mkdir(partial, { recursive: true, mode: 0o700 });
+    for (const file of this.files) {
+      const source = path.join(this.dir, file);
+      if (await pathExists(source)) await cp(source, path.join(partial, file), { recursive: true });
+    }
+    await writeInfo(partial, info);
+    await rm(target, { recursive: true, force: true });
+    await rename(partial, target);
+    return target;
+  }
+
+  /** Adds to what the kept release records. */
+  async describe(info: ReleaseInfo): Promise<void> {
+    await writeInfo(this.previous, { ...(await readInfo(this.previous)), ...info });
+  }
+
+  /** The kept release's record, or undefined when none is kept. */
+  async kept(): Promise<ReleaseInfo | undefined> {
+    if (!(await pathExists(path.join(this.previous, this.files[0])))) return undefined;
+    return readInfo(this.previous);
+  }
+
+  /** Puts a kept release's files back in place of the current ones. */
+  async restore(release: string): Promise<void> {
+    for (const file of this.files) {
+      const target = path.join(this.dir, file);
+      await rm(target, { recursive: true, force: true });
+      const source = path.join(release, file);
+      if (await pathExists(source)) await cp(source, target, { recursive: true });
+    }
+  }
+
+  /** Makes the kept release the current one and the current one the kept one (recording
+   *  `left` with it), so a second rollback goes forward again. Resolves the folder of the
+   *  release now current and what it recorded, or undefined when none was kept. */
+  async swap(left: ReleaseInfo = {}): Promise<{ folder: string; info: ReleaseInfo } | undefined> {
+    const info = await this.kept();
+    if (!info) return undefined;
+    const folder = path.join(this.dir, "releases", "rolling-back");
+    await rm(folder, { recursive: true, force: true });
+    await rename(this.previous, folder);
+    await this.keep(left);
+    await this.restore(folder);
+    return { folder, info };
+  }
+}
+
+// The data as the old release leaves it, kept with that release (for `rollback --data`):
+// taken after the build, so the old release served meanwhile, and before anything of the
+// new one runs (its migrations, its cron).
+export function beforeSwitchStep(
+  releases: ReleaseFiles,
+  keep: NonNullable<UpOptions["beforeSwitch"]>,
+  progress: Progress,
+): Step {
+  return {
+    title: "Keep the data as the running release leaves it",
+    run: async (context) => {
+      const dataSnapshot = await keep(progress);
+      if (dataSnapshot) await releases.describe({ dataSnapshot });
+      else context.setTitle("No data to keep (no database running)");
+    },
+  };
+}
+
+async function writeInfo(folder: string, info: ReleaseInfo): Promise<void> {
+  await writeFile(path.join(folder, RELEASE_FILE), `${JSON.stringify(info, null, 2)}\n`, {
+    mode: 0o600,
+  });
+}
+
+// A release kept before this file existed has none; a damaged one records nothing.
+async function readInfo(folder: string): Promise<ReleaseInfo> {
+  const parsed = await readFile(path.join(folder, RELEASE_FILE), "utf8")
+    .then((text) => JSON.parse(text) as Partial<Record<keyof ReleaseInfo, unknown>> | null)
+    .catch(() => undefined);
+  return {
+    ...(typeof parsed?.dataSnapshot === "string" ? { dataSnapshot: parsed.dataSnapshot } : {}),
+    ...(typeof parsed?.configHash === "string" ? { configHash: parsed.configHash } : {}),
+  };
+}

@@ -1,0 +1,140 @@
+import type { Backend, EnvironmentStatus } from "../backends/backend.js";
+import { AutomaticPrefix, defaultSnapshotName, type SnapshotStore } from "../db/snapshots.js";
+import { ProdlikeError } from "../errors/prodlike-error.js";
+import type { Progress } from "../ui/steps.js";
+import { databaseOf, openStore, readySnapshotsOf } from "./db-operations.js";
+import type { Target } from "./plan.js";
+import type { CoreServices } from "./services.js";
+
+// Releases and their data. Code and data are versioned apart: a rollback is of the code
+// alone unless asked (`--data`), and then the data goes back to what the old release left
+// when it was replaced, a snapshot taken at that switch. The data being left is itself
+// snapshotted first, so going forward again loses nothing.
+
+/** The `up` hook that keeps the data as the running release leaves it (unless prodlike.yaml
+ *  says `snapshots.beforeRelease: false`); undefined when it is off. */
+export function releaseDataKeeper(
+  services: CoreServices,
+  target: Target,
+  backend: Backend,
+): ((progress: Progress) => Promise<string | undefined>) | undefined {
+  const snapshots = target.loaded.config.snapshots;
+  if (snapshots?.beforeRelease === false) return undefined;
+  const envId = target.identity.id;
+  return async (progress) => {
+    const status = await backend.status(envId);
+    if (status?.state !== "running" || !hasDatabase(status)) return undefined;
+    const store = await openStore(services, envId);
+    // Only the release kept now can be rolled back to: the data kept with earlier ones
+    // goes first (the disk is the limit on a large database).
+    await dropAutomatic(store, RELEASE_DATA, []);
+    // Prepared like any new snapshot: `rollback --data` is then a rename, not an unpack.
+    return takeAutomatic(
+      store,
+      status,
+      backend,
+      AutomaticPrefix.release,
+      readySnapshotsOf(target.loaded.config),
+      progress,
+    );
+  };
+}
+
+/** `rollback --data`: checks there is data to go back to before anything changes; then
+ *  keeps the data being left, switches the code, and restores the kept release's data. */
+export async function rollbackWithData(
+  services: CoreServices,
+  target: Target,
+  backend: Backend,
+  options: { healthTimeoutMs: number },
+  progress: Progress,
+): Promise<{ status: EnvironmentStatus; restored: string; saved: string }> {
+  const envId = target.identity.id;
+  const release = await backend.previousRelease(envId);
+  if (!release) {
+    throw new ProdlikeError("RELEASE_NOT_FOUND", `${envId} has no previous release`, {
+      hint: "A release is kept when `up` changes a running environment (new images or configuration).",
+    });
+  }
+  if (!release.dataSnapshot) {
+    throw new ProdlikeError(
+      "SNAPSHOT_NOT_FOUND",
+      `The previous release of ${envId} has no snapshot of its data`,
+      {
+        hint: "One is taken when `up` replaces a running release with a database (snapshots.beforeRelease in prodlike.yaml). `prodlike rollback` without --data goes back on the current data.",
+      },
+    );
+  }
+  const store = await openStore(services, envId);
+  const meta = await store.require(release.dataSnapshot);
+  const before = await backend.status(envId);
+  if (before?.state !== "running" || !hasDatabase(before)) {
+    throw new ProdlikeError("SERVICE_NOT_RUNNING", `The database of ${envId} is not running`, {
+      hint: "Start it with `prodlike up`: the data being left is snapshotted first, which needs the database running.",
+    });
+  }
+  // Kept cold: the data being left is rarely wanted back, and its copy would use the disk.
+  const saved = await takeAutomatic(store, before, backend, AutomaticPrefix.rollback, 0, progress);
+  await backend.rollback(envId, progress, {
+    healthTimeoutMs: options.healthTimeoutMs,
+    dataSnapshot: saved,
+  });
+  const status = await backend.status(envId);
+  if (!status) throw new ProdlikeError("INTERNAL", `${envId} vanished during the rollback`);
+  const db = databaseOf(backend, status);
+  const { keepReadyCopies, restoreSnapshot } = await import("../db/snapshots.js");
+  await restoreSnapshot(
+    db,
+    store,
+    meta,
+    () => backend.restartService(envId, db.service, options.healthTimeoutMs),
+    progress,
+  );
+  // The restored data is live now: only the snapshot kept with the release left is still
+  // wanted (and the prepared copies follow the snapshots that remain).
+  await dropAutomatic(store, RELEASE_DATA, [saved]);
+  await keepReadyCopies(db, store, readySnapshotsOf(target.loaded.config));
+  const { refreshApplication } = await import("./app-refresh.js");
+  await refreshApplication(services, backend, status, target.loaded.codeRoot, progress);
+  return { status, restored: meta.name, saved };
+}
+
+function hasDatabase(status: EnvironmentStatus): boolean {
+  return status.services.some((service) => service.role === "db");
+}
+
+async function takeAutomatic(
+  store: SnapshotStore,
+  status: EnvironmentStatus,
+  backend: Backend,
+  prefix: string,
+  ready: number,
+  progress: Progress,
+): Promise<string> {
+  const { createSnapshot } = await import("../db/snapshots.js");
+  // Names are to the second: a second one within it gets a counter.
+  const base = `${prefix}${defaultSnapshotName()}`;
+  let name = base;
+  for (let count = 2; await store.get(name); count += 1) name = `${base}-${count}`;
+  const meta = await createSnapshot(
+    databaseOf(backend, status),
+    store,
+    { name, pinned: false, ready },
+    progress,
+  );
+  return meta.name;
+}
+
+const RELEASE_DATA = [AutomaticPrefix.release, AutomaticPrefix.rollback];
+
+/** Removes the unpinned automatic snapshots of these kinds but those in `keep`. */
+async function dropAutomatic(
+  store: SnapshotStore,
+  prefixes: readonly string[],
+  keep: readonly string[],
+): Promise<void> {
+  for (const meta of await store.list()) {
+    if (keep.includes(meta.name) || meta.pinned) continue;
+    if (prefixes.some((prefix) => meta.name.startsWith(prefix))) await store.remove(meta.name);
+  }
+}

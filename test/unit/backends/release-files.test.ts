@@ -1,0 +1,102 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { COMPOSE_FILE } from "../../../src/backends/compose/compose-project.js";
+import { composeReleases, releaseServices } from "../../../src/backends/compose/compose-release.js";
+import { ReleaseFiles } from "../../../src/backends/release-files.js";
+
+// The release files `up` keeps and puts back (compose: the compose file and the config
+// folder; clusters: the manifests), and what is recorded with them.
+
+let dir: string;
+
+async function release(compose: string, nginx: string): Promise<void> {
+  await mkdir(path.join(dir, "config"), { recursive: true });
+  await writeFile(path.join(dir, COMPOSE_FILE), compose);
+  await writeFile(path.join(dir, "config", "nginx.conf"), nginx);
+}
+
+const nginx = () => readFile(path.join(dir, "config", "nginx.conf"), "utf8");
+
+afterEach(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("kept releases", () => {
+  it("keeps nothing before the first release", async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-release-"));
+    const releases = composeReleases(dir);
+    expect(await releases.keep()).toBeUndefined();
+    expect(await releases.kept()).toBeUndefined();
+    expect(await releases.swap()).toBeUndefined();
+  });
+
+  it("puts the kept release's compose file and config back", async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-release-"));
+    const releases = composeReleases(dir);
+    await release("services:\n  web: {}\n  db: {}\n", "old");
+    const kept = await releases.keep();
+    expect(kept).toBe(path.join(dir, "releases", "previous"));
+    await release("services:\n  web: {}\n", "new");
+    await releases.restore(releases.previous);
+    expect(await nginx()).toBe("old");
+    expect(await releaseServices(releases.previous)).toEqual(["web", "db"]);
+  });
+
+  it("swaps the current and the kept release, so rolling back twice goes forward", async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-release-"));
+    const releases = composeReleases(dir);
+    await release("services:\n  web: {}\n", "one");
+    await releases.keep();
+    await release("services:\n  web: {}\n", "two");
+    await releases.swap();
+    expect(await nginx()).toBe("one");
+    await releases.swap();
+    expect(await nginx()).toBe("two");
+  });
+
+  it("keeps the data snapshot with the release it belongs to, across swaps", async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-release-"));
+    const releases = composeReleases(dir);
+    await release("services:\n  web: {}\n", "one");
+    await releases.keep();
+    // A release kept without a snapshot (no database, or snapshots.beforeRelease false).
+    expect(await releases.kept()).toEqual({});
+    await releases.describe({ dataSnapshot: "before-release-1" });
+    expect(await releases.kept()).toEqual({ dataSnapshot: "before-release-1" });
+    await release("services:\n  web: {}\n", "two");
+    // Rolling back: release two is kept now, with the snapshot of the data it left; the
+    // swap says what the release it went back to recorded.
+    const swapped = await releases.swap({ dataSnapshot: "before-rollback-1" });
+    expect(swapped?.info).toEqual({ dataSnapshot: "before-release-1" });
+    expect(await releases.kept()).toEqual({ dataSnapshot: "before-rollback-1" });
+    // A code-only rollback records none.
+    await releases.swap();
+    expect(await releases.kept()).toEqual({});
+  });
+
+  it("reads a damaged release record as recording nothing", async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-release-"));
+    const releases = composeReleases(dir);
+    await release("services:\n  web: {}\n", "one");
+    await releases.keep({ dataSnapshot: "x", configHash: "abc" });
+    expect(await releases.kept()).toEqual({ dataSnapshot: "x", configHash: "abc" });
+    for (const damaged of ['{"dataSnapshot": ', "null", '{"dataSnapshot": 7}', "\u0000\u0001"]) {
+      await writeFile(path.join(releases.previous, "release.json"), damaged);
+      expect(await releases.kept()).toEqual({});
+    }
+  });
+
+  it("keeps a cluster release (its manifests) and its config hash", async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-release-"));
+    const releases = new ReleaseFiles(dir, ["manifests.yaml"]);
+    await writeFile(path.join(dir, "manifests.yaml"), "kind: Deployment # one\n");
+    await releases.keep({ configHash: "one" });
+    await writeFile(path.join(dir, "manifests.yaml"), "kind: Deployment # two\n");
+    const swapped = await releases.swap({ configHash: "two" });
+    expect(swapped?.info.configHash).toBe("one");
+    expect(await readFile(path.join(dir, "manifests.yaml"), "utf8")).toContain("# one");
+    expect((await releases.kept())?.configHash).toBe("two");
+  });
+});
