@@ -7,6 +7,7 @@ import { filesPullBench } from "./files-pull.js";
 import { kindUpBench } from "./kind-up.js";
 import { mirrorUpBench } from "./mirror-up.js";
 import { qaParallelBench } from "./qa-parallel.js";
+import { releaseBench } from "./release.js";
 import { routerBench } from "./router.js";
 import { snapshotScaleBench } from "./snapshot-scale.js";
 import { startupAndEditBench } from "./startup-and-edit.js";
@@ -25,7 +26,8 @@ if (!only || only === "qa") results.push(await qaParallelBench());
 if (!only || only === "mirror") results.push(await mirrorUpBench());
 if (!only || only === "versions") results.push(...(await versionsBench()));
 if (!only || only === "router") results.push(...(await routerBench()));
-if (!only || only === "snapshot-scale") results.push(await snapshotScaleBench());
+if (!only || only === "release") results.push(...(await releaseBench()));
+if (!only || only === "snapshot-scale") results.push(...(await snapshotScaleBench()));
 
 const line = (cells) =>
   cells.map((cell, index) => String(cell).padEnd([52, 10, 14, 8][index] ?? 0)).join(" ");
