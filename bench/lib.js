@@ -71,13 +71,18 @@ export function percentile(values, p) {
 
 export const median = (values) => percentile(values, 50);
 
-// Two rounds of a measurement against its baseline, alternating which goes first, so
-// neither always meets a warmer cache or a fuller buffer pool.
-export async function alternate(runRaw, runOurs) {
-  await runRaw();
-  await runOurs();
-  await runOurs();
-  await runRaw();
+// Rounds of a measurement against its baseline (two by default), alternating which goes
+// first, so neither always meets a warmer cache or a fuller buffer pool.
+export async function alternate(runRaw, runOurs, rounds = 2) {
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      await runRaw();
+      await runOurs();
+    } else {
+      await runOurs();
+      await runRaw();
+    }
+  }
 }
 
 export async function pollHttp(url, accept, timeoutMs = 120_000) {

@@ -8,14 +8,9 @@ import {
 import { createGunzip } from "node:zlib";
 import { printable } from "../errors/printable.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
-import {
-  DataShard,
-  DUMP_HEADER,
-  type DumpTransform,
-  IMPORT_PROLOGUE,
-  SectionSplitter,
-} from "./dump-transform.js";
+import { DUMP_HEADER, type DumpTransform, IMPORT_PROLOGUE } from "./dump-transform.js";
 import type { LocalDatabase } from "./local-database.js";
+import { SectionSplitter } from "./sectioned-rows.js";
 
 // How a dump's text reaches the server: over one connection or dealt out to several,
 // gunzipped when it is gzip, metered on the way; a failed load explained in the dump's
@@ -34,15 +29,16 @@ export async function loadSections(
   connections: number,
   stop: (error: Error) => void,
 ): Promise<void> {
-  const splitter = new SectionSplitter();
+  const splitter = new SectionSplitter(connections);
   let splitError: Error | undefined;
   pipeline(input, meter, splitter, (error) => {
     if (error) splitError = error;
   });
   const schemaLoad = loadInto(db, stage, splitter.schema, new ByteMeter(), fixer);
   splitter.release(schemaLoad);
-  const rowLoads = Array.from({ length: connections }, (_, index) =>
-    loadInto(db, stage, splitter.rows, new ByteMeter(), new DataShard(index, connections)),
+  // The splitter dealt the statements out already: each connection's share goes as is.
+  const rowLoads = splitter.rows.map((rows) =>
+    loadInto(db, stage, rows, new ByteMeter(), new PassThrough()),
   );
   await allOrStop([schemaLoad, ...rowLoads], stop);
   if (splitError instanceof ProdlikeError) throw splitError;

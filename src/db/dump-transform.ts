@@ -1,4 +1,4 @@
-import { PassThrough, Transform, type TransformCallback, Writable } from "node:stream";
+import { Transform, type TransformCallback } from "node:stream";
 import { printable } from "../errors/printable.js";
 import { StatementGuard } from "./statement-guard.js";
 
@@ -62,7 +62,7 @@ export const ROWS_MARKER = "-- prodlike: rows follow";
 // created in the live database after the switch.
 const DEFERRED_DROP = /^(\/\*!\d+\s+)?DROP (TRIGGER|PROCEDURE|FUNCTION)\b/i;
 const ONE_LINE_TRIGGER = /^(\/\*!\d+\s+)?CREATE\b.*\bTRIGGER\b/i;
-const DUMP_TRAILER = /^-- Dump completed/;
+export const DUMP_TRAILER = /^-- Dump completed/;
 
 // Splits a stream into lines for a per-line rewrite. A dropped line becomes an empty
 // one, so the client's "at line N" still points into the user's dump.
@@ -287,90 +287,5 @@ export class DataShard extends LineTransform {
     if (/^DELIMITER ;;\s*$/.test(line)) this.inBlock = true;
     else if (/^DELIMITER ;\s*$/.test(line)) this.inBlock = false;
     return !this.inBlock && SESSION_SETTING.test(line) ? line : "";
-  }
-}
-
-/**
- * Splits a sectioned stream (a schema dump, ROWS_MARKER, a rows-only dump) in one pass:
- * the schema goes out first; the rows are held back until `release` says the tables
- * exist, then go to every row connection. Knows whether the rows dump ended complete.
- */
-export class SectionSplitter extends Writable {
-  readonly schema = new PassThrough();
-  readonly rows = new PassThrough({ highWaterMark: 1024 * 1024 });
-  private inRows = false;
-  private pending = "";
-  /** The end of the rows seen so far: enough to find the last line. */
-  private tail = "";
-  private released: Promise<void> = Promise.resolve();
-
-  /** Rows wait for this (the schema loaded); its failure stops the split. */
-  release(schemaLoaded: Promise<void>): void {
-    this.released = schemaLoaded;
-  }
-
-  /** The rows dump did not end with its "-- Dump completed" line. */
-  get truncated(): boolean {
-    const last =
-      this.tail
-        .split("\n")
-        .filter((line) => line.trim() !== "")
-        .pop() ?? "";
-    return !DUMP_TRAILER.test(last);
-  }
-
-  override _write(
-    chunk: Buffer,
-    _encoding: BufferEncoding,
-    done: (error?: Error | null) => void,
-  ): void {
-    if (this.inRows) {
-      this.track(chunk);
-      this.send(this.rows, chunk, done);
-      return;
-    }
-    const text = this.pending + chunk.toString("latin1");
-    const at = text.indexOf(`\n${ROWS_MARKER}\n`);
-    if (at < 0) {
-      // Keep a marker's length back: it may straddle two chunks.
-      const keep = Math.max(0, text.length - ROWS_MARKER.length - 2);
-      this.pending = text.slice(keep);
-      this.send(this.schema, Buffer.from(text.slice(0, keep), "latin1"), done);
-      return;
-    }
-    this.inRows = true;
-    this.pending = "";
-    this.schema.end(Buffer.from(text.slice(0, at + 1), "latin1"));
-    const rest = Buffer.from(text.slice(at + ROWS_MARKER.length + 2), "latin1");
-    this.released.then(
-      () => {
-        this.track(rest);
-        this.send(this.rows, rest, done);
-      },
-      (error: Error) => done(error),
-    );
-  }
-
-  override _final(done: (error?: Error | null) => void): void {
-    if (!this.inRows) this.schema.end(Buffer.from(this.pending, "latin1"));
-    this.rows.end();
-    done();
-  }
-
-  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
-    if (error) {
-      this.schema.destroy(error);
-      this.rows.destroy(error);
-    }
-    done(error);
-  }
-
-  private send(to: PassThrough, chunk: Buffer, done: () => void): void {
-    if (to.write(chunk)) done();
-    else to.once("drain", done);
-  }
-
-  private track(chunk: Buffer): void {
-    this.tail = (this.tail + chunk.toString("latin1")).slice(-4096);
   }
 }

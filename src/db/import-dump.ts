@@ -12,6 +12,8 @@ import {
   SCRATCH_INFIX,
   swapScript,
 } from "./local-database.js";
+import type { SanitizeStep } from "./pull-plan.js";
+import { sanitizeFailure, sanitizeScript, scriptLines } from "./sanitize-sql.js";
 import { recreateViewStatements } from "./views.js";
 
 // `db import`: a dump streamed into a fresh staging database, switched in only when it
@@ -49,8 +51,9 @@ export interface ImportReport {
 export interface ImportHooks {
   /** Resolves when the source's producer ended well; throws its failure otherwise. */
   finished?: () => Promise<void>;
-  /** Runs on the loaded staging database before it is switched in. */
-  beforeSwitch?: { title: string; run: (stage: string) => Promise<void> };
+  /** Sanitizing SQL, run on the loaded staging database in the switch's own client run,
+   *  before its RENAME: a failing step leaves the live data as it was. */
+  sanitize?: SanitizeStep[];
   /** Switch in a dump that creates no table (`--allow-empty`); refused otherwise. */
   allowEmpty?: boolean;
 }
@@ -89,7 +92,15 @@ export async function importDump(
       {
         title: `Prepare staging database ${run.stage}`,
         run: async (context) => {
-          const { leftovers } = await db.prepareStaging(run.stage);
+          // The server's load settings in a round trip of their own, at the same time.
+          const [prepared, tuned] = await Promise.allSettled([
+            db.prepareStaging(run.stage),
+            db.tuneForLoad(),
+          ]);
+          if (tuned.status === "fulfilled") run.settings = { restore: tuned.value };
+          if (prepared.status === "rejected") throw prepared.reason;
+          if (tuned.status === "rejected") throw tuned.reason;
+          const { leftovers } = prepared.value;
           if (leftovers.length > 0) {
             context.setTitle(
               `Prepared ${run.stage} (removed ${leftovers.join(", ")}, left by an interrupted operation)`,
@@ -98,16 +109,6 @@ export async function importDump(
         },
       },
       loadStep(run),
-      ...(hooks.beforeSwitch
-        ? [
-            {
-              title: hooks.beforeSwitch.title,
-              run: async () => {
-                await hooks.beforeSwitch?.run(run.stage);
-              },
-            },
-          ]
-        : []),
       switchStep(run),
     ]);
   } catch (error) {
@@ -117,6 +118,7 @@ export async function importDump(
     throw error;
   } finally {
     signal?.removeEventListener("abort", abort);
+    await restoreSettings(run);
   }
   const durationMs = Date.now() - started;
   return {
@@ -147,6 +149,17 @@ interface ImportRun {
   connections: number;
   /** Every stream this import opened, so Ctrl-C (or a failed connection) stops them all. */
   opened: Set<Readable>;
+  /** The server's own settings, lowered for the load: `restore` puts them back once. */
+  settings?: { restore: () => Promise<void>; restoring?: Promise<void> };
+}
+
+// Started as soon as the load ends, so it runs while the switch does; awaited (or started,
+// when the load never ran) before the import returns or throws.
+function restoreSettings(run: ImportRun): Promise<void> {
+  const { settings } = run;
+  if (!settings) return Promise.resolve();
+  settings.restoring ??= settings.restore().catch(() => undefined);
+  return settings.restoring;
 }
 
 function openSource(run: ImportRun): Readable {
@@ -178,7 +191,6 @@ function loadStep(run: ImportRun): Step {
     title: `Load ${source.label}`,
     run: async (context) => {
       const timer = setInterval(() => context.update(run.meter.describe(source.totalBytes)), 250);
-      const restore = await db.tuneForLoad();
       try {
         if (source.reopenable && (await isToolDump(source.open()))) {
           await loadToolDump(run, () => context.update("creating the tables"));
@@ -206,7 +218,7 @@ function loadStep(run: ImportRun): Step {
         }
       } finally {
         clearInterval(timer);
-        await restore().catch(() => undefined);
+        void restoreSettings(run);
       }
       const over = run.connections > 1 ? ` over ${run.connections} connections` : "";
       context.setTitle(`Loaded ${source.label}${over}: ${run.meter.describe(source.totalBytes)}`);
@@ -240,26 +252,40 @@ async function loadToolDump(run: ImportRun, onSchema: () => void): Promise<void>
 
 function switchStep(run: ImportRun): Step {
   const { db, live, stage } = run;
+  const steps = run.hooks.sanitize ?? [];
   return {
-    title: `Switch ${live} to the imported data`,
+    title:
+      steps.length > 0
+        ? `Sanitize the imported data and switch ${live} to it`
+        : `Switch ${live} to the imported data`,
     run: async () => {
       const staged = await db.contents(stage);
       run.tables = staged.tables;
       if (staged.tables === 0 && staged.views.length === 0 && !run.hooks.allowEmpty) {
         throw emptyError(run.source.label, run.fixer.shape.bytes, live);
       }
-      // Views and triggers cannot move between databases with their tables: the old ones
-      // go, the dump's own are created again once its tables are live (routines first: a
-      // view may call one). The RENAME is atomic; it is prodlike's own SQL and runs as
-      // root. The dump's objects follow as the application's user.
-      await db.query(
-        [
-          dropProgramObjectsScript(live),
-          swapScript(live, stage, run.retired),
-          `DROP USER IF EXISTS ${LOAD_USER}@localhost;`,
-          "",
-        ].join("\n"),
-      );
+      // Sanitizing first, on the staging copy, in the same client run: the client stops
+      // at the first error, so a failed step never reaches the RENAME. Views and triggers
+      // cannot move between databases with their tables: the old ones go, the dump's own
+      // are created again once its tables are live (routines first: a view may call one).
+      // The RENAME is atomic; it is prodlike's own SQL and runs as root. The dump's objects
+      // follow as the application's user.
+      const sanitize = sanitizeScript(steps, new Set(staged.tableNames));
+      const prologue = [`USE \`${stage}\`;`];
+      try {
+        await db.query(
+          [
+            ...prologue,
+            ...sanitize.statements,
+            dropProgramObjectsScript(live),
+            swapScript(live, stage, run.retired),
+            `DROP USER IF EXISTS ${LOAD_USER}@localhost;`,
+            "",
+          ].join("\n"),
+        );
+      } catch (error) {
+        throw sanitizeFailure(sanitize, error, scriptLines(prologue)) ?? error;
+      }
       const objects = [...run.fixer.deferred, ...recreateViewStatements(staged.views, stage, live)];
       if (objects.length > 0) {
         // The dump's own SET NAMES went with its tables; definitions are utf8mb4.

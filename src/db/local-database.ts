@@ -241,34 +241,45 @@ export class LocalDatabase {
   }
 
   /** How many tables a database holds, and its views as the server stores them (views.ts). */
-  async contents(database: string): Promise<{ tables: number; views: StoredView[] }> {
+  async contents(
+    database: string,
+  ): Promise<{ tables: number; tableNames: string[]; views: StoredView[] }> {
     // Base64: a view's query may hold tabs and newlines the batch output would escape.
     const columns = ["table_name", "view_definition", "algorithm", "security_type", "check_option"]
       .map((column) => `TO_BASE64(${column})`)
       .join(", ");
-    const [count = "0", ...rows] = (
+    // One run, two result sets told apart by their first column: `T` a table's name
+    // (base64 too), `V` a view.
+    const rows = (
       await this.query(
         [
-          `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ${quote(database)};`,
-          `SELECT ${columns} FROM information_schema.views WHERE table_schema = ${quote(database)};`,
+          `SELECT 'T', TO_BASE64(table_name) FROM information_schema.tables WHERE table_schema = ${quote(database)} AND table_type = 'BASE TABLE';`,
+          `SELECT 'V', ${columns} FROM information_schema.views WHERE table_schema = ${quote(database)};`,
         ].join("\n"),
       )
     )
       .split("\n")
       .filter((row) => row.trim() !== "");
-    const views = rows.map((row) => {
-      const [name, definition, algorithm, security, checkOption] = row
-        .split("\t")
-        .map((field) => Buffer.from(field.replace(/\\n/g, ""), "base64").toString("utf8"));
-      return {
-        name: name ?? "",
-        definition: definition ?? "",
-        algorithm: algorithm ?? "UNDEFINED",
-        security: security ?? "DEFINER",
-        checkOption: checkOption ?? "NONE",
-      };
-    });
-    return { tables: Number(count), views };
+    const decode = (field: string) =>
+      Buffer.from(field.replace(/\\n/g, ""), "base64").toString("utf8");
+    const tableNames = rows
+      .filter((row) => row.startsWith("T\t"))
+      .map((row) => decode(row.slice(2)));
+    const views = rows
+      .filter((row) => row.startsWith("V\t"))
+      .map((row) => row.slice(2))
+      .map((row) => {
+        const [name, definition, algorithm, security, checkOption] = row.split("\t").map(decode);
+        return {
+          name: name ?? "",
+          definition: definition ?? "",
+          algorithm: algorithm ?? "UNDEFINED",
+          security: security ?? "DEFINER",
+          checkOption: checkOption ?? "NONE",
+        };
+      });
+    // Counted as information_schema counts them: views are tables too.
+    return { tables: tableNames.length + views.length, tableNames, views };
   }
 
   private async run(

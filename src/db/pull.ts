@@ -6,6 +6,7 @@ import type { Progress } from "../ui/steps.js";
 import { importDump } from "./import-dump.js";
 import type { LocalDatabase } from "./local-database.js";
 import type { PullPlan, SanitizeStep } from "./pull-plan.js";
+import { sanitizeFailure, sanitizeScript } from "./sanitize-sql.js";
 import {
   AutomaticPrefix,
   createSnapshot,
@@ -98,14 +99,9 @@ export async function runPull(
     signal,
     {
       finished: () => producer.done,
-      ...(plan.sanitizeSql.length
-        ? {
-            beforeSwitch: {
-              title: "Sanitize the pulled data before it goes live",
-              run: (stage: string) => runSanitizeSql(deps.db, stage, plan.sanitizeSql),
-            },
-          }
-        : {}),
+      // In the switch's own client run, on the staging copy: nothing unsanitized is ever
+      // live, and no round trip of its own.
+      ...(plan.sanitizeSql.length ? { sanitize: plan.sanitizeSql } : {}),
     },
   );
   if (plan.drushSanitize) await drushSanitize(deps, progress);
@@ -199,32 +195,13 @@ export async function runSanitizeSql(
   const present = new Set(
     (await db.query("SHOW TABLES", database)).split("\n").filter((name) => name.length > 0),
   );
-  const applicable = steps.filter((step) => !step.table || present.has(step.table));
-  if (applicable.length === 0) return;
-  // One client run for all steps (each run is a round trip into the container); the
-  // client's "at line N" names the step that failed.
-  const statements = applicable.map((step) => `${step.sql.trim().replace(/;$/, "")};`);
+  const script = sanitizeScript(steps, present);
+  if (script.statements.length === 0) return;
   try {
-    await db.query(statements.join("\n"), database);
+    await db.query(script.statements.join("\n"), database);
   } catch (error) {
-    const detail =
-      error instanceof ProdlikeError ? `${error.message}\n${error.hint ?? ""}` : String(error);
-    const line = Number(/at line (\d+)/.exec(detail)?.[1] ?? 0);
-    const failed = applicable[statementAtLine(statements, line)];
-    throw new ProdlikeError("PULL_FAILED", "Sanitizing the pulled data failed", {
-      hint: `${detail.trim()}\nStatement: ${failed?.sql.trim()}\nThe live database was not changed.`,
-    });
+    throw sanitizeFailure(script, error) ?? error;
   }
-}
-
-/** Which of the statements, sent one after another, holds the script's line `line`. */
-function statementAtLine(statements: string[], line: number): number {
-  let end = 0;
-  for (const [index, text] of statements.entries()) {
-    end += text.split("\n").length;
-    if (line <= end) return index;
-  }
-  return 0;
 }
 
 async function drushSanitize(deps: PullDeps, progress: Progress): Promise<void> {

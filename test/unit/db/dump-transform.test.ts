@@ -1,6 +1,5 @@
 import { Readable } from "node:stream";
 import { text } from "node:stream/consumers";
-import { pipeline } from "node:stream/promises";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { explainImportError, MaybeGunzip } from "../../../src/db/dump-load.js";
@@ -10,7 +9,6 @@ import {
   describeFixes,
   IMPORT_EPILOGUE,
   IMPORT_PROLOGUE,
-  SectionSplitter,
 } from "../../../src/db/dump-transform.js";
 import { swapScript } from "../../../src/db/local-database.js";
 
@@ -219,44 +217,5 @@ describe("bytes through the dump transforms", () => {
       const out = Buffer.concat(await Readable.from(chunks).pipe(transform).toArray());
       expect(out.includes(row)).toBe(true);
     }
-  });
-});
-
-describe("SectionSplitter", () => {
-  const schema = "-- MariaDB dump 10.19\nCREATE TABLE `t` (`id` int);\n-- Dump completed on x\n";
-  const rows = "-- MariaDB dump 10.19\nINSERT INTO `t` VALUES (1);\n-- Dump completed on y\n";
-
-  async function split(input: string, chunkSize: number) {
-    const splitter = new SectionSplitter();
-    let schemaDone = false;
-    const schemaText = text(splitter.schema).then((value) => {
-      schemaDone = true;
-      return value;
-    });
-    splitter.release(schemaText.then(() => undefined));
-    const rowsText = text(splitter.rows).then((value) => ({ value, schemaDoneFirst: schemaDone }));
-    const chunks: Buffer[] = [];
-    const bytes = Buffer.from(input);
-    for (let at = 0; at < bytes.length; at += chunkSize)
-      chunks.push(bytes.subarray(at, at + chunkSize));
-    await pipeline(Readable.from(chunks), splitter);
-    return { schema: await schemaText, rows: await rowsText, truncated: splitter.truncated };
-  }
-
-  it("sends the schema first and holds the rows until the schema is in, at any chunk size", async () => {
-    for (const size of [1, 5, 64, 4096]) {
-      const result = await split(`${schema}-- prodlike: rows follow\n${rows}`, size);
-      expect(result.schema).toBe(schema);
-      expect(result.rows.value).toBe(rows);
-      expect(result.rows.schemaDoneFirst).toBe(true);
-      expect(result.truncated).toBe(false);
-    }
-  });
-
-  it("knows a rows dump cut off before its trailer", async () => {
-    const result = await split(`${schema}-- prodlike: rows follow\n${rows.slice(0, 40)}`, 7);
-    expect(result.truncated).toBe(true);
-    const noRows = await split(schema, 7);
-    expect(noRows.truncated).toBe(true);
   });
 });
