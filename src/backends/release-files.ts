@@ -76,17 +76,39 @@ export class ReleaseFiles {
   }
 
   /** Makes the kept release the current one and the current one the kept one (recording
-   *  `left` with it), so a second rollback goes forward again. Resolves the folder of the
-   *  release now current and what it recorded, or undefined when none was kept. */
-  async swap(left: ReleaseInfo = {}): Promise<{ folder: string; info: ReleaseInfo } | undefined> {
+   *  `left` with it), so a second rollback goes forward again. Resolves what the release
+   *  now current recorded, or undefined when none was kept. A swap cut off (kill -9) is
+   *  finished by the next one, which is then all that call does. */
+  async swap(left: ReleaseInfo = {}): Promise<{ info: ReleaseInfo } | undefined> {
+    const moving = path.join(this.dir, "releases", "rolling-back");
+    if (await pathExists(path.join(moving, this.files[0]))) {
+      if (await pathExists(path.join(this.previous, this.files[0]))) {
+        // Cut off after the current release was kept: put the one it went to in place.
+        const info = await readInfo(moving);
+        await this.restore(moving);
+        await this.discard(moving);
+        return { info };
+      }
+      // Cut off before: the kept release is where it was.
+      await rm(this.previous, { recursive: true, force: true });
+      await rename(moving, this.previous);
+    }
     const info = await this.kept();
     if (!info) return undefined;
-    const folder = path.join(this.dir, "releases", "rolling-back");
-    await rm(folder, { recursive: true, force: true });
-    await rename(this.previous, folder);
+    await this.discard(moving);
+    await rename(this.previous, moving);
     await this.keep(left);
-    await this.restore(folder);
-    return { folder, info };
+    await this.restore(moving);
+    await this.discard(moving);
+    return { info };
+  }
+
+  // Renamed away first: a removal cut off halfway never looks like a release.
+  private async discard(folder: string): Promise<void> {
+    const gone = `${folder}.discarded`;
+    await rm(gone, { recursive: true, force: true });
+    if (await pathExists(folder)) await rename(folder, gone);
+    await rm(gone, { recursive: true, force: true });
   }
 }
 

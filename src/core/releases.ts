@@ -73,6 +73,23 @@ export async function rollbackWithData(
       hint: "Start it with `prodlike up`: the data being left is snapshotted first, which needs the database running.",
     });
   }
+  // The data to go back to is checked before anything changes: its prepared copy against
+  // its manifest, else the snapshot's stream against its sha256. The restore checks again;
+  // this is what keeps a damaged snapshot from leaving the old code on the new data.
+  await progress.run([
+    {
+      title: `Check ${meta.name} before switching`,
+      run: async (context) => {
+        const copy = await databaseOf(backend, before).preparedCopies().check(meta.name);
+        if (copy === "ready") {
+          context.setTitle(`${meta.name} is ready (its prepared copy matches its manifest)`);
+          return;
+        }
+        await store.verify(meta);
+        context.setTitle(`${meta.name} matches its checksum (it will be unpacked)`);
+      },
+    },
+  ]);
   // Kept cold: the data being left is rarely wanted back, and its copy would use the disk.
   const saved = await takeAutomatic(store, before, backend, AutomaticPrefix.rollback, 0, progress);
   await backend.rollback(envId, progress, {

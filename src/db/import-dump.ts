@@ -92,15 +92,9 @@ export async function importDump(
       {
         title: `Prepare staging database ${run.stage}`,
         run: async (context) => {
-          // The server's load settings in a round trip of their own, at the same time.
-          const [prepared, tuned] = await Promise.allSettled([
-            db.prepareStaging(run.stage),
-            db.tuneForLoad(),
-          ]);
-          if (tuned.status === "fulfilled") run.settings = { restore: tuned.value };
-          if (prepared.status === "rejected") throw prepared.reason;
-          if (tuned.status === "rejected") throw tuned.reason;
-          const { leftovers } = prepared.value;
+          // Set before: a run cut off after it lowered the settings still puts them back.
+          run.settings = { restore: () => db.restoreLoadSettings() };
+          const { leftovers } = await db.prepareStaging(run.stage);
           if (leftovers.length > 0) {
             context.setTitle(
               `Prepared ${run.stage} (removed ${leftovers.join(", ")}, left by an interrupted operation)`,

@@ -102,27 +102,31 @@ export class LocalDatabase {
   /**
    * Makes a new staging database and the load user that may reach it alone, after
    * clearing what a killed operation left (staging and retired databases, the load user,
-   * the server settings a load lowered). The caller holds the environment's lock, so no
-   * other operation's scratch can be mistaken for a leftover.
+   * the server settings a load lowered), and lowers the server settings for the load (in
+   * the same round trip; restoreLoadSettings puts them back). The caller holds the
+   * environment's lock, so no other operation's scratch can be mistaken for a leftover.
    */
   async prepareStaging(stage: string): Promise<{ leftovers: string[] }> {
     const live = await this.name();
     const scratch = `${likeEscape(live.slice(0, 40))}${likeEscape(SCRATCH_INFIX)}%`;
-    const result = await this.run(["sh", "-c", PREPARE_STAGING_SCRIPT, "prepare-staging"], {
-      stdin: textStream(
-        [
-          "DELIMITER //",
-          `BEGIN NOT ATOMIC FOR old IN (SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE ${quote(scratch)}) DO SELECT old.schema_name; EXECUTE IMMEDIATE CONCAT('DROP DATABASE \`', REPLACE(old.schema_name, '\`', '\`\`'), '\`'); END FOR; END//`,
-          "DELIMITER ;",
-          `DROP USER IF EXISTS ${LOAD_USER}@localhost;`,
-          `CREATE DATABASE \`${stage}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;`,
-          `CREATE USER ${LOAD_USER}@localhost IDENTIFIED VIA unix_socket;`,
-          // In a grant, `_` and `%` are patterns: escaped, the grant names this database only.
-          `GRANT ALL PRIVILEGES ON \`${grantEscape(stage)}\`.* TO ${LOAD_USER}@localhost;`,
-          "",
-        ].join("\n"),
-      ),
-    });
+    const result = await this.run(
+      ["sh", "-c", PREPARE_STAGING_SCRIPT, "prepare-staging", String(LOAD_BUFFER_POOL)],
+      {
+        stdin: textStream(
+          [
+            "DELIMITER //",
+            `BEGIN NOT ATOMIC FOR old IN (SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE ${quote(scratch)}) DO SELECT old.schema_name; EXECUTE IMMEDIATE CONCAT('DROP DATABASE \`', REPLACE(old.schema_name, '\`', '\`\`'), '\`'); END FOR; END//`,
+            "DELIMITER ;",
+            `DROP USER IF EXISTS ${LOAD_USER}@localhost;`,
+            `CREATE DATABASE \`${stage}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;`,
+            `CREATE USER ${LOAD_USER}@localhost IDENTIFIED VIA unix_socket;`,
+            // In a grant, `_` and `%` are patterns: escaped, the grant names this database only.
+            `GRANT ALL PRIVILEGES ON \`${grantEscape(stage)}\`.* TO ${LOAD_USER}@localhost;`,
+            "",
+          ].join("\n"),
+        ),
+      },
+    );
     return {
       leftovers: result.stdout
         .split("\n")
@@ -161,19 +165,15 @@ export class LocalDatabase {
   }
 
   /**
-   * Server settings for a bulk load, applied for its duration: the log flushed once a
-   * second instead of at every commit, and a buffer pool big enough that the load is not
-   * throttled by page flushing. (Growing the redo log too measured slower: the server
-   * writes the new file first.) Returns a function that puts the old values back. Safe
-   * because this server is the environment's own copy, and the staging database means a
-   * crash mid-load loses nothing live.
+   * Puts back the server settings `prepareStaging` lowered for a bulk
+   * load: the log flushed once a second instead of at every commit, and a buffer pool big
+   * enough that the load is not throttled by page flushing. (Growing the redo log too
+   * measured slower: the server writes the new file first.) Lowering them is safe because
+   * this server is the environment's own copy, and the staging database means a crash
+   * mid-load loses nothing live. Does nothing when they were not lowered.
    */
-  async tuneForLoad(): Promise<() => Promise<void>> {
-    // Saved, then set, in one run: each run is a round trip into the container.
-    await this.run(["sh", "-c", TUNE_SCRIPT, "tune", String(LOAD_BUFFER_POOL)]);
-    return async () => {
-      await this.run(["sh", "-c", RESTORE_SETTINGS_SCRIPT]);
-    };
+  async restoreLoadSettings(): Promise<void> {
+    await this.run(["sh", "-c", RESTORE_SETTINGS_SCRIPT]);
   }
 
   /** A hot physical backup (mariabackup's mbstream) of the whole server to `out`. */
@@ -372,10 +372,16 @@ for entry in * .[!.]*; do
 done`;
 
 // Run as root in the database container: the OS user the load runs as (made once per
-// container), the saved settings of a killed load put back, then the SQL on stdin.
+// container), the saved settings of a killed load put back (first: they would undo the
+// new ones), the load settings (the server's own values saved before they change, for
+// restoreLoadSettings; $1: the buffer pool a load wants), then the SQL on stdin.
 const PREPARE_STAGING_SCRIPT = `set -eu
 id -u ${LOAD_USER} >/dev/null 2>&1 || useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ${LOAD_USER}
 ${restoreSettings()}
+f=${SAVED_SETTINGS}
+mariadb --batch --skip-column-names -e "SELECT ${TUNED_SETTINGS.map((name) => `@@GLOBAL.${name}`).join(", ")}" > "$f.new"
+mv "$f.new" "$f"
+mariadb -e "SET GLOBAL innodb_flush_log_at_trx_commit = 2; SET GLOBAL innodb_buffer_pool_size = GREATEST(@@GLOBAL.innodb_buffer_pool_size, $1);"
 exec mariadb --batch`;
 
 // The application's login over TCP (its account is '%'; the socket would meet the
@@ -396,16 +402,6 @@ function restoreSettings(): string {
   rm -f ${SAVED_SETTINGS}
 fi`;
 }
-
-// $1: the buffer pool a load wants. The server's values are saved before they change
-// (kept when a killed load already saved them: those are the server's own).
-const TUNE_SCRIPT = `set -eu
-f=${SAVED_SETTINGS}
-if [ ! -s "$f" ]; then
-  mariadb --batch --skip-column-names -e "SELECT ${TUNED_SETTINGS.map((name) => `@@GLOBAL.${name}`).join(", ")}" > "$f.new"
-  mv "$f.new" "$f"
-fi
-mariadb -e "SET GLOBAL innodb_flush_log_at_trx_commit = 2; SET GLOBAL innodb_buffer_pool_size = GREATEST(@@GLOBAL.innodb_buffer_pool_size, $1);"`;
 
 /** A name as a LIKE pattern that matches it alone. */
 function likeEscape(name: string): string {

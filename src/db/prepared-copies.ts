@@ -69,6 +69,13 @@ mv "$copy" "${ROOT}/$2"
 rm -f "$copy.manifest"
 cat ${ROOT}/.prodlike-current 2>/dev/null || true`;
 
+// $1: the snapshot name. Exit 5: no copy; exit 4: its manifest no longer matches.
+const CHECK_COPY_SCRIPT = `set -eu
+copy="${PREPARED}/$1"
+[ -d "$copy" ] && [ -f "$copy.manifest" ] || exit 5
+actual=$(cd "$copy" && ${manifestCommand()})
+[ "$actual" = "$(cat "$copy.manifest")" ] || exit 4`;
+
 // One line per prepared copy: name and bytes.
 const LIST_COPIES_SCRIPT = `cd ${PREPARED} 2>/dev/null || exit 0
 for manifest in *.manifest; do
@@ -148,6 +155,15 @@ export class PreparedCopies {
     }
     const previous = result.stdout.trim();
     return { previous: previous === "" ? undefined : previous, next };
+  }
+
+  /** Whether a snapshot's prepared copy is there and still matches its manifest; nothing
+   *  is moved (a check before a change that must not start without it). */
+  async check(name: string): Promise<"ready" | "missing" | "corrupt"> {
+    const result = await this.exec(["sh", "-c", CHECK_COPY_SCRIPT, "check-copy", name]);
+    if (result.exitCode === 0) return "ready";
+    if (result.exitCode === 4) return "corrupt";
+    return "missing";
   }
 
   async remove(name: string): Promise<void> {

@@ -9,6 +9,7 @@ import {
   httpGet,
   jsonField,
   rootSql,
+  shellIn,
   type TestProject,
   upForWebUrl,
 } from "./support/harness.js";
@@ -136,5 +137,47 @@ describe("a release that does not come up", { timeout: 300_000 }, () => {
     } finally {
       await writeFile(config, original);
     }
+  });
+
+  it("rollback --data refuses a damaged snapshot before switching anything", async () => {
+    const automatic = async () =>
+      jsonField<{ name: string; automatic?: boolean }[]>(
+        await project.cli(["snapshot", "list", "--json"]),
+        "snapshots",
+      )
+        .filter((meta) => meta.automatic)
+        .map((meta) => meta.name);
+    // The kept release's data: the snapshot taken when the last rollback left it.
+    const [kept] = await automatic();
+    expect(kept).toMatch(/^before-rollback-/);
+    // No prepared copy to fall back on, and the stream damaged.
+    expectOk(await shellIn(project, "db", `rm -rf /var/lib/mysql/.prodlike-prepared/${kept}*`));
+    const file = path.join(
+      project.home,
+      "snapshots",
+      `${project.name}-local`,
+      kept ?? "",
+      "data.mbstream",
+    );
+    const data = await readFile(file);
+    const middle = Math.floor(data.length / 2);
+    data[middle] = (data[middle] ?? 0) ^ 0xff;
+    await writeFile(file, data);
+
+    const refused = await project.cli(["rollback", "--data", "--json"]);
+    expect(refused.exitCode, refused.stdout).toBe(1);
+    expect(jsonField<{ code: string }>(refused, "error").code).toBe("SNAPSHOT_CORRUPT");
+    // Neither the code nor the data moved, and no snapshot was taken for nothing.
+    const mark = await project.cli([
+      "exec",
+      "php-fpm",
+      "--",
+      "sh",
+      "-c",
+      "printenv RELEASE_MARK || echo none",
+    ]);
+    expect(mark.stdout).toBe("three");
+    expect((await httpGet(`${webUrl}/`)).body).toContain("migrated-by-three");
+    expect(await automatic()).toEqual([kept]);
   });
 });

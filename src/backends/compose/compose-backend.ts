@@ -124,7 +124,7 @@ export class ComposeBackend implements Backend {
             });
           }
           await this.cli.run(project, { kind: "up" }, []);
-          for (const service of await releaseServices(release.folder)) {
+          for (const service of await releaseServices(dir)) {
             await waitForService(this.deps.engine, this.deps.clock, envId, service, {
               timeoutMs: options.healthTimeoutMs,
               secrets: [],

@@ -23,7 +23,7 @@ import type { DockerEngine } from "../docker/docker-engine.js";
 import { beforeSwitchStep, type ReleaseFiles } from "../release-files.js";
 import { waitForWebUrl } from "../web-wait.js";
 import { COMPOSE_FILE, type ComposeCli, type ComposeProject } from "./compose-project.js";
-import { composeReleases, releaseServices } from "./compose-release.js";
+import { composeReleases, recordReleaseImages, releaseServices } from "./compose-release.js";
 import { removeEnvironment } from "./compose-teardown.js";
 import { isUpToDate, waitForService } from "./container-waits.js";
 
@@ -101,6 +101,10 @@ export async function deployCompose(
         title: "Write configuration",
         run: async () => {
           switched = true;
+          await recordReleaseImages(
+            dir,
+            builtImagesOf(topology).map((image) => image.tag),
+          );
           await writeConfiguration(topology, rendered.configFiles, dir);
           await writeIfChanged(project.file, rendered.yaml, 0o600);
           await writeCodeFiles(topology, progress);

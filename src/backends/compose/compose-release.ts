@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parse } from "yaml";
 import { ReleaseFiles } from "../release-files.js";
@@ -18,4 +18,31 @@ export async function releaseServices(release: string): Promise<string[]> {
     services?: Record<string, unknown>;
   } | null;
   return Object.keys(document?.services ?? {});
+}
+
+// Every image tag a release of the environment was built as, kept beside its releases:
+// `destroy` removes them with the environment (the kept release's, and those of a
+// release that was rolled back, which no container runs any more).
+const IMAGES_FILE = path.join("releases", "images.json");
+
+/** Adds a release's built image tags to the environment's list. */
+export async function recordReleaseImages(dir: string, tags: readonly string[]): Promise<void> {
+  if (tags.length === 0) return;
+  const known = await releaseImages(dir);
+  const all = [...new Set([...known, ...tags])].sort();
+  if (all.length === known.length) return;
+  await mkdir(path.join(dir, "releases"), { recursive: true, mode: 0o700 });
+  await writeFile(path.join(dir, IMAGES_FILE), `${JSON.stringify(all, null, 2)}\n`, {
+    mode: 0o600,
+  });
+}
+
+/** The image tags every release of the environment was built as (none when unknown). */
+export async function releaseImages(dir: string): Promise<string[]> {
+  const parsed = await readFile(path.join(dir, IMAGES_FILE), "utf8")
+    .then((text) => JSON.parse(text) as unknown)
+    .catch(() => undefined);
+  return Array.isArray(parsed)
+    ? parsed.filter((tag): tag is string => typeof tag === "string")
+    : [];
 }

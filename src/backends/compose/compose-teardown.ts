@@ -1,4 +1,5 @@
 import { access, rm } from "node:fs/promises";
+import path from "node:path";
 import { environmentDir } from "../../env/generated-files.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import { Label } from "../../topology/labels.js";
@@ -6,6 +7,7 @@ import type { Progress } from "../../ui/steps.js";
 import { type DestroyOptions, type DestroyReport, environmentNotFound } from "../backend.js";
 import type { DockerEngine } from "../docker/docker-engine.js";
 import { type ComposeCli, type ComposeProject, projectOfContainers } from "./compose-project.js";
+import { releaseImages } from "./compose-release.js";
 
 // `destroy` on compose: everything labelled with the environment goes (containers,
 // volumes, the network, the images no other environment uses), then a check that
@@ -31,6 +33,14 @@ export async function destroyCompose(
   }
   const project = containers.length > 0 ? projectOfContainers(envId, containers) : undefined;
   const imageIds = new Set(containers.map((container) => container.imageId));
+  // The images of its other releases too (the kept one, one rolled back): no container
+  // runs them, but they were built for this environment.
+  const releaseTags = new Set(project ? await releaseImages(path.dirname(project.file)) : []);
+  if (releaseTags.size > 0) {
+    for (const image of await engine.listImages({ [Label.managed]: "true" })) {
+      if (image.tags.some((tag) => releaseTags.has(tag))) imageIds.add(image.id);
+    }
+  }
   const report: DestroyReport = { containers: [], volumes: [], networks: [], images: [] };
 
   await progress.run([

@@ -135,7 +135,8 @@ export class KubeBackend implements Backend {
       });
     }
     const { clusterReleases, releaseObjects } = await import("./cluster-release.js");
-    const releases = clusterReleases(environmentDir(record.codeRoot, record.name));
+    const dir = environmentDir(record.codeRoot, record.name);
+    const releases = clusterReleases(dir);
     const swapped = await releases.swap({
       configHash: record.configHash,
       ...(options.dataSnapshot ? { dataSnapshot: options.dataSnapshot } : {}),
@@ -149,7 +150,7 @@ export class KubeBackend implements Backend {
     await progress.run([
       {
         title: "Switch to the previous release (its manifests; the volume claims kept)",
-        children: releaseSteps(run, await releaseObjects(swapped.folder)),
+        children: releaseSteps(run, await releaseObjects(dir)),
       },
     ]);
     // The record says which release runs: the next `up` compares its hash.

@@ -1,10 +1,11 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { COMPOSE_FILE } from "../../../src/backends/compose/compose-project.js";
 import { composeReleases, releaseServices } from "../../../src/backends/compose/compose-release.js";
 import { ReleaseFiles } from "../../../src/backends/release-files.js";
+import { pathExists } from "../../../src/env/generated-files.js";
 
 // The release files `up` keeps and puts back (compose: the compose file and the config
 // folder; clusters: the manifests), and what is recorded with them.
@@ -98,5 +99,33 @@ describe("kept releases", () => {
     expect(swapped?.info.configHash).toBe("one");
     expect(await readFile(path.join(dir, "manifests.yaml"), "utf8")).toContain("# one");
     expect((await releases.kept())?.configHash).toBe("two");
+  });
+
+  it("finishes a swap cut off (kill -9) at either of its steps, and only that", async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-release-"));
+    const releases = composeReleases(dir);
+    const moving = path.join(dir, "releases", "rolling-back");
+    await release("services:\n  web: {}\n", "one");
+    await releases.keep({ dataSnapshot: "of-one" });
+    await release("services:\n  web: {}\n", "two");
+
+    // Cut off after the kept release was moved aside: it is found there.
+    await rename(releases.previous, moving);
+    const first = await releases.swap();
+    expect(first?.info).toEqual({ dataSnapshot: "of-one" });
+    expect(await nginx()).toBe("one");
+    expect(await releases.kept()).toEqual({});
+    expect(await pathExists(moving)).toBe(false);
+
+    // Cut off after the current release was kept, before the other was put in place:
+    // the next swap puts it in place and does nothing more.
+    await release("services:\n  web: {}\n", "three");
+    await rename(releases.previous, moving);
+    await releases.keep({ dataSnapshot: "of-three" });
+    const second = await releases.swap();
+    expect(second?.info).toEqual({});
+    expect(await nginx()).toBe("two");
+    expect(await releases.kept()).toEqual({ dataSnapshot: "of-three" });
+    expect(await pathExists(moving)).toBe(false);
   });
 });

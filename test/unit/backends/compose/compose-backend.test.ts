@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ComposeBackend } from "../../../../src/backends/compose/compose-backend.js";
+import { recordReleaseImages } from "../../../../src/backends/compose/compose-release.js";
 import { healthCommandOf } from "../../../../src/backends/compose/container-waits.js";
 import type { ContainerInfo } from "../../../../src/backends/docker/docker-engine.js";
 import { ProdlikeError } from "../../../../src/errors/prodlike-error.js";
@@ -188,6 +189,32 @@ describe("ComposeBackend.destroy", () => {
     const report = await backend.destroy("shop-local", new SilentProgress(), { keepImages: false });
     expect(report.images).toEqual(["prodlike/drupal-cli:1"]);
     expect(engine.images).toEqual([]);
+  });
+
+  it("removes the images of the environment's other releases, which no container runs", async () => {
+    const { engine, backend, codeRoot } = await setup();
+    const managed = { [Label.managed]: "true" };
+    engine.images = [
+      { id: "sha256:now", tags: ["prodlike/drupal-php-fpm:2"], labels: managed },
+      { id: "sha256:kept", tags: ["prodlike/drupal-php-fpm:1"], labels: managed },
+      { id: "sha256:other-env", tags: ["prodlike/drupal-php-fpm:0"], labels: managed },
+    ];
+    engine.containers = [
+      envContainer("shop-local", "php-fpm", "sha256:now", codeRoot),
+      envContainer("shop-qa", "php-fpm", "sha256:other-env", codeRoot),
+    ];
+    await recordReleaseImages(path.join(codeRoot, ".prodlike", "local"), [
+      "prodlike/drupal-php-fpm:1",
+      "prodlike/drupal-php-fpm:2",
+      // Also built by this environment once, but another one runs it now: it stays.
+      "prodlike/drupal-php-fpm:0",
+    ]);
+    const report = await backend.destroy("shop-local", new SilentProgress(), { keepImages: false });
+    expect(report.images.sort()).toEqual([
+      "prodlike/drupal-php-fpm:1",
+      "prodlike/drupal-php-fpm:2",
+    ]);
+    expect(engine.images.map((image) => image.id)).toEqual(["sha256:other-env"]);
   });
 
   it("keeps images with keepImages", async () => {
