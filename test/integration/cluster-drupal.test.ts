@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
@@ -90,6 +90,44 @@ for (const backend of ["kind", "minikube"] as const) {
       expectOk(await project.cli(["up"]));
       const page = await httpGet(`${webUrl}/`);
       expect(page.body).toContain(greeting);
+    });
+
+    it("rolls a release that does not roll out back, and rolls back by hand, on the same claim", {
+      timeout: 900_000,
+    }, async () => {
+      const config = path.join(project.dir, "prodlike.yaml");
+      const original = await readFile(config, "utf8");
+      const mark = async () =>
+        (
+          await project.cli([
+            "exec",
+            "php-fpm",
+            "--",
+            "sh",
+            "-c",
+            "printenv RELEASE_MARK || echo none",
+          ])
+        ).stdout;
+      try {
+        // An image without php-fpm: the new pods never become ready.
+        await writeFile(
+          config,
+          `${original}services:\n  php-fpm:\n    image: debian:trixie-slim\n`,
+        );
+        const failed = await project.cli(["up", "--json", "--health-timeout", "120"]);
+        expect(failed.exitCode, failed.stdout).toBe(6);
+        expect(jsonField<{ code: string }>(failed, "error").code).toBe("ROLLED_BACK");
+        expect((await httpGet(`${webUrl}/`)).body).toContain(greeting);
+
+        await writeFile(config, `${original}env:\n  RELEASE_MARK: two\n`);
+        expectOk(await project.cli(["up", "--json"]));
+        expect(await mark()).toBe("two");
+        expectOk(await project.cli(["rollback", "--json"]));
+        expect(await mark()).toBe("none");
+        expect((await httpGet(`${webUrl}/`)).body).toContain(greeting);
+      } finally {
+        await writeFile(config, original);
+      }
     });
 
     it("destroy deletes the cluster and leaves nothing of it", { timeout: 300_000 }, async () => {
