@@ -143,14 +143,6 @@ export async function againstRawCompose({ rounds, composeFile, rawProject, url, 
     raw.push(ms);
     await execa(compose.file, [...args, "down", "-v", "--timeout", "10"]);
   };
-  for (let round = 0; round < rounds; round++) {
-    if (round % 2 === 0) {
-      await runOurs();
-      await runRaw();
-    } else {
-      await runRaw();
-      await runOurs();
-    }
-  }
+  await alternate(runRaw, runOurs, rounds);
   return { ours, raw, label: compose.label };
 }

@@ -7,7 +7,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
-import { benchProject, composeCommand, fmt, median, pollHttp, timed } from "./lib.js";
+import { alternate, benchProject, composeCommand, fmt, median, pollHttp, timed } from "./lib.js";
 
 const ROUNDS = 4;
 
@@ -54,15 +54,7 @@ export async function releaseBench() {
       await useRelease(next);
       await project.cli(["up", "--json"]);
     };
-    for (let round = 0; round < ROUNDS; round++) {
-      if (round % 2 === 0) {
-        await runOurs();
-        await runRaw();
-      } else {
-        await runRaw();
-        await runOurs();
-      }
-    }
+    await alternate(runRaw, runOurs, ROUNDS);
 
     // By hand: back with the data (the kept release has the snapshot taken at its
     // switch), then forward again on the current data.

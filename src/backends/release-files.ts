@@ -1,6 +1,7 @@
 import { cp, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathExists } from "../env/generated-files.js";
+import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress, Step } from "../ui/steps.js";
 import type { KeptRelease, UpOptions } from "./backend.js";
 
@@ -128,6 +129,39 @@ export function beforeSwitchStep(
       else context.setTitle("No data to keep (no database running)");
     },
   };
+}
+
+/**
+ * After a new release failed (`failure`), starts the kept one again with `back`. Throws
+ * ROLLED_BACK (exit 6) with what failed when that worked; when it did not either, the
+ * first failure (the one to fix) with the second said in its hint.
+ */
+export async function rollBackAfter(
+  envId: string,
+  failure: unknown,
+  back: () => Promise<void>,
+  what = "did not come up",
+): Promise<never> {
+  try {
+    await back();
+  } catch (rollbackError) {
+    if (failure instanceof ProdlikeError) {
+      throw new ProdlikeError(failure.code, failure.message, {
+        cause: failure,
+        hint: `${failure.hint ?? ""}\nRolling back to the previous release failed too: ${rollbackError instanceof Error ? rollbackError.message : String(rollbackError)}`.trim(),
+      });
+    }
+    throw failure;
+  }
+  const reason = failure instanceof Error ? failure.message : String(failure);
+  throw new ProdlikeError(
+    "ROLLED_BACK",
+    `The new release of ${envId} ${what}; the previous one runs again`,
+    {
+      cause: failure,
+      hint: `What failed: ${reason}${failure instanceof ProdlikeError && failure.hint ? `\n${failure.hint}` : ""}\nThe data written meanwhile was kept. Fix prodlike.yaml (or the image) and run prodlike up again.`,
+    },
+  );
 }
 
 async function writeInfo(folder: string, info: ReleaseInfo): Promise<void> {

@@ -32,6 +32,11 @@ afterAll(async () => {
   await discardProject(project);
 });
 
+// Which release runs: the RELEASE_MARK the changed configurations give php-fpm.
+const mark = async () =>
+  (await project.cli(["exec", "php-fpm", "--", "sh", "-c", "printenv RELEASE_MARK || echo none"]))
+    .stdout;
+
 const phpFpmImage = async () =>
   (await execa("docker", ["inspect", "-f", "{{.Config.Image}}", `${project.name}-local_php-fpm_1`]))
     .stdout;
@@ -67,18 +72,16 @@ describe("a release that does not come up", { timeout: 300_000 }, () => {
   it("rollback goes back to the release before the last change by hand, and forward again", async () => {
     const config = path.join(project.dir, "prodlike.yaml");
     const original = await readFile(config, "utf8");
-    const mark = () =>
-      project.cli(["exec", "php-fpm", "--", "sh", "-c", "printenv RELEASE_MARK || echo none"]);
     try {
       await writeFile(config, `${original}env:\n  RELEASE_MARK: two\n`);
       expectOk(await project.cli(["up", "--json"]));
-      expect((await mark()).stdout).toBe("two");
+      expect(await mark()).toBe("two");
       const back = await project.cli(["rollback", "--json"]);
       expectOk(back);
-      expect((await mark()).stdout).toBe("none");
+      expect(await mark()).toBe("none");
       expect((await httpGet(`${webUrl}/`)).body).toContain("written-after-release");
       expectOk(await project.cli(["rollback", "--json"]));
-      expect((await mark()).stdout).toBe("two");
+      expect(await mark()).toBe("two");
     } finally {
       await writeFile(config, original);
     }
@@ -87,17 +90,6 @@ describe("a release that does not come up", { timeout: 300_000 }, () => {
   it("rollback --data brings back the code and the data the old release left, and forward again", async () => {
     const config = path.join(project.dir, "prodlike.yaml");
     const original = await readFile(config, "utf8");
-    const mark = async () =>
-      (
-        await project.cli([
-          "exec",
-          "php-fpm",
-          "--",
-          "sh",
-          "-c",
-          "printenv RELEASE_MARK || echo none",
-        ])
-      ).stdout;
     const greeting = async () =>
       /<span id="greeting">([^<]*)<\/span>/.exec((await httpGet(`${webUrl}/`)).body)?.[1];
     try {
@@ -168,15 +160,7 @@ describe("a release that does not come up", { timeout: 300_000 }, () => {
     expect(refused.exitCode, refused.stdout).toBe(1);
     expect(jsonField<{ code: string }>(refused, "error").code).toBe("SNAPSHOT_CORRUPT");
     // Neither the code nor the data moved, and no snapshot was taken for nothing.
-    const mark = await project.cli([
-      "exec",
-      "php-fpm",
-      "--",
-      "sh",
-      "-c",
-      "printenv RELEASE_MARK || echo none",
-    ]);
-    expect(mark.stdout).toBe("three");
+    expect(await mark()).toBe("three");
     expect((await httpGet(`${webUrl}/`)).body).toContain("migrated-by-three");
     expect(await automatic()).toEqual([kept]);
   });

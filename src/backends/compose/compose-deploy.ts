@@ -7,7 +7,6 @@ import {
   writeCodeFiles,
   writeIfChanged,
 } from "../../env/generated-files.js";
-import { ProdlikeError } from "../../errors/prodlike-error.js";
 import { Label } from "../../topology/labels.js";
 import {
   builtImagesOf,
@@ -20,7 +19,7 @@ import type { Progress, Step, StepContext } from "../../ui/steps.js";
 import type { Clock } from "../../waits/clock.js";
 import type { UpOptions } from "../backend.js";
 import type { DockerEngine } from "../docker/docker-engine.js";
-import { beforeSwitchStep, type ReleaseFiles } from "../release-files.js";
+import { beforeSwitchStep, type ReleaseFiles, rollBackAfter } from "../release-files.js";
 import { waitForWebUrl } from "../web-wait.js";
 import { COMPOSE_FILE, type ComposeCli, type ComposeProject } from "./compose-project.js";
 import { composeReleases, recordReleaseImages, releaseServices } from "./compose-release.js";
@@ -151,9 +150,8 @@ async function rollBack(
   failure: unknown,
 ): Promise<never> {
   const names = new Set(await releaseServices(target.releases.previous));
-  const reason = failure instanceof Error ? failure.message : String(failure);
-  try {
-    await progress.run([
+  return rollBackAfter(topology.identity.id, failure, () =>
+    progress.run([
       {
         title: "Roll back to the previous release (its images and configuration; the data kept)",
         run: async () => {
@@ -168,24 +166,7 @@ async function rollBack(
           .filter((service) => names.has(service.name))
           .map((service) => serviceWaitStep(deps, topology, service, options)),
       },
-    ]);
-  } catch (rollbackError) {
-    // Neither release runs: the first failure is the one to fix; the second is said.
-    if (failure instanceof ProdlikeError) {
-      throw new ProdlikeError(failure.code, failure.message, {
-        cause: failure,
-        hint: `${failure.hint ?? ""}\nRolling back to the previous release failed too: ${rollbackError instanceof Error ? rollbackError.message : String(rollbackError)}`.trim(),
-      });
-    }
-    throw failure;
-  }
-  throw new ProdlikeError(
-    "ROLLED_BACK",
-    `The new release of ${topology.identity.id} did not come up; the previous one runs again`,
-    {
-      cause: failure,
-      hint: `What failed: ${reason}${failure instanceof ProdlikeError && failure.hint ? `\n${failure.hint}` : ""}\nThe data written meanwhile was kept. Fix prodlike.yaml (or the image) and run prodlike up again.`,
-    },
+    ]),
   );
 }
 

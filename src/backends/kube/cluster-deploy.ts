@@ -15,7 +15,7 @@ import type { Progress, Step, StepContext } from "../../ui/steps.js";
 import type { Clock } from "../../waits/clock.js";
 import type { UpOptions } from "../backend.js";
 import type { DockerEngine } from "../docker/docker-engine.js";
-import { beforeSwitchStep, type ReleaseFiles } from "../release-files.js";
+import { beforeSwitchStep, type ReleaseFiles, rollBackAfter } from "../release-files.js";
 import { waitForWebUrl } from "../web-wait.js";
 import type { ClusterDeployment } from "./cluster-deployment.js";
 import { type ClusterProvider, type ClusterSpec, clusterName } from "./cluster-provider.js";
@@ -235,33 +235,21 @@ async function rollBack(
   progress: Progress,
   failure: unknown,
 ): Promise<never> {
-  const reason = failure instanceof Error ? failure.message : String(failure);
-  try {
-    const objects = await releaseObjects(releases.previous);
-    await releases.restore(releases.previous);
-    await progress.run([
-      {
-        title: "Roll back to the previous release (its manifests; the volume claims kept)",
-        children: releaseSteps(run, objects),
-      },
-    ]);
-    await run.deps.records.put({ ...run.record, configHash: previous.configHash });
-  } catch (rollbackError) {
-    if (failure instanceof ProdlikeError) {
-      throw new ProdlikeError(failure.code, failure.message, {
-        cause: failure,
-        hint: `${failure.hint ?? ""}\nRolling back to the previous release failed too: ${rollbackError instanceof Error ? rollbackError.message : String(rollbackError)}`.trim(),
-      });
-    }
-    throw failure;
-  }
-  throw new ProdlikeError(
-    "ROLLED_BACK",
-    `The new release of ${run.plan.identity.id} did not roll out; the previous one runs again`,
-    {
-      cause: failure,
-      hint: `What failed: ${reason}${failure instanceof ProdlikeError && failure.hint ? `\n${failure.hint}` : ""}\nThe data written meanwhile was kept. Fix prodlike.yaml (or the image) and run prodlike up again.`,
+  return rollBackAfter(
+    run.plan.identity.id,
+    failure,
+    async () => {
+      const objects = await releaseObjects(releases.previous);
+      await releases.restore(releases.previous);
+      await progress.run([
+        {
+          title: "Roll back to the previous release (its manifests; the volume claims kept)",
+          children: releaseSteps(run, objects),
+        },
+      ]);
+      await run.deps.records.put({ ...run.record, configHash: previous.configHash });
     },
+    "did not roll out",
   );
 }
 
