@@ -54,12 +54,16 @@ export interface UpOptions {
    *  data as the old release left it, and names what it kept (a snapshot), which the
    *  backend records with that release for `rollback --data`. */
   beforeSwitch?: (progress: Progress) => Promise<string | undefined>;
+  /** How many earlier releases are kept to go back to (prodlike.yaml `releases.keep`). */
+  keepReleases?: number;
 }
 
 /** What a backend keeps of the release before the current one. */
 export interface KeptRelease {
   /** The snapshot of the data as that release left it, when one was taken. */
   dataSnapshot?: string;
+  /** When it was kept (it stopped running then), ISO 8601. */
+  keptAt?: string;
 }
 
 export interface UpResult {
@@ -172,10 +176,14 @@ export interface Backend {
       /** The snapshot of the data the release being left wrote, recorded with it (it
        *  becomes the kept release), so going forward again can bring its data too. */
       dataSnapshot?: string;
+      /** An older kept release (an id from `releases`) instead of the previous one. */
+      to?: string;
     },
   ): Promise<EnvironmentStatus>;
   /** The release `rollback` would go back to; undefined when none is kept. */
   previousRelease(envId: string): Promise<KeptRelease | undefined>;
+  /** Every kept release, the one `rollback` goes back to first, then older ones. */
+  releases(envId: string): Promise<(KeptRelease & { id: string })[]>;
 }
 
 /** The one "no such environment" error every backend and the core throw. */

@@ -1,4 +1,4 @@
-import { cp, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathExists } from "../env/generated-files.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
@@ -8,10 +8,12 @@ import type { KeptRelease, UpOptions } from "./backend.js";
 // The release an `up` replaces: the rendered files that ran before it (compose: the
 // compose file and config folder; kind/minikube: the applied manifests), kept in
 // .prodlike/NAME/releases/previous, with what else belongs to it (the snapshot of its
-// data, a cluster's config hash) in release.json. A few kilobytes: the images they name
-// stay on the engine or node, tagged by content.
+// data, a cluster's config hash, when it was kept) in release.json. The one before it
+// goes to releases/history/ID, up to a number of them. A few kilobytes each: the images
+// they name stay on the engine or node, tagged by content (destroy removes them).
 
 const PREVIOUS = path.join("releases", "previous");
+const HISTORY = path.join("releases", "history");
 const RELEASE_FILE = "release.json";
 
 /** What a kept release records besides its files. */
@@ -20,15 +22,20 @@ export interface ReleaseInfo extends KeptRelease {
   configHash?: string;
 }
 
+/** Releases kept by default: the previous one and the one before it. */
+export const DEFAULT_KEPT_RELEASES = 2;
+
 export class ReleaseFiles {
   /**
    * @param dir the environment's folder
    * @param files what a release is, relative to `dir`; the first one must exist for a
    *   release to be kept (files or folders)
+   * @param kept how many releases `keep` leaves kept (the previous one and older ones)
    */
   constructor(
     private readonly dir: string,
     private readonly files: readonly [string, ...string[]],
+    private readonly keepCount = DEFAULT_KEPT_RELEASES,
   ) {}
 
   /** The kept release's folder. */
@@ -36,8 +43,9 @@ export class ReleaseFiles {
     return path.join(this.dir, PREVIOUS);
   }
 
-  /** Keeps what runs now as the previous release, with `info`; undefined when nothing ran
-   *  before. */
+  /** Keeps what runs now as the previous release, with `info`; the one kept before goes
+   *  to the history (the oldest beyond the number kept are removed). Undefined when
+   *  nothing ran before. */
   async keep(info: ReleaseInfo = {}): Promise<string | undefined> {
     if (!(await pathExists(path.join(this.dir, this.files[0])))) return undefined;
     const target = this.previous;
@@ -49,10 +57,76 @@ export class ReleaseFiles {
       const source = path.join(this.dir, file);
       if (await pathExists(source)) await cp(source, path.join(partial, file), { recursive: true });
     }
-    await writeInfo(partial, info);
+    await writeInfo(partial, { ...info, keptAt: new Date().toISOString() });
+    // An older release goes to the history, unless it is the same as this one (it is
+    // after a rollback that `up` made itself): no release is kept twice.
+    if (
+      this.keepCount > 1 &&
+      (await pathExists(path.join(target, this.files[0]))) &&
+      !(await this.same(target, partial))
+    ) {
+      await this.toHistory(target);
+      await this.pruneHistory(this.keepCount - 1);
+    }
     await rm(target, { recursive: true, force: true });
     await rename(partial, target);
     return target;
+  }
+
+  /** Whether two release folders hold the same files. */
+  private async same(a: string, b: string): Promise<boolean> {
+    for (const file of this.files) {
+      if (!(await sameTree(path.join(a, file), path.join(b, file)))) return false;
+    }
+    return true;
+  }
+
+  /** Every kept release, the previous one first, then older ones, newest first. */
+  async list(): Promise<(ReleaseInfo & { id: string })[]> {
+    const previous = await this.kept();
+    const history = await this.history();
+    return [...(previous ? [{ ...previous, id: releaseId(previous) }] : []), ...history];
+  }
+
+  /** Makes the kept release `id` (from `list`) the one `swap` goes to: the previous one
+   *  goes to the history in its place. */
+  async promote(id: string): Promise<void> {
+    const previous = await this.kept();
+    if (previous && releaseId(previous) === id) return;
+    const found = (await this.history()).find((release) => release.id === id);
+    if (!found) {
+      const ids = (await this.list()).map((release) => release.id);
+      throw new ProdlikeError("RELEASE_NOT_FOUND", `No kept release ${id}`, {
+        hint: ids.length > 0 ? `The kept releases: ${ids.join(", ")}.` : "No release is kept.",
+      });
+    }
+    if (previous) await this.toHistory(this.previous);
+    await rename(path.join(this.dir, HISTORY, id), this.previous);
+  }
+
+  private async history(): Promise<(ReleaseInfo & { id: string })[]> {
+    const folder = path.join(this.dir, HISTORY);
+    const names = await readdir(folder).catch(() => [] as string[]);
+    const releases = await Promise.all(
+      names
+        .filter((name) => RELEASE_ID.test(name))
+        .map(async (name) => ({ ...(await readInfo(path.join(folder, name))), id: name })),
+    );
+    return releases.sort((a, b) => b.id.localeCompare(a.id));
+  }
+
+  private async toHistory(folder: string): Promise<void> {
+    const info = await readInfo(folder);
+    await mkdir(path.join(this.dir, HISTORY), { recursive: true, mode: 0o700 });
+    const target = path.join(this.dir, HISTORY, releaseId(info));
+    await rm(target, { recursive: true, force: true });
+    await rename(folder, target);
+  }
+
+  private async pruneHistory(keep: number): Promise<void> {
+    for (const old of (await this.history()).slice(keep)) {
+      await this.discard(path.join(this.dir, HISTORY, old.id));
+    }
   }
 
   /** Adds to what the kept release records. */
@@ -62,7 +136,14 @@ export class ReleaseFiles {
 
   /** The kept release's record, or undefined when none is kept. */
   async kept(): Promise<ReleaseInfo | undefined> {
-    if (!(await pathExists(path.join(this.previous, this.files[0])))) return undefined;
+    if (!(await pathExists(path.join(this.previous, this.files[0])))) {
+      // A promote cut off between its two renames: the newest older one is next.
+      const [newest] = await this.history();
+      if (!newest || (await pathExists(path.join(this.dir, "releases", "rolling-back"))))
+        return undefined;
+      await rm(this.previous, { recursive: true, force: true });
+      await rename(path.join(this.dir, HISTORY, newest.id), this.previous);
+    }
     return readInfo(this.previous);
   }
 
@@ -164,6 +245,30 @@ export async function rollBackAfter(
   );
 }
 
+// Two trees (files or folders, absent counts as empty) with the same bytes everywhere.
+async function sameTree(a: string, b: string): Promise<boolean> {
+  const [left, right] = await Promise.all([entryOf(a), entryOf(b)]);
+  if (left.kind !== right.kind) return false;
+  if (left.kind === "file" && right.kind === "file") return left.bytes.equals(right.bytes);
+  if (left.kind !== "folder" || right.kind !== "folder") return true;
+  if (left.names.join("\0") !== right.names.join("\0")) return false;
+  for (const name of left.names) {
+    if (!(await sameTree(path.join(a, name), path.join(b, name)))) return false;
+  }
+  return true;
+}
+
+async function entryOf(
+  where: string,
+): Promise<
+  { kind: "none" } | { kind: "file"; bytes: Buffer } | { kind: "folder"; names: string[] }
+> {
+  const names = await readdir(where).catch(() => undefined);
+  if (names) return { kind: "folder", names: names.sort() };
+  const bytes = await readFile(where).catch(() => undefined);
+  return bytes ? { kind: "file", bytes } : { kind: "none" };
+}
+
 async function writeInfo(folder: string, info: ReleaseInfo): Promise<void> {
   await writeFile(path.join(folder, RELEASE_FILE), `${JSON.stringify(info, null, 2)}\n`, {
     mode: 0o600,
@@ -178,5 +283,17 @@ async function readInfo(folder: string): Promise<ReleaseInfo> {
   return {
     ...(typeof parsed?.dataSnapshot === "string" ? { dataSnapshot: parsed.dataSnapshot } : {}),
     ...(typeof parsed?.configHash === "string" ? { configHash: parsed.configHash } : {}),
+    ...(typeof parsed?.keptAt === "string" && !Number.isNaN(Date.parse(parsed.keptAt))
+      ? { keptAt: parsed.keptAt }
+      : {}),
   };
+}
+
+// A release's name: when it was kept, to the millisecond (`20261202-183512-123`); one
+// kept before that was recorded is the epoch's.
+const RELEASE_ID = /^\d{8}-\d{6}-\d{3}$/;
+
+function releaseId(info: ReleaseInfo): string {
+  const at = new Date(info.keptAt ?? 0).toISOString();
+  return `${at.slice(0, 10).replaceAll("-", "")}-${at.slice(11, 19).replaceAll(":", "")}-${at.slice(20, 23)}`;
 }

@@ -191,7 +191,13 @@ function lifecycleCommands(table: CommandTable): void {
       "the data too: back to the snapshot taken when that release was replaced (the data left is snapshotted first)",
       false,
     )
+    .option("--to <id>", "an older kept release instead of the previous one (`prodlike releases`)")
     .action(table.run("rollback", () => import("./commands/rollback.js")));
+  table
+    .add(program, "releases", "list the releases kept to go back to (`rollback [--to ID]`)", [
+      "name",
+    ])
+    .action(table.run("releases", () => import("./commands/releases.js")));
   table
     .add(program, "status", "show the environment's services, health and URLs", ["name"])
     .action(table.run("status", () => import("./commands/status.js")));

@@ -345,6 +345,20 @@ export const configSchema = z
       })
       .optional()
       .describe("The environment's database snapshots."),
+    releases: z
+      .strictObject({
+        keep: z
+          .number()
+          .int()
+          .min(1)
+          .max(20)
+          .optional()
+          .describe(
+            "How many earlier releases (rendered configuration; their images stay on the engine until destroy) are kept to go back to with `prodlike rollback [--to ID]` (default 2).",
+          ),
+      })
+      .optional()
+      .describe("The releases `up` keeps when it replaces a running one."),
     hooks: hooksSchema
       .optional()
       .describe(

@@ -6,6 +6,7 @@ import {
   type DestroyReport,
   type EnvironmentStatus,
   environmentNotFound,
+  type KeptRelease,
   type UpResult,
 } from "../backends/backend.js";
 import { openUserSettings, stateDir } from "../config/user-settings.js";
@@ -83,10 +84,12 @@ export async function up(
       : false;
     const { releaseDataKeeper } = await import("./releases.js");
     const beforeSwitch = releaseDataKeeper(services, target, backend);
+    const keepReleases = target.loaded.config.releases?.keep;
     const result = await backend.up(topology, progress, {
       rebuild: request.rebuild,
       healthTimeoutMs: request.healthTimeoutMs,
       ...(beforeSwitch ? { beforeSwitch } : {}),
+      ...(keepReleases !== undefined ? { keepReleases } : {}),
     });
     await syncRouter(services, progress, {
       cluster: { envId: target.identity.id, backend },
@@ -162,13 +165,20 @@ export async function down(
  *  `data`, its data too (the snapshot taken when it was replaced). */
 export async function rollback(
   services: CoreServices,
-  request: EnvRequest & { healthTimeoutMs: number; data: boolean },
+  request: EnvRequest & { healthTimeoutMs: number; data: boolean; to?: string | undefined },
   progress: Progress,
 ): Promise<EnvironmentStatus & { data?: { restored: string; saved: string } }> {
   const { identity, backend, target } = await backendFor(services, request);
   return whileLocked(services, identity.id, "rollback", request, progress, async () => {
     let data: { restored: string; saved: string } | undefined;
     let status: EnvironmentStatus;
+    if (request.to && request.data) {
+      // Only the release `up` replaced last has the data it left (older ones' went when
+      // the next release was kept: a database copy per release would fill the disk).
+      throw new ProdlikeError("USAGE", "--data goes back to the previous release only", {
+        hint: "`prodlike rollback --to ID` goes back to an older release on the current data; `prodlike releases` lists them.",
+      });
+    }
     if (request.data) {
       const { rollbackWithData } = await import("./releases.js");
       const result = await rollbackWithData(services, target, backend, request, progress);
@@ -177,12 +187,22 @@ export async function rollback(
     } else {
       status = await backend.rollback(identity.id, progress, {
         healthTimeoutMs: request.healthTimeoutMs,
+        ...(request.to ? { to: request.to } : {}),
       });
     }
     await syncRouter(services, progress);
     const [withUrls = status] = await withRouterUrls(services, [status]);
     return { ...withUrls, ...(data ? { data } : {}) };
   });
+}
+
+/** `prodlike releases`: the releases kept to go back to. */
+export async function releases(
+  services: CoreServices,
+  request: EnvRequest,
+): Promise<{ id: string; releases: (KeptRelease & { id: string })[] }> {
+  const { identity, backend } = await backendFor(services, request);
+  return { id: identity.id, releases: await backend.releases(identity.id) };
 }
 
 export interface RemovalOptions {

@@ -164,4 +164,28 @@ describe("a release that does not come up", { timeout: 300_000 }, () => {
     expect((await httpGet(`${webUrl}/`)).body).toContain("migrated-by-three");
     expect(await automatic()).toEqual([kept]);
   });
+
+  it("keeps older releases: releases lists them, rollback --to goes back to one", async () => {
+    const listed = await project.cli(["releases", "--json"]);
+    expectOk(listed);
+    const ids = jsonField<{ id: string; keptAt: string }[]>(listed, "releases").map(
+      (release) => release.id,
+    );
+    // The previous release (two) and the one before it (none); each kept once.
+    expect(ids).toHaveLength(2);
+    const oldest = ids[1] ?? "";
+    const withData = await project.cli(["rollback", "--to", oldest, "--data", "--json"]);
+    expect(withData.exitCode, withData.stdout).toBe(2);
+    const unknown = await project.cli(["rollback", "--to", "20990101-000000-000", "--json"]);
+    expect(unknown.exitCode, unknown.stdout).toBe(4);
+    expect(jsonField<{ code: string }>(unknown, "error").code).toBe("RELEASE_NOT_FOUND");
+    expect(await mark()).toBe("three");
+
+    expectOk(await project.cli(["rollback", "--to", oldest, "--json"]));
+    expect(await mark()).toBe("none");
+    expect((await httpGet(`${webUrl}/`)).body).toContain("migrated-by-three");
+    // The release left (three) is the one to go back to now.
+    expectOk(await project.cli(["rollback", "--json"]));
+    expect(await mark()).toBe("three");
+  });
 });

@@ -103,19 +103,27 @@ export class ComposeBackend implements Backend {
     return composeReleases(path.dirname(project.file)).kept();
   }
 
+  async releases(envId: string): Promise<(KeptRelease & { id: string })[]> {
+    const project = projectOfContainers(envId, await this.requireContainers(envId));
+    const { composeReleases } = await import("./compose-release.js");
+    return composeReleases(path.dirname(project.file)).list();
+  }
+
   async rollback(
     envId: string,
     progress: Progress,
-    options: { healthTimeoutMs: number; dataSnapshot?: string },
+    options: { healthTimeoutMs: number; dataSnapshot?: string; to?: string },
   ): Promise<EnvironmentStatus> {
     const project = projectOfContainers(envId, await this.requireContainers(envId));
     const dir = path.dirname(project.file);
     const { composeReleases, releaseServices } = await import("./compose-release.js");
+    const releases = composeReleases(dir);
     await progress.run([
       {
-        title: "Switch to the previous release (its images and configuration; the data kept)",
+        title: `Switch to ${options.to ? `release ${options.to}` : "the previous release"} (its images and configuration; the data kept)`,
         run: async () => {
-          const release = await composeReleases(dir).swap(
+          if (options.to) await releases.promote(options.to);
+          const release = await releases.swap(
             options.dataSnapshot ? { dataSnapshot: options.dataSnapshot } : {},
           );
           if (!release) {

@@ -81,7 +81,7 @@ export async function deployCompose(
 
   // Images are built while the old containers keep serving; the files they run from are
   // kept as the previous release before the new ones are written.
-  const releases = composeReleases(dir);
+  const releases = composeReleases(dir, options.keepReleases);
   const previous = before.length > 0 ? await releases.keep() : undefined;
   let switched = false;
   try {

@@ -8,8 +8,8 @@ import { COMPOSE_FILE } from "./compose-project.js";
 // come up, the kept one is put back and started again on the same volumes: the old code
 // on the newer data.
 
-export function composeReleases(dir: string): ReleaseFiles {
-  return new ReleaseFiles(dir, [COMPOSE_FILE, "config"]);
+export function composeReleases(dir: string, keep?: number): ReleaseFiles {
+  return new ReleaseFiles(dir, [COMPOSE_FILE, "config"], keep);
 }
 
 /** The services a kept release's compose file runs. */

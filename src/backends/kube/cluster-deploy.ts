@@ -76,7 +76,7 @@ export async function deployToCluster(
   }
   // An existing cluster's manifests are kept as the previous release before the new
   // ones are written, so a release that does not roll out is applied back.
-  const releases = clusterReleases(dir);
+  const releases = clusterReleases(dir, options.keepReleases);
   const kept =
     existed && previous ? await releases.keep({ configHash: previous.configHash }) : undefined;
   let switched = false;

@@ -14,8 +14,8 @@ import { ReleaseFiles } from "../release-files.js";
 
 export const MANIFESTS_FILE = "manifests.yaml";
 
-export function clusterReleases(dir: string): ReleaseFiles {
-  return new ReleaseFiles(dir, [MANIFESTS_FILE]);
+export function clusterReleases(dir: string, keep?: number): ReleaseFiles {
+  return new ReleaseFiles(dir, [MANIFESTS_FILE], keep);
 }
 
 /** The objects a kept release applied. */

@@ -123,10 +123,16 @@ export class KubeBackend implements Backend {
   // Back to the kept release's manifests, applied again (see cluster-release.ts: the
   // controllers do what `kubectl rollout undo` does); the release left becomes the kept
   // one, so a second rollback goes forward.
+  async releases(envId: string): Promise<(KeptRelease & { id: string })[]> {
+    const record = await this.requireRecord(envId);
+    const { clusterReleases } = await import("./cluster-release.js");
+    return clusterReleases(environmentDir(record.codeRoot, record.name)).list();
+  }
+
   async rollback(
     envId: string,
     progress: Progress,
-    options: { healthTimeoutMs: number; dataSnapshot?: string },
+    options: { healthTimeoutMs: number; dataSnapshot?: string; to?: string },
   ): Promise<EnvironmentStatus> {
     const record = await this.requireRecord(envId);
     if (!(await this.deps.provider.exists(record.cluster))) {
@@ -137,6 +143,7 @@ export class KubeBackend implements Backend {
     const { clusterReleases, releaseObjects } = await import("./cluster-release.js");
     const dir = environmentDir(record.codeRoot, record.name);
     const releases = clusterReleases(dir);
+    if (options.to) await releases.promote(options.to);
     const swapped = await releases.swap({
       configHash: record.configHash,
       ...(options.dataSnapshot ? { dataSnapshot: options.dataSnapshot } : {}),

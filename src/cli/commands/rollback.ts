@@ -15,6 +15,7 @@ export default async function rollbackCommand(
     healthTimeout?: string;
     lockTimeout?: string;
     data?: boolean;
+    to?: string;
   },
 ): Promise<number> {
   const status = await rollback(

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { COMPOSE_FILE } from "../../../src/backends/compose/compose-project.js";
 import { composeReleases, releaseServices } from "../../../src/backends/compose/compose-release.js";
-import { ReleaseFiles } from "../../../src/backends/release-files.js";
+import { ReleaseFiles, type ReleaseInfo } from "../../../src/backends/release-files.js";
 import { pathExists } from "../../../src/env/generated-files.js";
 
 // The release files `up` keeps and puts back (compose: the compose file and the config
@@ -19,6 +19,13 @@ async function release(compose: string, nginx: string): Promise<void> {
 }
 
 const nginx = () => readFile(path.join(dir, "config", "nginx.conf"), "utf8");
+
+/** What a release recorded, without when it was kept (a time, checked on its own). */
+function recorded(info: ReleaseInfo | undefined): Omit<ReleaseInfo, "keptAt"> | undefined {
+  if (!info) return undefined;
+  const { keptAt: _keptAt, ...rest } = info;
+  return rest;
+}
 
 afterEach(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -63,18 +70,18 @@ describe("kept releases", () => {
     await release("services:\n  web: {}\n", "one");
     await releases.keep();
     // A release kept without a snapshot (no database, or snapshots.beforeRelease false).
-    expect(await releases.kept()).toEqual({});
+    expect(recorded(await releases.kept())).toEqual({});
     await releases.describe({ dataSnapshot: "before-release-1" });
-    expect(await releases.kept()).toEqual({ dataSnapshot: "before-release-1" });
+    expect(recorded(await releases.kept())).toEqual({ dataSnapshot: "before-release-1" });
     await release("services:\n  web: {}\n", "two");
     // Rolling back: release two is kept now, with the snapshot of the data it left; the
     // swap says what the release it went back to recorded.
     const swapped = await releases.swap({ dataSnapshot: "before-rollback-1" });
-    expect(swapped?.info).toEqual({ dataSnapshot: "before-release-1" });
-    expect(await releases.kept()).toEqual({ dataSnapshot: "before-rollback-1" });
+    expect(recorded(swapped?.info)).toEqual({ dataSnapshot: "before-release-1" });
+    expect(recorded(await releases.kept())).toEqual({ dataSnapshot: "before-rollback-1" });
     // A code-only rollback records none.
     await releases.swap();
-    expect(await releases.kept()).toEqual({});
+    expect(recorded(await releases.kept())).toEqual({});
   });
 
   it("reads a damaged release record as recording nothing", async () => {
@@ -82,10 +89,10 @@ describe("kept releases", () => {
     const releases = composeReleases(dir);
     await release("services:\n  web: {}\n", "one");
     await releases.keep({ dataSnapshot: "x", configHash: "abc" });
-    expect(await releases.kept()).toEqual({ dataSnapshot: "x", configHash: "abc" });
+    expect(recorded(await releases.kept())).toEqual({ dataSnapshot: "x", configHash: "abc" });
     for (const damaged of ['{"dataSnapshot": ', "null", '{"dataSnapshot": 7}', "\u0000\u0001"]) {
       await writeFile(path.join(releases.previous, "release.json"), damaged);
-      expect(await releases.kept()).toEqual({});
+      expect(recorded(await releases.kept())).toEqual({});
     }
   });
 
@@ -112,9 +119,9 @@ describe("kept releases", () => {
     // Cut off after the kept release was moved aside: it is found there.
     await rename(releases.previous, moving);
     const first = await releases.swap();
-    expect(first?.info).toEqual({ dataSnapshot: "of-one" });
+    expect(recorded(first?.info)).toEqual({ dataSnapshot: "of-one" });
     expect(await nginx()).toBe("one");
-    expect(await releases.kept()).toEqual({});
+    expect(recorded(await releases.kept())).toEqual({});
     expect(await pathExists(moving)).toBe(false);
 
     // Cut off after the current release was kept, before the other was put in place:
@@ -123,9 +130,80 @@ describe("kept releases", () => {
     await rename(releases.previous, moving);
     await releases.keep({ dataSnapshot: "of-three" });
     const second = await releases.swap();
-    expect(second?.info).toEqual({});
+    expect(recorded(second?.info)).toEqual({});
     expect(await nginx()).toBe("two");
-    expect(await releases.kept()).toEqual({ dataSnapshot: "of-three" });
+    expect(recorded(await releases.kept())).toEqual({ dataSnapshot: "of-three" });
     expect(await pathExists(moving)).toBe(false);
+  });
+
+  it("keeps older releases in a history, the oldest beyond the number kept removed", async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-release-"));
+    const releases = new ReleaseFiles(dir, [COMPOSE_FILE, "config"], 3);
+    for (const name of ["one", "two", "three", "four"]) {
+      await release("services:\n  web: {}\n", name);
+      await releases.keep();
+      // Ids are to the millisecond.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await release("services:\n  web: {}\n", "five");
+    const kept = await releases.list();
+    expect(kept).toHaveLength(3);
+    expect(kept.map((entry) => entry.id)).toEqual(
+      [...kept.map((entry) => entry.id)].sort().reverse(),
+    );
+    for (const entry of kept) expect(entry.id).toMatch(/^\d{8}-\d{6}-\d{3}$/);
+    // Four, three and two are kept (one went). Back to the oldest kept (two): the
+    // previous one (four) goes to the history.
+    const oldest = kept.at(-1)?.id ?? "";
+    await releases.promote(oldest);
+    await releases.swap();
+    expect(await nginx()).toBe("two");
+    const after = await releases.list();
+    expect(after.map((entry) => entry.id)).not.toContain(oldest);
+    // What ran (five) is the previous release now.
+    await releases.swap();
+    expect(await nginx()).toBe("five");
+  });
+
+  it("refuses an unknown release id, naming the kept ones", async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-release-"));
+    const releases = composeReleases(dir);
+    await release("services:\n  web: {}\n", "one");
+    await releases.keep();
+    const [only] = await releases.list();
+    await expect(releases.promote("20990101-000000-000")).rejects.toMatchObject({
+      code: "RELEASE_NOT_FOUND",
+      hint: expect.stringContaining(only?.id ?? "?"),
+    });
+    await expect(releases.promote("../../etc")).rejects.toMatchObject({
+      code: "RELEASE_NOT_FOUND",
+    });
+  });
+
+  it("finds the previous release again after a promote cut off between its renames", async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-release-"));
+    const releases = composeReleases(dir);
+    await release("services:\n  web: {}\n", "one");
+    await releases.keep();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await release("services:\n  web: {}\n", "two");
+    await releases.keep();
+    await release("services:\n  web: {}\n", "three");
+    // The previous release (two) went to the history; the other rename never happened.
+    const [previous] = await releases.list();
+    await rename(releases.previous, path.join(dir, "releases", "history", previous?.id ?? ""));
+    expect((await releases.list()).map((entry) => entry.id)[0]).toBe(previous?.id);
+    await releases.swap();
+    expect(await nginx()).toBe("two");
+  });
+
+  it("does not keep the same release twice (the previous one started again by an up)", async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-release-"));
+    const releases = composeReleases(dir);
+    await release("services:\n  web: {}\n", "one");
+    await releases.keep();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await releases.keep();
+    expect(await releases.list()).toHaveLength(1);
   });
 });
