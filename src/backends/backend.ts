@@ -58,6 +58,12 @@ export interface UpOptions {
   keepReleases?: number;
 }
 
+export interface RestartOptions {
+  /** What the service holds is being replaced (a database pointed at other data): it is
+   *  stopped at once, not shut down cleanly (what a clean shutdown writes is thrown away). */
+  immediate?: boolean;
+}
+
 /** What a backend keeps of the release before the current one. */
 export interface KeptRelease {
   /** The snapshot of the data as that release left it, when one was taken. */
@@ -156,7 +162,12 @@ export interface Backend {
   /** Runs a command in a service with the terminal attached; resolves its exit code. */
   exec(envId: string, request: ExecRequest): Promise<number>;
   /** Restarts one service and waits until it is healthy again. */
-  restartService(envId: string, service: string, timeoutMs: number): Promise<void>;
+  restartService(
+    envId: string,
+    service: string,
+    timeoutMs: number,
+    options?: RestartOptions,
+  ): Promise<void>;
   /** The environment as it runs (parity --against running). */
   running(envId: string): Promise<RunningState>;
   /** Runs a command in a service with streams instead of the terminal (no TTY). */

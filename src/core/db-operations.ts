@@ -155,7 +155,7 @@ export async function dbPull(
           envId,
           cliService,
           snapshots,
-          restartDb: () => backend.restartService(envId, db.service, 300_000),
+          restartDb: (options) => backend.restartService(envId, db.service, 300_000, options),
         },
         progress,
         signal,
@@ -320,7 +320,7 @@ export async function snapshotRestore(
       db,
       store,
       meta,
-      () => backend.restartService(envId, db.service, request.healthTimeoutMs),
+      (options) => backend.restartService(envId, db.service, request.healthTimeoutMs, options),
       progress,
     ),
   );

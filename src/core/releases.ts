@@ -104,7 +104,7 @@ export async function rollbackWithData(
     db,
     store,
     meta,
-    () => backend.restartService(envId, db.service, options.healthTimeoutMs),
+    (restart) => backend.restartService(envId, db.service, options.healthTimeoutMs, restart),
     progress,
   );
   // The restored data is live now: only the snapshot kept with the release left is still

@@ -1,4 +1,4 @@
-import type { Backend } from "../backends/backend.js";
+import type { Backend, RestartOptions } from "../backends/backend.js";
 import { environmentNotFound } from "../backends/backend.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { environmentIdentity } from "../topology/identity.js";
@@ -72,7 +72,8 @@ export async function seedEnvironment(
   const status = await backend.status(envId);
   if (!status) throw environmentNotFound(envId);
   const db = databaseOf(backend, status);
-  const restart = () => backend.restartService(envId, db.service, request.healthTimeoutMs);
+  const restart = (options?: RestartOptions) =>
+    backend.restartService(envId, db.service, request.healthTimeoutMs, options);
   const [snapshots, { openDataOrigin }] = await Promise.all([
     import("../db/snapshots.js"),
     import("../db/data-origin.js"),

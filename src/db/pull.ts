@@ -1,5 +1,5 @@
 import { PassThrough, Readable, type Writable } from "node:stream";
-import type { Backend } from "../backends/backend.js";
+import type { Backend, RestartOptions } from "../backends/backend.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { CommandRunner } from "../process/command-runner.js";
 import type { Progress } from "../ui/steps.js";
@@ -28,7 +28,7 @@ export interface PullDeps {
   /** The service drush runs in (role cli); needed by the drush strategies. */
   cliService: string | undefined;
   snapshots: SnapshotStore;
-  restartDb: () => Promise<void>;
+  restartDb: (options?: RestartOptions) => Promise<void>;
 }
 
 export interface PullReport {

@@ -90,8 +90,11 @@ export class FakeEngine implements DockerEngine {
     return config;
   }
   restarted: string[] = [];
-  async restartContainer(id: string): Promise<void> {
+  /** The stop timeout of each restart, in seconds (0: killed at once). */
+  readonly restartTimeouts: number[] = [];
+  async restartContainer(id: string, timeoutSeconds: number): Promise<void> {
     this.restarted.push(id);
+    this.restartTimeouts.push(timeoutSeconds);
   }
   /** Exit codes execInContainer answers with, in turn; then execExitCode. */
   execExitCodes: number[] = [];

@@ -15,6 +15,7 @@ import {
   environmentNotFound,
   type KeptRelease,
   type LogOptions,
+  type RestartOptions,
   type RunningState,
   type StreamExecRequest,
   type StreamExecResult,
@@ -209,14 +210,20 @@ export class ComposeBackend implements Backend {
     return result.exitCode;
   }
 
-  async restartService(envId: string, service: string, timeoutMs: number): Promise<void> {
+  async restartService(
+    envId: string,
+    service: string,
+    timeoutMs: number,
+    options: RestartOptions = {},
+  ): Promise<void> {
     const container = await this.runningContainer(envId, service);
     const { engine, clock } = this.deps;
     // Read before the restart: ready when the service's own health command passes, run
     // here every 100 ms (after a restart Docker runs its first check only one whole
     // interval later).
     const healthCommand = healthCommandOf((await engine.inspectContainer(container.id)).healthTest);
-    await engine.restartContainer(container.id, STOP_TIMEOUT_SECONDS);
+    // Immediate: SIGKILL at once (docker's stop timeout 0); the engine starts it again.
+    await engine.restartContainer(container.id, options.immediate ? 0 : STOP_TIMEOUT_SECONDS);
     await waitForService(engine, clock, envId, service, {
       timeoutMs,
       secrets: [],

@@ -258,6 +258,10 @@ describe("ComposeBackend.restartService", () => {
       call.command.includes("prodlike-mariadb-healthcheck"),
     );
     expect(checks).toHaveLength(3);
+    // A clean stop by default; at once when the data it holds is being replaced.
+    engine.execExitCodes = [];
+    await backend.restartService("shop-local", "db", 5000, { immediate: true });
+    expect(engine.restartTimeouts).toEqual([10, 0]);
   });
 
   it("reports a health command that never passes as a health timeout", async () => {
