@@ -51,11 +51,19 @@ export interface UpOptions {
   /** How long to wait for health, per service. */
   healthTimeoutMs: number;
   /** Called once a new release is built, just before it replaces a running one: keeps the
-   *  data as the old release left it, and names what it kept (a snapshot), which the
-   *  backend records with that release for `rollback --data`. */
-  beforeSwitch?: (progress: Progress) => Promise<string | undefined>;
+   *  data as the old release left it (undefined: there is none), which the backend
+   *  records with that release for `rollback --data`. */
+  beforeSwitch?: (progress: Progress) => Promise<KeptData | undefined>;
   /** How many earlier releases are kept to go back to (prodlike.yaml `releases.keep`). */
   keepReleases?: number;
+}
+
+/** The data as a release left it: a snapshot, and the work that makes it quick to restore
+ *  (its copy prepared beside the live data), run while the new release starts. */
+export interface KeptData {
+  snapshot: string;
+  /** Resolves once the snapshot is ready; its failure only leaves the snapshot cold. */
+  prepare?: () => Promise<void>;
 }
 
 export interface RestartOptions {

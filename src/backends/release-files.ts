@@ -3,7 +3,7 @@ import path from "node:path";
 import { pathExists } from "../env/generated-files.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress, Step } from "../ui/steps.js";
-import type { KeptRelease, UpOptions } from "./backend.js";
+import type { KeptData, KeptRelease, UpOptions } from "./backend.js";
 
 // The release an `up` replaces: the rendered files that ran before it (compose: the
 // compose file and config folder; kind/minikube: the applied manifests), kept in
@@ -194,20 +194,60 @@ export class ReleaseFiles {
   }
 }
 
-// The data as the old release leaves it, kept with that release (for `rollback --data`):
-// taken after the build, so the old release served meanwhile, and before anything of the
-// new one runs (its migrations, its cron).
-export function beforeSwitchStep(
+/**
+ * Keeping the data as the old release leaves it (for `rollback --data`): `before` takes it
+ * after the build (the old release served meanwhile) and before anything of the new one
+ * runs (its migrations); its preparation starts at once and runs while the new release
+ * starts; `after` waits for it at the end, and `settle` on a failed `up`. A preparation
+ * that fails leaves the snapshot cold: a warning, never a failed release.
+ */
+export function keptDataSteps(
   releases: ReleaseFiles,
   keep: NonNullable<UpOptions["beforeSwitch"]>,
   progress: Progress,
-): Step {
+): { before: Step; after: Step; settle: () => Promise<void> } {
+  let kept: KeptData | undefined;
+  let preparing: Promise<boolean> | undefined;
   return {
-    title: "Keep the data as the running release leaves it",
-    run: async (context) => {
-      const dataSnapshot = await keep(progress);
-      if (dataSnapshot) await releases.describe({ dataSnapshot });
-      else context.setTitle("No data to keep (no database running)");
+    before: {
+      title: "Keep the data as the running release leaves it",
+      run: async (context) => {
+        kept = await keep(progress);
+        if (!kept) {
+          context.setTitle("No data to keep (no database running)");
+          return;
+        }
+        await releases.describe({ dataSnapshot: kept.snapshot });
+        const { snapshot, prepare } = kept;
+        preparing = prepare?.().then(
+          () => true,
+          (error: unknown) => {
+            progress.warn(
+              `${snapshot} was kept but not prepared (${error instanceof Error ? error.message : String(error)}): \`rollback --data\` unpacks it instead.`,
+            );
+            return false;
+          },
+        );
+        context.setTitle(`Kept the data as ${snapshot}`);
+      },
+    },
+    after: {
+      title: "Prepare the kept data for a quick `rollback --data`",
+      run: async (context) => {
+        if (!kept || !preparing) {
+          context.setTitle("No kept data to prepare");
+          return;
+        }
+        const ready = await preparing;
+        context.setTitle(
+          ready
+            ? `${kept.snapshot} is ready for \`rollback --data\``
+            : `${kept.snapshot} left cold`,
+        );
+      },
+    },
+    settle: async () => {
+      await preparing;
     },
   };
 }

@@ -1,5 +1,11 @@
-import type { Backend, EnvironmentStatus } from "../backends/backend.js";
-import { AutomaticPrefix, defaultSnapshotName, type SnapshotStore } from "../db/snapshots.js";
+import type { Backend, EnvironmentStatus, KeptData } from "../backends/backend.js";
+import type { LocalDatabase } from "../db/local-database.js";
+import {
+  AutomaticPrefix,
+  defaultSnapshotName,
+  type SnapshotMeta,
+  type SnapshotStore,
+} from "../db/snapshots.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress } from "../ui/steps.js";
 import { databaseOf, openStore, readySnapshotsOf } from "./db-operations.js";
@@ -17,7 +23,7 @@ export function releaseDataKeeper(
   services: CoreServices,
   target: Target,
   backend: Backend,
-): ((progress: Progress) => Promise<string | undefined>) | undefined {
+): ((progress: Progress) => Promise<KeptData | undefined>) | undefined {
   const snapshots = target.loaded.config.snapshots;
   if (snapshots?.beforeRelease === false) return undefined;
   const envId = target.identity.id;
@@ -28,15 +34,20 @@ export function releaseDataKeeper(
     // Only the release kept now can be rolled back to: the data kept with earlier ones
     // goes first (the disk is the limit on a large database).
     await dropAutomatic(store, RELEASE_DATA, []);
-    // Prepared like any new snapshot: `rollback --data` is then a rename, not an unpack.
-    return takeAutomatic(
-      store,
-      status,
-      backend,
-      AutomaticPrefix.release,
-      readySnapshotsOf(target.loaded.config),
-      progress,
-    );
+    const db = databaseOf(backend, status);
+    const meta = await takeAutomatic(store, db, AutomaticPrefix.release, progress);
+    const ready = readySnapshotsOf(target.loaded.config);
+    if (ready === 0) return { snapshot: meta.name };
+    // Prepared like any new snapshot (`rollback --data` is then a rename, not an unpack),
+    // by the backend while the new release starts.
+    return {
+      snapshot: meta.name,
+      prepare: async () => {
+        const { keepReadyCopies, prepareCopy } = await import("../db/snapshots.js");
+        await prepareCopy(db, store, meta);
+        await keepReadyCopies(db, store, ready);
+      },
+    };
   };
 }
 
@@ -91,7 +102,9 @@ export async function rollbackWithData(
     },
   ]);
   // Kept cold: the data being left is rarely wanted back, and its copy would use the disk.
-  const saved = await takeAutomatic(store, before, backend, AutomaticPrefix.rollback, 0, progress);
+  const saved = (
+    await takeAutomatic(store, databaseOf(backend, before), AutomaticPrefix.rollback, progress)
+  ).name;
   await backend.rollback(envId, progress, {
     healthTimeoutMs: options.healthTimeoutMs,
     dataSnapshot: saved,
@@ -120,26 +133,19 @@ function hasDatabase(status: EnvironmentStatus): boolean {
   return status.services.some((service) => service.role === "db");
 }
 
+// A snapshot prodlike takes on its own, kept cold (prepared, if at all, by the caller).
 async function takeAutomatic(
   store: SnapshotStore,
-  status: EnvironmentStatus,
-  backend: Backend,
+  db: LocalDatabase,
   prefix: string,
-  ready: number,
   progress: Progress,
-): Promise<string> {
+): Promise<SnapshotMeta> {
   const { createSnapshot } = await import("../db/snapshots.js");
   // Names are to the second: a second one within it gets a counter.
   const base = `${prefix}${defaultSnapshotName()}`;
   let name = base;
   for (let count = 2; await store.get(name); count += 1) name = `${base}-${count}`;
-  const meta = await createSnapshot(
-    databaseOf(backend, status),
-    store,
-    { name, pinned: false, ready },
-    progress,
-  );
-  return meta.name;
+  return createSnapshot(db, store, { name, pinned: false, ready: 0, quiet: true }, progress);
 }
 
 const RELEASE_DATA = [AutomaticPrefix.release, AutomaticPrefix.rollback];

@@ -13,7 +13,7 @@ import { finished } from "node:stream/promises";
 import type { RestartOptions } from "../backends/backend.js";
 import { stateDir } from "../config/user-settings.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
-import type { Progress } from "../ui/steps.js";
+import type { Progress, Step } from "../ui/steps.js";
 import type { LocalDatabase } from "./local-database.js";
 
 // Snapshots of an environment's database: physical copies made by mariabackup while the
@@ -203,11 +203,33 @@ export function defaultSnapshotName(now = new Date()): string {
 export async function createSnapshot(
   db: LocalDatabase,
   store: SnapshotStore,
-  request: { name: string; pinned: boolean; ready: number },
+  request: {
+    name: string;
+    pinned: boolean;
+    ready: number;
+    /** No preparing step at all: the caller prepares it later, or keeps it cold. */
+    quiet?: boolean;
+  },
   progress: Progress,
 ): Promise<SnapshotMeta & { ready: boolean }> {
   let meta: SnapshotMeta | undefined;
   let ready = false;
+  const prepare: Step = {
+    title: `Prepare ${request.name} beside the live data, for a restore in no time`,
+    run: async (context) => {
+      if (!meta) return;
+      if (!request.pinned && request.ready === 0) {
+        context.setTitle(`${request.name} kept cold (snapshots.ready: 0)`);
+        return;
+      }
+      ready = await prepareCopy(db, store, meta);
+      if (!ready)
+        context.setTitle(
+          `${request.name} kept cold: the live data is not in a folder of its own yet (after the first restore it is)`,
+        );
+      await keepReadyCopies(db, store, request.ready);
+    },
+  };
   await progress.run([
     {
       title: `Snapshot ${store.envId} as ${request.name} (mariabackup, server keeps running)`,
@@ -217,22 +239,7 @@ export async function createSnapshot(
         );
       },
     },
-    {
-      title: `Prepare ${request.name} beside the live data, for a restore in no time`,
-      run: async (context) => {
-        if (!meta) return;
-        if (!request.pinned && request.ready === 0) {
-          context.setTitle(`${request.name} kept cold (snapshots.ready: 0)`);
-          return;
-        }
-        ready = await prepareCopy(db, store, meta);
-        if (!ready)
-          context.setTitle(
-            `${request.name} kept cold: the live data is not in a folder of its own yet (after the first restore it is)`,
-          );
-        await keepReadyCopies(db, store, request.ready);
-      },
-    },
+    ...(request.quiet ? [] : [prepare]),
   ]);
   if (!meta) throw new ProdlikeError("INTERNAL", "snapshot was not written");
   return { ...meta, ready };

@@ -19,7 +19,7 @@ import type { Progress, Step, StepContext } from "../../ui/steps.js";
 import type { Clock } from "../../waits/clock.js";
 import type { UpOptions } from "../backend.js";
 import type { DockerEngine } from "../docker/docker-engine.js";
-import { beforeSwitchStep, type ReleaseFiles, rollBackAfter } from "../release-files.js";
+import { keptDataSteps, type ReleaseFiles, rollBackAfter } from "../release-files.js";
 import { waitForWebUrl } from "../web-wait.js";
 import { COMPOSE_FILE, type ComposeCli, type ComposeProject } from "./compose-project.js";
 import { composeReleases, recordReleaseImages, releaseServices } from "./compose-release.js";
@@ -83,6 +83,10 @@ export async function deployCompose(
   // kept as the previous release before the new ones are written.
   const releases = composeReleases(dir, options.keepReleases);
   const previous = before.length > 0 ? await releases.keep() : undefined;
+  const keptData =
+    previous && options.beforeSwitch
+      ? keptDataSteps(releases, options.beforeSwitch, progress)
+      : undefined;
   let switched = false;
   try {
     await progress.run([
@@ -93,9 +97,7 @@ export async function deployCompose(
           preset: topology.preset,
         }),
       },
-      ...(previous && options.beforeSwitch
-        ? [beforeSwitchStep(releases, options.beforeSwitch, progress)]
-        : []),
+      ...(keptData ? [keptData.before] : []),
       {
         title: "Write configuration",
         run: async () => {
@@ -123,8 +125,10 @@ export async function deployCompose(
           serviceWaitStep(deps, topology, service, options),
         ),
       },
+      ...(keptData ? [keptData.after] : []),
     ]);
   } catch (error) {
+    await keptData?.settle();
     if (before.length === 0) {
       // A brand-new environment that failed to come up holds no data: remove what this
       // run made (containers, the network, volumes) so a retry starts clean. An existing

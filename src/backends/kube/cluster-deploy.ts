@@ -15,7 +15,7 @@ import type { Progress, Step, StepContext } from "../../ui/steps.js";
 import type { Clock } from "../../waits/clock.js";
 import type { UpOptions } from "../backend.js";
 import type { DockerEngine } from "../docker/docker-engine.js";
-import { beforeSwitchStep, type ReleaseFiles, rollBackAfter } from "../release-files.js";
+import { keptDataSteps, type ReleaseFiles, rollBackAfter } from "../release-files.js";
 import { waitForWebUrl } from "../web-wait.js";
 import type { ClusterDeployment } from "./cluster-deployment.js";
 import { type ClusterProvider, type ClusterSpec, clusterName } from "./cluster-provider.js";
@@ -79,6 +79,10 @@ export async function deployToCluster(
   const releases = clusterReleases(dir, options.keepReleases);
   const kept =
     existed && previous ? await releases.keep({ configHash: previous.configHash }) : undefined;
+  const keptData =
+    kept && options.beforeSwitch
+      ? keptDataSteps(releases, options.beforeSwitch, progress)
+      : undefined;
   let switched = false;
   const run: DeployRun = {
     deps,
@@ -102,9 +106,7 @@ export async function deployToCluster(
       ...(await imageStep(run)),
       clusterStep(run),
       loadStep(run),
-      ...(kept && options.beforeSwitch
-        ? [beforeSwitchStep(releases, options.beforeSwitch, progress)]
-        : []),
+      ...(keptData ? [keptData.before] : []),
       {
         title: "Write configuration",
         run: async () => {
@@ -117,8 +119,10 @@ export async function deployToCluster(
       ...(plan.webUrl
         ? [httpStep(deps, plan.webUrl, plan.webLogServices, options.healthTimeoutMs)]
         : []),
+      ...(keptData ? [keptData.after] : []),
     ]);
   } catch (error) {
+    await keptData?.settle();
     if (!existed) {
       // A brand-new cluster that failed holds no data: remove it so a retry starts
       // clean. An existing environment is left as it was.

@@ -4,8 +4,13 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { COMPOSE_FILE } from "../../../src/backends/compose/compose-project.js";
 import { composeReleases, releaseServices } from "../../../src/backends/compose/compose-release.js";
-import { ReleaseFiles, type ReleaseInfo } from "../../../src/backends/release-files.js";
+import {
+  keptDataSteps,
+  ReleaseFiles,
+  type ReleaseInfo,
+} from "../../../src/backends/release-files.js";
 import { pathExists } from "../../../src/env/generated-files.js";
+import { SilentProgress } from "../../../src/ui/plain-progress.js";
 
 // The release files `up` keeps and puts back (compose: the compose file and the config
 // folder; clusters: the manifests), and what is recorded with them.
@@ -205,5 +210,36 @@ describe("kept releases", () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     await releases.keep();
     expect(await releases.list()).toHaveLength(1);
+  });
+
+  it("records the kept data, prepares it meanwhile, and a failed preparation only warns", async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-release-"));
+    const releases = composeReleases(dir);
+    await release("services:\n  web: {}\n", "one");
+    await releases.keep();
+    const order: string[] = [];
+    const progress = new SilentProgress();
+    const steps = keptDataSteps(
+      releases,
+      async () => ({
+        snapshot: "before-release-1",
+        prepare: async () => {
+          order.push("prepare started");
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          throw new Error("disk full");
+        },
+      }),
+      progress,
+    );
+    await progress.run([
+      steps.before,
+      { title: "start the new release", run: async () => void order.push("new release") },
+      steps.after,
+    ]);
+    expect(order).toEqual(["prepare started", "new release"]);
+    expect(recorded(await releases.kept())).toEqual({ dataSnapshot: "before-release-1" });
+    expect(progress.warnings.join("\n")).toContain(
+      "before-release-1 was kept but not prepared (disk full)",
+    );
   });
 });

@@ -148,15 +148,23 @@ describe("KubeBackend", () => {
         ...upOptions,
         beforeSwitch: async () => {
           kept.push("data");
-          return "before-release-1";
+          return {
+            snapshot: "before-release-1",
+            // Prepared while the new release rolls out; waited for before up returns.
+            prepare: async () => {
+              await new Promise((resolve) => setTimeout(resolve, 20));
+              kept.push("prepared");
+            },
+          };
         },
       }),
     ).rejects.toMatchObject({
       code: "ROLLED_BACK",
       hint: expect.stringContaining("CrashLoopBackOff"),
     });
-    // The data was kept before the switch, and the workloads run the old templates again.
-    expect(kept).toEqual(["data"]);
+    // The data was kept before the switch (and prepared, even on this failed up), and the
+    // workloads run the old templates again.
+    expect(kept).toEqual(["data", "prepared"]);
     expect(JSON.stringify(api.applied)).not.toContain('"broken"');
     expect(api.applied.filter((object) => object.kind === "PersistentVolumeClaim")).toEqual([]);
     expect((await records.get("shop-local"))?.configHash).toBe(good?.configHash);
@@ -183,7 +191,7 @@ describe("KubeBackend", () => {
     for (const service of second.services) service.env.RELEASE_MARK = "two";
     await backend.up(second, new SilentProgress(), {
       ...upOptions,
-      beforeSwitch: async () => "before-release-1",
+      beforeSwitch: async () => ({ snapshot: "before-release-1" }),
     });
     const secondHash = (await records.get("shop-local"))?.configHash;
     expect(await backend.previousRelease("shop-local")).toMatchObject({
