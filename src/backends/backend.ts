@@ -205,6 +205,13 @@ export interface Backend {
   releases(envId: string): Promise<(KeptRelease & { id: string })[]>;
 }
 
+/** The one "nothing to roll back to" error every backend and the core throw. */
+export function noPreviousRelease(envId: string): ProdlikeError {
+  return new ProdlikeError("RELEASE_NOT_FOUND", `${envId} has no previous release`, {
+    hint: "A release is kept when `up` changes a running environment (new images or configuration).",
+  });
+}
+
 /** The one "no such environment" error every backend and the core throw. */
 export function environmentNotFound(envId: string): ProdlikeError {
   return new ProdlikeError("ENV_NOT_FOUND", `No environment ${envId}`, {

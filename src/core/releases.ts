@@ -1,4 +1,9 @@
-import type { Backend, EnvironmentStatus, KeptData } from "../backends/backend.js";
+import {
+  type Backend,
+  type EnvironmentStatus,
+  type KeptData,
+  noPreviousRelease,
+} from "../backends/backend.js";
 import type { LocalDatabase } from "../db/local-database.js";
 import {
   AutomaticPrefix,
@@ -63,9 +68,7 @@ export async function rollbackWithData(
   const envId = target.identity.id;
   const release = await backend.previousRelease(envId);
   if (!release) {
-    throw new ProdlikeError("RELEASE_NOT_FOUND", `${envId} has no previous release`, {
-      hint: "A release is kept when `up` changes a running environment (new images or configuration).",
-    });
+    throw noPreviousRelease(envId);
   }
   if (!release.dataSnapshot) {
     throw new ProdlikeError(

@@ -15,6 +15,7 @@ import {
   environmentNotFound,
   type KeptRelease,
   type LogOptions,
+  noPreviousRelease,
   type RestartOptions,
   type RunningState,
   type StreamExecRequest,
@@ -128,9 +129,7 @@ export class ComposeBackend implements Backend {
             options.dataSnapshot ? { dataSnapshot: options.dataSnapshot } : {},
           );
           if (!release) {
-            throw new ProdlikeError("RELEASE_NOT_FOUND", `${envId} has no previous release`, {
-              hint: "A release is kept when `up` changes a running environment (new images or configuration).",
-            });
+            throw noPreviousRelease(envId);
           }
           await this.cli.run(project, { kind: "up" }, []);
           for (const service of await releaseServices(dir)) {

@@ -20,6 +20,7 @@ import {
   environmentNotFound,
   type KeptRelease,
   type LogOptions,
+  noPreviousRelease,
   type RunningState,
   type StreamExecRequest,
   type StreamExecResult,
@@ -149,9 +150,7 @@ export class KubeBackend implements Backend {
       ...(options.dataSnapshot ? { dataSnapshot: options.dataSnapshot } : {}),
     });
     if (!swapped) {
-      throw new ProdlikeError("RELEASE_NOT_FOUND", `${envId} has no previous release`, {
-        hint: "A release is kept when `up` changes a running environment (new images or configuration).",
-      });
+      throw noPreviousRelease(envId);
     }
     const run: ReleaseRun = { deps: this.deps, record, api: undefined, options };
     await progress.run([
