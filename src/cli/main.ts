@@ -162,6 +162,11 @@ function lifecycleCommands(table: CommandTable): void {
       "--seed-from <env[:snapshot]>",
       "a new environment starts from another environment's data (its live database, or one of its snapshots)",
     )
+    .option(
+      "--rm-on-failure",
+      "remove a new environment that fails to come up (by default it stays, for `prodlike logs`)",
+      false,
+    )
     .action(table.run("up", () => import("./commands/up.js")));
   table
     .add(program, "down", "stop the environment; data and containers are kept", [

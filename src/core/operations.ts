@@ -13,6 +13,7 @@ import { openUserSettings, stateDir } from "../config/user-settings.js";
 import type { DataOrigin } from "../db/data-origin.js";
 import { openExpiryStore } from "../env/expiry.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
+import { DEFAULT_ENV_NAME } from "../topology/identity.js";
 import { redactDeep } from "../ui/redact.js";
 import type { Progress } from "../ui/steps.js";
 import {
@@ -49,6 +50,9 @@ export interface UpRequest extends TargetOptions {
   /** With --mirror: production's manifests (else where the last `prodlike mirror` read
    *  them, else mirror.from). */
   from?: string | undefined;
+  /** `--rm-on-failure`: a new environment that fails to come up is removed (by default
+   *  it stays, so its logs can say why). */
+  removeOnFailure?: boolean | undefined;
 }
 
 // Desired state -> plan -> apply -> wait -> verify. A second run on a healthy environment
@@ -79,18 +83,41 @@ export async function up(
         })
       : (await planEnvironment(services, target, backend, settings)).topology;
     // Seeding replaces data, so it only ever applies to an environment this run creates.
-    const isNew = request.seedFrom
-      ? (await backend.status(target.identity.id)) === undefined
-      : false;
-    const { releaseDataKeeper } = await import("./releases.js");
+    const isNew = (await backend.status(target.identity.id)) === undefined;
+    const { pruneReleaseData, releaseDataKeeper } = await import("./releases.js");
     const beforeSwitch = releaseDataKeeper(services, target, backend);
-    const keepReleases = target.loaded.config.releases?.keep;
-    const result = await backend.up(topology, progress, {
-      rebuild: request.rebuild,
-      healthTimeoutMs: request.healthTimeoutMs,
-      ...(beforeSwitch ? { beforeSwitch } : {}),
-      ...(keepReleases !== undefined ? { keepReleases } : {}),
-    });
+    const { releases: releaseSettings, health } = target.loaded.config;
+    let result: UpResult;
+    try {
+      result = await backend.up(topology, progress, {
+        rebuild: request.rebuild,
+        healthTimeoutMs: request.healthTimeoutMs,
+        ...(beforeSwitch ? { beforeSwitch } : {}),
+        ...(releaseSettings?.keep !== undefined ? { keepReleases: releaseSettings.keep } : {}),
+        webCheck: {
+          requestTimeoutMs: secondsToMs(health?.requestTimeout),
+          failAfterMs: secondsToMs(health?.failAfter),
+        },
+      });
+    } catch (error) {
+      if (isNew && request.removeOnFailure) {
+        await removeEnvironment(
+          services,
+          backend,
+          target.identity.id,
+          { keepImages: true, keepSnapshots: false },
+          progress,
+          { codeRoot: target.loaded.codeRoot, name: target.identity.name },
+        ).catch(() => undefined);
+      } else if (isNew) {
+        throw keptForDiagnosis(error, target.identity.name);
+      }
+      throw error;
+    } finally {
+      // Only the data of the release kept to go back to stays (a failed attempt's, or
+      // the one pushed into the history, goes).
+      if (!isNew && beforeSwitch) await pruneReleaseData(services, target, backend);
+    }
     await syncRouter(services, progress, {
       cluster: { envId: target.identity.id, backend },
     });
@@ -457,5 +484,23 @@ export async function logs(
     follow: request.follow,
     tail: request.tail,
     color: request.color,
+  });
+}
+
+function secondsToMs(seconds: number | undefined): number | undefined {
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
+// A new environment that did not come up stays as it is for its logs: the error says so,
+// and how to remove it.
+function keptForDiagnosis(error: unknown, name: string): unknown {
+  if (!(error instanceof ProdlikeError)) return error;
+  const remove = `prodlike destroy${name === DEFAULT_ENV_NAME ? "" : ` --name ${name}`}`;
+  return new ProdlikeError(error.code, error.message, {
+    cause: error.cause ?? error,
+    hint: `${error.hint ? `${error.hint}\n` : ""}The environment was left as it is to look into (\`prodlike status\`, \`prodlike logs\`); \`${remove}\` removes it, \`up --rm-on-failure\` does that by itself.`,
+    exitCode: error.exitCode,
+    ...(error.location ? { location: error.location } : {}),
+    ...(error.data ? { data: error.data } : {}),
   });
 }

@@ -19,6 +19,7 @@ interface UpFlags {
   seedFrom?: string;
   mirror: boolean;
   from?: string;
+  rmOnFailure: boolean;
 }
 
 export default async function upCommand(output: Output, flags: UpFlags): Promise<number> {
@@ -42,6 +43,7 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       seedFrom: flags.seedFrom,
       mirror: flags.mirror,
       from: flags.from,
+      removeOnFailure: flags.rmOnFailure,
     },
     await output.progress(),
   );
