@@ -135,7 +135,11 @@ function renderService(
   // The host names on the containers themselves: the engine is the one list every
   // environment shares, whatever state folder made it: the local router reads them there.
   const routes = (topology.routes ?? []).filter((route) => route.service === service.name);
-  if (routes.length > 0) rendered.labels[Label.routes] = routesLabel(routes);
+  if (routes.length > 0) {
+    rendered.labels[Label.routes] = routesLabel(
+      routes.map((route) => ({ host: route.host, port: route.routerPort ?? route.port })),
+    );
+  }
   if (Object.keys(service.env).length > 0) rendered.environment = sortedRecord(service.env);
   if (service.ports.length > 0) {
     // Always 127.0.0.1: a local environment is never reachable from the network.
@@ -197,7 +201,7 @@ function renderMount(topology: Topology, mount: MountSpec, options: ComposeRende
     case "volume":
       return `${mount.volume}:${mount.target}${mount.readOnly ? ":ro" : ""}`;
     case "config":
-      return `${path.join(options.configDir, mount.file)}:${mount.target}:ro`;
+      return `${path.join(options.configDir, mount.file)}:${mount.target}${mount.writable ? "" : ":ro"}`;
     case "host":
       return `${mount.source}:${mount.target}${mount.readOnly ? ":ro" : ""}`;
   }

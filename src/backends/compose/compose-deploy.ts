@@ -86,7 +86,8 @@ export async function deployCompose(
   // Images are built while the old containers keep serving; the files they run from are
   // set aside as the release to go back to before the new ones are written.
   const replaced = new Set(changedServices(before, topology, rendered.serviceHashes));
-  const incoming = before.length > 0 ? await releases.begin() : undefined;
+  const incoming =
+    before.length > 0 && options.keepRelease !== false ? await releases.begin() : undefined;
   // The data is kept from the old database before anything new runs; its preparation
   // runs in the database's container, so it waits for the new release when that
   // container is one of those being replaced (it would be killed halfway).

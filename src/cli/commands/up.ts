@@ -54,6 +54,7 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       urls: result.status.urls,
       environment: result.status,
       ...(result.seeded ? { seeded: result.seeded } : {}),
+      ...(result.install ? { install: result.install } : {}),
       hooks: result.hooks ?? [],
       durationMs: Date.now() - started,
     },
@@ -61,6 +62,9 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       [
         `${result.changed ? "" : "Already up to date.\n"}${formatStatus(result.status, output.colour)}`,
         ...(result.seeded ? [describeSeed(result.seeded)] : []),
+        ...(result.install && !result.install.installed
+          ? [`Not installed yet: \`${result.install.command}\` installs the site.`]
+          : []),
       ].join("\n"),
   );
   return 0;
