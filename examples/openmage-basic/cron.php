@@ -1,7 +1,17 @@
 <?php
-// Stands in for OpenMage's cron.php: appends a line to var/cron.log. The environment
-// variable CRON_SLEEP (seconds, read from var/cron-sleep) makes a run outlive its interval.
+// Stands in for OpenMage's cron.php: like it, it does nothing on a shop that is not
+// installed (no setup scripts from cron against an empty database); otherwise it appends
+// a line to var/cron.log. The number of seconds in var/cron-sleep makes a run outlive its
+// interval.
 declare(strict_types=1);
+
+require __DIR__ . '/app/Mage.php';
+
+if (!Mage::isInstalled()) {
+    echo "Application is not installed yet, please complete install wizard first.\n";
+    exit;
+}
+Mage::applyAllUpdates(Mage::connection());
 
 $dir = __DIR__ . '/var';
 if (!is_dir($dir)) {

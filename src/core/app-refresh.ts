@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import type { Backend, EnvironmentStatus } from "../backends/backend.js";
 import { pathExists } from "../env/generated-files.js";
 import type { Progress } from "../ui/steps.js";
+import type { Target } from "./plan.js";
 import { withRouterUrls } from "./router.js";
 import type { CoreServices } from "./services.js";
 
@@ -18,11 +19,16 @@ export async function refreshApplication(
   services: CoreServices,
   backend: Backend,
   status: EnvironmentStatus,
-  codeRoot: string,
+  target: Target,
   progress: Progress,
   options: { proxies?: boolean } = {},
 ): Promise<RefreshReport> {
+  const codeRoot = target.loaded.codeRoot;
   const done: string[] = [];
+  // New data may be an installed site where there was none (a pull into a fresh
+  // environment), or none where there was one: what reads the install state follows.
+  const { followInstallState } = await import("./install.js");
+  await followInstallState(services, target, backend, progress);
   const withRole = (role: string) =>
     status.services.filter((service) => service.role === role && service.state === "running");
   const run = (service: string, script: string) =>

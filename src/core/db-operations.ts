@@ -47,7 +47,7 @@ async function localDatabase(
     ...(cliService ? { cliService } : {}),
     refresh: async (progress) => {
       const { refreshApplication } = await import("./app-refresh.js");
-      return refreshApplication(services, backend, status, target.loaded.codeRoot, progress);
+      return refreshApplication(services, backend, status, target, progress);
     },
     hooks: (event, progress) =>
       projectHooks(

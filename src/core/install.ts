@@ -1,8 +1,8 @@
 import type { Backend, EnvironmentStatus, UpOptions } from "../backends/backend.js";
+import { LocalDatabase } from "../db/local-database.js";
 import { openInstallStates } from "../env/install-states.js";
 import type { Topology } from "../topology/model.js";
 import type { Progress } from "../ui/steps.js";
-import { databaseOf } from "./db-operations.js";
 import type { Target } from "./plan.js";
 import type { CoreServices } from "./services.js";
 
@@ -30,7 +30,7 @@ export async function askInstalled(
   const db = status?.services.find((service) => service.role === "db");
   if (!check || !status || db?.state !== "running") return undefined;
   try {
-    const database = databaseOf(backend, status);
+    const database = new LocalDatabase(backend, status.id, db.name);
     const answer = await database.query(check, await database.name());
     const count = Number.parseInt(answer.trim().split("\n")[0] ?? "", 10);
     return Number.isFinite(count) && count > 0;
@@ -88,6 +88,42 @@ export async function settleInstallState(
   }
   return { installed, command: `prodlike run ${install.command}` };
 }
+
+/**
+ * After the data changed (an import, a pull, a restore): when the database's answer is
+ * not the one last seen, the environment is rendered again for it and applied (no
+ * release kept). Nothing to do for a preset without an install check.
+ */
+export async function followInstallState(
+  services: CoreServices,
+  target: Target,
+  backend: Backend,
+  progress: Progress,
+): Promise<void> {
+  const { loadPreset } = await import("../topology/preset-loader.js");
+  const check = (await loadPreset(target.loaded.config.preset)).definition.install?.check;
+  if (!check) return;
+  const envId = target.identity.id;
+  const installed = await askInstalled(backend, await backend.status(envId), check);
+  if (installed === undefined) return;
+  const states = openInstallStates(services.env);
+  const before = await states.get(envId);
+  await states.set(envId, installed, new Date(services.clock.now()));
+  if (before === installed) return;
+  const [{ openUserSettings }, { planEnvironment }] = await Promise.all([
+    import("../config/user-settings.js"),
+    import("./plan.js"),
+  ]);
+  const settings = await openUserSettings(services.env);
+  const { topology } = await planEnvironment(services, target, backend, settings, { installed });
+  await backend.up(topology, progress, {
+    rebuild: false,
+    healthTimeoutMs: FOLLOW_HEALTH_TIMEOUT_MS,
+    keepRelease: false,
+  });
+}
+
+const FOLLOW_HEALTH_TIMEOUT_MS = 300_000;
 
 // Whether the install state changes what runs (a preset whose templates never use it
 // renders the same environment either way).

@@ -390,16 +390,9 @@ export async function purgeCaches(
   const found = await backend.status(identity.id);
   if (!found) throw environmentNotFound(identity.id);
   const { refreshApplication } = await import("./app-refresh.js");
-  const refreshed = await refreshApplication(
-    services,
-    backend,
-    found,
-    target.loaded.codeRoot,
-    progress,
-    {
-      proxies: true,
-    },
-  );
+  const refreshed = await refreshApplication(services, backend, found, target, progress, {
+    proxies: true,
+  });
   return { id: identity.id, refreshed };
 }
 
@@ -547,6 +540,8 @@ export async function runProjectCommand(
     const install = (await loadPreset(loaded.config.preset)).definition.install;
     if (install?.command === found.name) {
       const progress = await request.progress();
+      // The environment follows the installed site (its install state, then caches and
+      // URLs): `up` does the first, the refresh the rest.
       const result = await up(
         services,
         {
@@ -565,7 +560,7 @@ export async function runProjectCommand(
         const status = await current.backend.status(current.identity.id);
         if (status) {
           const { refreshApplication } = await import("./app-refresh.js");
-          await refreshApplication(services, current.backend, status, loaded.codeRoot, progress);
+          await refreshApplication(services, current.backend, status, current.target, progress);
         }
       } else {
         progress.warn(

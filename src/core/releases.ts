@@ -130,7 +130,7 @@ export async function rollbackWithData(
   await dropAutomatic(store, RELEASE_DATA, [saved]);
   await keepReadyCopies(db, store, readySnapshotsOf(target.loaded.config));
   const { refreshApplication } = await import("./app-refresh.js");
-  await refreshApplication(services, backend, status, target.loaded.codeRoot, progress);
+  await refreshApplication(services, backend, status, target, progress);
   return { status, restored: meta.name, saved };
 }
 

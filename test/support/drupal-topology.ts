@@ -37,9 +37,7 @@ export async function nodeTopology(config: Partial<ProdlikeConfig> = {}): Promis
 }
 
 // The OpenMage preset's topology with fixed inputs.
-export async function openmageTopology(
-  options: { installed?: boolean } = {},
-): Promise<Topology> {
+export async function openmageTopology(options: { installed?: boolean } = {}): Promise<Topology> {
   const preset = await loadPreset("openmage");
   return topologyFromPreset(preset, configSchema.parse({ preset: "openmage" }), {
     identity: { project: "shop", name: "local", id: "shop-local" },
