@@ -18,8 +18,11 @@ if (!is_dir($dir)) {
     mkdir($dir, 0777, true);
 }
 $sleep = is_file("$dir/cron-sleep") ? (int) file_get_contents("$dir/cron-sleep") : 0;
-file_put_contents("$dir/cron.log", gmdate('c') . " start pid " . getmypid() . "\n", FILE_APPEND);
+// The container's host name with the pid: a run killed with its container (a release
+// that recreated cron) is told apart from the runs of the container there now.
+$who = 'pid ' . getmypid() . ' host ' . gethostname();
+file_put_contents("$dir/cron.log", gmdate('c') . " start {$who}\n", FILE_APPEND);
 if ($sleep > 0) {
     sleep($sleep);
 }
-file_put_contents("$dir/cron.log", gmdate('c') . " end pid " . getmypid() . "\n", FILE_APPEND);
+file_put_contents("$dir/cron.log", gmdate('c') . " end {$who}\n", FILE_APPEND);
