@@ -103,7 +103,9 @@ export async function refreshApplication(
 /**
  * OpenMage keeps its URLs in core_config_data: after a pull they are production's, and
  * every page would redirect there. Points them at this environment (absolute link URLs
- * too; `{{unsecure_base_url}}` placeholders stay) and drops production's cookie domain.
+ * too; `{{unsecure_base_url}}` placeholders stay; absolute media, skin and JavaScript URLs,
+ * a CDN's, become OpenMage's defaults under the base URL) and drops production's cookie
+ * domain.
  * Its own mail transport (system/smtp: an SMTP server, SES) would send around PHP's
  * sendmail_path: any transport but sendmail or none becomes plain SMTP to the catcher,
  * without credentials. A database without the table (not a shop yet) is left alone.
@@ -120,6 +122,12 @@ export function openMageBaseUrlsSql(url: string, secureUrl = url): string {
     `    UPDATE core_config_data SET value = ${secure} WHERE path = 'web/secure/base_url';`,
     `    UPDATE core_config_data SET value = ${base} WHERE path = 'web/unsecure/base_link_url' AND value LIKE 'http%';`,
     `    UPDATE core_config_data SET value = ${secure} WHERE path = 'web/secure/base_link_url' AND value LIKE 'http%';`,
+    // Media, skin and JavaScript from production's CDN: back to OpenMage's own default,
+    // derived from this environment's base URL.
+    ...["media", "skin", "js"].flatMap((kind) => [
+      `    UPDATE core_config_data SET value = '{{unsecure_base_url}}${kind}/' WHERE path = 'web/unsecure/base_${kind}_url' AND value LIKE 'http%';`,
+      `    UPDATE core_config_data SET value = '{{secure_base_url}}${kind}/' WHERE path = 'web/secure/base_${kind}_url' AND value LIKE 'http%';`,
+    ]),
     "    UPDATE core_config_data SET value = NULL WHERE path = 'web/cookie/cookie_domain';",
     "    UPDATE core_config_data SET value = 'smtp' WHERE path = 'system/smtp/enabled' AND value NOT IN ('', '0', 'disabled', 'sendmail');",
     "    UPDATE core_config_data SET value = 'mail' WHERE path = 'system/smtp/host';",

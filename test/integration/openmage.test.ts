@@ -187,7 +187,7 @@ describe("openmage preset (examples/openmage-basic)", { timeout: 300_000 }, () =
       "CREATE TABLE `core_resource` (`code` varchar(50) NOT NULL, `version` varchar(50), `data_version` varchar(50), PRIMARY KEY (`code`));",
       "INSERT INTO `core_resource` VALUES ('core_setup','1.6.0.2','1.6.0.2');",
       "CREATE TABLE `core_config_data` (`config_id` int NOT NULL AUTO_INCREMENT, `scope` varchar(8) NOT NULL DEFAULT 'default', `scope_id` int NOT NULL DEFAULT 0, `path` varchar(255) NOT NULL, `value` text, PRIMARY KEY (`config_id`));",
-      "INSERT INTO `core_config_data` (`path`, `value`) VALUES ('web/unsecure/base_url','https://shop.example.com/'),('web/secure/base_url','https://shop.example.com/'),('web/cookie/cookie_domain','.example.com'),('system/smtp/enabled','ses+smtp'),('system/smtp/host','email-smtp.eu-west-1.amazonaws.com'),('system/smtp/username','production-user');",
+      "INSERT INTO `core_config_data` (`path`, `value`) VALUES ('web/unsecure/base_url','https://shop.example.com/'),('web/secure/base_url','https://shop.example.com/'),('web/unsecure/base_media_url','https://cdn.example.com/media/'),('web/secure/base_skin_url','https://cdn.example.com/skin/'),('web/cookie/cookie_domain','.example.com'),('system/smtp/enabled','ses+smtp'),('system/smtp/host','email-smtp.eu-west-1.amazonaws.com'),('system/smtp/username','production-user');",
       "",
     ].join("\n");
     const imported = await project.cli(["db", "import", "-", "--json"], { input: dump });
@@ -210,7 +210,10 @@ describe("openmage preset (examples/openmage-basic)", { timeout: 300_000 }, () =
       "system/smtp/host\tmail",
       "system/smtp/username\tNULL",
       "web/cookie/cookie_domain\tNULL",
+      // Production's CDN: OpenMage's own default, under this environment's base URL.
+      "web/secure/base_skin_url\t{{secure_base_url}}skin/",
       `web/secure/base_url\t${secureUrl}`,
+      "web/unsecure/base_media_url\t{{unsecure_base_url}}media/",
       `web/unsecure/base_url\t${webUrl}/`,
     ]);
   });
