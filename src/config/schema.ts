@@ -11,7 +11,10 @@ const identifier = z
 
 const projectName = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "use lowercase letters, digits and - (at most 40)");
+  .regex(
+    /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/,
+    "use lowercase letters, digits and - (at most 40), not ending with -",
+  );
 
 const port = z.number().int().min(1).max(65535);
 

@@ -13,6 +13,7 @@ import { openUserSettings, stateDir } from "../config/user-settings.js";
 import type { DataOrigin } from "../db/data-origin.js";
 import { openExpiryStore } from "../env/expiry.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
+import { withArguments } from "../process/shell-line.js";
 import { redactDeep } from "../ui/redact.js";
 import type { Progress } from "../ui/steps.js";
 import {
@@ -444,7 +445,7 @@ export async function runProjectCommand(
   return exec(services, {
     ...request,
     service: found.service,
-    command: ["sh", "-c", `${found.run} "$@"`, `prodlike run ${found.name}`, ...request.args],
+    command: ["sh", "-c", withArguments(found.run), `prodlike run ${found.name}`, ...request.args],
   });
 }
 
