@@ -26,6 +26,8 @@ import {
   withExpiry,
 } from "./environments.js";
 import type { HookRun } from "./hooks.js";
+import { upClaims } from "./machine.js";
+import { claimOwnership, forgetOwnership, requireOwnership } from "./ownership.js";
 import { planEnvironment, resolveTarget, type TargetOptions } from "./plan.js";
 import { syncRouter, trustRecorded, withRouterUrls } from "./router.js";
 import type { SeedReport } from "./seed.js";
@@ -43,6 +45,8 @@ export interface UpRequest extends TargetOptions {
   lockTimeoutMs: number;
   /** `--ttl`: a lifetime from now for `gc`; `never` removes one; undefined keeps it. */
   ttl?: number | "never" | undefined;
+  /** Takes over this user's environment from a checkout that was moved. */
+  force?: boolean | undefined;
   /** `--seed-from ENV[:SNAPSHOT]`: a new environment starts from that one's data. */
   seedFrom?: string | undefined;
   /** `--mirror`: run production's layout instead of the preset. */
@@ -70,15 +74,20 @@ export async function up(
   );
   const settings = await openUserSettings(services.env);
   const lock = await lockEnvironment(services, target.identity.id, "up", request, progress);
+  let recordedNow = false;
+  const machine = await upClaims(services, target.identity.id);
   try {
+    recordedNow = (await claimOwnership(services, target, backend, request)).recorded;
     // Both importers give the one model; the rest of `up` is the same for either.
     const topology = request.mirror
       ? await (await import("./mirror.js")).mirroredTopology(services, target, {
           ...request,
           backend,
-          settings,
+          reservations: machine.ports,
         })
-      : (await planEnvironment(services, target, backend, settings)).topology;
+      : (await planEnvironment(services, target, backend, settings, machine.ports)).topology;
+    // Claimed before the backend checks which exist: a destroy elsewhere keeps them.
+    await machine.intendImages(topology);
     // Seeding replaces data, so it only ever applies to an environment this run creates.
     const isNew = request.seedFrom
       ? (await backend.status(target.identity.id)) === undefined
@@ -138,7 +147,15 @@ export async function up(
       },
       topology.secrets,
     );
+  } catch (error) {
+    // A new environment that did not come up is removed by its backend: its record goes
+    // with it, so no other checkout is refused an id nothing uses.
+    if (recordedNow && (await backend.status(target.identity.id)) === undefined) {
+      await forgetOwnership(services, target.identity.id);
+    }
+    throw error;
   } finally {
+    await machine.release();
     await lock.release();
   }
 }
@@ -148,8 +165,9 @@ export async function down(
   request: EnvRequest,
   progress: Progress,
 ): Promise<EnvironmentStatus> {
-  const { identity, backend } = await backendFor(services, request);
+  const { identity, backend, target } = await backendFor(services, request);
   return whileLocked(services, identity.id, "down", request, progress, async () => {
+    await requireOwnership(services, target, backend, request);
     const stopped = await backend.down(identity.id, progress);
     // A cluster scaled to zero has nothing behind its NodePorts: its names are dropped
     // until the next up (compose's stopped containers drop out by themselves).
@@ -171,6 +189,7 @@ export async function rollback(
 ): Promise<EnvironmentStatus & { data?: { restored: string; saved: string } }> {
   const { identity, backend, target } = await backendFor(services, request);
   return whileLocked(services, identity.id, "rollback", request, progress, async () => {
+    await requireOwnership(services, target, backend, request);
     let data: { restored: string; saved: string } | undefined;
     let status: EnvironmentStatus;
     if (request.to && request.data) {
@@ -220,6 +239,7 @@ export async function destroy(
 ): Promise<RemovalReport> {
   const { identity, backend, target } = await backendFor(services, request);
   return whileLocked(services, identity.id, "destroy", request, progress, async () => {
+    await requireOwnership(services, target, backend, request);
     const running = await backend.status(identity.id);
     if (running?.state === "running") {
       await projectHooks(
@@ -271,19 +291,13 @@ export async function removeEnvironment(
     if (!(error instanceof ProdlikeError && error.code === "ENV_NOT_FOUND")) throw error;
   }
   // Snapshots belong to the environment: a throwaway environment leaves no disk behind.
-  const [
-    { openSnapshotStore },
-    { openDataOrigin },
-    { PortReservations },
-    { environmentDir },
-    { removeVolumeCopy },
-  ] = await Promise.all([
-    import("../db/snapshots.js"),
-    import("../db/data-origin.js"),
-    import("../env/port-reservations.js"),
-    import("../env/generated-files.js"),
-    import("../files/volume-copy.js"),
-  ]);
+  const [{ openSnapshotStore }, { openDataOrigin }, { environmentDir }, { removeVolumeCopy }] =
+    await Promise.all([
+      import("../db/snapshots.js"),
+      import("../db/data-origin.js"),
+      import("../env/generated-files.js"),
+      import("../files/volume-copy.js"),
+    ]);
   const generated = checkout ? environmentDir(checkout.codeRoot, checkout.name) : undefined;
   if (checkout) await removeMountpoints(checkout.codeRoot, mountpoints);
   const leftFiles = generated ? await pathExists(generated) : false;
@@ -292,13 +306,10 @@ export async function removeEnvironment(
   // files pull's own copy of a volume's files (OpenMage's media/).
   await removeVolumeCopy(stateDir(services.env), envId);
   await openExpiryStore(services.env).remove(envId);
-  await new PortReservations(
-    path.join(stateDir(services.env), "port-reservations"),
-    envId,
-  ).release();
   const snapshots = options.keepSnapshots
     ? []
     : await openSnapshotStore(services.env, envId).removeAll();
+  await forgetOwnership(services, envId);
   if (!report && !leftFiles && snapshots.length === 0) throw environmentNotFound(envId);
   return {
     id: envId,
@@ -344,6 +355,7 @@ export async function purgeCaches(
   progress: Progress,
 ): Promise<{ id: string; refreshed: string[] }> {
   const { identity, backend, target } = await backendFor(services, request);
+  await requireOwnership(services, target, backend, request);
   const found = await backend.status(identity.id);
   if (!found) throw environmentNotFound(identity.id);
   const { refreshApplication } = await import("./app-refresh.js");
