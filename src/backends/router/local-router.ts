@@ -65,6 +65,8 @@ export interface LocalRouterDeps {
 
 interface RouterContainer {
   id: string;
+  /** The image it was started from: another one (an older router) is replaced. */
+  image: string;
   running: boolean;
   ports: RouterPorts | undefined;
   networks: string[];
@@ -115,10 +117,12 @@ export class LocalRouter {
       if (container) await this.remove({ purge: false });
       return { running: false, hostsByEnv: plan.hostsByEnv, conflicts: plan.conflicts };
     }
-    if (!container?.running) {
+    const image = await routerImage();
+    // A router from an older prodlike (another image: its CA, its Caddy) is replaced.
+    if (!container?.running || container.image !== image) {
       if (container) await this.docker(["rm", "--force", ROUTER_NAME]);
       options.onDetail?.("starting the local router");
-      container = await this.start(options.onDetail);
+      container = await this.start(image, options.onDetail);
     }
     for (const network of plan.networks.filter((name) => !container.networks.includes(name))) {
       await this.docker(["network", "connect", network, ROUTER_NAME]);
@@ -231,8 +235,7 @@ export class LocalRouter {
     return routerContainerIn(await this.deps.engine.listContainers({ [Label.router]: "true" }));
   }
 
-  private async start(onDetail?: (text: string) => void): Promise<RouterContainer> {
-    const image = `prodlike/router:${await hashDirectory(ROUTER_CONTEXT)}`;
+  private async start(image: string, onDetail?: (text: string) => void): Promise<RouterContainer> {
     for (const step of imageSteps(
       this.deps.engine,
       [{ kind: "build", tag: image, context: ROUTER_CONTEXT }],
@@ -316,11 +319,17 @@ export class LocalRouter {
   }
 }
 
+/** The router's image tag: a hash of its build context (router/). */
+async function routerImage(): Promise<string> {
+  return `prodlike/router:${await hashDirectory(ROUTER_CONTEXT)}`;
+}
+
 function routerContainerIn(containers: readonly ContainerInfo[]): RouterContainer | undefined {
   const found = containers.find((container) => container.labels[Label.router] === "true");
   if (!found) return undefined;
   return {
     id: found.id,
+    image: found.image,
     running: found.state === "running",
     ports: parsePortsLabel(found.labels[Label.routerPorts]),
     networks: found.networks,

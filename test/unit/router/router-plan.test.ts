@@ -177,6 +177,12 @@ describe("caddyConfig", () => {
     });
   });
 
+  it("signs with the name-constrained CA start-router makes, never Caddy's own", () => {
+    expect(JSON.stringify(config.apps)).toContain(
+      '"root":{"certificate":"/data/prodlike-ca/root.crt","private_key":"/data/prodlike-ca/root.key","format":"pem_file"}',
+    );
+  });
+
   it("answers an unknown host with a 404 that says what to do", () => {
     const last = JSON.stringify(config.apps.http.servers.https?.routes.at(-1));
     expect(last).toContain('"status_code":404');

@@ -28,8 +28,8 @@ class DockerCli implements CommandRunner {
     this.calls.push([file, ...args].join(" "));
     if (options.input !== undefined) this.inputs.push(options.input);
     if (args[0] === "run") {
-      this.engine.containers.push(
-        container(
+      this.engine.containers.push({
+        ...container(
           ROUTER_NAME,
           {
             [Label.managed]: "true",
@@ -38,7 +38,8 @@ class DockerCli implements CommandRunner {
           },
           [ROUTER_NAME],
         ),
-      );
+        image: args.at(-1) ?? "",
+      });
       this.engine.networks.push({
         id: "net-router",
         name: ROUTER_NAME,
@@ -228,5 +229,18 @@ describe("LocalRouter", () => {
     await router.sync({});
     expect(runner.inputs.at(-1)).not.toContain("qa.shop.localhost");
     expect(runner.inputs).toContainEqual("{}");
+  });
+});
+
+describe("LocalRouter upgrades", () => {
+  it("replaces a router started from another image (an older prodlike's CA)", async () => {
+    const { engine, runner, router } = setUp();
+    engine.containers.push(web(engine, "a"));
+    await router.sync({});
+    const routerContainer = engine.containers.find((c) => c.name === ROUTER_NAME);
+    if (routerContainer) routerContainer.image = "prodlike/router:000000000000";
+    await router.sync({});
+    expect(runner.calls.filter((call) => call.startsWith("docker run")).length).toBe(2);
+    expect(runner.calls).toContain("docker rm --force prodlike-router");
   });
 });
