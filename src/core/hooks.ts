@@ -150,8 +150,9 @@ async function runStep(
 // Every process of the step in the service carries PRODLIKE_HOOK=<nonce> (children inherit
 // it): what stops it finds them by it, in /proc, with only sh, tr and grep.
 const STOP_MARKED = [
-  'stop() { for p in /proc/[0-9]*; do pid="${p#/proc/}"; [ "$pid" = "$$" ] && continue;',
-  '{ tr "\\000" "\\n" < "$p/environ"; } 2>/dev/null | grep -qx "PRODLIKE_HOOK=$1" && kill "-$2" "$pid" 2>/dev/null; done; };',
+  'stop() { for pid in [0-9]*; do [ "$pid" = "$$" ] && continue;',
+  '{ tr "\\000" "\\n" < "$pid/environ"; } 2>/dev/null | grep -qx "PRODLIKE_HOOK=$1" && kill "-$2" "$pid" 2>/dev/null; done; };',
+  "cd /proc &&",
   'stop "$1" TERM; sleep 1; stop "$1" KILL; true',
 ].join(" ");
 
