@@ -173,6 +173,11 @@ function lifecycleCommands(table: CommandTable): void {
       "name",
       "lockTimeout",
     ])
+    .option(
+      "--force",
+      "stop it although another checkout of yours made it (a moved checkout)",
+      false,
+    )
     .action(table.run("down", () => import("./commands/down.js")));
   table
     .add(
@@ -183,6 +188,11 @@ function lifecycleCommands(table: CommandTable): void {
     )
     .option("--keep-images", "keep prodlike-built images for a fast re-create", false)
     .option("--keep-snapshots", "keep the database snapshots", false)
+    .option(
+      "--force",
+      "remove it although another checkout of yours made it (the checkout was moved or deleted)",
+      false,
+    )
     .action(table.run("destroy", () => import("./commands/destroy.js")));
   table
     .add(

@@ -14,6 +14,7 @@ import { openUserSettings, stateDir } from "../config/user-settings.js";
 import type { DataOrigin } from "../db/data-origin.js";
 import { openExpiryStore } from "../env/expiry.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
+import { withArguments } from "../process/shell-line.js";
 import { DEFAULT_ENV_NAME } from "../topology/identity.js";
 import { redactDeep } from "../ui/redact.js";
 import type { Progress } from "../ui/steps.js";
@@ -29,6 +30,8 @@ import {
 } from "./environments.js";
 import type { HookRun } from "./hooks.js";
 import type { InstallReport } from "./install.js";
+import { upClaims } from "./machine.js";
+import { claimOwnership, forgetOwnership, requireOwnership } from "./ownership.js";
 import { planEnvironment, resolveTarget, type TargetOptions } from "./plan.js";
 import { syncRouter, trustRecorded, withRouterUrls } from "./router.js";
 import type { SeedReport } from "./seed.js";
@@ -46,6 +49,8 @@ export interface UpRequest extends TargetOptions {
   lockTimeoutMs: number;
   /** `--ttl`: a lifetime from now for `gc`; `never` removes one; undefined keeps it. */
   ttl?: number | "never" | undefined;
+  /** Takes over this user's environment from a checkout that was moved. */
+  force?: boolean | undefined;
   /** `--seed-from ENV[:SNAPSHOT]`: a new environment starts from that one's data. */
   seedFrom?: string | undefined;
   /** `--mirror`: run production's layout instead of the preset. */
@@ -76,21 +81,27 @@ export async function up(
   );
   const settings = await openUserSettings(services.env);
   const lock = await lockEnvironment(services, target.identity.id, "up", request, progress);
+  let recordedNow = false;
+  const machine = await upClaims(services, target.identity.id);
   try {
+    recordedNow = (await claimOwnership(services, target, backend, request)).recorded;
     const before = await backend.status(target.identity.id);
     // Seeding replaces data, so it only ever applies to an environment this run creates.
     const isNew = before === undefined;
     const { installStateBefore, settleInstallState } = await import("./install.js");
     const plan = async (installed: boolean) =>
-      (await planEnvironment(services, target, backend, settings, { installed })).topology;
+      (await planEnvironment(services, target, backend, settings, machine.ports, { installed }))
+        .topology;
     // Both importers give the one model; the rest of `up` is the same for either.
     const topology = request.mirror
       ? await (await import("./mirror.js")).mirroredTopology(services, target, {
           ...request,
           backend,
-          settings,
+          reservations: machine.ports,
         })
       : await plan(await installStateBefore(services, target, backend, before));
+    // Claimed before the backend checks which exist: a destroy elsewhere keeps them.
+    await machine.intendImages(topology);
     const { pruneReleaseData, releaseDataKeeper } = await import("./releases.js");
     const beforeSwitch = releaseDataKeeper(services, target, backend);
     const { releases: releaseSettings, health } = target.loaded.config;
@@ -182,7 +193,15 @@ export async function up(
       },
       topology.secrets,
     );
+  } catch (error) {
+    // A new environment removed because it did not come up (--rm-on-failure): its record
+    // goes with it, so no other checkout is refused an id nothing uses.
+    if (recordedNow && (await backend.status(target.identity.id)) === undefined) {
+      await forgetOwnership(services, target.identity.id);
+    }
+    throw error;
   } finally {
+    await machine.release();
     await lock.release();
   }
 }
@@ -192,8 +211,9 @@ export async function down(
   request: EnvRequest,
   progress: Progress,
 ): Promise<EnvironmentStatus> {
-  const { identity, backend } = await backendFor(services, request);
+  const { identity, backend, target } = await backendFor(services, request);
   return whileLocked(services, identity.id, "down", request, progress, async () => {
+    await requireOwnership(services, target, backend, request);
     const stopped = await backend.down(identity.id, progress);
     // A cluster scaled to zero has nothing behind its NodePorts: its names are dropped
     // until the next up (compose's stopped containers drop out by themselves).
@@ -215,6 +235,7 @@ export async function rollback(
 ): Promise<EnvironmentStatus & { data?: { restored: string; saved: string } }> {
   const { identity, backend, target } = await backendFor(services, request);
   return whileLocked(services, identity.id, "rollback", request, progress, async () => {
+    await requireOwnership(services, target, backend, request);
     let data: { restored: string; saved: string } | undefined;
     let status: EnvironmentStatus;
     if (request.to && request.data) {
@@ -264,6 +285,7 @@ export async function destroy(
 ): Promise<RemovalReport> {
   const { identity, backend, target } = await backendFor(services, request);
   return whileLocked(services, identity.id, "destroy", request, progress, async () => {
+    await requireOwnership(services, target, backend, request);
     const running = await backend.status(identity.id);
     if (running?.state === "running") {
       await projectHooks(
@@ -316,14 +338,12 @@ export async function removeEnvironment(
   const [
     { openSnapshotStore },
     { openDataOrigin },
-    { PortReservations },
     { removeEnvironmentDir },
     { removeVolumeCopy },
     { openInstallStates },
   ] = await Promise.all([
     import("../db/snapshots.js"),
     import("../db/data-origin.js"),
-    import("../env/port-reservations.js"),
     import("../env/generated-files.js"),
     import("../files/volume-copy.js"),
     import("../env/install-states.js"),
@@ -335,13 +355,10 @@ export async function removeEnvironment(
   await removeVolumeCopy(stateDir(services.env), envId);
   await openExpiryStore(services.env).remove(envId);
   await openInstallStates(services.env).remove(envId);
-  await new PortReservations(
-    path.join(stateDir(services.env), "port-reservations"),
-    envId,
-  ).release();
   const snapshots = options.keepSnapshots
     ? []
     : await openSnapshotStore(services.env, envId).removeAll();
+  await forgetOwnership(services, envId);
   if (!report && !leftFiles && snapshots.length === 0) throw environmentNotFound(envId);
   return {
     id: envId,
@@ -387,6 +404,7 @@ export async function purgeCaches(
   progress: Progress,
 ): Promise<{ id: string; refreshed: string[] }> {
   const { identity, backend, target } = await backendFor(services, request);
+  await requireOwnership(services, target, backend, request);
   const found = await backend.status(identity.id);
   if (!found) throw environmentNotFound(identity.id);
   const { refreshApplication } = await import("./app-refresh.js");
@@ -532,7 +550,7 @@ export async function runProjectCommand(
   const exitCode = await exec(services, {
     ...request,
     service: found.service,
-    command: ["sh", "-c", `${found.run} "$@"`, `prodlike run ${found.name}`, ...request.args],
+    command: ["sh", "-c", withArguments(found.run), `prodlike run ${found.name}`, ...request.args],
   });
   if (exitCode === 0 && found.from === "preset" && request.progress) {
     const { loaded } = await resolveTarget(services, request);

@@ -9,10 +9,10 @@ import {
   type TransformCallback,
   type Writable,
 } from "node:stream";
-import { finished } from "node:stream/promises";
+import { finished, pipeline } from "node:stream/promises";
 import type { RestartOptions } from "../backends/backend.js";
 import { stateDir } from "../config/user-settings.js";
-import { ProdlikeError } from "../errors/prodlike-error.js";
+import { fromSystemError, ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress, Step } from "../ui/steps.js";
 import type { LocalDatabase } from "./local-database.js";
 
@@ -134,10 +134,22 @@ export class SnapshotStore {
     try {
       const hasher = new HashingStream();
       const file = createWriteStream(path.join(partial, DATA_FILE), { mode: 0o600 });
-      hasher.pipe(file);
-      await fill(hasher);
+      // A failed write (ENOSPC) ends the hasher too, which stops the backup feeding it;
+      // the write's own error is the one the user needs (DISK_FULL), not the backup's.
+      const written = pipeline(hasher, file);
+      const writeFailure = written.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      try {
+        await fill(hasher);
+      } catch (error) {
+        const failure = await Promise.race([writeFailure, settledSoon()]);
+        throw failure === undefined ? error : (fromSystemError(failure) ?? failure);
+      }
       hasher.end();
-      await finished(file);
+      const failure = await writeFailure;
+      if (failure !== undefined) throw fromSystemError(failure) ?? failure;
       const meta: SnapshotMeta = {
         name,
         envId: this.envId,
@@ -458,6 +470,11 @@ export async function pruneSnapshots(store: SnapshotStore, keep: number): Promis
   const doomed = unpinned.slice(0, Math.max(0, unpinned.length - keep));
   for (const meta of doomed) await store.remove(meta.name);
   return doomed;
+}
+
+/** Resolves undefined after a moment: a write error that caused a failure has come by then. */
+function settledSoon(): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(() => resolve(undefined), 100));
 }
 
 class HashingStream extends Transform {

@@ -121,6 +121,8 @@ export interface ServiceSpec {
   aliases?: string[];
   /** Labels beyond the environment's own (a mirrored container's workload and name). */
   labels?: Record<string, string>;
+  /** The most memory the container may use, in MiB (compose mem_limit, a pod's limit). */
+  memoryMb?: number;
 }
 
 export interface VolumeSpec {

@@ -88,6 +88,9 @@ const presetServiceSchema = z.strictObject({
   inspectPort: z.number().int().min(1).max(65535).optional(),
   health: healthSchema.optional(),
   dependsOn: z.record(serviceName, z.enum(["healthy", "started"])).default({}),
+  /** The most memory the container may use, in MiB: what it keeps is bounded (the mail
+   *  catcher's). */
+  memoryMb: z.number().int().positive().optional(),
 });
 
 export const presetSchema = z.strictObject({

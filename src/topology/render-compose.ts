@@ -177,6 +177,11 @@ function renderService(
   }
   if (service.workingDir) rendered.working_dir = service.workingDir;
   if (service.init) rendered.init = true;
+  // No swap beyond the limit either: the bound is the container's whole footprint.
+  if (service.memoryMb) {
+    rendered.mem_limit = `${service.memoryMb}m`;
+    rendered.memswap_limit = `${service.memoryMb}m`;
+  }
   if (service.user) {
     const { uid, gid } = service.user;
     rendered.user = gid === undefined ? `${uid}` : `${uid}:${gid}`;
