@@ -249,11 +249,19 @@ export const commandsSchema = z.record(
   }),
 );
 
+/** The preset an environment uses when prodlike.yaml names none. */
+export const DEFAULT_PRESET = "drupal";
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
     name: projectName.optional().describe("Project name; defaults to the code root's folder name."),
-    preset: z.string().default("drupal").describe("Preset: drupal, openmage or node."),
+    preset: z
+      .string()
+      .default(DEFAULT_PRESET)
+      .describe(
+        "Preset: a built-in one (drupal, openmage, laravel, node), or the folder of the project's own (./presets/NAME, holding preset.yaml).",
+      ),
     backend: z
       .enum(["compose", "kind", "minikube"])
       .optional()

@@ -23,6 +23,46 @@ const mountSchema = z.discriminatedUnion("type", [
   }),
 ]);
 
+/** How `prodlike init` recognizes a project of the preset's framework: any rule that
+ *  matches. The preset with the highest priority among those that match is chosen. */
+const detectSchema = z.strictObject({
+  priority: z.number().int().default(0),
+  rules: z
+    .array(
+      z.union([
+        /** composer.json requires (or require-dev) this package. */
+        z.strictObject({ composer: z.string().min(1) }),
+        /** This file exists (relative to the code root). */
+        z.strictObject({ file: z.string().min(1) }),
+        /** package.json exists and composer.json does not (a Node project). */
+        z.strictObject({ packageJson: z.literal(true) }),
+      ]),
+    )
+    .min(1),
+  /** The docroot: the first of these folders holding index.php (else defaults.docroot). */
+  docroot: z.array(z.string()).default([]),
+  /** Optional services to turn on when package.json depends on one of the clients. */
+  services: z.record(z.string(), z.array(z.string())).default({}),
+});
+
+/** A step the preset runs after the data under the application changed (an import, a
+ *  pull, a restore): in every running service with `role`, a shell command (`run`) or SQL
+ *  on the database (`sql`, role db), when the code has `ifFile`. Templates: {{service}},
+ *  {{codePath}}, {{urls.web}} and {{urls.secure}} (the router's https name when it has
+ *  one), SQL-quoted in `sql`. `done` says what it did; `warn` is said when it fails. */
+const stepSchema = z
+  .strictObject({
+    role: z.enum(["web", "php", "cli", "db", "postgres", "cache", "proxy", "cron", "app", "mail"]),
+    run: z.string().min(1).optional(),
+    sql: z.string().min(1).optional(),
+    ifFile: z.string().min(1).optional(),
+    done: z.string().min(1),
+    warn: z.string().min(1).optional(),
+  })
+  .refine((step) => (step.run === undefined) !== (step.sql === undefined), {
+    message: "give exactly one of run or sql",
+  });
+
 /** A command the preset offers (`prodlike run NAME`); prodlike.yaml's own of the same
  *  name replaces it. */
 const presetCommandSchema = z.strictObject({
@@ -149,6 +189,12 @@ export const presetSchema = z.strictObject({
       }),
     )
     .default([]),
+  /** How `prodlike init` recognizes the framework. */
+  detect: detectSchema.optional(),
+  /** What runs after a data change (caches, URLs, reloads), in order. */
+  refresh: z.array(stepSchema).default([]),
+  /** What `prodlike cache purge` runs besides the refresh (a proxy's cache). */
+  purge: z.array(stepSchema).default([]),
   /** Commands the preset offers to every project (`prodlike run NAME`). */
   commands: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,39}$/), presetCommandSchema).default({}),
   /** An empty database is an installable site, not an installed one: `check` is SQL run
