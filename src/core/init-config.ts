@@ -217,6 +217,8 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
+export { DEFAULT_PRESET } from "../config/schema.js";
+
 /** A preset's definition, for the prodlike.yaml `init` writes. */
 export async function presetDefinition(name: string): Promise<PresetDefinition> {
   const { loadPreset } = await import("../topology/preset-loader.js");

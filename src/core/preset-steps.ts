@@ -65,13 +65,13 @@ export async function runPresetSteps(
 function templateValues(
   values: StepValues,
   service: string,
-  escape: (text: string) => string,
+  quote: (text: string) => string,
 ): TemplateValues {
   return {
-    service: escape(service),
-    codePath: escape(values.codePath),
-    "urls.web": escape(values.urls.web),
-    "urls.secure": escape(values.urls.secure),
+    service: quote(service),
+    codePath: quote(values.codePath),
+    "urls.web": quote(values.urls.web),
+    "urls.secure": quote(values.urls.secure),
   };
 }
 

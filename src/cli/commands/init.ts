@@ -1,8 +1,8 @@
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_PRESET } from "../../config/schema.js";
 import {
+  DEFAULT_PRESET,
   defaultProjectName,
   detectProject,
   presetDefinition,
