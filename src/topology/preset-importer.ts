@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import path from "node:path";
 import type { ProdlikeConfig } from "../config/schema.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { filesProxyLocations } from "./files-proxy.js";
@@ -13,7 +12,7 @@ import {
   type ServiceSpec,
   type Topology,
 } from "./model.js";
-import type { LoadedPreset } from "./preset-loader.js";
+import { isSharedContext, type LoadedPreset, presetPath } from "./preset-loader.js";
 import type { PresetDefinition, PresetService } from "./preset-schema.js";
 import { type ChosenRuntime, chooseRuntime, extensionPackages } from "./runtime-versions.js";
 import { giveSshAccess, hasSshAccess, type SshAccess, sshConfigFile } from "./ssh-access.js";
@@ -371,10 +370,10 @@ function imageFor(
 ): ImageSpec {
   if (spec.build) {
     const hash = preset.contextHashes[spec.build];
-    const context = path.resolve(preset.dir, spec.build);
+    const context = presetPath(preset.dir, spec.build);
     const folder = spec.build.split("/").pop() ?? name;
     // An image from presets/_shared is the same for every preset: one name, one image.
-    const repository = spec.build.includes("_shared/")
+    const repository = isSharedContext(spec.build)
       ? `prodlike/${folder}`
       : `prodlike/${preset.definition.name}-${folder}`;
     const packages = spec.buildNpmPackages.map((entry) => ({
