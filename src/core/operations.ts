@@ -136,7 +136,12 @@ export async function up(
           { keepImages: true, keepSnapshots: false },
           progress,
           { codeRoot: target.loaded.codeRoot, name: target.identity.name },
-        ).catch(() => undefined);
+        ).catch((removal: unknown) =>
+          // The first failure is the one to fix; what could not be removed is said.
+          progress.warn(
+            `The environment could not be removed whole (${removal instanceof Error ? removal.message : String(removal)}): \`prodlike destroy${target.identity.name === DEFAULT_ENV_NAME ? "" : ` --name ${target.identity.name}`}\` finishes it.`,
+          ),
+        );
       } else if (isNew) {
         throw keptForDiagnosis(error, target.identity.name);
       }
