@@ -13,6 +13,7 @@ import {
 import { openUserSettings, stateDir } from "../config/user-settings.js";
 import type { DataOrigin } from "../db/data-origin.js";
 import { openExpiryStore } from "../env/expiry.js";
+import { pathExists } from "../env/generated-files.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { withArguments } from "../process/shell-line.js";
 import { DEFAULT_ENV_NAME } from "../topology/identity.js";
@@ -69,7 +70,14 @@ export async function up(
   services: CoreServices,
   request: UpRequest,
   progress: Progress,
-): Promise<UpResult & { seeded?: SeedReport; hooks?: HookRun[]; install?: InstallReport }> {
+): Promise<
+  UpResult & {
+    seeded?: SeedReport;
+    hooks?: HookRun[];
+    install?: InstallReport;
+    application?: { present: false; entry: string | undefined };
+  }
+> {
   const target = await resolveTarget(services, request);
   const backend = await services.backend(
     await chooseBackend(
@@ -102,6 +110,11 @@ export async function up(
       : await plan(await installStateBefore(services, target, backend, before));
     // Claimed before the backend checks which exist: a destroy elsewhere keeps them.
     await machine.intendImages(topology);
+    // An empty checkout (before the application is created): the services come up, the
+    // page is not waited for, and the user is told how to create the application.
+    const noApplication =
+      topology.entry !== undefined &&
+      !(await pathExists(path.join(target.loaded.codeRoot, topology.entry)));
     const { pruneReleaseData, releaseDataKeeper } = await import("./releases.js");
     const beforeSwitch = releaseDataKeeper(services, target, backend);
     const { releases: releaseSettings, health } = target.loaded.config;
@@ -112,6 +125,7 @@ export async function up(
       webCheck: {
         requestTimeoutMs: secondsToMs(health?.requestTimeout),
         failAfterMs: secondsToMs(health?.failAfter),
+        noApplication,
       },
     };
     let result: UpResult;
@@ -122,7 +136,12 @@ export async function up(
         ...(beforeSwitch ? { beforeSwitch } : {}),
       });
       install = await settleInstallState(services, backend, topology, plan, options, progress);
-      if (install && !install.installed) {
+      if (noApplication) {
+        const create = topology.commands?.create ? "`prodlike run create`" : "your framework";
+        progress.info(
+          `No application in the checkout yet (${topology.entry} is missing): create one with ${create}, then \`prodlike up\` waits for its page.`,
+        );
+      } else if (install && !install.installed) {
         progress.info(
           `The database is empty: the site is not installed yet. Install it with \`${install.command}\` (or pull data: \`prodlike db pull\`, \`prodlike db import\`).`,
         );
@@ -192,6 +211,7 @@ export async function up(
       {
         ...result,
         ...(install ? { install } : {}),
+        ...(noApplication ? { application: { present: false, entry: topology.entry } } : {}),
         status: status ?? result.status,
         ...(seeded ? { seeded } : {}),
         ...(hooks.length > 0 ? { hooks } : {}),
@@ -560,11 +580,13 @@ export async function runProjectCommand(
   if (exitCode === 0 && found.from === "preset" && request.progress) {
     const { loaded } = await resolveTarget(services, request);
     const { loadPreset } = await import("../topology/preset-loader.js");
-    const install = (await loadPreset(loaded.config.preset)).definition.install;
-    if (install?.command === found.name) {
+    const preset = (await loadPreset(loaded.config.preset)).definition;
+    const installs = preset.install?.command === found.name;
+    if (installs || preset.commands[found.name]?.upAfter) {
       const progress = await request.progress();
-      // The environment follows the installed site (its install state, then caches and
-      // URLs): `up` does the first, the refresh the rest.
+      // The environment follows what the command made: the application (its page is
+      // waited for now), the installed site (its install state, then caches and URLs):
+      // `up` does the first, the refresh the rest.
       const result = await up(
         services,
         {
@@ -578,7 +600,9 @@ export async function runProjectCommand(
         },
         progress,
       );
-      if (result.install?.installed) {
+      if (!installs) {
+        // Nothing more to follow: the page answers (up waited for it).
+      } else if (result.install?.installed) {
         const current = await backendFor(services, request);
         const status = await current.backend.status(current.identity.id);
         if (status) {

@@ -15,6 +15,8 @@ export type ServiceRole =
   | "proxy"
   | "cron"
   | "app"
+  /** A background process of the application (a queue worker). */
+  | "worker"
   /** The environment's mail catcher. */
   | "mail";
 
@@ -223,6 +225,8 @@ export interface Topology {
   routes?: HostRoute[];
   /** The commands the preset offers (`prodlike run NAME`). */
   commands?: Record<string, ProjectCommand>;
+  /** The application's front controller, relative to the code root (public/index.php). */
+  entry?: string;
   /** How an installed site is told from an empty database, and how one is installed. */
   install?: InstallSpec;
 }

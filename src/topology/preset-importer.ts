@@ -96,6 +96,11 @@ function appSecretOf(inputs: TopologyInputs): string {
   );
 }
 
+/** The app secret in the form Laravel's APP_KEY takes: `base64:` and 32 bytes. */
+function appKeyOf(inputs: TopologyInputs): string {
+  return `base64:${createHash("sha256").update(`prodlike:app-key:${appSecretOf(inputs)}`).digest("base64")}`;
+}
+
 // Builds the environment's topology from a preset and prodlike.yaml. Pure: no I/O.
 export function topologyFromPreset(
   preset: LoadedPreset,
@@ -165,10 +170,13 @@ export function topologyFromPreset(
     codeFolders: definition.codeFolders.map((folder) =>
       relativePath(fillTemplate(folder, values, "codeFolders")),
     ),
-    secrets: [inputs.dbPassword, appSecretOf(inputs)],
+    secrets: [inputs.dbPassword, appSecretOf(inputs), appKeyOf(inputs)],
     podGroups: checkedPodGroups(definition),
     routes: presetRoutes(inputs.identity, services),
     commands: definition.commands,
+    ...(definition.entry
+      ? { entry: relativePath(fillTemplate(definition.entry, values, "entry")) }
+      : {}),
     ...(definition.install
       ? { install: { ...definition.install, installed: inputs.installed === true } }
       : {}),
@@ -196,6 +204,8 @@ function templateValues(
     "db.user": config.database?.user ?? definition.defaults.database.user,
     "db.password": inputs.dbPassword,
     "app.secret": appSecretOf(inputs),
+    // A 32-byte key in the form Laravel's APP_KEY takes (base64:…), derived from it.
+    "app.key": appKeyOf(inputs),
     "urls.web": webPort === undefined ? "" : `http://127.0.0.1:${webPort}`,
     // The published web port, for SERVER_PORT: the app builds its URLs from it.
     "ports.web": webPort === undefined ? "80" : String(webPort),

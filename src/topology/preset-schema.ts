@@ -1,10 +1,26 @@
 import { z } from "zod";
 import { DATABASE_VERSIONS, DEBIAN_SUITES, PHP_VERSIONS } from "../config/vocabulary.js";
+import type { ServiceRole } from "./model.js";
 
 // The shape of presets/<name>/preset.yaml. Presets are data; this schema keeps a broken
 // preset from reaching a renderer.
 
 const serviceName = z.string().regex(/^[a-z][a-z0-9-]*$/);
+
+/** What a service is to the environment; steps and commands find services by it. */
+const SERVICE_ROLES = [
+  "web",
+  "php",
+  "cli",
+  "db",
+  "postgres",
+  "cache",
+  "proxy",
+  "cron",
+  "app",
+  "worker",
+  "mail",
+] as const satisfies readonly ServiceRole[];
 
 const mountSchema = z.discriminatedUnion("type", [
   z.strictObject({
@@ -52,7 +68,7 @@ const detectSchema = z.strictObject({
  *  one), SQL-quoted in `sql`. `done` says what it did; `warn` is said when it fails. */
 const stepSchema = z
   .strictObject({
-    role: z.enum(["web", "php", "cli", "db", "postgres", "cache", "proxy", "cron", "app", "mail"]),
+    role: z.enum(SERVICE_ROLES),
     run: z.string().min(1).optional(),
     sql: z.string().min(1).optional(),
     ifFile: z.string().min(1).optional(),
@@ -69,6 +85,9 @@ const presetCommandSchema = z.strictObject({
   service: serviceName,
   run: z.string().min(1),
   description: z.string().optional(),
+  /** After it succeeded the environment follows what it made (`up`): a command that
+   *  creates the application. */
+  upAfter: z.boolean().optional(),
 });
 
 const healthSchema = z.strictObject({
@@ -80,7 +99,7 @@ const healthSchema = z.strictObject({
 });
 
 const presetServiceSchema = z.strictObject({
-  role: z.enum(["web", "php", "cli", "db", "postgres", "cache", "proxy", "cron", "app", "mail"]),
+  role: z.enum(SERVICE_ROLES),
   /** Off unless prodlike.yaml says `services.NAME.enabled: true` (a Redis a project may use). */
   optional: z.boolean().default(false),
   /** Environment given to the `appEnv` services when this service runs (REDIS_URL). */
@@ -189,6 +208,10 @@ export const presetSchema = z.strictObject({
       }),
     )
     .default([]),
+  /** The application's front controller in the checkout ({{docroot}}/index.php): while it
+   *  is missing (an empty checkout, before `prodlike run create`), `up` starts the
+   *  services and says so instead of waiting for a page that cannot answer. */
+  entry: z.string().min(1).optional(),
   /** How `prodlike init` recognizes the framework. */
   detect: detectSchema.optional(),
   /** What runs after a data change (caches, URLs, reloads), in order. */
