@@ -78,8 +78,20 @@ export async function planEnvironment(
     developer: services.developer,
     hostArch: hostArch(),
     installed: options.installed,
+    hostCaBundle: await hostCaBundle(services.env),
   });
   return { target, topology };
+}
+
+/** The CA bundle this machine's tools trust (SSL_CERT_FILE, else Debian's own file), when
+ *  there is one: a company proxy's CA reaches composer in the cli container too. */
+async function hostCaBundle(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const { stat } = await import("node:fs/promises");
+  for (const file of [env.SSL_CERT_FILE, "/etc/ssl/certs/ca-certificates.crt"]) {
+    if (file && path.isAbsolute(file) && (await stat(file).catch(() => undefined))?.isFile())
+      return file;
+  }
+  return undefined;
 }
 
 /** Node.js's names for the two architectures its packages are built for. */

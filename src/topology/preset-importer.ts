@@ -63,7 +63,16 @@ export interface TopologyInputs {
   /** Whether the environment's database holds an installed site (the preset's
    *  `install.check`); an empty database is not one. */
   installed?: boolean | undefined;
+  /** The CA bundle this machine trusts (Debian's /etc/ssl/certs/ca-certificates.crt, with
+   *  a company proxy's CA in it): the code containers trust the same, so composer, drush
+   *  and the app reach what the developer's own tools reach. Compose only. */
+  hostCaBundle?: string | undefined;
 }
+
+/** Where Debian (every image prodlike builds) keeps the bundle OpenSSL and curl read. */
+const CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
+/** The services that run the application's code and reach out from it. */
+const CODE_ROLES = new Set(["php", "cli", "worker", "cron", "app"]);
 
 /** The install date templates get for an installed site ({{install.date}}, OpenMage's
  *  local.xml); empty for an empty database, which the framework then treats as
@@ -149,6 +158,17 @@ export function topologyFromPreset(
       ...(definition.secretConfigFiles.includes(name) ? { secret: true } : {}),
     }),
   );
+  if (inputs.hostCaBundle) {
+    for (const service of services) {
+      if (!CODE_ROLES.has(service.role) || service.image.kind !== "build") continue;
+      service.mounts.push({
+        type: "host",
+        source: inputs.hostCaBundle,
+        target: CA_BUNDLE,
+        readOnly: true,
+      });
+    }
+  }
   const ssh = inputs.ssh;
   if (ssh && hasSshAccess(ssh)) {
     configFiles.push(sshConfigFile(ssh));
