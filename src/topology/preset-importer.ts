@@ -107,7 +107,9 @@ function appSecretOf(inputs: TopologyInputs): string {
 
 /** The app secret in the form Laravel's APP_KEY takes: `base64:` and 32 bytes. */
 function appKeyOf(inputs: TopologyInputs): string {
-  return `base64:${createHash("sha256").update(`prodlike:app-key:${appSecretOf(inputs)}`).digest("base64")}`;
+  return `base64:${createHash("sha256")
+    .update(`prodlike:app-key:${appSecretOf(inputs)}`)
+    .digest("base64")}`;
 }
 
 // Builds the environment's topology from a preset and prodlike.yaml. Pure: no I/O.
