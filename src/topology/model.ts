@@ -117,6 +117,9 @@ export interface ServiceSpec {
   /** Runs to completion and is not restarted (an init container, a Job): ready once it
    *  exited 0. */
   runsOnce?: boolean;
+  /** Started again whenever it ends, as production's supervisor or a Deployment does (a
+   *  queue worker told to restart exits with 0), until the environment is stopped. */
+  restartAlways?: boolean;
   /** Shares this service's network, localhost included, as the containers of one pod do. */
   networkOf?: string;
   /** More names other services reach this one by (the Kubernetes Services selecting it). */

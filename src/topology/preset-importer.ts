@@ -389,6 +389,7 @@ function buildService(name: string, spec: PresetService, context: BuildContext):
   if (spec.entrypoint) service.entrypoint = spec.entrypoint;
   if (spec.workingDir) service.workingDir = fillTemplate(spec.workingDir, values, where);
   if (spec.init) service.init = true;
+  if (spec.restartAlways) service.restartAlways = true;
   if (spec.memoryMb) service.memoryMb = spec.memoryMb;
   if (spec.runAs === "developer" && context.developer) service.user = context.developer;
   return service;

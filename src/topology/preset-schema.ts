@@ -140,6 +140,8 @@ const presetServiceSchema = z.strictObject({
   mounts: z.array(mountSchema).default([]),
   /** Ports other services connect to, never published (php-fpm's 9000). */
   expose: z.array(z.number().int().min(1).max(65535)).default([]),
+  /** Started again whenever it ends (a queue worker that `queue:restart` tells to exit). */
+  restartAlways: z.boolean().default(false),
   /** Cron services only: when the job runs. */
   schedule: z.string().optional(),
   /** The debugger port the service opens with `services.NAME.inspect: true` in

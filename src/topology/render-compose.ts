@@ -187,6 +187,8 @@ function renderService(
     rendered.user = gid === undefined ? `${uid}` : `${uid}:${gid}`;
   }
   if (service.runsOnce) rendered.restart = "no";
+  // `down` stops it for good; until then it comes back whenever it ends.
+  else if (service.restartAlways) rendered.restart = "unless-stopped";
   // A pod's other containers: one network namespace, so no network of their own.
   if (service.networkOf) rendered.network_mode = `service:${service.networkOf}`;
   else if (service.aliases?.length) rendered.networks = { default: { aliases: service.aliases } };
