@@ -170,5 +170,14 @@ describe("laravel preset (the real framework)", { timeout: 900_000 }, () => {
       "test -f bootstrap/cache/config.php && echo cached",
     );
     expect(cached.stdout.trim()).toBe("");
+    // The worker that queue:restart made exit is back, and takes jobs again.
+    expectOk(await shellIn(project, "redis", "redis-cli -n 1 FLUSHDB"));
+    expect(await json(`${webUrl}/prodlike/queue`)).toEqual({ queued: true });
+    const value = await until(
+      () => json(`${webUrl}/prodlike/cache/prodlike-queued`),
+      (answer) => answer.value === "done by the worker",
+      60_000,
+    );
+    expect(value.value).toBe("done by the worker");
   });
 });
