@@ -61,6 +61,10 @@ export const errorCatalog = {
   },
   DISK_FULL: { exitCode: ExitCode.failed, title: "The disk is full" },
   IO_FAILED: { exitCode: ExitCode.failed, title: "A file could not be read or written" },
+  STATE_INVALID: {
+    exitCode: ExitCode.failed,
+    title: "A record prodlike keeps is damaged (cut short, edited, or from another version)",
+  },
   PULL_FAILED: { exitCode: ExitCode.failed, title: "The pull from production failed" },
   UNSAFE_TARGET: {
     exitCode: ExitCode.invalidInput,
