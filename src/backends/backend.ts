@@ -158,6 +158,35 @@ export type RunningState =
   | { shape: "containers"; containers: RunningContainer[] }
   | { shape: "objects"; objects: KubeObject[] };
 
+/** A read-only copy of one environment's prepared data kept on the engine, which new
+ *  environments' volumes start on copy-on-write (`up --seed-from ENV:SNAPSHOT`). */
+export interface Seed {
+  /** Source, snapshot and the snapshot's checksum: one seed per content. */
+  name: string;
+  /** The environment whose snapshot it holds. */
+  source: string;
+  snapshot: string;
+  /** The environments layered on it (it is kept while there is one). */
+  users: string[];
+}
+
+export interface SeedExport {
+  seed: string;
+  source: string;
+  snapshot: string;
+  /** The source's service whose volume holds the data, mounted read-only where the
+   *  service has it in a throwaway container of its image. */
+  service: string;
+  /** What that container runs: it fills the seed (mounted at /prodlike-seed) and exits 0
+   *  only once the seed is whole. */
+  command: string[];
+}
+
+/** Where the command that fills a seed finds it. */
+export const SEED_MOUNT = "/prodlike-seed";
+
+export type SeedLayering = { layered: true } | { layered: false; reason: string };
+
 export interface LogOptions {
   follow: boolean;
   tail: number;
@@ -215,6 +244,21 @@ export interface Backend {
   previousRelease(envId: string): Promise<KeptRelease | undefined>;
   /** Every kept release, the one `rollback` goes back to first, then older ones. */
   releases(envId: string): Promise<(KeptRelease & { id: string })[]>;
+  /** Whether volumes can start on a seed, copy-on-write (else data is copied in). */
+  readonly layeredSeeds: boolean;
+  /** The seeds on the engine and their users. */
+  seeds(): Promise<Seed[]>;
+  /** Makes a seed from a service's volume (see SeedExport). */
+  createSeed(request: SeedExport): Promise<void>;
+  /** Makes the new environment's `volume` start on the seed: only what it writes is its
+   *  own. `check` is a shell script given the merged folder as $1, which must pass; when
+   *  the engine cannot layer here, nothing is left and the reason is answered. */
+  layerOnSeed(
+    topology: Topology,
+    request: { volume: string; seed: string; check: string },
+  ): Promise<SeedLayering>;
+  /** Removes the seeds no environment uses any more; their names. */
+  removeUnusedSeeds(): Promise<string[]>;
 }
 
 /** The one "nothing to roll back to" error every backend and the core throw. */

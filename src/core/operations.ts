@@ -110,6 +110,22 @@ export async function up(
       : await plan(await installStateBefore(services, target, backend, before));
     // Claimed before the backend checks which exist: a destroy elsewhere keeps them.
     await machine.intendImages(topology);
+    // A new environment seeded from a snapshot starts on it: its database volume is
+    // layered on the snapshot's seed before the first start (else copied in after it).
+    const layer =
+      request.seedFrom && isNew
+        ? await (await import("./seed.js")).layerSeed(
+            services,
+            {
+              target,
+              backend,
+              topology,
+              seedFrom: request.seedFrom,
+              lockTimeoutMs: request.lockTimeoutMs,
+            },
+            progress,
+          )
+        : undefined;
     // An empty checkout (before the application is created): the services come up, the
     // page is not waited for, and the user is told how to create the application.
     const noApplication =
@@ -189,6 +205,7 @@ export async function up(
           seedFrom: request.seedFrom,
           isNew,
           healthTimeoutMs: request.healthTimeoutMs,
+          layer,
         },
         progress,
       );
@@ -358,6 +375,11 @@ export async function removeEnvironment(
     report = await backend.destroy(envId, progress, { keepImages: options.keepImages });
   } catch (error) {
     if (!(error instanceof ProdlikeError && error.code === "ENV_NOT_FOUND")) throw error;
+  }
+  // The seed it was layered on goes with its last user.
+  if (backend.layeredSeeds) {
+    const { whileSeedsLocked } = await import("./seed.js");
+    await whileSeedsLocked(services, progress, () => backend.removeUnusedSeeds());
   }
   // Snapshots belong to the environment: a throwaway environment leaves no disk behind.
   const [

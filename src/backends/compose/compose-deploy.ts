@@ -7,6 +7,7 @@ import {
   writeCodeFiles,
   writeIfChanged,
 } from "../../env/generated-files.js";
+import type { CommandRunner } from "../../process/command-runner.js";
 import { Label } from "../../topology/labels.js";
 import {
   builtImagesOf,
@@ -33,6 +34,7 @@ import { changedServices, isUpToDate, waitForService } from "./container-waits.j
 // left for diagnosis (its logs say why); core removes it when asked (--rm-on-failure).
 
 export interface DeployDeps {
+  runner: CommandRunner;
   engine: DockerEngine;
   clock: Clock;
   cli: ComposeCli;
@@ -55,9 +57,12 @@ export async function deployCompose(
     import("../../topology/compose-base.js"),
     import("../docker/image-builder.js"),
   ]);
+  const { SeedVolumes } = await import("./seed-volumes.js");
   const rendered = renderCompose(topology, {
     configDir: path.join(dir, "config"),
     base: await loadComposeBase(),
+    // A volume layered on a seed was made by `up --seed-from`, before compose ran.
+    externalVolumes: await new SeedVolumes(deps.runner, deps.engine).layeredVolumes(envId),
   });
   // An `up` killed while it tried a release left the one that ran before set aside: it
   // is put back first, so what runs is compared with (and kept as) the last release that

@@ -77,5 +77,8 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
 
 function describeSeed(seed: SeedReport): string {
   const from = `${seed.from}${seed.snapshot ? `:${seed.snapshot}` : ""}`;
-  return seed.applied ? `Seeded from ${from}.` : `Not seeded from ${from}: ${seed.reason}.`;
+  if (!seed.applied) return `Not seeded from ${from}: ${seed.reason}.`;
+  return seed.method === "layered"
+    ? `Seeded from ${from} copy-on-write (layered on seed ${seed.seed}; nothing copied).`
+    : `Seeded from ${from} (copied${seed.copiedBecause ? `: ${seed.copiedBecause}` : ""}).`;
 }
