@@ -11,8 +11,16 @@ import type { Progress } from "../ui/steps.js";
 export type BackendName = "compose" | "kind" | "minikube";
 
 /** running: all up and healthy; starting: health checks pending; unhealthy: a check
- *  failed; stopped: nothing running; partial: some services missing or stopped. */
-export type EnvironmentState = "running" | "starting" | "unhealthy" | "stopped" | "partial";
+ *  failed; stopped: nothing running; partial: some services missing or stopped;
+ *  sleeping: stopped by `prodlike sleep` or for being idle (set by core, not backends),
+ *  woken by `wake` or a request through the router. */
+export type EnvironmentState =
+  | "running"
+  | "starting"
+  | "unhealthy"
+  | "stopped"
+  | "partial"
+  | "sleeping";
 
 export interface PortStatus {
   name: string;
@@ -43,6 +51,10 @@ export interface EnvironmentStatus {
   createdAt: string;
   /** When a throwaway environment's lifetime ends (`up --ttl`); set by core, not backends. */
   expiresAt?: string;
+  /** `prodlike keep`: gc never removes it. Set by core. */
+  kept?: boolean;
+  /** Asleep since (ISO time) and why; set by core. */
+  sleeping?: { since: string; reason: "command" | "idle" };
 }
 
 export interface UpOptions {
@@ -205,6 +217,13 @@ export interface Backend {
    *  A new environment that fails to come up is removed again. */
   up(topology: Topology, progress: Progress, options: UpOptions): Promise<UpResult>;
   down(envId: string, progress: Progress): Promise<EnvironmentStatus>;
+  /** Starts a stopped environment as it was (nothing re-created or built: `wake`), then
+   *  waits for health. */
+  start(
+    envId: string,
+    progress: Progress,
+    options: { healthTimeoutMs: number },
+  ): Promise<EnvironmentStatus>;
   destroy(envId: string, progress: Progress, options: DestroyOptions): Promise<DestroyReport>;
   status(envId: string): Promise<EnvironmentStatus | undefined>;
   list(): Promise<EnvironmentStatus[]>;

@@ -171,6 +171,11 @@ function lifecycleCommands(table: CommandTable): void {
       "a new environment starts from another environment's data (its live database, or one of its snapshots)",
     )
     .option(
+      "--lock",
+      "basic authentication on its router names (a generated password, shown once; as prodlike.yaml `lock: true`)",
+      false,
+    )
+    .option(
       "--rm-on-failure",
       "remove a new environment that fails to come up (by default it stays, for `prodlike logs`)",
       false,
@@ -231,6 +236,43 @@ function lifecycleCommands(table: CommandTable): void {
   table
     .add(program, "ls", "list all environments on this machine (found by label)")
     .action(table.run("ls", () => import("./commands/ls.js")));
+  const lifecycle = () => import("./commands/lifecycle.js");
+  table
+    .add(program, "keep", "keep the environment: gc never removes it", ["name"])
+    .argument("[env]", "an id from `prodlike ls`, or a name of this project (as --name)")
+    .option("--off", "let gc remove it again once its lifetime ends", false)
+    .option("--force", "although another checkout of yours made it", false)
+    .action(table.run("keep", lifecycle, "keepCommand"));
+  table
+    .add(
+      program,
+      "ttl",
+      "change the environment's lifetime: +4h extends it, 4h sets it, never removes it",
+      ["name"],
+    )
+    .argument("<env-or-duration>", "ENV (an id from `prodlike ls`, or a name), or the duration")
+    .argument("[duration]", "+4h, 4h, never (with ENV first)")
+    .option("--force", "although another checkout of yours made it", false)
+    .action(table.run("ttl", lifecycle, "ttlCommand"));
+  table
+    .add(
+      program,
+      "sleep",
+      "stop the environment's containers (CPU and memory freed); data, ports and names kept",
+      ["name", "lockTimeout"],
+    )
+    .argument("[env]", "an id from `prodlike ls`, or a name of this project (as --name)")
+    .option("--force", "although another checkout of yours made it", false)
+    .action(table.run("sleep", lifecycle, "sleepCommand"));
+  table
+    .add(program, "wake", "start a sleeping environment as it was and wait until healthy", [
+      "name",
+      "healthTimeout",
+      "lockTimeout",
+    ])
+    .argument("[env]", "an id from `prodlike ls`, or a name of this project (as --name)")
+    .option("--force", "although another checkout of yours made it", false)
+    .action(table.run("wake", lifecycle, "wakeCommand"));
 }
 
 function routerCommands(table: CommandTable): void {
@@ -247,6 +289,26 @@ function routerCommands(table: CommandTable): void {
     .add(router, "stop", "remove it (environments keep their 127.0.0.1 ports; `up` restarts it)")
     .option("--purge", "remove its CA too (browsers must trust the new one)", false)
     .action(table.run("router stop", routerModule, "stopCommand"));
+  const access = () => import("./commands/access.js");
+  table
+    .add(program, "lock", "put basic authentication on the environment's router names", ["name"])
+    .argument("[env]", "an id from `prodlike ls`, or a name of this project (as --name)")
+    .option("--off", "take the lock off (and forget its password)", false)
+    .option("--force", "although another checkout of yours made it", false)
+    .action(table.run("lock", access, "lockCommand"));
+  table
+    .add(
+      program,
+      "share",
+      "open the environment to a colleague: its URL on this machine's LAN address, behind its lock",
+      ["name"],
+    )
+    .argument("[env]", "an id from `prodlike ls`, or a name of this project (as --name)")
+    .option("--address <ip>", "the address to listen on (default: this machine's LAN address)")
+    .option("--port <port>", "the port to listen on (default: a free one)")
+    .option("--off", "stop sharing (the lock stays)", false)
+    .option("--force", "although another checkout of yours made it", false)
+    .action(table.run("share", access, "shareCommand"));
   table
     .add(program, "trust", "trust the router's CA in the system and browser stores (mkcert)")
     .option("--uninstall", "remove it from those stores", false)
@@ -353,6 +415,7 @@ function dataCommands(table: CommandTable): void {
     .option("--from <source>", "same as the source argument")
     .option("--no-sanitize", "keep production data as it is (status will say so)")
     .option("--files", "pull production's user files too (see files pull)", false)
+
     .action(table.run("db pull", () => import("./commands/db-pull.js")));
   table
     .add(db, "export", "dump the database (gzip by default; - for stdout)", ["name"])

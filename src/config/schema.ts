@@ -343,6 +343,12 @@ export const configSchema = z
       })
       .optional()
       .describe("Where `files pull` copies production's user files from."),
+    lock: z
+      .boolean()
+      .optional()
+      .describe(
+        "Basic authentication on the environment's router names (as `up --lock`): a generated password, shown once and kept 0600 in the state folder.",
+      ),
     snapshots: z
       .strictObject({
         ready: z

@@ -14,11 +14,13 @@ import { openUserSettings, stateDir } from "../config/user-settings.js";
 import type { DataOrigin } from "../db/data-origin.js";
 import { openExpiryStore } from "../env/expiry.js";
 import { pathExists } from "../env/generated-files.js";
+import { openKeptStore } from "../env/kept.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { withArguments } from "../process/shell-line.js";
 import { DEFAULT_ENV_NAME } from "../topology/identity.js";
 import { redactDeep } from "../ui/redact.js";
 import type { Progress } from "../ui/steps.js";
+import type { LockReport } from "./access.js";
 import {
   backendFor,
   chooseBackend,
@@ -62,6 +64,8 @@ export interface UpRequest extends TargetOptions {
   /** `--rm-on-failure`: a new environment that fails to come up is removed (by default
    *  it stays, so its logs can say why). */
   removeOnFailure?: boolean | undefined;
+  /** `--lock`: basic authentication on its router names (as prodlike.yaml `lock: true`). */
+  lock?: boolean | undefined;
 }
 
 // Desired state -> plan -> apply -> wait -> verify. A second run on a healthy environment
@@ -76,6 +80,7 @@ export async function up(
     hooks?: HookRun[];
     install?: InstallReport;
     application?: { present: false; entry: string | undefined };
+    lock?: LockReport;
   }
 > {
   const target = await resolveTarget(services, request);
@@ -186,9 +191,16 @@ export async function up(
       // the one pushed into the history, goes).
       if (!isNew && beforeSwitch) await pruneReleaseData(services, target, backend);
     }
+    // Awake again (an `up` of a sleeping environment starts it).
+    const { SleepRecords } = await import("../backends/docker/sleep-records.js");
+    await new SleepRecords(await services.engine()).clear(target.identity.id);
     await syncRouter(services, progress, {
       cluster: { envId: target.identity.id, backend },
     });
+    const lock =
+      request.lock || target.loaded.config.lock
+        ? await (await import("./access.js")).lockNames(services, target.identity.id, progress)
+        : undefined;
     const expiries = openExpiryStore(services.env);
     if (request.ttl === "never") await expiries.remove(target.identity.id);
     else if (request.ttl !== undefined) {
@@ -232,6 +244,7 @@ export async function up(
         status: status ?? result.status,
         ...(seeded ? { seeded } : {}),
         ...(hooks.length > 0 ? { hooks } : {}),
+        ...(lock ? { lock } : {}),
       },
       topology.secrets,
     );
@@ -257,6 +270,9 @@ export async function down(
   return whileLocked(services, identity.id, "down", request, progress, async () => {
     await requireOwnership(services, target, backend, request);
     const stopped = await backend.down(identity.id, progress);
+    // Stopped by hand, not asleep: a request through the router does not start it.
+    const { SleepRecords } = await import("../backends/docker/sleep-records.js");
+    await new SleepRecords(await services.engine()).clear(identity.id);
     // A cluster scaled to zero has nothing behind its NodePorts: its names are dropped
     // until the next up (compose's stopped containers drop out by themselves).
     await syncRouter(
@@ -370,6 +386,9 @@ export async function removeEnvironment(
   // The router lets go of the environment's network first: a network with the router
   // still attached cannot be removed.
   await syncRouter(services, progress, { leaving: envId });
+  // Its share listener too: it is attached to the environment's network.
+  const { ShareListeners } = await import("../backends/router/share-listener.js");
+  await new ShareListeners(services.runner, await services.engine()).stop(envId);
   let report: DestroyReport | undefined;
   try {
     report = await backend.destroy(envId, progress, { keepImages: options.keepImages });
@@ -401,6 +420,9 @@ export async function removeEnvironment(
   // files pull's own copy of a volume's files (OpenMage's media/).
   await removeVolumeCopy(stateDir(services.env), envId);
   await openExpiryStore(services.env).remove(envId);
+  await openKeptStore(services.env).remove(envId);
+  // Its lock's credentials (the router drops the lock once it is unrecorded).
+  await (await import("../env/credentials.js")).openCredentialStore(services.env).remove(envId);
   await openInstallStates(services.env).remove(envId);
   const snapshots = options.keepSnapshots
     ? []

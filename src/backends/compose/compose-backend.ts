@@ -208,6 +208,43 @@ export class ComposeBackend implements Backend {
     return this.requireStatus(envId);
   }
 
+  async start(
+    envId: string,
+    progress: Progress,
+    options: { healthTimeoutMs: number },
+  ): Promise<EnvironmentStatus> {
+    const containers = await this.requireContainers(envId);
+    const project = projectOfContainers(envId, containers);
+    const services = [
+      ...new Set(containers.map((container) => container.labels[Label.service] ?? "")),
+    ].filter((service) => service !== "");
+    await progress.run([
+      {
+        title: `Start ${envId} as it was (data, ports and names kept)`,
+        run: async () => {
+          await this.cli.run(project, { kind: "start" }, []);
+        },
+      },
+      {
+        title: "Wait for services",
+        concurrent: true,
+        children: services.map((service) => ({
+          title: service,
+          run: async () => {
+            await waitForService(this.deps.engine, this.deps.clock, envId, service, {
+              timeoutMs: options.healthTimeoutMs,
+              secrets: [],
+              requireHealthy: true,
+              runsOnce: true,
+              onDetail: () => undefined,
+            });
+          },
+        })),
+      },
+    ]);
+    return this.requireStatus(envId);
+  }
+
   async destroy(
     envId: string,
     progress: Progress,

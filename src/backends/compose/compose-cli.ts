@@ -71,6 +71,7 @@ export function composeArgs(
 export type ComposeCommand =
   | { kind: "up" }
   | { kind: "stop"; timeoutSeconds: number }
+  | { kind: "start" }
   | { kind: "down"; removeVolumes: boolean; timeoutSeconds: number }
   | { kind: "logs"; follow: boolean; tail: number; color: boolean; services: string[] }
   | { kind: "config" };
@@ -83,6 +84,9 @@ function commandArgs(command: ComposeCommand): string[] {
       return ["up", "--detach", "--no-build", "--remove-orphans"];
     case "stop":
       return ["stop", "--timeout", String(command.timeoutSeconds)];
+    case "start":
+      // The containers as they were made: nothing compared, re-created or pulled.
+      return ["start"];
     case "down":
       return [
         "down",

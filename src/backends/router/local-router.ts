@@ -5,12 +5,14 @@ import { ProdlikeError } from "../../errors/prodlike-error.js";
 import type { CommandRunner, RunResult } from "../../process/command-runner.js";
 import { formatCommand } from "../../process/command-runner.js";
 import {
+  type BasicAuth,
   caddyConfig,
   ROUTER_CONFIG_FILE,
   ROUTER_CONTAINER_PORTS,
   ROUTER_DATA_DIR,
   ROUTER_ROOT_CERT,
   type RouterPorts,
+  type RouterSite,
 } from "../../router/caddy-config.js";
 import {
   type ExternalRoutes,
@@ -38,6 +40,9 @@ const EXTERNAL_ROUTES_FILE = `${ROUTER_DATA_DIR}/cluster-routes.json`;
 /** The hash of the configuration Caddy last accepted, written beside it: a sync that
  *  changes nothing (by any user of the engine) reads it and makes no call into Caddy. */
 const LOADED_HASH_FILE = `${ROUTER_DATA_DIR}/prodlike.loaded`;
+/** Locked environments' credentials (user and bcrypt hash), by id, kept in the router's
+ *  volume: every user's sync serves them, and they outlive a router restart. */
+const LOCKS_FILE = `${ROUTER_DATA_DIR}/locks.json`;
 const ROUTER_CONTEXT = fileURLToPath(new URL("../../../router", import.meta.url));
 
 /** Host port pairs tried in order: 80/443 when free, then the alternatives. */
@@ -98,6 +103,8 @@ export class LocalRouter {
     leaving?: string | undefined;
     /** A cluster environment's routes, replacing what the router kept for it. */
     cluster?: { envId: string; routes: ExternalRoutes | undefined };
+    /** An environment locked (its credentials) or unlocked (undefined). */
+    lock?: { envId: string; auth: BasicAuth | undefined };
     onDetail?: (text: string) => void;
   }) {
     const [containers, recorded] = await Promise.all([this.allContainers(), this.recorded()]);
@@ -106,6 +113,7 @@ export class LocalRouter {
       container?.running
         ? await Promise.all([this.readExternal(container.id), this.readLoaded(container.id)])
         : [{}, undefined];
+
     const externalBefore = JSON.stringify(external);
     if (options.cluster) {
       if (options.cluster.routes) external[options.cluster.envId] = options.cluster.routes;
@@ -131,7 +139,17 @@ export class LocalRouter {
     if (!ports) throw routerFailed("the router's published ports are unknown");
     const kept = withoutGoneNodes(external, containers);
     if (JSON.stringify(kept) !== externalBefore) await this.writeExternal(kept);
-    const config = JSON.stringify(caddyConfig(plan.sites, ports));
+    // Read from the running router (a new one's volume keeps what an older one wrote).
+    const locks = await this.readLocks(container.id);
+    const locksBefore = JSON.stringify(locks);
+    if (options.lock) {
+      if (options.lock.auth) locks[options.lock.envId] = options.lock.auth;
+      else delete locks[options.lock.envId];
+    }
+    // Only environments that are still recorded keep a lock (a destroyed one's goes).
+    const held = Object.fromEntries(Object.entries(locks).filter(([envId]) => recorded.has(envId)));
+    if (JSON.stringify(held) !== locksBefore || options.lock) await this.writeLocks(held);
+    const config = JSON.stringify(caddyConfig(lockedSites(plan, held), ports));
     const hash = createHash("sha256").update(config).digest("hex");
     if (loadedBefore !== hash) await this.load(config, hash);
     // Networks of environments that are gone, after the new config no longer dials them;
@@ -171,6 +189,48 @@ export class LocalRouter {
       }
     }
     return removed;
+  }
+
+  /** The bcrypt hash of a password, made by the router image's Caddy (the password goes
+   *  in on stdin, never on a command line). */
+  async hashPassword(password: string): Promise<string> {
+    const result = await this.docker(
+      [
+        "run",
+        "--rm",
+        "--interactive",
+        "--network",
+        "none",
+        "--entrypoint",
+        "caddy",
+        await routerImage(),
+        "hash-password",
+      ],
+      { input: `${password}\n` },
+    );
+    const hash = result.stdout.trim();
+    if (!/^\$2[aby]\$\d\d\$/.test(hash))
+      throw routerFailed("caddy hash-password gave no bcrypt hash");
+    return hash;
+  }
+
+  /** The locked environments' ids (router status, ls). */
+  async lockedEnvironments(): Promise<string[]> {
+    const container = await this.container();
+    return container?.running ? Object.keys(await this.readLocks(container.id)).sort() : [];
+  }
+
+  /** Where an environment's main name is dialled, and on which network (`share`). */
+  async siteOf(
+    envId: string,
+  ): Promise<{ host: string; dial: string; network: string } | undefined> {
+    const [containers, recorded] = await Promise.all([this.allContainers(), this.recorded()]);
+    const plan = routerPlan(containers, { recorded });
+    const host = [...(plan.hostsByEnv.get(envId) ?? [])].sort((a, b) => a.length - b.length)[0];
+    const site = plan.sites.find((candidate) => candidate.host === host);
+    const name = site?.dial.split(":")[0];
+    const network = containers.find((candidate) => candidate.name === name)?.networks[0];
+    return host && site && network ? { host, dial: site.dial, network } : undefined;
   }
 
   /** The router CA's root certificate (PEM), for `trust` and for clients that verify. */
@@ -214,6 +274,36 @@ export class LocalRouter {
       // environment writes its routes again.
       return {};
     }
+  }
+
+  private async readLocks(containerId: string): Promise<Record<string, BasicAuth>> {
+    const bytes = await this.deps.engine.readContainerFile(containerId, LOCKS_FILE);
+    try {
+      const parsed = JSON.parse(bytes?.toString("utf8") || "{}") as Record<string, unknown>;
+      return Object.fromEntries(
+        Object.entries(parsed).flatMap(([envId, auth]) =>
+          isBasicAuth(auth) ? [[envId, auth]] : [],
+        ),
+      );
+    } catch {
+      // A file cut short: the locks are set again by the next `up --lock` or `share`.
+      return {};
+    }
+  }
+
+  private async writeLocks(locks: Record<string, BasicAuth>): Promise<void> {
+    const file = LOCKS_FILE;
+    await this.docker(
+      [
+        "exec",
+        "--interactive",
+        ROUTER_NAME,
+        "sh",
+        "-c",
+        `umask 077 && cat > ${file}.next && mv ${file}.next ${file}`,
+      ],
+      { input: JSON.stringify(locks) },
+    );
   }
 
   private async writeExternal(external: Record<string, ExternalRoutes>): Promise<void> {
@@ -317,6 +407,29 @@ export class LocalRouter {
     }
     return result;
   }
+}
+
+// A locked environment's names need its credentials, on every scheme.
+function lockedSites(plan: RouterPlan, locks: Record<string, BasicAuth>): RouterSite[] {
+  const authOf = new Map<string, BasicAuth>();
+  for (const [envId, hosts] of plan.hostsByEnv) {
+    const auth = locks[envId];
+    if (auth) for (const host of hosts) authOf.set(host, auth);
+  }
+  return plan.sites.map((site) => {
+    const auth = authOf.get(site.host);
+    return auth ? { ...site, auth } : site;
+  });
+}
+
+function isBasicAuth(value: unknown): value is BasicAuth {
+  const auth = value as Partial<BasicAuth> | null;
+  return typeof auth?.username === "string" && typeof auth.hash === "string";
+}
+
+/** The router's image tag: a hash of its build context (router/). */
+export async function routerImageTag(): Promise<string> {
+  return routerImage();
 }
 
 /** The router's image tag: a hash of its build context (router/). */

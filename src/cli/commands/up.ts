@@ -5,6 +5,7 @@ import { ProdlikeError } from "../../errors/prodlike-error.js";
 import { parseTtl } from "../../ui/duration.js";
 import { formatStatus } from "../format.js";
 import type { Output } from "../output.js";
+import { describeLock } from "./access.js";
 import { hookFlags, lockTimeoutMs, secondsFlag, services } from "./common.js";
 
 interface UpFlags {
@@ -20,6 +21,7 @@ interface UpFlags {
   mirror: boolean;
   from?: string;
   rmOnFailure: boolean;
+  lock: boolean;
 }
 
 export default async function upCommand(output: Output, flags: UpFlags): Promise<number> {
@@ -44,6 +46,7 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       mirror: flags.mirror,
       from: flags.from,
       removeOnFailure: flags.rmOnFailure,
+      lock: flags.lock,
     },
     await output.progress(),
   );
@@ -56,6 +59,7 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       ...(result.seeded ? { seeded: result.seeded } : {}),
       ...(result.install ? { install: result.install } : {}),
       ...(result.application ? { application: result.application } : {}),
+      ...(result.lock ? { lock: result.lock } : {}),
       hooks: result.hooks ?? [],
       durationMs: Date.now() - started,
     },
@@ -63,6 +67,7 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       [
         `${result.changed ? "" : "Already up to date.\n"}${formatStatus(result.status, output.colour)}`,
         ...(result.seeded ? [describeSeed(result.seeded)] : []),
+        ...(result.lock ? [describeLock(result.lock)] : []),
         ...(result.application
           ? [
               `No application in the checkout yet (${result.application.entry} is missing): \`prodlike run create\` makes one, where the preset offers it.`,

@@ -1,0 +1,97 @@
+import type { BackendName } from "../../backends/backend.js";
+import { namedEnvironment } from "../../core/environments.js";
+import { keep, type LifetimeChange, setLifetime, sleep, wake } from "../../core/lifecycle.js";
+import { ProdlikeError } from "../../errors/prodlike-error.js";
+import { parseTtl } from "../../ui/duration.js";
+import { formatStatus } from "../format.js";
+import type { Output } from "../output.js";
+import { lockTimeoutMs, secondsFlag, services } from "./common.js";
+
+// keep, ttl, sleep, wake: an environment's life between `up` and `destroy`. ENV is an id
+// from `prodlike ls` or a name of this project (as --name).
+
+interface LifecycleFlags {
+  dir: string;
+  name?: string;
+  backend?: BackendName;
+  lockTimeout?: string;
+  healthTimeout?: string;
+  off?: boolean;
+  force?: boolean;
+}
+
+export async function keepCommand(output: Output, flags: LifecycleFlags, env?: string) {
+  const core = await services();
+  const status = await keep(core, {
+    ...(await namedEnvironment(core, flags, env)),
+    off: flags.off ?? false,
+  });
+  output.result("keep", { urls: status.urls, environment: status }, () =>
+    flags.off
+      ? `${status.id} is no longer kept: gc removes it once its lifetime ends.`
+      : `${status.id} is kept: gc never removes it (\`prodlike keep ${status.name} --off\` lets it go).`,
+  );
+  return 0;
+}
+
+export async function ttlCommand(
+  output: Output,
+  flags: LifecycleFlags,
+  first: string,
+  second?: string,
+) {
+  // `ttl +4h` (this environment) or `ttl ENV +4h`.
+  const [env, duration] = second === undefined ? [undefined, first] : [first, second];
+  const core = await services();
+  const status = await setLifetime(core, {
+    ...(await namedEnvironment(core, flags, env)),
+    change: lifetimeChange(duration),
+  });
+  output.result("ttl", { urls: status.urls, environment: status }, () =>
+    status.expiresAt
+      ? `${status.id} lives until ${status.expiresAt}${status.kept ? " (kept: gc leaves it anyway)" : ""}.`
+      : `${status.id} has no lifetime: gc never removes it.`,
+  );
+  return 0;
+}
+
+/** `+4h`: extend; `4h`: from now; `never`: none. */
+export function lifetimeChange(text: string): LifetimeChange {
+  const extend = text.startsWith("+");
+  const parsed = parseTtl(extend ? text.slice(1) : text, "the lifetime");
+  if (parsed === "never") {
+    if (extend) throw new ProdlikeError("USAGE", "+never is no lifetime: write `never`");
+    return "never";
+  }
+  return extend ? { extendMs: parsed } : { setMs: parsed };
+}
+
+export async function sleepCommand(output: Output, flags: LifecycleFlags, env?: string) {
+  const core = await services();
+  const status = await sleep(
+    core,
+    { ...(await namedEnvironment(core, flags, env)), lockTimeoutMs: lockTimeoutMs(flags) },
+    await output.progress(),
+  );
+  output.result("sleep", { urls: status.urls, environment: status }, () =>
+    formatStatus(status, output.colour),
+  );
+  return 0;
+}
+
+export async function wakeCommand(output: Output, flags: LifecycleFlags, env?: string) {
+  const core = await services();
+  const status = await wake(
+    core,
+    {
+      ...(await namedEnvironment(core, flags, env)),
+      lockTimeoutMs: lockTimeoutMs(flags),
+      healthTimeoutMs: secondsFlag(flags.healthTimeout ?? "300", "--health-timeout"),
+    },
+    await output.progress(),
+  );
+  output.result("wake", { urls: status.urls, environment: status }, () =>
+    formatStatus(status, output.colour),
+  );
+  return 0;
+}
