@@ -415,6 +415,10 @@ function dataCommands(table: CommandTable): void {
     .option("--from <source>", "same as the source argument")
     .option("--no-sanitize", "keep production data as it is (status will say so)")
     .option("--files", "pull production's user files too (see files pull)", false)
+    .option(
+      "--subset [rows]",
+      "a consistent slice: the newest rows of the preset's root tables (nodes, orders) and every row they reference",
+    )
 
     .action(table.run("db pull", () => import("./commands/db-pull.js")));
   table

@@ -166,7 +166,7 @@ export async function dbPull(
   );
   const refreshed = await refresh(progress);
   await openDataOrigin(services.env, envId).write({
-    source: plan.source,
+    source: plan.subset ? `${plan.source}, a subset (${plan.subset.rows} rows)` : plan.source,
     kind: "pull",
     at: new Date().toISOString(),
     sanitized: report.sanitized,
