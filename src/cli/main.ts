@@ -171,6 +171,10 @@ function lifecycleCommands(table: CommandTable): void {
       "a new environment starts from another environment's data (its live database, or one of its snapshots)",
     )
     .option(
+      "--idle <duration>",
+      "put it to sleep after this long with nothing reaching its URLs (2h, 90m; `never` removes it; as prodlike.yaml `idle:`)",
+    )
+    .option(
       "--lock",
       "basic authentication on its router names (a generated password, shown once; as prodlike.yaml `lock: true`)",
       false,
@@ -273,6 +277,15 @@ function lifecycleCommands(table: CommandTable): void {
     .argument("[env]", "an id from `prodlike ls`, or a name of this project (as --name)")
     .option("--force", "although another checkout of yours made it", false)
     .action(table.run("wake", lifecycle, "wakeCommand"));
+  table
+    .add(
+      program,
+      "waker",
+      "wake this user's sleeping environments when a request reaches their names (`sleep` starts it; it ends when none sleeps)",
+    )
+    .option("--address <ip>", "where to listen (default: the local router network's gateway)")
+    .option("--port <port>", "the port (default: a free one)")
+    .action(table.run("waker", lifecycle, "wakerCommand"));
 }
 
 function routerCommands(table: CommandTable): void {

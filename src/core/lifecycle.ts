@@ -6,7 +6,7 @@ import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress } from "../ui/steps.js";
 import { backendFor, type EnvRequest, whileLocked, withExpiry } from "./environments.js";
 import { requireOwnership } from "./ownership.js";
-import { syncRouter, withRouterUrls } from "./router.js";
+import { openRouter, syncRouter, withRouterUrls } from "./router.js";
 import type { CoreServices } from "./services.js";
 
 // A QA environment's life between `up` and `destroy`: kept from gc (`keep`), given more
@@ -58,7 +58,11 @@ export async function setLifetime(
  *  names kept; `wake`, `up` or a request through the router starts it again. */
 export async function sleep(
   services: CoreServices,
-  request: EnvRequest & { reason?: "command" | "idle" },
+  request: EnvRequest & {
+    reason?: "command" | "idle";
+    /** ADDRESS:PORT of the user's waker: a request to its names wakes it meanwhile. */
+    waker?: string | undefined;
+  },
   progress: Progress,
 ): Promise<EnvironmentStatus> {
   const { identity, backend, target } = await backendFor(services, request);
@@ -68,10 +72,14 @@ export async function sleep(
     const { SleepRecords } = await import("../backends/docker/sleep-records.js");
     const records = new SleepRecords(await services.engine());
     // Recorded first: from the moment it stops, the router answers for it.
+    const hosts = request.waker
+      ? (await (await openRouter(services)).state()).hostsByEnv.get(identity.id)
+      : undefined;
     await records.mark({
       envId: identity.id,
       since: new Date(services.clock.now()).toISOString(),
       reason: request.reason ?? "command",
+      ...(request.waker && hosts?.length ? { waker: request.waker, hosts } : {}),
     });
     try {
       await backend.down(identity.id, progress);

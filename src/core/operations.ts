@@ -14,10 +14,12 @@ import { openUserSettings, stateDir } from "../config/user-settings.js";
 import type { DataOrigin } from "../db/data-origin.js";
 import { openExpiryStore } from "../env/expiry.js";
 import { pathExists } from "../env/generated-files.js";
+import { openIdleStore } from "../env/idle.js";
 import { openKeptStore } from "../env/kept.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { withArguments } from "../process/shell-line.js";
 import { DEFAULT_ENV_NAME } from "../topology/identity.js";
+import { parseTtl } from "../ui/duration.js";
 import { redactDeep } from "../ui/redact.js";
 import type { Progress } from "../ui/steps.js";
 import type { LockReport } from "./access.js";
@@ -66,6 +68,9 @@ export interface UpRequest extends TargetOptions {
   removeOnFailure?: boolean | undefined;
   /** `--lock`: basic authentication on its router names (as prodlike.yaml `lock: true`). */
   lock?: boolean | undefined;
+  /** `--idle`: asleep after this long without a request (as prodlike.yaml `idle:`);
+   *  `never` removes it; undefined keeps prodlike.yaml's, else what was set before. */
+  idle?: number | "never" | undefined;
 }
 
 // Desired state -> plan -> apply -> wait -> verify. A second run on a healthy environment
@@ -81,6 +86,8 @@ export async function up(
     install?: InstallReport;
     application?: { present: false; entry: string | undefined };
     lock?: LockReport;
+    /** Asleep after this long without a request (its waker watches it). */
+    idleMs?: number;
   }
 > {
   const target = await resolveTarget(services, request);
@@ -201,6 +208,12 @@ export async function up(
       request.lock || target.loaded.config.lock
         ? await (await import("./access.js")).lockNames(services, target.identity.id, progress)
         : undefined;
+    const idle =
+      request.idle ??
+      (target.loaded.config.idle ? parseTtl(target.loaded.config.idle, "idle") : undefined);
+    const idleStore = openIdleStore(services.env);
+    if (idle === "never") await idleStore.remove(target.identity.id);
+    else if (idle !== undefined) await idleStore.set(target.identity.id, idle);
     const expiries = openExpiryStore(services.env);
     if (request.ttl === "never") await expiries.remove(target.identity.id);
     else if (request.ttl !== undefined) {
@@ -245,6 +258,7 @@ export async function up(
         ...(seeded ? { seeded } : {}),
         ...(hooks.length > 0 ? { hooks } : {}),
         ...(lock ? { lock } : {}),
+        ...(await idleOf(services, target.identity.id)),
       },
       topology.secrets,
     );
@@ -421,6 +435,7 @@ export async function removeEnvironment(
   await removeVolumeCopy(stateDir(services.env), envId);
   await openExpiryStore(services.env).remove(envId);
   await openKeptStore(services.env).remove(envId);
+  await openIdleStore(services.env).remove(envId);
   // Its lock's credentials (the router drops the lock once it is unrecorded).
   await (await import("../env/credentials.js")).openCredentialStore(services.env).remove(envId);
   await openInstallStates(services.env).remove(envId);
@@ -694,4 +709,9 @@ function keptForDiagnosis(error: unknown, name: string): unknown {
     ...(error.location ? { location: error.location } : {}),
     ...(error.data ? { data: error.data } : {}),
   });
+}
+
+async function idleOf(services: CoreServices, envId: string): Promise<{ idleMs?: number }> {
+  const record = (await openIdleStore(services.env).all()).find((found) => found.envId === envId);
+  return record ? { idleMs: record.idleMs } : {};
 }

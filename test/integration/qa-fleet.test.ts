@@ -1,10 +1,13 @@
-import os from "node:os";
+import { readFile } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   copyExample,
   docker,
+  environmentNetwork,
   expectOk,
   httpGet,
   jsonField,
@@ -45,11 +48,19 @@ async function running(name: string): Promise<string[]> {
   return containers.map((container) => container.Names[0] ?? "");
 }
 
-/** The docker0 bridge's address on this machine: not loopback, never a public one. */
-function bridgeAddress(): string {
-  const address = os.networkInterfaces().docker0?.find((entry) => entry.family === "IPv4");
-  if (!address) throw new Error("this machine has no docker0 bridge");
-  return address.address;
+/** This machine's address on the environment's own bridge network: not loopback, never a
+ *  public one (a stand-in for the LAN's). */
+async function bridgeAddress(): Promise<string> {
+  const { stdout } = await execa("docker", [
+    "network",
+    "inspect",
+    await environmentNetwork(envId("local")),
+    "--format",
+    "{{range .IPAM.Config}}{{.Gateway}} {{end}}",
+  ]);
+  const address = stdout.split(/\s+/).find((candidate) => /^\d+\.\d+\.\d+\.\d+$/.test(candidate));
+  if (!address) throw new Error(`no gateway address on ${envId("local")}'s network`);
+  return address;
 }
 
 /** A routed request, tried again while the router is still loading the name (a name it
@@ -62,10 +73,38 @@ async function routed(
     try {
       return await routedRequest(url, options);
     } catch (error) {
-      if (tries > 60) throw error;
+      // The shared router is replaced now and then by other prodlike versions on this
+      // engine (a new one makes its certificates again): tried for two minutes.
+      if (tries > 240) throw error;
       await sleep(500);
     }
   }
+}
+
+/** A request to the waker with the Host and scheme the router gives it. */
+function requestAs(
+  waker: { address: string; port: number },
+  host: string,
+): Promise<{ status: number; location: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const sent = httpRequest(
+      {
+        host: waker.address,
+        port: waker.port,
+        path: "/",
+        headers: { host, "x-forwarded-proto": "https" },
+        timeout: 120_000,
+      },
+      (response) => {
+        response.resume();
+        response.on("end", () =>
+          resolve({ status: response.statusCode ?? 0, location: response.headers.location }),
+        );
+      },
+    );
+    sent.on("error", reject);
+    sent.end();
+  });
 }
 
 const basic = (user: string, password: string) =>
@@ -77,7 +116,7 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
-  for (const name of ["local", "qa-1"]) {
+  for (const name of ["local", "qa-1", "qa-2"]) {
     await project.cli(["destroy", "--name", name, "--keep-images"]).catch(() => undefined);
   }
   await project.cleanup();
@@ -151,6 +190,45 @@ describe("a QA environment's life", { timeout: 600_000 }, () => {
     expect((await listed("local"))?.sleeping).toBeUndefined();
   });
 
+  it("wakes a sleeping environment when a request reaches its name: held until healthy, then sent back", async () => {
+    const url = webUrlOf(await project.cli(["status", "--json"]));
+    expectOk(await project.cli(["sleep"]));
+    expect(await running("local")).toEqual([]);
+    // A request as the router hands it on to the user's waker while the environment
+    // sleeps (the router's side: router-plan's unit tests): answered once it is up.
+    const host = `local.${project.name}.localhost`;
+    const waker = JSON.parse(await readFile(path.join(project.home, "waker.json"), "utf8")) as {
+      address: string;
+      port: number;
+    };
+    const answer = await requestAs(waker, host);
+    expect(answer.status).toBe(307);
+    expect(answer.location).toBe(`https://${host}/`);
+    expect((await listed("local"))?.state).toBe("running");
+    expect((await httpGet(`${url}/`)).body).toContain(`<span id="greeting">${marker}</span>`);
+  });
+
+  it("puts an environment to sleep once nothing reached it for its idle time; a request wakes it", async () => {
+    const up = await project.cli(["up", "--name", "qa-2", "--idle", "10s", "--json"]);
+    expectOk(up);
+    expect(jsonField<number>(up, "idleMs")).toBe(10_000);
+    let state: Listed | undefined;
+    for (let tries = 0; tries < 90; tries++) {
+      state = await listed("qa-2");
+      if (state?.state === "sleeping") break;
+      await sleep(2_000);
+    }
+    expect(state).toMatchObject({ state: "sleeping", sleeping: { reason: "idle" } });
+    expect(await running("qa-2")).toEqual([]);
+    const host = `qa-2.${project.name}.localhost`;
+    const waker = JSON.parse(await readFile(path.join(project.home, "waker.json"), "utf8")) as {
+      address: string;
+      port: number;
+    };
+    expect((await requestAs(waker, host)).status).toBe(307);
+    expect((await listed("qa-2"))?.state).toBe("running");
+  });
+
   it("locks an environment's router names: 401 without its credentials, 200 with them", async () => {
     const { ca } = await routerOf(project);
     const https = jsonField<Record<string, string>>(
@@ -188,7 +266,7 @@ describe("a QA environment's life", { timeout: 600_000 }, () => {
   });
 
   it("shares on another address only when asked, behind the lock; off by default", async () => {
-    const address = bridgeAddress();
+    const address = await bridgeAddress();
     const refused = await project.cli(["share", "--address", "0.0.0.0", "--json"]);
     expect(refused.json?.error).toMatchObject({ code: "USAGE" });
     // By default nothing of prodlike's listens anywhere but 127.0.0.1.

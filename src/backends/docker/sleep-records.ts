@@ -11,6 +11,10 @@ export const SleepLabel = {
   since: "dev.prodlike.sleeping.since",
   /** `command` (prodlike sleep) or `idle` (no request for prodlike.yaml `idle:`). */
   reason: "dev.prodlike.sleeping.reason",
+  /** ADDRESS:PORT of its owner's waker, which the router sends its names to meanwhile. */
+  waker: "dev.prodlike.sleeping.waker",
+  /** Its router names, comma-separated. */
+  hosts: "dev.prodlike.sleeping.hosts",
 } as const;
 
 export type SleepReason = "command" | "idle";
@@ -20,6 +24,9 @@ export interface SleepRecord {
   /** ISO time it fell asleep. */
   since: string;
   reason: SleepReason;
+  /** Where a request to one of `hosts` wakes it (see core/waker.ts). */
+  waker?: string;
+  hosts?: string[];
 }
 
 export function sleepVolumeName(envId: string): string {
@@ -35,6 +42,8 @@ export class SleepRecords {
       [Label.env]: record.envId,
       [SleepLabel.since]: record.since,
       [SleepLabel.reason]: record.reason,
+      ...(record.waker ? { [SleepLabel.waker]: record.waker } : {}),
+      ...(record.hosts?.length ? { [SleepLabel.hosts]: record.hosts.join(",") } : {}),
     });
   }
 
@@ -49,10 +58,14 @@ export class SleepRecords {
       const envId = volume.labels[Label.env];
       const since = volume.labels[SleepLabel.since];
       if (!envId || !since || volume.name !== sleepVolumeName(envId)) continue;
+      const waker = volume.labels[SleepLabel.waker];
+      const hosts = volume.labels[SleepLabel.hosts];
       records.set(envId, {
         envId,
         since,
         reason: volume.labels[SleepLabel.reason] === "idle" ? "idle" : "command",
+        ...(waker && /^[0-9a-f.:]+:\d+$/.test(waker) ? { waker } : {}),
+        ...(hosts ? { hosts: hosts.split(",").filter((host) => host !== "") } : {}),
       });
     }
     return records;

@@ -26,6 +26,7 @@ import type { Clock } from "../../waits/clock.js";
 import type { ContainerInfo, DockerEngine } from "../docker/docker-engine.js";
 import { EnvironmentOwners } from "../docker/environment-owners.js";
 import { imageSteps } from "../docker/image-builder.js";
+import { SleepRecords } from "../docker/sleep-records.js";
 
 // The one router all environments on this machine share: a container, its network and
 // its CA volume, all labelled and named `prodlike-router*`. Started by the first `up` that
@@ -87,7 +88,7 @@ export class LocalRouter {
     const container = routerContainerIn(containers);
     const external =
       options.clusters && container?.running ? await this.readExternal(container.id) : undefined;
-    const plan = routerPlan(containers, { external, recorded });
+    const plan = routerPlan(containers, { external, recorded, asleep: await this.asleep() });
     return {
       running: container?.running ?? false,
       ...(container?.ports ? { ports: container.ports } : {}),
@@ -120,7 +121,12 @@ export class LocalRouter {
       else delete external[options.cluster.envId];
     }
     if (options.leaving) delete external[options.leaving];
-    const plan = routerPlan(containers, { leaving: options.leaving, external, recorded });
+    const plan = routerPlan(containers, {
+      leaving: options.leaving,
+      external,
+      recorded,
+      asleep: await this.asleep(),
+    });
     if (plan.sites.length === 0) {
       if (container) await this.remove({ purge: false });
       return { running: false, hostsByEnv: plan.hostsByEnv, conflicts: plan.conflicts };
@@ -189,6 +195,31 @@ export class LocalRouter {
       }
     }
     return removed;
+  }
+
+  /** Where a waker must listen for the router to reach it: the router network's gateway
+   *  (this machine's side of that bridge); undefined when the network does not exist. */
+  async wakerAddress(): Promise<string | undefined> {
+    const result = await this.docker(
+      ["network", "inspect", ROUTER_NAME, "--format", "{{range .IPAM.Config}}{{.Gateway}} {{end}}"],
+      { allowFailure: true },
+    );
+    if (result.exitCode !== 0) return undefined;
+    return result.stdout.split(/\s+/).find((address) => /^\d+\.\d+\.\d+\.\d+$/.test(address));
+  }
+
+  // Sleeping environments with a waker: their names are sent there while they sleep.
+  private async asleep(): Promise<
+    Record<string, { hosts: string[]; dial: string; network: string }>
+  > {
+    const records = await new SleepRecords(this.deps.engine).all();
+    return Object.fromEntries(
+      [...records.values()].flatMap((record) =>
+        record.waker && record.hosts?.length
+          ? [[record.envId, { hosts: record.hosts, dial: record.waker, network: ROUTER_NAME }]]
+          : [],
+      ),
+    );
   }
 
   /** The bcrypt hash of a password, made by the router image's Caddy (the password goes

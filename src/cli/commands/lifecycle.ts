@@ -1,6 +1,9 @@
+import { spawn } from "node:child_process";
 import type { BackendName } from "../../backends/backend.js";
 import { namedEnvironment } from "../../core/environments.js";
 import { keep, type LifetimeChange, setLifetime, sleep, wake } from "../../core/lifecycle.js";
+import type { CoreServices } from "../../core/services.js";
+import { runningWaker, serveWaker, wakerAddress } from "../../core/waker.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import { parseTtl } from "../../ui/duration.js";
 import { formatStatus } from "../format.js";
@@ -68,10 +71,21 @@ export function lifetimeChange(text: string): LifetimeChange {
 
 export async function sleepCommand(output: Output, flags: LifecycleFlags, env?: string) {
   const core = await services();
+  const progress = await output.progress();
+  const waker = await startWaker(core);
+  if (!waker) {
+    progress.warn(
+      "No waker (the local router is off or not running): only `prodlike wake` or `up` wakes it.",
+    );
+  }
   const status = await sleep(
     core,
-    { ...(await namedEnvironment(core, flags, env)), lockTimeoutMs: lockTimeoutMs(flags) },
-    await output.progress(),
+    {
+      ...(await namedEnvironment(core, flags, env)),
+      lockTimeoutMs: lockTimeoutMs(flags),
+      waker,
+    },
+    progress,
   );
   output.result("sleep", { urls: status.urls, environment: status }, () =>
     formatStatus(status, output.colour),
@@ -93,5 +107,43 @@ export async function wakeCommand(output: Output, flags: LifecycleFlags, env?: s
   output.result("wake", { urls: status.urls, environment: status }, () =>
     formatStatus(status, output.colour),
   );
+  return 0;
+}
+
+// The user's waker (see core/waker.ts), started as a process of its own that outlives
+// this command, unless one runs already; its ADDRESS:PORT.
+export async function startWaker(core: CoreServices): Promise<string | undefined> {
+  const running = await runningWaker(core);
+  if (running) return `${running.address}:${running.port}`;
+  const address = await wakerAddress(core);
+  const cli = process.argv[1];
+  if (!address || !cli) return undefined;
+  spawn(process.execPath, [cli, "waker", "--address", address], {
+    detached: true,
+    stdio: "ignore",
+    env: process.env,
+  }).unref();
+  for (let tries = 0; tries < 100; tries++) {
+    const started = await runningWaker(core);
+    if (started) return `${started.address}:${started.port}`;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return undefined;
+}
+
+/** `prodlike waker` (started by `sleep`): wakes the user's sleeping environments on request. */
+export async function wakerCommand(_output: Output, flags: { address?: string; port?: string }) {
+  const core = await services();
+  const address = flags.address ?? (await wakerAddress(core));
+  if (!address) {
+    throw new ProdlikeError(
+      "USAGE",
+      "No address to listen on: the local router's network is not there",
+      {
+        hint: "Start an environment (`prodlike up`) so the router runs, or give --address.",
+      },
+    );
+  }
+  await serveWaker(core, { address, ...(flags.port ? { port: Number(flags.port) } : {}) });
   return 0;
 }

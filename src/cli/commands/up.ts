@@ -7,6 +7,7 @@ import { formatStatus } from "../format.js";
 import type { Output } from "../output.js";
 import { describeLock } from "./access.js";
 import { hookFlags, lockTimeoutMs, secondsFlag, services } from "./common.js";
+import { startWaker } from "./lifecycle.js";
 
 interface UpFlags {
   dir: string;
@@ -22,6 +23,7 @@ interface UpFlags {
   from?: string;
   rmOnFailure: boolean;
   lock: boolean;
+  idle?: string;
 }
 
 export default async function upCommand(output: Output, flags: UpFlags): Promise<number> {
@@ -31,8 +33,10 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
     });
   }
   const started = Date.now();
+  const core = await services();
+  const progress = await output.progress();
   const result = await up(
-    await services(),
+    core,
     {
       dir: flags.dir,
       name: flags.name,
@@ -47,9 +51,17 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       from: flags.from,
       removeOnFailure: flags.rmOnFailure,
       lock: flags.lock,
+      idle: flags.idle === undefined ? undefined : parseTtl(flags.idle, "--idle"),
     },
-    await output.progress(),
+    progress,
   );
+  // Put to sleep when idle: by the user's waker, which must run.
+  const waker = result.idleMs ? await startWaker(core) : undefined;
+  if (result.idleMs && !waker) {
+    progress.warn(
+      "No waker (the local router is off or not running): `idle:` cannot put it to sleep.",
+    );
+  }
   output.result(
     "up",
     {
@@ -60,6 +72,7 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       ...(result.install ? { install: result.install } : {}),
       ...(result.application ? { application: result.application } : {}),
       ...(result.lock ? { lock: result.lock } : {}),
+      ...(result.idleMs ? { idleMs: result.idleMs } : {}),
       hooks: result.hooks ?? [],
       durationMs: Date.now() - started,
     },

@@ -4,8 +4,11 @@ import path from "node:path";
 import { Chalk } from "chalk";
 import { describe, expect, it } from "vitest";
 import { SleepRecords, sleepVolumeName } from "../../../src/backends/docker/sleep-records.js";
+import { routedBytes } from "../../../src/backends/docker/traffic.js";
 import { lifetimeChange } from "../../../src/cli/commands/lifecycle.js";
 import { formatList } from "../../../src/cli/format.js";
+import { checkInterval } from "../../../src/core/waker.js";
+import { IdleStore } from "../../../src/env/idle.js";
 import { KeptStore } from "../../../src/env/kept.js";
 import { ProdlikeError } from "../../../src/errors/prodlike-error.js";
 import { Label } from "../../../src/topology/labels.js";
@@ -102,5 +105,68 @@ describe("ls", () => {
     );
     expect(text).toMatch(/shop-qa1\s+compose\s+1h\s+kept \(2h left\)\s+running/);
     expect(text).toMatch(/shop-qa2\s+compose\s+1h\s+-\s+sleeping/);
+  });
+});
+
+describe("idle environments", () => {
+  it("are watched every 30 s, more often for a short idle time, never more than once a second", () => {
+    expect(checkInterval([])).toBe(30_000);
+    expect(checkInterval([{ envId: "a", idleMs: 2 * 3_600_000 }])).toBe(30_000);
+    expect(
+      checkInterval([
+        { envId: "a", idleMs: 20_000 },
+        { envId: "b", idleMs: 3_600_000 },
+      ]),
+    ).toBe(5_000);
+    expect(checkInterval([{ envId: "a", idleMs: 1_000 }])).toBe(1_000);
+  });
+
+  it("keep their idle time in the state folder; a damaged record watches nothing", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-idle-"));
+    const store = new IdleStore(dir);
+    await store.set("shop-qa1", 7_200_000);
+    await store.set("shop-qa2", 60_000);
+    await store.remove("shop-qa2");
+    await writeFile(path.join(dir, "shop-qa3.json"), "{ cut");
+    expect(await store.all()).toEqual([{ envId: "shop-qa1", idleMs: 7_200_000 }]);
+  });
+});
+
+describe("routedBytes", () => {
+  it("sums what the routed containers received; undefined when none runs", async () => {
+    const engine = new FakeEngine();
+    const base = {
+      name: "x",
+      health: "none" as const,
+      image: "i",
+      imageId: "i",
+      ports: [],
+      createdAt: 0,
+      networks: [],
+    };
+    engine.containers.push(
+      {
+        ...base,
+        id: "web",
+        state: "running",
+        labels: { [Label.env]: "shop-qa1", [Label.routes]: "qa1.shop.localhost=80" },
+      },
+      {
+        ...base,
+        id: "mail",
+        state: "running",
+        labels: { [Label.env]: "shop-qa1", [Label.routes]: "mail.qa1.shop.localhost=8025" },
+      },
+      { ...base, id: "db", state: "running", labels: { [Label.env]: "shop-qa1" } },
+      {
+        ...base,
+        id: "other",
+        state: "exited",
+        labels: { [Label.env]: "shop-qa2", [Label.routes]: "qa2.shop.localhost=80" },
+      },
+    );
+    engine.received.set("web", 1000).set("mail", 24).set("db", 99_999);
+    expect(await routedBytes(engine, "shop-qa1")).toBe(1024);
+    expect(await routedBytes(engine, "shop-qa2")).toBeUndefined();
   });
 });
