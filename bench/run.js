@@ -9,6 +9,7 @@ import { mirrorUpBench } from "./mirror-up.js";
 import { qaParallelBench } from "./qa-parallel.js";
 import { releaseBench } from "./release.js";
 import { routerBench } from "./router.js";
+import { seedLayersBench } from "./seed-layers.js";
 import { snapshotScaleBench } from "./snapshot-scale.js";
 import { startupAndEditBench } from "./startup-and-edit.js";
 import { versionsBench } from "./versions.js";
@@ -28,6 +29,7 @@ if (!only || only === "versions") results.push(...(await versionsBench()));
 if (!only || only === "router") results.push(...(await routerBench()));
 if (!only || only === "release") results.push(...(await releaseBench()));
 if (!only || only === "snapshot-scale") results.push(...(await snapshotScaleBench()));
+if (!only || only === "seed") results.push(...(await seedLayersBench()));
 
 const line = (cells) =>
   cells.map((cell, index) => String(cell).padEnd([52, 10, 14, 8][index] ?? 0)).join(" ");
