@@ -29,7 +29,7 @@ import type { HookRun } from "./hooks.js";
 import { upClaims } from "./machine.js";
 import { claimOwnership, forgetOwnership, requireOwnership } from "./ownership.js";
 import { planEnvironment, resolveTarget, type TargetOptions } from "./plan.js";
-import { syncRouter, trustRecorded, withRouterUrls } from "./router.js";
+import { syncRouter, trustRecorded, whileLeaving, withRouterUrls } from "./router.js";
 import type { SeedReport } from "./seed.js";
 import type { CoreServices } from "./services.js";
 
@@ -282,14 +282,17 @@ export async function removeEnvironment(
   );
   const mountpoints = checkout ? await mountpointsOf(checkout.codeRoot, checkout.name) : [];
   // The router lets go of the environment's network first: a network with the router
-  // still attached cannot be removed.
-  await syncRouter(services, progress, { leaving: envId });
+  // still attached cannot be removed. Until the containers are gone, no other prodlike's
+  // sync routes them again (the environment is marked as leaving for the machine).
   let report: DestroyReport | undefined;
-  try {
-    report = await backend.destroy(envId, progress, { keepImages: options.keepImages });
-  } catch (error) {
-    if (!(error instanceof ProdlikeError && error.code === "ENV_NOT_FOUND")) throw error;
-  }
+  await whileLeaving(services, envId, async () => {
+    await syncRouter(services, progress, { leaving: envId });
+    try {
+      report = await backend.destroy(envId, progress, { keepImages: options.keepImages });
+    } catch (error) {
+      if (!(error instanceof ProdlikeError && error.code === "ENV_NOT_FOUND")) throw error;
+    }
+  });
   // Snapshots belong to the environment: a throwaway environment leaves no disk behind.
   const [{ openSnapshotStore }, { openDataOrigin }, { environmentDir }, { removeVolumeCopy }] =
     await Promise.all([

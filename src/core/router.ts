@@ -36,8 +36,10 @@ export async function openRouter(services: CoreServices): Promise<LocalRouter> {
   });
 }
 
-/** The router made to serve what runs now (without `leaving`'s routes). Failures are
- *  warnings: the environment itself is up, or is being removed, either way. */
+/** The router made to serve what runs now (without `leaving`'s routes, nor those of any
+ *  environment another prodlike is removing: routing it again would attach the router to
+ *  a network its destroy is about to remove). Failures are warnings: the environment
+ *  itself is up, or is being removed, either way. */
 export async function syncRouter(
   services: CoreServices,
   progress: Progress,
@@ -46,7 +48,11 @@ export async function syncRouter(
   if (!routerEnabled(services.env)) return undefined;
   try {
     return await whileRouterLocked(services, progress, async () => {
-      const router = await openRouter(services);
+      const [router, leaving] = await Promise.all([
+        openRouter(services),
+        leavingEnvironments(services),
+      ]);
+      if (options.leaving) leaving.add(options.leaving);
       // Compose environments' routes are labels on their containers; a cluster's are
       // handed over here.
       const cluster =
@@ -62,7 +68,7 @@ export async function syncRouter(
           title: options.leaving ? "Local router: routes removed" : "Local router: routes",
           run: async (context) => {
             state = await router.sync({
-              leaving: options.leaving,
+              leaving,
               ...(cluster ? { cluster } : {}),
               onDetail: (text) => context.update(text),
             });
@@ -83,6 +89,29 @@ export async function syncRouter(
       `Named hosts are not served: ${error.message}.${error.hint ? ` ${error.hint}` : ""}`,
     );
     return undefined;
+  }
+}
+
+/** The environments some prodlike of the machine is removing now. */
+async function leavingEnvironments(services: CoreServices): Promise<Set<string>> {
+  const { machineClaims } = await import("./machine.js");
+  const claims = await (await machineClaims(services)).others("leaving");
+  return new Set(claims.map((claim) => claim.envId));
+}
+
+/** Marks `envId` as being removed for every prodlike of the machine while `work` runs. */
+export async function whileLeaving<T>(
+  services: CoreServices,
+  envId: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  const { machineClaims } = await import("./machine.js");
+  const claims = await machineClaims(services);
+  const claim = await claims.make("leaving", { envId, ttlMs: 30 * 60_000 });
+  try {
+    return await work();
+  } finally {
+    await claims.release(claim);
   }
 }
 

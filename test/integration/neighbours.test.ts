@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { cp, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { connect, createServer, type Server } from "node:net";
+import { connect } from "node:net";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -98,14 +98,6 @@ async function secondCheckout(project: TestProject, folder: string): Promise<Tes
     dir,
     cli: (args, options = {}) => runCli(args, { cwd: dir, home: project.home, ...options }),
   };
-}
-
-function listenOn(port: number): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => resolve(server));
-  });
 }
 
 // ---- The second developer (prodlike-dev2), through sudo ----
@@ -259,13 +251,18 @@ describe("ownership", { timeout: 600_000 }, () => {
     expect(dash.json).toMatchObject({ error: { code: "USAGE" } });
   });
 
-  it("keeps an environment's ports across down and up, its preferred port taken and freed meanwhile", async () => {
+  it("keeps a stopped environment's ports its own: another up skips them, its own up gets them back", async () => {
     const before = portsOf(await statusOf(shop));
     expectOk(await shop.cli(["down", "--json"]));
-    // While it is stopped, its web port is taken, then freed again.
-    const web = before.web ?? 0;
-    const taken = await listenOn(web);
-    await new Promise<void>((resolve) => taken.close(() => resolve()));
+    // While it is stopped, another environment (same preferred ports) comes and goes.
+    const other = await shop.cli(["up", "--name", "nbq", "--json"]);
+    try {
+      expectOk(other);
+      const taken = Object.values(portsOf(other));
+      expect(taken.filter((port) => Object.values(before).includes(port))).toEqual([]);
+    } finally {
+      expectOk(await shop.cli(["destroy", "--name", "nbq", "--keep-images", "--json"]));
+    }
     const up = await shop.cli(["up", "--json"]);
     expectOk(up);
     expect(portsOf(up)).toEqual(before);
@@ -385,40 +382,40 @@ describe("router trust", { timeout: 600_000 }, () => {
     expect(await verify("IP:127.0.0.1")).toContain("excluded subtree violation");
   });
 
-  it("writes nothing through a folder planted in /tmp (the router lock and its record live with the engine)", async () => {
+  it("writes nothing through a folder planted in the temporary folder (the router's lock and record live with the engine)", async () => {
     const uid = process.getuid?.() ?? 0;
-    const planted = `/tmp/prodlike-${uid}`;
+    // A temporary folder of this test's own, shared like /tmp (sticky, everyone may
+    // write): prodlike runs with TMPDIR pointing at it, where the second user (or, without
+    // one, this test) plants prodlike-UID/router-loaded as a link to the owner's file.
+    const tmp = path.join(path.dirname(shop.dir), "shared-tmp");
+    await mkdir(tmp, { recursive: true });
+    await execa("chmod", ["1777", tmp]);
+    await execa("chmod", ["0711", path.dirname(shop.dir)]);
+    const planted = path.join(tmp, `prodlike-${uid}`);
     const canary = path.join(shop.dir, "canary.txt");
     await writeFile(canary, "the owner's file\n");
-    // Planted by the second user where there is one (its folder, its link), else here. A
-    // folder that is there already (an older prodlike's) is only watched.
-    const existed = await readdir(planted).then(
-      () => true,
-      () => false,
-    );
-    if (!existed) {
-      if (second) {
-        await second.sh(
-          `mkdir ${planted} && ln -s ${canary} ${planted}/router-loaded && chmod 0777 ${planted}`,
-        );
-      } else {
-        await mkdir(planted);
-        await execa("ln", ["-s", canary, `${planted}/router-loaded`]);
-      }
+    if (second) {
+      await second.sh(
+        `mkdir ${planted} && chmod 0777 ${planted} && ln -s ${canary} ${planted}/router-loaded`,
+      );
+    } else {
+      await mkdir(planted);
+      await execa("ln", ["-s", canary, path.join(planted, "router-loaded")]);
     }
     const listing = async () =>
       (await execa("ls", ["-la", "--time-style=full-iso", planted])).stdout;
     const before = await listing();
     try {
-      expectOk(await shop.cli(["up", "--json"]));
-      expectOk(await shop.cli(["router", "status", "--json"]));
+      const env = { TMPDIR: tmp };
+      expectOk(await shop.cli(["down", "--json"], { env }));
+      expectOk(await shop.cli(["up", "--json"], { env }));
+      expectOk(await shop.cli(["router", "status", "--json"], { env }));
       expect(await readFile(canary, "utf8")).toBe("the owner's file\n");
       expect(await listing()).toBe(before);
     } finally {
-      if (!existed) {
-        if (second) await second.sh(`rm -rf ${planted}`);
-        else await rm(planted, { recursive: true, force: true });
-      }
+      if (second) await second.sh(`rm -rf ${planted}`);
+      await rm(tmp, { recursive: true, force: true });
+      await execa("chmod", ["0700", path.dirname(shop.dir)]).catch(() => undefined);
     }
   });
 });
@@ -570,6 +567,7 @@ describe("bounded resources", { timeout: 900_000 }, () => {
         const socket = connect(1025, ip);
         let replies = "";
         let step = 0;
+        let ended = false;
         const lines = [
           "EHLO it",
           "MAIL FROM:<app@example.com>",
@@ -584,7 +582,10 @@ describe("bounded resources", { timeout: 900_000 }, () => {
           else if (step === lines.length) {
             step++;
             socket.write(`Subject: big ${index}\r\n\r\n${body}.\r\n`);
-          } else socket.end("QUIT\r\n");
+          } else if (!ended) {
+            ended = true;
+            socket.end("QUIT\r\n");
+          }
         });
         socket.on("close", () => resolve(replies));
         socket.on("error", reject);
@@ -633,6 +634,10 @@ describe.skipIf(skipTwoUsers)("two Unix users on one engine", { timeout: 1_200_0
   it("refuses the other user's destroy and up of an environment; the data stays", async () => {
     if (!second) return;
     const dir = await secondUsersProject("drupal-basic", shop.name);
+    await rootSql(
+      shop,
+      "CREATE TABLE IF NOT EXISTS neighbours_marker (id int); DELETE FROM neighbours_marker; INSERT INTO neighbours_marker VALUES (31);",
+    );
     try {
       for (const args of [
         ["destroy", "--json"],

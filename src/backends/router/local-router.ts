@@ -95,7 +95,8 @@ export class LocalRouter {
    *  `leaving`'s, an environment about to be removed); removes it when none are left.
    *  The caller holds the machine-wide router lock. */
   async sync(options: {
-    leaving?: string | undefined;
+    /** Environments being removed, by this process or another one of the machine. */
+    leaving?: ReadonlySet<string> | undefined;
     /** A cluster environment's routes, replacing what the router kept for it. */
     cluster?: { envId: string; routes: ExternalRoutes | undefined };
     onDetail?: (text: string) => void;
@@ -111,7 +112,7 @@ export class LocalRouter {
       if (options.cluster.routes) external[options.cluster.envId] = options.cluster.routes;
       else delete external[options.cluster.envId];
     }
-    if (options.leaving) delete external[options.leaving];
+    for (const envId of options.leaving ?? []) delete external[envId];
     const plan = routerPlan(containers, { leaving: options.leaving, external, recorded });
     if (plan.sites.length === 0) {
       if (container) await this.remove({ purge: false });

@@ -182,7 +182,7 @@ describe("LocalRouter", () => {
     const routerContainer = engine.containers.find((c) => c.name === ROUTER_NAME);
     if (routerContainer)
       routerContainer.networks = [ROUTER_NAME, "a-local_default", "b-local_default"];
-    await router.sync({ leaving: "b-local" });
+    await router.sync({ leaving: new Set(["b-local"]) });
     const calls = runner.calls.slice(started);
     const load = calls.findIndex((call) => call.includes("caddy reload"));
     const disconnect = calls.indexOf(
@@ -199,7 +199,7 @@ describe("LocalRouter", () => {
     engine.containers.push(web(engine, "a"));
     engine.volumes.push({ name: "prodlike-router-data", labels: { [Label.router]: "true" } });
     await router.sync({});
-    const state = await router.sync({ leaving: "a-local" });
+    const state = await router.sync({ leaving: new Set(["a-local"]) });
     expect(state.running).toBe(false);
     expect(runner.calls).toContain("docker rm --force prodlike-router");
     expect(engine.removed).toContain("network net-router");
