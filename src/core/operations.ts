@@ -29,7 +29,13 @@ import type { HookRun } from "./hooks.js";
 import { upClaims } from "./machine.js";
 import { claimOwnership, forgetOwnership, requireOwnership } from "./ownership.js";
 import { planEnvironment, resolveTarget, type TargetOptions } from "./plan.js";
-import { syncRouter, trustRecorded, whileLeaving, withRouterUrls } from "./router.js";
+import {
+  syncRouter,
+  syncWhileStarting,
+  trustRecorded,
+  whileLeaving,
+  withRouterUrls,
+} from "./router.js";
 import type { SeedReport } from "./seed.js";
 import type { CoreServices } from "./services.js";
 
@@ -95,12 +101,22 @@ export async function up(
     const { releaseDataKeeper } = await import("./releases.js");
     const beforeSwitch = releaseDataKeeper(services, target, backend);
     const keepReleases = target.loaded.config.releases?.keep;
-    const result = await backend.up(topology, progress, {
-      rebuild: request.rebuild,
-      healthTimeoutMs: request.healthTimeoutMs,
-      ...(beforeSwitch ? { beforeSwitch } : {}),
-      ...(keepReleases !== undefined ? { keepReleases } : {}),
-    });
+    const early = syncWhileStarting(
+      services,
+      target.identity.id,
+      new Set((topology.routes ?? []).map((route) => route.service)),
+    );
+    let result: UpResult;
+    try {
+      result = await backend.up(topology, progress, {
+        rebuild: request.rebuild,
+        healthTimeoutMs: request.healthTimeoutMs,
+        ...(beforeSwitch ? { beforeSwitch } : {}),
+        ...(keepReleases !== undefined ? { keepReleases } : {}),
+      });
+    } finally {
+      await early.done();
+    }
     await syncRouter(services, progress, {
       cluster: { envId: target.identity.id, backend },
     });

@@ -117,6 +117,49 @@ export async function whileLeaving<T>(
 
 // One prodlike at a time, of every user of the engine, kept with the engine itself (see
 // machine-lock.ts): never a folder in /tmp another local user could make first.
+/**
+ * Brings the router in line as soon as the environment's routed services run, while the
+ * backend still waits for their health (seconds): the sync after `up` then finds nothing
+ * to change, and the router's work (attaching a network, loading routes) is off the path
+ * a user waits on. Quiet: the sync after `up` reports what there is to report.
+ */
+export function syncWhileStarting(
+  services: CoreServices,
+  envId: string,
+  routedServices: ReadonlySet<string>,
+): { done(): Promise<void> } {
+  if (!routerEnabled(services.env) || routedServices.size === 0) {
+    return { done: async () => undefined };
+  }
+  let stopped = false;
+  const running = (async () => {
+    const [engine, { Label }, { SilentProgress }] = await Promise.all([
+      services.engine(),
+      import("../topology/labels.js"),
+      import("../ui/plain-progress.js"),
+    ]);
+    while (!stopped) {
+      const containers = await engine.listContainers({ [Label.env]: envId });
+      const up = new Set(
+        containers
+          .filter((container) => container.state === "running")
+          .map((container) => container.labels[Label.service]),
+      );
+      if ([...routedServices].every((service) => up.has(service))) {
+        await syncRouter(services, new SilentProgress());
+        return;
+      }
+      await services.clock.sleep(150);
+    }
+  })().catch(() => undefined);
+  return {
+    async done() {
+      stopped = true;
+      await running;
+    },
+  };
+}
+
 export async function whileRouterLocked<T>(
   services: CoreServices,
   progress: Progress | undefined,

@@ -78,8 +78,13 @@ async function statusOf(project: TestProject): Promise<CliResult> {
   return { ...status, json: status.json?.environment as Record<string, unknown> };
 }
 
+/** Host ports by name, from `up --json` (its environment) or statusOf. */
 function portsOf(result: CliResult): Record<string, number> {
-  const services = jsonField<{ ports: { name: string; hostPort: number }[] }[]>(result, "services");
+  const environment = (result.json?.environment as Record<string, unknown> | undefined) ?? {};
+  const services = jsonField<{ ports: { name: string; hostPort: number }[] }[]>(
+    { ...result, json: { ...result.json, ...environment } },
+    "services",
+  );
   return Object.fromEntries(
     services.flatMap((service) => service.ports.map((port) => [port.name, port.hostPort])),
   );
@@ -254,18 +259,21 @@ describe("ownership", { timeout: 600_000 }, () => {
   it("keeps a stopped environment's ports its own: another up skips them, its own up gets them back", async () => {
     const before = portsOf(await statusOf(shop));
     expectOk(await shop.cli(["down", "--json"]));
-    // While it is stopped, another environment (same preferred ports) comes and goes.
-    const other = await shop.cli(["up", "--name", "nbq", "--json"]);
     try {
-      expectOk(other);
-      const taken = Object.values(portsOf(other));
-      expect(taken.filter((port) => Object.values(before).includes(port))).toEqual([]);
+      // While it is stopped, another environment (same preferred ports) comes and goes.
+      const other = await shop.cli(["up", "--name", "nbq", "--json"]);
+      try {
+        expectOk(other);
+        const taken = Object.values(portsOf(other));
+        expect(taken.filter((port) => Object.values(before).includes(port))).toEqual([]);
+      } finally {
+        expectOk(await shop.cli(["destroy", "--name", "nbq", "--keep-images", "--json"]));
+      }
     } finally {
-      expectOk(await shop.cli(["destroy", "--name", "nbq", "--keep-images", "--json"]));
+      const up = await shop.cli(["up", "--json"]);
+      expectOk(up);
+      expect(portsOf(up)).toEqual(before);
     }
-    const up = await shop.cli(["up", "--json"]);
-    expectOk(up);
-    expect(portsOf(up)).toEqual(before);
   });
 });
 

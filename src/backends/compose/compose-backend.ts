@@ -67,25 +67,26 @@ export class ComposeBackend implements Backend {
   async portClaims(envId: string): Promise<PortClaims> {
     const containers = await this.deps.engine.listContainers({ [Label.managed]: "true" });
     const own: Record<string, number> = {};
+    const ownStopped = new Set<string>();
     const others = new Set<number>();
     for (const container of containers) {
-      const bound =
-        container.state === "running"
-          ? container.ports
-          : await this.deps.engine.portBindings(container.id);
+      const running = container.state === "running";
+      const bound = running ? container.ports : await this.deps.engine.portBindings(container.id);
       if (container.labels[Label.env] === envId) {
         const named = decodePortsLabel(container.labels[Label.ports]);
         for (const published of bound) {
           const port = named.find(
             (candidate) => candidate.containerPort === published.containerPort,
           );
-          if (port) own[port.name] = published.hostPort;
+          if (!port) continue;
+          own[port.name] = published.hostPort;
+          if (!running) ownStopped.add(port.name);
         }
       } else {
         for (const published of bound) others.add(published.hostPort);
       }
     }
-    return { own, others };
+    return { own, ownStopped, others };
   }
 
   async ownerCodeRoot(envId: string): Promise<string | undefined> {
