@@ -338,6 +338,10 @@ describe("router trust", { timeout: 600_000 }, () => {
     const { ca } = await routerOf(shop);
     const page = await routedRequest(https, { ca });
     expect(page.status).toBe(200);
+    // A container that only carries the environment's label does not stand in for it.
+    expectOk(await shop.cli(["down", "--json"]));
+    expectOk(await shop.cli(["up", "--json"]));
+    for (const id of rogues.splice(0)) await docker.getContainer(id).remove({ force: true });
   });
 
   it("has a CA whose root is name-constrained to .localhost (checked with openssl)", async () => {

@@ -26,7 +26,7 @@ import {
 import type { ContainerInfo, DockerEngine } from "../docker/docker-engine.js";
 import type { ImageClaims } from "../docker/image-claims.js";
 import type { ComposeDetectionCache } from "./compose-detection-cache.js";
-import { ComposeCli, projectOfContainers } from "./compose-project.js";
+import { ComposeCli, composeContainerOf, projectOfContainers } from "./compose-project.js";
 import { destroyCompose, STOP_TIMEOUT_SECONDS } from "./compose-teardown.js";
 import { healthCommandOf, waitForService } from "./container-waits.js";
 import { decodePortsLabel, statusFromContainers } from "./status-from-containers.js";
@@ -91,7 +91,7 @@ export class ComposeBackend implements Backend {
 
   async ownerCodeRoot(envId: string): Promise<string | undefined> {
     const containers = await this.envContainers(envId);
-    return containers[0]?.labels[Label.codeRoot];
+    return composeContainerOf(envId, containers)?.labels[Label.codeRoot];
   }
 
   async up(topology: Topology, progress: Progress, options: UpOptions): Promise<UpResult> {

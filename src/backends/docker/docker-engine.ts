@@ -46,6 +46,8 @@ export interface DockerEngine {
   removeContainer(id: string): Promise<void>;
   removeVolume(name: string): Promise<void>;
   removeNetwork(id: string): Promise<void>;
+  /** Detaches a container from a network (forced: it may be stopping). */
+  disconnectFromNetwork(networkId: string, container: string): Promise<void>;
   /** Resolves false when the image was already gone. */
   removeImage(id: string): Promise<boolean>;
   imageExists(ref: string): Promise<boolean>;
@@ -192,6 +194,12 @@ export class DockerodeEngine implements DockerEngine {
 
   async removeNetwork(id: string): Promise<void> {
     await ignoreNotFound((await this.docker).getNetwork(id).remove());
+  }
+
+  async disconnectFromNetwork(networkId: string, container: string): Promise<void> {
+    await ignoreNotFound(
+      (await this.docker).getNetwork(networkId).disconnect({ Container: container, Force: true }),
+    );
   }
 
   async removeImage(id: string): Promise<boolean> {

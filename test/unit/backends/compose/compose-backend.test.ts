@@ -33,6 +33,7 @@ function envContainer(
     createdAt: 0,
     networks: [],
     labels: {
+      "com.docker.compose.project": envId,
       [Label.managed]: "true",
       [Label.env]: envId,
       [Label.name]: "local",
