@@ -48,6 +48,10 @@ export async function planEnvironment(
   backend: Backend,
   settings: UserSettings,
   reservations: PortReserver,
+  options: {
+    /** Whether the database holds an installed site (core/install.ts). */
+    installed?: boolean;
+  } = {},
 ): Promise<Plan> {
   const { loaded, identity } = target;
   // Loaded here, not at the top: preset validation pulls in yaml and zod, which commands
@@ -73,8 +77,21 @@ export async function planEnvironment(
     ssh: await sshAccess(loaded.config, services.env),
     developer: services.developer,
     hostArch: hostArch(),
+    installed: options.installed,
+    hostCaBundle: await hostCaBundle(services.env),
   });
   return { target, topology };
+}
+
+/** The CA bundle this machine's tools trust (SSL_CERT_FILE, else Debian's own file), when
+ *  there is one: a company proxy's CA reaches composer in the cli container too. */
+async function hostCaBundle(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const { stat } = await import("node:fs/promises");
+  for (const file of [env.SSL_CERT_FILE, "/etc/ssl/certs/ca-certificates.crt"]) {
+    if (file && path.isAbsolute(file) && (await stat(file).catch(() => undefined))?.isFile())
+      return file;
+  }
+  return undefined;
 }
 
 /** Node.js's names for the two architectures its packages are built for. */

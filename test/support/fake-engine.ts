@@ -54,10 +54,6 @@ export class FakeEngine implements DockerEngine {
     this.removed.push(`network ${id}`);
     this.networks = this.networks.filter((network) => network.id !== id);
   }
-  readonly disconnected: string[] = [];
-  async disconnectFromNetwork(networkId: string, container: string): Promise<void> {
-    this.disconnected.push(`${container} from ${networkId}`);
-  }
   // As the engine does: a tag is untagged (the image goes with its last tag); an id of an
   // image with several tags is refused (HTTP 409 "referenced in multiple repositories").
   async removeImage(id: string): Promise<boolean> {

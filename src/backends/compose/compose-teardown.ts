@@ -7,7 +7,6 @@ import type { Progress } from "../../ui/steps.js";
 import { type DestroyOptions, type DestroyReport, environmentNotFound } from "../backend.js";
 import type { DockerEngine } from "../docker/docker-engine.js";
 import type { ImageClaims } from "../docker/image-claims.js";
-import { ROUTER_NAME } from "../router/local-router.js";
 import { type ComposeCli, type ComposeProject, projectOfContainers } from "./compose-project.js";
 import { releaseImages } from "./compose-release.js";
 
@@ -114,17 +113,8 @@ export async function removeEnvironment(
     await engine.removeContainer(container.id);
   for (const volume of await engine.listVolumes({ [Label.env]: envId }))
     await engine.removeVolume(volume);
-  for (const network of await engine.listNetworks({ [Label.env]: envId })) {
-    try {
-      await engine.removeNetwork(network.id);
-    } catch (error) {
-      // The local router still attached (another prodlike's sync routed the environment
-      // again, one from before the machine-wide claims): detach it, then remove.
-      if (!/active endpoints/i.test(String(error))) throw error;
-      await engine.disconnectFromNetwork(network.id, ROUTER_NAME);
-      await engine.removeNetwork(network.id);
-    }
-  }
+  for (const network of await engine.listNetworks({ [Label.env]: envId }))
+    await engine.removeNetwork(network.id);
 }
 
 /** The prodlike-built images of these ids no container uses any more, nor an `up` is

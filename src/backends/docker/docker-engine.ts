@@ -46,8 +46,6 @@ export interface DockerEngine {
   removeContainer(id: string): Promise<void>;
   removeVolume(name: string): Promise<void>;
   removeNetwork(id: string): Promise<void>;
-  /** Detaches a container from a network (forced: it may be stopping). */
-  disconnectFromNetwork(networkId: string, container: string): Promise<void>;
   /** Resolves false when the image was already gone. */
   removeImage(id: string): Promise<boolean>;
   imageExists(ref: string): Promise<boolean>;
@@ -193,13 +191,19 @@ export class DockerodeEngine implements DockerEngine {
   }
 
   async removeNetwork(id: string): Promise<void> {
-    await ignoreNotFound((await this.docker).getNetwork(id).remove());
-  }
-
-  async disconnectFromNetwork(networkId: string, container: string): Promise<void> {
-    await ignoreNotFound(
-      (await this.docker).getNetwork(networkId).disconnect({ Container: container, Force: true }),
-    );
+    const network = (await this.docker).getNetwork(id);
+    // What is still attached once the environment's own containers are gone is the shared
+    // local router, joined by another prodlike's sync after this one let go: it is let go
+    // of again here, or the removal fails "network has active endpoints".
+    const inspected = (await network.inspect().catch((error: unknown) => {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    })) as { Containers?: Record<string, unknown> } | undefined;
+    if (!inspected) return;
+    for (const container of Object.keys(inspected.Containers ?? {})) {
+      await ignoreNotFound(network.disconnect({ Container: container, Force: true }));
+    }
+    await ignoreNotFound(network.remove());
   }
 
   async removeImage(id: string): Promise<boolean> {
