@@ -1,15 +1,15 @@
 // What the local router costs an `up` on its critical path: the sync after the backend is
-// up (the lock every user of the engine shares, the listing, the router's loaded-config
-// hash read through the engine) when the environment's routes are already loaded, as the
-// sync during the health wait leaves them. Timed in a fresh process, as `up` runs it
-// (its modules loaded on the way), against the same process doing nothing but starting.
+// up (the lock every user of the engine shares, the listings, the loaded configuration's
+// hash read from the engine) when the environment's routes are already loaded, as the
+// sync during the health wait leaves them. A fresh process per round.
 import { execa } from "execa";
 import { benchProject, median } from "./lib.js";
 
 const ROUNDS = 9;
 
-// What \`up\` has loaded by then (its services, the core) is loaded first; the sync's own
-// modules load inside the timing, as they do in \`up\`.
+// As in `up`: the sync during the health wait (loading the sync's modules, bringing the
+// router in line) comes first; the sync after the backend's up, the one a user waits for,
+// is timed.
 const SCRIPT = `
 const [{ createCoreServices }, { syncRouter }, { SilentProgress }] = await Promise.all([
   import("./dist/core/services.js"),
@@ -17,7 +17,7 @@ const [{ createCoreServices }, { syncRouter }, { SilentProgress }] = await Promi
   import("./dist/ui/plain-progress.js"),
 ]);
 const services = await createCoreServices(process.env);
-await (await services.engine()).ping();
+await syncRouter(services, new SilentProgress());
 const started = process.hrtime.bigint();
 const state = await syncRouter(services, new SilentProgress());
 if (!state?.running) throw new Error("the router is not running");
