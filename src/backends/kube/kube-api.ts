@@ -1,14 +1,14 @@
-import type { Readable, Writable } from "node:stream";
+import { PassThrough, type Writable } from "node:stream";
 import type {
   KubeConfig,
   KubernetesObject,
   V1Deployment,
   V1Pod,
   V1StatefulSet,
-  V1Status,
 } from "@kubernetes/client-node";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import { FIELD_MANAGER } from "../../topology/kube-labels.js";
+import { type ExecStreams, negotiatedProtocol, runExec } from "./exec-session.js";
 
 // The Kubernetes API as the backend uses it, through @kubernetes/client-node (loaded on
 // first use: it is large, and compose users never need it).
@@ -23,12 +23,7 @@ export interface PodInfo {
   containers: { name: string; ready: boolean; state: string; restarts: number }[];
 }
 
-export interface ExecStreams {
-  stdin: Readable | null;
-  stdout: Writable;
-  stderr: Writable;
-  tty: boolean;
-}
+export type { ExecStreams };
 
 export interface KubeApi {
   /** Server-side apply, field manager `prodlike`, taking over conflicting fields. */
@@ -94,6 +89,8 @@ const MERGE_PATCH = "application/merge-patch+json";
 
 // Applies and reads objects; exec and logs go through the loaded client-node module.
 export class ClientNodeKubeApi implements KubeApi {
+  private execProtocol: Promise<string> | undefined;
+
   constructor(
     private readonly objects: ObjectClient,
     private readonly streaming?: {
@@ -176,6 +173,7 @@ export class ClientNodeKubeApi implements KubeApi {
     await this.objects.patch(target, undefined, undefined, FIELD_MANAGER, undefined, MERGE_PATCH);
   }
 
+  // Settles on the status frame or a lost connection, whatever stdin does (exec-session.ts).
   async exec(
     namespace: string,
     pod: string,
@@ -185,25 +183,17 @@ export class ClientNodeKubeApi implements KubeApi {
   ): Promise<number> {
     const { config, module } = this.requireStreaming();
     const exec = new module.Exec(config);
-    return new Promise<number>((resolve, reject) => {
-      exec
-        .exec(
-          namespace,
-          pod,
-          container,
-          command,
-          streams.stdout,
-          streams.stderr,
-          streams.stdin,
-          streams.tty,
-          (status) => resolve(exitCodeFromStatus(status)),
-        )
-        .then((socket) => {
-          socket.on("error", reject);
-        }, reject);
-    });
+    const target = { namespace, pod, container };
+    // One server, one protocol: asked once, by the first exec that streams stdin.
+    const protocol = () => {
+      this.execProtocol ??= negotiatedProtocol(exec, target);
+      return this.execProtocol;
+    };
+    return runExec(exec, target, command, streams, protocol);
   }
 
+  // client-node's Log pipes the response into the stream it is given and resolves at once
+  // (its done callback is never called): the logs are over when that stream has ended.
   async logs(
     namespace: string,
     pod: string,
@@ -212,36 +202,26 @@ export class ClientNodeKubeApi implements KubeApi {
     options: { follow: boolean; tail: number },
   ): Promise<void> {
     const { config, module } = this.requireStreaming();
-    const log = new module.Log(config);
-    await new Promise<void>((resolve, reject) => {
-      log
-        .log(
-          namespace,
-          pod,
-          container,
-          out,
-          (error: unknown) => (error ? reject(error) : resolve()),
-          {
-            follow: options.follow,
-            tailLines: options.tail,
-          },
-        )
-        .catch(reject);
+    if (options.tail === 0 && !options.follow) return;
+    const sink = new PassThrough();
+    const ended = new Promise<void>((resolve, reject) => {
+      sink.once("end", resolve);
+      sink.once("error", reject);
     });
+    sink.pipe(out, { end: false });
+    await new module.Log(config).log(namespace, pod, container, sink, {
+      follow: options.follow,
+      // client-node leaves a 0 out (all lines): following from now is "since now".
+      ...(options.tail > 0 ? { tailLines: options.tail } : {}),
+      ...(options.tail === 0 ? { sinceTime: new Date().toISOString() } : {}),
+    });
+    await ended;
   }
 
   private requireStreaming() {
     if (!this.streaming) throw new ProdlikeError("INTERNAL", "Kubernetes client has no connection");
     return this.streaming;
   }
-}
-
-// The exec channel's closing status: Success, or Failure with the exit code as a cause.
-export function exitCodeFromStatus(status: V1Status): number {
-  if (status.status === "Success") return 0;
-  const cause = status.details?.causes?.find((item) => item.reason === "ExitCode");
-  const code = Number(cause?.message);
-  return Number.isInteger(code) ? code : 1;
 }
 
 export function podInfo(pod: V1Pod): PodInfo {

@@ -1,0 +1,681 @@
+import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import http from "node:http";
+import https from "node:https";
+import type { AddressInfo, Socket } from "node:net";
+import type { V1Pod } from "@kubernetes/client-node";
+import { WebSocketServer } from "ws";
+import { parse as parseYaml, stringify } from "yaml";
+import { checkImmutable, mergePatchUpdate, serverSideApply } from "./apply.js";
+import { type ServingCertificate, servingCertificate } from "./certificate.js";
+import {
+  EXEC_PROTOCOLS_V5,
+  PORT_FORWARD_PROTOCOLS,
+  type SessionRecord,
+  serveExec,
+  servePortForward,
+} from "./channels.js";
+import { ClusterLoops } from "./cluster.js";
+import { withDefaults } from "./defaults.js";
+import { HostRuntime } from "./host-runtime.js";
+import {
+  coreVersions,
+  groupList,
+  type ResourceType,
+  resourceList,
+  typeOfKind,
+  typeOfPlural,
+} from "./resources.js";
+import type { PodRuntime } from "./runtime.js";
+import { ApiError, badRequest, notFound } from "./status.js";
+import { type KubeJson, matchesFields, matchesLabels, Store } from "./store.js";
+
+// A Kubernetes API server double on 127.0.0.1, speaking the wire formats of the endpoints
+// prodlike and @kubernetes/client-node use: discovery, get/list/create/replace/delete,
+// server-side apply and merge patch, list + watch from a resourceVersion (a chunked stream
+// of JSON events), pod logs (follow or not, tailLines, previous), exec and attach over
+// websocket (v4.channel.k8s.io and/or v5.channel.k8s.io, as configured: a v4-only server
+// is Kubernetes before 1.29), and port-forward. Requests need the bearer token of the
+// kubeconfig it writes. Pods run through a PodRuntime (host processes by default).
+
+export interface KubeWireOptions {
+  /** The exec/attach subprotocols it accepts, in preference order (default: v5, v4). */
+  execProtocols?: readonly string[];
+  /** What /version says (default: 1.30 with v5, 1.28 without). */
+  gitVersion?: string;
+  runtime?: PodRuntime;
+  /** kube-system's DNS Service (default kube-dns at 10.96.0.10); false: none. */
+  dns?: { name: string; clusterIP: string } | false;
+  /** Maps a hostPath on the "node" to this machine (kind's extraMounts). */
+  hostPath?: (nodePath: string) => string;
+}
+
+export class KubeWireServer {
+  readonly store = new Store();
+  readonly sessions: SessionRecord[] = [];
+  readonly token = randomBytes(16).toString("hex");
+  readonly loops: ClusterLoops;
+  readonly runtime: PodRuntime;
+  private readonly server: https.Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly execProtocols: readonly string[];
+  private readonly gitVersion: string;
+
+  private constructor(
+    options: KubeWireOptions,
+    private readonly certificate: ServingCertificate,
+  ) {
+    this.execProtocols = options.execProtocols ?? EXEC_PROTOCOLS_V5;
+    this.gitVersion =
+      options.gitVersion ??
+      (this.execProtocols.includes("v5.channel.k8s.io") ? "v1.30.4" : "v1.28.13");
+    this.runtime = options.runtime ?? new HostRuntime();
+    this.loops = new ClusterLoops(this.store, this.runtime, options.hostPath ?? ((path) => path));
+    this.server = https.createServer(certificate, (request, response) => {
+      this.handle(request, response).catch((error: unknown) => reply(response, asApiError(error)));
+    });
+    this.server.on("secureConnection", (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on("close", () => this.sockets.delete(socket));
+    });
+    this.server.on("upgrade", (request, socket: Socket, head) => {
+      this.upgrade(request, socket, head).catch((error: unknown) =>
+        refuse(socket, asApiError(error)),
+      );
+    });
+    this.seed(
+      options.dns === undefined ? { name: "kube-dns", clusterIP: "10.96.0.10" } : options.dns,
+    );
+  }
+
+  static async start(options: KubeWireOptions = {}): Promise<KubeWireServer> {
+    const double = new KubeWireServer(options, await servingCertificate());
+    await new Promise<void>((resolve) => double.server.listen(0, "127.0.0.1", resolve));
+    double.loops.start();
+    return double;
+  }
+
+  get url(): string {
+    return `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** A kubeconfig (0600) whose context `context` reaches this server with its token. */
+  async writeKubeconfig(file: string, context = "wire"): Promise<void> {
+    await writeFile(file, kubeconfigYaml(this.url, this.token, context, this.certificate.cert), {
+      mode: 0o600,
+    });
+  }
+
+  /** Applies objects as the cluster's own (kube-system, test fixtures), no manager. */
+  put(object: KubeJson): KubeJson {
+    const type = requireType(object.apiVersion ?? "", object.kind ?? "");
+    const namespace = object.metadata.namespace ?? "default";
+    const live = this.store.get(type, namespace, object.metadata.name);
+    if (live)
+      return this.store.update(type, {
+        ...live,
+        ...object,
+        metadata: { ...live.metadata, ...object.metadata },
+      });
+    return this.store.create(
+      type,
+      withDefaults(type, { ...object, metadata: { ...object.metadata, namespace } }, this.store),
+    );
+  }
+
+  /** A GET as a client with the kubeconfig's CA (and its token unless another is given). */
+  request(
+    path: string,
+    options: { token?: string } = {},
+  ): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const request = https.get(
+        `${this.url}${path}`,
+        {
+          ca: this.certificate.cert,
+          headers: { Authorization: `Bearer ${options.token ?? this.token}` },
+        },
+        (response) => {
+          let body = "";
+          response.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+          response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+        },
+      );
+      request.on("error", reject);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.loops.stop();
+    await this.runtime.close();
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private seed(dns: { name: string; clusterIP: string } | false): void {
+    for (const name of ["default", "kube-system", "kube-public"])
+      this.put({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
+    if (dns)
+      this.put({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: dns.name, namespace: "kube-system", labels: { "k8s-app": "kube-dns" } },
+        spec: {
+          clusterIP: dns.clusterIP,
+          selector: { "k8s-app": "kube-dns" },
+          ports: [
+            { name: "dns", port: 53, protocol: "UDP" },
+            { name: "dns-tcp", port: 53, protocol: "TCP" },
+          ],
+        },
+      });
+  }
+
+  private authorized(request: http.IncomingMessage): boolean {
+    return request.headers.authorization === `Bearer ${this.token}`;
+  }
+
+  private async handle(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+  ): Promise<void> {
+    if (!this.authorized(request)) throw new ApiError(401, "Unauthorized", "Unauthorized");
+    const url = new URL(request.url ?? "/", this.url);
+    const path = url.pathname.replace(/\/$/, "");
+    if (request.method === "GET") {
+      const discovery = this.discovery(path);
+      if (discovery) return reply(response, 200, discovery);
+    }
+    const route = parseRoute(path);
+    if (!route)
+      throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+    const { type, namespace, name, subresource } = route;
+    const query = url.searchParams;
+    if (subresource === "log") return this.logs(response, namespace, name ?? "", query);
+    if (subresource && subresource !== "status")
+      throw badRequest(`${subresource} needs an upgrade to a websocket`);
+    switch (request.method) {
+      case "GET":
+        if (name) {
+          const found = this.store.get(type, namespace, name);
+          if (!found) throw notFound(type.group, type.plural, name);
+          return reply(response, 200, found);
+        }
+        if (query.get("watch") === "true" || query.get("watch") === "1")
+          return this.watch(request, response, type, namespace, query);
+        return reply(response, 200, this.listOf(type, namespace, query));
+      case "POST": {
+        const body = parseBody(await readBody(request), request.headers["content-type"]);
+        const target = body.metadata?.namespace ?? namespace;
+        if (this.store.get(type, target, body.metadata?.name ?? ""))
+          throw new ApiError(
+            409,
+            "AlreadyExists",
+            `${type.plural} "${body.metadata.name}" already exists`,
+          );
+        return reply(
+          response,
+          201,
+          this.store.create(
+            type,
+            withDefaults(
+              type,
+              { ...body, metadata: { ...body.metadata, namespace: target } },
+              this.store,
+            ),
+          ),
+        );
+      }
+      case "PUT": {
+        const body = parseBody(await readBody(request), request.headers["content-type"]);
+        const live = this.store.get(type, namespace, name ?? "");
+        if (!live) throw notFound(type.group, type.plural, name ?? "");
+        if (
+          body.metadata.resourceVersion &&
+          body.metadata.resourceVersion !== live.metadata.resourceVersion
+        )
+          throw new ApiError(
+            409,
+            "Conflict",
+            `Operation cannot be fulfilled on ${type.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+          );
+        const next = {
+          ...body,
+          metadata: {
+            ...live.metadata,
+            ...body.metadata,
+            ...(live.metadata.uid ? { uid: live.metadata.uid } : {}),
+            ...(live.metadata.creationTimestamp
+              ? { creationTimestamp: live.metadata.creationTimestamp }
+              : {}),
+          },
+        };
+        checkImmutable(live, next);
+        return reply(response, 200, this.store.update(type, next));
+      }
+      case "PATCH":
+        return this.patch(request, response, type, namespace, name ?? "", query);
+      case "DELETE":
+        return reply(response, 200, this.delete(type, namespace, name ?? ""));
+    }
+    throw new ApiError(405, "MethodNotAllowed", `${request.method} is not allowed`);
+  }
+
+  private discovery(path: string): unknown {
+    if (path === "/version")
+      return {
+        major: "1",
+        minor: this.gitVersion.split(".")[1] ?? "30",
+        gitVersion: this.gitVersion,
+        platform: "linux/amd64",
+      };
+    if (path === "/api") return coreVersions(new URL(this.url).host);
+    if (path === "/apis") return groupList();
+    if (path === "/api/v1") return resourceList("", "v1");
+    const group = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
+    if (group) {
+      const list = resourceList(group[1] ?? "", group[2] ?? "");
+      if (!list)
+        throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+      return list;
+    }
+    return undefined;
+  }
+
+  private listOf(type: ResourceType, namespace: string, query: URLSearchParams) {
+    return {
+      kind: `${type.kind}List`,
+      apiVersion: type.group ? `${type.group}/${type.version}` : type.version,
+      metadata: { resourceVersion: String(this.store.resourceVersion) },
+      items: this.selected(type, namespace, query).map(
+        ({ apiVersion: _a, kind: _k, ...item }) => item,
+      ),
+    };
+  }
+
+  private selected(type: ResourceType, namespace: string, query: URLSearchParams): KubeJson[] {
+    const labels = query.get("labelSelector") ?? "";
+    const fields = query.get("fieldSelector") ?? "";
+    return this.store
+      .list(type, namespace || undefined)
+      .filter(
+        (object) => matchesLabels(object.metadata.labels, labels) && matchesFields(object, fields),
+      );
+  }
+
+  // A watch: the changes after `resourceVersion` (all objects as ADDED without one), then
+  // each change as it happens, one JSON event per line of a chunked response; a version
+  // older than the history answers an ERROR event with 410 Gone, as etcd compaction does.
+  private watch(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    type: ResourceType,
+    namespace: string,
+    query: URLSearchParams,
+  ): void {
+    response.writeHead(200, { "Content-Type": "application/json", "Transfer-Encoding": "chunked" });
+    const labels = query.get("labelSelector") ?? "";
+    const fields = query.get("fieldSelector") ?? "";
+    const matches = (object: KubeJson) =>
+      (!namespace || !type.namespaced || object.metadata.namespace === namespace) &&
+      matchesLabels(object.metadata.labels, labels) &&
+      matchesFields(object, fields);
+    const send = (kind: string, object: unknown) =>
+      response.write(`${JSON.stringify({ type: kind, object })}\n`);
+    const from = Number(query.get("resourceVersion") ?? "0");
+    if (from > 0 && from < this.store.oldestWatchable - 1) {
+      send(
+        "ERROR",
+        new ApiError(
+          410,
+          "Expired",
+          `too old resource version: ${from} (${this.store.oldestWatchable})`,
+        ).status,
+      );
+      response.end();
+      return;
+    }
+    if (from > 0) {
+      for (const change of this.store.since(from))
+        if (change.resource === type && matches(change.object)) send(change.type, change.object);
+    } else for (const object of this.selected(type, namespace, query)) send("ADDED", object);
+    const listener = (change: { resource: ResourceType; type: string; object: KubeJson }) => {
+      if (change.resource === type && matches(change.object)) send(change.type, change.object);
+    };
+    this.store.changes.on("change", listener);
+    const timeout = Number(query.get("timeoutSeconds") ?? "0");
+    const timer = timeout > 0 ? setTimeout(() => response.end(), timeout * 1000) : undefined;
+    const stop = () => {
+      this.store.changes.off("change", listener);
+      if (timer) clearTimeout(timer);
+    };
+    request.on("close", stop);
+    response.on("close", stop);
+  }
+
+  private async patch(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    query: URLSearchParams,
+  ): Promise<void> {
+    const contentType = (request.headers["content-type"] ?? "").split(";")[0]?.trim();
+    const text = await readBody(request);
+    const live = this.store.get(type, namespace, name);
+    if (contentType === "application/apply-patch+yaml") {
+      const manager = query.get("fieldManager");
+      if (!manager)
+        throw badRequest(
+          'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+        );
+      const config = parseYaml(text) as KubeJson;
+      if (config.metadata?.name !== name)
+        throw badRequest(
+          "the name of the object (" +
+            String(config.metadata?.name) +
+            ") does not match the name on the URL (" +
+            name +
+            ")",
+        );
+      const applied = serverSideApply(
+        live,
+        { ...config, metadata: { ...config.metadata, namespace } },
+        {
+          manager,
+          force: query.get("force") === "true",
+        },
+      );
+      if (!live)
+        return reply(
+          response,
+          201,
+          this.store.create(type, withDefaults(type, applied, this.store)),
+        );
+      checkImmutable(live, applied);
+      return reply(response, 200, this.store.update(type, withDefaults(type, applied, this.store)));
+    }
+    if (
+      contentType === "application/merge-patch+json" ||
+      contentType === "application/strategic-merge-patch+json"
+    ) {
+      if (!live) throw notFound(type.group, type.plural, name);
+      const patched = mergePatchUpdate(
+        live,
+        JSON.parse(text) as Record<string, unknown>,
+        query.get("fieldManager") ?? "unknown",
+      );
+      checkImmutable(live, patched);
+      return reply(response, 200, this.store.update(type, patched));
+    }
+    throw new ApiError(
+      415,
+      "UnsupportedMediaType",
+      `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+    );
+  }
+
+  // Deleting a workload deletes what it owns (background propagation); a namespace takes
+  // everything in it; a pod's containers stop.
+  private delete(type: ResourceType, namespace: string, name: string): KubeJson {
+    const found = this.store.delete(type, namespace, name);
+    if (!found) throw notFound(type.group, type.plural, name);
+    if (type.kind === "Pod") void this.loops.podDeleted(found);
+    if (type.kind === "Namespace") {
+      for (const inner of [
+        "v1/Pod",
+        "apps/v1/Deployment",
+        "apps/v1/StatefulSet",
+        "apps/v1/ReplicaSet",
+        "batch/v1/Job",
+        "batch/v1/CronJob",
+        "v1/Service",
+        "v1/ConfigMap",
+        "v1/Secret",
+        "v1/PersistentVolumeClaim",
+        "v1/Event",
+      ]) {
+        const [apiVersion, kind] = [
+          inner.slice(0, inner.lastIndexOf("/")),
+          inner.slice(inner.lastIndexOf("/") + 1),
+        ];
+        const innerType = requireType(apiVersion, kind);
+        for (const object of this.store.list(innerType, name))
+          this.delete(innerType, name, object.metadata.name);
+      }
+    }
+    for (const ownedKind of ["apps/v1/ReplicaSet", "v1/Pod"]) {
+      const ownedType = requireType(
+        ownedKind.slice(0, ownedKind.lastIndexOf("/")),
+        ownedKind.slice(ownedKind.lastIndexOf("/") + 1),
+      );
+      for (const object of this.store.list(ownedType, namespace)) {
+        const owner = object.metadata.ownerReferences?.[0];
+        if (
+          owner?.uid === found.metadata.uid ||
+          object.metadata.labels?.["wire.test/deployment"] ===
+            (type.kind === "Deployment" ? name : undefined)
+        )
+          this.delete(ownedType, namespace, object.metadata.name);
+      }
+    }
+    return found;
+  }
+
+  private async logs(
+    response: http.ServerResponse,
+    namespace: string,
+    name: string,
+    query: URLSearchParams,
+  ): Promise<void> {
+    const { pod, container } = this.podContainer(namespace, name, query.get("container"));
+    const status = pod.status?.containerStatuses?.find((candidate) => candidate.name === container);
+    const previous = query.get("previous") === "true";
+    if (!previous && status?.state?.waiting)
+      throw badRequest(
+        `container "${container}" in pod "${name}" is waiting to start: ${status.state.waiting.reason}`,
+      );
+    if (!previous && !status)
+      throw badRequest(
+        `container "${container}" in pod "${name}" is waiting to start: ContainerCreating`,
+      );
+    const tail = query.get("tailLines");
+    const stream = await this.runtime.logs(pod, container, {
+      follow: query.get("follow") === "true",
+      previous,
+      ...(tail ? { tailLines: Number(tail) } : {}),
+    });
+    response.writeHead(200, { "Content-Type": "text/plain", "Transfer-Encoding": "chunked" });
+    stream.pipe(response);
+    response.on("close", () => stream.destroy());
+  }
+
+  private podContainer(namespace: string, name: string, wanted: string | null) {
+    const found = this.store.get(requireType("v1", "Pod"), namespace, name);
+    if (!found) throw notFound("", "pods", name);
+    const pod = found as unknown as V1Pod;
+    const names = (pod.spec?.containers ?? []).map((container) => container.name);
+    if (!wanted && names.length !== 1)
+      throw badRequest(
+        `a container name must be specified for pod ${name}, choose one of: [${names.join(" ")}]`,
+      );
+    const container = wanted ?? names[0] ?? "";
+    if (!names.includes(container))
+      throw badRequest(`container ${container} is not valid for pod ${name}`);
+    return { pod, container };
+  }
+
+  private async upgrade(
+    request: http.IncomingMessage,
+    socket: Socket,
+    head: Buffer,
+  ): Promise<void> {
+    if (!this.authorized(request)) throw new ApiError(401, "Unauthorized", "Unauthorized");
+    const url = new URL(request.url ?? "/", this.url);
+    const route = parseRoute(url.pathname);
+    const sub = route?.subresource;
+    if (route?.type.kind !== "Pod" || !sub || !["exec", "attach", "portforward"].includes(sub))
+      throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+    const offered = String(request.headers["sec-websocket-protocol"] ?? "")
+      .split(",")
+      .map((value) => value.trim());
+    const supported = sub === "portforward" ? PORT_FORWARD_PROTOCOLS : this.execProtocols;
+    const protocol = offered.find((candidate) => supported.includes(candidate));
+    if (!protocol)
+      throw badRequest(
+        `unable to upgrade: requested protocol(s) [${offered.join(", ")}] are not supported`,
+      );
+    const query = url.searchParams;
+    if (sub === "portforward") {
+      const found = this.store.get(route.type, route.namespace, route.name ?? "");
+      if (!found) throw notFound("", "pods", route.name ?? "");
+      const pod = found as unknown as V1Pod;
+      const ports = query
+        .getAll("ports")
+        .flatMap((value) => value.split(","))
+        .map(Number);
+      const socketServer = new WebSocketServer({ noServer: true, handleProtocols: () => protocol });
+      socketServer.handleUpgrade(request, socket, head, (ws) =>
+        servePortForward(
+          ws,
+          ports,
+          (port) => this.runtime.connect(pod, port),
+          (port, error) =>
+            `error forwarding port ${port} to pod ${pod.metadata?.uid}, uid : failed to execute portforward in network namespace: ${error.message}`,
+        ),
+      );
+      return;
+    }
+    const { pod, container } = this.podContainer(
+      route.namespace,
+      route.name ?? "",
+      query.get("container"),
+    );
+    const state = pod.status?.containerStatuses?.find(
+      (candidate) => candidate.name === container,
+    )?.state;
+    if (!state?.running)
+      throw badRequest(`unable to upgrade connection: container not found ("${container}")`);
+    const command = query.getAll("command");
+    const tty = query.get("tty") === "true";
+    const stdin = query.get("stdin") === "true";
+    const process =
+      sub === "exec"
+        ? await this.runtime.exec(pod, container, command, { stdin, tty })
+        : await this.runtime.attach(pod, container, { stdin, tty });
+    const record: SessionRecord = {
+      protocol,
+      command,
+      stdinBytes: 0,
+      stdinClosed: undefined,
+      resizes: [],
+    };
+    this.sessions.push(record);
+    const socketServer = new WebSocketServer({ noServer: true, handleProtocols: () => protocol });
+    socketServer.handleUpgrade(request, socket, head, (ws) =>
+      serveExec(ws, process, command, record, { sendStatus: sub === "exec" }),
+    );
+  }
+}
+
+interface Route {
+  type: ResourceType;
+  namespace: string;
+  name: string | undefined;
+  subresource: string | undefined;
+}
+
+function parseRoute(path: string): Route | undefined {
+  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  let group = "";
+  let rest: string[];
+  if (parts[0] === "api" && parts[1] === "v1") rest = parts.slice(2);
+  else if (parts[0] === "apis" && parts.length >= 3) {
+    group = parts[1] ?? "";
+    rest = parts.slice(3);
+  } else return undefined;
+  const version = parts[0] === "api" ? "v1" : (parts[2] ?? "");
+  let namespace = "";
+  if (rest[0] === "namespaces" && rest.length >= 3) {
+    namespace = rest[1] ?? "";
+    rest = rest.slice(2);
+  }
+  const type = typeOfPlural(group, version, rest[0] ?? "");
+  if (!type) return undefined;
+  return { type, namespace, name: rest[1], subresource: rest[2] };
+}
+
+function requireType(apiVersion: string, kind: string): ResourceType {
+  const type = typeOfKind(apiVersion, kind);
+  if (!type) throw badRequest(`no kind "${kind}" is registered for version "${apiVersion}"`);
+  return type;
+}
+
+async function readBody(request: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function parseBody(text: string, contentType: string | undefined): KubeJson {
+  try {
+    return (contentType?.includes("yaml") ? parseYaml(text) : JSON.parse(text)) as KubeJson;
+  } catch (error) {
+    throw badRequest(`the body of the request could not be decoded: ${String(error)}`);
+  }
+}
+
+function reply(response: http.ServerResponse, error: ApiError): void;
+function reply(response: http.ServerResponse, code: number, body: unknown): void;
+function reply(
+  response: http.ServerResponse,
+  codeOrError: number | ApiError,
+  body?: unknown,
+): void {
+  if (response.headersSent) {
+    response.end();
+    return;
+  }
+  const [code, payload] =
+    codeOrError instanceof ApiError ? [codeOrError.code, codeOrError.status] : [codeOrError, body];
+  response.writeHead(code, { "Content-Type": "application/json" });
+  response.end(JSON.stringify(payload));
+}
+
+// An upgrade the server refuses is an ordinary HTTP answer on the raw socket.
+function refuse(socket: Socket, error: ApiError): void {
+  const body = JSON.stringify(error.status);
+  socket.end(
+    `HTTP/1.1 ${error.code} ${http.STATUS_CODES[error.code] ?? "Error"}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+function asApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  return new ApiError(500, "InternalError", `Internal error occurred: ${String(error)}`);
+}
+
+export function kubeconfigYaml(
+  server: string,
+  token: string,
+  context: string,
+  certificateAuthority: string,
+): string {
+  return stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [
+      {
+        name: context,
+        cluster: {
+          server,
+          "certificate-authority-data": Buffer.from(certificateAuthority).toString("base64"),
+        },
+      },
+    ],
+    users: [{ name: context, user: { token } }],
+    contexts: [{ name: context, context: { cluster: context, user: context } }],
+    "current-context": context,
+  });
+}
