@@ -264,7 +264,12 @@ function renderWorkload(
   const template = {
     metadata: {
       labels: podLabels,
-      annotations: { [KubeAnnotation.configHash]: context.configHash },
+      annotations: {
+        [KubeAnnotation.configHash]: context.configHash,
+        [KubeAnnotation.roles]: workload.members
+          .map((member) => `${member.name}=${member.role}`)
+          .join(","),
+      },
     },
     spec: podSpec(topology, workload, options, context.secretKeys),
   };

@@ -134,7 +134,7 @@ export class FakeKubeApi implements KubeApi {
       spec: {
         replicas?: number;
         template: {
-          metadata?: { labels?: Record<string, string> };
+          metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
           spec: { containers: { name: string }[] };
         };
       };
@@ -155,6 +155,8 @@ export class FakeKubeApi implements KubeApi {
           name: `${workload.metadata?.name}-0`,
           uid: `${workload.metadata?.name}-uid-${this.generation}`,
           labels: workload.spec.template.metadata?.labels ?? {},
+          annotations: workload.spec.template.metadata?.annotations ?? {},
+          terminating: false,
           phase: "Running",
           containers: workload.spec.template.spec.containers.map((container) => ({
             name: container.name,

@@ -19,6 +19,9 @@ export interface PodInfo {
   name: string;
   uid: string;
   labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** Deleted, its containers stopping (within the grace period). */
+  terminating: boolean;
   phase: string;
   containers: { name: string; ready: boolean; state: string; restarts: number }[];
 }
@@ -230,6 +233,8 @@ export function podInfo(pod: V1Pod): PodInfo {
     name: pod.metadata?.name ?? "",
     uid: pod.metadata?.uid ?? "",
     labels: pod.metadata?.labels ?? {},
+    annotations: pod.metadata?.annotations ?? {},
+    terminating: pod.metadata?.deletionTimestamp !== undefined,
     phase: pod.status?.phase ?? "Unknown",
     containers: (pod.spec?.containers ?? []).map((container) => {
       const status = statuses.find((item) => item.name === container.name);

@@ -2,7 +2,7 @@ import type { KubernetesObject, V1Deployment, V1StatefulSet } from "@kubernetes/
 import { workloadSelector } from "../../mirror/web-entry.js";
 import { KubeLabel } from "../../topology/kube-labels.js";
 import type { Clock } from "../../waits/clock.js";
-import { type Probe, poll } from "../../waits/wait.js";
+import { type Probe, poll, WaitFailed } from "../../waits/wait.js";
 import { waitOrFail } from "../wait-failure.js";
 import type { KubeApi, PodInfo } from "./kube-api.js";
 import { deploymentRollout, type RolloutState, statefulSetRollout } from "./rollout.js";
@@ -76,6 +76,31 @@ export async function waitForReplacement(
       data: { service },
     }),
   );
+}
+
+/** After a scale to zero: every selected pod gone (their containers stopped), or the time
+ *  limit over; resolves how many are still stopping, so `down` says what is true. */
+export async function waitForPodsGone(
+  api: KubeApi,
+  clock: Clock,
+  where: { namespace: string; selector: string },
+  options: { timeoutMs: number; onDetail: (detail: string) => void },
+): Promise<number> {
+  let left = 0;
+  const probe = async (): Promise<Probe> => {
+    const pods = await api.listPods(where.namespace, where.selector);
+    left = pods.filter((pod) => pod.phase !== "Succeeded" && pod.phase !== "Failed").length;
+    return left === 0 ? { done: true } : { done: false, detail: `${left} pods stopping` };
+  };
+  try {
+    await poll("pods stopped", probe, { timeoutMs: options.timeoutMs, intervalMs: 500 }).wait(
+      clock,
+      options.onDetail,
+    );
+  } catch (error) {
+    if (!(error instanceof WaitFailed && error.timedOut)) throw error;
+  }
+  return left;
 }
 
 // The pods a workload owns, by its own selector (a preset's carry app.kubernetes.io/name).

@@ -168,6 +168,8 @@ describe("podInfo", () => {
       name: "web-1",
       uid: "",
       labels: { a: "b" },
+      annotations: {},
+      terminating: false,
       phase: "Running",
       containers: [
         { name: "web", ready: true, state: "running", restarts: 0 },
