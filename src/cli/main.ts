@@ -162,6 +162,11 @@ function lifecycleCommands(table: CommandTable): void {
       "--seed-from <env[:snapshot]>",
       "a new environment starts from another environment's data (its live database, or one of its snapshots)",
     )
+    .option(
+      "--rm-on-failure",
+      "remove a new environment that fails to come up (by default it stays, for `prodlike logs`)",
+      false,
+    )
     .action(table.run("up", () => import("./commands/up.js")));
   table
     .add(program, "down", "stop the environment; data and containers are kept", [
@@ -255,8 +260,13 @@ function serviceCommands(table: CommandTable): void {
     .passThroughOptions()
     .action(table.run("exec", () => import("./commands/exec.js")));
   table
-    .add(program, "shell", "open a shell in a service (cli by default)", ["name"])
-    .argument("[service]", "service name", "cli")
+    .add(
+      program,
+      "shell",
+      "open a shell in a service (by default the cli service, else the PHP or app one)",
+      ["name"],
+    )
+    .argument("[service]", "service name")
     .action(table.run("shell", () => import("./commands/shell.js")));
   table
     .add(program, "drush", "run the project's drush (vendor/bin/drush) in the cli container", [

@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import type { Backend, EnvironmentStatus } from "../backends/backend.js";
 import { pathExists } from "../env/generated-files.js";
 import type { Progress } from "../ui/steps.js";
+import type { Target } from "./plan.js";
 import { withRouterUrls } from "./router.js";
 import type { CoreServices } from "./services.js";
 
@@ -18,11 +19,16 @@ export async function refreshApplication(
   services: CoreServices,
   backend: Backend,
   status: EnvironmentStatus,
-  codeRoot: string,
+  target: Target,
   progress: Progress,
   options: { proxies?: boolean } = {},
 ): Promise<RefreshReport> {
+  const codeRoot = target.loaded.codeRoot;
   const done: string[] = [];
+  // New data may be an installed site where there was none (a pull into a fresh
+  // environment), or none where there was one: what reads the install state follows.
+  const { followInstallState } = await import("./install.js");
+  await followInstallState(services, target, backend, progress);
   const withRole = (role: string) =>
     status.services.filter((service) => service.role === role && service.state === "running");
   const run = (service: string, script: string) =>
@@ -97,7 +103,9 @@ export async function refreshApplication(
 /**
  * OpenMage keeps its URLs in core_config_data: after a pull they are production's, and
  * every page would redirect there. Points them at this environment (absolute link URLs
- * too; `{{unsecure_base_url}}` placeholders stay) and drops production's cookie domain.
+ * too; `{{unsecure_base_url}}` placeholders stay; absolute media, skin and JavaScript URLs,
+ * a CDN's, become OpenMage's defaults under the base URL) and drops production's cookie
+ * domain.
  * Its own mail transport (system/smtp: an SMTP server, SES) would send around PHP's
  * sendmail_path: any transport but sendmail or none becomes plain SMTP to the catcher,
  * without credentials. A database without the table (not a shop yet) is left alone.
@@ -114,6 +122,12 @@ export function openMageBaseUrlsSql(url: string, secureUrl = url): string {
     `    UPDATE core_config_data SET value = ${secure} WHERE path = 'web/secure/base_url';`,
     `    UPDATE core_config_data SET value = ${base} WHERE path = 'web/unsecure/base_link_url' AND value LIKE 'http%';`,
     `    UPDATE core_config_data SET value = ${secure} WHERE path = 'web/secure/base_link_url' AND value LIKE 'http%';`,
+    // Media, skin and JavaScript from production's CDN: back to OpenMage's own default,
+    // derived from this environment's base URL.
+    ...["media", "skin", "js"].flatMap((kind) => [
+      `    UPDATE core_config_data SET value = '{{unsecure_base_url}}${kind}/' WHERE path = 'web/unsecure/base_${kind}_url' AND value LIKE 'http%';`,
+      `    UPDATE core_config_data SET value = '{{secure_base_url}}${kind}/' WHERE path = 'web/secure/base_${kind}_url' AND value LIKE 'http%';`,
+    ]),
     "    UPDATE core_config_data SET value = NULL WHERE path = 'web/cookie/cookie_domain';",
     "    UPDATE core_config_data SET value = 'smtp' WHERE path = 'system/smtp/enabled' AND value NOT IN ('', '0', 'disabled', 'sendmail');",
     "    UPDATE core_config_data SET value = 'mail' WHERE path = 'system/smtp/host';",

@@ -47,7 +47,7 @@ async function localDatabase(
     ...(cliService ? { cliService } : {}),
     refresh: async (progress) => {
       const { refreshApplication } = await import("./app-refresh.js");
-      return refreshApplication(services, backend, status, target.loaded.codeRoot, progress);
+      return refreshApplication(services, backend, status, target, progress);
     },
     hooks: (event, progress) =>
       projectHooks(
@@ -312,7 +312,9 @@ export async function snapshotRestore(
     services,
     request,
   );
-  const { keepReadyCopies, prepareCopy, restoreSnapshot } = await import("../db/snapshots.js");
+  const { keepReadyCopies, keptReady, prepareCopy, restoreSnapshot } = await import(
+    "../db/snapshots.js"
+  );
   const store = await openStore(services, envId);
   const meta = await store.require(request.snapshot);
   const used = await whileLocked(services, envId, "snapshot restore", request, progress, () =>
@@ -331,7 +333,9 @@ export async function snapshotRestore(
   // The copy became the live data: made again (the environment already serves the
   // restored data meanwhile), so "put it back" a second time is just as quick.
   let readyAgain = false;
-  const wanted = meta.pinned || readySnapshots > 0;
+  // Only a snapshot kept ready anyway (pinned, or among the `snapshots.ready` newest) is
+  // prepared again: an older one's copy would be removed right after.
+  const wanted = keptReady(await store.list(), readySnapshots).has(meta.name);
   if (wanted) {
     await whileLocked(services, envId, "snapshot prepare", request, progress, () =>
       progress.run([

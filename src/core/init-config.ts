@@ -144,10 +144,18 @@ export async function writeConfig(
   return file;
 }
 
-// The schema file shipped with this prodlike, relative to the project (for example
-// node_modules/prodlike/schema/prodlike.schema.json), so editors find it offline.
+/** Where the schema is published: what prodlike.yaml names when prodlike is not
+ *  installed inside the project. */
+export const PUBLISHED_SCHEMA = "https://prodlike.dev/schema/prodlike.schema.json";
+
+// The schema file shipped with this prodlike, when it is installed in the project
+// (node_modules/prodlike/schema/prodlike.schema.json): editors find it offline, and the
+// path holds on every teammate's checkout. A prodlike installed elsewhere (globally, a
+// checkout of its own) would write a path that holds on this machine only, into a file
+// that is committed: the published URL then.
 export function schemaReference(codeRoot: string, schemaFile: string): string {
-  return path.relative(codeRoot, schemaFile);
+  const relative = path.relative(codeRoot, schemaFile);
+  return relative.startsWith("..") || path.isAbsolute(relative) ? PUBLISHED_SCHEMA : relative;
 }
 
 export function defaultProjectName(codeRoot: string): string {

@@ -1,4 +1,4 @@
-import { access, rm } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import path from "node:path";
 import {
   type Backend,
@@ -7,17 +7,20 @@ import {
   type EnvironmentStatus,
   environmentNotFound,
   type KeptRelease,
+  type UpOptions,
   type UpResult,
 } from "../backends/backend.js";
 import { openUserSettings, stateDir } from "../config/user-settings.js";
 import type { DataOrigin } from "../db/data-origin.js";
 import { openExpiryStore } from "../env/expiry.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
+import { DEFAULT_ENV_NAME } from "../topology/identity.js";
 import { redactDeep } from "../ui/redact.js";
 import type { Progress } from "../ui/steps.js";
 import {
   backendFor,
   chooseBackend,
+  DEFAULT_LOCK_TIMEOUT_MS,
   type EnvRequest,
   lockEnvironment,
   projectHooks,
@@ -25,6 +28,7 @@ import {
   withExpiry,
 } from "./environments.js";
 import type { HookRun } from "./hooks.js";
+import type { InstallReport } from "./install.js";
 import { planEnvironment, resolveTarget, type TargetOptions } from "./plan.js";
 import { syncRouter, trustRecorded, withRouterUrls } from "./router.js";
 import type { SeedReport } from "./seed.js";
@@ -49,6 +53,9 @@ export interface UpRequest extends TargetOptions {
   /** With --mirror: production's manifests (else where the last `prodlike mirror` read
    *  them, else mirror.from). */
   from?: string | undefined;
+  /** `--rm-on-failure`: a new environment that fails to come up is removed (by default
+   *  it stays, so its logs can say why). */
+  removeOnFailure?: boolean | undefined;
 }
 
 // Desired state -> plan -> apply -> wait -> verify. A second run on a healthy environment
@@ -57,7 +64,7 @@ export async function up(
   services: CoreServices,
   request: UpRequest,
   progress: Progress,
-): Promise<UpResult & { seeded?: SeedReport; hooks?: HookRun[] }> {
+): Promise<UpResult & { seeded?: SeedReport; hooks?: HookRun[]; install?: InstallReport }> {
   const target = await resolveTarget(services, request);
   const backend = await services.backend(
     await chooseBackend(
@@ -70,6 +77,12 @@ export async function up(
   const settings = await openUserSettings(services.env);
   const lock = await lockEnvironment(services, target.identity.id, "up", request, progress);
   try {
+    const before = await backend.status(target.identity.id);
+    // Seeding replaces data, so it only ever applies to an environment this run creates.
+    const isNew = before === undefined;
+    const { installStateBefore, settleInstallState } = await import("./install.js");
+    const plan = async (installed: boolean) =>
+      (await planEnvironment(services, target, backend, settings, { installed })).topology;
     // Both importers give the one model; the rest of `up` is the same for either.
     const topology = request.mirror
       ? await (await import("./mirror.js")).mirroredTopology(services, target, {
@@ -77,20 +90,51 @@ export async function up(
           backend,
           settings,
         })
-      : (await planEnvironment(services, target, backend, settings)).topology;
-    // Seeding replaces data, so it only ever applies to an environment this run creates.
-    const isNew = request.seedFrom
-      ? (await backend.status(target.identity.id)) === undefined
-      : false;
-    const { releaseDataKeeper } = await import("./releases.js");
+      : await plan(await installStateBefore(services, target, backend, before));
+    const { pruneReleaseData, releaseDataKeeper } = await import("./releases.js");
     const beforeSwitch = releaseDataKeeper(services, target, backend);
-    const keepReleases = target.loaded.config.releases?.keep;
-    const result = await backend.up(topology, progress, {
+    const { releases: releaseSettings, health } = target.loaded.config;
+    const options: UpOptions = {
       rebuild: request.rebuild,
       healthTimeoutMs: request.healthTimeoutMs,
-      ...(beforeSwitch ? { beforeSwitch } : {}),
-      ...(keepReleases !== undefined ? { keepReleases } : {}),
-    });
+      ...(releaseSettings?.keep !== undefined ? { keepReleases: releaseSettings.keep } : {}),
+      webCheck: {
+        requestTimeoutMs: secondsToMs(health?.requestTimeout),
+        failAfterMs: secondsToMs(health?.failAfter),
+      },
+    };
+    let result: UpResult;
+    let install: InstallReport | undefined;
+    try {
+      result = await backend.up(topology, progress, {
+        ...options,
+        ...(beforeSwitch ? { beforeSwitch } : {}),
+      });
+      install = await settleInstallState(services, backend, topology, plan, options, progress);
+      if (install && !install.installed) {
+        progress.info(
+          `The database is empty: the site is not installed yet. Install it with \`${install.command}\` (or pull data: \`prodlike db pull\`, \`prodlike db import\`).`,
+        );
+      }
+    } catch (error) {
+      if (isNew && request.removeOnFailure) {
+        await removeEnvironment(
+          services,
+          backend,
+          target.identity.id,
+          { keepImages: true, keepSnapshots: false },
+          progress,
+          { codeRoot: target.loaded.codeRoot, name: target.identity.name },
+        ).catch(() => undefined);
+      } else if (isNew) {
+        throw keptForDiagnosis(error, target.identity.name);
+      }
+      throw error;
+    } finally {
+      // Only the data of the release kept to go back to stays (a failed attempt's, or
+      // the one pushed into the history, goes).
+      if (!isNew && beforeSwitch) await pruneReleaseData(services, target, backend);
+    }
     await syncRouter(services, progress, {
       cluster: { envId: target.identity.id, backend },
     });
@@ -131,6 +175,7 @@ export async function up(
     return redactDeep(
       {
         ...result,
+        ...(install ? { install } : {}),
         status: status ?? result.status,
         ...(seeded ? { seeded } : {}),
         ...(hooks.length > 0 ? { hooks } : {}),
@@ -256,9 +301,7 @@ export async function removeEnvironment(
   checkout?: { codeRoot: string; name: string },
 ): Promise<RemovalReport> {
   // Noted before the backend removes .prodlike/NAME/, removed once no container holds them.
-  const { mountpointsOf, pathExists, removeMountpoints } = await import(
-    "../env/generated-files.js"
-  );
+  const { mountpointsOf, removeMountpoints } = await import("../env/generated-files.js");
   const mountpoints = checkout ? await mountpointsOf(checkout.codeRoot, checkout.name) : [];
   // The router lets go of the environment's network first: a network with the router
   // still attached cannot be removed.
@@ -274,23 +317,24 @@ export async function removeEnvironment(
     { openSnapshotStore },
     { openDataOrigin },
     { PortReservations },
-    { environmentDir },
+    { removeEnvironmentDir },
     { removeVolumeCopy },
+    { openInstallStates },
   ] = await Promise.all([
     import("../db/snapshots.js"),
     import("../db/data-origin.js"),
     import("../env/port-reservations.js"),
     import("../env/generated-files.js"),
     import("../files/volume-copy.js"),
+    import("../env/install-states.js"),
   ]);
-  const generated = checkout ? environmentDir(checkout.codeRoot, checkout.name) : undefined;
   if (checkout) await removeMountpoints(checkout.codeRoot, mountpoints);
-  const leftFiles = generated ? await pathExists(generated) : false;
-  if (generated) await rm(generated, { recursive: true, force: true });
+  const leftFiles = checkout ? await removeEnvironmentDir(checkout.codeRoot, checkout.name) : false;
   await openDataOrigin(services.env, envId).remove();
   // files pull's own copy of a volume's files (OpenMage's media/).
   await removeVolumeCopy(stateDir(services.env), envId);
   await openExpiryStore(services.env).remove(envId);
+  await openInstallStates(services.env).remove(envId);
   await new PortReservations(
     path.join(stateDir(services.env), "port-reservations"),
     envId,
@@ -346,16 +390,9 @@ export async function purgeCaches(
   const found = await backend.status(identity.id);
   if (!found) throw environmentNotFound(identity.id);
   const { refreshApplication } = await import("./app-refresh.js");
-  const refreshed = await refreshApplication(
-    services,
-    backend,
-    found,
-    target.loaded.codeRoot,
-    progress,
-    {
-      proxies: true,
-    },
-  );
+  const refreshed = await refreshApplication(services, backend, found, target, progress, {
+    proxies: true,
+  });
   return { id: identity.id, refreshed };
 }
 
@@ -374,6 +411,31 @@ export async function exec(services: CoreServices, request: ExecCommandRequest):
     tty: request.tty,
     ...(request.workdir ? { workdir: request.workdir } : {}),
   });
+}
+
+/** Where `prodlike shell` opens without a service named: the command-line service, else
+ *  the one running the application's code (OpenMage has no cli service). */
+const SHELL_ROLES = ["cli", "php", "app"] as const;
+
+export async function shell(
+  services: CoreServices,
+  request: EnvRequest & { service?: string | undefined; tty: boolean },
+): Promise<number> {
+  let service = request.service;
+  if (service === undefined) {
+    const { identity, backend } = await backendFor(services, request);
+    const found = await backend.status(identity.id);
+    if (!found) throw environmentNotFound(identity.id);
+    service = SHELL_ROLES.flatMap((role) =>
+      found.services.filter((candidate) => candidate.role === role),
+    )[0]?.name;
+    if (service === undefined) {
+      throw new ProdlikeError("USAGE", `Which service of ${identity.id}?`, {
+        hint: `prodlike shell SERVICE; its services: ${found.services.map((candidate) => candidate.name).join(", ")}.`,
+      });
+    }
+  }
+  return exec(services, { ...request, service, command: SHELL_COMMAND });
 }
 
 // A login shell: bash where the image has it, sh otherwise.
@@ -409,30 +471,56 @@ export async function drush(
   });
 }
 
-/** The team's routine commands from prodlike.yaml `commands:`, by name. */
+/** The commands `prodlike run` knows: the preset's (its installer), then prodlike.yaml's
+ *  `commands:` (a project's command of the same name replaces the preset's). */
 export async function projectCommands(
   services: CoreServices,
   request: TargetOptions,
-): Promise<{ name: string; service: string; run: string; description?: string | undefined }[]> {
+): Promise<
+  {
+    name: string;
+    service: string;
+    run: string;
+    description?: string | undefined;
+    from: "preset" | "project";
+  }[]
+> {
   const { loaded } = await resolveTarget(services, request);
-  return Object.entries(loaded.config.commands ?? {}).map(([name, command]) => ({
-    name,
-    ...command,
-  }));
+  const { loadPreset } = await import("../topology/preset-loader.js");
+  const preset = await loadPreset(loaded.config.preset);
+  const own = loaded.config.commands ?? {};
+  return [
+    ...Object.entries(preset.definition.commands)
+      .filter(([name]) => !(name in own))
+      .map(([name, command]) => ({ name, ...command, from: "preset" as const })),
+    ...Object.entries(own).map(([name, command]) => ({
+      name,
+      ...command,
+      from: "project" as const,
+    })),
+  ];
 }
 
 // `prodlike run NAME ARGS…`: the command's shell line in its service, the arguments after
 // it as "$@" (quoted as given), the terminal attached; resolves the command's exit code.
+// After the preset's installer succeeded, the environment follows the installed site
+// (`up`: OpenMage's local.xml gets its install date; caches and URLs are refreshed).
 export async function runProjectCommand(
   services: CoreServices,
-  request: EnvRequest & { command: string; args: string[]; tty: boolean },
+  request: EnvRequest & {
+    command: string;
+    args: string[];
+    tty: boolean;
+    /** Where the steps after an install are shown. */
+    progress?: () => Promise<Progress>;
+  },
 ): Promise<number> {
   const commands = await projectCommands(services, request);
   const found = commands.find((candidate) => candidate.name === request.command);
   if (!found) {
     throw new ProdlikeError(
       "COMMAND_UNKNOWN",
-      `No command \`${request.command}\` in prodlike.yaml`,
+      `No command \`${request.command}\` in prodlike.yaml or the preset`,
       {
         hint:
           commands.length > 0
@@ -441,12 +529,51 @@ export async function runProjectCommand(
       },
     );
   }
-  return exec(services, {
+  const exitCode = await exec(services, {
     ...request,
     service: found.service,
     command: ["sh", "-c", `${found.run} "$@"`, `prodlike run ${found.name}`, ...request.args],
   });
+  if (exitCode === 0 && found.from === "preset" && request.progress) {
+    const { loaded } = await resolveTarget(services, request);
+    const { loadPreset } = await import("../topology/preset-loader.js");
+    const install = (await loadPreset(loaded.config.preset)).definition.install;
+    if (install?.command === found.name) {
+      const progress = await request.progress();
+      // The environment follows the installed site (its install state, then caches and
+      // URLs): `up` does the first, the refresh the rest.
+      const result = await up(
+        services,
+        {
+          dir: request.dir,
+          name: request.name,
+          backend: request.backend,
+          rebuild: false,
+          healthTimeoutMs: DEFAULT_HEALTH_TIMEOUT_MS,
+          lockTimeoutMs: request.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+          noHooks: true,
+        },
+        progress,
+      );
+      if (result.install?.installed) {
+        const current = await backendFor(services, request);
+        const status = await current.backend.status(current.identity.id);
+        if (status) {
+          const { refreshApplication } = await import("./app-refresh.js");
+          await refreshApplication(services, current.backend, status, current.target, progress);
+        }
+      } else {
+        progress.warn(
+          `\`prodlike run ${found.name}\` ended with 0, but the database does not hold an installed site.`,
+        );
+      }
+    }
+  }
+  return exitCode;
 }
+
+/** How long `up` waits for health when no flag says (as `--health-timeout`'s default). */
+export const DEFAULT_HEALTH_TIMEOUT_MS = 300_000;
 
 export async function logs(
   services: CoreServices,
@@ -457,5 +584,23 @@ export async function logs(
     follow: request.follow,
     tail: request.tail,
     color: request.color,
+  });
+}
+
+function secondsToMs(seconds: number | undefined): number | undefined {
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
+// A new environment that did not come up stays as it is for its logs: the error says so,
+// and how to remove it.
+function keptForDiagnosis(error: unknown, name: string): unknown {
+  if (!(error instanceof ProdlikeError)) return error;
+  const remove = `prodlike destroy${name === DEFAULT_ENV_NAME ? "" : ` --name ${name}`}`;
+  return new ProdlikeError(error.code, error.message, {
+    cause: error.cause ?? error,
+    hint: `${error.hint ? `${error.hint}\n` : ""}The environment was left as it is to look into (\`prodlike status\`, \`prodlike logs\`); \`${remove}\` removes it, \`up --rm-on-failure\` does that by itself.`,
+    exitCode: error.exitCode,
+    ...(error.location ? { location: error.location } : {}),
+    ...(error.data ? { data: error.data } : {}),
   });
 }

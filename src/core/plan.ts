@@ -48,6 +48,10 @@ export async function planEnvironment(
   target: Target,
   backend: Backend,
   settings: UserSettings,
+  options: {
+    /** Whether the database holds an installed site (core/install.ts). */
+    installed?: boolean;
+  } = {},
 ): Promise<Plan> {
   const { loaded, identity } = target;
   const owner = await backend.ownerCodeRoot(identity.id);
@@ -79,6 +83,7 @@ export async function planEnvironment(
     ssh: await sshAccess(loaded.config, services.env),
     developer: services.developer,
     hostArch: hostArch(),
+    installed: options.installed,
   });
   return { target, topology };
 }

@@ -291,17 +291,21 @@ async function unpackVerified<R>(
 
 /** The copies worth their disk: the newest `ready` unpinned snapshots and every pinned
  *  one; the others' copies (and copies of removed snapshots) are removed. */
+/** The snapshots kept prepared: the pinned ones and the `ready` newest others. */
+export function keptReady(metas: readonly SnapshotMeta[], ready: number): Set<string> {
+  const unpinned = metas.filter((meta) => !meta.pinned);
+  return new Set([
+    ...metas.filter((meta) => meta.pinned).map((meta) => meta.name),
+    ...unpinned.slice(Math.max(0, unpinned.length - ready)).map((meta) => meta.name),
+  ]);
+}
+
 export async function keepReadyCopies(
   db: LocalDatabase,
   store: SnapshotStore,
   ready: number,
 ): Promise<void> {
-  const metas = await store.list();
-  const unpinned = metas.filter((meta) => !meta.pinned);
-  const wanted = new Set([
-    ...metas.filter((meta) => meta.pinned).map((meta) => meta.name),
-    ...unpinned.slice(Math.max(0, unpinned.length - ready)).map((meta) => meta.name),
-  ]);
+  const wanted = keptReady(await store.list(), ready);
   const copies = db.preparedCopies();
   for (const copy of await copies.list()) {
     if (!wanted.has(copy.name)) await copies.remove(copy.name);

@@ -43,6 +43,10 @@ export const errorCatalog = {
   },
   COMPOSE_FAILED: { exitCode: ExitCode.failed, title: "docker compose failed" },
   HEALTH_TIMEOUT: { exitCode: ExitCode.failed, title: "A service did not become healthy" },
+  HEALTH_FAILED: {
+    exitCode: ExitCode.failed,
+    title: "The page answers with errors (PHP fatal, 5xx, 403/404)",
+  },
   COMMAND_FAILED: { exitCode: ExitCode.failed, title: "A command failed" },
   CLUSTER_FAILED: { exitCode: ExitCode.failed, title: "kind, minikube or the cluster failed" },
   IMPORT_FAILED: { exitCode: ExitCode.failed, title: "The dump did not load" },

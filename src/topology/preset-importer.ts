@@ -61,7 +61,15 @@ export interface TopologyInputs {
   developer?: { uid: number; gid: number } | undefined;
   /** The CPU architecture images are built for (Node.js's names: x64, arm64). */
   hostArch?: string | undefined;
+  /** Whether the environment's database holds an installed site (the preset's
+   *  `install.check`); an empty database is not one. */
+  installed?: boolean | undefined;
 }
+
+/** The install date templates get for an installed site ({{install.date}}, OpenMage's
+ *  local.xml); empty for an empty database, which the framework then treats as
+ *  installable, never as installed. */
+export const INSTALL_DATE = "Sat, 01 Jan 2000 00:00:00 +0000";
 
 // The files folder as the web server sees it (relative to the docroot), with the proxy's
 // locations; empty when files.proxy is off or the preset has no files folder.
@@ -161,6 +169,10 @@ export function topologyFromPreset(
     secrets: [inputs.dbPassword, appSecretOf(inputs)],
     podGroups: checkedPodGroups(definition),
     routes: presetRoutes(inputs.identity, services),
+    commands: definition.commands,
+    ...(definition.install
+      ? { install: { ...definition.install, installed: inputs.installed === true } }
+      : {}),
   };
 }
 
@@ -191,11 +203,15 @@ function templateValues(
     "files.proxyLocations": filesProxyValue(definition, config, docroot),
     // `uid:gid` a root service (cron) drops to for the work it does on the code.
     developer: inputs.developer ? `${inputs.developer.uid}:${inputs.developer.gid}` : "",
+    // The same ids apart, for a php-fpm pool started as root; www-data where unknown.
+    "developer.uid": inputs.developer ? String(inputs.developer.uid) : "www-data",
+    "developer.gid": inputs.developer ? String(inputs.developer.gid) : "www-data",
     // How nginx reaches php-fpm and which DNS it asks: each renderer fills these in.
     phpUpstream: `${PlatformToken.address(phpServiceName(definition.services))}:9000`,
     dnsResolver: PlatformToken.dnsResolver,
     // Where PHP's sendmail (msmtp) hands mail: the environment's catcher.
     mailHost: PlatformToken.address("mail"),
+    "install.date": inputs.installed ? INSTALL_DATE : "",
     ...buildValues(definition, config, runtime, inputs.hostArch),
   };
   return values;
@@ -297,7 +313,7 @@ function buildService(name: string, spec: PresetService, context: BuildContext):
   // Targets may sit inside the code (OpenMage's media/ volume, its local.xml).
   const mounts: MountSpec[] = spec.mounts.map((mount) =>
     mount.type === "code"
-      ? { type: "code", target: preset.definition.codeMountPath }
+      ? { type: "code", target: mount.target ?? preset.definition.codeMountPath }
       : { ...mount, target: fillTemplate(mount.target, values, `${where}.mounts`) },
   );
   const service: ServiceSpec = {
@@ -323,6 +339,7 @@ function buildService(name: string, spec: PresetService, context: BuildContext):
         hostPort,
         protocol: port.protocol,
         ...(port.healthPath ? { healthPath: port.healthPath } : {}),
+        ...(port.routerPort ? { routerPort: port.routerPort } : {}),
       };
     }),
     mounts,

@@ -7,10 +7,29 @@ import { DATABASE_VERSIONS, DEBIAN_SUITES, PHP_VERSIONS } from "../config/vocabu
 const serviceName = z.string().regex(/^[a-z][a-z0-9-]*$/);
 
 const mountSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("code") }),
+  z.strictObject({
+    type: z.literal("code"),
+    /** Where it is mounted; the preset's codeMountPath by default. A second mount of the
+     *  code elsewhere reaches what a volume hides under the first. */
+    target: z.string().startsWith("/").optional(),
+  }),
   z.strictObject({ type: z.literal("volume"), volume: z.string(), target: z.string() }),
-  z.strictObject({ type: z.literal("config"), file: z.string(), target: z.string() }),
+  z.strictObject({
+    type: z.literal("config"),
+    file: z.string(),
+    target: z.string(),
+    /** The framework's own installer writes it (OpenMage's install.php, local.xml). */
+    writable: z.boolean().optional(),
+  }),
 ]);
+
+/** A command the preset offers (`prodlike run NAME`); prodlike.yaml's own of the same
+ *  name replaces it. */
+const presetCommandSchema = z.strictObject({
+  service: serviceName,
+  run: z.string().min(1),
+  description: z.string().optional(),
+});
 
 const healthSchema = z.strictObject({
   test: z.array(z.string()).min(1),
@@ -53,6 +72,9 @@ const presetServiceSchema = z.strictObject({
         protocol: z.enum(["http", "tcp"]),
         /** http: the path `up` waits on (a health endpoint); `/` by default. */
         healthPath: z.string().startsWith("/").optional(),
+        /** http: a listener of the container, never published, that the local router
+         *  sends to (one that takes the router's X-Forwarded-* headers). */
+        routerPort: z.number().int().min(1).max(65535).optional(),
       }),
     )
     .default([]),
@@ -124,6 +146,18 @@ export const presetSchema = z.strictObject({
       }),
     )
     .default([]),
+  /** Commands the preset offers to every project (`prodlike run NAME`). */
+  commands: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,39}$/), presetCommandSchema).default({}),
+  /** An empty database is an installable site, not an installed one: `check` is SQL run
+   *  on the environment's database that answers a number above 0 once it holds an
+   *  installed site (templates may then use {{install.date}}); `command` names the
+   *  preset command that installs one. */
+  install: z
+    .strictObject({
+      check: z.string().min(1),
+      command: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/),
+    })
+    .optional(),
   /** Folders the framework writes into, made on `up` (by the developer, so theirs): with
    *  them in place Drupal's installer never rewrites settings.php. */
   codeFolders: z.array(z.string()).default([]),

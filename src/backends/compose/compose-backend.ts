@@ -123,13 +123,21 @@ export class ComposeBackend implements Backend {
     await progress.run([
       {
         title: `Switch to ${options.to ? `release ${options.to}` : "the previous release"} (its images and configuration; the data kept)`,
-        run: async () => {
-          if (options.to) await releases.promote(options.to);
-          const release = await releases.swap(
-            options.dataSnapshot ? { dataSnapshot: options.dataSnapshot } : {},
-          );
-          if (!release) {
-            throw noPreviousRelease(envId);
+        run: async (context) => {
+          // An `up` killed while it tried a release: going back means to the release that
+          // ran before that attempt (it was set aside), and that is all a plain rollback
+          // does; with --to or --data the switch goes on from there.
+          const recovered = await releases.putBack();
+          if (recovered && !options.to && !options.dataSnapshot) {
+            context.setTitle("Back on the release that ran before an interrupted `up`");
+          } else {
+            if (options.to) await releases.promote(options.to);
+            const release = await releases.swap(
+              options.dataSnapshot ? { dataSnapshot: options.dataSnapshot } : {},
+            );
+            if (!release) {
+              throw noPreviousRelease(envId);
+            }
           }
           await this.cli.run(project, { kind: "up" }, []);
           for (const service of await releaseServices(dir)) {

@@ -17,6 +17,15 @@ describe("openMageBaseUrlsSql", () => {
     expect(sql).toContain("SET value = 'mail' WHERE path = 'system/smtp/host'");
     expect(sql).toContain("SET value = '1025' WHERE path = 'system/smtp/port'");
     expect(sql).toContain("AND value NOT IN ('', '0', 'disabled', 'sendmail')");
+    // A CDN's absolute media, skin and JS URLs become OpenMage's defaults under the base URL.
+    for (const kind of ["media", "skin", "js"]) {
+      expect(sql).toContain(
+        `SET value = '{{unsecure_base_url}}${kind}/' WHERE path = 'web/unsecure/base_${kind}_url' AND value LIKE 'http%'`,
+      );
+      expect(sql).toContain(
+        `SET value = '{{secure_base_url}}${kind}/' WHERE path = 'web/secure/base_${kind}_url' AND value LIKE 'http%'`,
+      );
+    }
     const routed = openMageBaseUrlsSql("http://127.0.0.1:8080", "https://dev.shop.localhost:8443/");
     expect(routed).toContain(
       "SET value = 'http://127.0.0.1:8080/' WHERE path = 'web/unsecure/base_url'",

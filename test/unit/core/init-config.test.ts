@@ -129,4 +129,14 @@ describe("renderConfig", () => {
       "node_modules/prodlike/schema/prodlike.schema.json",
     );
   });
+
+  it("names the published schema when prodlike is installed outside the project", () => {
+    // A path into this machine's global install would be committed with prodlike.yaml.
+    expect(
+      schemaReference(
+        "/home/dev/shop",
+        "/usr/lib/node_modules/prodlike/schema/prodlike.schema.json",
+      ),
+    ).toBe("https://prodlike.dev/schema/prodlike.schema.json");
+  });
 });

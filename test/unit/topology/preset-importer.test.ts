@@ -44,6 +44,7 @@ describe("topologyFromPreset (drupal)", () => {
     expect(topology.codeFiles.map((file) => file.path)).toEqual([
       "docroot/sites/default/settings.prodlike.php",
       "docroot/sites/default/settings.php",
+      "docroot/sites/default/prodlike.services.yml",
     ]);
   });
 
