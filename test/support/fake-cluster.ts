@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { ClusterProvider, ClusterSpec } from "../../src/backends/kube/cluster-provider.js";
-import type { ExecStreams, KubeApi, PodInfo } from "../../src/backends/kube/kube-api.js";
+import type { ExecStreams, KubeApi, PodEvent, PodInfo } from "../../src/backends/kube/kube-api.js";
 
 // A cluster tool that keeps its clusters in memory and records what it was asked.
 // With `serveHttp`, a cluster it makes answers HTTP on its mapped host ports, as kind's
@@ -193,4 +193,8 @@ export class FakeKubeApi implements KubeApi {
   }
 
   async logs(): Promise<void> {}
+
+  async events(): Promise<PodEvent[]> {
+    return [];
+  }
 }

@@ -79,9 +79,11 @@ export async function deployToCluster(
   const releases = clusterReleases(dir, options.keepReleases);
   const kept =
     existed && previous ? await releases.keep({ configHash: previous.configHash }) : undefined;
+  // Every pod template carries the configuration's hash, so a release replaces the
+  // database's pod too: its kept data is prepared in the new pod, once it runs.
   const keptData =
     kept && options.beforeSwitch
-      ? keptDataSteps(releases, options.beforeSwitch, progress)
+      ? keptDataSteps(releases, options.beforeSwitch, progress, { prepareAfterStart: true })
       : undefined;
   let switched = false;
   const run: DeployRun = {
@@ -122,12 +124,12 @@ export async function deployToCluster(
       ...(keptData ? [keptData.after] : []),
     ]);
   } catch (error) {
-    await keptData?.settle();
+    if (keptData) await settleWithin(keptData, progress);
     if (!existed) {
-      // A brand-new cluster that failed holds no data: remove it so a retry starts
-      // clean. An existing environment is left as it was.
-      await provider.delete(cluster, record.kubeconfig).catch(() => undefined);
-      await records.delete(envId);
+      // A brand-new cluster that failed stays for diagnosis (its pods' logs and events
+      // say why; core removes it with --rm-on-failure). Its record says nothing rolled
+      // out, so the next `up` applies again.
+      await records.put({ ...run.record, configHash: "" }).catch(() => undefined);
     } else if (kept && switched && previous) {
       await rollBack(run, releases, previous, progress, error);
     }
@@ -135,6 +137,29 @@ export async function deployToCluster(
   }
   await records.put(record);
   return true;
+}
+
+/** How long a failed release waits for its kept data's preparation before rolling back. */
+const SETTLE_TIMEOUT_MS = 120_000;
+
+// The preparation runs in the database's pod; a rollback that does not wait could replace
+// that pod under it. It gets a time limit: a rollback never waits for ever.
+async function settleWithin(
+  keptData: { settle: () => Promise<void> },
+  progress: Progress,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    keptData.settle().then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), SETTLE_TIMEOUT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!settled)
+    progress.warn(
+      `The kept data's preparation did not end within ${SETTLE_TIMEOUT_MS / 1000} s: rolling back without it (\`rollback --data\` unpacks the snapshot instead).`,
+    );
 }
 
 /** One deploy's state, shared by its steps. */

@@ -1,5 +1,6 @@
 import { PassThrough, type Writable } from "node:stream";
 import type {
+  CoreV1Event,
   KubeConfig,
   KubernetesObject,
   V1Deployment,
@@ -22,6 +23,8 @@ export interface PodInfo {
   annotations: Record<string, string>;
   /** Deleted, its containers stopping (within the grace period). */
   terminating: boolean;
+  /** Why the scheduler has not placed it (Pending), in its words. */
+  unschedulable?: string;
   phase: string;
   containers: { name: string; ready: boolean; state: string; restarts: number }[];
 }
@@ -44,6 +47,8 @@ export interface KubeApi {
     labelSelector: string,
   ): Promise<KubernetesObject[]>;
   listPods(namespace: string, labelSelector: string): Promise<PodInfo[]>;
+  /** The events about one object (a pod), oldest first. */
+  events(namespace: string, involvedName: string): Promise<PodEvent[]>;
   deletePod(namespace: string, name: string): Promise<void>;
   /** Merge patch (replicas for `down`, suspend for CronJobs). */
   mergePatch(object: KubernetesObject, patch: Record<string, unknown>): Promise<void>;
@@ -59,8 +64,15 @@ export interface KubeApi {
     pod: string,
     container: string,
     out: Writable,
-    options: { follow: boolean; tail: number },
+    options: { follow: boolean; tail: number; previous?: boolean },
   ): Promise<void>;
+}
+
+export interface PodEvent {
+  type: string;
+  reason: string;
+  message: string;
+  count: number;
 }
 
 /** The part of client-node's KubernetesObjectApi this module calls; unit tests stub it. */
@@ -160,6 +172,26 @@ export class ClientNodeKubeApi implements KubeApi {
     return pods.map(podInfo);
   }
 
+  async events(namespace: string, involvedName: string): Promise<PodEvent[]> {
+    const result = await this.objects.list(
+      "v1",
+      "Event",
+      namespace,
+      undefined,
+      undefined,
+      undefined,
+      `involvedObject.name=${involvedName}`,
+    );
+    return (result.items as CoreV1Event[])
+      .sort((a, b) => timeOf(a) - timeOf(b))
+      .map((event) => ({
+        type: event.type ?? "Normal",
+        reason: event.reason ?? "",
+        message: event.message ?? "",
+        count: event.count ?? 1,
+      }));
+  }
+
   async deletePod(namespace: string, name: string): Promise<void> {
     await this.objects.delete({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace } });
   }
@@ -202,7 +234,7 @@ export class ClientNodeKubeApi implements KubeApi {
     pod: string,
     container: string,
     out: Writable,
-    options: { follow: boolean; tail: number },
+    options: { follow: boolean; tail: number; previous?: boolean },
   ): Promise<void> {
     const { config, module } = this.requireStreaming();
     if (options.tail === 0 && !options.follow) return;
@@ -214,6 +246,7 @@ export class ClientNodeKubeApi implements KubeApi {
     sink.pipe(out, { end: false });
     await new module.Log(config).log(namespace, pod, container, sink, {
       follow: options.follow,
+      ...(options.previous ? { previous: true } : {}),
       // client-node leaves a 0 out (all lines): following from now is "since now".
       ...(options.tail > 0 ? { tailLines: options.tail } : {}),
       ...(options.tail === 0 ? { sinceTime: new Date().toISOString() } : {}),
@@ -235,6 +268,7 @@ export function podInfo(pod: V1Pod): PodInfo {
     labels: pod.metadata?.labels ?? {},
     annotations: pod.metadata?.annotations ?? {},
     terminating: pod.metadata?.deletionTimestamp !== undefined,
+    ...unschedulable(pod),
     phase: pod.status?.phase ?? "Unknown",
     containers: (pod.spec?.containers ?? []).map((container) => {
       const status = statuses.find((item) => item.name === container.name);
@@ -255,12 +289,26 @@ export function podInfo(pod: V1Pod): PodInfo {
   };
 }
 
+function unschedulable(pod: V1Pod): { unschedulable?: string } {
+  const condition = pod.status?.conditions?.find(
+    (item) => item.type === "PodScheduled" && item.status === "False",
+  );
+  return condition
+    ? { unschedulable: condition.message ?? condition.reason ?? "unschedulable" }
+    : {};
+}
+
 function statusCode(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "number" ? code : undefined;
 }
 
 export type { V1Deployment, V1StatefulSet };
+
+function timeOf(event: CoreV1Event): number {
+  const when = event.lastTimestamp ?? event.eventTime ?? event.firstTimestamp;
+  return when ? new Date(when).getTime() : 0;
+}
 
 async function loadContext(kubeconfig: string, context: string) {
   const module = await import("@kubernetes/client-node");

@@ -1,3 +1,4 @@
+import { Writable } from "node:stream";
 import type { KubernetesObject, V1Deployment, V1StatefulSet } from "@kubernetes/client-node";
 import { workloadSelector } from "../../mirror/web-entry.js";
 import { KubeLabel } from "../../topology/kube-labels.js";
@@ -39,7 +40,7 @@ export async function waitForRollout(
     async (failure) => ({
       code: "ROLLOUT_FAILED",
       message: `${workload.kind} ${name} did not roll out: ${failure.reason}`,
-      hint: `${describePods(await api.listPods(namespace, podSelector(workload)).catch(() => []))}\n${options.logsHint} ${name}`,
+      hint: `${await diagnose(api, namespace, await api.listPods(namespace, podSelector(workload)).catch(() => []))}\n${options.logsHint} ${name}`,
       data: { workload: name },
     }),
   );
@@ -115,8 +116,73 @@ export const STUCK = new Set([
   "ErrImageNeverPull",
   "CrashLoopBackOff",
   "CreateContainerConfigError",
+  "CreateContainerError",
+  "RunContainerError",
   "InvalidImageName",
+  "Init:Error",
+  "Init:CrashLoopBackOff",
 ]);
+
+/** How many of a failing container's last log lines, and of its pod's events, a failed
+ *  rollout shows. */
+const LOG_LINES = 12;
+const EVENTS = 6;
+
+// What a failed rollout's error says about each pod that is not ready: its containers'
+// states, the scheduler's reason when it was not placed, its latest events (a failed
+// probe, a back-off, an OOM kill, an image pull) and the last lines of each container
+// that is not ready (the run before, when the current one has not started).
+export async function diagnose(
+  api: KubeApi,
+  namespace: string,
+  pods: readonly PodInfo[],
+): Promise<string> {
+  if (pods.length === 0) return describePods(pods);
+  const parts: string[] = [];
+  for (const pod of pods) {
+    parts.push(describePods([pod]));
+    const failing = pod.containers.filter((container) => !container.ready);
+    if (failing.length === 0) continue;
+    if (pod.unschedulable) parts.push(`  not scheduled: ${pod.unschedulable}`);
+    const events = await api.events(namespace, pod.name).catch(() => []);
+    for (const event of events.filter((item) => item.type !== "Normal").slice(-EVENTS))
+      parts.push(
+        `  event ${event.reason}: ${event.message}${event.count > 1 ? ` (x${event.count})` : ""}`,
+      );
+    for (const container of failing) {
+      const lines = await lastLines(api, namespace, pod.name, container.name);
+      if (lines.length === 0) continue;
+      parts.push(`  ${container.name}'s last lines:`, ...lines.map((line) => `    | ${line}`));
+    }
+  }
+  return parts.join("\n");
+}
+
+async function lastLines(
+  api: KubeApi,
+  namespace: string,
+  pod: string,
+  container: string,
+): Promise<string[]> {
+  for (const previous of [false, true]) {
+    let text = "";
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        text += chunk.toString("utf8");
+        done();
+      },
+    });
+    const read = await api
+      .logs(namespace, pod, container, sink, { follow: false, tail: LOG_LINES, previous })
+      .then(
+        () => true,
+        () => false,
+      );
+    const lines = text.split("\n").filter((line) => line.trim() !== "");
+    if (read && lines.length > 0) return lines.slice(-LOG_LINES);
+  }
+  return [];
+}
 
 export function stuckReason(pods: readonly PodInfo[]): string | undefined {
   for (const pod of pods) {

@@ -34,7 +34,11 @@ const STATEFUL_SET = type("apps/v1", "StatefulSet");
 const JOB = type("batch/v1", "Job");
 const CONFIG_MAP = type("v1", "ConfigMap");
 const SECRET = type("v1", "Secret");
+const SERVICE = type("v1", "Service");
 
+/** How long a deleted pod shows as terminating at least (its containers are stopped
+ *  meanwhile; a real kubelet gives them terminationGracePeriodSeconds). */
+const TERMINATION_MS = 400;
 /** First restart back-off; doubled per restart as the kubelet does (10 s there). */
 const BACK_OFF_MS = 500;
 
@@ -52,6 +56,7 @@ export class ClusterLoops {
   /** When each Deployment's current template started rolling out (its progress deadline). */
   private readonly rollouts = new Map<string, { hash: string; since: number }>();
   private stopped = false;
+  private readonly terminations = new Set<Promise<unknown>>();
 
   constructor(
     private readonly store: Store,
@@ -79,6 +84,7 @@ export class ClusterLoops {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     while (this.running) await new Promise((resolve) => setTimeout(resolve, 20));
+    await Promise.all(this.terminations);
   }
 
   /** A pod deleted through the API: its containers stop. */
@@ -208,8 +214,12 @@ export class ClusterLoops {
     const wanted = deployment.spec?.replicas ?? 1;
     const hash = templateHash(deployment.spec?.template);
     const owned = this.ownedPods(object);
-    const current = owned.filter((pod) => pod.metadata.labels?.["pod-template-hash"] === hash);
-    const old = owned.filter((pod) => pod.metadata.labels?.["pod-template-hash"] !== hash);
+    const active = owned.filter((pod) => !pod.metadata.deletionTimestamp);
+    const current = active.filter((pod) => pod.metadata.labels?.["pod-template-hash"] === hash);
+    const old = active.filter((pod) => pod.metadata.labels?.["pod-template-hash"] !== hash);
+    // Recreate: every old pod gone (terminated too) before a new one starts.
+    const recreate = deployment.spec?.strategy?.type === "Recreate";
+    const oldLeft = owned.some((pod) => pod.metadata.labels?.["pod-template-hash"] !== hash);
     const replicaSet = `${name}-${hash}`;
     if (!this.store.get(REPLICA_SET, namespace, replicaSet) && wanted > 0) {
       this.store.create(REPLICA_SET, {
@@ -226,7 +236,8 @@ export class ClusterLoops {
         },
       });
     }
-    for (let index = current.length; index < wanted; index += 1)
+    if (recreate) for (const pod of old) this.deletePod(pod);
+    for (let index = current.length; index < wanted && !(recreate && oldLeft); index += 1)
       this.createPod(object, `${replicaSet}-${randomBytes(3).toString("hex").slice(0, 5)}`, hash, {
         kind: "ReplicaSet",
         name: replicaSet,
@@ -235,7 +246,7 @@ export class ClusterLoops {
     const ready = current.filter(isReady).length;
     // Old pods go once the new template's are ready (maxUnavailable 0 for a local cluster).
     if (ready >= wanted) for (const pod of old) this.deletePod(pod);
-    const live = this.ownedPods(object);
+    const live = this.ownedPods(object).filter((pod) => !pod.metadata.deletionTimestamp);
     const deadline = (deployment.spec?.progressDeadlineSeconds ?? 600) * 1000;
     const rollout = this.rollouts.get(object.metadata.uid ?? "");
     const since = rollout?.hash === hash ? rollout.since : Date.now();
@@ -307,7 +318,7 @@ export class ClusterLoops {
       const ordinal = Number(pod.metadata.name.slice(name.length + 1));
       if (ordinal >= wanted) this.deletePod(pod);
     }
-    const live = this.ownedPods(object);
+    const live = this.ownedPods(object).filter((pod) => !pod.metadata.deletionTimestamp);
     const updated = live.filter(
       (pod) => pod.metadata.labels?.["controller-revision-hash"] === revision,
     );
@@ -428,13 +439,45 @@ export class ClusterLoops {
   }
 
   private deletePod(pod: KubeJson): void {
-    this.store.delete(POD, pod.metadata.namespace ?? "default", pod.metadata.name);
-    void this.podDeleted(pod);
+    this.terminate(pod);
+  }
+
+  /** Graceful deletion: the pod is marked (deletionTimestamp), its containers stop, then
+   *  it goes; clients listing pods meanwhile see it terminating, as on a real cluster. */
+  terminate(pod: KubeJson): KubeJson | undefined {
+    const namespace = pod.metadata.namespace ?? "default";
+    const live = this.store.get(POD, namespace, pod.metadata.name);
+    if (!live) return undefined;
+    if (live.metadata.deletionTimestamp) return live;
+    const marked = this.store.update(POD, {
+      ...live,
+      metadata: {
+        ...live.metadata,
+        deletionTimestamp: now(),
+        deletionGracePeriodSeconds: Number(
+          (live.spec as { terminationGracePeriodSeconds?: number } | undefined)
+            ?.terminationGracePeriodSeconds ?? 30,
+        ),
+      },
+    });
+    const stopping = Promise.all([
+      this.podDeleted(live),
+      new Promise((resolve) => setTimeout(resolve, TERMINATION_MS)),
+    ]);
+    this.terminations.add(stopping);
+    void stopping.finally(() => {
+      this.terminations.delete(stopping);
+      const current = this.store.get(POD, namespace, live.metadata.name);
+      if (current?.metadata.uid === live.metadata.uid)
+        this.store.delete(POD, namespace, live.metadata.name);
+    });
+    return marked;
   }
 
   // The kubelet: start a scheduled pod once its claims are bound, then report its
   // containers, restart the ones that exit (with a back-off) and mark readiness.
   private async runPod(object: KubeJson): Promise<void> {
+    if (object.metadata.deletionTimestamp) return;
     const pod = object as unknown as V1Pod;
     const key = `${object.metadata.namespace}/${object.metadata.name}`;
     let state = this.kubelet.get(key);
@@ -462,7 +505,7 @@ export class ClusterLoops {
         return;
       }
       state.started = true;
-      await this.runtime.startPod(pod, this.podContext(namespace));
+      await this.runtime.startPod(pod, this.podContext(object));
       for (const container of pod.spec?.containers ?? []) {
         this.event(
           object,
@@ -603,8 +646,28 @@ export class ClusterLoops {
     } as unknown as V1ContainerStatus;
   }
 
-  private podContext(namespace: string): PodContext {
+  private podContext(pod: KubeJson): PodContext {
+    const namespace = pod.metadata.namespace ?? "default";
+    const aliases = this.store
+      .list(SERVICE, namespace)
+      .filter((service) => {
+        const selector = (service.spec as { selector?: Record<string, string> } | undefined)
+          ?.selector;
+        return (
+          selector !== undefined &&
+          Object.keys(selector).length > 0 &&
+          Object.entries(selector).every(([key, value]) => pod.metadata.labels?.[key] === value)
+        );
+      })
+      .map((service) => service.metadata.name);
+    const spec = pod.spec as { hostname?: string; subdomain?: string } | undefined;
+    if (spec?.hostname && spec.subdomain) aliases.push(`${spec.hostname}.${spec.subdomain}`);
     return {
+      aliases,
+      event: (type, reason, message) => {
+        const live = this.store.get(POD, namespace, pod.metadata.name);
+        if (live) this.event(live, type, reason, message);
+      },
       configMap: (name) =>
         this.store.get(CONFIG_MAP, namespace, name)?.data as Record<string, string> | undefined,
       secret: (name) => {

@@ -43,6 +43,10 @@ export interface PodContext {
   secret(name: string): Record<string, string> | undefined;
   /** The node's path for a hostPath (kind's extraMounts map the node to this machine). */
   hostPath(nodePath: string): string;
+  /** The names the pod answers to: the Services that select it. */
+  aliases: string[];
+  /** Records an event on the pod (a failed probe). */
+  event(type: "Normal" | "Warning", reason: string, message: string): void;
 }
 
 export interface PodRuntime {

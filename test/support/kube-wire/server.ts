@@ -95,6 +95,11 @@ export class KubeWireServer {
     return double;
   }
 
+  /** The PEM the kubeconfig names as its certificate authority. */
+  get certificateAuthority(): string {
+    return this.certificate.cert;
+  }
+
   get url(): string {
     return `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
@@ -419,9 +424,14 @@ export class KubeWireServer {
   // Deleting a workload deletes what it owns (background propagation); a namespace takes
   // everything in it; a pod's containers stop.
   private delete(type: ResourceType, namespace: string, name: string): KubeJson {
+    if (type.kind === "Pod") {
+      const live = this.store.get(type, namespace, name);
+      const marked = live ? this.loops.terminate(live) : undefined;
+      if (!marked) throw notFound(type.group, type.plural, name);
+      return marked;
+    }
     const found = this.store.delete(type, namespace, name);
     if (!found) throw notFound(type.group, type.plural, name);
-    if (type.kind === "Pod") void this.loops.podDeleted(found);
     if (type.kind === "Namespace") {
       for (const inner of [
         "v1/Pod",
@@ -472,7 +482,9 @@ export class KubeWireServer {
     const { pod, container } = this.podContainer(namespace, name, query.get("container"));
     const status = pod.status?.containerStatuses?.find((candidate) => candidate.name === container);
     const previous = query.get("previous") === "true";
-    if (!previous && status?.state?.waiting)
+    // A container waiting after it ran (CrashLoopBackOff) still has its last run's log.
+    const ranBefore = (status?.restartCount ?? 0) > 0 || status?.lastState?.terminated;
+    if (!previous && status?.state?.waiting && !ranBefore)
       throw badRequest(
         `container "${container}" in pod "${name}" is waiting to start: ${status.state.waiting.reason}`,
       );

@@ -25,6 +25,8 @@ export interface Meta {
   }[];
   finalizers?: string[];
   managedFields?: ManagedFields[];
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
 }
 
 export interface ManagedFields {
