@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { appendFile } from "node:fs/promises";
+import { appendFile, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXEC_PROTOCOLS_V4 } from "../support/kube-wire/channels.js";
@@ -81,6 +81,104 @@ describe("prodlike on a Kubernetes wire double (exec protocol v4)", () => {
     const logs = await cli(["logs", "--tail", "5", "db"]);
     expectOk(logs);
     expect(logs.stdout.trim().split("\n").length).toBeLessThanOrEqual(5);
+  });
+
+  const sql = async (statement: string) => {
+    const result = await cli(
+      ["exec", "db", "--", "sh", "-c", 'exec mariadb -N "$MARIADB_DATABASE"'],
+      {
+        input: `${statement}\n`,
+      },
+    );
+    expectOk(result);
+    return result.stdout.trim();
+  };
+
+  it("db export and import stream through exec stdin and leave no staging database", async () => {
+    const dumpFile = path.join(project.dir, "wire-dump.sql.gz");
+    expectOk(await cli(["db", "export", dumpFile]));
+    await sql("UPDATE greeting SET message = 'changed-after-export'");
+    const imported = await cli(["db", "import", dumpFile]);
+    expectOk(imported);
+    expect(await sql("SELECT message FROM greeting WHERE id = 1")).toBe(greeting);
+    expect(await sql("SHOW DATABASES LIKE '%prodlike_stage%'")).toBe("");
+  });
+
+  it("snapshot create and restore bring the exact data back, the pointer on it", async () => {
+    expectOk(await cli(["snapshot", "create", "wire-base", "--json"]));
+    await sql("UPDATE greeting SET message = 'after-snapshot'");
+    const restored = await cli(["snapshot", "restore", "wire-base", "--json"]);
+    expectOk(restored);
+    expect(await sql("SELECT message FROM greeting WHERE id = 1")).toBe(greeting);
+    expect((await httpGet(`${webUrl}/`)).body).toContain(greeting);
+  });
+
+  it("xdebug finds the php-fpm container by its own role", async () => {
+    const on = await cli(["xdebug", "on", "--json"]);
+    expectOk(on);
+    expect(JSON.stringify(on.json)).toContain("php-fpm");
+    expectOk(await cli(["xdebug", "off"]));
+  });
+
+  it("a changed up rolls out, records the release, and a second up changes nothing", async () => {
+    const config = path.join(project.dir, "prodlike.yaml");
+    await appendFile(config, "env:\n  RELEASE_MARK: two\n");
+    const changed = await cli(["up", "--json"]);
+    expectOk(changed);
+    expect(changed.json).toMatchObject({ changed: true });
+    const again = await cli(["up", "--json"]);
+    expectOk(again);
+    expect(again.json).toMatchObject({ changed: false });
+    const mark = await cli([
+      "exec",
+      "php-fpm",
+      "--",
+      "sh",
+      "-c",
+      "printenv RELEASE_MARK || echo none",
+    ]);
+    expect(mark.stdout).toBe("two");
+  });
+
+  it("a release that cannot start is rolled back (exit 6), and rollback --data works after it", async () => {
+    const config = path.join(project.dir, "prodlike.yaml");
+    const original = await readFile(config, "utf8");
+    try {
+      await writeFile(config, `${original}services:\n  php-fpm:\n    image: debian:trixie-slim\n`);
+      const failed = await cli(["up", "--json", "--health-timeout", "120"]);
+      expect(failed.exitCode, describeFailure(failed)).toBe(6);
+      expect(jsonField<{ code: string }>(failed, "error").code).toBe("ROLLED_BACK");
+      expect((await httpGet(`${webUrl}/`)).body).toContain(greeting);
+    } finally {
+      await writeFile(config, original);
+    }
+    // The release kept before the last good up still has its data: back to it.
+    const back = await cli(["rollback", "--data", "--json"]);
+    expectOk(back);
+    expect((await httpGet(`${webUrl}/`)).status).toBeLessThan(500);
+  });
+
+  it("down reports the environment stopped, never running, and up brings the data back", async () => {
+    const down = await cli(["down", "--json"]);
+    expectOk(down);
+    const environment = jsonField<{ state: string; services: { state: string }[] }>(
+      down,
+      "environment",
+    );
+    expect(environment.state).toBe("stopped");
+    expect(environment.services.filter((service) => service.state === "running")).toEqual([]);
+    expectOk(await cli(["up"]));
+    expect((await httpGet(`${webUrl}/`)).status).toBeLessThan(500);
+  });
+
+  it("destroy deletes the cluster, says so, and leaves no container of it", async () => {
+    const destroyed = await cli(["destroy", "--keep-images", "--json"]);
+    expectOk(destroyed);
+    expect(jsonField<{ clusters: string[] }>(destroyed, "removed").clusters).toEqual([
+      `prodlike-${project.name}-local`,
+    ]);
+    expect([...clusters.clusters.keys()]).toEqual([]);
+    expect((await cli(["status"])).exitCode).toBe(4);
   });
 });
 

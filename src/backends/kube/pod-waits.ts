@@ -185,7 +185,9 @@ async function lastLines(
 }
 
 export function stuckReason(pods: readonly PodInfo[]): string | undefined {
-  for (const pod of pods) {
+  // A pod being deleted is on its way out (the release before, being replaced): its
+  // state says nothing about the pods that replace it.
+  for (const pod of pods.filter((candidate) => !candidate.terminating)) {
     for (const container of pod.containers) {
       if (STUCK.has(container.state)) return `${pod.name}/${container.name}: ${container.state}`;
     }
@@ -198,7 +200,7 @@ export function describePods(pods: readonly PodInfo[]): string {
   return pods
     .map(
       (pod) =>
-        `${pod.name} ${pod.phase}: ${pod.containers.map((c) => `${c.name} ${c.state}${c.ready ? " ready" : ""}${c.restarts ? ` (${c.restarts} restarts)` : ""}`).join(", ")}`,
+        `${pod.name} ${pod.terminating ? "Terminating" : pod.phase}: ${pod.containers.map((c) => `${c.name} ${c.state}${c.ready ? " ready" : ""}${c.restarts ? ` (${c.restarts} restarts)` : ""}`).join(", ")}`,
     )
     .join("\n");
 }
