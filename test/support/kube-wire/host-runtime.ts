@@ -130,7 +130,9 @@ export class HostRuntime implements PodRuntime {
       child.on("error", (error: NodeJS.ErrnoException) =>
         resolve({
           error:
-            error.code === "ENOENT"
+            // A name without a slash is looked up on PATH: a folder there this user cannot
+            // read makes the lookup fail with EACCES, which runc reports as not found too.
+            error.code === "ENOENT" || (error.code === "EACCES" && !file.includes("/"))
               ? `OCI runtime exec failed: exec failed: unable to start container process: exec: "${file}": executable file not found in $PATH: unknown`
               : error.message,
         }),
