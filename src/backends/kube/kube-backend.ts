@@ -35,6 +35,7 @@ import {
   presetDeployment,
 } from "./cluster-deployment.js";
 import { type ClusterProvider, INSTALL_HINTS } from "./cluster-provider.js";
+import { ArchiveDelivery, type ImageDelivery } from "./image-delivery.js";
 import type { KubeApi } from "./kube-api.js";
 import { statusOf } from "./kube-status.js";
 import { execAttached, execCollected, findPod, type PodTarget, streamLogs } from "./pod-io.js";
@@ -45,6 +46,8 @@ const DOWN_TIMEOUT_MS = 90_000;
 
 export interface KubeBackendDeps {
   provider: ClusterProvider;
+  /** How images reach the node; loaded into it as archives by default. */
+  delivery?: ImageDelivery;
   /** Builds the preset images; kind and minikube's docker driver run on it too. */
   engine: DockerEngine;
   records: EnvironmentRecords;
@@ -208,6 +211,7 @@ export class KubeBackend implements Backend {
     const changed = await deployToCluster(
       {
         ...this.deps,
+        delivery: this.deps.delivery ?? new ArchiveDelivery(this.deps.provider),
         isRunning: async (envId) => (await this.status(envId))?.state === "running",
       },
       plan,
