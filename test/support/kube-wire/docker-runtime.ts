@@ -335,6 +335,7 @@ export class DockerRuntime implements PodRuntime {
     const network = this.network;
     const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
     for (const spec of specs) {
+      if (!(await this.imageExists(spec.image ?? ""))) await this.pull(spec.image ?? "");
       if (!(await this.imageExists(spec.image ?? ""))) {
         entry.failure = {
           reason: "ErrImagePull",
@@ -550,6 +551,23 @@ export class DockerRuntime implements PodRuntime {
       return undefined;
     } catch (error) {
       return String(error instanceof Error ? error.message : error);
+    }
+  }
+
+  // A node pulls what it does not have from the registry the reference names (a local
+  // registry on this machine: the engine pulls localhost:PORT without TLS).
+  private async pull(image: string): Promise<void> {
+    const host = image.split("/")[0] ?? "";
+    if (!image.includes("/") || !(/[.:]/.test(host) || host === "localhost")) return;
+    try {
+      const stream = await this.docker.pull(image);
+      await new Promise<void>((resolve, reject) =>
+        this.docker.modem.followProgress(stream, (error: Error | null) =>
+          error ? reject(error) : resolve(),
+        ),
+      );
+    } catch {
+      // Not there: the pod waits in ErrImagePull, as a node that cannot pull does.
     }
   }
 

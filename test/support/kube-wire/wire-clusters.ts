@@ -4,6 +4,7 @@ import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { V1Pod, V1Service } from "@kubernetes/client-node";
+import Docker from "dockerode";
 import { parse as parseYaml } from "yaml";
 import { DockerRuntime } from "./docker-runtime.js";
 import { typeOfKind } from "./resources.js";
@@ -17,6 +18,8 @@ import { type KubeWireOptions, KubeWireServer, kubeconfigYaml } from "./server.j
 // Service's ready pod) as kind would set them up.
 
 export const STANDIN_BIN = fileURLToPath(new URL("./bin", import.meta.url));
+/** The stand-in node's image: any with a shell (CI makes this one offline). */
+const NODE_IMAGE = "debian:trixie-slim";
 
 interface KindConfig {
   nodes?: {
@@ -27,6 +30,9 @@ interface KindConfig {
 
 export interface WireCluster {
   server: KubeWireServer;
+  /** A container named as kind names its node, for what prodlike runs in the node with
+   *  `docker exec` (a registry's hosts.toml). */
+  node: string;
   proxies: net.Server[];
   /** What `kind load` was asked to load. */
   loads: string[][];
@@ -35,6 +41,7 @@ export interface WireCluster {
 export class WireClusters {
   readonly clusters = new Map<string, WireCluster>();
   private readonly token = randomBytes(16).toString("hex");
+  private readonly docker = new Docker();
   private readonly control: http.Server;
 
   private constructor(private readonly options: Omit<KubeWireOptions, "runtime" | "hostPath">) {
@@ -103,8 +110,8 @@ export class WireClusters {
     if (this.clusters.has(name))
       throw new Error(`node(s) already exist for a cluster with the name "${name}"`);
     const config = (parseYaml(configText) ?? {}) as KindConfig;
-    const node = config.nodes?.[0] ?? {};
-    const mounts = node.extraMounts ?? [];
+    const nodeConfig = config.nodes?.[0] ?? {};
+    const mounts = nodeConfig.extraMounts ?? [];
     const server = await KubeWireServer.start({
       ...this.options,
       runtime: new DockerRuntime(),
@@ -118,9 +125,17 @@ export class WireClusters {
         return path.join(mount.hostPath, path.relative(mount.containerPath, nodePath));
       },
     });
-    const cluster: WireCluster = { server, proxies: [], loads: [] };
+    const node = await this.docker.createContainer({
+      name: `${name}-control-plane`,
+      Image: NODE_IMAGE,
+      Entrypoint: ["sleep"],
+      Cmd: ["infinity"],
+      Labels: { "kube-wire-node": name },
+    });
+    await node.start();
+    const cluster: WireCluster = { server, node: node.id, proxies: [], loads: [] };
     this.clusters.set(name, cluster);
-    for (const mapping of node.extraPortMappings ?? [])
+    for (const mapping of nodeConfig.extraPortMappings ?? [])
       cluster.proxies.push(await nodePortProxy(server, mapping));
     return kubeconfigYaml(server.url, server.token, `kind-${name}`, server.certificateAuthority);
   }
@@ -131,6 +146,10 @@ export class WireClusters {
     this.clusters.delete(name);
     for (const proxy of cluster.proxies) proxy.close();
     await cluster.server.close();
+    await this.docker
+      .getContainer(cluster.node)
+      .remove({ force: true })
+      .catch(() => undefined);
   }
 }
 
