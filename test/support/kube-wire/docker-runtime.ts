@@ -57,6 +57,8 @@ export class DockerRuntime implements PodRuntime {
   >();
   private root: string | undefined;
   private network: string | undefined;
+  /** References pulled from a registry: untagged again when the cluster goes. */
+  private readonly pulled = new Set<string>();
   /** Made once, by the first pod: pods start side by side. */
   private setup: Promise<void> | undefined;
 
@@ -561,6 +563,7 @@ export class DockerRuntime implements PodRuntime {
     if (!image.includes("/") || !(/[.:]/.test(host) || host === "localhost")) return;
     try {
       const stream = await this.docker.pull(image);
+      this.pulled.add(image);
       await new Promise<void>((resolve, reject) =>
         this.docker.modem.followProgress(stream, (error: Error | null) =>
           error ? reject(error) : resolve(),
