@@ -315,3 +315,30 @@ describe("the wire double's other endpoints, through client-node", () => {
     }
   });
 });
+
+describe("a log stream the API server cuts off", () => {
+  it("ends logs -f with a typed error, never a hang or a crash", async () => {
+    const server = await KubeWireServer.start();
+    const dir = await mkdtemp(path.join(os.tmpdir(), "kube-wire-test-"));
+    try {
+      const kubeconfig = path.join(dir, "kubeconfig");
+      await server.writeKubeconfig(kubeconfig);
+      const api = await ClientNodeKubeApi.connect(kubeconfig, "wire");
+      await api.apply(deployment("endless", ["sh", "-c", "echo first; exec sleep 600"]));
+      const pod = await podNamed(api, "endless");
+      const followed = collector();
+      const following = api.logs(NAMESPACE, pod, "shell", followed.stream, {
+        follow: true,
+        tail: -1,
+      });
+      for (let attempt = 0; attempt < 100 && !followed.text(); attempt += 1)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      await server.close();
+      await expect(following).rejects.toMatchObject({ code: "COMMAND_FAILED" });
+      expect(followed.text()).toBe("first\n");
+    } finally {
+      await server.close().catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -242,6 +242,17 @@ export class ClientNodeKubeApi implements KubeApi {
     const ended = new Promise<void>((resolve, reject) => {
       sink.once("end", resolve);
       sink.once("error", reject);
+      // The response client-node pipes in is not ours to hold: a connection cut midway
+      // (the API server gone) is an error here, not an unhandled one in there.
+      sink.once("pipe", (source: NodeJS.ReadableStream) =>
+        source.once("error", (error: Error) =>
+          reject(
+            new ProdlikeError("COMMAND_FAILED", `The logs of ${pod}/${container} were cut off`, {
+              hint: error.message,
+            }),
+          ),
+        ),
+      );
     });
     sink.pipe(out, { end: false });
     await new module.Log(config).log(namespace, pod, container, sink, {
