@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { appendFile, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXEC_PROTOCOLS_V4 } from "../support/kube-wire/channels.js";
 import { WireClusters } from "../support/kube-wire/wire-clusters.js";
 import {
+  CLI,
   copyExample,
   describeFailure,
   expectOk,
@@ -75,6 +77,43 @@ describe("prodlike on a Kubernetes wire double (exec protocol v4)", () => {
       input: "a\nb\nc\n",
     });
     expect({ code: piped.exitCode, out: piped.stdout.trim() }).toEqual({ code: 3, out: "3" });
+  });
+
+  it("exec returns the command's code while stdin stays open, on a pipe and on a terminal", async () => {
+    const env = {
+      ...clusters.env(),
+      PRODLIKE_ROUTER: "off",
+      PRODLIKE_HOME: project.home,
+      NO_COLOR: "1",
+    };
+    // A pipe nobody closes (`sleep 600 | prodlike exec ...`): the command's end is enough.
+    const piped = execa("node", [CLI, "exec", "cli", "--", "sh", "-c", "echo hi; exit 4"], {
+      cwd: project.dir,
+      env,
+      stdin: "pipe",
+      reject: false,
+      timeout: 90_000,
+    });
+    const onPipe = await piped;
+    expect({ code: onPipe.exitCode, out: onPipe.stdout, timedOut: onPipe.timedOut }).toEqual({
+      code: 4,
+      out: "hi",
+      timedOut: false,
+    });
+    // A terminal (util-linux script gives prodlike a pseudo-terminal): no Ctrl-D needed.
+    const command = `node ${CLI} exec cli -- sh -c 'echo on-a-terminal; exit 5'`;
+    const onTerminal = await execa("script", ["-qfec", command, "/dev/null"], {
+      cwd: project.dir,
+      env,
+      stdin: "pipe",
+      reject: false,
+      timeout: 90_000,
+    });
+    expect({ code: onTerminal.exitCode, timedOut: onTerminal.timedOut }).toEqual({
+      code: 5,
+      timedOut: false,
+    });
+    expect(onTerminal.stdout).toContain("on-a-terminal");
   });
 
   it("logs prints and exits 0", async () => {
