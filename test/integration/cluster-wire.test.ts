@@ -73,10 +73,19 @@ describe("prodlike on a Kubernetes wire double (exec protocol v4)", () => {
         out: "hi",
       });
     }
+    // From /dev/null there is nothing to send: no stdin channel, no decoder.
+    const sessions = clusters.cluster(`prodlike-${project.name}-local`).server.sessions;
+    expect(sessions.at(-1)?.command).not.toContain("prodlike-stdin");
     const piped = await cli(["exec", "cli", "--", "sh", "-c", "wc -l; exit 3"], {
       input: "a\nb\nc\n",
     });
     expect({ code: piped.exitCode, out: piped.stdout.trim() }).toEqual({ code: 3, out: "3" });
+    // Piped on v4: through the decoder, the socket left open until the exit status.
+    expect(sessions.at(-1)).toMatchObject({
+      protocol: "v4.channel.k8s.io",
+      stdinClosed: undefined,
+    });
+    expect(sessions.at(-1)?.command).toContain("prodlike-stdin");
   });
 
   it("exec returns the command's code while stdin stays open, on a pipe and on a terminal", async () => {

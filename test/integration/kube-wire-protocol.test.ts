@@ -333,7 +333,7 @@ describe("a log stream the API server cuts off", () => {
       });
       for (let attempt = 0; attempt < 100 && !followed.text(); attempt += 1)
         await new Promise((resolve) => setTimeout(resolve, 20));
-      await server.close();
+      server.cutConnections();
       await expect(following).rejects.toMatchObject({ code: "COMMAND_FAILED" });
       expect(followed.text()).toBe("first\n");
     } finally {

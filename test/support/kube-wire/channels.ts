@@ -56,6 +56,7 @@ export interface SessionRecord {
   protocol: string;
   command: readonly string[];
   stdinBytes: number;
+  /** How stdin ended while the command ran: v5's close signal, or the socket closed. */
   stdinClosed: "signal" | "socket" | undefined;
   resizes: { Width: number; Height: number }[];
 }
@@ -101,8 +102,16 @@ export function serveExec(
       process.resize(size);
     } else if (channel === CLOSE && v5 && body[0] === STDIN) endStdin("signal");
   });
-  // The client went away: the command's stdin ends (its output has nowhere to go).
-  socket.on("close", () => endStdin("socket"));
+  // The client went away: the command's stdin ends (its output has nowhere to go). After
+  // the command ended the close is the session's normal end, not a stdin that ended.
+  let exited = false;
+  void process.exited.then(() => {
+    exited = true;
+  });
+  socket.on("close", () => {
+    if (exited) process.stdin?.end();
+    else endStdin("socket");
+  });
   process.stdin?.on("error", () => undefined);
   if (!options.sendStatus) return;
   void process.exited.then(async (exit) => {

@@ -150,6 +150,11 @@ export class KubeWireServer {
     });
   }
 
+  /** Drops every open connection at once, mid-response (a server gone, a network cut). */
+  cutConnections(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+
   async close(): Promise<void> {
     await this.loops.stop();
     await this.runtime.close();
