@@ -58,7 +58,13 @@ export interface UpOptions {
   keepReleases?: number;
   /** How the web page is checked (prodlike.yaml `health:`): how long one request may
    *  take, and how long error answers may last before `up` gives up. */
-  webCheck?: { requestTimeoutMs?: number | undefined; failAfterMs?: number | undefined };
+  webCheck?: {
+    requestTimeoutMs?: number | undefined;
+    failAfterMs?: number | undefined;
+    /** The checkout holds no application yet (its front controller is missing): the
+     *  services are waited for, the application's page is not. */
+    noApplication?: boolean | undefined;
+  };
   /** False: the change follows the data, not the code (the install state); nothing is
    *  kept as a release for it. */
   keepRelease?: boolean;

@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { access, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { z } from "zod";
 import { ProdlikeError } from "../errors/prodlike-error.js";
+import { readStateOrNothing } from "../state/json-state.js";
 import { VERSION } from "../version.js";
 import type { ProdlikeConfig } from "./schema.js";
 import { stateDir } from "./user-settings.js";
@@ -42,7 +44,12 @@ export async function loadConfig(dir: string, env: NodeJS.ProcessEnv): Promise<L
   if (text === undefined) {
     const config = cached ?? (await validateDefaults());
     if (!cached) await cache.write(config);
-    return { config, file: undefined, codeRoot, locator: async () => () => CONFIG_FILE_NAME };
+    return {
+      config: withPresetFolder(config, codeRoot),
+      file: undefined,
+      codeRoot,
+      locator: async () => () => CONFIG_FILE_NAME,
+    };
   }
 
   const locator = async () => {
@@ -53,7 +60,7 @@ export async function loadConfig(dir: string, env: NodeJS.ProcessEnv): Promise<L
       return line === undefined ? file : `${file}:${line}`;
     };
   };
-  if (cached) return { config: cached, file, codeRoot, locator };
+  if (cached) return { config: withPresetFolder(cached, codeRoot), file, codeRoot, locator };
 
   const [{ parseYaml, validateYaml }, { configSchema }] = await Promise.all([
     import("./yaml-source.js"),
@@ -65,13 +72,28 @@ export async function loadConfig(dir: string, env: NodeJS.ProcessEnv): Promise<L
     hintForField(Object.keys(configSchema.shape)),
   );
   await cache.write(config);
-  return { config, file, codeRoot, locator };
+  return { config: withPresetFolder(config, codeRoot), file, codeRoot, locator };
+}
+
+/** `preset: ./presets/shop` names a folder of the project's own (holding preset.yaml),
+ *  relative to the code root: made absolute, so every reader finds the same folder. */
+export function withPresetFolder(config: ProdlikeConfig, codeRoot: string): ProdlikeConfig {
+  return isPresetFolder(config.preset)
+    ? { ...config, preset: path.resolve(codeRoot, config.preset) }
+    : config;
+}
+
+/** A preset named by a path (`./x`, `../x`, `/x`) rather than a built-in's name. */
+export function isPresetFolder(preset: string): boolean {
+  return preset.startsWith("./") || preset.startsWith("../") || path.isAbsolute(preset);
 }
 
 async function validateDefaults(): Promise<ProdlikeConfig> {
   const { configSchema } = await import("./schema.js");
   return configSchema.parse({});
 }
+
+const cacheEntrySchema = z.object({ key: z.string(), config: z.record(z.string(), z.unknown()) });
 
 class ValidatedConfigCache {
   private readonly file: string;
@@ -85,16 +107,12 @@ class ValidatedConfigCache {
       .digest("hex");
   }
 
+  // The key is checked before the config is trusted: it hashes prodlike's version and the
+  // file's bytes, and an entry is written only after full validation. A damaged entry is
+  // a miss (validated again).
   async read(): Promise<ProdlikeConfig | undefined> {
-    try {
-      const entry = JSON.parse(await readFile(this.file, "utf8")) as {
-        key?: string;
-        config?: ProdlikeConfig;
-      };
-      return entry.key === this.key ? entry.config : undefined;
-    } catch {
-      return undefined;
-    }
+    const entry = await readStateOrNothing(this.file, cacheEntrySchema);
+    return entry?.key === this.key ? (entry.config as ProdlikeConfig) : undefined;
   }
 
   async write(config: ProdlikeConfig): Promise<void> {

@@ -15,6 +15,7 @@ import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress } from "../ui/steps.js";
 import { backendFor, type EnvRequest, projectHooks, whileLocked } from "./environments.js";
 import type { HookEvent, HookRun } from "./hooks.js";
+import { requireOwnership } from "./ownership.js";
 import type { CoreServices } from "./services.js";
 
 // The `db` commands: the environment's database service found by its role, then the
@@ -36,6 +37,7 @@ async function localDatabase(
   readySnapshots: number;
 }> {
   const { identity, backend, target } = await backendFor(services, request);
+  await requireOwnership(services, target, backend, request);
   const status = await backend.status(identity.id);
   if (!status) throw environmentNotFound(identity.id);
   const cliService = status.services.find((candidate) => candidate.role === "cli")?.name;

@@ -110,17 +110,27 @@ export async function followInstallState(
   const before = await states.get(envId);
   await states.set(envId, installed, new Date(services.clock.now()));
   if (before === installed) return;
-  const [{ openUserSettings }, { planEnvironment }] = await Promise.all([
+  const [{ openUserSettings }, { planEnvironment }, { upClaims }] = await Promise.all([
     import("../config/user-settings.js"),
     import("./plan.js"),
+    import("./machine.js"),
   ]);
   const settings = await openUserSettings(services.env);
-  const { topology } = await planEnvironment(services, target, backend, settings, { installed });
-  await backend.up(topology, progress, {
-    rebuild: false,
-    healthTimeoutMs: FOLLOW_HEALTH_TIMEOUT_MS,
-    keepRelease: false,
-  });
+  // The environment's own ports, claimed again as every `up` does.
+  const machine = await upClaims(services, envId);
+  try {
+    const { topology } = await planEnvironment(services, target, backend, settings, machine.ports, {
+      installed,
+    });
+    await machine.intendImages(topology);
+    await backend.up(topology, progress, {
+      rebuild: false,
+      healthTimeoutMs: FOLLOW_HEALTH_TIMEOUT_MS,
+      keepRelease: false,
+    });
+  } finally {
+    await machine.release();
+  }
 }
 
 const FOLLOW_HEALTH_TIMEOUT_MS = 300_000;

@@ -1,9 +1,10 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { text } from "node:stream/consumers";
 import { stringify } from "yaml";
+import { z } from "zod";
 import type { Backend } from "../backends/backend.js";
-import { openUserSettings, type UserSettings } from "../config/user-settings.js";
+import { openUserSettings } from "../config/user-settings.js";
 import { TRANSFORM_IDS, type TransformId } from "../config/vocabulary.js";
 import { writeIfChanged } from "../env/generated-files.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
@@ -13,6 +14,7 @@ import { type ManifestDocument, readManifests } from "../mirror/manifests.js";
 import { mirrorToCluster } from "../mirror/to-cluster.js";
 import { mirrorToTopology } from "../mirror/to-topology.js";
 import { type AppliedTransform, applyTransforms, CODE_NODE_PATH } from "../mirror/transforms.js";
+import { readStateOrNothing } from "../state/json-state.js";
 import { loadComposeBase } from "../topology/compose-base.js";
 import { KubeAnnotation, KubeLabel, kubeEnvironmentLabels } from "../topology/kube-labels.js";
 import type { BuiltImage, Topology } from "../topology/model.js";
@@ -23,6 +25,7 @@ import { FIRST_NODE_PORT } from "../topology/render-kubernetes.js";
 import {
   chooseHostPorts,
   hostArch,
+  type PortReserver,
   resolveTarget,
   type Target,
   type TargetOptions,
@@ -78,23 +81,32 @@ export async function mirror(
 export async function mirroredTopology(
   services: CoreServices,
   target: Target,
-  request: MirrorRequest & { backend: Backend; settings: UserSettings },
+  request: MirrorRequest & { backend: Backend; reservations: PortReserver },
 ): Promise<Topology> {
   const { web } = await chooseHostPorts(
     [{ service: "web", name: "web", preferred: target.loaded.config.ports?.web ?? 8080 }],
     target.identity.id,
     request.backend,
-    request.settings,
+    request.reservations,
   );
   return (await importProduction(services, target, request, web ?? 8080)).topology;
 }
 
 /** Where the last `prodlike mirror` read production, when it can be read again. */
 async function lastOrigin(codeRoot: string): Promise<Partial<MirrorOrigin>> {
-  const recorded = await readFile(path.join(codeRoot, MIRROR_DIR, "report.json"), "utf8").then(
-    (text) => (JSON.parse(text) as { origin?: MirrorOrigin }).origin,
-    () => undefined,
+  // A report that says nothing readable of its origin leaves it to --from or mirror.from.
+  const report = await readStateOrNothing(
+    path.join(codeRoot, MIRROR_DIR, "report.json"),
+    z.object({
+      origin: z
+        .union([
+          z.object({ from: z.string() }),
+          z.object({ context: z.string(), namespace: z.string() }),
+        ])
+        .optional(),
+    }),
   );
+  const recorded = report?.origin;
   return recorded && !("from" in recorded && recorded.from === "-") ? recorded : {};
 }
 

@@ -13,7 +13,9 @@ import {
 import { openUserSettings, stateDir } from "../config/user-settings.js";
 import type { DataOrigin } from "../db/data-origin.js";
 import { openExpiryStore } from "../env/expiry.js";
+import { pathExists } from "../env/generated-files.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
+import { withArguments } from "../process/shell-line.js";
 import { DEFAULT_ENV_NAME } from "../topology/identity.js";
 import { redactDeep } from "../ui/redact.js";
 import type { Progress } from "../ui/steps.js";
@@ -29,6 +31,8 @@ import {
 } from "./environments.js";
 import type { HookRun } from "./hooks.js";
 import type { InstallReport } from "./install.js";
+import { upClaims } from "./machine.js";
+import { claimOwnership, forgetOwnership, requireOwnership } from "./ownership.js";
 import { planEnvironment, resolveTarget, type TargetOptions } from "./plan.js";
 import { syncRouter, trustRecorded, withRouterUrls } from "./router.js";
 import type { SeedReport } from "./seed.js";
@@ -46,6 +50,8 @@ export interface UpRequest extends TargetOptions {
   lockTimeoutMs: number;
   /** `--ttl`: a lifetime from now for `gc`; `never` removes one; undefined keeps it. */
   ttl?: number | "never" | undefined;
+  /** Takes over this user's environment from a checkout that was moved. */
+  force?: boolean | undefined;
   /** `--seed-from ENV[:SNAPSHOT]`: a new environment starts from that one's data. */
   seedFrom?: string | undefined;
   /** `--mirror`: run production's layout instead of the preset. */
@@ -64,7 +70,14 @@ export async function up(
   services: CoreServices,
   request: UpRequest,
   progress: Progress,
-): Promise<UpResult & { seeded?: SeedReport; hooks?: HookRun[]; install?: InstallReport }> {
+): Promise<
+  UpResult & {
+    seeded?: SeedReport;
+    hooks?: HookRun[];
+    install?: InstallReport;
+    application?: { present: false; entry: string | undefined };
+  }
+> {
   const target = await resolveTarget(services, request);
   const backend = await services.backend(
     await chooseBackend(
@@ -76,21 +89,32 @@ export async function up(
   );
   const settings = await openUserSettings(services.env);
   const lock = await lockEnvironment(services, target.identity.id, "up", request, progress);
+  let recordedNow = false;
+  const machine = await upClaims(services, target.identity.id);
   try {
+    recordedNow = (await claimOwnership(services, target, backend, request)).recorded;
     const before = await backend.status(target.identity.id);
     // Seeding replaces data, so it only ever applies to an environment this run creates.
     const isNew = before === undefined;
     const { installStateBefore, settleInstallState } = await import("./install.js");
     const plan = async (installed: boolean) =>
-      (await planEnvironment(services, target, backend, settings, { installed })).topology;
+      (await planEnvironment(services, target, backend, settings, machine.ports, { installed }))
+        .topology;
     // Both importers give the one model; the rest of `up` is the same for either.
     const topology = request.mirror
       ? await (await import("./mirror.js")).mirroredTopology(services, target, {
           ...request,
           backend,
-          settings,
+          reservations: machine.ports,
         })
       : await plan(await installStateBefore(services, target, backend, before));
+    // Claimed before the backend checks which exist: a destroy elsewhere keeps them.
+    await machine.intendImages(topology);
+    // An empty checkout (before the application is created): the services come up, the
+    // page is not waited for, and the user is told how to create the application.
+    const noApplication =
+      topology.entry !== undefined &&
+      !(await pathExists(path.join(target.loaded.codeRoot, topology.entry)));
     const { pruneReleaseData, releaseDataKeeper } = await import("./releases.js");
     const beforeSwitch = releaseDataKeeper(services, target, backend);
     const { releases: releaseSettings, health } = target.loaded.config;
@@ -101,6 +125,7 @@ export async function up(
       webCheck: {
         requestTimeoutMs: secondsToMs(health?.requestTimeout),
         failAfterMs: secondsToMs(health?.failAfter),
+        noApplication,
       },
     };
     let result: UpResult;
@@ -111,7 +136,12 @@ export async function up(
         ...(beforeSwitch ? { beforeSwitch } : {}),
       });
       install = await settleInstallState(services, backend, topology, plan, options, progress);
-      if (install && !install.installed) {
+      if (noApplication) {
+        const create = topology.commands?.create ? "`prodlike run create`" : "your framework";
+        progress.info(
+          `No application in the checkout yet (${topology.entry} is missing): create one with ${create}, then \`prodlike up\` waits for its page.`,
+        );
+      } else if (install && !install.installed) {
         progress.info(
           `The database is empty: the site is not installed yet. Install it with \`${install.command}\` (or pull data: \`prodlike db pull\`, \`prodlike db import\`).`,
         );
@@ -125,7 +155,12 @@ export async function up(
           { keepImages: true, keepSnapshots: false },
           progress,
           { codeRoot: target.loaded.codeRoot, name: target.identity.name },
-        ).catch(() => undefined);
+        ).catch((removal: unknown) =>
+          // The first failure is the one to fix; what could not be removed is said.
+          progress.warn(
+            `The environment could not be removed whole (${removal instanceof Error ? removal.message : String(removal)}): \`prodlike destroy${target.identity.name === DEFAULT_ENV_NAME ? "" : ` --name ${target.identity.name}`}\` finishes it.`,
+          ),
+        );
       } else if (isNew) {
         throw keptForDiagnosis(error, target.identity.name);
       }
@@ -176,13 +211,22 @@ export async function up(
       {
         ...result,
         ...(install ? { install } : {}),
+        ...(noApplication ? { application: { present: false, entry: topology.entry } } : {}),
         status: status ?? result.status,
         ...(seeded ? { seeded } : {}),
         ...(hooks.length > 0 ? { hooks } : {}),
       },
       topology.secrets,
     );
+  } catch (error) {
+    // A new environment removed because it did not come up (--rm-on-failure): its record
+    // goes with it, so no other checkout is refused an id nothing uses.
+    if (recordedNow && (await backend.status(target.identity.id)) === undefined) {
+      await forgetOwnership(services, target.identity.id);
+    }
+    throw error;
   } finally {
+    await machine.release();
     await lock.release();
   }
 }
@@ -192,8 +236,9 @@ export async function down(
   request: EnvRequest,
   progress: Progress,
 ): Promise<EnvironmentStatus> {
-  const { identity, backend } = await backendFor(services, request);
+  const { identity, backend, target } = await backendFor(services, request);
   return whileLocked(services, identity.id, "down", request, progress, async () => {
+    await requireOwnership(services, target, backend, request);
     const stopped = await backend.down(identity.id, progress);
     // A cluster scaled to zero has nothing behind its NodePorts: its names are dropped
     // until the next up (compose's stopped containers drop out by themselves).
@@ -215,6 +260,7 @@ export async function rollback(
 ): Promise<EnvironmentStatus & { data?: { restored: string; saved: string } }> {
   const { identity, backend, target } = await backendFor(services, request);
   return whileLocked(services, identity.id, "rollback", request, progress, async () => {
+    await requireOwnership(services, target, backend, request);
     let data: { restored: string; saved: string } | undefined;
     let status: EnvironmentStatus;
     if (request.to && request.data) {
@@ -264,6 +310,7 @@ export async function destroy(
 ): Promise<RemovalReport> {
   const { identity, backend, target } = await backendFor(services, request);
   return whileLocked(services, identity.id, "destroy", request, progress, async () => {
+    await requireOwnership(services, target, backend, request);
     const running = await backend.status(identity.id);
     if (running?.state === "running") {
       await projectHooks(
@@ -316,14 +363,12 @@ export async function removeEnvironment(
   const [
     { openSnapshotStore },
     { openDataOrigin },
-    { PortReservations },
     { removeEnvironmentDir },
     { removeVolumeCopy },
     { openInstallStates },
   ] = await Promise.all([
     import("../db/snapshots.js"),
     import("../db/data-origin.js"),
-    import("../env/port-reservations.js"),
     import("../env/generated-files.js"),
     import("../files/volume-copy.js"),
     import("../env/install-states.js"),
@@ -335,13 +380,10 @@ export async function removeEnvironment(
   await removeVolumeCopy(stateDir(services.env), envId);
   await openExpiryStore(services.env).remove(envId);
   await openInstallStates(services.env).remove(envId);
-  await new PortReservations(
-    path.join(stateDir(services.env), "port-reservations"),
-    envId,
-  ).release();
   const snapshots = options.keepSnapshots
     ? []
     : await openSnapshotStore(services.env, envId).removeAll();
+  await forgetOwnership(services, envId);
   if (!report && !leftFiles && snapshots.length === 0) throw environmentNotFound(envId);
   return {
     id: envId,
@@ -387,6 +429,7 @@ export async function purgeCaches(
   progress: Progress,
 ): Promise<{ id: string; refreshed: string[] }> {
   const { identity, backend, target } = await backendFor(services, request);
+  await requireOwnership(services, target, backend, request);
   const found = await backend.status(identity.id);
   if (!found) throw environmentNotFound(identity.id);
   const { refreshApplication } = await import("./app-refresh.js");
@@ -532,16 +575,18 @@ export async function runProjectCommand(
   const exitCode = await exec(services, {
     ...request,
     service: found.service,
-    command: ["sh", "-c", `${found.run} "$@"`, `prodlike run ${found.name}`, ...request.args],
+    command: ["sh", "-c", withArguments(found.run), `prodlike run ${found.name}`, ...request.args],
   });
   if (exitCode === 0 && found.from === "preset" && request.progress) {
     const { loaded } = await resolveTarget(services, request);
     const { loadPreset } = await import("../topology/preset-loader.js");
-    const install = (await loadPreset(loaded.config.preset)).definition.install;
-    if (install?.command === found.name) {
+    const preset = (await loadPreset(loaded.config.preset)).definition;
+    const installs = preset.install?.command === found.name;
+    if (installs || preset.commands[found.name]?.upAfter) {
       const progress = await request.progress();
-      // The environment follows the installed site (its install state, then caches and
-      // URLs): `up` does the first, the refresh the rest.
+      // The environment follows what the command made: the application (its page is
+      // waited for now), the installed site (its install state, then caches and URLs):
+      // `up` does the first, the refresh the rest.
       const result = await up(
         services,
         {
@@ -555,7 +600,9 @@ export async function runProjectCommand(
         },
         progress,
       );
-      if (result.install?.installed) {
+      if (!installs) {
+        // Nothing more to follow: the page answers (up waited for it).
+      } else if (result.install?.installed) {
         const current = await backendFor(services, request);
         const status = await current.backend.status(current.identity.id);
         if (status) {

@@ -34,6 +34,10 @@ export const errorCatalog = {
   SERVICE_NOT_FOUND: { exitCode: ExitCode.notFound, title: "Service not found" },
   SERVICE_NOT_RUNNING: { exitCode: ExitCode.failed, title: "Service is not running" },
   ENV_BUSY: { exitCode: ExitCode.busy, title: "Environment is locked by another prodlike" },
+  ENV_OWNED: {
+    exitCode: ExitCode.invalidInput,
+    title: "The environment belongs to another checkout or user",
+  },
   PORT_UNAVAILABLE: { exitCode: ExitCode.failed, title: "No free port" },
   IMAGE_BUILD_FAILED: { exitCode: ExitCode.failed, title: "Image build failed" },
   ROUTER_FAILED: { exitCode: ExitCode.failed, title: "The local router failed" },
@@ -57,6 +61,10 @@ export const errorCatalog = {
   },
   DISK_FULL: { exitCode: ExitCode.failed, title: "The disk is full" },
   IO_FAILED: { exitCode: ExitCode.failed, title: "A file could not be read or written" },
+  STATE_INVALID: {
+    exitCode: ExitCode.failed,
+    title: "A record prodlike keeps is damaged (cut short, edited, or from another version)",
+  },
   PULL_FAILED: { exitCode: ExitCode.failed, title: "The pull from production failed" },
   UNSAFE_TARGET: {
     exitCode: ExitCode.invalidInput,
@@ -73,6 +81,10 @@ export const errorCatalog = {
   HOOK_FAILED: {
     exitCode: ExitCode.failed,
     title: "A hook from prodlike.yaml failed (exit: the hook's own code)",
+  },
+  HOOK_TIMEOUT: {
+    exitCode: ExitCode.failed,
+    title: "A hook from prodlike.yaml did not end in time",
   },
   COMMAND_UNKNOWN: { exitCode: ExitCode.notFound, title: "No such project command" },
   INTERRUPTED: { exitCode: ExitCode.interrupted, title: "Interrupted" },

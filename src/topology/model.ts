@@ -15,6 +15,8 @@ export type ServiceRole =
   | "proxy"
   | "cron"
   | "app"
+  /** A background process of the application (a queue worker). */
+  | "worker"
   /** The environment's mail catcher. */
   | "mail";
 
@@ -115,12 +117,17 @@ export interface ServiceSpec {
   /** Runs to completion and is not restarted (an init container, a Job): ready once it
    *  exited 0. */
   runsOnce?: boolean;
+  /** Started again whenever it ends, as production's supervisor or a Deployment does (a
+   *  queue worker told to restart exits with 0), until the environment is stopped. */
+  restartAlways?: boolean;
   /** Shares this service's network, localhost included, as the containers of one pod do. */
   networkOf?: string;
   /** More names other services reach this one by (the Kubernetes Services selecting it). */
   aliases?: string[];
   /** Labels beyond the environment's own (a mirrored container's workload and name). */
   labels?: Record<string, string>;
+  /** The most memory the container may use, in MiB (compose mem_limit, a pod's limit). */
+  memoryMb?: number;
 }
 
 export interface VolumeSpec {
@@ -221,6 +228,8 @@ export interface Topology {
   routes?: HostRoute[];
   /** The commands the preset offers (`prodlike run NAME`). */
   commands?: Record<string, ProjectCommand>;
+  /** The application's front controller, relative to the code root (public/index.php). */
+  entry?: string;
   /** How an installed site is told from an empty database, and how one is installed. */
   install?: InstallSpec;
 }

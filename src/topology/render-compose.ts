@@ -177,11 +177,18 @@ function renderService(
   }
   if (service.workingDir) rendered.working_dir = service.workingDir;
   if (service.init) rendered.init = true;
+  // No swap beyond the limit either: the bound is the container's whole footprint.
+  if (service.memoryMb) {
+    rendered.mem_limit = `${service.memoryMb}m`;
+    rendered.memswap_limit = `${service.memoryMb}m`;
+  }
   if (service.user) {
     const { uid, gid } = service.user;
     rendered.user = gid === undefined ? `${uid}` : `${uid}:${gid}`;
   }
   if (service.runsOnce) rendered.restart = "no";
+  // `down` stops it for good; until then it comes back whenever it ends.
+  else if (service.restartAlways) rendered.restart = "unless-stopped";
   // A pod's other containers: one network namespace, so no network of their own.
   if (service.networkOf) rendered.network_mode = `service:${service.networkOf}`;
   else if (service.aliases?.length) rendered.networks = { default: { aliases: service.aliases } };

@@ -24,6 +24,7 @@ import {
   type UpResult,
 } from "../backend.js";
 import type { ContainerInfo, DockerEngine } from "../docker/docker-engine.js";
+import type { ImageClaims } from "../docker/image-claims.js";
 import type { ComposeDetectionCache } from "./compose-detection-cache.js";
 import { ComposeCli, projectOfContainers } from "./compose-project.js";
 import { destroyCompose, STOP_TIMEOUT_SECONDS } from "./compose-teardown.js";
@@ -38,6 +39,8 @@ export interface ComposeBackendDeps {
   composeOverride?: string | undefined;
   /** Remembers which compose was found (see compose-detection-cache.ts). */
   detectionCache?: { key: () => Promise<string>; cache: ComposeDetectionCache } | undefined;
+  /** Images other `up`s on the engine are about to use (kept by a destroy). */
+  images?: ImageClaims | undefined;
 }
 
 // The docker compose backend: lifecycle through the compose CLI (v1 or v2), everything
@@ -58,21 +61,28 @@ export class ComposeBackend implements Backend {
     await this.deps.engine.ping();
   }
 
+  // A stopped container lists no ports, yet takes its own back when it starts: its
+  // configured bindings count, so an environment keeps its ports across down/up and
+  // machine restarts, and no other takes them meanwhile.
   async portClaims(envId: string): Promise<PortClaims> {
     const containers = await this.deps.engine.listContainers({ [Label.managed]: "true" });
     const own: Record<string, number> = {};
     const others = new Set<number>();
     for (const container of containers) {
+      const bound =
+        container.state === "running"
+          ? container.ports
+          : await this.deps.engine.portBindings(container.id);
       if (container.labels[Label.env] === envId) {
         const named = decodePortsLabel(container.labels[Label.ports]);
-        for (const published of container.ports) {
+        for (const published of bound) {
           const port = named.find(
             (candidate) => candidate.containerPort === published.containerPort,
           );
           if (port) own[port.name] = published.hostPort;
         }
       } else {
-        for (const published of container.ports) others.add(published.hostPort);
+        for (const published of bound) others.add(published.hostPort);
       }
     }
     return { own, others };
@@ -175,7 +185,10 @@ export class ComposeBackend implements Backend {
     progress: Progress,
     options: DestroyOptions,
   ): Promise<DestroyReport> {
-    return destroyCompose(this.deps.engine, this.cli, envId, progress, options);
+    return destroyCompose(this.deps.engine, this.cli, envId, progress, {
+      ...options,
+      ...(this.deps.images ? { images: this.deps.images } : {}),
+    });
   }
 
   async status(envId: string): Promise<EnvironmentStatus | undefined> {

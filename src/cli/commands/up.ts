@@ -55,6 +55,7 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       environment: result.status,
       ...(result.seeded ? { seeded: result.seeded } : {}),
       ...(result.install ? { install: result.install } : {}),
+      ...(result.application ? { application: result.application } : {}),
       hooks: result.hooks ?? [],
       durationMs: Date.now() - started,
     },
@@ -62,9 +63,13 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       [
         `${result.changed ? "" : "Already up to date.\n"}${formatStatus(result.status, output.colour)}`,
         ...(result.seeded ? [describeSeed(result.seeded)] : []),
-        ...(result.install && !result.install.installed
-          ? [`Not installed yet: \`${result.install.command}\` installs the site.`]
-          : []),
+        ...(result.application
+          ? [
+              `No application in the checkout yet (${result.application.entry} is missing): \`prodlike run create\` makes one, where the preset offers it.`,
+            ]
+          : result.install && !result.install.installed
+            ? [`Not installed yet: \`${result.install.command}\` installs the site.`]
+            : []),
       ].join("\n"),
   );
   return 0;

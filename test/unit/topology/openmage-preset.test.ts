@@ -67,7 +67,9 @@ describe("the openmage preset", () => {
     expect(empty.install).toMatchObject({ installed: false, command: "install" });
     const installed = await openmageTopology({ installed: true });
     expect(dateOf(installed)).toBe("Sat, 01 Jan 2000 00:00:00 +0000");
-    expect(installed.commands?.install?.run).toBe("prodlike-openmage-install");
+    expect(installed.commands?.install?.run).toBe(
+      "sh /usr/local/share/prodlike/openmage-install.sh",
+    );
   });
 
   it("builds the shared MariaDB image under one name for every preset, one per version", async () => {

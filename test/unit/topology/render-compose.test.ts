@@ -76,7 +76,7 @@ describe("renderCompose", () => {
       expect(service.labels[Label.managed]).toBe("true");
     }
     expect(document.networks.default?.labels[Label.env]).toBe("shop-local");
-    expect(Object.keys(document.volumes ?? {})).toEqual(["db-data"]);
+    expect(Object.keys(document.volumes ?? {})).toEqual(["db-data", "mail-data"]);
     expect(document.volumes?.["db-data"]?.labels[Label.env]).toBe("shop-local");
   });
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# prodlike-openmage-install [INSTALL.PHP OPTIONS...]: OpenMage's own installer (install.php)
+# openmage-install.sh [INSTALL.PHP OPTIONS...] (prodlike run install): OpenMage's own installer (install.php)
 # with this environment's database (DB_*), URL (PRODLIKE_URL) and the crypt key local.xml
 # already carries, so what prodlike renders afterwards matches what the installer wrote.
 # An admin account `admin` is made with a generated password, printed once (as drush
