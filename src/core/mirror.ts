@@ -185,6 +185,7 @@ async function importProduction(
     localImages: new Set(),
     webNodePort: FIRST_NODE_PORT,
     roleLabel: KubeLabel.role,
+    rolesAnnotation: KubeAnnotation.roles,
     configHashAnnotation: KubeAnnotation.configHash,
   });
   const report: MirrorReport = {

@@ -110,6 +110,7 @@ export function mirroredDeployment(
     localImages: context.localImages,
     webNodePort: FIRST_NODE_PORT,
     roleLabel: KubeLabel.role,
+    rolesAnnotation: KubeAnnotation.roles,
     configHashAnnotation: KubeAnnotation.configHash,
   });
   const hostPort = topology.services
