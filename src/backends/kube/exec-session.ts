@@ -165,6 +165,8 @@ function feedStdin(
     feed.write(Buffer.concat([Buffer.from(`${data.length}\n`), data]));
   };
   let scheduled = false;
+  // Set while stdin waits for the socket to drain.
+  let resume: NodeJS.Timeout | undefined;
   const onData = (chunk: Buffer | string) => {
     const data = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
     if (!mode.framed) feed.write(data);
@@ -180,13 +182,13 @@ function feedStdin(
         });
       }
     }
-    if (socket.bufferedAmount > SOCKET_HIGH_WATER) {
+    if (socket.bufferedAmount > SOCKET_HIGH_WATER && !resume) {
       stdin.pause();
-      const resume = setInterval(() => {
-        if (socket.bufferedAmount <= SOCKET_HIGH_WATER / 2) {
-          clearInterval(resume);
-          stdin.resume();
-        }
+      resume = setInterval(() => {
+        if (socket.bufferedAmount > SOCKET_HIGH_WATER / 2) return;
+        clearInterval(resume);
+        resume = undefined;
+        stdin.resume();
       }, 20);
     }
   };
@@ -199,6 +201,7 @@ function feedStdin(
   stdin.on("data", onData);
   stdin.once("end", onEnd);
   return () => {
+    clearInterval(resume);
     stdin.off("data", onData);
     stdin.off("end", onEnd);
     // Not reading any more lets the process exit while the terminal or pipe stays open.
