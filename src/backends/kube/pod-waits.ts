@@ -28,6 +28,11 @@ export async function waitForRollout(
         : deploymentRollout(live as V1Deployment);
     if (state.phase === "failed") return { failed: true, reason: state.message };
     if (state.phase === "done") return { done: true };
+    // Until the controller has seen the applied spec, the pods are the old release's (a
+    // rollback's: the broken ones it is about to replace): their states say nothing yet.
+    const status = (live as { status?: { observedGeneration?: number } }).status;
+    if ((live.metadata?.generation ?? 0) > (status?.observedGeneration ?? 0))
+      return { done: false, detail: state.message };
     // A pod stuck in a state it will not leave by itself fails the wait at once.
     const stuck = stuckReason(await api.listPods(namespace, podSelector(workload)));
     if (stuck) return { failed: true, reason: stuck };

@@ -1,68 +1,46 @@
 import { createHash, randomBytes } from "node:crypto";
 import type {
-  V1Container,
-  V1ContainerStatus,
   V1Deployment,
   V1Job,
   V1PersistentVolumeClaim,
   V1Pod,
   V1StatefulSet,
 } from "@kubernetes/client-node";
-import { typeOfKind } from "./resources.js";
-import type { PodContext, PodRuntime } from "./runtime.js";
+import { Kubelet } from "./kubelet.js";
+import { isReady, recordEvent, resourceType, writeStatus } from "./objects.js";
+import type { PodRuntime } from "./runtime.js";
 import type { KubeJson, Store } from "./store.js";
 
 // The control loops of a one-node cluster, simplified but with the outcomes clients read:
-// Deployments make ReplicaSets and pods (a new template rolls: new pods first, old ones
-// go once the new are ready), StatefulSets make NAME-0 pods and their claims, Jobs run a
+// Deployments make ReplicaSets and pods (a new template rolls: new pods first, or old
+// ones first with Recreate), StatefulSets make NAME-0 pods and their claims, Jobs run a
 // pod to completion, claims bind to a volume the "provisioner" makes (volumeName, bind
-// annotations, the protection finalizer), and a kubelet starts pods through a runtime,
-// restarts crashed containers with a back-off, reports readiness and writes events.
+// annotations, the protection finalizer); the kubelet (kubelet.ts) runs the pods.
 
-const type = (apiVersion: string, kind: string) => {
-  const found = typeOfKind(apiVersion, kind);
-  if (!found) throw new Error(`no resource type ${apiVersion} ${kind}`);
-  return found;
-};
+const type = resourceType;
 const POD = type("v1", "Pod");
 const PVC = type("v1", "PersistentVolumeClaim");
 const PV = type("v1", "PersistentVolume");
-const EVENT = type("v1", "Event");
 const DEPLOYMENT = type("apps/v1", "Deployment");
 const REPLICA_SET = type("apps/v1", "ReplicaSet");
 const STATEFUL_SET = type("apps/v1", "StatefulSet");
 const JOB = type("batch/v1", "Job");
-const CONFIG_MAP = type("v1", "ConfigMap");
-const SECRET = type("v1", "Secret");
-const SERVICE = type("v1", "Service");
-
-/** How long a deleted pod shows as terminating at least (its containers are stopped
- *  meanwhile; a real kubelet gives them terminationGracePeriodSeconds). */
-const TERMINATION_MS = 400;
-/** First restart back-off; doubled per restart as the kubelet does (10 s there). */
-const BACK_OFF_MS = 500;
-
-interface KubeletState {
-  started: boolean;
-  restarts: Record<string, number>;
-  nextRestart: Record<string, number>;
-  lastTerminated: Record<string, V1ContainerStatus["lastState"]>;
-}
 
 export class ClusterLoops {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
-  private readonly kubelet = new Map<string, KubeletState>();
   /** When each Deployment's current template started rolling out (its progress deadline). */
   private readonly rollouts = new Map<string, { hash: string; since: number }>();
   private stopped = false;
-  private readonly terminations = new Set<Promise<unknown>>();
+  private readonly kubelet: Kubelet;
 
   constructor(
     private readonly store: Store,
-    private readonly runtime: PodRuntime,
-    private readonly hostPath: (nodePath: string) => string,
-  ) {}
+    runtime: PodRuntime,
+    hostPath: (nodePath: string) => string,
+  ) {
+    this.kubelet = new Kubelet(store, runtime, hostPath);
+  }
 
   start(): void {
     const tick = async () => {
@@ -84,13 +62,12 @@ export class ClusterLoops {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     while (this.running) await new Promise((resolve) => setTimeout(resolve, 20));
-    await Promise.all(this.terminations);
+    await this.kubelet.settled();
   }
 
-  /** A pod deleted through the API: its containers stop. */
-  async podDeleted(pod: KubeJson): Promise<void> {
-    this.kubelet.delete(`${pod.metadata.namespace}/${pod.metadata.name}`);
-    await this.runtime.stopPod(pod as unknown as V1Pod);
+  /** Deletes a pod gracefully (it shows as terminating while its containers stop). */
+  terminate(pod: KubeJson): KubeJson | undefined {
+    return this.kubelet.terminate(pod);
   }
 
   async reconcile(): Promise<void> {
@@ -98,48 +75,7 @@ export class ClusterLoops {
     for (const deployment of this.store.list(DEPLOYMENT)) this.deployment(deployment);
     for (const set of this.store.list(STATEFUL_SET)) this.statefulSet(set);
     for (const job of this.store.list(JOB)) this.job(job);
-    for (const pod of this.store.list(POD)) await this.runPod(pod);
-  }
-
-  /** An event on an object, counted when it repeats (as the kubelet's recorder does). */
-  event(object: KubeJson, type: "Normal" | "Warning", reason: string, message: string): void {
-    const namespace = object.metadata.namespace ?? "default";
-    const existing = this.store
-      .list(EVENT, namespace)
-      .find(
-        (event) =>
-          (event.involvedObject as { uid?: string }).uid === object.metadata.uid &&
-          event.reason === reason &&
-          event.message === message,
-      );
-    const time = now();
-    if (existing) {
-      this.store.update(EVENT, {
-        ...existing,
-        count: Number(existing.count ?? 1) + 1,
-        lastTimestamp: time,
-      });
-      return;
-    }
-    this.store.create(EVENT, {
-      metadata: { name: `${object.metadata.name}.${randomBytes(8).toString("hex")}`, namespace },
-      involvedObject: {
-        apiVersion: object.apiVersion,
-        kind: object.kind,
-        name: object.metadata.name,
-        namespace,
-        uid: object.metadata.uid,
-      },
-      reason,
-      message,
-      type,
-      count: 1,
-      firstTimestamp: time,
-      lastTimestamp: time,
-      source: {
-        component: object.kind === "Pod" ? "kubelet" : `${object.kind?.toLowerCase()}-controller`,
-      },
-    });
+    for (const pod of this.store.list(POD)) await this.kubelet.run(pod);
   }
 
   private bindClaims(): void {
@@ -154,7 +90,8 @@ export class ClusterLoops {
         if (phase !== want) {
           this.store.update(PVC, { ...claim, status: { phase: want } });
           if (lost)
-            this.event(
+            recordEvent(
+              this.store,
               claim,
               "Warning",
               "ClaimLost",
@@ -278,7 +215,7 @@ export class ClusterLoops {
         },
       ],
     };
-    this.writeStatus(DEPLOYMENT, object, status);
+    writeStatus(this.store, DEPLOYMENT, object, status);
   }
 
   private statefulSet(object: KubeJson): void {
@@ -324,7 +261,7 @@ export class ClusterLoops {
     );
     const ready = live.filter(isReady).length;
     const done = updated.length === wanted && live.length === wanted;
-    this.writeStatus(STATEFUL_SET, object, {
+    writeStatus(this.store, STATEFUL_SET, object, {
       observedGeneration: object.metadata.generation,
       replicas: live.length,
       readyReplicas: ready,
@@ -354,7 +291,7 @@ export class ClusterLoops {
     const phases = pods.map((pod) => (pod.status as { phase?: string } | undefined)?.phase);
     const succeeded = phases.filter((phase) => phase === "Succeeded").length;
     const failed = phases.filter((phase) => phase === "Failed").length;
-    this.writeStatus(JOB, object, {
+    writeStatus(this.store, JOB, object, {
       ...(succeeded ? { succeeded } : {}),
       ...(failed ? { failed } : {}),
       active: phases.filter((phase) => phase === "Running" || phase === "Pending").length,
@@ -430,7 +367,8 @@ export class ClusterLoops {
         qosClass: "BestEffort",
       },
     });
-    this.event(
+    recordEvent(
+      this.store,
       pod,
       "Normal",
       "Scheduled",
@@ -439,261 +377,7 @@ export class ClusterLoops {
   }
 
   private deletePod(pod: KubeJson): void {
-    this.terminate(pod);
-  }
-
-  /** Graceful deletion: the pod is marked (deletionTimestamp), its containers stop, then
-   *  it goes; clients listing pods meanwhile see it terminating, as on a real cluster. */
-  terminate(pod: KubeJson): KubeJson | undefined {
-    const namespace = pod.metadata.namespace ?? "default";
-    const live = this.store.get(POD, namespace, pod.metadata.name);
-    if (!live) return undefined;
-    if (live.metadata.deletionTimestamp) return live;
-    const marked = this.store.update(POD, {
-      ...live,
-      metadata: {
-        ...live.metadata,
-        deletionTimestamp: now(),
-        deletionGracePeriodSeconds: Number(
-          (live.spec as { terminationGracePeriodSeconds?: number } | undefined)
-            ?.terminationGracePeriodSeconds ?? 30,
-        ),
-      },
-    });
-    const stopping = Promise.all([
-      this.podDeleted(live),
-      new Promise((resolve) => setTimeout(resolve, TERMINATION_MS)),
-    ]);
-    this.terminations.add(stopping);
-    void stopping.finally(() => {
-      this.terminations.delete(stopping);
-      const current = this.store.get(POD, namespace, live.metadata.name);
-      if (current?.metadata.uid === live.metadata.uid)
-        this.store.delete(POD, namespace, live.metadata.name);
-    });
-    return marked;
-  }
-
-  // The kubelet: start a scheduled pod once its claims are bound, then report its
-  // containers, restart the ones that exit (with a back-off) and mark readiness.
-  private async runPod(object: KubeJson): Promise<void> {
-    if (object.metadata.deletionTimestamp) return;
-    const pod = object as unknown as V1Pod;
-    const key = `${object.metadata.namespace}/${object.metadata.name}`;
-    let state = this.kubelet.get(key);
-    if (!state) {
-      state = { started: false, restarts: {}, nextRestart: {}, lastTerminated: {} };
-      this.kubelet.set(key, state);
-    }
-    const namespace = object.metadata.namespace ?? "default";
-    if (!state.started) {
-      const unbound = (pod.spec?.volumes ?? [])
-        .map((volume) => volume.persistentVolumeClaim?.claimName)
-        .filter((claim): claim is string => claim !== undefined)
-        .filter(
-          (claim) =>
-            (this.store.get(PVC, namespace, claim)?.status as { phase?: string } | undefined)
-              ?.phase !== "Bound",
-        );
-      if (unbound.length > 0) {
-        const message = `0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims (${unbound.join(", ")}). preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.`;
-        this.writeStatus(POD, object, {
-          phase: "Pending",
-          conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message }],
-        });
-        this.event(object, "Warning", "FailedScheduling", message);
-        return;
-      }
-      state.started = true;
-      await this.runtime.startPod(pod, this.podContext(object));
-      for (const container of pod.spec?.containers ?? []) {
-        this.event(
-          object,
-          "Normal",
-          "Pulled",
-          `Container image "${container.image}" already present on machine`,
-        );
-        this.event(object, "Normal", "Created", `Created container ${container.name}`);
-        this.event(object, "Normal", "Started", `Started container ${container.name}`);
-      }
-    }
-    const statuses: V1ContainerStatus[] = [];
-    for (const container of pod.spec?.containers ?? [])
-      statuses.push(await this.containerStatus(object, container, state));
-    const allReady = statuses.length > 0 && statuses.every((status) => status.ready);
-    const terminated = statuses
-      .map((status) => status.state?.terminated)
-      .filter((value) => value !== undefined);
-    const phase =
-      pod.spec?.restartPolicy !== "Always" &&
-      terminated.length === statuses.length &&
-      statuses.length > 0
-        ? terminated.every((value) => value.exitCode === 0)
-          ? "Succeeded"
-          : "Failed"
-        : statuses.some((status) => status.state?.running || status.lastState?.terminated)
-          ? "Running"
-          : "Pending";
-    const readiness = allReady ? "True" : "False";
-    this.writeStatus(POD, object, {
-      phase,
-      conditions: [
-        { type: "Initialized", status: "True" },
-        { type: "Ready", status: readiness, ...(allReady ? {} : { reason: "ContainersNotReady" }) },
-        { type: "ContainersReady", status: readiness },
-        { type: "PodScheduled", status: "True" },
-      ],
-      hostIP: "172.18.0.2",
-      podIP: await this.runtime.podIP(pod),
-      startTime: object.metadata.creationTimestamp,
-      containerStatuses: statuses,
-      qosClass: "BestEffort",
-    });
-  }
-
-  private async containerStatus(
-    object: KubeJson,
-    container: V1Container,
-    state: KubeletState,
-  ): Promise<V1ContainerStatus> {
-    const pod = object as unknown as V1Pod;
-    const name = container.name;
-    const current = await this.runtime.containerState(pod, container);
-    const restarts = state.restarts[name] ?? 0;
-    const base = {
-      name,
-      image: container.image ?? "",
-      imageID: `docker.io/library/${container.image}@sha256:${createHash("sha256")
-        .update(container.image ?? "")
-        .digest("hex")}`,
-      restartCount: restarts,
-      ...(state.lastTerminated[name] ? { lastState: state.lastTerminated[name] } : {}),
-    };
-    if (current.state === "terminated" && pod.spec?.restartPolicy === "Always") {
-      const due = state.nextRestart[name];
-      if (due === undefined) {
-        state.lastTerminated[name] = {
-          terminated: {
-            exitCode: current.exitCode,
-            reason: current.reason,
-            startedAt: current.startedAt,
-            finishedAt: current.finishedAt,
-          },
-        } as unknown as V1ContainerStatus["lastState"];
-        state.nextRestart[name] = Date.now() + BACK_OFF_MS * 2 ** Math.min(restarts, 5);
-        if (restarts > 0)
-          this.event(
-            object,
-            "Warning",
-            "BackOff",
-            `Back-off restarting failed container ${name} in pod ${object.metadata.name}`,
-          );
-      } else if (Date.now() >= due) {
-        delete state.nextRestart[name];
-        state.restarts[name] = restarts + 1;
-        await this.runtime.restartContainer(pod, container);
-      }
-      const waiting = restarts > 0 ? "CrashLoopBackOff" : "Error";
-      return {
-        ...base,
-        ...(state.lastTerminated[name] ? { lastState: state.lastTerminated[name] } : {}),
-        ready: false,
-        started: false,
-        state:
-          waiting === "CrashLoopBackOff"
-            ? {
-                waiting: {
-                  reason: waiting,
-                  message: `back-off restarting failed container=${name} pod=${object.metadata.name}`,
-                },
-              }
-            : { terminated: { exitCode: current.exitCode, reason: current.reason } },
-      } as V1ContainerStatus;
-    }
-    if (current.state === "waiting") {
-      if (current.reason === "ErrImagePull" || current.reason === "ImagePullBackOff")
-        this.event(
-          object,
-          "Warning",
-          "Failed",
-          `Failed to pull image "${container.image}": ${current.message ?? "not found"}`,
-        );
-      return {
-        ...base,
-        ready: false,
-        started: false,
-        state: {
-          waiting: {
-            reason: current.reason,
-            ...(current.message ? { message: current.message } : {}),
-          },
-        },
-      } as V1ContainerStatus;
-    }
-    if (current.state === "terminated")
-      return {
-        ...base,
-        ready: false,
-        started: false,
-        state: { terminated: { exitCode: current.exitCode, reason: current.reason } },
-      } as V1ContainerStatus;
-    const ready = await this.runtime.ready(pod, container);
-    return {
-      ...base,
-      ready,
-      started: true,
-      state: { running: { startedAt: current.startedAt } },
-    } as unknown as V1ContainerStatus;
-  }
-
-  private podContext(pod: KubeJson): PodContext {
-    const namespace = pod.metadata.namespace ?? "default";
-    const aliases = this.store
-      .list(SERVICE, namespace)
-      .filter((service) => {
-        const selector = (service.spec as { selector?: Record<string, string> } | undefined)
-          ?.selector;
-        return (
-          selector !== undefined &&
-          Object.keys(selector).length > 0 &&
-          Object.entries(selector).every(([key, value]) => pod.metadata.labels?.[key] === value)
-        );
-      })
-      .map((service) => service.metadata.name);
-    const spec = pod.spec as { hostname?: string; subdomain?: string } | undefined;
-    if (spec?.hostname && spec.subdomain) aliases.push(`${spec.hostname}.${spec.subdomain}`);
-    return {
-      aliases,
-      event: (type, reason, message) => {
-        const live = this.store.get(POD, namespace, pod.metadata.name);
-        if (live) this.event(live, type, reason, message);
-      },
-      configMap: (name) =>
-        this.store.get(CONFIG_MAP, namespace, name)?.data as Record<string, string> | undefined,
-      secret: (name) => {
-        const secret = this.store.get(SECRET, namespace, name);
-        if (!secret) return undefined;
-        const decoded: Record<string, string> = {};
-        for (const [key, value] of Object.entries(
-          (secret.data as Record<string, string> | undefined) ?? {},
-        ))
-          decoded[key] = Buffer.from(value, "base64").toString("utf8");
-        return { ...decoded, ...((secret.stringData as Record<string, string> | undefined) ?? {}) };
-      },
-      hostPath: this.hostPath,
-    };
-  }
-
-  private writeStatus(
-    resource: typeof POD,
-    object: KubeJson,
-    status: Record<string, unknown>,
-  ): void {
-    const live = this.store.get(resource, object.metadata.namespace ?? "", object.metadata.name);
-    if (!live) return;
-    const previous = live.status as Record<string, unknown> | undefined;
-    if (JSON.stringify(previous) === JSON.stringify({ ...previous, ...status })) return;
-    this.store.update(resource, { ...live, status: { ...previous, ...status } });
+    this.kubelet.terminate(pod);
   }
 }
 
@@ -717,17 +401,4 @@ function templateHash(template: unknown): string {
     .update(JSON.stringify(template ?? {}))
     .digest("hex")
     .slice(0, 10);
-}
-
-function isReady(pod: KubeJson): boolean {
-  const conditions = (pod.status as { conditions?: { type: string; status: string }[] } | undefined)
-    ?.conditions;
-  return (
-    conditions?.some((condition) => condition.type === "Ready" && condition.status === "True") ??
-    false
-  );
-}
-
-function now(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, "Z");
 }

@@ -1,11 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import type { V1Container, V1Pod, V1Probe, V1Volume } from "@kubernetes/client-node";
 import Docker from "dockerode";
+import { environment, writeProjectedFiles } from "./pod-inputs.js";
+import { runProbe } from "./probe.js";
 import type {
   ContainerProcess,
   ContainerState,
@@ -491,69 +493,18 @@ export class DockerRuntime implements PodRuntime {
         ? context.secret(volume.secret.secretName ?? "")
         : undefined;
     if (!files) return undefined;
-    await mkdir(folder, { recursive: true });
-    await chmod(folder, 0o755);
-    const items = volume.configMap?.items ?? volume.secret?.items;
-    const mode = volume.configMap?.defaultMode ?? volume.secret?.defaultMode ?? 0o644;
-    for (const [key, value] of Object.entries(files)) {
-      const target = items ? items.find((item) => item.key === key)?.path : key;
-      if (!target) continue;
-      await mkdir(path.dirname(path.join(folder, target)), { recursive: true });
-      await writeFile(path.join(folder, target), value, { mode });
-      await chmod(path.join(folder, target), mode);
-    }
+    await writeProjectedFiles(folder, files, {
+      items: volume.configMap?.items ?? volume.secret?.items,
+      mode: volume.configMap?.defaultMode ?? volume.secret?.defaultMode ?? 0o644,
+    });
     return folder;
   }
 
-  private async probe(pod: V1Pod, container: string, probe: V1Probe): Promise<string | undefined> {
-    const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
-    try {
-      if (probe.exec?.command) {
-        const run = await this.exec(pod, container, probe.exec.command, {
-          stdin: false,
-          tty: false,
-        });
-        let output = "";
-        run.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-        run.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-        const exit = await Promise.race([
-          run.exited,
-          new Promise<ExecExit>((resolve) =>
-            setTimeout(
-              () => resolve({ error: `command timed out after ${timeoutMs / 1000}s` }),
-              timeoutMs,
-            ),
-          ),
-        ]);
-        if ("error" in exit) return exit.error;
-        return exit.exitCode === 0 ? undefined : `${output.trim()} (exit ${exit.exitCode})`.trim();
-      }
-      const ip = await this.podIP(pod);
-      const port = Number(probe.httpGet?.port ?? probe.tcpSocket?.port);
-      if (probe.httpGet) {
-        const response = await fetch(`http://${ip}:${port}${probe.httpGet.path ?? "/"}`, {
-          signal: AbortSignal.timeout(timeoutMs),
-          redirect: "manual",
-        });
-        await response.arrayBuffer();
-        return response.status >= 200 && response.status < 400
-          ? undefined
-          : `HTTP probe failed with statuscode: ${response.status}`;
-      }
-      if (probe.tcpSocket) {
-        await new Promise<void>((resolve, reject) => {
-          const socket = net.connect(port, ip, () => {
-            socket.destroy();
-            resolve();
-          });
-          socket.setTimeout(timeoutMs, () => socket.destroy(new Error("timeout")));
-          socket.once("error", reject);
-        });
-      }
-      return undefined;
-    } catch (error) {
-      return String(error instanceof Error ? error.message : error);
-    }
+  private probe(pod: V1Pod, container: string, probe: V1Probe): Promise<string | undefined> {
+    return runProbe(probe, {
+      exec: (command) => this.exec(pod, container, command, { stdin: false, tty: false }),
+      ip: () => this.podIP(pod),
+    });
   }
 
   // A node pulls what it does not have from the registry the reference names (a local
@@ -603,36 +554,6 @@ export class DockerRuntime implements PodRuntime {
     if (!id) throw new Error(`no container ${name} in pod ${pod.metadata?.name}`);
     return id;
   }
-}
-
-function environment(pod: V1Pod, spec: V1Container, context: PodContext): string[] {
-  const values: Record<string, string> = {};
-  for (const source of spec.envFrom ?? []) {
-    const found = source.configMapRef
-      ? context.configMap(source.configMapRef.name ?? "")
-      : source.secretRef
-        ? context.secret(source.secretRef.name ?? "")
-        : undefined;
-    for (const [key, value] of Object.entries(found ?? {}))
-      values[`${source.prefix ?? ""}${key}`] = value;
-  }
-  for (const variable of spec.env ?? []) {
-    const from = variable.valueFrom;
-    const value = from?.secretKeyRef
-      ? context.secret(from.secretKeyRef.name ?? "")?.[from.secretKeyRef.key]
-      : from?.configMapKeyRef
-        ? context.configMap(from.configMapKeyRef.name ?? "")?.[from.configMapKeyRef.key]
-        : from?.fieldRef
-          ? (
-              {
-                "metadata.name": pod.metadata?.name,
-                "metadata.namespace": pod.metadata?.namespace,
-              } as Record<string, string | undefined>
-            )[from.fieldRef.fieldPath]
-          : variable.value;
-    if (value !== undefined) values[variable.name] = value;
-  }
-  return Object.entries(values).map(([key, value]) => `${key}=${value}`);
 }
 
 // The engine's multiplexed log format: 8-byte headers (stream, 0, 0, 0, size) per frame.

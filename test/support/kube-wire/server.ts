@@ -3,32 +3,20 @@ import { writeFile } from "node:fs/promises";
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
-import type { V1Pod } from "@kubernetes/client-node";
-import { WebSocketServer } from "ws";
 import { parse as parseYaml, stringify } from "yaml";
 import { checkImmutable, mergePatchUpdate, serverSideApply } from "./apply.js";
 import { type ServingCertificate, servingCertificate } from "./certificate.js";
-import {
-  EXEC_PROTOCOLS_V5,
-  PORT_FORWARD_PROTOCOLS,
-  type SessionRecord,
-  serveExec,
-  servePortForward,
-} from "./channels.js";
+import { EXEC_PROTOCOLS_V5, type SessionRecord } from "./channels.js";
 import { ClusterLoops } from "./cluster.js";
 import { withDefaults } from "./defaults.js";
 import { HostRuntime } from "./host-runtime.js";
-import {
-  coreVersions,
-  groupList,
-  type ResourceType,
-  resourceList,
-  typeOfKind,
-  typeOfPlural,
-} from "./resources.js";
+import { PodStreams } from "./pod-streams.js";
+import { coreVersions, groupList, type ResourceType, resourceList } from "./resources.js";
+import { parseBody, parseRoute, readBody, requireType } from "./routes.js";
 import type { PodRuntime } from "./runtime.js";
 import { ApiError, badRequest, notFound } from "./status.js";
 import { type KubeJson, matchesFields, matchesLabels, Store } from "./store.js";
+import { serveWatch } from "./watch.js";
 
 // A Kubernetes API server double on 127.0.0.1, speaking the wire formats of the endpoints
 // prodlike and @kubernetes/client-node use: discovery, get/list/create/replace/delete,
@@ -60,6 +48,7 @@ export class KubeWireServer {
   private readonly sockets = new Set<Socket>();
   private readonly execProtocols: readonly string[];
   private readonly gitVersion: string;
+  private readonly pods: PodStreams;
 
   private constructor(
     options: KubeWireOptions,
@@ -71,6 +60,7 @@ export class KubeWireServer {
       (this.execProtocols.includes("v5.channel.k8s.io") ? "v1.30.4" : "v1.28.13");
     this.runtime = options.runtime ?? new HostRuntime();
     this.loops = new ClusterLoops(this.store, this.runtime, options.hostPath ?? ((path) => path));
+    this.pods = new PodStreams(this.store, this.runtime, this.execProtocols, this.sessions);
     this.server = https.createServer(certificate, (request, response) => {
       this.handle(request, response).catch((error: unknown) => reply(response, asApiError(error)));
     });
@@ -162,6 +152,11 @@ export class KubeWireServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  private async upgrade(request: http.IncomingMessage, socket: Socket, head: Buffer) {
+    if (!this.authorized(request)) throw new ApiError(401, "Unauthorized", "Unauthorized");
+    await this.pods.upgrade(request, socket, head);
+  }
+
   private seed(dns: { name: string; clusterIP: string } | false): void {
     for (const name of ["default", "kube-system", "kube-public"])
       this.put({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
@@ -201,7 +196,7 @@ export class KubeWireServer {
       throw new ApiError(404, "NotFound", "the server could not find the requested resource");
     const { type, namespace, name, subresource } = route;
     const query = url.searchParams;
-    if (subresource === "log") return this.logs(response, namespace, name ?? "", query);
+    if (subresource === "log") return this.pods.logs(response, namespace, name ?? "", query);
     if (subresource && subresource !== "status")
       throw badRequest(`${subresource} needs an upgrade to a websocket`);
     switch (request.method) {
@@ -212,7 +207,15 @@ export class KubeWireServer {
           return reply(response, 200, found);
         }
         if (query.get("watch") === "true" || query.get("watch") === "1")
-          return this.watch(request, response, type, namespace, query);
+          return serveWatch(
+            this.store,
+            request,
+            response,
+            type,
+            namespace,
+            query,
+            this.selected(type, namespace, query),
+          );
         return reply(response, 200, this.listOf(type, namespace, query));
       case "POST": {
         const body = parseBody(await readBody(request), request.headers["content-type"]);
@@ -316,53 +319,6 @@ export class KubeWireServer {
   // A watch: the changes after `resourceVersion` (all objects as ADDED without one), then
   // each change as it happens, one JSON event per line of a chunked response; a version
   // older than the history answers an ERROR event with 410 Gone, as etcd compaction does.
-  private watch(
-    request: http.IncomingMessage,
-    response: http.ServerResponse,
-    type: ResourceType,
-    namespace: string,
-    query: URLSearchParams,
-  ): void {
-    response.writeHead(200, { "Content-Type": "application/json", "Transfer-Encoding": "chunked" });
-    const labels = query.get("labelSelector") ?? "";
-    const fields = query.get("fieldSelector") ?? "";
-    const matches = (object: KubeJson) =>
-      (!namespace || !type.namespaced || object.metadata.namespace === namespace) &&
-      matchesLabels(object.metadata.labels, labels) &&
-      matchesFields(object, fields);
-    const send = (kind: string, object: unknown) =>
-      response.write(`${JSON.stringify({ type: kind, object })}\n`);
-    const from = Number(query.get("resourceVersion") ?? "0");
-    if (from > 0 && from < this.store.oldestWatchable - 1) {
-      send(
-        "ERROR",
-        new ApiError(
-          410,
-          "Expired",
-          `too old resource version: ${from} (${this.store.oldestWatchable})`,
-        ).status,
-      );
-      response.end();
-      return;
-    }
-    if (from > 0) {
-      for (const change of this.store.since(from))
-        if (change.resource === type && matches(change.object)) send(change.type, change.object);
-    } else for (const object of this.selected(type, namespace, query)) send("ADDED", object);
-    const listener = (change: { resource: ResourceType; type: string; object: KubeJson }) => {
-      if (change.resource === type && matches(change.object)) send(change.type, change.object);
-    };
-    this.store.changes.on("change", listener);
-    const timeout = Number(query.get("timeoutSeconds") ?? "0");
-    const timer = timeout > 0 ? setTimeout(() => response.end(), timeout * 1000) : undefined;
-    const stop = () => {
-      this.store.changes.off("change", listener);
-      if (timer) clearTimeout(timer);
-    };
-    request.on("close", stop);
-    response.on("close", stop);
-  }
-
   private async patch(
     request: http.IncomingMessage,
     response: http.ServerResponse,
@@ -476,170 +432,6 @@ export class KubeWireServer {
       }
     }
     return found;
-  }
-
-  private async logs(
-    response: http.ServerResponse,
-    namespace: string,
-    name: string,
-    query: URLSearchParams,
-  ): Promise<void> {
-    const { pod, container } = this.podContainer(namespace, name, query.get("container"));
-    const status = pod.status?.containerStatuses?.find((candidate) => candidate.name === container);
-    const previous = query.get("previous") === "true";
-    // A container waiting after it ran (CrashLoopBackOff) still has its last run's log.
-    const ranBefore = (status?.restartCount ?? 0) > 0 || status?.lastState?.terminated;
-    if (!previous && status?.state?.waiting && !ranBefore)
-      throw badRequest(
-        `container "${container}" in pod "${name}" is waiting to start: ${status.state.waiting.reason}`,
-      );
-    if (!previous && !status)
-      throw badRequest(
-        `container "${container}" in pod "${name}" is waiting to start: ContainerCreating`,
-      );
-    const tail = query.get("tailLines");
-    const stream = await this.runtime.logs(pod, container, {
-      follow: query.get("follow") === "true",
-      previous,
-      ...(tail ? { tailLines: Number(tail) } : {}),
-    });
-    response.writeHead(200, { "Content-Type": "text/plain", "Transfer-Encoding": "chunked" });
-    stream.pipe(response);
-    response.on("close", () => stream.destroy());
-  }
-
-  private podContainer(namespace: string, name: string, wanted: string | null) {
-    const found = this.store.get(requireType("v1", "Pod"), namespace, name);
-    if (!found) throw notFound("", "pods", name);
-    const pod = found as unknown as V1Pod;
-    const names = (pod.spec?.containers ?? []).map((container) => container.name);
-    if (!wanted && names.length !== 1)
-      throw badRequest(
-        `a container name must be specified for pod ${name}, choose one of: [${names.join(" ")}]`,
-      );
-    const container = wanted ?? names[0] ?? "";
-    if (!names.includes(container))
-      throw badRequest(`container ${container} is not valid for pod ${name}`);
-    return { pod, container };
-  }
-
-  private async upgrade(
-    request: http.IncomingMessage,
-    socket: Socket,
-    head: Buffer,
-  ): Promise<void> {
-    if (!this.authorized(request)) throw new ApiError(401, "Unauthorized", "Unauthorized");
-    const url = new URL(request.url ?? "/", this.url);
-    const route = parseRoute(url.pathname);
-    const sub = route?.subresource;
-    if (route?.type.kind !== "Pod" || !sub || !["exec", "attach", "portforward"].includes(sub))
-      throw new ApiError(404, "NotFound", "the server could not find the requested resource");
-    const offered = String(request.headers["sec-websocket-protocol"] ?? "")
-      .split(",")
-      .map((value) => value.trim());
-    const supported = sub === "portforward" ? PORT_FORWARD_PROTOCOLS : this.execProtocols;
-    const protocol = offered.find((candidate) => supported.includes(candidate));
-    if (!protocol)
-      throw badRequest(
-        `unable to upgrade: requested protocol(s) [${offered.join(", ")}] are not supported`,
-      );
-    const query = url.searchParams;
-    if (sub === "portforward") {
-      const found = this.store.get(route.type, route.namespace, route.name ?? "");
-      if (!found) throw notFound("", "pods", route.name ?? "");
-      const pod = found as unknown as V1Pod;
-      const ports = query
-        .getAll("ports")
-        .flatMap((value) => value.split(","))
-        .map(Number);
-      const socketServer = new WebSocketServer({ noServer: true, handleProtocols: () => protocol });
-      socketServer.handleUpgrade(request, socket, head, (ws) =>
-        servePortForward(
-          ws,
-          ports,
-          (port) => this.runtime.connect(pod, port),
-          (port, error) =>
-            `error forwarding port ${port} to pod ${pod.metadata?.uid}, uid : failed to execute portforward in network namespace: ${error.message}`,
-        ),
-      );
-      return;
-    }
-    const { pod, container } = this.podContainer(
-      route.namespace,
-      route.name ?? "",
-      query.get("container"),
-    );
-    const state = pod.status?.containerStatuses?.find(
-      (candidate) => candidate.name === container,
-    )?.state;
-    if (!state?.running)
-      throw badRequest(`unable to upgrade connection: container not found ("${container}")`);
-    const command = query.getAll("command");
-    const tty = query.get("tty") === "true";
-    const stdin = query.get("stdin") === "true";
-    const process =
-      sub === "exec"
-        ? await this.runtime.exec(pod, container, command, { stdin, tty })
-        : await this.runtime.attach(pod, container, { stdin, tty });
-    const record: SessionRecord = {
-      protocol,
-      command,
-      stdinBytes: 0,
-      stdinClosed: undefined,
-      resizes: [],
-    };
-    this.sessions.push(record);
-    const socketServer = new WebSocketServer({ noServer: true, handleProtocols: () => protocol });
-    socketServer.handleUpgrade(request, socket, head, (ws) =>
-      serveExec(ws, process, command, record, { sendStatus: sub === "exec" }),
-    );
-  }
-}
-
-interface Route {
-  type: ResourceType;
-  namespace: string;
-  name: string | undefined;
-  subresource: string | undefined;
-}
-
-function parseRoute(path: string): Route | undefined {
-  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
-  let group = "";
-  let rest: string[];
-  if (parts[0] === "api" && parts[1] === "v1") rest = parts.slice(2);
-  else if (parts[0] === "apis" && parts.length >= 3) {
-    group = parts[1] ?? "";
-    rest = parts.slice(3);
-  } else return undefined;
-  const version = parts[0] === "api" ? "v1" : (parts[2] ?? "");
-  let namespace = "";
-  if (rest[0] === "namespaces" && rest.length >= 3) {
-    namespace = rest[1] ?? "";
-    rest = rest.slice(2);
-  }
-  const type = typeOfPlural(group, version, rest[0] ?? "");
-  if (!type) return undefined;
-  return { type, namespace, name: rest[1], subresource: rest[2] };
-}
-
-function requireType(apiVersion: string, kind: string): ResourceType {
-  const type = typeOfKind(apiVersion, kind);
-  if (!type) throw badRequest(`no kind "${kind}" is registered for version "${apiVersion}"`);
-  return type;
-}
-
-async function readBody(request: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function parseBody(text: string, contentType: string | undefined): KubeJson {
-  try {
-    return (contentType?.includes("yaml") ? parseYaml(text) : JSON.parse(text)) as KubeJson;
-  } catch (error) {
-    throw badRequest(`the body of the request could not be decoded: ${String(error)}`);
   }
 }
 
