@@ -153,6 +153,18 @@ for (const [label, protocols] of [
       expect(result.stderr).toContain("executable file not found");
     });
 
+    it("says so when the server refuses the exec (no such container), with its answer", async () => {
+      const out = collector();
+      await expect(
+        api.exec(NAMESPACE, pod, "no-such-container", ["true"], {
+          stdin: null,
+          stdout: out.stream,
+          stderr: out.stream,
+          tty: false,
+        }),
+      ).rejects.toMatchObject({ code: "COMMAND_FAILED", hint: expect.stringContaining("400") });
+    });
+
     it("prints logs, the last lines only with a tail", async () => {
       const all = collector();
       await api.logs(NAMESPACE, pod, "shell", all.stream, { follow: false, tail: -1 });

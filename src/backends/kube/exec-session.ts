@@ -142,9 +142,26 @@ export async function runExec(
             });
           }
         },
-        (error: unknown) => settle(() => reject(error)),
+        // The upgrade refused (a container gone since it was found): said, not thrown raw.
+        (error: unknown) =>
+          settle(() =>
+            reject(
+              new ProdlikeError(
+                "COMMAND_FAILED",
+                `The API server refused to run a command in ${target.pod}/${target.container}`,
+                { hint: errorText(error), cause: error },
+              ),
+            ),
+          ),
       );
   });
+}
+
+// client-node rejects with the websocket's ErrorEvent, whose text is in `message`.
+function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === "string" ? message : String(error);
 }
 
 // Copies the caller's stdin into client-node's stream: framed on v4, ended on v5 (the
