@@ -8,6 +8,7 @@ import { filesPullBench } from "./files-pull.js";
 import { kindUpBench } from "./kind-up.js";
 import { mirrorUpBench } from "./mirror-up.js";
 import { qaParallelBench } from "./qa-parallel.js";
+import { registryDeliveryBench } from "./registry-delivery.js";
 import { releaseBench } from "./release.js";
 import { routerBench } from "./router.js";
 import { routerSyncBench } from "./router-sync.js";
@@ -29,7 +30,9 @@ if (!only || only === "up") {
   results.push(said(await warmUpBench()));
   results.push(said(await routerSyncBench()));
 }
-if (!only || only === "kind") results.push(await kindUpBench());
+if (!only || only === "kind") {
+  results.push(said(await kindUpBench()), said(await registryDeliveryBench()));
+}
 if (!only || only === "db") results.push(await dbImportBench(), snapshotBench());
 if (!only || only === "db" || only === "db-lines") results.push(said(await dbLongLinesBench()));
 if (!only || only === "pull") results.push(await dbPullBench());

@@ -185,6 +185,7 @@ async function importProduction(
     localImages: new Set(),
     webNodePort: FIRST_NODE_PORT,
     roleLabel: KubeLabel.role,
+    rolesAnnotation: KubeAnnotation.roles,
     configHashAnnotation: KubeAnnotation.configHash,
   });
   const report: MirrorReport = {
@@ -266,7 +267,9 @@ async function writeComposePreview(topology: Topology, dir: string): Promise<str
   return file;
 }
 
-async function readProduction(
+/** Production's objects: from the files or the live cluster named, else where the last
+ *  `prodlike mirror` read them (a context and namespace are read again, read-only). */
+export async function readProduction(
   services: CoreServices,
   target: Target,
   given: MirrorRequest,
