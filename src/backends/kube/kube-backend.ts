@@ -5,7 +5,7 @@ import type { EnvironmentRecord, EnvironmentRecords } from "../../env/environmen
 import { environmentDir } from "../../env/generated-files.js";
 import type { PortClaims } from "../../env/port-allocator.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
-import { podImages } from "../../mirror/to-cluster.js";
+import { podImages } from "../../kube/cluster-layout.js";
 import type { ExternalRoutes } from "../../router/router-plan.js";
 import { KubeLabel } from "../../topology/kube-labels.js";
 import type { KubeObject, Topology } from "../../topology/model.js";
