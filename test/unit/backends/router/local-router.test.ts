@@ -244,3 +244,26 @@ describe("LocalRouter upgrades", () => {
     expect(runner.calls).toContain("docker rm --force prodlike-router");
   });
 });
+
+describe("LocalRouter and vanishing networks", () => {
+  it("serves the others when an environment's network is removed between listing and connecting", async () => {
+    const { engine, runner, router } = setUp();
+    engine.containers.push(web(engine, "a"), web(engine, "b"));
+    const run = runner.run.bind(runner);
+    runner.run = async (file, args, options) => {
+      if (args.join(" ") === "network connect b-local_default prodlike-router") {
+        runner.calls.push([file, ...args].join(" "));
+        return {
+          exitCode: 1,
+          stdout: "",
+          stderr: "Error response from daemon: network b-local_default not found",
+          notFound: false,
+        };
+      }
+      return run(file, args, options);
+    };
+    const state = await router.sync({});
+    expect(state.running).toBe(true);
+    expect(runner.inputs.at(-1)).toContain("local.a.localhost");
+  });
+});
