@@ -132,13 +132,23 @@ export class LocalRouter {
     // A router of an older generation (Caddy's own, unconstrained CA) is replaced. Only the
     // generation counts, not the image: two prodlike versions on one engine would
     // otherwise replace each other's router on every sync.
-    if (!container?.running || container.generation !== ROUTER_GENERATION) {
+    if (!container?.running || !(await this.isCurrent(container))) {
       if (container) await this.docker(["rm", "--force", ROUTER_NAME]);
       options.onDetail?.("starting the local router");
       container = await this.start(await routerImage(), options.onDetail);
     }
     for (const network of plan.networks.filter((name) => !container.networks.includes(name))) {
-      await this.docker(["network", "connect", network, ROUTER_NAME]);
+      const connected = await this.docker(["network", "connect", network, ROUTER_NAME], {
+        allowFailure: true,
+      });
+      // Removed since the listing (an environment destroyed by a prodlike that does not
+      // mark it as leaving): its names answer 502 until the next sync drops them; the
+      // others are served.
+      if (connected.exitCode !== 0 && !/not found/i.test(connected.stderr)) {
+        throw routerFailed(
+          `docker network connect ${network} ${ROUTER_NAME}: ${lastLine(connected.stderr)}`,
+        );
+      }
     }
     const ports = container.ports ?? DEFAULT_ROUTER_PORTS[0];
     if (!ports) throw routerFailed("the router's published ports are unknown");
@@ -160,6 +170,28 @@ export class LocalRouter {
       }
     }
     return { running: true, ports, hostsByEnv: plan.hostsByEnv, conflicts: plan.conflicts };
+  }
+
+  // Its generation label says so; a router without one (started by a prodlike of before
+  // the label) is kept when its CA is the name-constrained one already, which its root
+  // certificate tells.
+  private async isCurrent(container: RouterContainer): Promise<boolean> {
+    if (container.generation !== undefined) return container.generation === ROUTER_GENERATION;
+    const constraints = await this.docker(
+      [
+        "exec",
+        ROUTER_NAME,
+        "openssl",
+        "x509",
+        "-in",
+        ROUTER_ROOT_CERT,
+        "-noout",
+        "-ext",
+        "nameConstraints",
+      ],
+      { allowFailure: true },
+    );
+    return constraints.exitCode === 0 && constraints.stdout.includes("DNS:.localhost");
   }
 
   /** Removes the router's container and network; with purge, its CA volume and image too. */
