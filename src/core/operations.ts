@@ -10,9 +10,8 @@ import {
   type UpOptions,
   type UpResult,
 } from "../backends/backend.js";
-import { openUserSettings, stateDir } from "../config/user-settings.js";
+import { openUserSettings } from "../config/user-settings.js";
 import type { DataOrigin } from "../db/data-origin.js";
-import { openExpiryStore } from "../env/expiry.js";
 import { pathExists } from "../env/generated-files.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { withArguments } from "../process/shell-line.js";
@@ -34,7 +33,13 @@ import type { InstallReport } from "./install.js";
 import { upClaims } from "./machine.js";
 import { claimOwnership, forgetOwnership, requireOwnership } from "./ownership.js";
 import { planEnvironment, resolveTarget, type TargetOptions } from "./plan.js";
-import { syncRouter, trustRecorded, withRouterUrls } from "./router.js";
+import {
+  syncRouter,
+  syncWhileStarting,
+  trustRecorded,
+  whileLeaving,
+  withRouterUrls,
+} from "./router.js";
 import type { SeedReport } from "./seed.js";
 import type { CoreServices } from "./services.js";
 
@@ -130,11 +135,19 @@ export async function up(
     };
     let result: UpResult;
     let install: InstallReport | undefined;
+    // The router learns of the routes while the backend waits for health (see router.ts).
+    const early = syncWhileStarting(
+      services,
+      target.identity.id,
+      new Set((topology.routes ?? []).map((route) => route.service)),
+    );
     try {
-      result = await backend.up(topology, progress, {
-        ...options,
-        ...(beforeSwitch ? { beforeSwitch } : {}),
-      });
+      result = await backend
+        .up(topology, progress, {
+          ...options,
+          ...(beforeSwitch ? { beforeSwitch } : {}),
+        })
+        .finally(() => early.done());
       install = await settleInstallState(services, backend, topology, plan, options, progress);
       if (noApplication) {
         const create = topology.commands?.create ? "`prodlike run create`" : "your framework";
@@ -173,7 +186,7 @@ export async function up(
     await syncRouter(services, progress, {
       cluster: { envId: target.identity.id, backend },
     });
-    const expiries = openExpiryStore(services.env);
+    const expiries = await services.stores.expiry();
     if (request.ttl === "never") await expiries.remove(target.identity.id);
     else if (request.ttl !== undefined) {
       await expiries.set(target.identity.id, request.ttl, new Date(services.clock.now()));
@@ -351,38 +364,32 @@ export async function removeEnvironment(
   const { mountpointsOf, removeMountpoints } = await import("../env/generated-files.js");
   const mountpoints = checkout ? await mountpointsOf(checkout.codeRoot, checkout.name) : [];
   // The router lets go of the environment's network first: a network with the router
-  // still attached cannot be removed.
-  await syncRouter(services, progress, { leaving: envId });
+  // still attached cannot be removed. Until the containers are gone, no other prodlike's
+  // sync routes them again (the environment is marked as leaving for the machine).
   let report: DestroyReport | undefined;
-  try {
-    report = await backend.destroy(envId, progress, { keepImages: options.keepImages });
-  } catch (error) {
-    if (!(error instanceof ProdlikeError && error.code === "ENV_NOT_FOUND")) throw error;
-  }
+  await whileLeaving(services, envId, async () => {
+    await syncRouter(services, progress, { leaving: envId });
+    try {
+      report = await backend.destroy(envId, progress, { keepImages: options.keepImages });
+    } catch (error) {
+      if (!(error instanceof ProdlikeError && error.code === "ENV_NOT_FOUND")) throw error;
+    }
+  });
   // Snapshots belong to the environment: a throwaway environment leaves no disk behind.
-  const [
-    { openSnapshotStore },
-    { openDataOrigin },
-    { removeEnvironmentDir },
-    { removeVolumeCopy },
-    { openInstallStates },
-  ] = await Promise.all([
-    import("../db/snapshots.js"),
-    import("../db/data-origin.js"),
+  const [{ removeEnvironmentDir }, { removeVolumeCopy }] = await Promise.all([
     import("../env/generated-files.js"),
     import("../files/volume-copy.js"),
-    import("../env/install-states.js"),
   ]);
   if (checkout) await removeMountpoints(checkout.codeRoot, mountpoints);
   const leftFiles = checkout ? await removeEnvironmentDir(checkout.codeRoot, checkout.name) : false;
-  await openDataOrigin(services.env, envId).remove();
+  await (await services.stores.dataOrigin(envId)).remove();
   // files pull's own copy of a volume's files (OpenMage's media/).
-  await removeVolumeCopy(stateDir(services.env), envId);
-  await openExpiryStore(services.env).remove(envId);
-  await openInstallStates(services.env).remove(envId);
+  await removeVolumeCopy(services.stores.dir, envId);
+  await (await services.stores.expiry()).remove(envId);
+  await (await services.stores.installStates()).remove(envId);
   const snapshots = options.keepSnapshots
     ? []
-    : await openSnapshotStore(services.env, envId).removeAll();
+    : await (await services.stores.snapshots(envId)).removeAll();
   await forgetOwnership(services, envId);
   if (!report && !leftFiles && snapshots.length === 0) throw environmentNotFound(envId);
   return {
@@ -401,9 +408,7 @@ export async function status(
   const { identity, backend, target } = await backendFor(services, request);
   const [found, data] = await Promise.all([
     backend.status(identity.id),
-    import("../db/data-origin.js").then(({ openDataOrigin }) =>
-      openDataOrigin(services.env, identity.id).read(),
-    ),
+    services.stores.dataOrigin(identity.id).then((origin) => origin.read()),
   ]);
   if (!found) throw environmentNotFound(identity.id);
   const [withLifetime = found] = await withRouterUrls(

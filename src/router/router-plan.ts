@@ -58,7 +58,8 @@ export interface RouterPlan {
 export function routerPlan(
   containers: readonly RoutableContainer[],
   options: {
-    leaving?: string | undefined;
+    /** Environments being removed (their routes go first, then their containers). */
+    leaving?: ReadonlySet<string> | undefined;
     /** Cluster environments' routes, by environment id. */
     external?: Readonly<Record<string, ExternalRoutes>> | undefined;
     /** The environments prodlike recorded, by id: only theirs are routed. */
@@ -72,7 +73,7 @@ export function routerPlan(
     a.localeCompare(b);
   const routed = containers
     .filter((container) => container.state === "running" && container.labels[Label.routes])
-    .filter((container) => container.labels[Label.env] !== options.leaving)
+    .filter((container) => !options.leaving?.has(container.labels[Label.env] ?? ""))
     .filter((container) => isEnvironmentsOwn(container, recorded))
     .sort(
       (a, b) =>
@@ -114,7 +115,7 @@ export function routerPlan(
   for (const envId of clusters) {
     const external = options.external?.[envId];
     const environment = recorded.get(envId);
-    if (!external || !environment || envId === options.leaving) continue;
+    if (!external || !environment || options.leaving?.has(envId)) continue;
     if (!running.has(external.container)) continue;
     for (const site of external.sites) {
       if (isUnder(site.host, environment)) claim(envId, site, external.network);
