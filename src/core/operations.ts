@@ -276,12 +276,14 @@ export async function removeEnvironment(
     { PortReservations },
     { environmentDir },
     { removeVolumeCopy },
+    { openXdebugState },
   ] = await Promise.all([
     import("../db/snapshots.js"),
     import("../db/data-origin.js"),
     import("../env/port-reservations.js"),
     import("../env/generated-files.js"),
     import("../files/volume-copy.js"),
+    import("../env/xdebug-state.js"),
   ]);
   const generated = checkout ? environmentDir(checkout.codeRoot, checkout.name) : undefined;
   if (checkout) await removeMountpoints(checkout.codeRoot, mountpoints);
@@ -291,6 +293,7 @@ export async function removeEnvironment(
   // files pull's own copy of a volume's files (OpenMage's media/).
   await removeVolumeCopy(stateDir(services.env), envId);
   await openExpiryStore(services.env).remove(envId);
+  await openXdebugState(services.env).remove(envId);
   await new PortReservations(
     path.join(stateDir(services.env), "port-reservations"),
     envId,

@@ -18,6 +18,8 @@ import {
   noPreviousRelease,
   type RestartOptions,
   type RunningState,
+  type ServiceLogLine,
+  type ServiceUsage,
   type StreamExecRequest,
   type StreamExecResult,
   type UpOptions,
@@ -25,6 +27,7 @@ import {
 } from "../backend.js";
 import type { ContainerInfo, DockerEngine } from "../docker/docker-engine.js";
 import type { ComposeDetectionCache } from "./compose-detection-cache.js";
+import { composeUsage, followComposeLogs, serviceMissing } from "./compose-observe.js";
 import { ComposeCli, projectOfContainers } from "./compose-project.js";
 import { destroyCompose, STOP_TIMEOUT_SECONDS } from "./compose-teardown.js";
 import { healthCommandOf, waitForService } from "./container-waits.js";
@@ -251,16 +254,7 @@ export class ComposeBackend implements Backend {
   private async runningContainer(envId: string, service: string): Promise<ContainerInfo> {
     const containers = await this.requireContainers(envId);
     const container = containers.find((candidate) => candidate.labels[Label.service] === service);
-    if (!container) {
-      const known = containers.map((candidate) => candidate.labels[Label.service]).join(", ");
-      throw new ProdlikeError(
-        "SERVICE_NOT_FOUND",
-        `Environment ${envId} has no service \`${service}\``,
-        {
-          hint: `Its services: ${known}.`,
-        },
-      );
-    }
+    if (!container) throw serviceMissing(envId, service, containers);
     if (container.state !== "running") {
       throw new ProdlikeError(
         "SERVICE_NOT_RUNNING",
@@ -276,6 +270,20 @@ export class ComposeBackend implements Backend {
   async logs(envId: string, services: string[], options: LogOptions): Promise<number> {
     const project = projectOfContainers(envId, await this.requireContainers(envId));
     return this.cli.attached(project, { kind: "logs", ...options, services });
+  }
+
+  async followLogLines(
+    envId: string,
+    services: string[],
+    options: { tail: number; signal: AbortSignal },
+    onLine: (line: ServiceLogLine) => void,
+  ): Promise<void> {
+    const containers = await this.requireContainers(envId);
+    await followComposeLogs(this.deps.engine, envId, containers, services, options, onLine);
+  }
+
+  async usage(envId: string): Promise<ServiceUsage[]> {
+    return composeUsage(this.deps.engine, await this.envContainers(envId));
   }
 
   async running(envId: string): Promise<RunningState> {
