@@ -1,0 +1,31 @@
+import { openDashboard } from "../../dashboard/open-dashboard.js";
+import { ProdlikeError } from "../../errors/prodlike-error.js";
+import type { Output } from "../output.js";
+import { services } from "./common.js";
+
+// `prodlike dashboard [--port N] [--open]`: serves the dashboard until Ctrl-C (or
+// SIGTERM); the URL with the token is printed once it listens.
+export default async function dashboardCommand(
+  output: Output,
+  flags: { port: string; open: boolean },
+): Promise<number> {
+  const port = Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ProdlikeError("USAGE", `--port must be a port number, got \`${flags.port}\``, {
+      hint: "Leave it out for a free port.",
+    });
+  }
+  const dashboard = await openDashboard(await services(), { port, open: flags.open });
+  output.result("dashboard", { url: dashboard.url, port: dashboard.port }, () =>
+    [
+      `Dashboard: ${output.colour.cyan(dashboard.url)}`,
+      "Only you can open it (the token is yours, kept in your state folder). Ctrl-C stops it.",
+    ].join("\n"),
+  );
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await dashboard.close();
+  return 0;
+}
