@@ -22,7 +22,9 @@ class EnvironmentLog {
   private seq = 0;
   private pending: LogLineView[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
-  readonly listeners = new Set<Listener>();
+  /** Each page's listener, with the last line it was sent (a line that arrived before it
+   *  joined is in the buffer it got first, never sent twice). */
+  readonly listeners = new Map<Listener, { lastSeq: number }>();
   readonly stop = new AbortController();
   lingerTimer: NodeJS.Timeout | undefined;
 
@@ -45,7 +47,12 @@ class EnvironmentLog {
     this.flushTimer = undefined;
     const batch = this.pending;
     this.pending = [];
-    for (const listener of this.listeners) listener(batch, false);
+    for (const [listener, sent] of this.listeners) {
+      const fresh = batch.filter((line) => line.seq > sent.lastSeq);
+      if (fresh.length === 0) continue;
+      sent.lastSeq = fresh.at(-1)?.seq ?? sent.lastSeq;
+      listener(fresh, false);
+    }
   }
 }
 
@@ -64,8 +71,9 @@ export class LogHub {
     }
     if (log.lingerTimer) clearTimeout(log.lingerTimer);
     log.lingerTimer = undefined;
-    listener(log.kept(), true);
-    log.listeners.add(listener);
+    const kept = log.kept();
+    listener(kept, true);
+    log.listeners.set(listener, { lastSeq: kept.at(-1)?.seq ?? 0 });
     const followed = log;
     return () => {
       followed.listeners.delete(listener);
