@@ -1,0 +1,171 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { request as httpRequest } from "node:http";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { artifactPath, type Browser, launchChromium } from "./support/browser.js";
+import {
+  CLI,
+  copyExample,
+  discardProject,
+  expectOk,
+  jsonField,
+  shellIn,
+  type TestProject,
+} from "./support/harness.js";
+
+// The dashboard as QA uses it, on the real engine and in a real Chromium: two
+// environments this test makes are listed with their states; a change made in a
+// terminal shows up without a reload; a snapshot, then a destroy, clicked on the page
+// are what `prodlike ls` then reports; a hostile log line is shown as text; no token is
+// 401 and a foreign Host is refused.
+
+interface Listed {
+  id: string;
+  state: string;
+  snapshots: { name: string }[];
+}
+
+let project: TestProject;
+let server: ChildProcess | undefined;
+let url: string;
+let browser: Browser;
+let page: Page;
+const envId = (name: string) => `${project.name}-${name}`;
+const XSS = `<img src=x onerror="window.__pwned=1">`;
+
+async function listed(): Promise<Listed[]> {
+  const ls = await project.cli(["ls", "--json"]);
+  expectOk(ls);
+  return jsonField<Listed[]>(ls, "environments").filter((environment) =>
+    environment.id.startsWith(`${project.name}-`),
+  );
+}
+
+/** Starts `prodlike dashboard --json` as the developer would; resolves its URL. */
+async function startServer(): Promise<string> {
+  const child = spawn("node", [CLI, "dashboard", "--json"], {
+    cwd: project.dir,
+    env: { ...process.env, PRODLIKE_HOME: project.home, NO_COLOR: "1", CI: "true" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  server = child;
+  let text = "";
+  let errors = "";
+  child.stderr.on("data", (chunk: Buffer) => {
+    errors += chunk.toString("utf8");
+  });
+  for await (const chunk of child.stdout) {
+    text += String(chunk);
+    try {
+      return (JSON.parse(text) as { url: string }).url;
+    } catch {
+      // the document is not complete yet
+    }
+  }
+  throw new Error(`dashboard exited: ${text}\n${errors}`);
+}
+
+function rawGet(target: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sent = httpRequest(target, { headers: { Host: host } }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    sent.on("error", reject);
+    sent.end();
+  });
+}
+
+const row = (name: string) => page.locator(`tr[data-env="${envId(name)}"]`);
+
+beforeAll(async () => {
+  project = await copyExample("it-dash");
+  expectOk(await project.cli(["up"]));
+  expectOk(await project.cli(["up", "--name", "qa", "--ttl", "4h"]));
+  url = await startServer();
+  browser = await launchChromium();
+  page = await browser.context.newPage();
+  page.on("dialog", (dialog) => {
+    throw new Error(`the page opened a dialog: ${dialog.message()}`);
+  });
+}, 900_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    server.kill("SIGTERM");
+    await once(server, "exit");
+  }
+  await discardProject(project, ["local", "qa"]);
+});
+
+describe("the dashboard on the real engine", { timeout: 600_000 }, () => {
+  it("lists the two environments with their states, and follows a change made elsewhere", async () => {
+    await page.goto(url);
+    await row("local").waitFor();
+    await row("qa").waitFor();
+    expect(await row("local").getAttribute("data-state")).toBe("running");
+    expect(await row("qa").getAttribute("data-state")).toBe("running");
+    expect(await row("qa").locator(".dot").count()).toBe(5);
+    await page.screenshot({ path: await artifactPath("dashboard-two-environments.png") });
+
+    // Stopped from a terminal: the page shows it without a reload (the engine's events).
+    const started = Date.now();
+    expectOk(await project.cli(["down"]));
+    const stoppedAt = Date.now();
+    await page.waitForSelector(`tr[data-env="${envId("local")}"][data-state="stopped"]`, {
+      timeout: 30_000,
+    });
+    process.stdout.write(
+      `dashboard: 'down' reflected ${Date.now() - stoppedAt} ms after it returned (down took ${stoppedAt - started} ms)\n`,
+    );
+    expectOk(await project.cli(["up"]));
+    await page.waitForSelector(`tr[data-env="${envId("local")}"][data-state="running"]`, {
+      timeout: 60_000,
+    });
+  });
+
+  it("shows a hostile log line as text, never as markup", async () => {
+    // Written to the db container's own output, as a server would log a request.
+    expectOk(await shellIn(project, "db", `echo '${XSS}' > /proc/1/fd/1`));
+    await row("local").click();
+    await page.getByRole("button", { name: "Logs" }).click();
+    await page.getByLabel("filter", { exact: true }).fill("onerror");
+    const line = page.locator(".log-line .text", { hasText: "onerror" }).first();
+    await line.waitFor({ timeout: 30_000 });
+    expect(await line.textContent()).toBe(XSS);
+    expect(await page.locator(".log-box img").count()).toBe(0);
+    expect(await page.evaluate("window.__pwned")).toBeUndefined();
+    await page.screenshot({ path: await artifactPath("dashboard-logs.png") });
+  });
+
+  it("takes a snapshot, then destroys an environment, from the page; ls agrees", async () => {
+    await row("qa").click();
+    await page.getByRole("button", { name: "Services" }).click();
+    await page.getByLabel("snapshot name").fill("from-the-page");
+    await page.getByRole("button", { name: "Snapshot", exact: true }).click();
+    const snapshot = page.locator('[data-operation="snapshot-create"]');
+    await snapshot.locator(".state-done").waitFor({ timeout: 300_000 });
+    expect(await snapshot.locator(".step").count()).toBeGreaterThan(0);
+    const afterSnapshot = (await listed()).find((environment) => environment.id === envId("qa"));
+    expect(afterSnapshot?.snapshots.map((meta) => meta.name)).toEqual(["from-the-page"]);
+    await page.getByTestId("snapshots").getByText("from-the-page").waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: await artifactPath("dashboard-detail.png"), fullPage: true });
+
+    await page.getByRole("button", { name: "Destroy" }).click();
+    await page.getByRole("button", { name: `Really destroy ${envId("qa")}?` }).click();
+    await row("qa").waitFor({ state: "detached", timeout: 300_000 });
+    expect((await listed()).map((environment) => environment.id)).toEqual([envId("local")]);
+  });
+
+  it("answers 401 without the token and refuses a foreign Host", async () => {
+    const bare = url.replace(/\?token=.*$/, "");
+    const port = new URL(url).port;
+    const response = await page.request.get(bare);
+    expect(response.status()).toBe(401);
+    expect(await rawGet(`${bare}api/environments`, `127.0.0.1:${port}`)).toBe(401);
+    expect(await rawGet(url, "attacker.example")).toBe(403);
+    expect(await rawGet(url, `attacker.example:${port}`)).toBe(403);
+  });
+});
