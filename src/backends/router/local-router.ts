@@ -16,10 +16,8 @@ import {
 } from "../../router/caddy-config.js";
 import { type ExternalRoutes, type RouterPlan, routerPlan } from "../../router/router-plan.js";
 import { Label } from "../../topology/labels.js";
-import { hashDirectory } from "../../topology/preset-loader.js";
 import type { Clock } from "../../waits/clock.js";
 import type { ContainerInfo, DockerEngine } from "../docker/docker-engine.js";
-import { imageSteps } from "../docker/image-builder.js";
 
 // The one router all environments on this machine share: a container, its network and
 // its CA volume, all labelled and named `prodlike-router*`. Started by the first `up` that
@@ -229,6 +227,12 @@ export class LocalRouter {
   }
 
   private async start(onDetail?: (text: string) => void): Promise<RouterContainer> {
+    // Loaded here: the image builder and the preset loader bring yaml and zod, which
+    // `status` and `ls` (reading the router's state) should not pay for.
+    const [{ hashDirectory }, { imageSteps }] = await Promise.all([
+      import("../../topology/preset-loader.js"),
+      import("../docker/image-builder.js"),
+    ]);
     const image = `prodlike/router:${await hashDirectory(ROUTER_CONTEXT)}`;
     for (const step of imageSteps(
       this.deps.engine,
