@@ -78,6 +78,8 @@ function rawGet(target: string, host: string): Promise<number> {
 }
 
 const row = (name: string) => page.locator(`tr[data-env="${envId(name)}"]`);
+/** Opens an environment's detail by its name (the middle of a row may be a link). */
+const open = (name: string) => row(name).locator(".name").click();
 
 beforeAll(async () => {
   project = await copyExample("it-dash");
@@ -136,7 +138,7 @@ describe("the dashboard on the real engine", { timeout: 600_000 }, () => {
       written = (await shellIn(project, service, `echo '${XSS}' > /proc/1/fd/1`)).exitCode === 0;
     }
     expect(written).toBe(true);
-    await row("local").click();
+    await open("local");
     await page.getByRole("button", { name: "Logs" }).click();
     await page.getByLabel("filter", { exact: true }).fill("onerror");
     const line = page.locator(".log-line .text", { hasText: "onerror" }).first();
@@ -148,7 +150,7 @@ describe("the dashboard on the real engine", { timeout: 600_000 }, () => {
   });
 
   it("takes a snapshot, then destroys an environment, from the page; ls agrees", async () => {
-    await row("qa").click();
+    await open("qa");
     await page.getByRole("button", { name: "Services" }).click();
     await page.getByLabel("snapshot name").fill("from-the-page");
     await page.getByRole("button", { name: "Snapshot", exact: true }).click();
