@@ -37,7 +37,10 @@ export function EnvironmentDetail(props: {
           {environment.backend} · {environment.preset} · created {ago(environment.createdAt, now)}{" "}
           ago
           {environment.expiresAt ? ` · TTL ${ttlLeft(environment.expiresAt, now)}` : " · no TTL"} ·{" "}
-          <span class="path">{environment.codeRoot}</span> · <Links urls={environment.urls} />
+          <span class="path">{environment.codeRoot}</span> ·{" "}
+          <span class="links">
+            <Links urls={environment.urls} />
+          </span>
         </p>
       </header>
       <Actions environment={environment} />
