@@ -26,7 +26,13 @@ import {
 } from "./environments.js";
 import type { HookRun } from "./hooks.js";
 import { planEnvironment, resolveTarget, type TargetOptions } from "./plan.js";
-import { syncRouter, trustRecorded, withRouterUrls } from "./router.js";
+import {
+  addRouterUrls,
+  readRouterState,
+  syncRouter,
+  trustRecorded,
+  withRouterUrls,
+} from "./router.js";
 import type { SeedReport } from "./seed.js";
 import type { CoreServices } from "./services.js";
 
@@ -316,17 +322,16 @@ export async function status(
   EnvironmentStatus & { data?: DataOrigin; filesProxy?: string; router?: { trusted: boolean } }
 > {
   const { identity, backend, target } = await backendFor(services, request);
-  const [found, data] = await Promise.all([
+  // The router's state is read beside the environment's own: two engine queries at once.
+  const [found, data, routerState] = await Promise.all([
     backend.status(identity.id),
     import("../db/data-origin.js").then(({ openDataOrigin }) =>
       openDataOrigin(services.env, identity.id).read(),
     ),
+    readRouterState(services, backend.name !== "compose"),
   ]);
   if (!found) throw environmentNotFound(identity.id);
-  const [withLifetime = found] = await withRouterUrls(
-    services,
-    await withExpiry(services, [found]),
-  );
+  const [withLifetime = found] = addRouterUrls(await withExpiry(services, [found]), routerState);
   // files.proxy: missing user files come from production's public URL (see files-proxy).
   const filesProxy = target.loaded.config.files?.proxy;
   // Browsers refuse the https names until the router's CA is trusted: status says so.

@@ -141,15 +141,30 @@ export async function withRouterUrls(
   services: CoreServices,
   environments: EnvironmentStatus[],
 ): Promise<EnvironmentStatus[]> {
-  if (!routerEnabled(services.env) || environments.length === 0) return environments;
-  let state: RouterState;
+  if (environments.length === 0) return environments;
+  const clusters = environments.some((environment) => environment.backend !== "compose");
+  return addRouterUrls(environments, await readRouterState(services, clusters));
+}
+
+/** The router's state, for URLs added later (status reads it beside the environment);
+ *  undefined when the router is off or cannot be read. */
+export async function readRouterState(
+  services: CoreServices,
+  clusters: boolean,
+): Promise<RouterState | undefined> {
+  if (!routerEnabled(services.env)) return undefined;
   try {
-    state = await (await openRouter(services)).state({
-      clusters: environments.some((environment) => environment.backend !== "compose"),
-    });
+    return await (await openRouter(services)).state({ clusters });
   } catch {
-    return environments;
+    return undefined;
   }
+}
+
+export function addRouterUrls<T extends EnvironmentStatus>(
+  environments: T[],
+  state: RouterState | undefined,
+): T[] {
+  if (!state) return environments;
   return environments.map((environment) => ({
     ...environment,
     urls: { ...environment.urls, ...routedUrls(environment, state) },
