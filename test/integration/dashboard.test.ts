@@ -122,23 +122,21 @@ describe("the dashboard on the real engine", { timeout: 600_000 }, () => {
     process.stdout.write(
       `dashboard: 'down' reflected ${Date.now() - stoppedAt} ms after it returned (down took ${stoppedAt - started} ms)\n`,
     );
-    expectOk(await project.cli(["up"]));
-    await page.waitForSelector(`tr[data-env="${envId("local")}"][data-state="running"]`, {
-      timeout: 60_000,
-    });
   });
 
-  it("shows a hostile log line as text, never as markup", async () => {
+  it("shows a hostile log line and mail subject as text, never as markup", async () => {
     // Written to a container's own output, as a server would log a request: the first
     // service whose main process the exec user may write to (code containers run as the
     // developer, others as root).
     let written = false;
     for (const service of ["web", "mail", "db", "php-fpm", "cli"]) {
       if (written) break;
-      written = (await shellIn(project, service, `echo '${XSS}' > /proc/1/fd/1`)).exitCode === 0;
+      written =
+        (await shellIn(project, service, `echo '${XSS}' > /proc/1/fd/1`, { name: "qa" }))
+          .exitCode === 0;
     }
     expect(written).toBe(true);
-    await open("local");
+    await open("qa");
     await page.getByRole("button", { name: "Logs" }).click();
     await page.getByLabel("filter", { exact: true }).fill("onerror");
     const line = page.locator(".log-line .text", { hasText: "onerror" }).first();
@@ -147,11 +145,27 @@ describe("the dashboard on the real engine", { timeout: 600_000 }, () => {
     expect(await page.locator(".log-box img").count()).toBe(0);
     expect(await page.evaluate("window.__pwned")).toBeUndefined();
     await page.screenshot({ path: await artifactPath("dashboard-logs.png") });
+
+    // A mail subject is the app's (or an attacker's) text too.
+    const subject = `<script>window.__pwned=2</script>${XSS} hostile`;
+    expectOk(
+      await shellIn(
+        project,
+        "cli",
+        `php -r 'mail("qa@example.test", $argv[1], "body");' '${subject}'`,
+        { name: "qa" },
+      ),
+    );
+    await page.getByRole("button", { name: "Services" }).click();
+    const caught = page.getByTestId("mail").locator(".subject", { hasText: "hostile" });
+    await caught.waitFor({ timeout: 60_000 });
+    expect(await caught.textContent()).toBe(subject);
+    expect(await page.getByTestId("mail").locator("img, script").count()).toBe(0);
+    expect(await page.evaluate("window.__pwned")).toBeUndefined();
   });
 
   it("takes a snapshot, then destroys an environment, from the page; ls agrees", async () => {
     await open("qa");
-    await page.getByRole("button", { name: "Services" }).click();
     await page.getByLabel("snapshot name").fill("from-the-page");
     await page.getByRole("button", { name: "Snapshot", exact: true }).click();
     const snapshot = page.locator('[data-operation="snapshot-create"]');
