@@ -6,7 +6,7 @@ import { acquireEnvironmentLock, type HeldLock } from "../env/lock.js";
 import type { Progress } from "../ui/steps.js";
 import type { HookContext, HookEvent, HookRun } from "./hooks.js";
 import { resolveTarget, type TargetOptions } from "./plan.js";
-import { withRouterUrls } from "./router.js";
+import { addRouterUrls, readRouterState } from "./router.js";
 import type { CoreServices } from "./services.js";
 
 // What every operation on an environment starts from: which one and on which backend,
@@ -114,32 +114,36 @@ export async function withExpiry(
 
 // Every environment on this machine: compose ones by label, cluster ones from their
 // records. A backend that cannot answer here (no kind binary) does not hide the others.
+// The router's state is read beside the listings (the engine adapter answers the same
+// question asked twice at once with one query).
 export async function list(
   services: CoreServices,
   backend: BackendName | undefined,
 ): Promise<EnvironmentStatus[]> {
-  if (backend) {
-    return withRouterUrls(
+  const names = backend
+    ? new Set<BackendName>([backend])
+    : new Set<BackendName>(["compose", ...(await services.recordedBackends())]);
+  const [lists, routerState] = await Promise.all([
+    Promise.all(
+      [...names].map(async (name) => {
+        try {
+          return await (await services.backend(name)).list();
+        } catch (error) {
+          if (backend || (name === "compose" && names.size === 1)) throw error;
+          return [];
+        }
+      }),
+    ),
+    readRouterState(
       services,
-      await withExpiry(services, await (await services.backend(backend)).list()),
-    );
-  }
-  const names = new Set<BackendName>(["compose", ...(await services.recordedBackends())]);
-  const lists = await Promise.all(
-    [...names].map(async (name) => {
-      try {
-        return await (await services.backend(name)).list();
-      } catch (error) {
-        if (name === "compose" && names.size === 1) throw error;
-        return [];
-      }
-    }),
-  );
-  return withRouterUrls(
-    services,
+      [...names].some((name) => name !== "compose"),
+    ),
+  ]);
+  return addRouterUrls(
     await withExpiry(
       services,
       lists.flat().sort((a, b) => a.id.localeCompare(b.id)),
     ),
+    routerState,
   );
 }

@@ -171,6 +171,58 @@ export function addRouterUrls<T extends EnvironmentStatus>(
   }));
 }
 
+/** The dashboard's name on the router (`prodlike dashboard`). */
+export const DASHBOARD_HOST = "prodlike.localhost";
+
+/** Where the router can reach a server of this user: its network's gateway, when it runs;
+ *  with the URL and the Host and Origin a browser will send through it. */
+export async function dashboardRoute(
+  services: CoreServices,
+): Promise<{ gateway: string; url: string; host: string; origin: string } | undefined> {
+  if (!routerEnabled(services.env)) return undefined;
+  try {
+    const router = await openRouter(services);
+    const state = await router.state();
+    if (!state.running || !state.ports) return undefined;
+    const gateway = await router.gateway();
+    if (!gateway) return undefined;
+    const url = routerUrl("https", DASHBOARD_HOST, state.ports);
+    const origin = url.replace(/\/$/, "");
+    return { gateway, url, host: origin.replace(/^https:\/\//, ""), origin };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sends https://prodlike.localhost to `dial` (the dashboard on the router's network), or
+ *  with none, stops sending it. One route per user: another user's dashboard keeps the
+ *  name if it had it first (the router says which, as for two environments). */
+export async function routeDashboardTo(
+  services: CoreServices,
+  dial: string | undefined,
+  progress: Progress,
+): Promise<RouterState | undefined> {
+  const routeId = `prodlike-dashboard-${process.getuid?.() ?? "user"}`;
+  return whileRouterLocked(services, progress, async () => {
+    const router = await openRouter(services);
+    const { ROUTER_NAME } = await import("../backends/router/local-router.js");
+    return router.sync(
+      dial
+        ? {
+            cluster: {
+              envId: routeId,
+              routes: {
+                container: ROUTER_NAME,
+                network: ROUTER_NAME,
+                sites: [{ host: DASHBOARD_HOST, dial }],
+              },
+            },
+          }
+        : { leaving: routeId },
+    );
+  });
+}
+
 export interface RouterReport {
   enabled: boolean;
   running: boolean;

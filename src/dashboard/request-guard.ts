@@ -68,13 +68,18 @@ function sameToken(given: string | undefined | null, expected: string): boolean 
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The hosts and origins of a dashboard listening on 127.0.0.1:port (and the router's name). */
-export function localPolicy(token: string, port: number, routedHost?: string): GuardPolicy {
+/** The hosts and origins of a dashboard listening on 127.0.0.1:port, and through the
+ *  local router when it routes there (https://prodlike.localhost[:PORT]). */
+export function localPolicy(
+  token: string,
+  port: number,
+  routed?: { host: string; origin: string },
+): GuardPolicy {
   const hosts = [`127.0.0.1:${port}`, `localhost:${port}`];
   const origins = hosts.map((host) => `http://${host}`);
-  if (routedHost) {
-    hosts.push(routedHost);
-    origins.push(`https://${routedHost}`);
+  if (routed) {
+    hosts.push(routed.host);
+    origins.push(routed.origin);
   }
   return { token, hosts, origins };
 }

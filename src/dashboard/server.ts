@@ -32,8 +32,14 @@ export interface DashboardOptions {
   token: string;
   /** The built page (index.html, app.js, app.css): dist/web by default. */
   assetsDir?: string;
-  /** The router's name for the dashboard (prodlike.localhost), when it routes there. */
-  routedHost?: string;
+}
+
+/** How the local router reaches the dashboard: its network's gateway address, and the
+ *  Host and Origin a browser sends through it. */
+export interface RoutedAccess {
+  gateway: string;
+  host: string;
+  origin: string;
 }
 
 export interface RunningDashboard {
@@ -41,6 +47,9 @@ export interface RunningDashboard {
   /** The URL to open, with the token. */
   url: string;
   live: LiveEnvironments;
+  /** Listens on the router network's gateway too (same port, same guard), and accepts
+   *  the router's Host and Origin; resolves the address the router dials. */
+  serveRouted(access: RoutedAccess): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -95,7 +104,8 @@ export async function startDashboard(
   await live.start();
 
   const server = createServer();
-  let policy = localPolicy(options.token, options.port, options.routedHost);
+  const routedServer = createServer();
+  let policy = localPolicy(options.token, options.port);
   const context: RouteContext = {
     services,
     live,
@@ -106,42 +116,52 @@ export async function startDashboard(
     page,
     assetsDir,
   };
-  server.on("request", (request, response) => {
+  const onRequest = (request: IncomingMessage, response: ServerResponse) => {
     handle(request, response, policy, context).catch((error: unknown) => {
       if (!response.headersSent) sendJson(response, 500, { error: errorView(error) });
       else response.end();
     });
-  });
-  const port = await listen(server, options.port);
-  policy = localPolicy(options.token, port, options.routedHost);
+  };
+  server.on("request", onRequest);
+  routedServer.on("request", onRequest);
+  const port = await listen(server, "127.0.0.1", options.port);
+  policy = localPolicy(options.token, port);
   return {
     port,
     url: `http://127.0.0.1:${port}/?token=${options.token}`,
     live,
+    async serveRouted(access) {
+      await listen(routedServer, access.gateway, port);
+      policy = localPolicy(options.token, port, access);
+      return `${access.gateway}:${port}`;
+    },
     async close() {
       live.close();
       logs.close();
       usage.close();
       for (const stream of subscribers) stream.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const listening of [server, routedServer]) {
+        if (!listening.listening) continue;
+        listening.closeAllConnections();
+        await new Promise<void>((resolve) => listening.close(() => resolve()));
+      }
     },
   };
 }
 
-function listen(server: Server, port: number): Promise<number> {
+function listen(server: Server, address: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
       reject(
         error.code === "EADDRINUSE"
-          ? new ProdlikeError("PORT_UNAVAILABLE", `Port ${port} on 127.0.0.1 is taken`, {
+          ? new ProdlikeError("PORT_UNAVAILABLE", `Port ${port} on ${address} is taken`, {
               hint: "Pick another with --port, or leave it out for a free one.",
             })
           : error,
       );
     });
-    // 127.0.0.1 only: never the machine's other addresses.
-    server.listen(port, "127.0.0.1", () => resolve((server.address() as AddressInfo).port));
+    // 127.0.0.1, and the router's network when asked: never the machine's other addresses.
+    server.listen(port, address, () => resolve((server.address() as AddressInfo).port));
   });
 }
 

@@ -178,14 +178,13 @@ export class ComposeBackend implements Backend {
   }
 
   async list(): Promise<EnvironmentStatus[]> {
-    const containers = await this.deps.engine.listContainers({
-      [Label.managed]: "true",
-      [Label.backend]: "compose",
-    });
+    // Every container prodlike labels, the compose ones picked here: the router's state
+    // asks the engine the same question, and the adapter answers both with one query.
+    const containers = await this.deps.engine.listContainers({ [Label.managed]: "true" });
     const byEnv = new Map<string, ContainerInfo[]>();
     for (const container of containers) {
       const id = container.labels[Label.env];
-      if (!id) continue;
+      if (!id || container.labels[Label.backend] !== "compose") continue;
       byEnv.set(id, [...(byEnv.get(id) ?? []), container]);
     }
     return [...byEnv.values()]

@@ -115,6 +115,7 @@ function labelFilters(labels: LabelFilter): string[] {
 export class DockerodeEngine implements DockerEngine {
   private client: Promise<Docker> | undefined;
   private readonly reader: EngineApiReader | undefined;
+  private readonly listings = new Map<string, Promise<RawContainer[]>>();
 
   constructor(env: NodeJS.ProcessEnv) {
     const endpoint = engineEndpoint(env);
@@ -141,32 +142,24 @@ export class DockerodeEngine implements DockerEngine {
   }
 
   async listContainers(labels: LabelFilter): Promise<ContainerInfo[]> {
-    const containers: RawContainer[] = this.reader
-      ? await this.reader.listContainers(labelFilters(labels))
-      : await (await this.docker).listContainers({
-          all: true,
-          filters: { label: labelFilters(labels) },
-        });
-    return containers.map((container) => ({
-      id: container.Id,
-      name: (container.Names?.[0] ?? container.Id).replace(/^\//, ""),
-      state: container.State,
-      health: healthFromStatus(container.Status),
-      labels: container.Labels ?? {},
-      image: container.Image,
-      imageId: container.ImageID,
-      ports: (container.Ports ?? []).flatMap((port) =>
-        port.PublicPort
-          ? [{ containerPort: port.PrivatePort, hostPort: port.PublicPort, hostIp: port.IP ?? "" }]
-          : [],
-      ),
-      createdAt: container.Created * 1000,
-      ...exitCodeOf(container.Status),
-      networks: Object.keys(container.NetworkSettings?.Networks ?? {}),
-      ...(container.HostConfig?.NetworkMode
-        ? { networkMode: container.HostConfig.NetworkMode }
-        : {}),
-    }));
+    // The same listing asked for twice at once (ls lists the environments and reads the
+    // router's state side by side) is one engine query: with hundreds of containers the
+    // engine takes longer to list than anything else ls does.
+    const key = JSON.stringify(labelFilters(labels).sort());
+    let pending = this.listings.get(key);
+    if (!pending) {
+      pending = this.rawContainers(labels).finally(() => this.listings.delete(key));
+      this.listings.set(key, pending);
+    }
+    return (await pending).map(containerInfo);
+  }
+
+  private rawContainers(labels: LabelFilter): Promise<RawContainer[]> {
+    return this.reader
+      ? this.reader.listContainers(labelFilters(labels))
+      : this.docker.then((docker) =>
+          docker.listContainers({ all: true, filters: { label: labelFilters(labels) } }),
+        );
   }
 
   async containerLogs(id: string, tail: number): Promise<string> {
@@ -400,6 +393,28 @@ export class DockerodeEngine implements DockerEngine {
     const failure = events.find((event) => event.error !== undefined);
     if (failure) throw new Error(String(failure.error));
   }
+}
+
+/** A container as the engine lists it, in the adapter's terms. */
+function containerInfo(container: RawContainer): ContainerInfo {
+  return {
+    id: container.Id,
+    name: (container.Names?.[0] ?? container.Id).replace(/^\//, ""),
+    state: container.State,
+    health: healthFromStatus(container.Status),
+    labels: container.Labels ?? {},
+    image: container.Image,
+    imageId: container.ImageID,
+    ports: (container.Ports ?? []).flatMap((port) =>
+      port.PublicPort
+        ? [{ containerPort: port.PrivatePort, hostPort: port.PublicPort, hostIp: port.IP ?? "" }]
+        : [],
+    ),
+    createdAt: container.Created * 1000,
+    ...exitCodeOf(container.Status),
+    networks: Object.keys(container.NetworkSettings?.Networks ?? {}),
+    ...(container.HostConfig?.NetworkMode ? { networkMode: container.HostConfig.NetworkMode } : {}),
+  };
 }
 
 interface RawStats {

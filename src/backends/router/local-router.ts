@@ -70,7 +70,12 @@ export class LocalRouter {
   /** What the router serves now, without changing anything (status, ls). Cluster
    *  environments' routes cost a read inside the router: only when asked for. */
   async state(options: { clusters?: boolean } = {}): Promise<RouterState> {
-    const containers = await this.allContainers();
+    // Routes and the router itself are on prodlike's containers; a cluster's node (kind's
+    // own container, which a cluster environment's routes dial) is not, so only then is
+    // every container listed.
+    const containers = options.clusters
+      ? await this.allContainers()
+      : await this.deps.engine.listContainers({ [Label.managed]: "true" });
     const container = routerContainerIn(containers);
     const external = options.clusters && container?.running ? await this.readExternal() : undefined;
     const plan = routerPlan(containers, { external });
@@ -177,6 +182,19 @@ export class LocalRouter {
 
   // Every container, not only prodlike's: a cluster's node container is kind's own. One
   // listing serves the plan, the router's own container and the cluster nodes' check.
+  /** This machine's address on the router's network (its gateway): where a server here
+   *  that the router should reach listens (the dashboard). Undefined without the network. */
+  async gateway(): Promise<string | undefined> {
+    const result = await this.docker(
+      ["network", "inspect", "--format", "{{range .IPAM.Config}}{{.Gateway}} {{end}}", ROUTER_NAME],
+      { allowFailure: true },
+    );
+    return result.stdout
+      .trim()
+      .split(/\s+/)
+      .find((address) => /^\d{1,3}(\.\d{1,3}){3}$/.test(address));
+  }
+
   private allContainers(): Promise<ContainerInfo[]> {
     return this.deps.engine.listContainers({});
   }

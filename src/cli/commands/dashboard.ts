@@ -15,17 +15,28 @@ export default async function dashboardCommand(
       hint: "Leave it out for a free port.",
     });
   }
-  const dashboard = await openDashboard(await services(), { port, open: flags.open });
-  output.result("dashboard", { url: dashboard.url, port: dashboard.port }, () =>
-    [
-      `Dashboard: ${output.colour.cyan(dashboard.url)}`,
-      "Only you can open it (the token is yours, kept in your state folder). Ctrl-C stops it.",
-    ].join("\n"),
+  const opened = await openDashboard(await services(), { port, open: flags.open });
+  const { url, routedUrl, routeWarning } = opened;
+  output.result(
+    "dashboard",
+    {
+      url,
+      port: opened.dashboard.port,
+      ...(routedUrl ? { routedUrl } : {}),
+      ...(routeWarning ? { routeWarning } : {}),
+    },
+    () =>
+      [
+        `Dashboard: ${output.colour.cyan(url)}`,
+        ...(routedUrl ? [`       or: ${output.colour.cyan(routedUrl)}`] : []),
+        ...(routeWarning ? [`${output.colour.yellow("warning:")} ${routeWarning}`] : []),
+        "Only you can open it (the token is yours, kept in your state folder). Ctrl-C stops it.",
+      ].join("\n"),
   );
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
-  await dashboard.close();
+  await opened.close();
   return 0;
 }

@@ -7,7 +7,10 @@ import {
 } from "../../../src/dashboard/request-guard.js";
 
 const TOKEN = "a".repeat(64);
-const policy = localPolicy(TOKEN, 4100, "prodlike.localhost");
+const policy = localPolicy(TOKEN, 4100, {
+  host: "prodlike.localhost",
+  origin: "https://prodlike.localhost",
+});
 
 function request(overrides: Partial<GuardedRequest>): GuardedRequest {
   return {
