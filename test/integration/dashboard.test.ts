@@ -13,6 +13,7 @@ import {
   shellIn,
   type TestProject,
 } from "./support/harness.js";
+import { routedRequest, routerOf } from "./support/routed.js";
 
 // The dashboard as QA uses it, on the real engine and in a real Chromium: two
 // environments this test makes are listed with their states; a change made in a
@@ -29,6 +30,7 @@ interface Listed {
 let project: TestProject;
 let server: ChildProcess | undefined;
 let url: string;
+let routedUrl: string | undefined;
 let browser: Browser;
 let page: Page;
 const envId = (name: string) => `${project.name}-${name}`;
@@ -42,8 +44,8 @@ async function listed(): Promise<Listed[]> {
   );
 }
 
-/** Starts `prodlike dashboard --json` as the developer would; resolves its URL. */
-async function startServer(): Promise<string> {
+/** Starts `prodlike dashboard --json` as the developer would; resolves its document. */
+async function startServer(): Promise<{ url: string; routedUrl?: string }> {
   const child = spawn("node", [CLI, "dashboard", "--json"], {
     cwd: project.dir,
     env: { ...process.env, PRODLIKE_HOME: project.home, NO_COLOR: "1", CI: "true" },
@@ -58,7 +60,7 @@ async function startServer(): Promise<string> {
   for await (const chunk of child.stdout) {
     text += String(chunk);
     try {
-      return (JSON.parse(text) as { url: string }).url;
+      return JSON.parse(text) as { url: string; routedUrl?: string };
     } catch {
       // the document is not complete yet
     }
@@ -85,7 +87,7 @@ beforeAll(async () => {
   project = await copyExample("it-dash");
   expectOk(await project.cli(["up"]));
   expectOk(await project.cli(["up", "--name", "qa", "--ttl", "4h"]));
-  url = await startServer();
+  ({ url, routedUrl } = await startServer());
   browser = await launchChromium();
   page = await browser.context.newPage();
   page.on("dialog", (dialog) => {
@@ -122,6 +124,21 @@ describe("the dashboard on the real engine", { timeout: 600_000 }, () => {
     process.stdout.write(
       `dashboard: 'down' reflected ${Date.now() - stoppedAt} ms after it returned (down took ${stoppedAt - started} ms)\n`,
     );
+  });
+
+  it("is served at https://prodlike.localhost through the local router, behind the same guard", async () => {
+    // The environments route their names, so the router runs; the dashboard joins it.
+    const { ca } = await routerOf(project);
+    expect(routedUrl).toMatch(/^https:\/\/prodlike\.localhost(:\d+)?\/\?token=[0-9a-f]{64}$/);
+    const routed = routedUrl ?? "";
+    const page = await routedRequest(routed, { ca });
+    expect(page.status).toBe(200);
+    expect(page.headers["content-security-policy"]).toContain("default-src 'none'");
+    const api = await routedRequest(routed.replace("/?", "/api/environments?"), { ca });
+    expect(JSON.parse(api.body).environments.map((e: { id: string }) => e.id)).toContain(
+      envId("qa"),
+    );
+    expect((await routedRequest(routed.replace(/\?token=.*$/, ""), { ca })).status).toBe(401);
   });
 
   it("shows a hostile log line and mail subject as text, never as markup", async () => {

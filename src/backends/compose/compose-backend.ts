@@ -109,7 +109,14 @@ export class ComposeBackend implements Backend {
   }
 
   async releases(envId: string): Promise<(KeptRelease & { id: string })[]> {
-    const project = projectOfContainers(envId, await this.requireContainers(envId));
+    // Read from the listing of every prodlike container, not this environment's own:
+    // `ls --json` asks this of every environment at once, and the engine adapter answers
+    // those identical questions with one query.
+    const containers = (await this.deps.engine.listContainers({ [Label.managed]: "true" })).filter(
+      (container) => container.labels[Label.env] === envId,
+    );
+    if (containers.length === 0) throw environmentNotFound(envId);
+    const project = projectOfContainers(envId, containers);
     const { composeReleases } = await import("./compose-release.js");
     return composeReleases(path.dirname(project.file)).list();
   }
