@@ -8,6 +8,7 @@ import { stateDir } from "../config/user-settings.js";
 import { acquireEnvironmentLock } from "../env/lock.js";
 import { isProdlikeError } from "../errors/prodlike-error.js";
 import type { RouterPorts } from "../router/caddy-config.js";
+import { DASHBOARD_HOST } from "../router/router-plan.js";
 import { environmentHost } from "../topology/hosts.js";
 import type { Progress } from "../ui/steps.js";
 import type { CoreServices } from "./services.js";
@@ -170,9 +171,6 @@ export function addRouterUrls<T extends EnvironmentStatus>(
     urls: { ...environment.urls, ...routedUrls(environment, state) },
   }));
 }
-
-/** The dashboard's name on the router (`prodlike dashboard`). */
-export const DASHBOARD_HOST = "prodlike.localhost";
 
 /** Where the router can reach a server of this user: its network's gateway, when it runs;
  *  with the URL and the Host and Origin a browser will send through it. */

@@ -67,6 +67,8 @@ async function throughRouter(
   try {
     const dial = await dashboard.serveRouted(route);
     const state = await routeDashboardTo(services, dial, new SilentProgress());
+    // Nothing else to route: the router went away rather than run for the dashboard alone.
+    if (!state?.running) return { result: {} };
     const taken = state?.conflicts.find((conflict) => conflict.host === route.host.split(":")[0]);
     if (taken && !taken.kept.startsWith(`prodlike-dashboard-${process.getuid?.() ?? "user"}`)) {
       return { result: { routeWarning: `${route.url} is another user's dashboard` } };

@@ -25,6 +25,11 @@ export interface ExternalRoutes {
   sites: RouterSite[];
 }
 
+/** The dashboard's name on the router (`prodlike dashboard` while the router runs). It
+ *  never keeps the router running by itself: it comes with the router, not the other
+ *  way round (and a dashboard killed without stopping leaves its route behind). */
+export const DASHBOARD_HOST = "prodlike.localhost";
+
 export interface RouterPlan {
   sites: RouterSite[];
   /** The networks the router must be attached to, to dial those containers. */

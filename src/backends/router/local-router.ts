@@ -14,7 +14,12 @@ import {
   ROUTER_ROOT_CERT,
   type RouterPorts,
 } from "../../router/caddy-config.js";
-import { type ExternalRoutes, type RouterPlan, routerPlan } from "../../router/router-plan.js";
+import {
+  DASHBOARD_HOST,
+  type ExternalRoutes,
+  type RouterPlan,
+  routerPlan,
+} from "../../router/router-plan.js";
 import { Label } from "../../topology/labels.js";
 import type { Clock } from "../../waits/clock.js";
 import type { ContainerInfo, DockerEngine } from "../docker/docker-engine.js";
@@ -106,7 +111,7 @@ export class LocalRouter {
     }
     if (options.leaving) delete external[options.leaving];
     const plan = routerPlan(containers, { leaving: options.leaving, external });
-    if (plan.sites.length === 0) {
+    if (plan.sites.every((site) => site.host === DASHBOARD_HOST)) {
       if (container) await this.remove({ purge: false });
       return { running: false, hostsByEnv: plan.hostsByEnv, conflicts: plan.conflicts };
     }
