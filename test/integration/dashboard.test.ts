@@ -31,6 +31,7 @@ let project: TestProject;
 let server: ChildProcess | undefined;
 let url: string;
 let routedUrl: string | undefined;
+const consoleErrors: string[] = [];
 let browser: Browser;
 let page: Page;
 const envId = (name: string) => `${project.name}-${name}`;
@@ -92,6 +93,10 @@ beforeAll(async () => {
   page = await browser.context.newPage();
   page.on("dialog", (dialog) => {
     throw new Error(`the page opened a dialog: ${dialog.message()}`);
+  });
+  // A CSP violation (an inline style, a script) is reported on the console.
+  page.on("console", (message) => {
+    if (message.type() === "error") consoleErrors.push(message.text());
   });
 }, 900_000);
 
@@ -182,12 +187,22 @@ describe("the dashboard on the real engine", { timeout: 600_000 }, () => {
   });
 
   it("takes a snapshot, then destroys an environment, from the page; ls agrees", async () => {
+    // Another tab, on no environment in particular, follows what this one starts.
+    const other = await browser.context.newPage();
+    await other.goto(url);
+    await other.locator("tr[data-env]").first().waitFor();
     await open("qa");
     await page.getByLabel("snapshot name").fill("from-the-page");
     await page.getByRole("button", { name: "Snapshot", exact: true }).click();
     const snapshot = page.locator('[data-operation="snapshot-create"]');
     await snapshot.locator(".state-done").waitFor({ timeout: 300_000 });
     expect(await snapshot.locator(".step").count()).toBeGreaterThan(0);
+    const followed = other.locator('[data-operation="snapshot-create"]');
+    await followed.locator(".state-done").waitFor({ timeout: 10_000 });
+    expect(await followed.locator(".step-done").count()).toBe(
+      await snapshot.locator(".step-done").count(),
+    );
+    await other.close();
     const afterSnapshot = (await listed()).find((environment) => environment.id === envId("qa"));
     expect(afterSnapshot?.snapshots.map((meta) => meta.name)).toEqual(["from-the-page"]);
     await page.getByTestId("snapshots").getByText("from-the-page").waitFor({ timeout: 10_000 });
@@ -197,6 +212,10 @@ describe("the dashboard on the real engine", { timeout: 600_000 }, () => {
     await page.getByRole("button", { name: `Really destroy ${envId("qa")}?` }).click();
     await row("qa").waitFor({ state: "detached", timeout: 300_000 });
     expect((await listed()).map((environment) => environment.id)).toEqual([envId("local")]);
+  });
+
+  it("ran without a console error (no CSP violation, no failed request)", () => {
+    expect(consoleErrors).toEqual([]);
   });
 
   it("answers 401 without the token and refuses a foreign Host", async () => {

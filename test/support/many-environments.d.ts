@@ -11,4 +11,5 @@ export declare function fakeContainers(
 
 export declare function listingEngine(
   containers: ContainerInfo[],
+  options?: { logLines?: Record<string, number> },
 ): DockerEngine & { containers: ContainerInfo[]; emit(event: ContainerEvent): void };

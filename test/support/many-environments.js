@@ -58,8 +58,9 @@ export function fakeContainers(count, { project = "fake", codeRoot = "/nonexiste
   return containers;
 }
 
-/** An engine that lists `containers` (by label) and streams events sent with `emit`. */
-export function listingEngine(containers) {
+/** An engine that lists `containers` (by label) and streams events sent with `emit`;
+ *  `logLines` (by container id): how many lines that container writes once followed. */
+export function listingEngine(containers, { logLines = {} } = {}) {
   const watchers = new Set();
   const unsupported = (what) => async () => {
     throw new Error(`the listing engine does not ${what}`);
@@ -84,7 +85,22 @@ export function listingEngine(containers) {
     async containerStats() {
       return { cpuNanos: 0, systemNanos: 0, onlineCpus: 1, memoryBytes: 0, memoryLimitBytes: 0 };
     },
-    async followLogs(_id, options) {
+    // Lines written while followed (a busy service), 5,000 at a time.
+    async followLogs(id, options, onLine) {
+      const count = logLines[id] ?? 0;
+      const line = (index) => {
+        const level = index % 50 === 0 ? "[error]" : index % 10 === 0 ? "[warn]" : "GET";
+        onLine({
+          stream: index % 2 ? "stderr" : "stdout",
+          text: `${level} /page/${index} line ${index}`,
+        });
+      };
+      let index = 0;
+      while (index < count && !options.signal.aborted) {
+        const end = Math.min(count, index + 5000);
+        for (; index < end; index++) line(index);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       await new Promise((resolve) => options.signal.addEventListener("abort", resolve));
     },
     containerLogs: unsupported("read logs"),

@@ -114,12 +114,24 @@ export function LogView(props: { envId: string; services: string[] }) {
         </span>
         {match.error ? <span class="error">{match.error}</span> : null}
       </div>
-      <VirtualRows rows={shown.current} version={version} followTail={followTail} />
+      <VirtualRows
+        rows={shown.current}
+        version={version}
+        followTail={followTail}
+        onScrolledUp={() => setFollowTail(false)}
+      />
     </section>
   );
 }
 
-function VirtualRows(props: { rows: LogLineView[]; version: number; followTail: boolean }) {
+// Scrolling up to read stops following the tail (new lines would pull the view away);
+// the `follow` box turns it on again.
+function VirtualRows(props: {
+  rows: LogLineView[];
+  version: number;
+  followTail: boolean;
+  onScrolledUp: () => void;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(400);
@@ -136,7 +148,15 @@ function VirtualRows(props: { rows: LogLineView[]; version: number; followTail: 
     <div
       class="log-box"
       ref={box}
-      onScroll={(event) => setScrollTop(event.currentTarget.scrollTop)}
+      onScroll={(event) => {
+        const element = event.currentTarget;
+        if (
+          element.scrollTop < scrollTop &&
+          element.scrollTop + element.clientHeight < element.scrollHeight - ROW_HEIGHT
+        )
+          props.onScrolledUp();
+        setScrollTop(element.scrollTop);
+      }}
       data-testid="log-box"
     >
       <div class="log-spacer" style={{ height: `${props.rows.length * ROW_HEIGHT}px` }}>

@@ -10,6 +10,8 @@ import { live, useLive, useNow } from "./store.js";
 // The choice lives in the URL's fragment (#ID) so a link or a reload keeps it; the
 // token stays in the query string where the server reads it.
 
+const RECENT_OPERATIONS = 10;
+
 function App() {
   const state = useLive();
   const now = useNow();
@@ -89,9 +91,8 @@ function App() {
           operations={operations.filter((operation) => operation.envId === current.id)}
         />
       ) : (
-        <Operations
-          operations={operations.filter((operation) => !state.environments.has(operation.envId))}
-        />
+        // Every tab sees every operation (started here or in another tab), newest first.
+        <Operations operations={operations.slice(0, RECENT_OPERATIONS)} />
       )}
     </>
   );
