@@ -9,6 +9,7 @@ import type {
   RunOptions,
   RunResult,
 } from "../../../../src/process/command-runner.js";
+import { DASHBOARD_HOST } from "../../../../src/router/router-plan.js";
 import { Label } from "../../../../src/topology/labels.js";
 import { FakeClock } from "../../../support/fake-clock.js";
 import { FakeEngine } from "../../../support/fake-engine.js";
@@ -196,5 +197,26 @@ describe("LocalRouter", () => {
     await router.sync({});
     expect(runner.inputs.at(-1)).not.toContain("qa.shop.localhost");
     expect(runner.inputs).toContainEqual("{}");
+  });
+
+  it("serves the dashboard's name beside environments, but never runs for it alone", async () => {
+    const { engine, runner, router } = setUp();
+    engine.containers.push(web("a"));
+    await router.sync({});
+    const dashboard = {
+      container: ROUTER_NAME,
+      network: ROUTER_NAME,
+      sites: [{ host: DASHBOARD_HOST, dial: "172.30.0.1:41234" }],
+    };
+    const served = await router.sync({
+      cluster: { envId: "prodlike-dashboard-1000", routes: dashboard },
+    });
+    expect(served.running).toBe(true);
+    expect(runner.inputs.at(-1)).toContain('"dial":"172.30.0.1:41234"');
+    // The last environment goes: the dashboard's route does not keep the router.
+    runner.clusterRoutes = JSON.stringify({ "prodlike-dashboard-1000": dashboard });
+    const state = await router.sync({ leaving: "a" });
+    expect(state.running).toBe(false);
+    expect(runner.calls).toContain("docker rm --force prodlike-router");
   });
 });
