@@ -216,14 +216,13 @@ async function handle(
     sendText(response, 200, asset, await readFile(path.join(context.assetsDir, route.slice(1))));
     return;
   }
-  await handleRead(request, response, url, context);
+  await handleRead(response, url, context);
 }
 
 const ENVIRONMENT_ROUTE = /^\/api\/environments\/([^/]+)\/(logs|usage|topology)$/;
 const OPERATION_ROUTE = /^\/api\/operations\/([^/]+)$/;
 
 async function handleRead(
-  request: IncomingMessage,
   response: ServerResponse,
   url: URL,
   context: RouteContext,
@@ -244,13 +243,13 @@ async function handleRead(
   }
   const operation = OPERATION_ROUTE.exec(route);
   if (operation) {
-    const found = context.operations.get(decodeURIComponent(operation[1] ?? ""));
+    const found = context.operations.get(decoded(operation[1]));
     if (found) sendJson(response, 200, { operation: found });
     else sendJson(response, 404, { error: { code: "NOT_FOUND", message: "No such operation" } });
     return;
   }
   const matched = ENVIRONMENT_ROUTE.exec(route);
-  const environment = matched ? context.live.get(decodeURIComponent(matched[1] ?? "")) : undefined;
+  const environment = matched ? context.live.get(decoded(matched[1])) : undefined;
   if (!matched || !environment) {
     sendJson(response, 404, { error: { code: "NOT_FOUND", message: `Nothing at ${route}` } });
     return;
@@ -275,7 +274,6 @@ async function handleRead(
   );
   if (closed) unfollow();
   else stop = unfollow;
-  void request;
 }
 
 async function handleChange(
@@ -298,7 +296,7 @@ async function handleChange(
       sendJson(response, 404, { error: { code: "NOT_FOUND", message: `No action at ${route}` } });
       return;
     }
-    const environment = context.live.get(decodeURIComponent(matched[1] ?? ""));
+    const environment = context.live.get(decoded(matched[1]));
     if (!environment) {
       sendJson(response, 404, {
         error: { code: "ENV_NOT_FOUND", message: `No environment ${matched[1]}` },
@@ -345,6 +343,15 @@ async function readJsonBody(request: IncomingMessage): Promise<Record<string, un
     throw new ProdlikeError("USAGE", "The request body must be a JSON object");
   }
   return body as Record<string, unknown>;
+}
+
+/** A path segment as it was meant; a malformed escape names nothing (a 404, not a 500). */
+function decoded(segment: string | undefined): string {
+  try {
+    return decodeURIComponent(segment ?? "");
+  } catch {
+    return "";
+  }
 }
 
 function single(value: string | string[] | undefined): string | undefined {

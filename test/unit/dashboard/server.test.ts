@@ -152,6 +152,11 @@ describe("the dashboard's API", () => {
     expect(environments[0]?.snapshots).toEqual([]);
   });
 
+  it("answers a malformed path with 404, not an error", async () => {
+    expect((await call(`/api/environments/%E0%A4%A/logs?token=${TOKEN}`)).status).toBe(404);
+    expect((await call(`/api/operations/%ZZ?token=${TOKEN}`)).status).toBe(404);
+  });
+
   it("changes nothing on GET, and takes a change only from its own page", async () => {
     expect(
       (await call(`/api/environments/fake-qa-000/actions/destroy?token=${TOKEN}`)).status,
