@@ -1,4 +1,4 @@
-import type { ContainerEvent } from "../backends/docker/docker-engine.js";
+import { type ContainerEvent, RECONNECTED } from "../backends/docker/docker-engine.js";
 import { list } from "../core/environments.js";
 import { type EnvironmentOverview, environmentDetails, xdebugRecords } from "../core/overview.js";
 import type { CoreServices } from "../core/services.js";
@@ -36,6 +36,8 @@ export class LiveEnvironments {
   /** Reads everything once, then follows the engine. */
   async start(): Promise<void> {
     const engine = await this.services.engine();
+    // Unreachable: the typed DOCKER_UNAVAILABLE, before anything is listened to.
+    await engine.ping();
     await engine.watchContainers({ [Label.managed]: "true" }, this.stop.signal, (event) =>
       this.onEngineEvent(event),
     );
@@ -82,6 +84,11 @@ export class LiveEnvironments {
   private onEngineEvent(event: ContainerEvent): void {
     // exec_* events come from health checks every few seconds: nothing a listing shows.
     if (event.action.startsWith("exec_")) return;
+    // The engine restarted: anything may have changed meanwhile.
+    if (event.action === RECONNECTED) {
+      this.refreshSoon(this.all().map((environment) => environment.id));
+      return;
+    }
     const envId = event.labels[Label.env];
     this.refreshSoon(envId ? [envId] : []);
   }

@@ -86,6 +86,9 @@ export interface ContainerCounters {
   memoryLimitBytes: number;
 }
 
+/** The action of the event watchContainers sends after listening again (events missed). */
+export const RECONNECTED = "prodlike:reconnected";
+
 export interface ContainerEvent {
   action: string;
   id: string;
@@ -323,8 +326,23 @@ export class DockerodeEngine implements DockerEngine {
         if (event) onEvent(event);
       }
     });
-    // The stream ends when the engine restarts or the dashboard stops: nothing to report.
-    stream.on("error", () => undefined);
+    // The stream ends when the engine restarts: listened to again (every 2 s until the
+    // engine answers), and said with a "reconnected" event, since changes were missed.
+    let ended = false;
+    const resume = () => {
+      if (ended || signal.aborted) return;
+      ended = true;
+      const retry = () => {
+        if (signal.aborted) return;
+        this.watchContainers(labels, signal, onEvent).then(
+          () => onEvent({ action: RECONNECTED, id: "", labels: {} }),
+          () => setTimeout(retry, 2000).unref(),
+        );
+      };
+      setTimeout(retry, 2000).unref();
+    };
+    stream.on("end", resume);
+    stream.on("error", resume);
   }
 
   async imageExists(ref: string): Promise<boolean> {
