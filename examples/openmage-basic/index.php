@@ -1,22 +1,34 @@
 <?php
 // A stand-in storefront for the OpenMage preset: it reads the database settings from
 // app/etc/local.xml (mounted by prodlike, as production mounts it from a Secret), counts
-// visits in a Redis-backed PHP session, and reports when cron last ran.
+// visits in a Redis-backed PHP session, and reports when cron last ran. Before that it
+// does what OpenMage does first (app/Mage.php): an undated local.xml means "show the
+// installer", a dated one "run the setup scripts the database is behind on".
 declare(strict_types=1);
 
 header('Content-Type: text/plain; charset=utf-8');
-$xml = simplexml_load_file(__DIR__ . '/app/etc/local.xml');
-if ($xml === false) {
-    http_response_code(500);
-    exit("app/etc/local.xml is missing or unreadable\n");
+require __DIR__ . '/app/Mage.php';
+
+$path = parse_url($_SERVER['REQUEST_URI'] ?? '/', PHP_URL_PATH) ?: '/';
+// As OpenMage: a shop local.xml does not date is shown its installer, and nothing else
+// runs (no setup scripts against an empty database).
+if (!Mage::isInstalled()) {
+    if (str_starts_with($path, '/index.php/install')) {
+        echo "OpenMage installation wizard\n";
+        exit;
+    }
+    $host = ($_SERVER['HTTP_HOST'] ?? 'localhost');
+    header("Location: http://{$host}/index.php/install/", true, 302);
+    exit;
 }
-$connection = $xml->global->resources->default_setup->connection;
-$pdo = new PDO(
-    sprintf('mysql:host=%s;dbname=%s;charset=utf8mb4', (string) $connection->host, (string) $connection->dbname),
-    (string) $connection->username,
-    (string) $connection->password,
-    [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION],
-);
+try {
+    $pdo = Mage::connection();
+    // An installed shop brings its database up to date on the first request.
+    Mage::applyAllUpdates($pdo);
+} catch (Throwable $error) {
+    http_response_code(500);
+    exit('There has been an error processing your request: ' . $error->getMessage() . "\n");
+}
 $database = $pdo->query('SELECT DATABASE()')->fetchColumn();
 
 // As Mage_Core_Controller_Varien_Front::_checkBaseUrl: a request for another host than the

@@ -56,6 +56,18 @@ export interface UpOptions {
   beforeSwitch?: (progress: Progress) => Promise<KeptData | undefined>;
   /** How many earlier releases are kept to go back to (prodlike.yaml `releases.keep`). */
   keepReleases?: number;
+  /** How the web page is checked (prodlike.yaml `health:`): how long one request may
+   *  take, and how long error answers may last before `up` gives up. */
+  webCheck?: {
+    requestTimeoutMs?: number | undefined;
+    failAfterMs?: number | undefined;
+    /** The checkout holds no application yet (its front controller is missing): the
+     *  services are waited for, the application's page is not. */
+    noApplication?: boolean | undefined;
+  };
+  /** False: the change follows the data, not the code (the install state); nothing is
+   *  kept as a release for it. */
+  keepRelease?: boolean;
 }
 
 /** The data as a release left it: a snapshot, and the work that makes it quick to restore

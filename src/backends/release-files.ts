@@ -11,8 +11,15 @@ import type { KeptData, KeptRelease, UpOptions } from "./backend.js";
 // data, a cluster's config hash, when it was kept) in release.json. The one before it
 // goes to releases/history/ID, up to a number of them. A few kilobytes each: the images
 // they name stay on the engine or node, tagged by content (destroy removes them).
+//
+// Replacing is a transaction: `begin` sets the running release aside in
+// releases/incoming while the new one is tried; `commit` (it came up) makes that the
+// previous release, `putBack` (it did not, or the `up` trying it was killed) puts it back
+// in place and leaves every kept release as it was, so `rollback` after a failed attempt
+// goes to the release that ran before the attempt, not to a copy of the one running.
 
 const PREVIOUS = path.join("releases", "previous");
+const INCOMING = path.join("releases", "incoming");
 const HISTORY = path.join("releases", "history");
 const RELEASE_FILE = "release.json";
 
@@ -43,13 +50,61 @@ export class ReleaseFiles {
     return path.join(this.dir, PREVIOUS);
   }
 
+  /** Where the running release waits while a new one is tried. */
+  get incoming(): string {
+    return path.join(this.dir, INCOMING);
+  }
+
+  /** Sets what runs now aside while a new release is tried (undefined: nothing ran
+   *  before). An incoming release an `up` that was killed left behind is what ran last:
+   *  it stays, as the current files are then that attempt's. */
+  async begin(info: ReleaseInfo = {}): Promise<string | undefined> {
+    if (await pathExists(path.join(this.incoming, this.files[0]))) return this.incoming;
+    if (!(await pathExists(path.join(this.dir, this.files[0])))) return undefined;
+    await this.copyCurrent(this.incoming, info);
+    return this.incoming;
+  }
+
+  /** The new release came up: the one it replaced becomes the previous release (the
+   *  previous one goes to the history, unless the two are the same). */
+  async commit(): Promise<void> {
+    if (!(await pathExists(path.join(this.incoming, this.files[0])))) return;
+    await this.promoteToPrevious(this.incoming);
+  }
+
+  /** The new release did not come up (or the `up` trying it was killed): the release it
+   *  was to replace is put back in place of its files, and no kept release changes.
+   *  False when no release was set aside. Starting it again is the caller's. */
+  async putBack(): Promise<boolean> {
+    if (!(await pathExists(path.join(this.incoming, this.files[0])))) {
+      await this.discard(this.incoming);
+      return false;
+    }
+    await this.restore(this.incoming);
+    await this.discard(this.incoming);
+    return true;
+  }
+
+  /** The new release was never switched to (its build failed): what was set aside is
+   *  what still runs, so it is dropped and nothing else changes. */
+  async abandon(): Promise<void> {
+    await this.discard(this.incoming);
+  }
+
   /** Keeps what runs now as the previous release, with `info`; the one kept before goes
    *  to the history (the oldest beyond the number kept are removed). Undefined when
    *  nothing ran before. */
   async keep(info: ReleaseInfo = {}): Promise<string | undefined> {
     if (!(await pathExists(path.join(this.dir, this.files[0])))) return undefined;
-    const target = this.previous;
-    // Written beside, then renamed: a killed `up` leaves the last complete copy.
+    const partial = path.join(this.dir, "releases", "keeping");
+    await this.copyCurrent(partial, info);
+    await this.promoteToPrevious(partial);
+    return this.previous;
+  }
+
+  // The current files copied to `target` with their record; written beside, then
+  // renamed: a killed `up` leaves the last complete copy.
+  private async copyCurrent(target: string, info: ReleaseInfo): Promise<void> {
     const partial = `${target}.partial`;
     await rm(partial, { recursive: true, force: true });
     await mkdir(partial, { recursive: true, mode: 0o700 });
@@ -58,19 +113,25 @@ export class ReleaseFiles {
       if (await pathExists(source)) await cp(source, path.join(partial, file), { recursive: true });
     }
     await writeInfo(partial, { ...info, keptAt: new Date().toISOString() });
-    // An older release goes to the history, unless it is the same as this one (it is
-    // after a rollback that `up` made itself): no release is kept twice.
+    await rm(target, { recursive: true, force: true });
+    await rename(partial, target);
+  }
+
+  // `folder` becomes the previous release. An older release goes to the history, unless
+  // it is the same as this one (as after a rollback `up` made itself): no release is
+  // kept twice.
+  private async promoteToPrevious(folder: string): Promise<void> {
+    const target = this.previous;
     if (
       this.keepCount > 1 &&
       (await pathExists(path.join(target, this.files[0]))) &&
-      !(await this.same(target, partial))
+      !(await this.same(target, folder))
     ) {
       await this.toHistory(target);
       await this.pruneHistory(this.keepCount - 1);
     }
     await rm(target, { recursive: true, force: true });
-    await rename(partial, target);
-    return target;
+    await rename(folder, target);
   }
 
   /** Whether two release folders hold the same files. */
@@ -115,8 +176,11 @@ export class ReleaseFiles {
     return releases.sort((a, b) => b.id.localeCompare(a.id));
   }
 
+  // An older release keeps no data (only the previous one's snapshot is kept: a copy of
+  // the database per release would fill the disk), so its record says none.
   private async toHistory(folder: string): Promise<void> {
-    const info = await readInfo(folder);
+    const { dataSnapshot: _dropped, ...info } = await readInfo(folder);
+    await writeInfo(folder, info);
     await mkdir(path.join(this.dir, HISTORY), { recursive: true, mode: 0o700 });
     const target = path.join(this.dir, HISTORY, releaseId(info));
     await rm(target, { recursive: true, force: true });
@@ -129,9 +193,13 @@ export class ReleaseFiles {
     }
   }
 
-  /** Adds to what the kept release records. */
+  /** Adds to what the release set aside records (while a new one is tried), else to
+   *  what the kept release records. */
   async describe(info: ReleaseInfo): Promise<void> {
-    await writeInfo(this.previous, { ...(await readInfo(this.previous)), ...info });
+    const folder = (await pathExists(path.join(this.incoming, this.files[0])))
+      ? this.incoming
+      : this.previous;
+    await writeInfo(folder, { ...(await readInfo(folder)), ...info });
   }
 
   /** The kept release's record, or undefined when none is kept. */
@@ -205,9 +273,27 @@ export function keptDataSteps(
   releases: ReleaseFiles,
   keep: NonNullable<UpOptions["beforeSwitch"]>,
   progress: Progress,
+  options: {
+    /** The database's own container is being replaced: the preparation, which runs in
+     *  it, waits for the new one (in the old one it would be killed halfway). */
+    prepareAfterStart?: boolean;
+  } = {},
 ): { before: Step; after: Step; settle: () => Promise<void> } {
   let kept: KeptData | undefined;
   let preparing: Promise<boolean> | undefined;
+  const startPreparing = (): void => {
+    if (!kept?.prepare) return;
+    const { snapshot, prepare } = kept;
+    preparing = prepare().then(
+      () => true,
+      (error: unknown) => {
+        progress.warn(
+          `${snapshot} was kept but not prepared (${error instanceof Error ? error.message : String(error)}): \`rollback --data\` unpacks it instead.`,
+        );
+        return false;
+      },
+    );
+  };
   return {
     before: {
       title: "Keep the data as the running release leaves it",
@@ -218,22 +304,14 @@ export function keptDataSteps(
           return;
         }
         await releases.describe({ dataSnapshot: kept.snapshot });
-        const { snapshot, prepare } = kept;
-        preparing = prepare?.().then(
-          () => true,
-          (error: unknown) => {
-            progress.warn(
-              `${snapshot} was kept but not prepared (${error instanceof Error ? error.message : String(error)}): \`rollback --data\` unpacks it instead.`,
-            );
-            return false;
-          },
-        );
-        context.setTitle(`Kept the data as ${snapshot}`);
+        if (!options.prepareAfterStart) startPreparing();
+        context.setTitle(`Kept the data as ${kept.snapshot}`);
       },
     },
     after: {
       title: "Prepare the kept data for a quick `rollback --data`",
       run: async (context) => {
+        if (options.prepareAfterStart) startPreparing();
         if (!kept || !preparing) {
           context.setTitle("No kept data to prepare");
           return;

@@ -106,6 +106,24 @@ export async function main(argv: string[]): Promise<number> {
   // With --json a script reads stdout as one document, also when the command line itself
   // is wrong: commander's own error text is held back and reported as that document.
   const wantsJson = argv.includes("--json");
+  const dirFlag = argv.findIndex((word) => word === "-C" || word === "--dir");
+  const { program, table } = commandProgram(
+    (dirFlag >= 0 ? argv[dirFlag + 1] : undefined) ?? process.cwd(),
+    { quiet: wantsJson },
+  );
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (error) {
+    return parseFailure(error, argv, wantsJson);
+  }
+  return table.exitCode;
+}
+
+/** Every command and flag, as the CLI parses them (and the reference docs list them). */
+export function commandProgram(
+  projectDir: string,
+  options: { quiet?: boolean } = {},
+): { program: Command; table: CommandTable } {
   const program = new Command()
     .name("prodlike")
     .description("A local environment shaped like production, in one command.")
@@ -115,27 +133,17 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({
       writeErr: (text) => {
-        if (!wantsJson) process.stderr.write(text);
+        if (!options.quiet) process.stderr.write(text);
       },
     });
-  const dirFlag = argv.findIndex((word) => word === "-C" || word === "--dir");
-  const table = new CommandTable(
-    program,
-    (dirFlag >= 0 ? argv[dirFlag + 1] : undefined) ?? process.cwd(),
-  );
+  const table = new CommandTable(program, projectDir);
   lifecycleCommands(table);
   serviceCommands(table);
   dataCommands(table);
   productionCommands(table);
   routerCommands(table);
   toolCommands(table);
-
-  try {
-    await program.parseAsync(argv, { from: "user" });
-  } catch (error) {
-    return parseFailure(error, argv, wantsJson);
-  }
-  return table.exitCode;
+  return { program, table };
 }
 
 function lifecycleCommands(table: CommandTable): void {
@@ -162,12 +170,22 @@ function lifecycleCommands(table: CommandTable): void {
       "--seed-from <env[:snapshot]>",
       "a new environment starts from another environment's data (its live database, or one of its snapshots)",
     )
+    .option(
+      "--rm-on-failure",
+      "remove a new environment that fails to come up (by default it stays, for `prodlike logs`)",
+      false,
+    )
     .action(table.run("up", () => import("./commands/up.js")));
   table
     .add(program, "down", "stop the environment; data and containers are kept", [
       "name",
       "lockTimeout",
     ])
+    .option(
+      "--force",
+      "stop it although another checkout of yours made it (a moved checkout)",
+      false,
+    )
     .action(table.run("down", () => import("./commands/down.js")));
   table
     .add(
@@ -178,6 +196,11 @@ function lifecycleCommands(table: CommandTable): void {
     )
     .option("--keep-images", "keep prodlike-built images for a fast re-create", false)
     .option("--keep-snapshots", "keep the database snapshots", false)
+    .option(
+      "--force",
+      "remove it although another checkout of yours made it (the checkout was moved or deleted)",
+      false,
+    )
     .action(table.run("destroy", () => import("./commands/destroy.js")));
   table
     .add(
@@ -264,8 +287,13 @@ function serviceCommands(table: CommandTable): void {
     .passThroughOptions()
     .action(table.run("exec", () => import("./commands/exec.js")));
   table
-    .add(program, "shell", "open a shell in a service (cli by default)", ["name"])
-    .argument("[service]", "service name", "cli")
+    .add(
+      program,
+      "shell",
+      "open a shell in a service (by default the cli service, else the PHP or app one)",
+      ["name"],
+    )
+    .argument("[service]", "service name")
     .action(table.run("shell", () => import("./commands/shell.js")));
   table
     .add(program, "drush", "run the project's drush (vendor/bin/drush) in the cli container", [

@@ -42,7 +42,12 @@ export async function loadConfig(dir: string, env: NodeJS.ProcessEnv): Promise<L
   if (text === undefined) {
     const config = cached ?? (await validateDefaults());
     if (!cached) await cache.write(config);
-    return { config, file: undefined, codeRoot, locator: async () => () => CONFIG_FILE_NAME };
+    return {
+      config: withPresetFolder(config, codeRoot),
+      file: undefined,
+      codeRoot,
+      locator: async () => () => CONFIG_FILE_NAME,
+    };
   }
 
   const locator = async () => {
@@ -53,7 +58,7 @@ export async function loadConfig(dir: string, env: NodeJS.ProcessEnv): Promise<L
       return line === undefined ? file : `${file}:${line}`;
     };
   };
-  if (cached) return { config: cached, file, codeRoot, locator };
+  if (cached) return { config: withPresetFolder(cached, codeRoot), file, codeRoot, locator };
 
   const [{ parseYaml, validateYaml }, { configSchema }] = await Promise.all([
     import("./yaml-source.js"),
@@ -65,7 +70,20 @@ export async function loadConfig(dir: string, env: NodeJS.ProcessEnv): Promise<L
     hintForField(Object.keys(configSchema.shape)),
   );
   await cache.write(config);
-  return { config, file, codeRoot, locator };
+  return { config: withPresetFolder(config, codeRoot), file, codeRoot, locator };
+}
+
+/** `preset: ./presets/shop` names a folder of the project's own (holding preset.yaml),
+ *  relative to the code root: made absolute, so every reader finds the same folder. */
+export function withPresetFolder(config: ProdlikeConfig, codeRoot: string): ProdlikeConfig {
+  return isPresetFolder(config.preset)
+    ? { ...config, preset: path.resolve(codeRoot, config.preset) }
+    : config;
+}
+
+/** A preset named by a path (`./x`, `../x`, `/x`) rather than a built-in's name. */
+export function isPresetFolder(preset: string): boolean {
+  return preset.startsWith("./") || preset.startsWith("../") || path.isAbsolute(preset);
 }
 
 async function validateDefaults(): Promise<ProdlikeConfig> {

@@ -11,7 +11,10 @@ const identifier = z
 
 const projectName = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "use lowercase letters, digits and - (at most 40)");
+  .regex(
+    /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/,
+    "use lowercase letters, digits and - (at most 40), not ending with -",
+  );
 
 const port = z.number().int().min(1).max(65535);
 
@@ -214,6 +217,11 @@ export const HOOK_EVENTS = [
   "pre-destroy",
 ] as const;
 
+const hookTimeout = z
+  .string()
+  .regex(/^(?:\d+[smh])+$/, "a duration like 30s, 10m or 1h")
+  .describe("How long the step may run before it is stopped (HOOK_TIMEOUT); default 10m.");
+
 const hookStepSchema = z.union([
   z.strictObject({
     exec: z
@@ -221,10 +229,12 @@ const hookStepSchema = z.union([
       .regex(/^[a-z][a-z0-9-]*\s+\S/, "SERVICE COMMAND, e.g. `cli drush cr`")
       .describe("SERVICE COMMAND: a shell command run in one of the environment's services."),
     continueOnError: z.boolean().optional(),
+    timeout: hookTimeout.optional(),
   }),
   z.strictObject({
     host: z.string().min(1).describe("A shell command run on this machine, in the code root."),
     continueOnError: z.boolean().optional(),
+    timeout: hookTimeout.optional(),
   }),
 ]);
 
@@ -239,11 +249,19 @@ export const commandsSchema = z.record(
   }),
 );
 
+/** The preset an environment uses when prodlike.yaml names none. */
+export const DEFAULT_PRESET = "drupal";
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
     name: projectName.optional().describe("Project name; defaults to the code root's folder name."),
-    preset: z.string().default("drupal").describe("Preset: drupal, openmage or node."),
+    preset: z
+      .string()
+      .default(DEFAULT_PRESET)
+      .describe(
+        "Preset: a built-in one (drupal, openmage, laravel, node), or the folder of the project's own (./presets/NAME, holding preset.yaml).",
+      ),
     backend: z
       .enum(["compose", "kind", "minikube"])
       .optional()
@@ -359,6 +377,29 @@ export const configSchema = z
       })
       .optional()
       .describe("The releases `up` keeps when it replaces a running one."),
+    health: z
+      .strictObject({
+        requestTimeout: z
+          .number()
+          .int()
+          .min(1)
+          .max(600)
+          .optional()
+          .describe(
+            "Seconds one request of `up`'s page check may take (default 30): a framework's cold first page can take seconds, and the check never sends a second request beside a running one.",
+          ),
+        failAfter: z
+          .number()
+          .int()
+          .min(1)
+          .max(600)
+          .optional()
+          .describe(
+            "Seconds of nothing but error answers (a 5xx, a PHP fatal error, 403/404 where the page should be) before `up` gives up (default 10); a new release is rolled back then.",
+          ),
+      })
+      .optional()
+      .describe("How `up` checks that the environment's page works."),
     hooks: hooksSchema
       .optional()
       .describe(

@@ -15,6 +15,7 @@ import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress } from "../ui/steps.js";
 import { backendFor, type EnvRequest, projectHooks, whileLocked } from "./environments.js";
 import type { HookEvent, HookRun } from "./hooks.js";
+import { requireOwnership } from "./ownership.js";
 import type { CoreServices } from "./services.js";
 
 // The `db` commands: the environment's database service found by its role, then the
@@ -36,6 +37,7 @@ async function localDatabase(
   readySnapshots: number;
 }> {
   const { identity, backend, target } = await backendFor(services, request);
+  await requireOwnership(services, target, backend, request);
   const status = await backend.status(identity.id);
   if (!status) throw environmentNotFound(identity.id);
   const cliService = status.services.find((candidate) => candidate.role === "cli")?.name;
@@ -47,7 +49,7 @@ async function localDatabase(
     ...(cliService ? { cliService } : {}),
     refresh: async (progress) => {
       const { refreshApplication } = await import("./app-refresh.js");
-      return refreshApplication(services, backend, status, target.loaded.codeRoot, progress);
+      return refreshApplication(services, backend, status, target, progress);
     },
     hooks: (event, progress) =>
       projectHooks(
@@ -312,7 +314,9 @@ export async function snapshotRestore(
     services,
     request,
   );
-  const { keepReadyCopies, prepareCopy, restoreSnapshot } = await import("../db/snapshots.js");
+  const { keepReadyCopies, keptReady, prepareCopy, restoreSnapshot } = await import(
+    "../db/snapshots.js"
+  );
   const store = await openStore(services, envId);
   const meta = await store.require(request.snapshot);
   const used = await whileLocked(services, envId, "snapshot restore", request, progress, () =>
@@ -331,7 +335,9 @@ export async function snapshotRestore(
   // The copy became the live data: made again (the environment already serves the
   // restored data meanwhile), so "put it back" a second time is just as quick.
   let readyAgain = false;
-  const wanted = meta.pinned || readySnapshots > 0;
+  // Only a snapshot kept ready anyway (pinned, or among the `snapshots.ready` newest) is
+  // prepared again: an older one's copy would be removed right after.
+  const wanted = keptReady(await store.list(), readySnapshots).has(meta.name);
   if (wanted) {
     await whileLocked(services, envId, "snapshot prepare", request, progress, () =>
       progress.run([

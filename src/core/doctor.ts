@@ -2,6 +2,7 @@ import { lookup } from "node:dns/promises";
 import { readFile } from "node:fs/promises";
 import type { BackendName } from "../backends/backend.js";
 import { INSTALL_HINTS } from "../backends/kube/cluster-provider.js";
+import { DEFAULT_PRESET } from "../config/schema.js";
 import type { CommandRunner } from "../process/command-runner.js";
 import type { CoreServices } from "./services.js";
 
@@ -233,7 +234,7 @@ export async function doctor(
     import("../topology/preset-loader.js"),
     import("../env/port-allocator.js"),
   ]);
-  const preset = await loadPreset("drupal");
+  const preset = await loadPreset(DEFAULT_PRESET);
   return runDoctor(
     {
       runner: services.runner,

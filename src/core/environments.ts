@@ -19,6 +19,8 @@ export interface EnvRequest extends TargetOptions {
   lockTimeoutMs?: number | undefined;
   /** `--no-hooks`: the project's own steps (prodlike.yaml `hooks:`) are skipped. */
   noHooks?: boolean | undefined;
+  /** `--force`: the owner's own environment, though another checkout made it. */
+  force?: boolean | undefined;
 }
 
 /** The project's hooks for one event, unless the request says --no-hooks. */

@@ -7,6 +7,7 @@ import type { FilesPullReport, FilesSource } from "../files/pull.js";
 import { copyIntoVolume, volumeCopyPaths } from "../files/volume-copy.js";
 import type { Progress } from "../ui/steps.js";
 import { chooseBackend, type EnvRequest, whileLocked } from "./environments.js";
+import { requireOwnership } from "./ownership.js";
 import { resolveTarget } from "./plan.js";
 import type { CoreServices } from "./services.js";
 
@@ -25,6 +26,7 @@ export async function filesPull(
       import("../db/drush-aliases.js"),
     ]);
   const { config, codeRoot } = target.loaded;
+  await requireOwnership(services, target, undefined, request);
   const preset = await loadPreset(config.preset);
   const docroot = config.docroot ?? preset.definition.defaults.docroot;
   const presetFiles = preset.definition.files;

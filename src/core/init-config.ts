@@ -4,6 +4,7 @@ import { type ComposerPhp, phpFromComposer } from "../config/composer-php.js";
 import { CONFIG_FILE_NAME } from "../config/load-config.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { projectNameFromFolder } from "../topology/identity.js";
+import type { PresetDefinition } from "../topology/preset-schema.js";
 
 export interface Detected {
   preset: string | undefined;
@@ -16,71 +17,102 @@ export interface Detected {
   php?: ComposerPhp;
 }
 
-// package.json dependencies that mean the service needs one of the node preset's options.
-const NODE_CLIENTS: Record<string, string[]> = {
-  redis: ["redis", "ioredis", "@redis/client"],
-  postgres: ["pg", "postgres", "pg-promise", "@prisma/client", "knex"],
-};
+/** What detection and the written prodlike.yaml need of a preset. */
+export interface PresetFacts {
+  name: string;
+  definition: PresetDefinition;
+}
 
-// Reads the code tree for what a prodlike.yaml would say: composer.json requiring
-// drupal/core means the Drupal preset; the docroot is the folder holding index.php.
-export async function detectProject(codeRoot: string): Promise<Detected> {
+const GENERIC_DOCROOTS = ["web", "docroot", "html", "public"];
+
+// Reads the code tree for what a prodlike.yaml would say. Each preset declares how its
+// framework is recognized (preset.yaml `detect:`); of the presets whose rules match, the
+// one with the highest priority wins (OpenMage before Drupal before a Node service, as
+// their presets rank themselves).
+export async function detectProject(
+  codeRoot: string,
+  presets?: readonly PresetFacts[],
+): Promise<Detected> {
+  const known = presets ?? (await loadAllPresets());
   const composer = await readJson(path.join(codeRoot, "composer.json"));
-  const requires = { ...(composer?.require ?? {}), ...(composer?.["require-dev"] ?? {}) } as Record<
-    string,
-    unknown
-  >;
-  const drupal = Object.keys(requires).find((name) => /^drupal\/core(-recommended)?$/.test(name));
-  let docroot: string | undefined;
-  for (const candidate of ["web", "docroot", "html", "public"]) {
-    if (await exists(path.join(codeRoot, candidate, "index.php"))) {
-      docroot = candidate;
-      break;
+  const packageJson = await readJson(path.join(codeRoot, "package.json"));
+  const requires = { ...(composer?.require ?? {}), ...(composer?.["require-dev"] ?? {}) };
+  const candidates = [...known]
+    .filter((preset) => preset.definition.detect)
+    .sort((a, b) => (b.definition.detect?.priority ?? 0) - (a.definition.detect?.priority ?? 0));
+  for (const preset of candidates) {
+    const detect = preset.definition.detect;
+    if (!detect) continue;
+    let reason: string | undefined;
+    for (const rule of detect.rules) {
+      if ("composer" in rule && rule.composer in requires) {
+        reason = `composer.json requires ${rule.composer}`;
+      } else if ("file" in rule && (await exists(path.join(codeRoot, rule.file)))) {
+        reason = `${rule.file} found`;
+      } else if ("packageJson" in rule && packageJson && !composer) {
+        reason = "package.json found";
+      }
+      if (reason) break;
     }
-  }
-  const openmage = "openmage/magento-lts" in requires;
-  const php = phpFromComposer(composer);
-  if (openmage || (!drupal && (await exists(path.join(codeRoot, "app", "Mage.php"))))) {
+    if (!reason) continue;
+    const services = usedServices(detect.services, packageJson);
     return {
-      preset: "openmage",
-      php,
-      docroot: "",
-      reason: openmage
-        ? "composer.json requires openmage/magento-lts"
-        : "app/Mage.php found (OpenMage / Magento 1)",
-    };
-  }
-  if (drupal)
-    return {
-      preset: "drupal",
-      php,
-      docroot: docroot ?? "web",
-      reason: `composer.json requires ${drupal}`,
-    };
-  const pkg = await readJson(path.join(codeRoot, "package.json"));
-  if (pkg && !composer) {
-    const deps = Object.keys({ ...(pkg.dependencies ?? {}), ...(pkg.devDependencies ?? {}) });
-    const services = Object.entries(NODE_CLIENTS)
-      .filter(([, clients]) => clients.some((client) => deps.includes(client)))
-      .map(([service]) => service);
-    const uses = services.length > 0 ? ` using ${services.join(" and ")}` : "";
-    return {
-      preset: "node",
-      docroot: undefined,
-      reason: `package.json found (a Node service${uses})`,
-      services,
+      preset: preset.name,
+      docroot:
+        detect.docroot.length > 0
+          ? ((await firstWithIndex(codeRoot, detect.docroot)) ?? preset.definition.defaults.docroot)
+          : undefined,
+      reason: services.length > 0 ? `${reason} (it uses ${services.join(" and ")})` : reason,
+      ...(Object.keys(detect.services).length > 0 ? { services } : {}),
+      ...(preset.definition.versions.php ? { php: phpFromComposer(composer) } : {}),
     };
   }
   return {
     preset: undefined,
-    docroot,
+    docroot: await firstWithIndex(codeRoot, GENERIC_DOCROOTS),
     reason: "no known framework found in composer.json or package.json",
   };
+}
+
+async function loadAllPresets(): Promise<PresetFacts[]> {
+  const { listPresets, loadPreset } = await import("../topology/preset-loader.js");
+  return Promise.all(
+    (await listPresets()).map(async (name) => ({
+      name,
+      definition: (await loadPreset(name)).definition,
+    })),
+  );
+}
+
+// The optional services whose clients package.json depends on.
+function usedServices(
+  clients: Readonly<Record<string, readonly string[]>>,
+  packageJson: Record<string, Record<string, unknown>> | undefined,
+): string[] {
+  const deps = Object.keys({
+    ...(packageJson?.dependencies ?? {}),
+    ...(packageJson?.devDependencies ?? {}),
+  });
+  return Object.entries(clients)
+    .filter(([, names]) => names.some((client) => deps.includes(client)))
+    .map(([service]) => service);
+}
+
+async function firstWithIndex(
+  codeRoot: string,
+  folders: readonly string[],
+): Promise<string | undefined> {
+  for (const folder of folders) {
+    if (await exists(path.join(codeRoot, folder, "index.php"))) return folder;
+  }
+  return undefined;
 }
 
 export function renderConfig(options: {
   project: string;
   preset: string;
+  /** The preset's definition: its web port, its optional services, who gets `env`. */
+  definition?: PresetDefinition | undefined;
   docroot: string | undefined;
   /** Path or URL of prodlike.schema.json for editors. */
   schemaRef: string;
@@ -89,7 +121,13 @@ export function renderConfig(options: {
   /** The PHP composer.json asks for. */
   php?: ComposerPhp;
 }): string {
-  const node = options.preset === "node";
+  const definition = options.definition;
+  const optional = Object.entries(definition?.services ?? {})
+    .filter(([, spec]) => spec.optional)
+    .map(([name]) => name);
+  const withEnv = Object.entries(definition?.services ?? {})
+    .filter(([, spec]) => spec.appEnv)
+    .map(([name]) => name);
   return [
     `# yaml-language-server: $schema=${options.schemaRef}`,
     "# prodlike.yaml: how `prodlike up` builds this project's local environment.",
@@ -102,16 +140,16 @@ export function renderConfig(options: {
     ...phpLines(options.php),
     "# Preferred host ports (bound to 127.0.0.1); a taken port moves to the next free one.",
     "ports:",
-    `  web: ${node ? 3000 : 8080}`,
-    ...(node
+    `  web: ${definition?.defaults.ports.web ?? 8080}`,
+    ...(optional.length > 0
       ? [
-          "# Dependencies the app uses (REDIS_URL, DATABASE_URL):",
+          "# Dependencies the app uses, off unless turned on:",
           ...(options.services?.length
             ? ["services:", ...options.services.map((service) => `  ${service}: { enabled: true }`)]
-            : ["# services:", "#   redis: { enabled: true }", "#   postgres: { enabled: true }"]),
+            : ["# services:", ...optional.map((service) => `#   ${service}: { enabled: true }`)]),
         ]
       : []),
-    `# Extra environment variables for the code containers (${node ? "app" : "php-fpm, cli"}):`,
+    `# Extra environment variables for the code containers${withEnv.length > 0 ? ` (${withEnv.join(", ")})` : ""}:`,
     "# env:",
     "#   APP_ENV: local",
     "",
@@ -144,10 +182,18 @@ export async function writeConfig(
   return file;
 }
 
-// The schema file shipped with this prodlike, relative to the project (for example
-// node_modules/prodlike/schema/prodlike.schema.json), so editors find it offline.
+/** Where the schema is published: what prodlike.yaml names when prodlike is not
+ *  installed inside the project. */
+export const PUBLISHED_SCHEMA = "https://prodlike.dev/schema/prodlike.schema.json";
+
+// The schema file shipped with this prodlike, when it is installed in the project
+// (node_modules/prodlike/schema/prodlike.schema.json): editors find it offline, and the
+// path holds on every teammate's checkout. A prodlike installed elsewhere (globally, a
+// checkout of its own) would write a path that holds on this machine only, into a file
+// that is committed: the published URL then.
 export function schemaReference(codeRoot: string, schemaFile: string): string {
-  return path.relative(codeRoot, schemaFile);
+  const relative = path.relative(codeRoot, schemaFile);
+  return relative.startsWith("..") || path.isAbsolute(relative) ? PUBLISHED_SCHEMA : relative;
 }
 
 export function defaultProjectName(codeRoot: string): string {
@@ -169,6 +215,14 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+export { DEFAULT_PRESET } from "../config/schema.js";
+
+/** A preset's definition, for the prodlike.yaml `init` writes. */
+export async function presetDefinition(name: string): Promise<PresetDefinition> {
+  const { loadPreset } = await import("../topology/preset-loader.js");
+  return (await loadPreset(name)).definition;
 }
 
 /** The presets `init` can write a config for. */

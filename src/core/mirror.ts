@@ -3,7 +3,7 @@ import path from "node:path";
 import { text } from "node:stream/consumers";
 import { stringify } from "yaml";
 import type { Backend } from "../backends/backend.js";
-import { openUserSettings, type UserSettings } from "../config/user-settings.js";
+import { openUserSettings } from "../config/user-settings.js";
 import { TRANSFORM_IDS, type TransformId } from "../config/vocabulary.js";
 import { writeIfChanged } from "../env/generated-files.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
@@ -23,6 +23,7 @@ import { FIRST_NODE_PORT } from "../topology/render-kubernetes.js";
 import {
   chooseHostPorts,
   hostArch,
+  type PortReserver,
   resolveTarget,
   type Target,
   type TargetOptions,
@@ -78,13 +79,13 @@ export async function mirror(
 export async function mirroredTopology(
   services: CoreServices,
   target: Target,
-  request: MirrorRequest & { backend: Backend; settings: UserSettings },
+  request: MirrorRequest & { backend: Backend; reservations: PortReserver },
 ): Promise<Topology> {
   const { web } = await chooseHostPorts(
     [{ service: "web", name: "web", preferred: target.loaded.config.ports?.web ?? 8080 }],
     target.identity.id,
     request.backend,
-    request.settings,
+    request.reservations,
   );
   return (await importProduction(services, target, request, web ?? 8080)).topology;
 }

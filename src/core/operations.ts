@@ -1,4 +1,4 @@
-import { access, rm } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import path from "node:path";
 import {
   type Backend,
@@ -7,17 +7,22 @@ import {
   type EnvironmentStatus,
   environmentNotFound,
   type KeptRelease,
+  type UpOptions,
   type UpResult,
 } from "../backends/backend.js";
 import { openUserSettings, stateDir } from "../config/user-settings.js";
 import type { DataOrigin } from "../db/data-origin.js";
 import { openExpiryStore } from "../env/expiry.js";
+import { pathExists } from "../env/generated-files.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
+import { withArguments } from "../process/shell-line.js";
+import { DEFAULT_ENV_NAME } from "../topology/identity.js";
 import { redactDeep } from "../ui/redact.js";
 import type { Progress } from "../ui/steps.js";
 import {
   backendFor,
   chooseBackend,
+  DEFAULT_LOCK_TIMEOUT_MS,
   type EnvRequest,
   lockEnvironment,
   projectHooks,
@@ -25,6 +30,9 @@ import {
   withExpiry,
 } from "./environments.js";
 import type { HookRun } from "./hooks.js";
+import type { InstallReport } from "./install.js";
+import { upClaims } from "./machine.js";
+import { claimOwnership, forgetOwnership, requireOwnership } from "./ownership.js";
 import { planEnvironment, resolveTarget, type TargetOptions } from "./plan.js";
 import {
   addRouterUrls,
@@ -48,6 +56,8 @@ export interface UpRequest extends TargetOptions {
   lockTimeoutMs: number;
   /** `--ttl`: a lifetime from now for `gc`; `never` removes one; undefined keeps it. */
   ttl?: number | "never" | undefined;
+  /** Takes over this user's environment from a checkout that was moved. */
+  force?: boolean | undefined;
   /** `--seed-from ENV[:SNAPSHOT]`: a new environment starts from that one's data. */
   seedFrom?: string | undefined;
   /** `--mirror`: run production's layout instead of the preset. */
@@ -55,6 +65,9 @@ export interface UpRequest extends TargetOptions {
   /** With --mirror: production's manifests (else where the last `prodlike mirror` read
    *  them, else mirror.from). */
   from?: string | undefined;
+  /** `--rm-on-failure`: a new environment that fails to come up is removed (by default
+   *  it stays, so its logs can say why). */
+  removeOnFailure?: boolean | undefined;
 }
 
 // Desired state -> plan -> apply -> wait -> verify. A second run on a healthy environment
@@ -63,7 +76,14 @@ export async function up(
   services: CoreServices,
   request: UpRequest,
   progress: Progress,
-): Promise<UpResult & { seeded?: SeedReport; hooks?: HookRun[] }> {
+): Promise<
+  UpResult & {
+    seeded?: SeedReport;
+    hooks?: HookRun[];
+    install?: InstallReport;
+    application?: { present: false; entry: string | undefined };
+  }
+> {
   const target = await resolveTarget(services, request);
   const backend = await services.backend(
     await chooseBackend(
@@ -75,28 +95,87 @@ export async function up(
   );
   const settings = await openUserSettings(services.env);
   const lock = await lockEnvironment(services, target.identity.id, "up", request, progress);
+  let recordedNow = false;
+  const machine = await upClaims(services, target.identity.id);
   try {
+    recordedNow = (await claimOwnership(services, target, backend, request)).recorded;
+    const before = await backend.status(target.identity.id);
+    // Seeding replaces data, so it only ever applies to an environment this run creates.
+    const isNew = before === undefined;
+    const { installStateBefore, settleInstallState } = await import("./install.js");
+    const plan = async (installed: boolean) =>
+      (await planEnvironment(services, target, backend, settings, machine.ports, { installed }))
+        .topology;
     // Both importers give the one model; the rest of `up` is the same for either.
     const topology = request.mirror
       ? await (await import("./mirror.js")).mirroredTopology(services, target, {
           ...request,
           backend,
-          settings,
+          reservations: machine.ports,
         })
-      : (await planEnvironment(services, target, backend, settings)).topology;
-    // Seeding replaces data, so it only ever applies to an environment this run creates.
-    const isNew = request.seedFrom
-      ? (await backend.status(target.identity.id)) === undefined
-      : false;
-    const { releaseDataKeeper } = await import("./releases.js");
+      : await plan(await installStateBefore(services, target, backend, before));
+    // Claimed before the backend checks which exist: a destroy elsewhere keeps them.
+    await machine.intendImages(topology);
+    // An empty checkout (before the application is created): the services come up, the
+    // page is not waited for, and the user is told how to create the application.
+    const noApplication =
+      topology.entry !== undefined &&
+      !(await pathExists(path.join(target.loaded.codeRoot, topology.entry)));
+    const { pruneReleaseData, releaseDataKeeper } = await import("./releases.js");
     const beforeSwitch = releaseDataKeeper(services, target, backend);
-    const keepReleases = target.loaded.config.releases?.keep;
-    const result = await backend.up(topology, progress, {
+    const { releases: releaseSettings, health } = target.loaded.config;
+    const options: UpOptions = {
       rebuild: request.rebuild,
       healthTimeoutMs: request.healthTimeoutMs,
-      ...(beforeSwitch ? { beforeSwitch } : {}),
-      ...(keepReleases !== undefined ? { keepReleases } : {}),
-    });
+      ...(releaseSettings?.keep !== undefined ? { keepReleases: releaseSettings.keep } : {}),
+      webCheck: {
+        requestTimeoutMs: secondsToMs(health?.requestTimeout),
+        failAfterMs: secondsToMs(health?.failAfter),
+        noApplication,
+      },
+    };
+    let result: UpResult;
+    let install: InstallReport | undefined;
+    try {
+      result = await backend.up(topology, progress, {
+        ...options,
+        ...(beforeSwitch ? { beforeSwitch } : {}),
+      });
+      install = await settleInstallState(services, backend, topology, plan, options, progress);
+      if (noApplication) {
+        const create = topology.commands?.create ? "`prodlike run create`" : "your framework";
+        progress.info(
+          `No application in the checkout yet (${topology.entry} is missing): create one with ${create}, then \`prodlike up\` waits for its page.`,
+        );
+      } else if (install && !install.installed) {
+        progress.info(
+          `The database is empty: the site is not installed yet. Install it with \`${install.command}\` (or pull data: \`prodlike db pull\`, \`prodlike db import\`).`,
+        );
+      }
+    } catch (error) {
+      if (isNew && request.removeOnFailure) {
+        await removeEnvironment(
+          services,
+          backend,
+          target.identity.id,
+          { keepImages: true, keepSnapshots: false },
+          progress,
+          { codeRoot: target.loaded.codeRoot, name: target.identity.name },
+        ).catch((removal: unknown) =>
+          // The first failure is the one to fix; what could not be removed is said.
+          progress.warn(
+            `The environment could not be removed whole (${removal instanceof Error ? removal.message : String(removal)}): \`prodlike destroy${target.identity.name === DEFAULT_ENV_NAME ? "" : ` --name ${target.identity.name}`}\` finishes it.`,
+          ),
+        );
+      } else if (isNew) {
+        throw keptForDiagnosis(error, target.identity.name);
+      }
+      throw error;
+    } finally {
+      // Only the data of the release kept to go back to stays (a failed attempt's, or
+      // the one pushed into the history, goes).
+      if (!isNew && beforeSwitch) await pruneReleaseData(services, target, backend);
+    }
     await syncRouter(services, progress, {
       cluster: { envId: target.identity.id, backend },
     });
@@ -137,13 +216,23 @@ export async function up(
     return redactDeep(
       {
         ...result,
+        ...(install ? { install } : {}),
+        ...(noApplication ? { application: { present: false, entry: topology.entry } } : {}),
         status: status ?? result.status,
         ...(seeded ? { seeded } : {}),
         ...(hooks.length > 0 ? { hooks } : {}),
       },
       topology.secrets,
     );
+  } catch (error) {
+    // A new environment removed because it did not come up (--rm-on-failure): its record
+    // goes with it, so no other checkout is refused an id nothing uses.
+    if (recordedNow && (await backend.status(target.identity.id)) === undefined) {
+      await forgetOwnership(services, target.identity.id);
+    }
+    throw error;
   } finally {
+    await machine.release();
     await lock.release();
   }
 }
@@ -153,8 +242,9 @@ export async function down(
   request: EnvRequest,
   progress: Progress,
 ): Promise<EnvironmentStatus> {
-  const { identity, backend } = await backendFor(services, request);
+  const { identity, backend, target } = await backendFor(services, request);
   return whileLocked(services, identity.id, "down", request, progress, async () => {
+    await requireOwnership(services, target, backend, request);
     const stopped = await backend.down(identity.id, progress);
     // A cluster scaled to zero has nothing behind its NodePorts: its names are dropped
     // until the next up (compose's stopped containers drop out by themselves).
@@ -176,6 +266,7 @@ export async function rollback(
 ): Promise<EnvironmentStatus & { data?: { restored: string; saved: string } }> {
   const { identity, backend, target } = await backendFor(services, request);
   return whileLocked(services, identity.id, "rollback", request, progress, async () => {
+    await requireOwnership(services, target, backend, request);
     let data: { restored: string; saved: string } | undefined;
     let status: EnvironmentStatus;
     if (request.to && request.data) {
@@ -225,6 +316,7 @@ export async function destroy(
 ): Promise<RemovalReport> {
   const { identity, backend, target } = await backendFor(services, request);
   return whileLocked(services, identity.id, "destroy", request, progress, async () => {
+    await requireOwnership(services, target, backend, request);
     const running = await backend.status(identity.id);
     if (running?.state === "running") {
       await projectHooks(
@@ -262,9 +354,7 @@ export async function removeEnvironment(
   checkout?: { codeRoot: string; name: string },
 ): Promise<RemovalReport> {
   // Noted before the backend removes .prodlike/NAME/, removed once no container holds them.
-  const { mountpointsOf, pathExists, removeMountpoints } = await import(
-    "../env/generated-files.js"
-  );
+  const { mountpointsOf, removeMountpoints } = await import("../env/generated-files.js");
   const mountpoints = checkout ? await mountpointsOf(checkout.codeRoot, checkout.name) : [];
   // The router lets go of the environment's network first: a network with the router
   // still attached cannot be removed.
@@ -279,34 +369,30 @@ export async function removeEnvironment(
   const [
     { openSnapshotStore },
     { openDataOrigin },
-    { PortReservations },
-    { environmentDir },
+    { removeEnvironmentDir },
     { removeVolumeCopy },
     { openXdebugState },
+    { openInstallStates },
   ] = await Promise.all([
     import("../db/snapshots.js"),
     import("../db/data-origin.js"),
-    import("../env/port-reservations.js"),
     import("../env/generated-files.js"),
     import("../files/volume-copy.js"),
     import("../env/xdebug-state.js"),
+    import("../env/install-states.js"),
   ]);
-  const generated = checkout ? environmentDir(checkout.codeRoot, checkout.name) : undefined;
   if (checkout) await removeMountpoints(checkout.codeRoot, mountpoints);
-  const leftFiles = generated ? await pathExists(generated) : false;
-  if (generated) await rm(generated, { recursive: true, force: true });
+  const leftFiles = checkout ? await removeEnvironmentDir(checkout.codeRoot, checkout.name) : false;
   await openDataOrigin(services.env, envId).remove();
   // files pull's own copy of a volume's files (OpenMage's media/).
   await removeVolumeCopy(stateDir(services.env), envId);
   await openExpiryStore(services.env).remove(envId);
   await openXdebugState(services.env).remove(envId);
-  await new PortReservations(
-    path.join(stateDir(services.env), "port-reservations"),
-    envId,
-  ).release();
+  await openInstallStates(services.env).remove(envId);
   const snapshots = options.keepSnapshots
     ? []
     : await openSnapshotStore(services.env, envId).removeAll();
+  await forgetOwnership(services, envId);
   if (!report && !leftFiles && snapshots.length === 0) throw environmentNotFound(envId);
   return {
     id: envId,
@@ -351,19 +437,13 @@ export async function purgeCaches(
   progress: Progress,
 ): Promise<{ id: string; refreshed: string[] }> {
   const { identity, backend, target } = await backendFor(services, request);
+  await requireOwnership(services, target, backend, request);
   const found = await backend.status(identity.id);
   if (!found) throw environmentNotFound(identity.id);
   const { refreshApplication } = await import("./app-refresh.js");
-  const refreshed = await refreshApplication(
-    services,
-    backend,
-    found,
-    target.loaded.codeRoot,
-    progress,
-    {
-      proxies: true,
-    },
-  );
+  const refreshed = await refreshApplication(services, backend, found, target, progress, {
+    proxies: true,
+  });
   return { id: identity.id, refreshed };
 }
 
@@ -382,6 +462,31 @@ export async function exec(services: CoreServices, request: ExecCommandRequest):
     tty: request.tty,
     ...(request.workdir ? { workdir: request.workdir } : {}),
   });
+}
+
+/** Where `prodlike shell` opens without a service named: the command-line service, else
+ *  the one running the application's code (OpenMage has no cli service). */
+const SHELL_ROLES = ["cli", "php", "app"] as const;
+
+export async function shell(
+  services: CoreServices,
+  request: EnvRequest & { service?: string | undefined; tty: boolean },
+): Promise<number> {
+  let service = request.service;
+  if (service === undefined) {
+    const { identity, backend } = await backendFor(services, request);
+    const found = await backend.status(identity.id);
+    if (!found) throw environmentNotFound(identity.id);
+    service = SHELL_ROLES.flatMap((role) =>
+      found.services.filter((candidate) => candidate.role === role),
+    )[0]?.name;
+    if (service === undefined) {
+      throw new ProdlikeError("USAGE", `Which service of ${identity.id}?`, {
+        hint: `prodlike shell SERVICE; its services: ${found.services.map((candidate) => candidate.name).join(", ")}.`,
+      });
+    }
+  }
+  return exec(services, { ...request, service, command: SHELL_COMMAND });
 }
 
 // A login shell: bash where the image has it, sh otherwise.
@@ -417,30 +522,56 @@ export async function drush(
   });
 }
 
-/** The team's routine commands from prodlike.yaml `commands:`, by name. */
+/** The commands `prodlike run` knows: the preset's (its installer), then prodlike.yaml's
+ *  `commands:` (a project's command of the same name replaces the preset's). */
 export async function projectCommands(
   services: CoreServices,
   request: TargetOptions,
-): Promise<{ name: string; service: string; run: string; description?: string | undefined }[]> {
+): Promise<
+  {
+    name: string;
+    service: string;
+    run: string;
+    description?: string | undefined;
+    from: "preset" | "project";
+  }[]
+> {
   const { loaded } = await resolveTarget(services, request);
-  return Object.entries(loaded.config.commands ?? {}).map(([name, command]) => ({
-    name,
-    ...command,
-  }));
+  const { loadPreset } = await import("../topology/preset-loader.js");
+  const preset = await loadPreset(loaded.config.preset);
+  const own = loaded.config.commands ?? {};
+  return [
+    ...Object.entries(preset.definition.commands)
+      .filter(([name]) => !(name in own))
+      .map(([name, command]) => ({ name, ...command, from: "preset" as const })),
+    ...Object.entries(own).map(([name, command]) => ({
+      name,
+      ...command,
+      from: "project" as const,
+    })),
+  ];
 }
 
 // `prodlike run NAME ARGS…`: the command's shell line in its service, the arguments after
 // it as "$@" (quoted as given), the terminal attached; resolves the command's exit code.
+// After the preset's installer succeeded, the environment follows the installed site
+// (`up`: OpenMage's local.xml gets its install date; caches and URLs are refreshed).
 export async function runProjectCommand(
   services: CoreServices,
-  request: EnvRequest & { command: string; args: string[]; tty: boolean },
+  request: EnvRequest & {
+    command: string;
+    args: string[];
+    tty: boolean;
+    /** Where the steps after an install are shown. */
+    progress?: () => Promise<Progress>;
+  },
 ): Promise<number> {
   const commands = await projectCommands(services, request);
   const found = commands.find((candidate) => candidate.name === request.command);
   if (!found) {
     throw new ProdlikeError(
       "COMMAND_UNKNOWN",
-      `No command \`${request.command}\` in prodlike.yaml`,
+      `No command \`${request.command}\` in prodlike.yaml or the preset`,
       {
         hint:
           commands.length > 0
@@ -449,12 +580,55 @@ export async function runProjectCommand(
       },
     );
   }
-  return exec(services, {
+  const exitCode = await exec(services, {
     ...request,
     service: found.service,
-    command: ["sh", "-c", `${found.run} "$@"`, `prodlike run ${found.name}`, ...request.args],
+    command: ["sh", "-c", withArguments(found.run), `prodlike run ${found.name}`, ...request.args],
   });
+  if (exitCode === 0 && found.from === "preset" && request.progress) {
+    const { loaded } = await resolveTarget(services, request);
+    const { loadPreset } = await import("../topology/preset-loader.js");
+    const preset = (await loadPreset(loaded.config.preset)).definition;
+    const installs = preset.install?.command === found.name;
+    if (installs || preset.commands[found.name]?.upAfter) {
+      const progress = await request.progress();
+      // The environment follows what the command made: the application (its page is
+      // waited for now), the installed site (its install state, then caches and URLs):
+      // `up` does the first, the refresh the rest.
+      const result = await up(
+        services,
+        {
+          dir: request.dir,
+          name: request.name,
+          backend: request.backend,
+          rebuild: false,
+          healthTimeoutMs: DEFAULT_HEALTH_TIMEOUT_MS,
+          lockTimeoutMs: request.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+          noHooks: true,
+        },
+        progress,
+      );
+      if (!installs) {
+        // Nothing more to follow: the page answers (up waited for it).
+      } else if (result.install?.installed) {
+        const current = await backendFor(services, request);
+        const status = await current.backend.status(current.identity.id);
+        if (status) {
+          const { refreshApplication } = await import("./app-refresh.js");
+          await refreshApplication(services, current.backend, status, current.target, progress);
+        }
+      } else {
+        progress.warn(
+          `\`prodlike run ${found.name}\` ended with 0, but the database does not hold an installed site.`,
+        );
+      }
+    }
+  }
+  return exitCode;
 }
+
+/** How long `up` waits for health when no flag says (as `--health-timeout`'s default). */
+export const DEFAULT_HEALTH_TIMEOUT_MS = 300_000;
 
 export async function logs(
   services: CoreServices,
@@ -465,5 +639,23 @@ export async function logs(
     follow: request.follow,
     tail: request.tail,
     color: request.color,
+  });
+}
+
+function secondsToMs(seconds: number | undefined): number | undefined {
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
+// A new environment that did not come up stays as it is for its logs: the error says so,
+// and how to remove it.
+function keptForDiagnosis(error: unknown, name: string): unknown {
+  if (!(error instanceof ProdlikeError)) return error;
+  const remove = `prodlike destroy${name === DEFAULT_ENV_NAME ? "" : ` --name ${name}`}`;
+  return new ProdlikeError(error.code, error.message, {
+    cause: error.cause ?? error,
+    hint: `${error.hint ? `${error.hint}\n` : ""}The environment was left as it is to look into (\`prodlike status\`, \`prodlike logs\`); \`${remove}\` removes it, \`up --rm-on-failure\` does that by itself.`,
+    exitCode: error.exitCode,
+    ...(error.location ? { location: error.location } : {}),
+    ...(error.data ? { data: error.data } : {}),
   });
 }

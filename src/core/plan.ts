@@ -4,7 +4,6 @@ import type { Backend } from "../backends/backend.js";
 import { type LoadedConfig, loadConfig } from "../config/load-config.js";
 import type { ProdlikeConfig } from "../config/schema.js";
 import type { UserSettings } from "../config/user-settings.js";
-import { PortReservations } from "../env/port-reservations.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { environmentIdentity } from "../topology/identity.js";
 import type { EnvironmentIdentity, Topology } from "../topology/model.js";
@@ -48,14 +47,13 @@ export async function planEnvironment(
   target: Target,
   backend: Backend,
   settings: UserSettings,
+  reservations: PortReserver,
+  options: {
+    /** Whether the database holds an installed site (core/install.ts). */
+    installed?: boolean;
+  } = {},
 ): Promise<Plan> {
   const { loaded, identity } = target;
-  const owner = await backend.ownerCodeRoot(identity.id);
-  if (owner !== undefined && owner !== loaded.codeRoot) {
-    throw new ProdlikeError("USAGE", `Environment ${identity.id} already belongs to ${owner}`, {
-      hint: `Give this checkout its own environment: --name NAME, or set \`name:\` in prodlike.yaml.`,
-    });
-  }
   // Loaded here, not at the top: preset validation pulls in yaml and zod, which commands
   // that only read state (status, exec) should not pay for.
   const [{ loadPreset }, { portRequests, topologyFromPreset }] = await Promise.all([
@@ -67,7 +65,7 @@ export async function planEnvironment(
     portRequests(preset, loaded.config),
     identity.id,
     backend,
-    settings,
+    reservations,
   );
   const topology = topologyFromPreset(preset, loaded.config, {
     identity,
@@ -79,8 +77,21 @@ export async function planEnvironment(
     ssh: await sshAccess(loaded.config, services.env),
     developer: services.developer,
     hostArch: hostArch(),
+    installed: options.installed,
+    hostCaBundle: await hostCaBundle(services.env),
   });
   return { target, topology };
+}
+
+/** The CA bundle this machine's tools trust (SSL_CERT_FILE, else Debian's own file), when
+ *  there is one: a company proxy's CA reaches composer in the cli container too. */
+async function hostCaBundle(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const { stat } = await import("node:fs/promises");
+  for (const file of [env.SSL_CERT_FILE, "/etc/ssl/certs/ca-certificates.crt"]) {
+    if (file && path.isAbsolute(file) && (await stat(file).catch(() => undefined))?.isFile())
+      return file;
+  }
+  return undefined;
 }
 
 /** Node.js's names for the two architectures its packages are built for. */
@@ -88,35 +99,51 @@ export function hostArch(): "arm64" | "x64" {
   return process.arch === "arm64" ? "arm64" : "x64";
 }
 
+/** Ports other `up`s of the engine are about to publish (see port-reservations.ts). */
+export interface PortReserver {
+  heldByOthers(): Promise<Set<number>>;
+  /** Resolves the ports another `up` reserved too (none: they are this one's). */
+  reserve(ports: readonly number[]): Promise<number[]>;
+}
+
+const RESERVE_ATTEMPTS = 10;
+
 /**
  * Host ports for an environment: the ones it already has, else the preferred ones when
  * free, else the next free ones. Reserved as well as chosen: another `up` planning at the
- * same moment (QA starting environments side by side) must not pick the same free port.
+ * same moment (QA starting environments side by side, another user) must not pick the
+ * same free port. Never a port another reservation holds: PORT_UNAVAILABLE instead.
  */
 export async function chooseHostPorts(
   requests: readonly PortRequest[],
   envId: string,
   backend: Backend,
-  settings: UserSettings,
+  reservations: PortReserver,
+  random: () => number = Math.random,
 ): Promise<Record<string, number>> {
   const { allocatePorts, probeLoopbackPort } = await import("../env/port-allocator.js");
   const claims = await backend.portClaims(envId);
-  const reservations = new PortReservations(
-    path.join(settings.stateDir, "port-reservations"),
-    envId,
-  );
-  let hostPorts: Record<string, number> = {};
-  for (let attempt = 0; attempt < 10; attempt++) {
+  let contested: number[] = [];
+  for (let attempt = 0; attempt < RESERVE_ATTEMPTS; attempt++) {
     const reserved = await reservations.heldByOthers();
-    hostPorts = await allocatePorts(
+    const hostPorts = await allocatePorts(
       requests,
       { own: claims.own, others: new Set([...claims.others, ...reserved]) },
       probeLoopbackPort,
     );
-    const conflicts = await reservations.reserve(Object.values(hostPorts));
-    if (conflicts.length === 0) break;
+    contested = await reservations.reserve(Object.values(hostPorts));
+    if (contested.length === 0) return hostPorts;
+    // Two `up`s that reserved at the same moment both step back; a random pause lets
+    // one of them go first, and the other then sees its reservation.
+    await new Promise((resolve) => setTimeout(resolve, 20 + Math.floor(random() * 200)));
   }
-  return hostPorts;
+  throw new ProdlikeError(
+    "PORT_UNAVAILABLE",
+    `Other environments starting at the same moment kept claiming port ${contested.join(", ")} (${RESERVE_ATTEMPTS} attempts)`,
+    {
+      hint: "Run prodlike up again once they are up, or set other preferred ports in prodlike.yaml `ports:`.",
+    },
+  );
 }
 
 // What of the developer's ssh the cli container gets (for drush sql:sync): the agent when

@@ -36,9 +36,11 @@ export function releaseDataKeeper(
     const status = await backend.status(envId);
     if (status?.state !== "running" || !hasDatabase(status)) return undefined;
     const store = await openStore(services, envId);
-    // Only the release kept now can be rolled back to: the data kept with earlier ones
-    // goes first (the disk is the limit on a large database).
-    await dropAutomatic(store, RELEASE_DATA, []);
+    // Only the previous release can be rolled back to with its data: the data kept with
+    // earlier ones goes first (the disk is the limit on a large database). The previous
+    // release's stays until the new one came up: a failed attempt leaves it the one to
+    // go back to.
+    await dropAutomatic(store, RELEASE_DATA, await keptReleaseData(backend, envId));
     const db = databaseOf(backend, status);
     const meta = await takeAutomatic(store, db, AutomaticPrefix.release, progress);
     const ready = readySnapshotsOf(target.loaded.config);
@@ -128,8 +130,27 @@ export async function rollbackWithData(
   await dropAutomatic(store, RELEASE_DATA, [saved]);
   await keepReadyCopies(db, store, readySnapshotsOf(target.loaded.config));
   const { refreshApplication } = await import("./app-refresh.js");
-  await refreshApplication(services, backend, status, target.loaded.codeRoot, progress);
+  await refreshApplication(services, backend, status, target, progress);
   return { status, restored: meta.name, saved };
+}
+
+/** After an `up` (whatever its outcome): the automatic snapshots of release data that no
+ *  kept release records any more go (the attempt's own after a failed one, the one of a
+ *  release pushed into the history after a new one came up). */
+export async function pruneReleaseData(
+  services: CoreServices,
+  target: Target,
+  backend: Backend,
+): Promise<void> {
+  const envId = target.identity.id;
+  const keep = await keptReleaseData(backend, envId).catch(() => undefined);
+  if (keep === undefined) return;
+  await dropAutomatic(await openStore(services, envId), RELEASE_DATA, keep);
+}
+
+async function keptReleaseData(backend: Backend, envId: string): Promise<string[]> {
+  const kept = await backend.previousRelease(envId);
+  return kept?.dataSnapshot ? [kept.dataSnapshot] : [];
 }
 
 function hasDatabase(status: EnvironmentStatus): boolean {

@@ -1,14 +1,12 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import type { Backend, EnvironmentStatus } from "../backends/backend.js";
 import type { LocalRouter, RouterState } from "../backends/router/local-router.js";
 import { stateDir } from "../config/user-settings.js";
-import { acquireEnvironmentLock } from "../env/lock.js";
 import { isProdlikeError } from "../errors/prodlike-error.js";
 import type { RouterPorts } from "../router/caddy-config.js";
-import { DASHBOARD_HOST } from "../router/router-plan.js";
+import { DASHBOARD_HOST, DASHBOARD_ROUTE_PREFIX } from "../router/router-plan.js";
 import { environmentHost } from "../topology/hosts.js";
 import type { Progress } from "../ui/steps.js";
 import type { CoreServices } from "./services.js";
@@ -20,6 +18,9 @@ import type { CoreServices } from "./services.js";
 // the 127.0.0.1 URLs keep working.
 
 const ROUTER_LOCK_TIMEOUT_MS = 300_000;
+/** A holder past this counts for nothing, even if its process hangs on (a first start
+ *  builds the router's image: minutes at most). */
+const ROUTER_LOCK_TTL_MS = 30 * 60_000;
 
 export function routerEnabled(env: NodeJS.ProcessEnv): boolean {
   return !["off", "0", "false", "no"].includes((env.PRODLIKE_ROUTER ?? "").toLowerCase());
@@ -33,7 +34,6 @@ export async function openRouter(services: CoreServices): Promise<LocalRouter> {
     engine: await services.engine(),
     clock: services.clock,
     portChoices: parsePortChoices(services.env.PRODLIKE_ROUTER_PORTS),
-    loadedFile: path.join(routerLockDir(), "router-loaded"),
   });
 }
 
@@ -87,30 +87,32 @@ export async function syncRouter(
   }
 }
 
+// One prodlike at a time, of every user of the engine, kept with the engine itself (see
+// machine-lock.ts): never a folder in /tmp another local user could make first.
 export async function whileRouterLocked<T>(
   services: CoreServices,
   progress: Progress | undefined,
   work: () => Promise<T>,
 ): Promise<T> {
-  const lock = await acquireEnvironmentLock("router", {
-    dir: routerLockDir(),
+  const [{ acquireMachineLock }, { machineClaims }] = await Promise.all([
+    import("../backends/docker/machine-lock.js"),
+    import("./machine.js"),
+  ]);
+  const lock = await acquireMachineLock(await machineClaims(services), "router", {
     timeoutMs: ROUTER_LOCK_TIMEOUT_MS,
+    ttlMs: ROUTER_LOCK_TTL_MS,
     clock: services.clock,
-    operation: "router sync",
+    what: "The local router",
     onWait: (holder) =>
-      progress?.info(`Waiting for another prodlike (pid ${holder.pid}) on the local router…`),
+      progress?.info(
+        `Waiting for another prodlike (pid ${holder.pid}, uid ${holder.uid}) on the local router…`,
+      ),
   });
   try {
     return await work();
   } finally {
     await lock.release();
   }
-}
-
-// One lock per user for the whole machine, whatever PRODLIKE_HOME says.
-function routerLockDir(): string {
-  const uid = process.getuid?.() ?? "user";
-  return path.join(os.tmpdir(), `prodlike-${uid}`);
 }
 
 /** The URLs the router serves an environment at, added to its own: `https` for its main
@@ -200,7 +202,7 @@ export async function routeDashboardTo(
   dial: string | undefined,
   progress: Progress,
 ): Promise<RouterState | undefined> {
-  const routeId = `prodlike-dashboard-${process.getuid?.() ?? "user"}`;
+  const routeId = `${DASHBOARD_ROUTE_PREFIX}${process.getuid?.() ?? "user"}`;
   return whileRouterLocked(services, progress, async () => {
     const router = await openRouter(services);
     const { ROUTER_NAME } = await import("../backends/router/local-router.js");

@@ -100,6 +100,6 @@ export async function seedEnvironment(
     ...(sourceOrigin?.sanitized !== undefined ? { sanitized: sourceOrigin.sanitized } : {}),
   });
   const { refreshApplication } = await import("./app-refresh.js");
-  await refreshApplication(services, backend, status, request.target.loaded.codeRoot, progress);
+  await refreshApplication(services, backend, status, request.target, progress);
   return { ...report, applied: true };
 }

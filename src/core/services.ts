@@ -92,16 +92,18 @@ interface BackendDeps {
 
 async function createBackend(name: BackendName, deps: BackendDeps): Promise<Backend> {
   if (name === "kind" || name === "minikube") return createClusterBackend(name, deps);
-  const [{ ComposeBackend }, { ComposeDetectionCache, composeCacheKey }, { stateDir }] =
+  const [{ ComposeBackend }, { ComposeDetectionCache, composeCacheKey }, { stateDir }, images] =
     await Promise.all([
       import("../backends/compose/compose-backend.js"),
       import("../backends/compose/compose-detection-cache.js"),
       import("../config/user-settings.js"),
+      imageClaims(deps),
     ]);
   const backend = new ComposeBackend({
     runner: deps.runner,
     clock: deps.clock,
     engine: await deps.engine(),
+    images,
     composeOverride: deps.env.PRODLIKE_COMPOSE,
     detectionCache: {
       key: () => composeCacheKey(deps.env),
@@ -110,6 +112,22 @@ async function createBackend(name: BackendName, deps: BackendDeps): Promise<Back
   });
   await backend.preflight();
   return backend;
+}
+
+// The claims every user of the engine shares (see machine-claims.ts): a destroy keeps the
+// images another `up` is about to use.
+async function imageClaims(deps: BackendDeps) {
+  const [{ ImageClaims }, { MachineClaims }] = await Promise.all([
+    import("../backends/docker/image-claims.js"),
+    import("../backends/docker/machine-claims.js"),
+  ]);
+  return new ImageClaims(
+    new MachineClaims({
+      engine: await deps.engine(),
+      clock: deps.clock,
+      uid: process.getuid?.() ?? -1,
+    }),
+  );
 }
 
 async function createClusterBackend(
@@ -134,6 +152,7 @@ async function createClusterBackend(
     records: new records.EnvironmentRecords(stateDir(deps.env)),
     clock: deps.clock,
     connect: (kubeconfig, context) => ClientNodeKubeApi.connect(kubeconfig, context),
+    images: await imageClaims(deps),
   });
   await backend.preflight();
   return backend;

@@ -2,6 +2,7 @@ import { stateDir } from "../config/user-settings.js";
 import { dashboardRoute, routeDashboardTo } from "../core/router.js";
 import type { CoreServices } from "../core/services.js";
 import { isProdlikeError } from "../errors/prodlike-error.js";
+import { DASHBOARD_ROUTE_PREFIX } from "../router/router-plan.js";
 import { SilentProgress } from "../ui/plain-progress.js";
 import { type RunningDashboard, startDashboard } from "./server.js";
 import { dashboardToken } from "./token.js";
@@ -70,7 +71,7 @@ async function throughRouter(
     // Nothing else to route: the router went away rather than run for the dashboard alone.
     if (!state?.running) return { result: {} };
     const taken = state?.conflicts.find((conflict) => conflict.host === route.host.split(":")[0]);
-    if (taken && !taken.kept.startsWith(`prodlike-dashboard-${process.getuid?.() ?? "user"}`)) {
+    if (taken && taken.kept !== `${DASHBOARD_ROUTE_PREFIX}${process.getuid?.() ?? "user"}`) {
       return { result: { routeWarning: `${route.url} is another user's dashboard` } };
     }
     return { result: { routedUrl: `${route.url}?token=${token}` } };

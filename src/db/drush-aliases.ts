@@ -22,6 +22,19 @@ export interface DrushAlias {
   root?: string | undefined;
   /** `paths: { files: … }`: the public files folder, as `drush rsync @alias:%files` uses it. */
   filesPath?: string | undefined;
+  /** `paths: { drush-script: … }`: the drush to run there. */
+  drushScript?: string | undefined;
+  /** A kubectl alias's pod: `kubectl: { namespace, resource, container, kubeconfig }`. */
+  kubectl?:
+    | {
+        namespace?: string | undefined;
+        resource: string;
+        container?: string | undefined;
+        kubeconfig?: string | undefined;
+      }
+    | undefined;
+  /** A docker alias's service (drush runs `docker-compose exec SERVICE`). */
+  dockerService?: string | undefined;
 }
 
 export const ALIAS_DIR = path.join("drush", "sites");
@@ -81,6 +94,9 @@ function describe(name: string, file: string, record: Record<string, unknown>): 
         : "local";
   const text = (value: unknown) => (typeof value === "string" ? value : undefined);
   const paths = isRecord(record.paths) ? record.paths : {};
+  const kubectl = isRecord(record.kubectl) ? record.kubectl : undefined;
+  const resource = text(kubectl?.resource);
+  const docker = isRecord(record.docker) ? record.docker : undefined;
   return {
     name,
     file,
@@ -89,6 +105,18 @@ function describe(name: string, file: string, record: Record<string, unknown>): 
     user: text(record.user),
     root: text(record.root),
     filesPath: text(paths.files),
+    drushScript: text(paths["drush-script"]),
+    ...(kubectl && resource
+      ? {
+          kubectl: {
+            namespace: text(kubectl.namespace),
+            resource,
+            container: text(kubectl.container),
+            kubeconfig: text(kubectl.kubeconfig),
+          },
+        }
+      : {}),
+    ...(docker ? { dockerService: text(docker.service) } : {}),
   };
 }
 

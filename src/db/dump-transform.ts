@@ -1,5 +1,6 @@
 import { Transform, type TransformCallback } from "node:stream";
 import { printable } from "../errors/printable.js";
+import { ProdlikeError } from "../errors/prodlike-error.js";
 import { StatementGuard } from "./statement-guard.js";
 
 // Rewrites a SQL dump on its way into the local MariaDB, line by line, so the known
@@ -64,10 +65,30 @@ const DEFERRED_DROP = /^(\/\*!\d+\s+)?DROP (TRIGGER|PROCEDURE|FUNCTION)\b/i;
 const ONE_LINE_TRIGGER = /^(\/\*!\d+\s+)?CREATE\b.*\bTRIGGER\b/i;
 export const DUMP_TRAILER = /^-- Dump completed/;
 
+/** The longest line read whole to be checked and rewritten (schema, settings, a trigger).
+ *  A row statement streams through whatever its length; any other line past this is
+ *  refused: the buffer a dump can make prodlike hold stays bounded. */
+export const MAX_WHOLE_LINE_BYTES = 16 * 1024 * 1024;
+/** How much of a line is read before it is decided whether it streams. */
+const HEAD_BYTES = 4096;
+const NEWLINE = 0x0a;
+const SEMICOLON = 0x3b;
+
 // Splits a stream into lines for a per-line rewrite. A dropped line becomes an empty
 // one, so the client's "at line N" still points into the user's dump.
+//
+// Linear in the input whatever its line lengths: a chunk is searched for newlines once,
+// never joined again with what came before it. A long line is judged by its first
+// HEAD_BYTES; a row statement then goes through (or is dropped) chunk by chunk as it
+// comes, anything else is collected whole up to MAX_WHOLE_LINE_BYTES.
 abstract class LineTransform extends Transform {
-  private pending = "";
+  private parts: Buffer[] = [];
+  private partsBytes = 0;
+  /** The current line is collected whole (its head said it does not stream). */
+  private whole = false;
+  /** The current line streams: kept or dropped, and its last non-blank byte so far. */
+  private streaming: { keep: boolean; last: number } | undefined;
+  private lineCount = 0;
 
   constructor(private readonly epilogue: string) {
     super();
@@ -75,27 +96,118 @@ abstract class LineTransform extends Transform {
   }
 
   protected abstract rewrite(line: string): string;
+  /** Reading a long line's start: whether its bytes go on (it streams), or undefined to
+   *  read it whole. Called once per long line. */
+  protected abstract streamLine(head: string): boolean | undefined;
+  /** A streamed line ended; `endsStatement`: its last non-blank character is `;`. */
+  protected abstract streamedLineEnded(endsStatement: boolean): void;
 
   // Bytes are read as latin1, one character per byte: a dump is not always valid UTF-8
   // (BLOB rows, latin1 sites), and a multi-byte character split across two chunks must
   // not be decoded half. Everything rewritten is ASCII, so the bytes go out unchanged.
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    const text = this.pending + chunk.toString("latin1");
-    const lines = text.split("\n");
-    this.pending = lines.pop() ?? "";
-    if (lines.length > 0) this.pushText(`${lines.map((line) => this.rewrite(line)).join("\n")}\n`);
+    let start = 0;
+    while (start < chunk.length) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      const end = newline === -1 ? chunk.length : newline;
+      const piece = chunk.subarray(start, end);
+      if (this.streaming) this.streamPiece(piece, newline !== -1);
+      else {
+        this.parts.push(piece);
+        this.partsBytes += piece.length;
+        if (newline !== -1) this.endWholeLine();
+        else {
+          const failure = this.decideLongLine();
+          if (failure) {
+            done(failure);
+            return;
+          }
+        }
+      }
+      start = end + 1;
+    }
     done();
   }
 
   override _flush(done: TransformCallback): void {
-    if (this.pending !== "") this.pushText(this.rewrite(this.pending));
+    if (this.streaming) {
+      this.streamedLineEnded(this.streaming.last === SEMICOLON);
+      this.streaming = undefined;
+    } else if (this.partsBytes > 0) {
+      this.lineCount++;
+      this.pushText(this.rewrite(this.takeParts()));
+    }
     this.pushText(this.epilogue);
     done();
+  }
+
+  private streamPiece(piece: Buffer, endsLine: boolean): void {
+    const streaming = this.streaming;
+    if (!streaming) return;
+    streaming.last = lastNonBlank(piece) ?? streaming.last;
+    if (streaming.keep && piece.length > 0) this.push(piece);
+    if (!endsLine) return;
+    this.push(Buffer.from("\n"));
+    this.streamedLineEnded(streaming.last === SEMICOLON);
+    this.streaming = undefined;
+  }
+
+  private endWholeLine(): void {
+    this.lineCount++;
+    this.whole = false;
+    this.pushText(`${this.rewrite(this.takeParts())}\n`);
+  }
+
+  // A line without its end yet: past HEAD_BYTES it is decided once whether it streams.
+  private decideLongLine(): Error | undefined {
+    if (!this.whole && this.partsBytes >= HEAD_BYTES) {
+      const collected = Buffer.concat(this.parts);
+      const keep = this.streamLine(collected.subarray(0, HEAD_BYTES).toString("latin1"));
+      if (keep === undefined) {
+        this.whole = true;
+        this.parts = [collected];
+      } else {
+        this.lineCount++;
+        this.parts = [];
+        this.partsBytes = 0;
+        this.streaming = { keep, last: lastNonBlank(collected) ?? 0 };
+        if (keep) this.push(collected);
+      }
+    }
+    if (this.whole && this.partsBytes > MAX_WHOLE_LINE_BYTES) {
+      return new ProdlikeError(
+        "IMPORT_FAILED",
+        `Line ${this.lineCount + 1} of the dump is longer than ${MAX_WHOLE_LINE_BYTES / 1024 / 1024} MB and is not a row statement (INSERT)`,
+        {
+          hint: "Is it a SQL dump? Binary or corrupt input has no line ends. Dump tools write schema statements short and rows as INSERT statements. The live database was not changed.",
+        },
+      );
+    }
+    return undefined;
+  }
+
+  private takeParts(): string {
+    const text =
+      this.parts.length === 1
+        ? (this.parts[0]?.toString("latin1") ?? "")
+        : Buffer.concat(this.parts).toString("latin1");
+    this.parts = [];
+    this.partsBytes = 0;
+    return text;
   }
 
   private pushText(text: string): void {
     this.push(Buffer.from(text, "latin1"));
   }
+}
+
+/** The last byte of `bytes` that is not a space, tab or carriage return. */
+function lastNonBlank(bytes: Buffer): number | undefined {
+  for (let index = bytes.length - 1; index >= 0; index--) {
+    const byte = bytes[index];
+    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d) return byte;
+  }
+  return undefined;
 }
 
 /** Statements of the dump's header that set up a session (character set, time zone, modes). */
@@ -135,9 +247,28 @@ export class DumpTransform extends LineTransform {
     return this.fixLine(line);
   }
 
+  // A long line: row statements stream (their head names the table, the rest is rows);
+  // the rest is read whole.
+  protected streamLine(head: string): boolean | undefined {
+    if (!(this.inInsert || head.startsWith("INSERT INTO"))) return undefined;
+    this.lineNumber++;
+    this.lastLine = head;
+    const keep = this.inInsert ? !this.skipping : this.judge(head, head.slice(0, 512));
+    return keep && this.options.keepData;
+  }
+
+  protected streamedLineEnded(endsStatement: boolean): void {
+    this.inInsert = !endsStatement;
+    if (!this.inInsert) this.skipping = false;
+  }
+
+  override _transform(chunk: Buffer, encoding: BufferEncoding, done: TransformCallback): void {
+    this.shape.bytes += chunk.length;
+    super._transform(chunk, encoding, done);
+  }
+
   private fixLine(line: string): string {
     this.lineNumber++;
-    this.shape.bytes += line.length + 1;
     if (line.trim() !== "") this.lastLine = line;
     if (this.lineNumber === 1 && SANDBOX.test(line)) {
       this.fixes.sandboxLine++;
@@ -287,5 +418,17 @@ export class DataShard extends LineTransform {
     if (/^DELIMITER ;;\s*$/.test(line)) this.inBlock = true;
     else if (/^DELIMITER ;\s*$/.test(line)) this.inBlock = false;
     return !this.inBlock && SESSION_SETTING.test(line) ? line : "";
+  }
+
+  protected streamLine(head: string): boolean | undefined {
+    if (head.startsWith("INSERT INTO") && !this.inInsert) {
+      this.mine = this.inserts++ % this.count === this.index;
+      this.inInsert = true;
+    }
+    return this.inInsert ? this.mine : undefined;
+  }
+
+  protected streamedLineEnded(endsStatement: boolean): void {
+    this.inInsert = !endsStatement;
   }
 }

@@ -45,7 +45,10 @@ const PREPARE_COPY_SCRIPT = `set -eu
 mkdir -p ${PREPARED}
 new="${PREPARED}/$1"
 trap 'rm -rf "$new.partial" "$new.manifest.partial"' EXIT
-rm -rf "$new.partial" "$new" "$new.manifest"
+# What a preparation killed with its container left (its trap never ran): one prodlike
+# at a time works on an environment's data, so no other preparation is under way.
+rm -rf ${PREPARED}/*.partial
+rm -rf "$new" "$new.manifest"
 mkdir "$new.partial"
 mbstream -x -C "$new.partial"
 mariabackup --prepare --target-dir="$new.partial" >/tmp/prodlike-prepare-copy.log 2>&1 || { tail -n 20 /tmp/prodlike-prepare-copy.log >&2; exit 1; }

@@ -56,6 +56,9 @@ export type PullPlan = PlanBase &
   (
     | { strategy: "drush-sync"; command: string[] }
     | { strategy: "drush-dump"; command: string[] }
+    /** A kubectl alias: drush runs in production's pod, reached from this machine by
+     *  kubectl exec (the cli container has neither kubectl nor the developer's config). */
+    | { strategy: "drush-dump-remote"; transport: HostCommand; script: string }
     | { strategy: "mysqldump"; transport: HostCommand; script: string }
   );
 
@@ -112,19 +115,32 @@ export function planPull(request: PullRequest, context: PullContext): PullPlan {
       drushSanitize: sanitizing,
     };
     // sql:sync copies over ssh itself; with kubectl/docker aliases it treats the source as
-    // local and skips the copy (drush #5912, #6180), so those stream sql:dump instead.
-    return alias.transport === "ssh"
-      ? {
-          ...base,
-          // The SQL steps run on the live data here; sql:sync has no staging copy.
-          strategy: "drush-sync",
-          command: ["drush", "sql:sync", from, "@self", "--yes", "--create-db", ...tables],
-        }
-      : {
-          ...base,
-          strategy: "drush-dump",
-          command: ["drush", from, "sql:dump", "--gzip", ...tables],
-        };
+    // local and skips the copy (drush #5912, #6180), so those stream sql:dump instead. And
+    // drush in the cli container cannot reach a pod or a compose service (no kubectl, no
+    // docker there): prodlike runs that side itself, from this machine.
+    if (alias.transport === "ssh") {
+      return {
+        ...base,
+        // The SQL steps run on the live data here; sql:sync has no staging copy.
+        strategy: "drush-sync",
+        command: ["drush", "sql:sync", from, "@self", "--yes", "--create-db", ...tables],
+      };
+    }
+    if (alias.transport === "kubectl" && alias.kubectl) {
+      return {
+        ...base,
+        strategy: "drush-dump-remote",
+        transport: kubectlAliasTransport(alias.kubectl),
+        script: remoteDrushDumpScript(alias, tables),
+      };
+    }
+    throw new ProdlikeError(
+      "USAGE",
+      `${from} (${alias.file}) reaches production through docker-compose, which prodlike does not run for a pull`,
+      {
+        hint: `Pull from the container with a pull source instead: in prodlike.yaml,\npull:\n  sources:\n    prod:\n      docker: { container: CONTAINER_OF_${(alias.dockerService ?? "SERVICE").toUpperCase()} }\n      database: { name: DATABASE, user: USER, passwordEnv: MYSQL_PASSWORD }\nthen: prodlike db pull --from prod`,
+      },
+    );
   }
 
   const source = context.config?.sources?.[from];
@@ -178,6 +194,38 @@ function describeTransport(source: PullSourceConfig): string {
   if (source.ssh) return `ssh ${source.ssh.host}`;
   if (source.kubectl) return `kubectl exec ${source.kubectl.target}`;
   return `docker exec ${source.docker?.container ?? ""}`;
+}
+
+/** `kubectl exec` into a kubectl drush alias's pod, a shell reading the script on stdin. */
+function kubectlAliasTransport(kubectl: NonNullable<DrushAlias["kubectl"]>): HostCommand {
+  return {
+    file: "kubectl",
+    args: [
+      ...(kubectl.kubeconfig ? ["--kubeconfig", kubectl.kubeconfig] : []),
+      ...(kubectl.namespace ? ["--namespace", kubectl.namespace] : []),
+      "exec",
+      "-i",
+      kubectl.resource,
+      ...(kubectl.container ? ["-c", kubectl.container] : []),
+      "--",
+      "sh",
+      "-s",
+    ],
+  };
+}
+
+/** What runs in the alias's pod: its drush (paths.drush-script, else the site's own
+ *  vendor/bin/drush, else drush on the PATH) dumps the site's database, gzipped. */
+export function remoteDrushDumpScript(alias: DrushAlias, tables: readonly string[]): string {
+  const lines = [
+    "set -eu",
+    ...(alias.root ? [`cd ${shellQuote(alias.root)}`] : []),
+    alias.drushScript
+      ? `drush=${shellQuote(alias.drushScript)}`
+      : "if [ -x vendor/bin/drush ]; then drush=vendor/bin/drush; elif [ -x ../vendor/bin/drush ]; then drush=../vendor/bin/drush; else drush=drush; fi",
+    `exec "$drush" sql:dump --gzip${tables.map((table) => ` ${shellQuote(table)}`).join("")}`,
+  ];
+  return `${lines.join("\n")}\n`;
 }
 
 /** The host command that opens a shell on the source; the dump script goes to its stdin. */

@@ -74,7 +74,7 @@ export async function runPull(
   }
 
   const produce =
-    plan.strategy === "mysqldump"
+    plan.strategy === "mysqldump" || plan.strategy === "drush-dump-remote"
       ? (out: Writable) =>
           deps.runner.stream(plan.transport.file, plan.transport.args, {
             stdin: Readable.from([plan.script]),

@@ -9,10 +9,10 @@ import {
   type TransformCallback,
   type Writable,
 } from "node:stream";
-import { finished } from "node:stream/promises";
+import { finished, pipeline } from "node:stream/promises";
 import type { RestartOptions } from "../backends/backend.js";
 import { stateDir } from "../config/user-settings.js";
-import { ProdlikeError } from "../errors/prodlike-error.js";
+import { fromSystemError, ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress, Step } from "../ui/steps.js";
 import type { LocalDatabase } from "./local-database.js";
 
@@ -134,10 +134,22 @@ export class SnapshotStore {
     try {
       const hasher = new HashingStream();
       const file = createWriteStream(path.join(partial, DATA_FILE), { mode: 0o600 });
-      hasher.pipe(file);
-      await fill(hasher);
+      // A failed write (ENOSPC) ends the hasher too, which stops the backup feeding it;
+      // the write's own error is the one the user needs (DISK_FULL), not the backup's.
+      const written = pipeline(hasher, file);
+      const writeFailure = written.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      try {
+        await fill(hasher);
+      } catch (error) {
+        const failure = await Promise.race([writeFailure, settledSoon()]);
+        throw failure === undefined ? error : (fromSystemError(failure) ?? failure);
+      }
       hasher.end();
-      await finished(file);
+      const failure = await writeFailure;
+      if (failure !== undefined) throw fromSystemError(failure) ?? failure;
       const meta: SnapshotMeta = {
         name,
         envId: this.envId,
@@ -291,17 +303,21 @@ async function unpackVerified<R>(
 
 /** The copies worth their disk: the newest `ready` unpinned snapshots and every pinned
  *  one; the others' copies (and copies of removed snapshots) are removed. */
+/** The snapshots kept prepared: the pinned ones and the `ready` newest others. */
+export function keptReady(metas: readonly SnapshotMeta[], ready: number): Set<string> {
+  const unpinned = metas.filter((meta) => !meta.pinned);
+  return new Set([
+    ...metas.filter((meta) => meta.pinned).map((meta) => meta.name),
+    ...unpinned.slice(Math.max(0, unpinned.length - ready)).map((meta) => meta.name),
+  ]);
+}
+
 export async function keepReadyCopies(
   db: LocalDatabase,
   store: SnapshotStore,
   ready: number,
 ): Promise<void> {
-  const metas = await store.list();
-  const unpinned = metas.filter((meta) => !meta.pinned);
-  const wanted = new Set([
-    ...metas.filter((meta) => meta.pinned).map((meta) => meta.name),
-    ...unpinned.slice(Math.max(0, unpinned.length - ready)).map((meta) => meta.name),
-  ]);
+  const wanted = keptReady(await store.list(), ready);
   const copies = db.preparedCopies();
   for (const copy of await copies.list()) {
     if (!wanted.has(copy.name)) await copies.remove(copy.name);
@@ -454,6 +470,11 @@ export async function pruneSnapshots(store: SnapshotStore, keep: number): Promis
   const doomed = unpinned.slice(0, Math.max(0, unpinned.length - keep));
   for (const meta of doomed) await store.remove(meta.name);
   return doomed;
+}
+
+/** Resolves undefined after a moment: a write error that caused a failure has come by then. */
+function settledSoon(): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(() => resolve(undefined), 100));
 }
 
 class HashingStream extends Transform {

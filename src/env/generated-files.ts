@@ -61,6 +61,21 @@ export async function prepareEnvironmentDir(codeRoot: string, envName: string): 
   return dir;
 }
 
+/** Removes an environment's folder; `.prodlike/` itself goes with the last one (with the
+ *  .gitignore prodlike put there), so a destroyed project's checkout is as it was. */
+export async function removeEnvironmentDir(codeRoot: string, envName: string): Promise<boolean> {
+  const dir = environmentDir(codeRoot, envName);
+  const existed = await pathExists(dir);
+  await rm(dir, { recursive: true, force: true });
+  const top = path.join(codeRoot, ".prodlike");
+  const left = await readdir(top).catch(() => undefined);
+  if (left?.every((name) => name === ".gitignore")) {
+    await rm(path.join(top, ".gitignore"), { force: true });
+    await rmdir(top).catch(() => undefined);
+  }
+  return existed;
+}
+
 // Writes the topology's files into the code tree (Drupal's settings include) and makes the
 // folders the framework writes into, warning where the user's own file stands in the way
 // or does not load ours (checked once everything is written: settings.php may be new).

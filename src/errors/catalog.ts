@@ -34,6 +34,10 @@ export const errorCatalog = {
   SERVICE_NOT_FOUND: { exitCode: ExitCode.notFound, title: "Service not found" },
   SERVICE_NOT_RUNNING: { exitCode: ExitCode.failed, title: "Service is not running" },
   ENV_BUSY: { exitCode: ExitCode.busy, title: "Environment is locked by another prodlike" },
+  ENV_OWNED: {
+    exitCode: ExitCode.invalidInput,
+    title: "The environment belongs to another checkout or user",
+  },
   PORT_UNAVAILABLE: { exitCode: ExitCode.failed, title: "No free port" },
   IMAGE_BUILD_FAILED: { exitCode: ExitCode.failed, title: "Image build failed" },
   ROUTER_FAILED: { exitCode: ExitCode.failed, title: "The local router failed" },
@@ -43,6 +47,10 @@ export const errorCatalog = {
   },
   COMPOSE_FAILED: { exitCode: ExitCode.failed, title: "docker compose failed" },
   HEALTH_TIMEOUT: { exitCode: ExitCode.failed, title: "A service did not become healthy" },
+  HEALTH_FAILED: {
+    exitCode: ExitCode.failed,
+    title: "The page answers with errors (PHP fatal, 5xx, 403/404)",
+  },
   COMMAND_FAILED: { exitCode: ExitCode.failed, title: "A command failed" },
   CLUSTER_FAILED: { exitCode: ExitCode.failed, title: "kind, minikube or the cluster failed" },
   IMPORT_FAILED: { exitCode: ExitCode.failed, title: "The dump did not load" },
@@ -69,6 +77,10 @@ export const errorCatalog = {
   HOOK_FAILED: {
     exitCode: ExitCode.failed,
     title: "A hook from prodlike.yaml failed (exit: the hook's own code)",
+  },
+  HOOK_TIMEOUT: {
+    exitCode: ExitCode.failed,
+    title: "A hook from prodlike.yaml did not end in time",
   },
   COMMAND_UNKNOWN: { exitCode: ExitCode.notFound, title: "No such project command" },
   TOKEN_UNSAFE: {

@@ -1,3 +1,4 @@
+import { readdir, readlink, rm } from "node:fs/promises";
 import path from "node:path";
 import type { DrushAlias } from "../db/drush-aliases.js";
 import { execWords, type PullConfig, type PullSourceConfig, sshOptions } from "../db/pull-plan.js";
@@ -12,6 +13,10 @@ import { type CopyChanges, parseChanges } from "./volume-copy.js";
 // ssh host and root), production only ever the source. rsync moves only what changed, and with
 // --delay-updates and --delete-delay it renames new files into place and deletes only
 // once everything arrived: a connection cut halfway leaves the files as they were.
+//
+// Production's files are not trusted: a symlink in them that points outside the files
+// folder (`../../../../etc/passwd`, `../settings.php`, an absolute path) is never copied
+// (--safe-links), one an older pull left is removed, and the summary names them.
 
 export interface FilesPullPlan {
   source: string;
@@ -21,6 +26,8 @@ export interface FilesPullPlan {
   remote: string;
   /** The folder in the checkout, relative to the code root. */
   local: string;
+  /** Where the files land, absolute (the checkout's folder, or prodlike's copy). */
+  target: string;
   exclude: string[];
   command: { file: string; args: string[] };
 }
@@ -39,6 +46,8 @@ export interface FilesPullReport {
   megabytesPerSecond: number;
   /** With an itemized plan: what changed. */
   changes?: CopyChanges;
+  /** Symlinks pointing outside the files folder, left out (`name -> target`). */
+  unsafeLinks: string[];
 }
 
 /** The partial-transfer folder rsync keeps inside the target (excluded from the copy). */
@@ -88,12 +97,17 @@ export function planFilesPull(input: {
     itemize: input.into !== undefined,
     remote,
     local: input.local,
+    target,
     exclude: input.exclude,
     command: {
       file: "rsync",
       args: [
         "--recursive",
         "--links",
+        // Symlinks out of the tree (and every absolute one) are not copied; --verbose is
+        // what makes rsync name them.
+        "--safe-links",
+        "--verbose",
         "--times",
         "--delete-delay",
         "--delay-updates",
@@ -197,6 +211,7 @@ export async function runFilesPull(
   const started = Date.now();
   let stats = { files: 0, transferred: 0, bytes: 0 };
   let changes: CopyChanges | undefined;
+  let unsafeLinks: string[] = [];
   await progress.run([
     {
       title: `rsync ${plan.remote} from ${plan.source} into ${plan.local}`,
@@ -218,6 +233,12 @@ export async function runFilesPull(
         }
         stats = parseRsyncStats(result.stdout);
         if (plan.itemize) changes = parseChanges(result.stdout);
+        unsafeLinks = [
+          ...new Set([
+            ...parseUnsafeLinks(`${result.stdout}\n${result.stderr}`),
+            ...(await removeEscapingLinks(plan.target)),
+          ]),
+        ].sort();
         context.setTitle(
           `Pulled ${plan.local}: ${stats.transferred} of ${stats.files} files changed, ${(stats.bytes / 1e6).toFixed(1)} MB`,
         );
@@ -233,7 +254,33 @@ export async function runFilesPull(
     durationMs,
     megabytesPerSecond: stats.bytes / 1e6 / Math.max(durationMs / 1000, 0.001),
     ...(changes ? { changes } : {}),
+    unsafeLinks,
   };
+}
+
+/** rsync --safe-links --verbose: `ignoring unsafe symlink "NAME" -> "TARGET"`. */
+export function parseUnsafeLinks(output: string): string[] {
+  return [...output.matchAll(/^ignoring unsafe symlink "(.*)" -> "(.*)"$/gm)].map(
+    ([, name, target]) => `${name} -> ${target}`,
+  );
+}
+
+/** Removes the symlinks under `root` that point outside it (or anywhere absolute): what an
+ *  older pull copied, which rsync's --safe-links leaves in place. Resolves `name -> target`. */
+export async function removeEscapingLinks(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+  const removed: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isSymbolicLink()) continue;
+    const link = path.join(entry.parentPath, entry.name);
+    const target = await readlink(link);
+    const resolved = path.resolve(path.dirname(link), target);
+    const inside = !path.isAbsolute(target) && resolved.startsWith(`${root}${path.sep}`);
+    if (inside) continue;
+    await rm(link, { force: true });
+    removed.push(`${path.relative(root, link)} -> ${target}`);
+  }
+  return removed;
 }
 
 /** rsync --stats: files on the source, regular files copied, and their bytes. */

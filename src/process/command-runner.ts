@@ -11,6 +11,11 @@ export interface RunOptions {
   /** `inherit` hands the terminal to the program (exec, shell, logs -f). */
   stdio?: "pipe" | "inherit";
   timeoutMs?: number;
+  /** Stops the program when aborted (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Runs the program in a process group of its own: a timeout or the signal stops the
+   *  whole group (what a shell started too), not only the program. */
+  group?: boolean;
 }
 
 export interface RunResult {
@@ -19,6 +24,8 @@ export interface RunResult {
   stderr: string;
   /** The program could not be started at all (ENOENT). */
   notFound: boolean;
+  /** It ran past timeoutMs and was stopped. */
+  timedOut?: boolean;
 }
 
 /** How much of a program's error output is kept: enough to explain a failure, while a

@@ -13,24 +13,32 @@ export class ExecaCommandRunner implements CommandRunner {
   async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     const { execa } = await import("execa");
     const inherit = options.stdio === "inherit";
-    const result = await execa(file, args, {
+    const group = options.group === true;
+    const subprocess = execa(file, args, {
       reject: false,
       extendEnv: true,
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       ...(options.env === undefined ? {} : { env: options.env }),
-      ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+      // A group is stopped below, as a whole; execa would stop its leader alone.
+      ...(options.timeoutMs === undefined || group ? {} : { timeout: options.timeoutMs }),
+      ...(options.signal === undefined || group ? {} : { cancelSignal: options.signal }),
       ...(options.input === undefined ? {} : { input: options.input }),
+      ...(group ? { detached: true } : {}),
       stdin: inherit ? "inherit" : options.input === undefined ? "ignore" : "pipe",
       stdout: inherit ? "inherit" : "pipe",
       stderr: inherit ? "inherit" : "pipe",
       stripFinalNewline: true,
     });
+    const stopper = group ? stopGroupOn(subprocess.pid, options) : undefined;
+    const result = await subprocess;
+    stopper?.done();
     const notFound = (result as { code?: string }).code === "ENOENT";
     return {
       exitCode: result.exitCode ?? (notFound ? 127 : 1),
       stdout: typeof result.stdout === "string" ? result.stdout : "",
       stderr: typeof result.stderr === "string" ? result.stderr : "",
       notFound,
+      ...(result.timedOut || stopper?.timedOut() ? { timedOut: true } : {}),
     };
   }
 
@@ -91,5 +99,47 @@ export class ExecaCommandRunner implements CommandRunner {
         });
       });
     });
+  }
+}
+
+// Stops a process group (SIGTERM, then SIGKILL after a grace period) when its time is up
+// or the signal aborts: a shell's children go with it.
+function stopGroupOn(
+  pid: number | undefined,
+  options: Pick<RunOptions, "timeoutMs" | "signal">,
+): { done(): void; timedOut(): boolean } {
+  let timedOut = false;
+  const timers: NodeJS.Timeout[] = [];
+  const stop = () => {
+    if (pid === undefined) return;
+    signalGroup(pid, "SIGTERM");
+    timers.push(setTimeout(() => signalGroup(pid, "SIGKILL"), GROUP_GRACE_MS));
+  };
+  if (options.timeoutMs !== undefined) {
+    timers.push(
+      setTimeout(() => {
+        timedOut = true;
+        stop();
+      }, options.timeoutMs),
+    );
+  }
+  options.signal?.addEventListener("abort", stop, { once: true });
+  if (options.signal?.aborted) stop();
+  return {
+    done() {
+      for (const timer of timers) clearTimeout(timer);
+      options.signal?.removeEventListener("abort", stop);
+    },
+    timedOut: () => timedOut,
+  };
+}
+
+const GROUP_GRACE_MS = 5000;
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
   }
 }

@@ -22,8 +22,10 @@ export const ROUTER_CONTAINER_PORTS: RouterPorts = { http: 80, https: 443 };
 /** Where Caddy keeps its CA and certificates (the router's volume). */
 export const ROUTER_DATA_DIR = "/data";
 
+/** The router's CA (start-router makes it: name-constrained to `.localhost`). */
+export const ROUTER_CA_DIR = `${ROUTER_DATA_DIR}/prodlike-ca`;
 /** The root certificate of the router's CA, inside its container. */
-export const ROUTER_ROOT_CERT = `${ROUTER_DATA_DIR}/caddy/pki/authorities/local/root.crt`;
+export const ROUTER_ROOT_CERT = `${ROUTER_CA_DIR}/root.crt`;
 
 /** The configuration file start-router runs Caddy with; prodlike replaces it on a sync. */
 export const ROUTER_CONFIG_FILE = `${ROUTER_DATA_DIR}/prodlike.json`;
@@ -55,9 +57,25 @@ export function caddyConfig(sites: readonly RouterSite[], ports: RouterPorts): o
       tls: {
         automation: { policies: [{ issuers: [{ module: "internal", ca: "local" }] }] },
       },
+      // The CA's root and intermediate are start-router's, never Caddy's own: only they
+      // carry the name constraints (an unconstrained CA a system trusts could vouch for
+      // any name).
       pki: {
         certificate_authorities: {
-          local: { name: "prodlike local CA", install_trust: false },
+          local: {
+            name: "prodlike local CA",
+            install_trust: false,
+            root: {
+              certificate: ROUTER_ROOT_CERT,
+              private_key: `${ROUTER_CA_DIR}/root.key`,
+              format: "pem_file",
+            },
+            intermediate: {
+              certificate: `${ROUTER_CA_DIR}/intermediate.crt`,
+              private_key: `${ROUTER_CA_DIR}/intermediate.key`,
+              format: "pem_file",
+            },
+          },
         },
       },
     },

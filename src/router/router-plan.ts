@@ -1,3 +1,4 @@
+import { environmentHost } from "../topology/hosts.js";
 import { Label, parseRoutesLabel } from "../topology/labels.js";
 import type { RouterSite } from "./caddy-config.js";
 
@@ -5,6 +6,23 @@ import type { RouterSite } from "./caddy-config.js";
 // container with a routes label, whichever checkout or state folder made it. The engine is
 // the one record all prodlike processes on the machine share, so two `up`s from two
 // projects never overwrite each other's routes.
+//
+// Labels are not trusted for more than that: anyone on the engine can start a container
+// with any label. A route is served only for an environment prodlike recorded (its `up`
+// made the owner record), from a container that says it is that environment's (project
+// and name as recorded; compose's own project label for compose), and only for names
+// under that environment's own host (ENV.PROJECT.localhost and names below it, which is
+// where mirrored Ingress hosts are mapped): never a name outside `.localhost`, never a
+// neighbour's. A name two claim stays with the environment recorded first (within one
+// environment, its oldest container).
+
+/** An environment as its owner record has it (see environment-owners.ts). */
+export interface RecordedEnvironment {
+  project: string;
+  name: string;
+  /** ISO 8601: of two claims on one host name, the first recorded keeps it. */
+  createdAt: string;
+}
 
 /** A container as the plan needs it (the engine adapter's ContainerInfo fits). */
 export interface RoutableContainer {
@@ -15,6 +33,8 @@ export interface RoutableContainer {
   networks: string[];
   /** `container:ID` when it shares another container's network namespace. */
   networkMode?: string;
+  /** Epoch ms: within one environment, the older container keeps a name. */
+  createdAt?: number;
 }
 
 /** A cluster environment's routes: no container of its own carries a label, so the router
@@ -30,11 +50,14 @@ export interface ExternalRoutes {
  *  way round (and a dashboard killed without stopping leaves its route behind). */
 export const DASHBOARD_HOST = "prodlike.localhost";
 
+/** The dashboard's route is kept as `prodlike-dashboard-UID` beside cluster environments'. */
+export const DASHBOARD_ROUTE_PREFIX = "prodlike-dashboard-";
+
 export interface RouterPlan {
   sites: RouterSite[];
   /** The networks the router must be attached to, to dial those containers. */
   networks: string[];
-  /** Host names two environments both claim: the first environment (by id) keeps it. */
+  /** Host names two environments both claim: the first recorded keeps it. */
   conflicts: { host: string; kept: string; dropped: string }[];
   /** Each environment's routed host names, for status and ls. */
   hostsByEnv: Map<string, string[]>;
@@ -46,54 +69,96 @@ export function routerPlan(
     leaving?: string | undefined;
     /** Cluster environments' routes, by environment id. */
     external?: Readonly<Record<string, ExternalRoutes>> | undefined;
-  } = {},
+    /** The environments prodlike recorded, by id: only theirs are routed. */
+    recorded: ReadonlyMap<string, RecordedEnvironment>;
+  },
 ): RouterPlan {
+  const { recorded } = options;
   const byId = new Map(containers.map((container) => [container.id, container]));
+  const firstRecorded = (a: string, b: string) =>
+    (recorded.get(a)?.createdAt ?? "").localeCompare(recorded.get(b)?.createdAt ?? "") ||
+    a.localeCompare(b);
   const routed = containers
     .filter((container) => container.state === "running" && container.labels[Label.routes])
     .filter((container) => container.labels[Label.env] !== options.leaving)
-    .sort((a, b) => (a.labels[Label.env] ?? "").localeCompare(b.labels[Label.env] ?? ""));
+    .filter((container) => isEnvironmentsOwn(container, recorded))
+    .sort(
+      (a, b) =>
+        firstRecorded(a.labels[Label.env] ?? "", b.labels[Label.env] ?? "") ||
+        (a.createdAt ?? 0) - (b.createdAt ?? 0),
+    );
   const sites: RouterSite[] = [];
   const networks = new Set<string>();
   const owners = new Map<string, string>();
   const conflicts: RouterPlan["conflicts"] = [];
   const hostsByEnv = new Map<string, string[]>();
+  const claim = (envId: string, site: RouterSite, network: string) => {
+    const owner = owners.get(site.host);
+    if (owner !== undefined) {
+      if (owner !== envId) conflicts.push({ host: site.host, kept: owner, dropped: envId });
+      return;
+    }
+    owners.set(site.host, envId);
+    networks.add(network);
+    sites.push(site);
+    hostsByEnv.set(envId, [...(hostsByEnv.get(envId) ?? []), site.host]);
+  };
   for (const container of routed) {
-    const envId = container.labels[Label.env] ?? container.name;
+    const envId = container.labels[Label.env] ?? "";
+    const environment = recorded.get(envId);
     // A pod's sidecar answers on its owner's network, under the owner's name.
     const reachable = networkOwner(container, byId);
     const network = reachable.networks[0];
-    if (!network) continue;
+    if (!network || !environment) continue;
     for (const route of parseRoutesLabel(container.labels[Label.routes])) {
-      const owner = owners.get(route.host);
-      if (owner !== undefined) {
-        if (owner !== envId) conflicts.push({ host: route.host, kept: owner, dropped: envId });
-        continue;
-      }
-      owners.set(route.host, envId);
-      networks.add(network);
-      sites.push({ host: route.host, dial: `${reachable.name}:${route.port}` });
-      hostsByEnv.set(envId, [...(hostsByEnv.get(envId) ?? []), route.host]);
+      if (!isUnder(route.host, environment)) continue;
+      claim(envId, { host: route.host, dial: `${reachable.name}:${route.port}` }, network);
     }
   }
   const running = new Set(
     containers.filter((container) => container.state === "running").map((c) => c.name),
   );
-  for (const [envId, external] of Object.entries(options.external ?? {}).sort()) {
-    if (envId === options.leaving || !running.has(external.container)) continue;
-    for (const site of external.sites) {
-      const owner = owners.get(site.host);
-      if (owner !== undefined) {
-        if (owner !== envId) conflicts.push({ host: site.host, kept: owner, dropped: envId });
-        continue;
+  const clusters = Object.keys(options.external ?? {}).sort(firstRecorded);
+  for (const envId of clusters) {
+    const external = options.external?.[envId];
+    const environment = recorded.get(envId);
+    if (!external || envId === options.leaving) continue;
+    if (!running.has(external.container)) continue;
+    // A user's dashboard is no environment: it has its one name and nothing else.
+    if (envId.startsWith(DASHBOARD_ROUTE_PREFIX)) {
+      for (const site of external.sites) {
+        if (site.host === DASHBOARD_HOST) claim(envId, site, external.network);
       }
-      owners.set(site.host, envId);
-      networks.add(external.network);
-      sites.push(site);
-      hostsByEnv.set(envId, [...(hostsByEnv.get(envId) ?? []), site.host]);
+      continue;
+    }
+    if (!environment) continue;
+    for (const site of external.sites) {
+      if (isUnder(site.host, environment)) claim(envId, site, external.network);
     }
   }
   return { sites, networks: [...networks].sort(), conflicts, hostsByEnv };
+}
+
+// A container of a recorded environment, saying so the way prodlike labels its own.
+function isEnvironmentsOwn(
+  container: RoutableContainer,
+  recorded: ReadonlyMap<string, RecordedEnvironment>,
+): boolean {
+  const envId = container.labels[Label.env] ?? "";
+  const environment = recorded.get(envId);
+  if (!environment) return false;
+  if (container.labels[Label.project] !== environment.project) return false;
+  if (container.labels[Label.name] !== environment.name) return false;
+  return (
+    container.labels[Label.backend] !== "compose" ||
+    container.labels["com.docker.compose.project"] === envId
+  );
+}
+
+/** The environment's own host, or a name below it: always a `.localhost` name. */
+export function isUnder(host: string, environment: RecordedEnvironment): boolean {
+  const base = environmentHost(environment);
+  return host === base || host.endsWith(`.${base}`);
 }
 
 function networkOwner(

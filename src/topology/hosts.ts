@@ -45,7 +45,14 @@ export function presetRoutes(
   const base = environmentHost(identity);
   for (const service of services) {
     const web = service.ports.find((port) => port.name === "web" && port.protocol === "http");
-    if (web) routes.push({ host: base, service: service.name, port: web.containerPort });
+    if (web) {
+      routes.push({
+        host: base,
+        service: service.name,
+        port: web.containerPort,
+        ...(web.routerPort ? { routerPort: web.routerPort } : {}),
+      });
+    }
     const mail = service.ports.find((port) => port.name === "mail");
     if (service.role === "mail" && mail) {
       routes.push({ host: `mail.${base}`, service: service.name, port: mail.containerPort });

@@ -4,7 +4,9 @@ import type { EnvironmentIdentity } from "./model.js";
 
 export const DEFAULT_ENV_NAME = "local";
 
-const ENV_NAME = /^[a-z0-9][a-z0-9-]{0,29}$/;
+// Ends with a letter or digit: `ht-x-` and `ht-x` would otherwise share one https name
+// (a DNS label drops a trailing hyphen).
+const ENV_NAME = /^[a-z0-9](?:[a-z0-9-]{0,28}[a-z0-9])?$/;
 
 // Names the environment. The id is used as the compose project name and the label value,
 // so it is kept to what both compose versions and Kubernetes accept.
@@ -16,7 +18,7 @@ export function environmentIdentity(
   const name = envName ?? DEFAULT_ENV_NAME;
   if (!ENV_NAME.test(name)) {
     throw new ProdlikeError("USAGE", `Invalid environment name \`${name}\``, {
-      hint: "Use lowercase letters, digits and - (at most 30), starting with a letter or digit.",
+      hint: "Use lowercase letters, digits and - (at most 30), starting and ending with a letter or digit.",
     });
   }
   const project = configuredProject ?? projectNameFromFolder(codeRoot);

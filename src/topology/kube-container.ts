@@ -28,6 +28,7 @@ export function container(
   if (service.entrypoint) rendered.command = service.entrypoint;
   if (service.command) rendered.args = service.command;
   if (service.workingDir) rendered.workingDir = service.workingDir;
+  if (service.memoryMb) rendered.resources = { limits: { memory: `${service.memoryMb}Mi` } };
   // The code is a hostPath: what the app writes there must be the developer's, as on compose.
   if (service.user) {
     rendered.securityContext = {

@@ -15,6 +15,8 @@ export type ServiceRole =
   | "proxy"
   | "cron"
   | "app"
+  /** A background process of the application (a queue worker). */
+  | "worker"
   /** The environment's mail catcher. */
   | "mail";
 
@@ -51,6 +53,8 @@ export interface PortSpec {
   protocol: "http" | "tcp";
   /** http: the path `up` waits on; `/` when unset. */
   healthPath?: string;
+  /** http: a listener of the same container only the local router reaches. */
+  routerPort?: number;
 }
 
 export type MountSpec =
@@ -59,8 +63,10 @@ export type MountSpec =
   /** A named volume owned by the environment (data survives `down`, not `destroy`). */
   | { type: "volume"; volume: string; target: string; readOnly?: boolean }
   /** A rendered config file, mounted read-only. `file` is a key of Topology.configFiles,
-   *  or a folder of them (`configmap-nginx` holds `configmap-nginx/default.conf`). */
-  | { type: "config"; file: string; target: string }
+   *  or a folder of them (`configmap-nginx` holds `configmap-nginx/default.conf`).
+   *  `writable`: the framework's own installer writes it (compose mounts it read-write;
+   *  a cluster's ConfigMap or Secret stays read-only). */
+  | { type: "config"; file: string; target: string; writable?: boolean | undefined }
   /** A file or socket of the developer's machine (the ssh agent, a key): only a backend
    *  on that machine (compose) honours it, and sets `env` (what points at it) with it. */
   | {
@@ -111,12 +117,17 @@ export interface ServiceSpec {
   /** Runs to completion and is not restarted (an init container, a Job): ready once it
    *  exited 0. */
   runsOnce?: boolean;
+  /** Started again whenever it ends, as production's supervisor or a Deployment does (a
+   *  queue worker told to restart exits with 0), until the environment is stopped. */
+  restartAlways?: boolean;
   /** Shares this service's network, localhost included, as the containers of one pod do. */
   networkOf?: string;
   /** More names other services reach this one by (the Kubernetes Services selecting it). */
   aliases?: string[];
   /** Labels beyond the environment's own (a mirrored container's workload and name). */
   labels?: Record<string, string>;
+  /** The most memory the container may use, in MiB (compose mem_limit, a pod's limit). */
+  memoryMb?: number;
 }
 
 export interface VolumeSpec {
@@ -174,6 +185,11 @@ export interface HostRoute {
   host: string;
   service: string;
   port: number;
+  /** Where on the same container the router sends instead, when the service has a
+   *  listener of its own for it (Varnish's, which takes the router's X-Forwarded-*
+   *  headers; its published port replaces a client's). Compose only: a cluster's router
+   *  dials the service's node port. */
+  routerPort?: number;
 }
 
 export interface EnvironmentIdentity {
@@ -210,6 +226,28 @@ export interface Topology {
   /** The names the local router answers for this environment (ENV.PROJECT.localhost,
    *  mail.…, a mirrored Ingress's hosts), each to a service's container port. */
   routes?: HostRoute[];
+  /** The commands the preset offers (`prodlike run NAME`). */
+  commands?: Record<string, ProjectCommand>;
+  /** The application's front controller, relative to the code root (public/index.php). */
+  entry?: string;
+  /** How an installed site is told from an empty database, and how one is installed. */
+  install?: InstallSpec;
+}
+
+export interface ProjectCommand {
+  service: string;
+  /** A shell command; `prodlike run NAME ARGS…` appends ARGS as "$@". */
+  run: string;
+  description?: string | undefined;
+}
+
+export interface InstallSpec {
+  /** SQL run on the environment's database: a number above 0 when a site is installed. */
+  check: string;
+  /** The command (of `commands`) that installs one. */
+  command: string;
+  /** Whether the topology was rendered for an installed site. */
+  installed: boolean;
 }
 
 /** A Kubernetes object as read from YAML: only what every object has is typed. */

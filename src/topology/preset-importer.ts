@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import path from "node:path";
 import type { ProdlikeConfig } from "../config/schema.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { filesProxyLocations } from "./files-proxy.js";
@@ -13,7 +12,7 @@ import {
   type ServiceSpec,
   type Topology,
 } from "./model.js";
-import type { LoadedPreset } from "./preset-loader.js";
+import { isSharedContext, type LoadedPreset, presetPath } from "./preset-loader.js";
 import type { PresetDefinition, PresetService } from "./preset-schema.js";
 import { type ChosenRuntime, chooseRuntime, extensionPackages } from "./runtime-versions.js";
 import { giveSshAccess, hasSshAccess, type SshAccess, sshConfigFile } from "./ssh-access.js";
@@ -61,7 +60,24 @@ export interface TopologyInputs {
   developer?: { uid: number; gid: number } | undefined;
   /** The CPU architecture images are built for (Node.js's names: x64, arm64). */
   hostArch?: string | undefined;
+  /** Whether the environment's database holds an installed site (the preset's
+   *  `install.check`); an empty database is not one. */
+  installed?: boolean | undefined;
+  /** The CA bundle this machine trusts (Debian's /etc/ssl/certs/ca-certificates.crt, with
+   *  a company proxy's CA in it): the code containers trust the same, so composer, drush
+   *  and the app reach what the developer's own tools reach. Compose only. */
+  hostCaBundle?: string | undefined;
 }
+
+/** Where Debian (every image prodlike builds) keeps the bundle OpenSSL and curl read. */
+const CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
+/** The services that run the application's code and reach out from it. */
+const CODE_ROLES = new Set(["php", "cli", "worker", "cron", "app"]);
+
+/** The install date templates get for an installed site ({{install.date}}, OpenMage's
+ *  local.xml); empty for an empty database, which the framework then treats as
+ *  installable, never as installed. */
+export const INSTALL_DATE = "Sat, 01 Jan 2000 00:00:00 +0000";
 
 // The files folder as the web server sees it (relative to the docroot), with the proxy's
 // locations; empty when files.proxy is off or the preset has no files folder.
@@ -87,6 +103,13 @@ function appSecretOf(inputs: TopologyInputs): string {
     inputs.appSecret ??
     createHash("sha256").update(`prodlike:app:${inputs.dbPassword}`).digest("hex").slice(0, 32)
   );
+}
+
+/** The app secret in the form Laravel's APP_KEY takes: `base64:` and 32 bytes. */
+function appKeyOf(inputs: TopologyInputs): string {
+  return `base64:${createHash("sha256")
+    .update(`prodlike:app-key:${appSecretOf(inputs)}`)
+    .digest("base64")}`;
 }
 
 // Builds the environment's topology from a preset and prodlike.yaml. Pure: no I/O.
@@ -137,6 +160,17 @@ export function topologyFromPreset(
       ...(definition.secretConfigFiles.includes(name) ? { secret: true } : {}),
     }),
   );
+  if (inputs.hostCaBundle) {
+    for (const service of services) {
+      if (!CODE_ROLES.has(service.role) || service.image.kind !== "build") continue;
+      service.mounts.push({
+        type: "host",
+        source: inputs.hostCaBundle,
+        target: CA_BUNDLE,
+        readOnly: true,
+      });
+    }
+  }
   const ssh = inputs.ssh;
   if (ssh && hasSshAccess(ssh)) {
     configFiles.push(sshConfigFile(ssh));
@@ -158,9 +192,16 @@ export function topologyFromPreset(
     codeFolders: definition.codeFolders.map((folder) =>
       relativePath(fillTemplate(folder, values, "codeFolders")),
     ),
-    secrets: [inputs.dbPassword, appSecretOf(inputs)],
+    secrets: [inputs.dbPassword, appSecretOf(inputs), appKeyOf(inputs)],
     podGroups: checkedPodGroups(definition),
     routes: presetRoutes(inputs.identity, services),
+    commands: definition.commands,
+    ...(definition.entry
+      ? { entry: relativePath(fillTemplate(definition.entry, values, "entry")) }
+      : {}),
+    ...(definition.install
+      ? { install: { ...definition.install, installed: inputs.installed === true } }
+      : {}),
   };
 }
 
@@ -185,17 +226,23 @@ function templateValues(
     "db.user": config.database?.user ?? definition.defaults.database.user,
     "db.password": inputs.dbPassword,
     "app.secret": appSecretOf(inputs),
+    // A 32-byte key in the form Laravel's APP_KEY takes (base64:…), derived from it.
+    "app.key": appKeyOf(inputs),
     "urls.web": webPort === undefined ? "" : `http://127.0.0.1:${webPort}`,
     // The published web port, for SERVER_PORT: the app builds its URLs from it.
     "ports.web": webPort === undefined ? "80" : String(webPort),
     "files.proxyLocations": filesProxyValue(definition, config, docroot),
     // `uid:gid` a root service (cron) drops to for the work it does on the code.
     developer: inputs.developer ? `${inputs.developer.uid}:${inputs.developer.gid}` : "",
+    // The same ids apart, for a php-fpm pool started as root; www-data where unknown.
+    "developer.uid": inputs.developer ? String(inputs.developer.uid) : "www-data",
+    "developer.gid": inputs.developer ? String(inputs.developer.gid) : "www-data",
     // How nginx reaches php-fpm and which DNS it asks: each renderer fills these in.
     phpUpstream: `${PlatformToken.address(phpServiceName(definition.services))}:9000`,
     dnsResolver: PlatformToken.dnsResolver,
     // Where PHP's sendmail (msmtp) hands mail: the environment's catcher.
     mailHost: PlatformToken.address("mail"),
+    "install.date": inputs.installed ? INSTALL_DATE : "",
     ...buildValues(definition, config, runtime, inputs.hostArch),
   };
   return values;
@@ -297,7 +344,7 @@ function buildService(name: string, spec: PresetService, context: BuildContext):
   // Targets may sit inside the code (OpenMage's media/ volume, its local.xml).
   const mounts: MountSpec[] = spec.mounts.map((mount) =>
     mount.type === "code"
-      ? { type: "code", target: preset.definition.codeMountPath }
+      ? { type: "code", target: mount.target ?? preset.definition.codeMountPath }
       : { ...mount, target: fillTemplate(mount.target, values, `${where}.mounts`) },
   );
   const service: ServiceSpec = {
@@ -323,6 +370,7 @@ function buildService(name: string, spec: PresetService, context: BuildContext):
         hostPort,
         protocol: port.protocol,
         ...(port.healthPath ? { healthPath: port.healthPath } : {}),
+        ...(port.routerPort ? { routerPort: port.routerPort } : {}),
       };
     }),
     mounts,
@@ -341,6 +389,8 @@ function buildService(name: string, spec: PresetService, context: BuildContext):
   if (spec.entrypoint) service.entrypoint = spec.entrypoint;
   if (spec.workingDir) service.workingDir = fillTemplate(spec.workingDir, values, where);
   if (spec.init) service.init = true;
+  if (spec.restartAlways) service.restartAlways = true;
+  if (spec.memoryMb) service.memoryMb = spec.memoryMb;
   if (spec.runAs === "developer" && context.developer) service.user = context.developer;
   return service;
 }
@@ -353,10 +403,10 @@ function imageFor(
 ): ImageSpec {
   if (spec.build) {
     const hash = preset.contextHashes[spec.build];
-    const context = path.resolve(preset.dir, spec.build);
+    const context = presetPath(preset.dir, spec.build);
     const folder = spec.build.split("/").pop() ?? name;
     // An image from presets/_shared is the same for every preset: one name, one image.
-    const repository = spec.build.includes("_shared/")
+    const repository = isSharedContext(spec.build)
       ? `prodlike/${folder}`
       : `prodlike/${preset.definition.name}-${folder}`;
     const packages = spec.buildNpmPackages.map((entry) => ({

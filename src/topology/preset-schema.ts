@@ -1,16 +1,94 @@
 import { z } from "zod";
 import { DATABASE_VERSIONS, DEBIAN_SUITES, PHP_VERSIONS } from "../config/vocabulary.js";
+import type { ServiceRole } from "./model.js";
 
 // The shape of presets/<name>/preset.yaml. Presets are data; this schema keeps a broken
 // preset from reaching a renderer.
 
 const serviceName = z.string().regex(/^[a-z][a-z0-9-]*$/);
 
+/** What a service is to the environment; steps and commands find services by it. */
+const SERVICE_ROLES = [
+  "web",
+  "php",
+  "cli",
+  "db",
+  "postgres",
+  "cache",
+  "proxy",
+  "cron",
+  "app",
+  "worker",
+  "mail",
+] as const satisfies readonly ServiceRole[];
+
 const mountSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("code") }),
+  z.strictObject({
+    type: z.literal("code"),
+    /** Where it is mounted; the preset's codeMountPath by default. A second mount of the
+     *  code elsewhere reaches what a volume hides under the first. */
+    target: z.string().startsWith("/").optional(),
+  }),
   z.strictObject({ type: z.literal("volume"), volume: z.string(), target: z.string() }),
-  z.strictObject({ type: z.literal("config"), file: z.string(), target: z.string() }),
+  z.strictObject({
+    type: z.literal("config"),
+    file: z.string(),
+    target: z.string(),
+    /** The framework's own installer writes it (OpenMage's install.php, local.xml). */
+    writable: z.boolean().optional(),
+  }),
 ]);
+
+/** How `prodlike init` recognizes a project of the preset's framework: any rule that
+ *  matches. The preset with the highest priority among those that match is chosen. */
+const detectSchema = z.strictObject({
+  priority: z.number().int().default(0),
+  rules: z
+    .array(
+      z.union([
+        /** composer.json requires (or require-dev) this package. */
+        z.strictObject({ composer: z.string().min(1) }),
+        /** This file exists (relative to the code root). */
+        z.strictObject({ file: z.string().min(1) }),
+        /** package.json exists and composer.json does not (a Node project). */
+        z.strictObject({ packageJson: z.literal(true) }),
+      ]),
+    )
+    .min(1),
+  /** The docroot: the first of these folders holding index.php (else defaults.docroot). */
+  docroot: z.array(z.string()).default([]),
+  /** Optional services to turn on when package.json depends on one of the clients. */
+  services: z.record(z.string(), z.array(z.string())).default({}),
+});
+
+/** A step the preset runs after the data under the application changed (an import, a
+ *  pull, a restore): in every running service with `role`, a shell command (`run`) or SQL
+ *  on the database (`sql`, role db), when the code has `ifFile`. Templates: {{service}},
+ *  {{codePath}}, {{urls.web}} and {{urls.secure}} (the router's https name when it has
+ *  one), SQL-quoted in `sql`. `done` says what it did; `warn` is said when it fails. */
+const stepSchema = z
+  .strictObject({
+    role: z.enum(SERVICE_ROLES),
+    run: z.string().min(1).optional(),
+    sql: z.string().min(1).optional(),
+    ifFile: z.string().min(1).optional(),
+    done: z.string().min(1),
+    warn: z.string().min(1).optional(),
+  })
+  .refine((step) => (step.run === undefined) !== (step.sql === undefined), {
+    message: "give exactly one of run or sql",
+  });
+
+/** A command the preset offers (`prodlike run NAME`); prodlike.yaml's own of the same
+ *  name replaces it. */
+const presetCommandSchema = z.strictObject({
+  service: serviceName,
+  run: z.string().min(1),
+  description: z.string().optional(),
+  /** After it succeeded the environment follows what it made (`up`): a command that
+   *  creates the application. */
+  upAfter: z.boolean().optional(),
+});
 
 const healthSchema = z.strictObject({
   test: z.array(z.string()).min(1),
@@ -21,7 +99,7 @@ const healthSchema = z.strictObject({
 });
 
 const presetServiceSchema = z.strictObject({
-  role: z.enum(["web", "php", "cli", "db", "postgres", "cache", "proxy", "cron", "app", "mail"]),
+  role: z.enum(SERVICE_ROLES),
   /** Off unless prodlike.yaml says `services.NAME.enabled: true` (a Redis a project may use). */
   optional: z.boolean().default(false),
   /** Environment given to the `appEnv` services when this service runs (REDIS_URL). */
@@ -53,12 +131,17 @@ const presetServiceSchema = z.strictObject({
         protocol: z.enum(["http", "tcp"]),
         /** http: the path `up` waits on (a health endpoint); `/` by default. */
         healthPath: z.string().startsWith("/").optional(),
+        /** http: a listener of the container, never published, that the local router
+         *  sends to (one that takes the router's X-Forwarded-* headers). */
+        routerPort: z.number().int().min(1).max(65535).optional(),
       }),
     )
     .default([]),
   mounts: z.array(mountSchema).default([]),
   /** Ports other services connect to, never published (php-fpm's 9000). */
   expose: z.array(z.number().int().min(1).max(65535)).default([]),
+  /** Started again whenever it ends (a queue worker that `queue:restart` tells to exit). */
+  restartAlways: z.boolean().default(false),
   /** Cron services only: when the job runs. */
   schedule: z.string().optional(),
   /** The debugger port the service opens with `services.NAME.inspect: true` in
@@ -66,6 +149,9 @@ const presetServiceSchema = z.strictObject({
   inspectPort: z.number().int().min(1).max(65535).optional(),
   health: healthSchema.optional(),
   dependsOn: z.record(serviceName, z.enum(["healthy", "started"])).default({}),
+  /** The most memory the container may use, in MiB: what it keeps is bounded (the mail
+   *  catcher's). */
+  memoryMb: z.number().int().positive().optional(),
 });
 
 export const presetSchema = z.strictObject({
@@ -124,6 +210,28 @@ export const presetSchema = z.strictObject({
       }),
     )
     .default([]),
+  /** The application's front controller in the checkout ({{docroot}}/index.php): while it
+   *  is missing (an empty checkout, before `prodlike run create`), `up` starts the
+   *  services and says so instead of waiting for a page that cannot answer. */
+  entry: z.string().min(1).optional(),
+  /** How `prodlike init` recognizes the framework. */
+  detect: detectSchema.optional(),
+  /** What runs after a data change (caches, URLs, reloads), in order. */
+  refresh: z.array(stepSchema).default([]),
+  /** What `prodlike cache purge` runs besides the refresh (a proxy's cache). */
+  purge: z.array(stepSchema).default([]),
+  /** Commands the preset offers to every project (`prodlike run NAME`). */
+  commands: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,39}$/), presetCommandSchema).default({}),
+  /** An empty database is an installable site, not an installed one: `check` is SQL run
+   *  on the environment's database that answers a number above 0 once it holds an
+   *  installed site (templates may then use {{install.date}}); `command` names the
+   *  preset command that installs one. */
+  install: z
+    .strictObject({
+      check: z.string().min(1),
+      command: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/),
+    })
+    .optional(),
   /** Folders the framework writes into, made on `up` (by the developer, so theirs): with
    *  them in place Drupal's installer never rewrites settings.php. */
   codeFolders: z.array(z.string()).default([]),

@@ -56,8 +56,10 @@ export interface RenderedCompose {
   configFiles: ConfigFile[];
   /** The YAML written to disk. */
   yaml: string;
-  /** Hash of everything but itself; labels every container so `up` can tell nothing changed. */
-  configHash: string;
+  /** Per service, the hash of what makes its container (its own definition, the config
+   *  files it mounts, the network and the volumes it uses), on its container as a label:
+   *  `up` recreates exactly the services whose own inputs changed. */
+  serviceHashes: Record<string, string>;
 }
 
 // Turns a topology into a compose project. Pure: same topology, same bytes.
@@ -84,11 +86,20 @@ export function renderCompose(topology: Topology, options: ComposeRenderOptions)
     );
   }
 
-  // The mounted config files' contents count too: a changed nginx.conf must recreate the
-  // container that mounts it, although the compose document itself is the same.
-  const configHash = hashDocument(document, topology.configFiles);
-  for (const service of Object.values(document.services)) {
-    service.labels[Label.configHash] = configHash;
+  // One hash per service, not one for the environment: compose recreates a container
+  // whose definition changed, so a label shared by all would recreate the database (and
+  // lose the caught mail) for a PHP setting. The mounted config files' contents count
+  // too: a changed nginx.conf must recreate the container that mounts it, although the
+  // compose document itself is the same.
+  const serviceHashes: Record<string, string> = {};
+  for (const service of topology.services) {
+    const rendered = services[service.name];
+    if (!rendered) continue;
+    serviceHashes[service.name] = hashService(rendered, service, document, topology.configFiles);
+  }
+  for (const [name, hash] of Object.entries(serviceHashes)) {
+    const rendered = services[name];
+    if (rendered) rendered.labels[Label.configHash] = hash;
   }
   // YAML 1.1 as compose reads it (a bare `no` would be false); `$` doubled so compose never
   // interpolates a value (a script's `$1`, a password).
@@ -97,7 +108,7 @@ export function renderCompose(topology: Topology, options: ComposeRenderOptions)
     ...file,
     content: resolvePlatformTokens(file.content, COMPOSE_PLATFORM),
   }));
-  return { document, yaml, configHash, configFiles };
+  return { document, yaml, serviceHashes, configFiles };
 }
 
 function renderService(
@@ -124,7 +135,11 @@ function renderService(
   // The host names on the containers themselves: the engine is the one list every
   // environment shares, whatever state folder made it: the local router reads them there.
   const routes = (topology.routes ?? []).filter((route) => route.service === service.name);
-  if (routes.length > 0) rendered.labels[Label.routes] = routesLabel(routes);
+  if (routes.length > 0) {
+    rendered.labels[Label.routes] = routesLabel(
+      routes.map((route) => ({ host: route.host, port: route.routerPort ?? route.port })),
+    );
+  }
   if (Object.keys(service.env).length > 0) rendered.environment = sortedRecord(service.env);
   if (service.ports.length > 0) {
     // Always 127.0.0.1: a local environment is never reachable from the network.
@@ -162,11 +177,18 @@ function renderService(
   }
   if (service.workingDir) rendered.working_dir = service.workingDir;
   if (service.init) rendered.init = true;
+  // No swap beyond the limit either: the bound is the container's whole footprint.
+  if (service.memoryMb) {
+    rendered.mem_limit = `${service.memoryMb}m`;
+    rendered.memswap_limit = `${service.memoryMb}m`;
+  }
   if (service.user) {
     const { uid, gid } = service.user;
     rendered.user = gid === undefined ? `${uid}` : `${uid}:${gid}`;
   }
   if (service.runsOnce) rendered.restart = "no";
+  // `down` stops it for good; until then it comes back whenever it ends.
+  else if (service.restartAlways) rendered.restart = "unless-stopped";
   // A pod's other containers: one network namespace, so no network of their own.
   if (service.networkOf) rendered.network_mode = `service:${service.networkOf}`;
   else if (service.aliases?.length) rendered.networks = { default: { aliases: service.aliases } };
@@ -186,7 +208,7 @@ function renderMount(topology: Topology, mount: MountSpec, options: ComposeRende
     case "volume":
       return `${mount.volume}:${mount.target}${mount.readOnly ? ":ro" : ""}`;
     case "config":
-      return `${path.join(options.configDir, mount.file)}:${mount.target}:ro`;
+      return `${path.join(options.configDir, mount.file)}:${mount.target}${mount.writable ? "" : ":ro"}`;
     case "host":
       return `${mount.source}:${mount.target}${mount.readOnly ? ":ro" : ""}`;
   }
@@ -210,9 +232,26 @@ function sortedRecord(record: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-function hashDocument(document: ComposeFile, configFiles: Topology["configFiles"]): string {
-  const hash = createHash("sha256").update(JSON.stringify(document));
-  for (const file of [...configFiles].sort((a, b) => a.name.localeCompare(b.name))) {
+function hashService(
+  rendered: ComposeService,
+  service: ServiceSpec,
+  document: ComposeFile,
+  configFiles: Topology["configFiles"],
+): string {
+  const volumes = service.mounts.flatMap((mount) =>
+    mount.type === "volume" ? [[mount.volume, document.volumes?.[mount.volume]]] : [],
+  );
+  const hash = createHash("sha256").update(
+    JSON.stringify({ service: rendered, networks: document.networks, volumes }),
+  );
+  // A mount names a file, or a folder of them (a mirrored ConfigMap's keys).
+  const mounted = service.mounts.flatMap((mount) => (mount.type === "config" ? [mount.file] : []));
+  const files = configFiles
+    .filter((file) =>
+      mounted.some((name) => file.name === name || file.name.startsWith(`${name}/`)),
+    )
+    .sort((a, b) => a.name.localeCompare(b.name));
+  for (const file of files) {
     hash.update("\0").update(file.name).update("\0").update(file.content);
   }
   return hash.digest("hex").slice(0, 16);

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { execa } from "execa";
@@ -382,12 +382,16 @@ describe("destroy and the lock", { timeout: 600_000 }, () => {
     const left = await resourcesOf(halfId);
     expect([...left.containers, ...left.volumes, ...left.networks]).toEqual([]);
     expect(existsSync(path.join(project.dir, ".prodlike", "half"))).toBe(false);
-    // No port stays reserved for an environment that is gone.
-    const reservations = path.join(project.home, "port-reservations");
-    const files = existsSync(reservations) ? await readdir(reservations) : [];
-    for (const file of files) {
-      expect(await readFile(path.join(reservations, file), "utf8")).not.toContain(halfId);
-    }
+    // No port stays reserved (machine-wide, with the engine) for an environment that is
+    // gone, and its owner record went with it.
+    const claims = await docker.listVolumes({
+      filters: { label: [`dev.prodlike.claim.env=${halfId}`] },
+    });
+    expect((claims.Volumes ?? []).map((volume) => volume.Name)).toEqual([]);
+    const owner = await docker.listVolumes({
+      filters: { label: [`dev.prodlike.owner.env=${halfId}`] },
+    });
+    expect((owner.Volumes ?? []).map((volume) => volume.Name)).toEqual([]);
     const gone = await project.cli(["destroy", "--name", "half", "--json"]);
     expect(gone.exitCode).toBe(4);
   });

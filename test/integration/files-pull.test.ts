@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { appendFile, readdir, readFile, stat } from "node:fs/promises";
+import { appendFile, readdir, readFile, stat, symlink } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -202,6 +202,47 @@ describe("prodlike files pull", { timeout: 300_000 }, () => {
     // A file production does not have either is Drupal's to answer (404 here).
     expect((await fetch(`${webUrl}/sites/default/files/remote/nowhere.jpg`)).status).toBeLessThan(
       500,
+    );
+  });
+
+  it("never copies or serves a symlink from production that points outside the files folder", async () => {
+    // The hostile links of issue #31: production's /etc/passwd through a relative path,
+    // the site's settings.php beside the files folder, an absolute path; one harmless link.
+    await onProduction(
+      [
+        "ln -s ../../../../etc/passwd /srv/files/rel-passwd",
+        "ln -s ../settings.php /srv/files/site-settings",
+        "ln -s /etc/passwd /srv/files/d1/abs-passwd",
+        "ln -s d1/p1.jpg /srv/files/ok-link",
+        "chown -h deploy /srv/files/rel-passwd /srv/files/site-settings /srv/files/d1/abs-passwd /srv/files/ok-link",
+      ].join(" && "),
+    );
+    const pulled = await project.cli(["files", "pull", "--json"]);
+    expectOk(pulled);
+    expect([...((pulled.json?.unsafeLinks as string[] | undefined) ?? [])].sort()).toEqual([
+      "d1/abs-passwd -> /etc/passwd",
+      "rel-passwd -> ../../../../etc/passwd",
+      "site-settings -> ../settings.php",
+    ]);
+    const text = await project.cli(["files", "pull"]);
+    expect(text.stdout).toContain("Left out 3 symlink(s) pointing outside the files folder");
+    const links = (await readdir(local(), { recursive: true, withFileTypes: true }))
+      .filter((entry) => entry.isSymbolicLink())
+      .map((entry) => path.relative(local(), path.join(entry.parentPath, entry.name)));
+    expect(links).toEqual(["ok-link"]);
+    expect(await (await fetch(`${webUrl}/sites/default/files/ok-link`)).text()).toBe(
+      await readFile(path.join(local(), "d1", "p1.jpg"), "utf8"),
+    );
+    // A link that reached the tree anyway (an older pull, a copy by hand) is not followed
+    // by nginx to a file of another owner: the container's /etc/passwd stays unserved.
+    await symlink("/etc/passwd", path.join(local(), "planted-passwd"));
+    const planted = await fetch(`${webUrl}/sites/default/files/planted-passwd`);
+    expect(await planted.text()).not.toContain("root:x:0:0");
+    expect(planted.status).toBe(403);
+    // And the next pull removes it.
+    const again = await project.cli(["files", "pull", "--json"]);
+    expect(again.json?.unsafeLinks).toEqual(
+      expect.arrayContaining(["planted-passwd -> /etc/passwd"]),
     );
   });
 });

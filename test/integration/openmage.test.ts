@@ -5,6 +5,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pullConfigYaml, startProductionServer } from "../support/production-server.js";
 import {
+  type CliResult,
   copyExample,
   discardProject,
   expectOk,
@@ -12,26 +13,38 @@ import {
   resourcesOf,
   shellIn,
   type TestProject,
-  upForWebUrl,
+  webUrlOf,
 } from "./support/harness.js";
+import { routedRequest, routerOf } from "./support/routed.js";
 
-// The openmage preset on the real engine with examples/openmage-basic: pages through
-// Varnish -> nginx -> php-fpm, sessions in the real Redis, local.xml mounted read-only,
+// The openmage preset on the real engine with examples/openmage-basic (which behaves as
+// OpenMage does where a real shop broke: an undated local.xml shows the installer, a
+// dated one runs setup scripts against whatever database is there): a fresh environment
+// is an installable shop and `prodlike run install` installs it; then pages through
+// Varnish -> nginx -> php-fpm, sessions in the real Redis, local.xml rendered by prodlike,
 // media/ a named volume, and a cron job that outlives its one-minute interval: the next
 // run is skipped, never started beside it.
 
 let project: TestProject;
 let webUrl: string;
+let firstUp: CliResult;
 const CRON_SLEEP_SECONDS = 75;
 
 const shell = (service: string, script: string) => shellIn(project, service, script);
+const tables = async () =>
+  (await shell("db", 'mariadb -N "$MARIADB_DATABASE" -e "SHOW TABLES"')).stdout
+    .trim()
+    .split("\n")
+    .filter((line) => line !== "");
 
 beforeAll(async () => {
   project = await copyExample("it-om", "openmage-basic");
   // Every cron run outlives its interval (one minute).
   await mkdir(path.join(project.dir, "var"), { recursive: true });
   await writeFile(path.join(project.dir, "var", "cron-sleep"), String(CRON_SLEEP_SECONDS));
-  webUrl = await upForWebUrl(project);
+  firstUp = await project.cli(["up", "--json"]);
+  expectOk(firstUp);
+  webUrl = webUrlOf(firstUp);
 }, 900_000);
 
 afterAll(async () => {
@@ -39,6 +52,46 @@ afterAll(async () => {
 });
 
 describe("openmage preset (examples/openmage-basic)", { timeout: 300_000 }, () => {
+  it("comes up on an empty database as an installable shop, and `run install` installs it", async () => {
+    // Not a health failure: up says what to run.
+    expect(jsonField<{ installed: boolean; command: string }>(firstUp, "install")).toEqual({
+      installed: false,
+      command: "prodlike run install",
+    });
+    // local.xml dates no install: the shop shows its installer, and no setup script ran
+    // against the empty database (from a page or from cron).
+    const xml = await shell("php-fpm", "cat app/etc/local.xml");
+    expect(xml.stdout).toContain("<date><![CDATA[]]></date>");
+    const front = await fetch(`${webUrl}/`, { redirect: "manual" });
+    expect(front.status).toBe(302);
+    expect(front.headers.get("location")).toContain("/index.php/install/");
+    await front.text();
+    expect(await tables()).toEqual([]);
+
+    const install = await project.cli(["run", "install"]);
+    expectOk(install);
+    expect(install.stdout).toContain("OpenMage is installed");
+    expect(install.stdout).toMatch(/password: \S{14}/);
+    // The installer's "SUCCESS: <key>" would print the environment's crypt key.
+    const key = /<key><!\[CDATA\[([^\]]*)\]\]><\/key>/.exec(xml.stdout)?.[1] ?? "none";
+    expect(`${install.stdout}${install.stderr}`).not.toContain(key);
+    // prodlike rendered local.xml again, dated, with its own settings (Redis sessions).
+    const after = await shell("php-fpm", "cat app/etc/local.xml");
+    expect(after.stdout).toContain("<date><![CDATA[Sat, 01 Jan 2000 00:00:00 +0000]]></date>");
+    expect(after.stdout).toContain("<redis_session>");
+    expect(await tables()).toEqual(
+      expect.arrayContaining(["core_config_data", "core_resource", "admin_user"]),
+    );
+    const again = await project.cli(["up", "--json"]);
+    expectOk(again);
+    expect(jsonField<boolean>(again, "changed")).toBe(false);
+    expect(jsonField<{ installed: boolean }>(again, "install").installed).toBe(true);
+    // The installer refuses a shop that is installed, as OpenMage's does.
+    const twice = await project.cli(["run", "install"]);
+    expect(twice.exitCode).not.toBe(0);
+    expect(twice.stdout).toContain("already installed");
+  });
+
   it("serves pages through Varnish with a session kept in Redis", async () => {
     const first = await fetch(`${webUrl}/`);
     expect(first.status).toBe(200);
@@ -58,8 +111,9 @@ describe("openmage preset (examples/openmage-basic)", { timeout: 300_000 }, () =
     expect(stored.stdout.trim()).toBe("1");
   });
 
-  it("mounts app/etc/local.xml read-only and keeps media/ in a named volume", async () => {
-    const write = await shell("php-fpm", "echo x >> /var/www/html/app/etc/local.xml");
+  it("mounts app/etc/local.xml read-only for cron and keeps media/ in a named volume", async () => {
+    // Writable in php-fpm only, where OpenMage's installer runs.
+    const write = await shell("cron", "echo x >> /var/www/html/app/etc/local.xml");
     expect(write.exitCode).not.toBe(0);
     expect(write.stderr).toMatch(/Read-only file system/i);
     expectOk(await shell("php-fpm", "echo uploaded > /var/www/html/media/product.jpg"));
@@ -82,9 +136,14 @@ describe("openmage preset (examples/openmage-basic)", { timeout: 300_000 }, () =
     }
     expect(logs).toContain("skipped: the previous run is still going");
     // One run started and has not ended: the skipped minute started nothing beside it.
-    const cronLog = await readFile(path.join(project.dir, "var", "cron.log"), "utf8");
-    const starts = cronLog.split("\n").filter((line) => line.includes(" start "));
-    const ends = cronLog.split("\n").filter((line) => line.includes(" end "));
+    // (Runs of the cron container before it, recreated when the shop was installed, are
+    // not this one's.)
+    const host = (await shell("cron", "hostname")).stdout.trim();
+    const cronLog = (await readFile(path.join(project.dir, "var", "cron.log"), "utf8"))
+      .split("\n")
+      .filter((line) => line.endsWith(` host ${host}`));
+    const starts = cronLog.filter((line) => line.includes(" start "));
+    const ends = cronLog.filter((line) => line.includes(" end "));
     expect(starts.length - ends.length).toBe(1);
     // cron runs as root; each run drops to the developer, so var/ stays theirs.
     const info = await stat(path.join(project.dir, "var", "cron.log"));
@@ -94,7 +153,7 @@ describe("openmage preset (examples/openmage-basic)", { timeout: 300_000 }, () =
     });
   });
 
-  it("tells PHP the browser's host and port and the scheme the router forwards, never a client's own address", async () => {
+  it("tells PHP the browser's host and port and the scheme the router forwards, never a client's own", async () => {
     const page = await fetch(`${webUrl}/`, { headers: { "X-Forwarded-For": "203.0.113.66" } });
     const body = await page.text();
     const port = new URL(webUrl).port;
@@ -103,19 +162,32 @@ describe("openmage preset (examples/openmage-basic)", { timeout: 300_000 }, () =
     expect(body).toContain("https: \n");
     expect(body).toContain("forwarded proto: http\n");
     expect(body).not.toContain("203.0.113.66");
-    // What the local router sends for https://ENV.PROJECT.localhost:8443.
-    const routed = await fetch(`${webUrl}/`, {
+    // A client on the published port cannot claim https: its headers are replaced.
+    const claimed = await fetch(`${webUrl}/`, {
       headers: { "X-Forwarded-Proto": "https", "X-Forwarded-Port": "8443" },
     });
-    const routedBody = await routed.text();
-    expect(routedBody).toContain("https: on\n");
-    expect(routedBody).toContain("server port: 8443\n");
+    const claimedBody = await claimed.text();
+    expect(claimedBody).toContain("https: \n");
+    expect(claimedBody).toContain(`server port: ${port}\n`);
+    // The local router's own listener is where the scheme it forwards is taken.
+    const { ca } = await routerOf(project);
+    const https = jsonField<Record<string, string>>(
+      await project.cli(["status", "--json"]),
+      "urls",
+    ).https;
+    if (!https) throw new Error("no https URL: is the router running?");
+    const routed = await routedRequest(https, { ca });
+    expect(routed.body).toContain("https: on\n");
+    expect(routed.body).toContain(`server port: ${new URL(https).port || "443"}\n`);
   });
 
   it("points a pulled or imported store's base URLs at this environment", async () => {
     const dump = [
+      // A shop's database is up to date with its code (its setup scripts ran there).
+      "CREATE TABLE `core_resource` (`code` varchar(50) NOT NULL, `version` varchar(50), `data_version` varchar(50), PRIMARY KEY (`code`));",
+      "INSERT INTO `core_resource` VALUES ('core_setup','1.6.0.2','1.6.0.2');",
       "CREATE TABLE `core_config_data` (`config_id` int NOT NULL AUTO_INCREMENT, `scope` varchar(8) NOT NULL DEFAULT 'default', `scope_id` int NOT NULL DEFAULT 0, `path` varchar(255) NOT NULL, `value` text, PRIMARY KEY (`config_id`));",
-      "INSERT INTO `core_config_data` (`path`, `value`) VALUES ('web/unsecure/base_url','https://shop.example.com/'),('web/secure/base_url','https://shop.example.com/'),('web/cookie/cookie_domain','.example.com'),('system/smtp/enabled','ses+smtp'),('system/smtp/host','email-smtp.eu-west-1.amazonaws.com'),('system/smtp/username','production-user');",
+      "INSERT INTO `core_config_data` (`path`, `value`) VALUES ('web/unsecure/base_url','https://shop.example.com/'),('web/secure/base_url','https://shop.example.com/'),('web/unsecure/base_media_url','https://cdn.example.com/media/'),('web/secure/base_skin_url','https://cdn.example.com/skin/'),('web/cookie/cookie_domain','.example.com'),('system/smtp/enabled','ses+smtp'),('system/smtp/host','email-smtp.eu-west-1.amazonaws.com'),('system/smtp/username','production-user');",
       "",
     ].join("\n");
     const imported = await project.cli(["db", "import", "-", "--json"], { input: dump });
@@ -138,7 +210,10 @@ describe("openmage preset (examples/openmage-basic)", { timeout: 300_000 }, () =
       "system/smtp/host\tmail",
       "system/smtp/username\tNULL",
       "web/cookie/cookie_domain\tNULL",
+      // Production's CDN: OpenMage's own default, under this environment's base URL.
+      "web/secure/base_skin_url\t{{secure_base_url}}skin/",
       `web/secure/base_url\t${secureUrl}`,
+      "web/unsecure/base_media_url\t{{unsecure_base_url}}media/",
       `web/unsecure/base_url\t${webUrl}/`,
     ]);
   });

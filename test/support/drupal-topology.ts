@@ -37,7 +37,7 @@ export async function nodeTopology(config: Partial<ProdlikeConfig> = {}): Promis
 }
 
 // The OpenMage preset's topology with fixed inputs.
-export async function openmageTopology(): Promise<Topology> {
+export async function openmageTopology(options: { installed?: boolean } = {}): Promise<Topology> {
   const preset = await loadPreset("openmage");
   return topologyFromPreset(preset, configSchema.parse({ preset: "openmage" }), {
     identity: { project: "shop", name: "local", id: "shop-local" },
@@ -45,6 +45,7 @@ export async function openmageTopology(): Promise<Topology> {
     hostPorts: { web: 8080, db: 13306, mail: 18025 },
     dbPassword: "s3cret-password-123",
     developer: DEVELOPER,
+    installed: options.installed,
   });
 }
 

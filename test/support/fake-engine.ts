@@ -6,6 +6,7 @@ import type {
   ContainerInfo,
   DockerEngine,
   LabelFilter,
+  PublishedPort,
 } from "../../src/backends/docker/docker-engine.js";
 
 interface Labelled {
@@ -138,5 +139,38 @@ export class FakeEngine implements DockerEngine {
   }
   emit(event: ContainerEvent): void {
     for (const watcher of this.watchers) watcher(event);
+  }
+  // As the engine does: one volume per name, the first creator's labels kept.
+  async createVolume(
+    name: string,
+    labels: Record<string, string>,
+  ): Promise<Record<string, string>> {
+    const existing = this.volumes.find((volume) => volume.name === name);
+    if (existing) return existing.labels;
+    this.volumes.push({ name, labels: { ...labels } });
+    return labels;
+  }
+  async labelledVolumes(
+    labels: LabelFilter,
+  ): Promise<{ name: string; labels: Record<string, string> }[]> {
+    return this.volumes
+      .filter((volume) => matches(volume, labels))
+      .map((volume) => ({ name: volume.name, labels: volume.labels }));
+  }
+  async volumeLabels(name: string): Promise<Record<string, string> | undefined> {
+    return this.volumes.find((volume) => volume.name === name)?.labels;
+  }
+  /** Files readContainerFile answers with, by `ID:PATH`. */
+  files = new Map<string, string>();
+  async readContainerFile(id: string, file: string): Promise<Buffer | undefined> {
+    const text = this.files.get(`${id}:${file}`);
+    return text === undefined ? undefined : Buffer.from(text);
+  }
+  /** Configured port bindings by container id (a stopped container's too). */
+  bindings = new Map<string, PublishedPort[]>();
+  async portBindings(id: string): Promise<PublishedPort[]> {
+    return (
+      this.bindings.get(id) ?? this.containers.find((container) => container.id === id)?.ports ?? []
+    );
   }
 }

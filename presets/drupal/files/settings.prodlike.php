@@ -27,6 +27,9 @@ if (getenv('PRODLIKE_ENV') !== FALSE) {
   $settings['config_sync_directory'] ??= '../config/sync';
   $settings['file_private_path'] ??= '../private';
   $config['system.logging']['error_level'] = 'verbose';
+  // Twig templates compiled again when their file changed (prodlike.services.yml): an
+  // edit is served at once, as DDEV's development settings do.
+  $settings['container_yamls'][] = __DIR__ . '/prodlike.services.yml';
 
   // Mail reaches the environment's catcher only, whatever configuration came with a
   // pull from production: PHP's mailer (sendmail_path is msmtp to the catcher) for every

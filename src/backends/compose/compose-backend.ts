@@ -26,6 +26,7 @@ import {
   type UpResult,
 } from "../backend.js";
 import type { ContainerInfo, DockerEngine } from "../docker/docker-engine.js";
+import type { ImageClaims } from "../docker/image-claims.js";
 import type { ComposeDetectionCache } from "./compose-detection-cache.js";
 import { composeUsage, followComposeLogs, serviceMissing } from "./compose-observe.js";
 import { ComposeCli, projectOfContainers } from "./compose-project.js";
@@ -41,6 +42,8 @@ export interface ComposeBackendDeps {
   composeOverride?: string | undefined;
   /** Remembers which compose was found (see compose-detection-cache.ts). */
   detectionCache?: { key: () => Promise<string>; cache: ComposeDetectionCache } | undefined;
+  /** Images other `up`s on the engine are about to use (kept by a destroy). */
+  images?: ImageClaims | undefined;
 }
 
 // The docker compose backend: lifecycle through the compose CLI (v1 or v2), everything
@@ -61,21 +64,28 @@ export class ComposeBackend implements Backend {
     await this.deps.engine.ping();
   }
 
+  // A stopped container lists no ports, yet takes its own back when it starts: its
+  // configured bindings count, so an environment keeps its ports across down/up and
+  // machine restarts, and no other takes them meanwhile.
   async portClaims(envId: string): Promise<PortClaims> {
     const containers = await this.deps.engine.listContainers({ [Label.managed]: "true" });
     const own: Record<string, number> = {};
     const others = new Set<number>();
     for (const container of containers) {
+      const bound =
+        container.state === "running"
+          ? container.ports
+          : await this.deps.engine.portBindings(container.id);
       if (container.labels[Label.env] === envId) {
         const named = decodePortsLabel(container.labels[Label.ports]);
-        for (const published of container.ports) {
+        for (const published of bound) {
           const port = named.find(
             (candidate) => candidate.containerPort === published.containerPort,
           );
           if (port) own[port.name] = published.hostPort;
         }
       } else {
-        for (const published of container.ports) others.add(published.hostPort);
+        for (const published of bound) others.add(published.hostPort);
       }
     }
     return { own, others };
@@ -133,13 +143,21 @@ export class ComposeBackend implements Backend {
     await progress.run([
       {
         title: `Switch to ${options.to ? `release ${options.to}` : "the previous release"} (its images and configuration; the data kept)`,
-        run: async () => {
-          if (options.to) await releases.promote(options.to);
-          const release = await releases.swap(
-            options.dataSnapshot ? { dataSnapshot: options.dataSnapshot } : {},
-          );
-          if (!release) {
-            throw noPreviousRelease(envId);
+        run: async (context) => {
+          // An `up` killed while it tried a release: going back means to the release that
+          // ran before that attempt (it was set aside), and that is all a plain rollback
+          // does; with --to or --data the switch goes on from there.
+          const recovered = await releases.putBack();
+          if (recovered && !options.to && !options.dataSnapshot) {
+            context.setTitle("Back on the release that ran before an interrupted `up`");
+          } else {
+            if (options.to) await releases.promote(options.to);
+            const release = await releases.swap(
+              options.dataSnapshot ? { dataSnapshot: options.dataSnapshot } : {},
+            );
+            if (!release) {
+              throw noPreviousRelease(envId);
+            }
           }
           await this.cli.run(project, { kind: "up" }, []);
           for (const service of await releaseServices(dir)) {
@@ -177,7 +195,10 @@ export class ComposeBackend implements Backend {
     progress: Progress,
     options: DestroyOptions,
   ): Promise<DestroyReport> {
-    return destroyCompose(this.deps.engine, this.cli, envId, progress, options);
+    return destroyCompose(this.deps.engine, this.cli, envId, progress, {
+      ...options,
+      ...(this.deps.images ? { images: this.deps.images } : {}),
+    });
   }
 
   async status(envId: string): Promise<EnvironmentStatus | undefined> {

@@ -11,6 +11,7 @@ import { Label } from "../../topology/labels.js";
 import {
   builtImagesOf,
   type ConfigFile,
+  type PortSpec,
   type ServiceSpec,
   servicesExplaining,
   type Topology,
@@ -23,12 +24,13 @@ import { keptDataSteps, type ReleaseFiles, rollBackAfter } from "../release-file
 import { waitForWebUrl } from "../web-wait.js";
 import { COMPOSE_FILE, type ComposeCli, type ComposeProject } from "./compose-project.js";
 import { composeReleases, recordReleaseImages, releaseServices } from "./compose-release.js";
-import { removeEnvironment } from "./compose-teardown.js";
-import { isUpToDate, waitForService } from "./container-waits.js";
+import { changedServices, isUpToDate, waitForService } from "./container-waits.js";
 
 // `up` on compose, for a topology from either importer: render, and when anything
 // differs from what runs, build images, write the config, start, wait for every service
-// and the web URL. A brand-new environment that fails is removed again.
+// and the web URL. Only the services whose own inputs changed are recreated (each
+// container carries its own configuration hash). A brand-new environment that fails is
+// left for diagnosis (its logs say why); core removes it when asked (--rm-on-failure).
 
 export interface DeployDeps {
   engine: DockerEngine;
@@ -57,22 +59,24 @@ export async function deployCompose(
     configDir: path.join(dir, "config"),
     base: await loadComposeBase(),
   });
+  // An `up` killed while it tried a release left the one that ran before set aside: it
+  // is put back first, so what runs is compared with (and kept as) the last release that
+  // came up, never with a half-applied attempt.
+  const releases = composeReleases(dir, options.keepReleases);
+  await releases.putBack();
   const before = await deps.engine.listContainers({ [Label.env]: envId });
 
-  if (!options.rebuild && isUpToDate(before, topology, rendered.configHash)) {
+  if (!options.rebuild && isUpToDate(before, topology, rendered.serviceHashes)) {
     await writeCodeFiles(topology, progress);
     // Containers up is not a working site: the page must answer too (a 503 or a PHP
     // fatal error is reported, not "up to date").
     await progress.run(
-      webPorts(topology).map(({ service, url }) => ({
-        title: `${service.name} answers on ${url}`,
+      webPorts(topology).map(({ service, port }) => ({
+        title: `${service.name} answers on ${webUrlOf(port)}`,
         run: async (context: StepContext) => {
-          await waitForWebUrl(url, deps.clock, {
-            timeoutMs: options.healthTimeoutMs,
-            intervalMs: 50,
-            onDetail: (detail) => context.update(detail),
-            logsArgs: servicesExplaining(topology, service),
-          });
+          await waitForWeb(deps, topology, service, port, options, (detail) =>
+            context.update(detail),
+          );
         },
       })),
     );
@@ -80,12 +84,20 @@ export async function deployCompose(
   }
 
   // Images are built while the old containers keep serving; the files they run from are
-  // kept as the previous release before the new ones are written.
-  const releases = composeReleases(dir, options.keepReleases);
-  const previous = before.length > 0 ? await releases.keep() : undefined;
+  // set aside as the release to go back to before the new ones are written.
+  const replaced = new Set(changedServices(before, topology, rendered.serviceHashes));
+  const incoming =
+    before.length > 0 && options.keepRelease !== false ? await releases.begin() : undefined;
+  // The data is kept from the old database before anything new runs; its preparation
+  // runs in the database's container, so it waits for the new release when that
+  // container is one of those being replaced (it would be killed halfway).
   const keptData =
-    previous && options.beforeSwitch
-      ? keptDataSteps(releases, options.beforeSwitch, progress)
+    incoming && options.beforeSwitch
+      ? keptDataSteps(releases, options.beforeSwitch, progress, {
+          prepareAfterStart: topology.services.some(
+            (service) => service.role === "db" && replaced.has(service.name),
+          ),
+        })
       : undefined;
   let switched = false;
   try {
@@ -113,7 +125,7 @@ export async function deployCompose(
         },
       },
       {
-        title: `Start containers (${await deps.cli.describe()})`,
+        title: startTitle(await deps.cli.describe(), before.length > 0 ? replaced : undefined),
         run: async () => {
           await deps.cli.run(project, { kind: "up" }, topology.secrets);
         },
@@ -127,24 +139,28 @@ export async function deployCompose(
       },
       ...(keptData ? [keptData.after] : []),
     ]);
+    await releases.commit();
   } catch (error) {
     await keptData?.settle();
-    if (before.length === 0) {
-      // A brand-new environment that failed to come up holds no data: remove what this
-      // run made (containers, the network, volumes) so a retry starts clean. An existing
-      // environment is left as it was.
-      await removeEnvironment(deps.engine, deps.cli, envId, project).catch(() => undefined);
-    } else if (previous && switched) {
+    if (incoming && switched) {
       await rollBack(deps, topology, { project, releases }, options, progress, error);
     }
+    await releases.abandon();
     throw error;
   }
   return true;
 }
 
-// The new release did not come up: the previous one's files back, started again on the
-// same volumes (the data written meanwhile is kept), waited for, and said so with its
-// own exit code. A build failure never gets here: nothing was switched yet.
+function startTitle(compose: string, replaced: ReadonlySet<string> | undefined): string {
+  if (!replaced) return `Start containers (${compose})`;
+  return replaced.size > 0
+    ? `Recreate ${[...replaced].join(", ")} (${compose}); the others keep running`
+    : `Start containers (${compose})`;
+}
+
+// The new release did not come up: the files of the release it replaced back, started
+// again on the same volumes (the data written meanwhile is kept), waited for, and said so
+// with its own exit code. A build failure never gets here: nothing was switched yet.
 async function rollBack(
   deps: DeployDeps,
   topology: Topology,
@@ -153,18 +169,19 @@ async function rollBack(
   progress: Progress,
   failure: unknown,
 ): Promise<never> {
-  const names = new Set(await releaseServices(target.releases.previous));
+  const names = new Set(await releaseServices(target.releases.incoming));
   return rollBackAfter(topology.identity.id, failure, () =>
     progress.run([
       {
-        title: "Roll back to the previous release (its images and configuration; the data kept)",
+        title:
+          "Roll back to the release that ran before (its images and configuration; the data kept)",
         run: async () => {
-          await target.releases.restore(target.releases.previous);
+          await target.releases.putBack();
           await deps.cli.run(target.project, { kind: "up" }, topology.secrets);
         },
       },
       {
-        title: "Wait for the previous release",
+        title: "Wait for the release that ran before",
         concurrent: true,
         children: topology.services
           .filter((service) => names.has(service.name))
@@ -216,12 +233,7 @@ function serviceWaitStep(
         onDetail,
       });
       if (http) {
-        await waitForWebUrl(webUrlOf(http), deps.clock, {
-          timeoutMs: options.healthTimeoutMs,
-          intervalMs: 50,
-          onDetail,
-          logsArgs: servicesExplaining(topology, service),
-        });
+        await waitForWeb(deps, topology, service, http, options, onDetail);
         context.setTitle(`${service.name} answers on http://127.0.0.1:${http.hostPort}`);
       } else if (service.runsOnce) {
         context.setTitle(`${service.name} ran (exit 0)`);
@@ -232,15 +244,73 @@ function serviceWaitStep(
   };
 }
 
+// The page on a service's HTTP port, checked as a user reaches it; on a failure, the
+// last log lines of the services behind it say why (nginx's "Permission denied", PHP's
+// fatal error).
+async function waitForWeb(
+  deps: DeployDeps,
+  topology: Topology,
+  service: ServiceSpec,
+  port: PortSpec,
+  options: UpOptions,
+  onDetail: (detail: string) => void,
+): Promise<void> {
+  // An empty checkout has no page to answer yet; the mail catcher's page is prodlike's.
+  if (options.webCheck?.noApplication && service.role !== "mail") return;
+  await waitForWebUrl(webUrlOf(port), deps.clock, {
+    timeoutMs: options.healthTimeoutMs,
+    intervalMs: 50,
+    requestTimeoutMs: options.webCheck?.requestTimeoutMs,
+    failAfterMs: options.webCheck?.failAfterMs,
+    onDetail,
+    logsArgs: servicesExplaining(topology, service),
+    secrets: topology.secrets,
+    recentLogs: () => recentLogs(deps.engine, topology, servicesBehind(topology, service)),
+  });
+}
+
+/** A service and every service it depends on, transitively (varnish, web, php-fpm…). */
+function servicesBehind(topology: Topology, service: ServiceSpec): string[] {
+  const names = new Set<string>();
+  const visit = (name: string) => {
+    if (names.has(name)) return;
+    names.add(name);
+    const spec = topology.services.find((candidate) => candidate.name === name);
+    for (const dependency of spec?.dependsOn ?? []) visit(dependency.service);
+  };
+  visit(service.name);
+  return [...names];
+}
+
+async function recentLogs(
+  engine: DockerEngine,
+  topology: Topology,
+  services: readonly string[],
+): Promise<string> {
+  const containers = await engine.listContainers({ [Label.env]: topology.identity.id });
+  const parts = await Promise.all(
+    services.map(async (name) => {
+      const container = containers.find((candidate) => candidate.labels[Label.service] === name);
+      if (!container) return "";
+      const text = await engine.containerLogs(container.id, 20).catch(() => "");
+      return text
+        .trimEnd()
+        .split("\n")
+        .filter((line) => line.trim() !== "")
+        .map((line) => `${name} | ${line}`)
+        .join("\n");
+    }),
+  );
+  return parts.filter((part) => part !== "").join("\n");
+}
+
 /** Where `up` checks a service with an HTTP port: its health path on the published port. */
-function webUrlOf(port: { hostPort: number; healthPath?: string }): string {
+function webUrlOf(port: { hostPort: number; healthPath?: string | undefined }): string {
   return `http://127.0.0.1:${port.hostPort}${port.healthPath ?? "/"}`;
 }
 
-function webPorts(topology: Topology): { service: ServiceSpec; url: string }[] {
+function webPorts(topology: Topology): { service: ServiceSpec; port: PortSpec }[] {
   return topology.services.flatMap((service) =>
-    service.ports
-      .filter((port) => port.protocol === "http")
-      .map((port) => ({ service, url: webUrlOf(port) })),
+    service.ports.filter((port) => port.protocol === "http").map((port) => ({ service, port })),
   );
 }

@@ -1,7 +1,14 @@
 import path from "node:path";
 import { environmentDir } from "../../env/generated-files.js";
+import { currentProcess, isRunning } from "../../env/lock.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import type { CommandRunner } from "../../process/command-runner.js";
+import {
+  orphanMarks,
+  type ProcessTable,
+  procProcessTable,
+  stopOrphans,
+} from "../../process/orphans.js";
 import { Label } from "../../topology/labels.js";
 import { redact } from "../../ui/redact.js";
 import type { ContainerInfo } from "../docker/docker-engine.js";
@@ -30,12 +37,18 @@ export interface ComposeCliDeps {
   composeOverride?: string | undefined;
   /** Remembers which compose was found (see compose-detection-cache.ts). */
   detectionCache?: { key: () => Promise<string>; cache: ComposeDetectionCache } | undefined;
+  /** Where orphaned compose processes are looked for (tests pass their own). */
+  processes?: ProcessTable | undefined;
 }
 
 export class ComposeCli {
   private found: ComposeFlavour | undefined;
+  private readonly processes: ProcessTable;
 
-  constructor(private readonly deps: ComposeCliDeps) {}
+  constructor(private readonly deps: ComposeCliDeps) {
+    this.processes =
+      deps.processes ?? procProcessTable((pid, started) => isRunning({ pid, started }));
+  }
 
   async flavour(): Promise<ComposeFlavour> {
     if (this.found) return this.found;
@@ -52,18 +65,21 @@ export class ComposeCli {
     return [flavour.file, ...flavour.prefix, flavour.versionText].join(" ");
   }
 
-  /** Runs a lifecycle command; its output is shown only when it fails (secrets redacted). */
+  /** Runs a lifecycle command; its output is shown only when it fails (secrets redacted).
+   *  A compose a killed prodlike left running on the project is stopped first. */
   async run(
     project: ComposeProject,
     command: ComposeCommand,
     secrets: readonly string[],
   ): Promise<void> {
     const flavour = await this.flavour();
+    await stopOrphans(project.name, this.processes);
     const result = await this.deps.runner.run(
       flavour.file,
       composeArgs(flavour, project, command),
       {
         cwd: path.dirname(project.file),
+        env: orphanMarks(project.name, currentProcess()),
       },
     );
     if (result.exitCode === 0) return;

@@ -6,6 +6,7 @@ import { Label } from "../../topology/labels.js";
 import type { Progress } from "../../ui/steps.js";
 import { type DestroyOptions, type DestroyReport, environmentNotFound } from "../backend.js";
 import type { DockerEngine } from "../docker/docker-engine.js";
+import type { ImageClaims } from "../docker/image-claims.js";
 import { type ComposeCli, type ComposeProject, projectOfContainers } from "./compose-project.js";
 
 // `destroy` on compose: everything labelled with the environment goes (containers,
@@ -20,7 +21,7 @@ export async function destroyCompose(
   cli: ComposeCli,
   envId: string,
   progress: Progress,
-  options: DestroyOptions,
+  options: DestroyOptions & { images?: ImageClaims },
 ): Promise<DestroyReport> {
   const containers = await engine.listContainers({ [Label.env]: envId });
   const [volumes, networks] = await Promise.all([
@@ -43,6 +44,8 @@ export async function destroyCompose(
     }
   }
   const report: DestroyReport = { containers: [], volumes: [], networks: [], images: [] };
+  // Images another `up` claimed meanwhile: theirs now, not left behind.
+  const claimedIds = new Set<string>();
 
   await progress.run([
     {
@@ -60,13 +63,24 @@ export async function destroyCompose(
         : "Remove images no other environment uses",
       run: async () => {
         if (options.keepImages) return;
-        report.images = await removeUnusedImages(engine, imageIds);
+        const removal = await options.images?.removing(envId);
+        try {
+          report.images = await removeUnusedImages(
+            engine,
+            imageIds,
+            removal?.inUse ?? new Set(),
+            claimedIds,
+          );
+        } finally {
+          if (removal) await options.images?.release(removal.claim);
+        }
       },
     },
     {
       title: "Verify nothing is left",
       run: async () => {
-        await verifyGone(engine, envId, options.keepImages ? new Set() : imageIds);
+        const removable = [...imageIds].filter((id) => !claimedIds.has(id));
+        await verifyGone(engine, envId, options.keepImages ? new Set() : new Set(removable));
         const codeRoot = containers[0]?.labels[Label.codeRoot];
         const name = containers[0]?.labels[Label.name];
         if (codeRoot && name)
@@ -104,11 +118,14 @@ export async function removeEnvironment(
     await engine.removeNetwork(network.id);
 }
 
-/** The prodlike-built images of these ids no container uses any more; only what this
- *  call removed is reported (a parallel destroy may have taken the same image). */
+/** The prodlike-built images of these ids no container uses any more, nor an `up` is
+ *  about to (`claimed`, by tag); only what this call removed is reported (a parallel
+ *  destroy may have taken the same image). */
 async function removeUnusedImages(
   engine: DockerEngine,
   imageIds: ReadonlySet<string>,
+  claimed: ReadonlySet<string>,
+  claimedIds: Set<string>,
 ): Promise<string[]> {
   const stillUsed = new Set(
     (await engine.listContainers({})).map((container) => container.imageId),
@@ -117,6 +134,10 @@ async function removeUnusedImages(
   const removed: string[] = [];
   for (const image of managed) {
     if (!imageIds.has(image.id) || stillUsed.has(image.id)) continue;
+    if (image.tags.some((tag) => claimed.has(tag))) {
+      claimedIds.add(image.id);
+      continue;
+    }
     // By tag: one image can carry several (two presets building identical contexts), and
     // the engine refuses to delete such an image by its id. The last tag removed removes
     // the image.

@@ -75,19 +75,33 @@ export async function waitForService(
 export function isUpToDate(
   containers: readonly ContainerInfo[],
   topology: Topology,
-  configHash: string,
+  serviceHashes: Readonly<Record<string, string>>,
 ): boolean {
   if (containers.length !== topology.services.length) return false;
+  if (changedServices(containers, topology, serviceHashes).length > 0) return false;
   return topology.services.every((service) => {
     const container = containers.find(
       (candidate) => candidate.labels[Label.service] === service.name,
     );
-    return (
-      container !== undefined &&
-      container.labels[Label.configHash] === configHash &&
-      isReady(container, service)
-    );
+    return container !== undefined && isReady(container, service);
   });
+}
+
+/** The services whose container is missing or was made from another definition: the
+ *  ones a compose `up` recreates (the others keep running untouched). */
+export function changedServices(
+  containers: readonly ContainerInfo[],
+  topology: Topology,
+  serviceHashes: Readonly<Record<string, string>>,
+): string[] {
+  return topology.services
+    .filter((service) => {
+      const container = containers.find(
+        (candidate) => candidate.labels[Label.service] === service.name,
+      );
+      return container?.labels[Label.configHash] !== serviceHashes[service.name];
+    })
+    .map((service) => service.name);
 }
 
 function isReady(container: ContainerInfo, service: ServiceSpec): boolean {

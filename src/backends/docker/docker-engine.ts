@@ -59,6 +59,20 @@ export interface DockerEngine {
   restartContainer(id: string, timeoutSeconds: number): Promise<void>;
   /** Runs a command in a running container, output discarded; resolves its exit code. */
   execInContainer(id: string, command: readonly string[]): Promise<number>;
+  /** Creates a volume of that name with these labels, or finds the one that exists (the
+   *  engine creates one name once, atomically): the labels it has, another creator's when
+   *  it was first, which a nonce among them tells. */
+  createVolume(name: string, labels: Record<string, string>): Promise<Record<string, string>>;
+  /** Volumes and their labels (the claims and records kept with the engine). */
+  labelledVolumes(labels: LabelFilter): Promise<{ name: string; labels: Record<string, string> }[]>;
+  /** One volume's labels; undefined when no volume has that name. */
+  volumeLabels(name: string): Promise<Record<string, string> | undefined>;
+  /** A regular file inside a container, read through the engine (no process started);
+   *  undefined when there is none at that path. */
+  readContainerFile(id: string, file: string): Promise<Buffer | undefined>;
+  /** The host ports a container is configured to publish: a stopped container lists
+   *  none, yet takes them back when it starts. */
+  portBindings(id: string): Promise<PublishedPort[]>;
   /** One reading of a running container's CPU and memory counters. */
   containerStats(id: string): Promise<ContainerCounters>;
   /** The last `tail` lines of a container's output, then each new one, one call per
@@ -204,7 +218,19 @@ export class DockerodeEngine implements DockerEngine {
   }
 
   async removeNetwork(id: string): Promise<void> {
-    await ignoreNotFound((await this.docker).getNetwork(id).remove());
+    const network = (await this.docker).getNetwork(id);
+    // What is still attached once the environment's own containers are gone is the shared
+    // local router, joined by another prodlike's sync after this one let go: it is let go
+    // of again here, or the removal fails "network has active endpoints".
+    const inspected = (await network.inspect().catch((error: unknown) => {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    })) as { Containers?: Record<string, unknown> } | undefined;
+    if (!inspected) return;
+    for (const container of Object.keys(inspected.Containers ?? {})) {
+      await ignoreNotFound(network.disconnect({ Container: container, Force: true }));
+    }
+    await ignoreNotFound(network.remove());
   }
 
   async removeImage(id: string): Promise<boolean> {
@@ -343,6 +369,115 @@ export class DockerodeEngine implements DockerEngine {
     };
     stream.on("end", resume);
     stream.on("error", resume);
+  }
+
+  async createVolume(
+    name: string,
+    labels: Record<string, string>,
+  ): Promise<Record<string, string>> {
+    if (this.reader) {
+      const response = await this.reader.request("POST", "/volumes/create", {
+        Name: name,
+        Labels: labels,
+      });
+      if (response.status !== 201 && response.status !== 200) {
+        throw new Error(`engine answered ${response.status}: ${response.body}`);
+      }
+      return (JSON.parse(response.body) as { Labels?: Record<string, string> }).Labels ?? {};
+    }
+    const docker = await this.docker;
+    await docker.createVolume({ Name: name, Labels: labels });
+    return ((await docker.getVolume(name).inspect()).Labels as Record<string, string>) ?? {};
+  }
+
+  async labelledVolumes(
+    labels: LabelFilter,
+  ): Promise<{ name: string; labels: Record<string, string> }[]> {
+    const filters = { label: labelFilters(labels) };
+    const volumes: { Name: string; Labels?: Record<string, string> | null }[] = this.reader
+      ? await this.reader
+          .request("GET", `/volumes?filters=${encodeURIComponent(JSON.stringify(filters))}`)
+          .then((response) => {
+            if (response.status !== 200)
+              throw new Error(`engine answered ${response.status}: ${response.body}`);
+            return (JSON.parse(response.body) as { Volumes?: { Name: string }[] | null }).Volumes;
+          })
+          .then((found) => found ?? [])
+      : ((await (await this.docker).listVolumes({ filters })).Volumes ?? []);
+    return volumes.map((volume) => ({ name: volume.Name, labels: volume.Labels ?? {} }));
+  }
+
+  async volumeLabels(name: string): Promise<Record<string, string> | undefined> {
+    if (this.reader) {
+      const response = await this.reader.request("GET", `/volumes/${encodeURIComponent(name)}`);
+      if (response.status === 404) return undefined;
+      if (response.status !== 200)
+        throw new Error(`engine answered ${response.status}: ${response.body}`);
+      return (JSON.parse(response.body) as { Labels?: Record<string, string> | null }).Labels ?? {};
+    }
+    try {
+      const volume = await (await this.docker).getVolume(name).inspect();
+      return (volume.Labels as Record<string, string> | null) ?? {};
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async readContainerFile(id: string, file: string): Promise<Buffer | undefined> {
+    const query = `/containers/${encodeURIComponent(id)}/archive?path=${encodeURIComponent(file)}`;
+    let archive: Buffer | undefined;
+    if (this.reader) archive = await this.reader.getBytes(query);
+    else {
+      try {
+        const stream = await (await this.docker).getContainer(id).getArchive({ path: file });
+        const chunks: Buffer[] = [];
+        for await (const chunk of stream) chunks.push(chunk as Buffer);
+        archive = Buffer.concat(chunks);
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      }
+    }
+    return archive ? firstRegularFile(archive) : undefined;
+  }
+
+  async portBindings(id: string): Promise<PublishedPort[]> {
+    type Bindings = Record<string, { HostIp?: string; HostPort?: string }[] | null> | null;
+    let bindings: Bindings | undefined;
+    if (this.reader) {
+      const response = await this.reader.request(
+        "GET",
+        `/containers/${encodeURIComponent(id)}/json`,
+      );
+      if (response.status === 404) return [];
+      if (response.status !== 200)
+        throw new Error(`engine answered ${response.status}: ${response.body}`);
+      bindings = (JSON.parse(response.body) as { HostConfig?: { PortBindings?: Bindings } })
+        .HostConfig?.PortBindings;
+    } else {
+      try {
+        const inspected = await (await this.docker).getContainer(id).inspect();
+        bindings = inspected.HostConfig.PortBindings as Bindings;
+      } catch (error) {
+        if (statusOf(error) === 404) return [];
+        throw error;
+      }
+    }
+    return Object.entries(bindings ?? {}).flatMap(([containerPort, hosts]) =>
+      (hosts ?? []).flatMap((host) => {
+        const hostPort = Number(host.HostPort);
+        return hostPort > 0
+          ? [
+              {
+                containerPort: Number.parseInt(containerPort, 10),
+                hostPort,
+                hostIp: host.HostIp ?? "",
+              },
+            ]
+          : [];
+      }),
+    );
   }
 
   async imageExists(ref: string): Promise<boolean> {
@@ -558,6 +693,19 @@ export function demuxToText(buffer: Buffer): string {
     offset += 8 + size;
   }
   return parts.join("");
+}
+
+/** The first entry of a tar archive when it is a regular file: its content. */
+export function firstRegularFile(archive: Buffer): Buffer | undefined {
+  if (archive.length < 512) return undefined;
+  const type = String.fromCharCode(archive[156] ?? 0);
+  if (type !== "0" && type !== "\0") return undefined;
+  const size = Number.parseInt(
+    archive.subarray(124, 136).toString("latin1").replace(/\0.*$/, "").trim() || "0",
+    8,
+  );
+  if (!Number.isFinite(size) || archive.length < 512 + size) return undefined;
+  return archive.subarray(512, 512 + size);
 }
 
 async function listFiles(dir: string): Promise<string[]> {

@@ -1,8 +1,9 @@
 import { connect, type Socket } from "node:net";
 
-// A minimal read-only client for the Docker Engine API over its unix socket. `status` and
-// `ls` only list containers; loading dockerode (and its ssh/grpc graph) for that would
-// make them several times slower to start. Writes go through dockerode.
+// A minimal client for the Docker Engine API over its unix socket. `status` and `ls` only
+// list containers, and the machine-wide claims every `up` makes (a few labelled volumes)
+// are small requests on its critical path; loading dockerode (and its ssh/grpc graph) for
+// them would make them several times slower. Other writes go through dockerode.
 
 export interface EngineEndpoint {
   socketPath: string;
@@ -54,25 +55,57 @@ export class EngineApiReader {
     throw new Error(`engine answered ${response.status}: ${response.body}`);
   }
 
+  /** One request; the body (JSON) sent when given. Any status resolves: callers judge it. */
+  async request(
+    method: "GET" | "POST" | "DELETE",
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: string }> {
+    const raw = await this.exchange(method, path, body);
+    return parseResponse(raw.toString("utf8"));
+  }
+
+  /** A GET whose body is bytes (an archive); undefined on 404. */
+  async getBytes(path: string): Promise<Buffer | undefined> {
+    const raw = await this.exchange("GET", path);
+    const headerEnd = raw.indexOf("\r\n\r\n");
+    if (headerEnd < 0) throw new Error("malformed response from the Docker engine");
+    const status = Number(
+      /^HTTP\/1\.[01] (\d{3})/.exec(raw.subarray(0, 16).toString("latin1"))?.[1],
+    );
+    if (status === 404) return undefined;
+    if (status !== 200) throw new Error(`engine answered ${status} to GET ${path}`);
+    return raw.subarray(headerEnd + 4);
+  }
+
+  private get(path: string): Promise<{ status: number; body: string }> {
+    return this.request("GET", path);
+  }
+
   // HTTP/1.0 so the engine answers with a plain body and closes the connection: no
   // chunked decoding, no keep-alive to manage.
-  private get(path: string): Promise<{ status: number; body: string }> {
+  private exchange(method: string, path: string, body?: unknown): Promise<Buffer> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), "utf8");
+    const head = [
+      `${method} ${path} HTTP/1.0`,
+      "Host: docker",
+      ...(payload ? ["Content-Type: application/json", `Content-Length: ${payload.length}`] : []),
+      "",
+      "",
+    ].join("\r\n");
     return new Promise((resolve, reject) => {
       const socket: Socket = connect(this.endpoint.socketPath);
       const chunks: Buffer[] = [];
       socket.setTimeout(10_000, () =>
         socket.destroy(new Error("engine did not answer within 10 s")),
       );
-      socket.on("connect", () => socket.write(`GET ${path} HTTP/1.0\r\nHost: docker\r\n\r\n`));
+      socket.on("connect", () => {
+        socket.write(head);
+        if (payload) socket.write(payload);
+      });
       socket.on("data", (chunk) => chunks.push(chunk));
       socket.on("error", reject);
-      socket.on("end", () => {
-        try {
-          resolve(parseResponse(Buffer.concat(chunks).toString("utf8")));
-        } catch (error) {
-          reject(error);
-        }
-      });
+      socket.on("end", () => resolve(Buffer.concat(chunks)));
     });
   }
 }

@@ -30,6 +30,7 @@ import {
   type UpResult,
 } from "../backend.js";
 import type { DockerEngine } from "../docker/docker-engine.js";
+import type { ImageClaims } from "../docker/image-claims.js";
 import { deployToCluster, type ReleaseRun, releaseSteps } from "./cluster-deploy.js";
 import {
   type ClusterDeployment,
@@ -58,6 +59,8 @@ export interface KubeBackendDeps {
   clock: Clock;
   connect(kubeconfig: string, context: string): Promise<KubeApi>;
   stdio?: { stdin: Readable; stdout: Writable; stderr: Writable };
+  /** Images other `up`s on the engine are about to use (kept by a removal). */
+  images?: ImageClaims;
 }
 
 const WORKLOAD_KINDS = [
@@ -285,12 +288,22 @@ export class KubeBackend implements Backend {
           const others = (await records.list()).filter((other) => other.id !== envId);
           const usedElsewhere = new Set(others.flatMap((other) => other.loadedImages));
           const inContainers = new Set((await engine.listContainers({})).map((c) => c.image));
-          // Only what prodlike built for it: a mirror loads the user's own images.
-          for (const tag of record.builtImages ?? record.loadedImages) {
-            if (usedElsewhere.has(tag) || inContainers.has(tag) || !(await engine.imageExists(tag)))
-              continue;
-            await engine.removeImage(tag);
-            report.images.push(tag);
+          const removal = await this.deps.images?.removing(envId);
+          try {
+            // Only what prodlike built for it: a mirror loads the user's own images.
+            for (const tag of record.builtImages ?? record.loadedImages) {
+              if (
+                usedElsewhere.has(tag) ||
+                inContainers.has(tag) ||
+                removal?.inUse.has(tag) ||
+                !(await engine.imageExists(tag))
+              )
+                continue;
+              await engine.removeImage(tag);
+              report.images.push(tag);
+            }
+          } finally {
+            if (removal) await this.deps.images?.release(removal.claim);
           }
         },
       },

@@ -1,7 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
-import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import type { CommandRunner, RunResult } from "../../process/command-runner.js";
@@ -17,12 +15,14 @@ import {
 import {
   DASHBOARD_HOST,
   type ExternalRoutes,
+  type RecordedEnvironment,
   type RouterPlan,
   routerPlan,
 } from "../../router/router-plan.js";
 import { Label } from "../../topology/labels.js";
 import type { Clock } from "../../waits/clock.js";
 import type { ContainerInfo, DockerEngine } from "../docker/docker-engine.js";
+import { EnvironmentOwners } from "../docker/environment-owners.js";
 
 // The one router all environments on this machine share: a container, its network and
 // its CA volume, all labelled and named `prodlike-router*`. Started by the first `up` that
@@ -34,6 +34,9 @@ export const ROUTER_NAME = "prodlike-router";
 export const ROUTER_VOLUME = "prodlike-router-data";
 /** Cluster environments' routes, kept in the router's volume (see ExternalRoutes). */
 const EXTERNAL_ROUTES_FILE = `${ROUTER_DATA_DIR}/cluster-routes.json`;
+/** The hash of the configuration Caddy last accepted, written beside it: a sync that
+ *  changes nothing (by any user of the engine) reads it and makes no call into Caddy. */
+const LOADED_HASH_FILE = `${ROUTER_DATA_DIR}/prodlike.loaded`;
 const ROUTER_CONTEXT = fileURLToPath(new URL("../../../router", import.meta.url));
 
 /** Host port pairs tried in order: 80/443 when free, then the alternatives. */
@@ -57,13 +60,12 @@ export interface LocalRouterDeps {
   clock: Clock;
   /** PRODLIKE_ROUTER_PORTS ("80:443,8880:8443"), else DEFAULT_ROUTER_PORTS. */
   portChoices: RouterPorts[];
-  /** Where the last loaded configuration's hash is kept (with the container's id), so a
-   *  sync that changes nothing costs no call into the router. */
-  loadedFile?: string;
 }
 
 interface RouterContainer {
   id: string;
+  /** The image it was started from: another one (an older router) is replaced. */
+  image: string;
   running: boolean;
   ports: RouterPorts | undefined;
   networks: string[];
@@ -78,12 +80,16 @@ export class LocalRouter {
     // Routes and the router itself are on prodlike's containers; a cluster's node (kind's
     // own container, which a cluster environment's routes dial) is not, so only then is
     // every container listed.
-    const containers = options.clusters
-      ? await this.allContainers()
-      : await this.deps.engine.listContainers({ [Label.managed]: "true" });
+    const [containers, recorded] = await Promise.all([
+      options.clusters
+        ? this.allContainers()
+        : this.deps.engine.listContainers({ [Label.managed]: "true" }),
+      this.recorded(),
+    ]);
     const container = routerContainerIn(containers);
-    const external = options.clusters && container?.running ? await this.readExternal() : undefined;
-    const plan = routerPlan(containers, { external });
+    const external =
+      options.clusters && container?.running ? await this.readExternal(container.id) : undefined;
+    const plan = routerPlan(containers, { external, recorded });
     return {
       running: container?.running ?? false,
       ...(container?.ports ? { ports: container.ports } : {}),
@@ -101,24 +107,29 @@ export class LocalRouter {
     cluster?: { envId: string; routes: ExternalRoutes | undefined };
     onDetail?: (text: string) => void;
   }) {
-    const containers = await this.allContainers();
+    const [containers, recorded] = await Promise.all([this.allContainers(), this.recorded()]);
     let container = routerContainerIn(containers);
-    const external = container?.running ? await this.readExternal() : {};
+    const [external, loadedBefore]: [Record<string, ExternalRoutes>, string | undefined] =
+      container?.running
+        ? await Promise.all([this.readExternal(container.id), this.readLoaded(container.id)])
+        : [{}, undefined];
     const externalBefore = JSON.stringify(external);
     if (options.cluster) {
       if (options.cluster.routes) external[options.cluster.envId] = options.cluster.routes;
       else delete external[options.cluster.envId];
     }
     if (options.leaving) delete external[options.leaving];
-    const plan = routerPlan(containers, { leaving: options.leaving, external });
+    const plan = routerPlan(containers, { leaving: options.leaving, external, recorded });
     if (plan.sites.every((site) => site.host === DASHBOARD_HOST)) {
       if (container) await this.remove({ purge: false });
       return { running: false, hostsByEnv: plan.hostsByEnv, conflicts: plan.conflicts };
     }
-    if (!container?.running) {
+    const image = await routerImage();
+    // A router from an older prodlike (another image: its CA, its Caddy) is replaced.
+    if (!container?.running || container.image !== image) {
       if (container) await this.docker(["rm", "--force", ROUTER_NAME]);
       options.onDetail?.("starting the local router");
-      container = await this.start(options.onDetail);
+      container = await this.start(image, options.onDetail);
     }
     for (const network of plan.networks.filter((name) => !container.networks.includes(name))) {
       await this.docker(["network", "connect", network, ROUTER_NAME]);
@@ -128,11 +139,8 @@ export class LocalRouter {
     const kept = withoutGoneNodes(external, containers);
     if (JSON.stringify(kept) !== externalBefore) await this.writeExternal(kept);
     const config = JSON.stringify(caddyConfig(plan.sites, ports));
-    const loaded = `${container.id} ${createHash("sha256").update(config).digest("hex")}\n`;
-    if ((await this.readLoaded()) !== loaded) {
-      await this.load(config);
-      await this.writeLoaded(loaded);
-    }
+    const hash = createHash("sha256").update(config).digest("hex");
+    if (loadedBefore !== hash) await this.load(config, hash);
     // Networks of environments that are gone, after the new config no longer dials them;
     // an environment's own network cannot be removed while the router is attached.
     for (const network of container.networks) {
@@ -204,24 +212,22 @@ export class LocalRouter {
     return this.deps.engine.listContainers({});
   }
 
-  private async readLoaded(): Promise<string | undefined> {
-    if (!this.deps.loadedFile) return undefined;
-    return readFile(this.deps.loadedFile, "utf8").catch(() => undefined);
+  // The environments prodlike recorded: the only ones whose routes are served.
+  private async recorded(): Promise<Map<string, RecordedEnvironment>> {
+    const records = await new EnvironmentOwners(this.deps.engine).list();
+    return new Map(records.map((record) => [record.envId, record]));
   }
 
-  private async writeLoaded(loaded: string): Promise<void> {
-    if (!this.deps.loadedFile) return;
-    await mkdir(path.dirname(this.deps.loadedFile), { recursive: true, mode: 0o700 });
-    await writeFile(this.deps.loadedFile, loaded, { mode: 0o600 });
+  // Read through the engine, not `docker exec`: no process to start on every sync.
+  private async readLoaded(containerId: string): Promise<string | undefined> {
+    const bytes = await this.deps.engine.readContainerFile(containerId, LOADED_HASH_FILE);
+    return bytes?.toString("utf8").trim();
   }
 
-  private async readExternal(): Promise<Record<string, ExternalRoutes>> {
-    const result = await this.docker(
-      ["exec", ROUTER_NAME, "sh", "-c", `cat ${EXTERNAL_ROUTES_FILE} 2>/dev/null || true`],
-      { allowFailure: true },
-    );
+  private async readExternal(containerId: string): Promise<Record<string, ExternalRoutes>> {
+    const bytes = await this.deps.engine.readContainerFile(containerId, EXTERNAL_ROUTES_FILE);
     try {
-      const parsed = JSON.parse(result.stdout || "{}") as unknown;
+      const parsed = JSON.parse(bytes?.toString("utf8") || "{}") as unknown;
       return parsed && typeof parsed === "object" ? (parsed as Record<string, ExternalRoutes>) : {};
     } catch {
       // A file cut short (the engine died mid-write): the next up of each cluster
@@ -249,14 +255,10 @@ export class LocalRouter {
     return routerContainerIn(await this.deps.engine.listContainers({ [Label.router]: "true" }));
   }
 
-  private async start(onDetail?: (text: string) => void): Promise<RouterContainer> {
-    // Loaded here: the image builder and the preset loader bring yaml and zod, which
-    // `status` and `ls` (reading the router's state) should not pay for.
-    const [{ hashDirectory }, { imageSteps }] = await Promise.all([
-      import("../../topology/preset-loader.js"),
-      import("../docker/image-builder.js"),
-    ]);
-    const image = `prodlike/router:${await hashDirectory(ROUTER_CONTEXT)}`;
+  private async start(image: string, onDetail?: (text: string) => void): Promise<RouterContainer> {
+    // Loaded here: the image builder brings yaml and zod, which `status` and `ls` (reading
+    // the router's state) should not pay for.
+    const { imageSteps } = await import("../docker/image-builder.js");
     for (const step of imageSteps(
       this.deps.engine,
       [{ kind: "build", tag: image, context: ROUTER_CONTEXT }],
@@ -299,10 +301,11 @@ export class LocalRouter {
   }
 
   // Written beside the live file and loaded through Caddy's admin endpoint; only a config
-  // Caddy accepted replaces the file it starts with after a restart.
-  private async load(config: string): Promise<void> {
+  // Caddy accepted replaces the file it starts with after a restart, and its hash is
+  // written after it (a failed load leaves the old hash: the next sync loads again).
+  private async load(config: string, hash: string): Promise<void> {
     const next = `${ROUTER_CONFIG_FILE}.next`;
-    const script = `cat > ${next} && caddy reload --config ${next} --address localhost:2019 && mv ${next} ${ROUTER_CONFIG_FILE}`;
+    const script = `cat > ${next} && caddy reload --config ${next} --address localhost:2019 && mv ${next} ${ROUTER_CONFIG_FILE} && echo ${hash} > ${LOADED_HASH_FILE}.next && mv ${LOADED_HASH_FILE}.next ${LOADED_HASH_FILE}`;
     const deadline = this.deps.clock.now() + 30_000;
     for (;;) {
       const result = await this.docker(["exec", "--interactive", ROUTER_NAME, "sh", "-c", script], {
@@ -339,11 +342,18 @@ export class LocalRouter {
   }
 }
 
+/** The router's image tag: a hash of its build context (router/). */
+async function routerImage(): Promise<string> {
+  const { hashDirectory } = await import("../../topology/preset-loader.js");
+  return `prodlike/router:${await hashDirectory(ROUTER_CONTEXT)}`;
+}
+
 function routerContainerIn(containers: readonly ContainerInfo[]): RouterContainer | undefined {
   const found = containers.find((container) => container.labels[Label.router] === "true");
   if (!found) return undefined;
   return {
     id: found.id,
+    image: found.image,
     running: found.state === "running",
     ports: parsePortsLabel(found.labels[Label.routerPorts]),
     networks: found.networks,

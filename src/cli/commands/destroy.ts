@@ -13,6 +13,7 @@ export default async function destroyCommand(
     keepSnapshots: boolean;
     lockTimeout?: string;
     hooks?: boolean;
+    force?: boolean;
   },
 ): Promise<number> {
   const report = await destroy(

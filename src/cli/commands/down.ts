@@ -6,7 +6,13 @@ import { lockTimeoutMs, services } from "./common.js";
 
 export default async function downCommand(
   output: Output,
-  flags: { dir: string; name?: string; backend?: BackendName; lockTimeout?: string },
+  flags: {
+    dir: string;
+    name?: string;
+    backend?: BackendName;
+    lockTimeout?: string;
+    force?: boolean;
+  },
 ): Promise<number> {
   const status = await down(
     await services(),

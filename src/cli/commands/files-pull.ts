@@ -13,11 +13,15 @@ export default async function filesPullCommand(
     { ...flags, from: source, lockTimeoutMs: lockTimeoutMs(flags) },
     await output.progress(),
   );
-  output.result(
-    "files pull",
-    { ...report },
-    () =>
+  output.result("files pull", { ...report }, () =>
+    [
       `Pulled ${report.local} from ${report.source}: ${report.transferred} of ${report.files} files copied, ${(report.bytes / 1e6).toFixed(1)} MB in ${(report.durationMs / 1000).toFixed(1)} s (${report.megabytesPerSecond.toFixed(1)} MB/s).`,
+      ...(report.unsafeLinks.length > 0
+        ? [
+            `Left out ${report.unsafeLinks.length} symlink(s) pointing outside the files folder: ${report.unsafeLinks.join(", ")}`,
+          ]
+        : []),
+    ].join("\n"),
   );
   return 0;
 }

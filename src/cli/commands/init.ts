@@ -2,8 +2,10 @@ import path from "node:path";
 import { createInterface } from "node:readline/promises";
 import { fileURLToPath } from "node:url";
 import {
+  DEFAULT_PRESET,
   defaultProjectName,
   detectProject,
+  presetDefinition,
   presetNames,
   renderConfig,
   schemaReference,
@@ -11,8 +13,6 @@ import {
 } from "../../core/init-config.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import type { Output } from "../output.js";
-
-const DEFAULT_PRESET = "drupal";
 
 export default async function initCommand(
   output: Output,
@@ -40,6 +40,7 @@ export default async function initCommand(
   const content = renderConfig({
     project: defaultProjectName(codeRoot),
     preset,
+    definition: await presetDefinition(preset),
     docroot: detected.docroot,
     services: preset === detected.preset ? detected.services : undefined,
     php: preset === detected.preset ? detected.php : undefined,

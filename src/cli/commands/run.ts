@@ -16,12 +16,13 @@ export default async function runCommand(
     const commands = await projectCommands(await services(), flags);
     output.result("run", { commands }, () =>
       commands.length === 0
-        ? "No commands in prodlike.yaml. Add some under `commands:`."
+        ? "No commands in prodlike.yaml or the preset. Add some under `commands:`."
         : formatTable(
-            ["COMMAND", "SERVICE", "RUNS", "DESCRIPTION"],
+            ["COMMAND", "SERVICE", "FROM", "RUNS", "DESCRIPTION"],
             commands.map((entry) => [
               entry.name,
               entry.service,
+              entry.from,
               entry.run,
               entry.description ?? "",
             ]),
@@ -40,5 +41,6 @@ export default async function runCommand(
     command,
     args: afterSeparator(args),
     tty: interactive(),
+    progress: () => output.progress(),
   });
 }

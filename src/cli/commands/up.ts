@@ -19,6 +19,7 @@ interface UpFlags {
   seedFrom?: string;
   mirror: boolean;
   from?: string;
+  rmOnFailure: boolean;
 }
 
 export default async function upCommand(output: Output, flags: UpFlags): Promise<number> {
@@ -42,6 +43,7 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       seedFrom: flags.seedFrom,
       mirror: flags.mirror,
       from: flags.from,
+      removeOnFailure: flags.rmOnFailure,
     },
     await output.progress(),
   );
@@ -52,6 +54,8 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       urls: result.status.urls,
       environment: result.status,
       ...(result.seeded ? { seeded: result.seeded } : {}),
+      ...(result.install ? { install: result.install } : {}),
+      ...(result.application ? { application: result.application } : {}),
       hooks: result.hooks ?? [],
       durationMs: Date.now() - started,
     },
@@ -59,6 +63,13 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       [
         `${result.changed ? "" : "Already up to date.\n"}${formatStatus(result.status, output.colour)}`,
         ...(result.seeded ? [describeSeed(result.seeded)] : []),
+        ...(result.application
+          ? [
+              `No application in the checkout yet (${result.application.entry} is missing): \`prodlike run create\` makes one, where the preset offers it.`,
+            ]
+          : result.install && !result.install.installed
+            ? [`Not installed yet: \`${result.install.command}\` installs the site.`]
+            : []),
       ].join("\n"),
   );
   return 0;

@@ -1,34 +1,13 @@
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cycles, type ImportEdge, importGraph } from "./import-graph.js";
+import { RANK } from "./ranks.js";
 
 // The layering docs/architecture.md draws, checked on every `npm test`: an import only
 // ever points down (or across one layer), the CLI reaches everything through core, and
 // no files import each other in a circle.
 
 const SRC = fileURLToPath(new URL("../../../src", import.meta.url));
-
-/** Higher imports lower; equal ranks may import each other (but never in a cycle). */
-const RANK: Record<string, number> = {
-  cli: 10,
-  dashboard: 9,
-  core: 8,
-  db: 7,
-  parity: 7,
-  files: 7,
-  images: 7,
-  backends: 6,
-  mirror: 5,
-  router: 5,
-  env: 5,
-  topology: 4,
-  config: 3,
-  errors: 1,
-  ui: 1,
-  waits: 1,
-  process: 1,
-  "version.ts": 1,
-};
 
 /** What the CLI may run code from; anything else it reaches through core or the dashboard
  *  (types aside). */

@@ -242,4 +242,107 @@ describe("kept releases", () => {
       "before-release-1 was kept but not prepared (disk full)",
     );
   });
+
+  it("waits with the preparation until the new release started when the database is replaced", async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-release-"));
+    const releases = composeReleases(dir);
+    await release("services:\n  web: {}\n", "one");
+    await releases.begin();
+    const order: string[] = [];
+    const progress = new SilentProgress();
+    const steps = keptDataSteps(
+      releases,
+      async () => ({
+        snapshot: "before-release-1",
+        prepare: async () => void order.push("prepare"),
+      }),
+      progress,
+      { prepareAfterStart: true },
+    );
+    await progress.run([
+      steps.before,
+      { title: "start the new release", run: async () => void order.push("new release") },
+      steps.after,
+    ]);
+    expect(order).toEqual(["new release", "prepare"]);
+    // Recorded with the release set aside, which becomes the previous one on commit.
+    await releases.commit();
+    expect(recorded(await releases.kept())).toEqual({ dataSnapshot: "before-release-1" });
+  });
+});
+
+describe("replacing a release (begin, then commit or put back)", () => {
+  async function twoKept(): Promise<ReleaseFiles> {
+    dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-release-"));
+    const releases = composeReleases(dir);
+    for (const name of ["one", "two"]) {
+      await release("services:\n  web: {}\n", name);
+      await releases.begin();
+      await releases.commit();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await release("services:\n  web: {}\n", "three");
+    return releases;
+  }
+
+  it("makes the release it replaced the previous one once the new one came up", async () => {
+    const releases = await twoKept();
+    await releases.begin({ dataSnapshot: "before-release-3" });
+    await release("services:\n  web: {}\n", "four");
+    await releases.commit();
+    expect(await pathExists(releases.incoming)).toBe(false);
+    const [previous, older] = await releases.list();
+    expect(previous?.dataSnapshot).toBe("before-release-3");
+    // An older release keeps no data: only the previous one's snapshot is kept.
+    expect(older?.dataSnapshot).toBeUndefined();
+    await releases.swap();
+    expect(await nginx()).toBe("three");
+  });
+
+  it("changes no kept release when the new one failed: rollback then goes to the one before", async () => {
+    const releases = await twoKept();
+    const before = await releases.list();
+    await releases.begin({ dataSnapshot: "before-release-3" });
+    await release("services:\n  web: {}\n", "broken");
+    expect(await releases.putBack()).toBe(true);
+    // The release that ran before the attempt is in place again…
+    expect(await nginx()).toBe("three");
+    // …and the kept ones are what they were (the old bug: the running one became the
+    // previous, the real previous went to the history).
+    expect(await releases.list()).toEqual(before);
+    await releases.swap();
+    expect(await nginx()).toBe("two");
+  });
+
+  it("after an up killed mid-attempt, the next one keeps the release that ran, not the attempt", async () => {
+    const releases = await twoKept();
+    const before = await releases.list();
+    await releases.begin();
+    await release("services:\n  web: {}\n", "half-applied");
+    // kill -9 here. The next up puts the running release back before it compares…
+    expect(await releases.putBack()).toBe(true);
+    expect(await nginx()).toBe("three");
+    // …and a second begin keeps what ran, whatever the current files say.
+    await releases.begin();
+    await release("services:\n  web: {}\n", "four");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await releases.begin();
+    await releases.commit();
+    const after = await releases.list();
+    expect(after).toHaveLength(2);
+    expect(after[1]?.id).toBe(before[0]?.id);
+    await releases.swap();
+    expect(await nginx()).toBe("three");
+  });
+
+  it("drops what was set aside when the new release was never switched to", async () => {
+    const releases = await twoKept();
+    const before = await releases.list();
+    await releases.begin();
+    await releases.abandon();
+    expect(await pathExists(releases.incoming)).toBe(false);
+    expect(await releases.list()).toEqual(before);
+    expect(await nginx()).toBe("three");
+    expect(await releases.putBack()).toBe(false);
+  });
 });

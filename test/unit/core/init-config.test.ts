@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { configSchema } from "../../../src/config/schema.js";
 import { parseYaml, validateYaml } from "../../../src/config/yaml-source.js";
 import { detectProject, renderConfig, schemaReference } from "../../../src/core/init-config.js";
+import { loadPreset } from "../../../src/topology/preset-loader.js";
 
 async function tree(files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-init-"));
@@ -60,7 +61,7 @@ describe("detectProject", () => {
     expect(await detectProject(dir)).toMatchObject({
       preset: "node",
       services: ["redis", "postgres"],
-      reason: "package.json found (a Node service using redis and postgres)",
+      reason: "package.json found (it uses redis and postgres)",
     });
     const plain = await tree({ "package.json": "{}" });
     expect(await detectProject(plain)).toMatchObject({ preset: "node", services: [] });
@@ -74,10 +75,11 @@ describe("detectProject", () => {
     expect((await detectProject(dir)).preset).toBe("drupal");
   });
 
-  it("writes a node config that turns on the detected services and validates", () => {
+  it("writes a node config that turns on the detected services and validates", async () => {
     const text = renderConfig({
       project: "api",
       preset: "node",
+      definition: (await loadPreset("node")).definition,
       docroot: undefined,
       schemaRef: "x.json",
       services: ["redis"],
@@ -97,7 +99,7 @@ describe("detectProject", () => {
     const classic = await tree({ "app/Mage.php": "<?php", "index.php": "<?php" });
     expect(await detectProject(classic)).toMatchObject({
       preset: "openmage",
-      reason: "app/Mage.php found (OpenMage / Magento 1)",
+      reason: "app/Mage.php found",
     });
   });
 
@@ -128,5 +130,15 @@ describe("renderConfig", () => {
     expect(schemaReference("/p", "/p/node_modules/prodlike/schema/prodlike.schema.json")).toBe(
       "node_modules/prodlike/schema/prodlike.schema.json",
     );
+  });
+
+  it("names the published schema when prodlike is installed outside the project", () => {
+    // A path into this machine's global install would be committed with prodlike.yaml.
+    expect(
+      schemaReference(
+        "/home/dev/shop",
+        "/usr/lib/node_modules/prodlike/schema/prodlike.schema.json",
+      ),
+    ).toBe("https://prodlike.dev/schema/prodlike.schema.json");
   });
 });

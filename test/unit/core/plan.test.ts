@@ -3,9 +3,13 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Backend } from "../../../src/backends/backend.js";
+import { MachineClaims } from "../../../src/backends/docker/machine-claims.js";
+import { PortReservations } from "../../../src/backends/docker/port-reservations.js";
 import type { UserSettings } from "../../../src/config/user-settings.js";
 import { chooseHostPorts, planEnvironment, resolveTarget } from "../../../src/core/plan.js";
 import type { ProdlikeError } from "../../../src/errors/prodlike-error.js";
+import { systemClock } from "../../../src/waits/clock.js";
+import { FakeEngine } from "../../support/fake-engine.js";
 
 // Planning an `up`: which environment (project folder + --name), which ports, and the
 // model the preset importer makes from them; a checkout never takes over another's.
@@ -23,6 +27,11 @@ function backend(claims: { own?: Record<string, number>; others?: number[]; owne
     portClaims: async () => ({ own: claims.own ?? {}, others: new Set(claims.others ?? []) }),
     ownerCodeRoot: async () => claims.owner,
   } as unknown as Backend;
+}
+
+// One engine's claims, as every `up` on the machine shares them.
+function reservations(engine: FakeEngine, envId: string): PortReservations {
+  return new PortReservations(new MachineClaims({ engine, clock: systemClock, uid: 1000 }), envId);
 }
 
 const settings = (stateDir: string): UserSettings => ({
@@ -47,6 +56,7 @@ describe("plan", () => {
       target,
       backend({ own: { web: 18080 } }),
       settings(path.join(env.PRODLIKE_HOME ?? "", "state")),
+      reservations(new FakeEngine(), "shop-local"),
     );
     const web = topology.services.find((service) => service.name === "web");
     expect(web?.ports[0]).toMatchObject({ name: "web", hostPort: 18080 });
@@ -57,27 +67,12 @@ describe("plan", () => {
     });
   });
 
-  it("refuses an environment id another checkout already uses", async () => {
-    const { dir, env } = await project();
-    const target = await resolveTarget({ env }, { dir });
-    const error = (await planEnvironment(
-      { env, developer: undefined },
-      target,
-      backend({ owner: "/home/someone/else" }),
-      settings(dir),
-    ).catch((caught: unknown) => caught)) as ProdlikeError;
-    expect(error.code).toBe("USAGE");
-    expect(error.message).toContain("/home/someone/else");
-    expect(error.hint).toContain("--name");
-  });
-
   it("never gives two environments planned at once the same free port", async () => {
-    const { env } = await project();
-    const state = path.join(env.PRODLIKE_HOME ?? "", "state");
+    const engine = new FakeEngine();
     const request = [{ service: "web", name: "web", preferred: 28080 }];
     const [a, b] = await Promise.all([
-      chooseHostPorts(request, "shop-a", backend({}), settings(state)),
-      chooseHostPorts(request, "shop-b", backend({}), settings(state)),
+      chooseHostPorts(request, "shop-a", backend({}), reservations(engine, "shop-a")),
+      chooseHostPorts(request, "shop-b", backend({}), reservations(engine, "shop-b")),
     ]);
     expect(a.web).toBeDefined();
     expect(b.web).toBeDefined();
@@ -87,8 +82,22 @@ describe("plan", () => {
       request,
       "shop-c",
       backend({ others: [28080, 28081, 28082] }),
-      settings(path.join(state, "other")),
+      reservations(new FakeEngine(), "shop-c"),
     );
     expect([28080, 28081, 28082]).not.toContain(c.web);
+  });
+
+  it("gives up with PORT_UNAVAILABLE, never a port another reservation holds", async () => {
+    const request = [{ service: "web", name: "web", preferred: 28180 }];
+    // Another `up` that reserves whatever this one chooses, every time.
+    const contested = {
+      heldByOthers: async () => new Set<number>(),
+      reserve: async (ports: readonly number[]) => [...ports],
+    };
+    const error = (await chooseHostPorts(request, "shop-d", backend({}), contested, () => 0).catch(
+      (caught: unknown) => caught,
+    )) as ProdlikeError;
+    expect(error.code).toBe("PORT_UNAVAILABLE");
+    expect(error.message).toContain("28180");
   });
 });

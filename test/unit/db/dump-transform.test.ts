@@ -219,3 +219,73 @@ describe("bytes through the dump transforms", () => {
     }
   });
 });
+
+describe("DumpTransform on long lines", () => {
+  // 50 statements of 1 MB on one line, as a dump with extended inserts and no newlines.
+  const row = `(1,'${"x".repeat(1024 * 1024)}')`;
+  const oneLine = `${Array.from({ length: 50 }, () => `INSERT INTO \`t\` VALUES ${row};`).join("")}\n`;
+
+  it("streams a row line as it comes: output before the line ends, bytes unchanged", async () => {
+    const fixer = new DumpTransform();
+    const out: Buffer[] = [];
+    fixer.on("data", (chunk: Buffer) => out.push(chunk));
+    const bytes = Buffer.from(oneLine, "latin1");
+    const firstHalf = bytes.subarray(0, bytes.length / 2);
+    for (let at = 0; at < firstHalf.length; at += 65536) {
+      fixer.write(firstHalf.subarray(at, at + 65536));
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    const before = Buffer.concat(out).length - IMPORT_PROLOGUE.length;
+    // Nothing held back but the head read to judge it: bounded, whatever the line's length.
+    expect(before).toBe(firstHalf.length);
+    fixer.end(bytes.subarray(firstHalf.length));
+    await new Promise((resolve) => fixer.on("end", resolve));
+    expect(Buffer.concat(out).toString("latin1")).toBe(
+      `${IMPORT_PROLOGUE}${oneLine}${IMPORT_EPILOGUE}`,
+    );
+    expect(fixer.shape.bytes).toBe(bytes.length);
+  });
+
+  it("still judges a long row line by its head, and drops it whole when refused", async () => {
+    const { out, fixer } = await run(
+      `INSERT INTO mysql.user VALUES ${row};\nINSERT INTO \`t\` VALUES (2);\n`,
+      65536,
+    );
+    expect(fixer.refused).toHaveLength(1);
+    expect(fixer.refused[0]?.line).toBe(1);
+    expect(out).toBe(`${IMPORT_PROLOGUE}\nINSERT INTO \`t\` VALUES (2);\n${IMPORT_EPILOGUE}`);
+  });
+
+  it("follows a multi-line INSERT whose first line is long", async () => {
+    const dump = `INSERT INTO \`t\` VALUES ${row},\n(2,'b');\nCREATE TABLE \`u\` (\`id\` int) COLLATE=utf8mb4_0900_ai_ci;\n`;
+    const { out, fixer } = await run(dump, 65536);
+    expect(out).toContain("(2,'b');\nCREATE TABLE `u` (`id` int) COLLATE=utf8mb4_unicode_ci;\n");
+    expect(fixer.fixes.collations).toBe(1);
+  });
+
+  it("refuses a line past the bound that is not a row statement (no line ends: binary input)", async () => {
+    const zeros = Readable.from(
+      (function* () {
+        for (let sent = 0; sent < 20 * 1024 * 1024; sent += 65536) yield Buffer.alloc(65536);
+      })(),
+    );
+    await expect(text(zeros.pipe(new DumpTransform()))).rejects.toMatchObject({
+      code: "IMPORT_FAILED",
+      message: expect.stringMatching(/Line 1 of the dump is longer than 16 MB/),
+    });
+  });
+
+  it("deals a long row line to one connection of a parallel load", async () => {
+    const dump = `SET NAMES utf8mb4;\nINSERT INTO \`t\` VALUES ${row};\nINSERT INTO \`t\` VALUES (2);\n`;
+    const shards = await Promise.all(
+      [0, 1].map((index) =>
+        text(Readable.from([Buffer.from(dump, "latin1")]).pipe(new DataShard(index, 2))),
+      ),
+    );
+    expect(shards[0]).toContain(row);
+    expect(shards[0]).not.toContain("VALUES (2)");
+    expect(shards[1]).not.toContain(row);
+    expect(shards[1]).toContain("INSERT INTO `t` VALUES (2);");
+    expect(shards[1]).toContain("SET NAMES utf8mb4;");
+  });
+});

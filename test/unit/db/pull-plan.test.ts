@@ -153,20 +153,28 @@ describe("db pull strategies", () => {
     });
   });
 
-  it("kubectl and docker aliases stream drush sql:dump (sql:sync would skip the copy)", () => {
-    for (const from of ["@k8s", "@shop"]) {
-      const plan = planPull({ from, sanitize: true }, context());
-      expect(plan).toMatchObject({
-        strategy: "drush-dump",
-        command: [
-          "drush",
-          from,
-          "sql:dump",
-          "--gzip",
-          "--structure-tables-list=cache,cache_*,sessions",
-        ],
-      });
-    }
+  it("a kubectl alias streams drush sql:dump from its pod, run by prodlike from this machine", () => {
+    // sql:sync would skip the copy (drush #5912), and drush in the cli container has no
+    // kubectl to reach the pod with.
+    const plan = planPull({ from: "@k8s", sanitize: true }, context());
+    expect(plan).toMatchObject({
+      strategy: "drush-dump-remote",
+      transport: {
+        file: "kubectl",
+        args: ["--namespace", "site", "exec", "-i", "deploy/drupal", "--", "sh", "-s"],
+      },
+    });
+    if (plan.strategy !== "drush-dump-remote") throw new Error("unreachable");
+    expect(plan.script).toContain("cd '/app'");
+    expect(plan.script).toContain(
+      `exec "$drush" sql:dump --gzip '--structure-tables-list=cache,cache_*,sessions'`,
+    );
+  });
+
+  it("a docker alias is refused up front, with the pull.sources entry that does the same", () => {
+    const refused = refusal(() => planPull({ from: "@shop", sanitize: true }, context()));
+    expect(refused.code).toBe("USAGE");
+    expect(refused.message).toContain("docker-compose");
   });
 
   it("a drush alias without vendor/bin/drush is a missing tool, with the way around it", () => {

@@ -1,5 +1,14 @@
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { type FilesSource, parseRsyncStats, planFilesPull } from "../../../src/files/pull.js";
+import {
+  type FilesSource,
+  parseRsyncStats,
+  parseUnsafeLinks,
+  planFilesPull,
+  removeEscapingLinks,
+} from "../../../src/files/pull.js";
 
 const ssh = {
   kind: "source" as const,
@@ -27,6 +36,8 @@ describe("planFilesPull", () => {
     expect(plan.command.args).toEqual([
       "--recursive",
       "--links",
+      "--safe-links",
+      "--verbose",
       "--times",
       "--delete-delay",
       "--delay-updates",
@@ -123,5 +134,38 @@ describe("parseRsyncStats", () => {
       "Total transferred file size: 1,048,576 bytes",
     ].join("\n");
     expect(parseRsyncStats(stats)).toEqual({ files: 5000, transferred: 3, bytes: 1048576 });
+  });
+});
+
+describe("symlinks from production", () => {
+  it("reads the links rsync left out", () => {
+    expect(
+      parseUnsafeLinks(
+        'sending incremental file list\nignoring unsafe symlink "rel-passwd" -> "../../../../etc/passwd"\nignoring unsafe symlink "a b/s" -> "/etc/shadow"\n./\n',
+      ),
+    ).toEqual(["rel-passwd -> ../../../../etc/passwd", "a b/s -> /etc/shadow"]);
+  });
+
+  it("removes links an older pull left that point outside the folder, keeps the ones inside", async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), "prodlike-files-"));
+    await mkdir(path.join(root, "sub"));
+    await writeFile(path.join(root, "a.txt"), "a");
+    await symlink("../../../../etc/passwd", path.join(root, "rel-passwd"));
+    await symlink("../settings.php", path.join(root, "site-settings"));
+    await symlink("/etc/hostname", path.join(root, "sub", "abs"));
+    await symlink("a.txt", path.join(root, "ok"));
+    await symlink("../a.txt", path.join(root, "sub", "ok2"));
+    expect((await removeEscapingLinks(root)).sort()).toEqual([
+      "rel-passwd -> ../../../../etc/passwd",
+      "site-settings -> ../settings.php",
+      "sub/abs -> /etc/hostname",
+    ]);
+    expect((await readdir(root, { recursive: true })).sort()).toEqual([
+      "a.txt",
+      "ok",
+      "sub",
+      "sub/ok2",
+    ]);
+    await rm(root, { recursive: true, force: true });
   });
 });

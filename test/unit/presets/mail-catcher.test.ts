@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { connect, createServer, type Socket } from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -14,6 +17,9 @@ const SCRIPT = fileURLToPath(
 let catcher: ChildProcess;
 let smtpPort = 0;
 let httpPort = 0;
+let store = "";
+/** The store's bound, in MB, as the test starts it (small, to fill it). */
+const STORE_MB = 2;
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -60,14 +66,15 @@ function send(subject: string): Promise<string> {
   ]);
 }
 
-beforeAll(async () => {
-  [smtpPort, httpPort] = [await freePort(), await freePort()];
+async function start(): Promise<void> {
   catcher = spawn(process.execPath, [SCRIPT], {
     env: {
       ...process.env,
       SMTP_PORT: String(smtpPort),
       HTTP_PORT: String(httpPort),
       LISTEN_HOST: "127.0.0.1",
+      STORE_DIR: store,
+      MAX_STORE_MB: String(STORE_MB),
     },
     stdio: "ignore",
   });
@@ -78,10 +85,17 @@ beforeAll(async () => {
     if (Date.now() > deadline) throw new Error("the catcher did not start");
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+beforeAll(async () => {
+  [smtpPort, httpPort] = [await freePort(), await freePort()];
+  store = await mkdtemp(path.join(os.tmpdir(), "prodlike-mail-store-"));
+  await start();
 });
 
-afterAll(() => {
+afterAll(async () => {
   catcher?.kill();
+  await rm(store, { recursive: true, force: true });
 });
 
 describe("the mail catcher", () => {
@@ -133,5 +147,45 @@ describe("the mail catcher", () => {
     });
     expect((await messages()).total).toBe(before);
     expect(await send("after garbage")).toContain("250 OK: captured");
+  });
+
+  it("keeps messages on disk within its bound, dropping the oldest, and reads them back", async () => {
+    const big = (subject: string) =>
+      converse([
+        "EHLO test",
+        "MAIL FROM:<app@example.com>",
+        "RCPT TO:<user@example.com>",
+        "DATA",
+        `Subject: ${subject}\r\nTo: user@example.com\r\n\r\n${"0123456789abcdef"
+          .repeat(4096)
+          .match(/.{1,76}/g)
+          ?.join("\r\n")}\r\n.`,
+        "QUIT",
+      ]);
+    // 64 KB each, 40 of them: 2.5 MB into a 2 MB store.
+    for (let index = 0; index < 40; index++) expect(await big(`big ${index}`)).toContain("250");
+    const { messages: kept } = await messages();
+    const subjects = kept.map((message) => message.Subject);
+    expect(subjects).toContain("big 39");
+    expect(subjects).not.toContain("big 0");
+    const files = (await readdir(store)).filter((name) => name.endsWith(".eml"));
+    expect(files.length).toBe(kept.length);
+    expect(files.length * 64 * 1024).toBeLessThanOrEqual(STORE_MB * 1024 * 1024 + 64 * 1024);
+    const newest = (await messages()).messages[0] as unknown as { ID: string };
+    const whole = (await (
+      await fetch(`http://127.0.0.1:${httpPort}/api/v1/message/${newest.ID}`)
+    ).json()) as { Subject: string; Text: string };
+    expect(whole.Subject).toBe("big 39");
+    expect(whole.Text.length).toBeGreaterThan(60_000);
+  });
+
+  it("has its messages back after a restart", async () => {
+    const before = (await messages()).messages.map((message) => message.Subject);
+    catcher.kill();
+    await new Promise((resolve) => catcher.once("exit", resolve));
+    await start();
+    expect((await messages()).messages.map((message) => message.Subject)).toEqual(before);
+    await fetch(`http://127.0.0.1:${httpPort}/api/v1/messages`, { method: "DELETE" });
+    expect((await readdir(store)).filter((name) => name.endsWith(".eml"))).toEqual([]);
   });
 });

@@ -1,7 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { caddyConfig } from "../../../src/router/caddy-config.js";
-import { type RoutableContainer, routerPlan } from "../../../src/router/router-plan.js";
+import {
+  type RecordedEnvironment,
+  type RoutableContainer,
+  routerPlan,
+} from "../../../src/router/router-plan.js";
 import { Label } from "../../../src/topology/labels.js";
+
+// Environments as their owner records have them: id PROJECT-NAME.
+function recorded(...ids: [string, string, string?][]): Map<string, RecordedEnvironment> {
+  return new Map(
+    ids.map(([project, name, createdAt], index) => [
+      `${project}-${name}`,
+      { project, name, createdAt: createdAt ?? `2026-12-01T00:00:0${index}Z` },
+    ]),
+  );
+}
 
 function container(
   name: string,
@@ -9,24 +23,37 @@ function container(
   routes: string | undefined,
   extra: Partial<RoutableContainer> = {},
 ): RoutableContainer {
+  const [project = "", envName = ""] = env.split("-");
   return {
     id: `id-${name}`,
     name,
     state: "running",
-    labels: { [Label.env]: env, ...(routes ? { [Label.routes]: routes } : {}) },
+    labels: {
+      [Label.env]: env,
+      [Label.project]: project,
+      [Label.name]: envName,
+      [Label.backend]: "compose",
+      "com.docker.compose.project": env,
+      ...(routes ? { [Label.routes]: routes } : {}),
+    },
     networks: [`${env}_default`],
     ...extra,
   };
 }
 
+const AB = recorded(["a", "qa1"], ["b", "local"], ["c", "local"]);
+
 describe("routerPlan", () => {
   it("routes every running container's hosts to its name on its network", () => {
-    const plan = routerPlan([
-      container("b-local_web_1", "b-local", "local.b.localhost=80"),
-      container("a-qa1_web_1", "a-qa1", "qa1.a.localhost=80"),
-      container("a-qa1_mail_1", "a-qa1", "mail.qa1.a.localhost=8025"),
-      container("a-qa1_db_1", "a-qa1", undefined),
-    ]);
+    const plan = routerPlan(
+      [
+        container("b-local_web_1", "b-local", "local.b.localhost=80"),
+        container("a-qa1_web_1", "a-qa1", "qa1.a.localhost=80"),
+        container("a-qa1_mail_1", "a-qa1", "mail.qa1.a.localhost=8025"),
+        container("a-qa1_db_1", "a-qa1", undefined),
+      ],
+      { recorded: AB },
+    );
     expect(plan.sites).toEqual([
       { host: "qa1.a.localhost", dial: "a-qa1_web_1:80" },
       { host: "mail.qa1.a.localhost", dial: "a-qa1_mail_1:8025" },
@@ -39,39 +66,88 @@ describe("routerPlan", () => {
   it("leaves out stopped containers and the environment being removed", () => {
     const plan = routerPlan(
       [
-        container("a_web_1", "a", "a.localhost=80", { state: "exited" }),
-        container("b_web_1", "b", "b.localhost=80"),
-        container("c_web_1", "c", "c.localhost=80"),
+        container("a_web_1", "a-qa1", "qa1.a.localhost=80", { state: "exited" }),
+        container("b_web_1", "b-local", "local.b.localhost=80"),
+        container("c_web_1", "c-local", "local.c.localhost=80"),
       ],
-      { leaving: "c" },
+      { leaving: "c-local", recorded: AB },
     );
-    expect(plan.sites.map((site) => site.host)).toEqual(["b.localhost"]);
-    expect(plan.networks).toEqual(["b_default"]);
+    expect(plan.sites.map((site) => site.host)).toEqual(["local.b.localhost"]);
+    expect(plan.networks).toEqual(["b-local_default"]);
   });
 
   it("dials a pod's sidecar by the container whose network it shares", () => {
-    const owner = container("m_shop_1", "m", undefined);
-    const sidecar = container("m_shop-nginx_1", "m", "m.localhost=8080", {
+    const owner = container("m_shop_1", "m-local", undefined);
+    const sidecar = container("m_shop-nginx_1", "m-local", "local.m.localhost=8080", {
       networks: [],
       networkMode: `container:${owner.id}`,
     });
-    expect(routerPlan([owner, sidecar]).sites).toEqual([
-      { host: "m.localhost", dial: "m_shop_1:8080" },
+    expect(routerPlan([owner, sidecar], { recorded: recorded(["m", "local"]) }).sites).toEqual([
+      { host: "local.m.localhost", dial: "m_shop_1:8080" },
     ]);
   });
 
-  it("keeps a host two environments claim for the first, and says so", () => {
-    const plan = routerPlan([
-      container("y_web_1", "y", "same.localhost=80"),
-      container("x_web_1", "x", "same.localhost=80"),
-    ]);
-    expect(plan.sites).toEqual([{ host: "same.localhost", dial: "x_web_1:80" }]);
-    expect(plan.conflicts).toEqual([{ host: "same.localhost", kept: "x", dropped: "y" }]);
+  it("keeps a host two containers of one environment claim for the older one, and says so", () => {
+    const plan = routerPlan(
+      [
+        container("x_rogue_1", "x-local", "local.x.localhost=80", { createdAt: 2000 }),
+        container("x_web_1", "x-local", "local.x.localhost=80", { createdAt: 1000 }),
+      ],
+      { recorded: recorded(["x", "local"]) },
+    );
+    expect(plan.sites).toEqual([{ host: "local.x.localhost", dial: "x_web_1:80" }]);
   });
 
   it("skips a routes label edited into nonsense", () => {
-    const plan = routerPlan([container("z_web_1", "z", "ok.localhost=80,bad host=x,=1,a=99999")]);
-    expect(plan.sites.map((site) => site.host)).toEqual(["ok.localhost"]);
+    const plan = routerPlan(
+      [container("z_web_1", "z-local", "local.z.localhost=80,bad host=x,=1,a=99999")],
+      { recorded: recorded(["z", "local"]) },
+    );
+    expect(plan.sites.map((site) => site.host)).toEqual(["local.z.localhost"]);
+  });
+
+  it("routes no container of an environment prodlike did not record (a rogue label)", () => {
+    const rogue = container("rogue", "evil-x", "x.evil.localhost=80");
+    const plan = routerPlan([rogue], { recorded: AB });
+    expect(plan.sites).toEqual([]);
+    // Nor one that says it is a recorded environment's but is not compose's container of it.
+    const impostor = container("impostor", "a-qa1", "qa1.a.localhost=80", {
+      labels: { ...rogue.labels, [Label.env]: "a-qa1", [Label.project]: "a", [Label.name]: "qa1" },
+    });
+    expect(routerPlan([impostor], { recorded: AB }).sites).toEqual([]);
+  });
+
+  it("serves an environment only names under its own host: never another's, never outside .localhost", () => {
+    const plan = routerPlan(
+      [
+        container("b_web_1", "b-local", "qa1.a.localhost=80,ht-test.example.com=80,127.0.0.1=80"),
+        container("b_web_2", "b-local", "local.b.localhost.evil.com=80,admin.local.b.localhost=80"),
+      ],
+      { recorded: AB },
+    );
+    expect(plan.sites.map((site) => site.host)).toEqual(["admin.local.b.localhost"]);
+  });
+
+  it("keeps a cluster environment's routes only under its own host", () => {
+    const plan = routerPlan([container("node", "k-qa", undefined)], {
+      recorded: recorded(["k", "qa"]),
+      external: {
+        "k-qa": {
+          container: "node",
+          network: "kind",
+          sites: [
+            { host: "shop.qa.k.localhost", dial: "node:30080" },
+            { host: "evil.example.com", dial: "node:30081" },
+          ],
+        },
+        "not-recorded": {
+          container: "node",
+          network: "kind",
+          sites: [{ host: "recorded.not.localhost", dial: "node:30082" }],
+        },
+      },
+    });
+    expect(plan.sites.map((site) => site.host)).toEqual(["shop.qa.k.localhost"]);
   });
 });
 
@@ -99,6 +175,12 @@ describe("caddyConfig", () => {
     expect(config.apps.tls).toEqual({
       automation: { policies: [{ issuers: [{ module: "internal", ca: "local" }] }] },
     });
+  });
+
+  it("signs with the name-constrained CA start-router makes, never Caddy's own", () => {
+    expect(JSON.stringify(config.apps)).toContain(
+      '"root":{"certificate":"/data/prodlike-ca/root.crt","private_key":"/data/prodlike-ca/root.key","format":"pem_file"}',
+    );
   });
 
   it("answers an unknown host with a 404 that says what to do", () => {

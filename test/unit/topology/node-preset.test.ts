@@ -28,7 +28,8 @@ describe("the node preset", () => {
       },
     ]);
     expect(app?.mounts).toEqual([{ type: "code", target: "/srv/app" }]);
-    expect(topology.volumes).toEqual([]);
+    // The mail catcher's messages only.
+    expect(topology.volumes).toEqual([{ name: "mail-data" }]);
   });
 
   it("builds Node.js 22 from its npm package by default, 24 when asked (another image)", async () => {
@@ -83,7 +84,11 @@ describe("the node preset", () => {
       { service: "redis", condition: "healthy" },
       { service: "postgres", condition: "healthy" },
     ]);
-    expect(topology.volumes.map((volume) => volume.name)).toEqual(["postgres-data", "redis-data"]);
+    expect(topology.volumes.map((volume) => volume.name)).toEqual([
+      "mail-data",
+      "postgres-data",
+      "redis-data",
+    ]);
   });
 
   it("asks host ports only for the services that run", async () => {

@@ -31,20 +31,45 @@ describe("the openmage preset", () => {
     expect(vcl?.content).toContain('.host = "web";');
   });
 
-  it("mounts media/ as a named volume over the live code, and local.xml read-only", async () => {
+  it("mounts media/ as a named volume over the live code, and local.xml for the installer", async () => {
     const topology = await openmageTopology();
     const php = topology.services.find((service) => service.name === "php-fpm");
     expect(php?.mounts).toEqual(
       expect.arrayContaining([
         { type: "code", target: "/var/www/html" },
         { type: "volume", volume: "media", target: "/var/www/html/media" },
-        { type: "config", file: "local.xml", target: "/var/www/html/app/etc/local.xml" },
+        {
+          type: "config",
+          file: "local.xml",
+          target: "/var/www/html/app/etc/local.xml",
+          writable: true,
+        },
       ]),
     );
+    // nginx reaches the checkout's own media/ beside the volume's.
+    const web = topology.services.find((service) => service.name === "web");
+    expect(web?.mounts).toContainEqual({ type: "code", target: "/var/www/checkout" });
     const localXml = topology.configFiles.find((file) => file.name === "local.xml");
     expect(localXml?.secret).toBe(true);
     expect(localXml?.content).toContain("<password><![CDATA[s3cret-password-123]]></password>");
     expect(localXml?.content).toContain("<dbname><![CDATA[openmage]]></dbname>");
+  });
+
+  it("dates local.xml's install only for a database that holds a shop", async () => {
+    const dateOf = (topology: Awaited<ReturnType<typeof openmageTopology>>) =>
+      /<date><!\[CDATA\[([^\]]*)\]\]><\/date>/.exec(
+        topology.configFiles.find((file) => file.name === "local.xml")?.content ?? "",
+      )?.[1];
+    // An empty database: OpenMage must see an installable shop (no date), or its first
+    // request runs every setup script against it.
+    const empty = await openmageTopology();
+    expect(dateOf(empty)).toBe("");
+    expect(empty.install).toMatchObject({ installed: false, command: "install" });
+    const installed = await openmageTopology({ installed: true });
+    expect(dateOf(installed)).toBe("Sat, 01 Jan 2000 00:00:00 +0000");
+    expect(installed.commands?.install?.run).toBe(
+      "sh /usr/local/share/prodlike/openmage-install.sh",
+    );
   });
 
   it("builds the shared MariaDB image under one name for every preset, one per version", async () => {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { configSchema } from "../../../src/config/schema.js";
 import { isProdlikeError } from "../../../src/errors/prodlike-error.js";
 import { findService } from "../../../src/topology/model.js";
+import { topologyFromPreset } from "../../../src/topology/preset-importer.js";
+import { loadPreset } from "../../../src/topology/preset-loader.js";
 import { DEVELOPER, drupalTopology, openmageTopology } from "../../support/drupal-topology.js";
 
 describe("topologyFromPreset (drupal)", () => {
@@ -44,6 +47,7 @@ describe("topologyFromPreset (drupal)", () => {
     expect(topology.codeFiles.map((file) => file.path)).toEqual([
       "docroot/sites/default/settings.prodlike.php",
       "docroot/sites/default/settings.php",
+      "docroot/sites/default/prodlike.services.yml",
     ]);
   });
 
@@ -68,11 +72,33 @@ describe("topologyFromPreset (drupal)", () => {
     expect(ini).toMatch(/^opcache\.revalidate_freq = 0$/m);
   });
 
-  it("keeps the password (and the app's own secret) in the topology's secrets for redaction", async () => {
+  it("keeps the password (and the app's own secret and key) in the topology's secrets for redaction", async () => {
     expect((await drupalTopology()).secrets).toEqual([
       "s3cret-password-123",
       expect.stringMatching(/^[0-9a-f]{32}$/),
+      // The same secret as Laravel's APP_KEY takes it.
+      expect.stringMatching(/^base64:[A-Za-z0-9+/]{43}=$/),
     ]);
+  });
+
+  it("gives the services running the code the CA bundle this machine trusts", async () => {
+    const preset = await loadPreset("drupal");
+    const topology = topologyFromPreset(preset, configSchema.parse({}), {
+      identity: { project: "shop", name: "local", id: "shop-local" },
+      codeRoot: "/home/dev/shop",
+      hostPorts: { web: 8080, db: 13306, mail: 18025 },
+      dbPassword: "s3cret-password-123",
+      hostCaBundle: "/etc/ssl/certs/ca-certificates.crt",
+    });
+    const bundled = topology.services
+      .filter((service) =>
+        service.mounts.some(
+          (mount) => mount.type === "host" && mount.target === "/etc/ssl/certs/ca-certificates.crt",
+        ),
+      )
+      .map((service) => service.name)
+      .sort();
+    expect(bundled).toEqual(["cli", "php-fpm"]);
   });
 
   it("uses content-addressed image tags", async () => {

@@ -27,17 +27,40 @@ describe("renderCompose", () => {
     const a = renderCompose(await drupalTopology(), options);
     const b = renderCompose(await drupalTopology(), options);
     expect(a.yaml).toBe(b.yaml);
-    const changed = renderCompose(await drupalTopology({ env: { APP_ENV: "local" } }), options);
-    expect(changed.configHash).not.toBe(a.configHash);
+    expect(b.serviceHashes).toEqual(a.serviceHashes);
+    expect(Object.keys(a.serviceHashes).sort()).toEqual(["cli", "db", "mail", "php-fpm", "web"]);
   });
 
-  it("changes the hash when only a mounted config file's content changes", async () => {
+  it("changes the hashes of the services an env change reaches, and only theirs", async () => {
+    const options = { configDir: "/x", base };
+    const a = renderCompose(await drupalTopology(), options).serviceHashes;
+    // prodlike.yaml env: goes to the services with the application's environment.
+    const changed = renderCompose(
+      await drupalTopology({ env: { REL: "2" } }),
+      options,
+    ).serviceHashes;
+    expect(changedNames(a, changed)).toEqual(["cli", "php-fpm"]);
+  });
+
+  it("changes the hash of the services mounting a config file whose content changed", async () => {
     const topology = await drupalTopology();
-    const before = renderCompose(topology, { configDir: "/x", base }).configHash;
+    const before = renderCompose(topology, { configDir: "/x", base }).serviceHashes;
     const nginx = topology.configFiles.find((file) => file.name === "nginx.conf");
     if (!nginx) throw new Error("preset has no nginx.conf");
     nginx.content += "\n# changed\n";
-    expect(renderCompose(topology, { configDir: "/x", base }).configHash).not.toBe(before);
+    const after = renderCompose(topology, { configDir: "/x", base }).serviceHashes;
+    expect(changedNames(before, after)).toEqual(["web"]);
+  });
+
+  it("changes php-fpm's hash alone for a PHP extension's image", async () => {
+    const options = { configDir: "/x", base };
+    const a = renderCompose(await drupalTopology(), options).serviceHashes;
+    const b = renderCompose(
+      await drupalTopology({ phpExtensions: ["redis"] }),
+      options,
+    ).serviceHashes;
+    // The extension is built into the PHP images (php-fpm and the cli): nothing else moves.
+    expect(changedNames(a, b)).toEqual(["cli", "php-fpm"]);
   });
 
   it("binds every published port to 127.0.0.1", async () => {
@@ -53,7 +76,7 @@ describe("renderCompose", () => {
       expect(service.labels[Label.managed]).toBe("true");
     }
     expect(document.networks.default?.labels[Label.env]).toBe("shop-local");
-    expect(Object.keys(document.volumes ?? {})).toEqual(["db-data"]);
+    expect(Object.keys(document.volumes ?? {})).toEqual(["db-data", "mail-data"]);
     expect(document.volumes?.["db-data"]?.labels[Label.env]).toBe("shop-local");
   });
 
@@ -120,3 +143,9 @@ describe("ssh access for the cli container (drush sql:sync)", () => {
     expect(JSON.stringify(objects)).not.toContain("ssh_config");
   });
 });
+
+function changedNames(a: Record<string, string>, b: Record<string, string>): string[] {
+  return Object.keys(b)
+    .filter((name) => a[name] !== b[name])
+    .sort();
+}

@@ -62,7 +62,7 @@ describe("renderKubernetes", () => {
       "Deployment/web",
       "Deployment/cli",
       "StatefulSet/db",
-      "Deployment/mail",
+      "StatefulSet/mail",
     ]);
     for (const object of objects) validateKubeObject(object);
     // The YAML is the same objects.
@@ -97,12 +97,7 @@ describe("renderKubernetes", () => {
       topology.podGroups = {};
     });
     const deployments = objects.filter((object) => object.kind === "Deployment");
-    expect(deployments.map((object) => object.metadata?.name)).toEqual([
-      "web",
-      "php-fpm",
-      "cli",
-      "mail",
-    ]);
+    expect(deployments.map((object) => object.metadata?.name)).toEqual(["web", "php-fpm", "cli"]);
     expect(find<V1Service>(objects, "Service", "php-fpm").spec?.selector).toEqual({
       [KubeLabel.appName]: "php-fpm",
     });

@@ -3,8 +3,15 @@
 // like Mailpit's (/api/v1/messages, /api/v1/message/ID), so a QA script written against
 // Mailpit reads it unchanged. Node's standard library only: nothing to install in the
 // image but the Node binary prodlike already ships.
+//
+// Bounded: a message is written to disk as it arrives (never held whole while it comes
+// in), kept there (STORE_DIR, a volume), and only its summary stays in memory; the store
+// holds at most MAX_STORE_MB, the oldest messages dropped first. A message is read back
+// from disk when it is asked for.
+import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
+import path from "node:path";
 
 const SMTP_PORT = Number(process.env.SMTP_PORT ?? 1025);
 const HTTP_PORT = Number(process.env.HTTP_PORT ?? 8025);
@@ -12,14 +19,19 @@ const HTTP_PORT = Number(process.env.HTTP_PORT ?? 8025);
 const LISTEN_HOST = process.env.LISTEN_HOST ?? "0.0.0.0";
 const MAX_MESSAGES = Number(process.env.MAX_MESSAGES ?? 500);
 const MAX_SIZE = 25 * 1024 * 1024;
+const MAX_STORE_BYTES = Number(process.env.MAX_STORE_MB ?? 512) * 1024 * 1024;
+const STORE_DIR = process.env.STORE_DIR ?? "/var/lib/prodlike-mail";
 // RFC 5321 allows 512 octets per command line and 100 recipients at least; a client past
 // these bounds (or one that never sends CRLF) is answered and cut off, never buffered.
 const MAX_COMMAND_LINE = 4096;
 const MAX_RECIPIENTS = 1000;
 
-/** Newest last; the oldest are dropped past MAX_MESSAGES. */
+/** Summaries, newest last; the oldest are dropped past MAX_MESSAGES or MAX_STORE_BYTES. */
 const messages = [];
 let nextId = 1;
+let incoming = 1;
+let storedBytes = 0;
+const store = openStore();
 
 // ---- SMTP (RFC 5321, the part a sendmail client or nodemailer speaks) ----
 
@@ -49,7 +61,8 @@ function smtpSession(socket) {
       reply("250 OK");
     } else if (verb === "DATA") {
       if (envelope.to.length === 0) return reply("503 RCPT first");
-      data = [];
+      data = { file: path.join(store, `incoming-${incoming++}`), fd: -1, parts: [], bytes: 0 };
+      data.fd = fs.openSync(data.file, "w", 0o600);
       dataSize = 0;
       reply("354 End data with <CR><LF>.<CR><LF>");
     } else if (verb === "RSET") {
@@ -64,16 +77,27 @@ function smtpSession(socket) {
 
   const dataLine = (line) => {
     if (line === ".") {
-      const raw = data.join("\r\n");
+      flush(data);
+      const { file, fd } = data;
       data = null;
-      if (dataSize > MAX_SIZE) return reply("552 Message too large");
-      store(envelope, raw);
+      fs.closeSync(fd);
+      if (dataSize > MAX_SIZE) {
+        fs.rmSync(file, { force: true });
+        return reply("552 Message too large");
+      }
+      keep(envelope, file);
       envelope = { from: "", to: [] };
       return reply("250 OK: captured");
     }
+    const first = dataSize === 0;
     dataSize += line.length + 2;
     // Past the limit the lines are dropped, not kept: the answer is 552 at the end.
-    if (dataSize <= MAX_SIZE) data.push(line.startsWith("..") ? line.slice(1) : line);
+    if (dataSize <= MAX_SIZE) {
+      const text = `${first ? "" : "\r\n"}${line.startsWith("..") ? line.slice(1) : line}`;
+      data.parts.push(text);
+      data.bytes += text.length;
+      if (data.bytes >= 64 * 1024) flush(data);
+    }
   };
 
   socket.setEncoding("latin1");
@@ -95,6 +119,21 @@ function smtpSession(socket) {
     }
   });
   socket.on("error", () => socket.destroy());
+  // A client gone mid-message leaves no file behind.
+  socket.on("close", () => {
+    if (!data) return;
+    fs.closeSync(data.fd);
+    fs.rmSync(data.file, { force: true });
+    data = null;
+  });
+}
+
+/** Writes what a message's lines collected to its file. */
+function flush(data) {
+  if (data.parts.length === 0) return;
+  fs.writeSync(data.fd, Buffer.from(data.parts.join(""), "latin1"));
+  data.parts = [];
+  data.bytes = 0;
 }
 
 function pathOf(argument) {
@@ -194,15 +233,37 @@ function addresses(value) {
     });
 }
 
-function store(envelope, raw) {
+// ---- The store: one file per message, summaries in memory ----
+
+// The volume when it is writable (its folder is the image's, owned by nobody), else a
+// folder of the container's own: on disk either way.
+function openStore() {
+  for (const dir of [STORE_DIR, path.join(process.env.TMPDIR ?? "/tmp", "prodlike-mail")]) {
+    try {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      fs.accessSync(dir, fs.constants.W_OK);
+      return dir;
+    } catch {
+      // Not writable: the next one.
+    }
+  }
+  throw new Error(`no writable folder for the mail store (${STORE_DIR})`);
+}
+
+function messageFile(id) {
+  return path.join(store, `${id}.eml`);
+}
+
+/** What a message shows, parsed from its raw text (the summary, or the whole message). */
+function parse(id, envelope, raw, created) {
   const { headers, body } = splitHeaders(raw);
   const { text, html } = contentOf(headers, body);
   const header = (name) => decodeWords(headers[name]?.[0] ?? "");
   const shown = new Set(
     [...addresses(header("to")), ...addresses(header("cc"))].map((to) => to.Address.toLowerCase()),
   );
-  const message = {
-    ID: String(nextId++),
+  return {
+    ID: String(id),
     From: addresses(header("from"))[0] ?? { Name: "", Address: envelope.from },
     To: addresses(header("to")),
     Cc: addresses(header("cc")),
@@ -210,21 +271,78 @@ function store(envelope, raw) {
       .filter((to) => !shown.has(to.toLowerCase()))
       .map((Address) => ({ Name: "", Address })),
     Subject: header("subject"),
-    Created: new Date().toISOString(),
+    Created: created,
     Size: raw.length,
     Envelope: envelope,
     Text: text,
     HTML: html,
-    raw,
   };
+}
+
+function keep(envelope, incoming) {
+  const id = nextId++;
+  const file = messageFile(id);
+  fs.renameSync(incoming, file);
+  // The envelope is not in the message: kept beside it, for a restart.
+  fs.writeFileSync(`${file}.json`, JSON.stringify(envelope), { mode: 0o600 });
+  const raw = fs.readFileSync(file, "latin1");
+  remember(summary(parse(id, envelope, raw, new Date().toISOString())));
+}
+
+function remember(message) {
   messages.push(message);
-  if (messages.length > MAX_MESSAGES) messages.shift();
+  storedBytes += message.Size;
+  while (messages.length > MAX_MESSAGES || (storedBytes > MAX_STORE_BYTES && messages.length > 1)) {
+    drop(messages.shift());
+  }
+}
+
+function drop(message) {
+  storedBytes -= message.Size;
+  fs.rmSync(messageFile(message.ID), { force: true });
+  fs.rmSync(`${messageFile(message.ID)}.json`, { force: true });
+}
+
+/** A stored message in full, read back from disk; undefined when it is gone. */
+function load(message) {
+  try {
+    const raw = fs.readFileSync(messageFile(message.ID), "latin1");
+    return { ...parse(message.ID, message.Envelope, raw, message.Created), raw };
+  } catch {
+    return undefined;
+  }
+}
+
+// Messages kept before a restart come back, oldest first; half-received ones are dropped.
+function reload() {
+  const ids = [];
+  for (const name of fs.readdirSync(store)) {
+    const match = /^(\d+)\.eml$/.exec(name);
+    if (match) ids.push(Number(match[1]));
+    else if (name.startsWith("incoming-")) fs.rmSync(path.join(store, name), { force: true });
+  }
+  for (const id of ids.sort((a, b) => a - b)) {
+    try {
+      const file = messageFile(id);
+      const envelope = JSON.parse(fs.readFileSync(`${file}.json`, "utf8"));
+      const raw = fs.readFileSync(file, "latin1");
+      remember(summary(parse(id, envelope, raw, fs.statSync(file).mtime.toISOString())));
+    } catch {
+      fs.rmSync(messageFile(id), { force: true });
+    }
+    nextId = Math.max(nextId, id + 1);
+  }
 }
 
 // ---- HTTP: the API and one page that reads it ----
 
-function summary({ ID, From, To, Subject, Created, Size, Text }) {
-  return { ID, From, To, Subject, Created, Size, Snippet: Text.slice(0, 200) };
+/** What stays in memory of a message (its text and HTML are read back when asked for). */
+function summary({ ID, From, To, Cc, Bcc, Subject, Created, Size, Envelope, Text }) {
+  return { ID, From, To, Cc, Bcc, Subject, Created, Size, Envelope, Snippet: Text.slice(0, 200) };
+}
+
+function listed({ ID, From, To, Subject, Created, Size, Snippet }) {
+  return { ID, From, To, Subject, Created, Size, Snippet };
 }
 
 function send(response, status, body, type = "application/json") {
@@ -261,14 +379,16 @@ function api(request, response) {
     return send(response, 200, "ok\n", "text/plain");
   if (request.method === "GET" && url.pathname === "/api/v1/messages") {
     const newestFirst = [...messages].reverse();
-    return send(response, 200, { total: messages.length, messages: newestFirst.map(summary) });
+    return send(response, 200, { total: messages.length, messages: newestFirst.map(listed) });
   }
   if (request.method === "DELETE" && url.pathname === "/api/v1/messages") {
-    messages.length = 0;
+    for (const message of messages.splice(0)) drop(message);
+    storedBytes = 0;
     return send(response, 200, { deleted: true });
   }
   if (request.method === "GET" && one) {
-    const message = messages.find((candidate) => candidate.ID === one[1]);
+    const found = messages.find((candidate) => candidate.ID === one[1]);
+    const message = found ? load(found) : undefined;
     if (!message) return send(response, 404, { error: "no such message" });
     if (one[2]) return send(response, 200, message.raw, "message/rfc822");
     const { raw: _raw, ...whole } = message;
@@ -277,6 +397,7 @@ function api(request, response) {
   return send(response, 404, { error: "not found" });
 }
 
+reload();
 net.createServer(smtpSession).listen(SMTP_PORT, LISTEN_HOST);
 http.createServer(api).listen(HTTP_PORT, LISTEN_HOST);
 const stop = () => process.exit(0);

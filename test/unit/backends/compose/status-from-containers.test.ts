@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isUpToDate } from "../../../../src/backends/compose/container-waits.js";
+import { changedServices, isUpToDate } from "../../../../src/backends/compose/container-waits.js";
 import {
   overallState,
   statusFromContainers,
@@ -103,23 +103,26 @@ describe("overallState", () => {
 describe("isUpToDate", () => {
   it("is true only when every service runs healthy from the same config hash", async () => {
     const topology = await drupalTopology();
-    const { configHash } = renderCompose(topology, { configDir: "/x", base });
+    const { serviceHashes } = renderCompose(topology, { configDir: "/x", base });
     const healthy = topology.services.map((service) =>
       container(
         service.name,
         { health: service.health ? "healthy" : "none" },
-        { [Label.configHash]: configHash },
+        { [Label.configHash]: serviceHashes[service.name] ?? "" },
       ),
     );
-    expect(isUpToDate(healthy, topology, configHash)).toBe(true);
-    expect(isUpToDate(healthy, topology, "other-hash")).toBe(false);
-    expect(isUpToDate(healthy.slice(1), topology, configHash)).toBe(false);
+    expect(isUpToDate(healthy, topology, serviceHashes)).toBe(true);
+    expect(isUpToDate(healthy, topology, { ...serviceHashes, web: "other-hash" })).toBe(false);
+    expect(changedServices(healthy, topology, { ...serviceHashes, web: "other-hash" })).toEqual([
+      "web",
+    ]);
+    expect(isUpToDate(healthy.slice(1), topology, serviceHashes)).toBe(false);
     const starting = healthy.map((c, index) =>
       index === 0 ? { ...c, health: "starting" as const } : c,
     );
-    expect(isUpToDate(starting, topology, configHash)).toBe(false);
+    expect(isUpToDate(starting, topology, serviceHashes)).toBe(false);
     const stopped = healthy.map((c, index) => (index === 0 ? { ...c, state: "exited" } : c));
-    expect(isUpToDate(stopped, topology, configHash)).toBe(false);
+    expect(isUpToDate(stopped, topology, serviceHashes)).toBe(false);
   });
 });
 

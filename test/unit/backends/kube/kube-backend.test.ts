@@ -81,7 +81,7 @@ describe("KubeBackend", () => {
       "Deployment/web",
       "Deployment/cli",
       "StatefulSet/db",
-      "Deployment/mail",
+      "StatefulSet/mail",
     ]);
     expect(connects[0]).toBe(
       `${path.join(codeRoot, ".prodlike", "local", "kubeconfig")} kind-prodlike-shop-local`,
@@ -226,8 +226,8 @@ describe("KubeBackend", () => {
     expect(api.patches.map((patch) => `${patch.kind}/${patch.name}`)).toEqual([
       "Deployment/web",
       "Deployment/cli",
-      "Deployment/mail",
       "StatefulSet/db",
+      "StatefulSet/mail",
     ]);
     expect(api.patches[0]?.patch).toEqual({ spec: { replicas: 0 } });
     const restarted = await backend.up(topology, new SilentProgress(), upOptions);

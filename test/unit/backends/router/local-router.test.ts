@@ -1,8 +1,6 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ContainerInfo } from "../../../../src/backends/docker/docker-engine.js";
+import { OwnerLabel } from "../../../../src/backends/docker/environment-owners.js";
 import { LocalRouter, ROUTER_NAME } from "../../../../src/backends/router/local-router.js";
 import type {
   CommandRunner,
@@ -19,18 +17,20 @@ import { FakeEngine } from "../../../support/fake-engine.js";
 
 const PORTS = { http: 39081, https: 39443 };
 
-/** docker as the router uses it: `run` makes the container the engine then lists. */
+const ROUTER_ID = `id-${ROUTER_NAME}`;
+
+/** docker as the router uses it: `run` makes the container the engine then lists; the
+ *  files an `exec` writes in it are the ones the engine then reads back. */
 class DockerCli implements CommandRunner {
   readonly calls: string[] = [];
   readonly inputs: string[] = [];
-  clusterRoutes = "";
   constructor(private readonly engine: FakeEngine) {}
   async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     this.calls.push([file, ...args].join(" "));
     if (options.input !== undefined) this.inputs.push(options.input);
     if (args[0] === "run") {
-      this.engine.containers.push(
-        container(
+      this.engine.containers.push({
+        ...container(
           ROUTER_NAME,
           {
             [Label.managed]: "true",
@@ -39,7 +39,8 @@ class DockerCli implements CommandRunner {
           },
           [ROUTER_NAME],
         ),
-      );
+        image: args.at(-1) ?? "",
+      });
       this.engine.networks.push({
         id: "net-router",
         name: ROUTER_NAME,
@@ -49,10 +50,12 @@ class DockerCli implements CommandRunner {
     if (args[0] === "rm") {
       this.engine.containers = this.engine.containers.filter((c) => c.name !== ROUTER_NAME);
     }
-    const stdout = args.join(" ").includes("cat /data/cluster-routes.json")
-      ? this.clusterRoutes
-      : "";
-    return { exitCode: 0, stdout, stderr: "", notFound: false };
+    const script = args.at(-1) ?? "";
+    const loaded = /echo ([0-9a-f]{64}) > \/data\/prodlike\.loaded/.exec(script)?.[1];
+    if (loaded) this.engine.files.set(`${ROUTER_ID}:/data/prodlike.loaded`, loaded);
+    if (script.includes("cat > /data/cluster-routes.json.next") && options.input !== undefined)
+      this.engine.files.set(`${ROUTER_ID}:/data/cluster-routes.json`, options.input);
+    return { exitCode: 0, stdout: "", stderr: "", notFound: false };
   }
   async stream(): Promise<RunResult> {
     throw new Error("not used");
@@ -79,7 +82,7 @@ function container(
   };
 }
 
-function setUp(loadedFile?: string) {
+function setUp() {
   const engine = new FakeEngine();
   const runner = new DockerCli(engine);
   const router = new LocalRouter({
@@ -87,20 +90,48 @@ function setUp(loadedFile?: string) {
     engine,
     clock: new FakeClock(),
     portChoices: [PORTS],
-    ...(loadedFile ? { loadedFile } : {}),
   });
   return { engine, runner, router };
 }
 
-const web = (env: string) =>
-  container(`${env}_web_1`, { [Label.env]: env, [Label.routes]: `local.${env}.localhost=80` }, [
-    `${env}_default`,
-  ]);
+/** The owner record an environment's `up` leaves with the engine. */
+function record(engine: FakeEngine, project: string, name: string): void {
+  engine.volumes.push({
+    name: `prodlike-env-${project}-${name}`,
+    labels: {
+      [OwnerLabel.record]: "environment",
+      [OwnerLabel.env]: `${project}-${name}`,
+      [OwnerLabel.uid]: "1000",
+      [OwnerLabel.codeRoot]: `/src/${project}`,
+      [OwnerLabel.project]: project,
+      [OwnerLabel.name]: name,
+      [OwnerLabel.createdAt]: "2026-12-01T00:00:00Z",
+    },
+  });
+}
+
+/** Project `project`'s environment `local`, recorded, its web container routed. */
+function web(engine: FakeEngine, project: string): ContainerInfo {
+  record(engine, project, "local");
+  const env = `${project}-local`;
+  return container(
+    `${env}_web_1`,
+    {
+      [Label.env]: env,
+      [Label.project]: project,
+      [Label.name]: "local",
+      [Label.backend]: "compose",
+      "com.docker.compose.project": env,
+      [Label.routes]: `local.${project}.localhost=80`,
+    },
+    [`${env}_default`],
+  );
+}
 
 describe("LocalRouter", () => {
   it("starts on the first route: its image, network, volume, a container with no capabilities on 127.0.0.1, the route loaded", async () => {
     const { engine, runner, router } = setUp();
-    engine.containers.push(web("a"));
+    engine.containers.push(web(engine, "a"));
     const state = await router.sync({});
     expect(state).toMatchObject({ running: true, ports: PORTS });
     expect(engine.images.map((image) => image.tags[0])).toEqual([
@@ -124,39 +155,40 @@ describe("LocalRouter", () => {
     ]) {
       expect(run).toContain(part);
     }
-    expect(runner.calls).toContain("docker network connect a_default prodlike-router");
+    expect(runner.calls).toContain("docker network connect a-local_default prodlike-router");
     const config = runner.inputs.at(-1) ?? "";
-    expect(config).toContain('"dial":"a_web_1:80"');
+    expect(config).toContain('"dial":"a-local_web_1:80"');
     expect(config).toContain('"host":["local.a.localhost"]');
     expect(runner.calls.at(-1)).toContain("caddy reload --config /data/prodlike.json.next");
   });
 
   it("makes no call into the router when nothing changed since its last load", async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "prodlike-router-"));
-    const { engine, runner, router } = setUp(path.join(dir, "router-loaded"));
-    engine.containers.push(web("a"));
+    const { engine, runner, router } = setUp();
+    engine.containers.push(web(engine, "a"));
     await router.sync({});
     const loads = () => runner.calls.filter((call) => call.includes("caddy reload")).length;
     expect(loads()).toBe(1);
     await router.sync({});
     expect(loads()).toBe(1);
-    engine.containers.push(web("b"));
+    engine.containers.push(web(engine, "b"));
     await router.sync({});
     expect(loads()).toBe(2);
-    await rm(dir, { recursive: true, force: true });
   });
 
   it("lets go of a removed environment's network after the new routes load, keeping the router", async () => {
     const { engine, runner, router } = setUp();
-    engine.containers.push(web("a"), web("b"));
+    engine.containers.push(web(engine, "a"), web(engine, "b"));
     await router.sync({});
     const started = runner.calls.length;
     const routerContainer = engine.containers.find((c) => c.name === ROUTER_NAME);
-    if (routerContainer) routerContainer.networks = [ROUTER_NAME, "a_default", "b_default"];
-    await router.sync({ leaving: "b" });
+    if (routerContainer)
+      routerContainer.networks = [ROUTER_NAME, "a-local_default", "b-local_default"];
+    await router.sync({ leaving: "b-local" });
     const calls = runner.calls.slice(started);
     const load = calls.findIndex((call) => call.includes("caddy reload"));
-    const disconnect = calls.indexOf("docker network disconnect --force b_default prodlike-router");
+    const disconnect = calls.indexOf(
+      "docker network disconnect --force b-local_default prodlike-router",
+    );
     expect(load).toBeGreaterThanOrEqual(0);
     expect(disconnect).toBeGreaterThan(load);
     expect(runner.inputs.at(-1)).not.toContain("local.b.localhost");
@@ -165,18 +197,20 @@ describe("LocalRouter", () => {
 
   it("is removed with its network when nothing is left to route; the CA volume stays", async () => {
     const { engine, runner, router } = setUp();
-    engine.containers.push(web("a"));
+    engine.containers.push(web(engine, "a"));
     engine.volumes.push({ name: "prodlike-router-data", labels: { [Label.router]: "true" } });
     await router.sync({});
-    const state = await router.sync({ leaving: "a" });
+    const state = await router.sync({ leaving: "a-local" });
     expect(state.running).toBe(false);
     expect(runner.calls).toContain("docker rm --force prodlike-router");
     expect(engine.removed).toContain("network net-router");
-    expect(engine.volumes.map((volume) => volume.name)).toEqual(["prodlike-router-data"]);
+    const volumes = engine.volumes.filter((volume) => volume.labels[Label.router] === "true");
+    expect(volumes.map((volume) => volume.name)).toEqual(["prodlike-router-data"]);
   });
 
   it("keeps a cluster environment's routes in its volume, dialling the node, until the node is gone", async () => {
     const { engine, runner, router } = setUp();
+    record(engine, "shop", "qa");
     engine.containers.push(container("prodlike-shop-qa-control-plane", {}, ["kind"]));
     const routes = {
       container: "prodlike-shop-qa-control-plane",
@@ -188,8 +222,7 @@ describe("LocalRouter", () => {
     expect(runner.inputs).toContainEqual(JSON.stringify({ "shop-qa": routes }));
     expect(runner.inputs.at(-1)).toContain('"dial":"prodlike-shop-qa-control-plane:30000"');
     // Another environment's up reads them back from the router and keeps them.
-    runner.clusterRoutes = JSON.stringify({ "shop-qa": routes });
-    engine.containers.push(web("a"));
+    engine.containers.push(web(engine, "a"));
     await router.sync({});
     expect(runner.inputs.at(-1)).toContain("qa.shop.localhost");
     // kind delete by hand: the node is gone, and so are its names.
@@ -201,22 +234,39 @@ describe("LocalRouter", () => {
 
   it("serves the dashboard's name beside environments, but never runs for it alone", async () => {
     const { engine, runner, router } = setUp();
-    engine.containers.push(web("a"));
+    engine.containers.push(web(engine, "a"));
     await router.sync({});
     const dashboard = {
       container: ROUTER_NAME,
       network: ROUTER_NAME,
-      sites: [{ host: DASHBOARD_HOST, dial: "172.30.0.1:41234" }],
+      // Only its own name: another the route names is not served.
+      sites: [
+        { host: DASHBOARD_HOST, dial: "172.30.0.1:41234" },
+        { host: "local.a.localhost", dial: "172.30.0.1:41234" },
+      ],
     };
     const served = await router.sync({
       cluster: { envId: "prodlike-dashboard-1000", routes: dashboard },
     });
     expect(served.running).toBe(true);
-    expect(runner.inputs.at(-1)).toContain('"dial":"172.30.0.1:41234"');
+    expect(served.hostsByEnv.get("prodlike-dashboard-1000")).toEqual([DASHBOARD_HOST]);
+    expect(runner.inputs.some((input) => input.includes('"dial":"172.30.0.1:41234"'))).toBe(true);
     // The last environment goes: the dashboard's route does not keep the router.
-    runner.clusterRoutes = JSON.stringify({ "prodlike-dashboard-1000": dashboard });
-    const state = await router.sync({ leaving: "a" });
+    const state = await router.sync({ leaving: "a-local" });
     expect(state.running).toBe(false);
+    expect(runner.calls).toContain("docker rm --force prodlike-router");
+  });
+});
+
+describe("LocalRouter upgrades", () => {
+  it("replaces a router started from another image (an older prodlike's CA)", async () => {
+    const { engine, runner, router } = setUp();
+    engine.containers.push(web(engine, "a"));
+    await router.sync({});
+    const routerContainer = engine.containers.find((c) => c.name === ROUTER_NAME);
+    if (routerContainer) routerContainer.image = "prodlike/router:000000000000";
+    await router.sync({});
+    expect(runner.calls.filter((call) => call.startsWith("docker run")).length).toBe(2);
     expect(runner.calls).toContain("docker rm --force prodlike-router");
   });
 });
