@@ -6,7 +6,7 @@ import { acquireEnvironmentLock, type HeldLock } from "../env/lock.js";
 import type { Progress } from "../ui/steps.js";
 import type { HookContext, HookEvent, HookRun } from "./hooks.js";
 import { resolveTarget, type TargetOptions } from "./plan.js";
-import { addRouterUrls, readRouterState } from "./router.js";
+import { addRouterUrls, openRouterIfEnabled, routerStateOf } from "./router.js";
 import type { CoreServices } from "./services.js";
 
 // What every operation on an environment starts from: which one and on which backend,
@@ -116,8 +116,9 @@ export async function withExpiry(
 
 // Every environment on this machine: compose ones by label, cluster ones from their
 // records. A backend that cannot answer here (no kind binary) does not hide the others.
-// The router's state is read beside the listings (the engine adapter answers the same
-// question asked twice at once with one query).
+// The backends and the router are opened first, then the listings and the router's state
+// asked for in the same moment: the engine adapter answers those identical questions
+// with one query, however many environments there are.
 export async function list(
   services: CoreServices,
   backend: BackendName | undefined,
@@ -125,19 +126,33 @@ export async function list(
   const names = backend
     ? new Set<BackendName>([backend])
     : new Set<BackendName>(["compose", ...(await services.recordedBackends())]);
-  const [lists, routerState] = await Promise.all([
+  const lenient = (name: BackendName) => !backend && !(name === "compose" && names.size === 1);
+  const [backends, router] = await Promise.all([
     Promise.all(
       [...names].map(async (name) => {
         try {
-          return await (await services.backend(name)).list();
+          return { name, opened: await services.backend(name) };
         } catch (error) {
-          if (backend || (name === "compose" && names.size === 1)) throw error;
+          if (!lenient(name)) throw error;
+          return undefined;
+        }
+      }),
+    ),
+    openRouterIfEnabled(services).catch(() => undefined),
+  ]);
+  const [lists, routerState] = await Promise.all([
+    Promise.all(
+      backends.map(async (entry) => {
+        try {
+          return (await entry?.opened.list()) ?? [];
+        } catch (error) {
+          if (!entry || !lenient(entry.name)) throw error;
           return [];
         }
       }),
     ),
-    readRouterState(
-      services,
+    routerStateOf(
+      router,
       [...names].some((name) => name !== "compose"),
     ),
   ]);

@@ -155,9 +155,23 @@ export async function readRouterState(
   services: CoreServices,
   clusters: boolean,
 ): Promise<RouterState | undefined> {
-  if (!routerEnabled(services.env)) return undefined;
+  return routerStateOf(await openRouterIfEnabled(services), clusters);
+}
+
+/** The router when it is on (its module loaded), so reading its state starts at once. */
+export async function openRouterIfEnabled(
+  services: CoreServices,
+): Promise<LocalRouter | undefined> {
+  return routerEnabled(services.env) ? openRouter(services) : undefined;
+}
+
+/** Its state, or undefined when there is no router or it cannot be read. */
+export async function routerStateOf(
+  router: LocalRouter | undefined,
+  clusters: boolean,
+): Promise<RouterState | undefined> {
   try {
-    return await (await openRouter(services)).state({ clusters });
+    return await router?.state({ clusters });
   } catch {
     return undefined;
   }
