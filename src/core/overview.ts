@@ -25,6 +25,17 @@ export interface CaughtMail {
   latest: { subject: string; from: string; at: string }[];
 }
 
+/** Who made the environment (its owner record, kept with the engine by `up`). */
+export interface EnvironmentOwner {
+  uid: number;
+  /** The user's name on this machine, when /etc/passwd has it. */
+  user?: string;
+  /** The checkout it was made from. */
+  checkout: string;
+  /** This user's own (other users' environments are listed, not changed). */
+  mine: boolean;
+}
+
 export interface EnvironmentDetails {
   snapshots: SnapshotSummary[];
   releases: (KeptRelease & { id: string })[];
@@ -34,33 +45,84 @@ export interface EnvironmentDetails {
   xdebug?: boolean;
   /** The mail catcher's count, when the environment runs one. */
   mail?: CaughtMail;
+  /** Who made it; absent for an environment from before owner records. */
+  owner?: EnvironmentOwner;
 }
 
 export type EnvironmentOverview = EnvironmentStatus & EnvironmentDetails;
 
 /** Every environment with its details (the listing is read once). */
 export async function overview(services: CoreServices): Promise<EnvironmentOverview[]> {
-  const environments = await list(services, undefined);
-  const xdebug = await xdebugRecords(services);
+  const [environments, records] = await Promise.all([
+    list(services, undefined),
+    sharedRecords(services),
+  ]);
   return Promise.all(
     environments.map(async (environment) => ({
       ...environment,
-      ...(await environmentDetails(services, environment, xdebug)),
+      ...(await environmentDetails(services, environment, records)),
     })),
   );
 }
 
-/** Reads the Xdebug records once for many environments. */
-export async function xdebugRecords(services: CoreServices): Promise<Map<string, XdebugRecord>> {
-  const { openXdebugState } = await import("../env/xdebug-state.js");
-  return openXdebugState(services.env).all();
+/** What many environments' details read once: Xdebug records, owner records, user names. */
+export interface SharedRecords {
+  xdebug: ReadonlyMap<string, XdebugRecord>;
+  owners: ReadonlyMap<string, EnvironmentOwner>;
+}
+
+export async function sharedRecords(services: CoreServices): Promise<SharedRecords> {
+  const [{ openXdebugState }, owners] = await Promise.all([
+    import("../env/xdebug-state.js"),
+    ownersOf(services),
+  ]);
+  return { xdebug: await openXdebugState(services.env).all(), owners };
+}
+
+// The engine's owner records (one volume listing), with each uid's name.
+async function ownersOf(services: CoreServices): Promise<Map<string, EnvironmentOwner>> {
+  try {
+    const [{ EnvironmentOwners }, names] = await Promise.all([
+      import("../backends/docker/environment-owners.js"),
+      userNames(),
+    ]);
+    const records = await new EnvironmentOwners(await services.engine()).list();
+    return new Map(
+      records.map((record) => {
+        const user = names.get(record.uid);
+        return [
+          record.envId,
+          {
+            uid: record.uid,
+            ...(user ? { user } : {}),
+            checkout: record.codeRoot,
+            mine: record.uid === (services.developer?.uid ?? -1),
+          },
+        ];
+      }),
+    );
+  } catch {
+    return new Map();
+  }
+}
+
+/** uid -> name from /etc/passwd (empty where there is none). */
+async function userNames(): Promise<Map<number, string>> {
+  const { readFile } = await import("node:fs/promises");
+  const text = await readFile("/etc/passwd", "utf8").catch(() => "");
+  return new Map(
+    text.split("\n").flatMap((line) => {
+      const [name, , uid] = line.split(":");
+      return name && uid && /^\d+$/.test(uid) ? [[Number(uid), name] as [number, string]] : [];
+    }),
+  );
 }
 
 /** One environment's details; a part that cannot be read is left out, never fatal. */
 export async function environmentDetails(
   services: CoreServices,
   environment: EnvironmentStatus,
-  xdebug: ReadonlyMap<string, XdebugRecord>,
+  records: SharedRecords,
 ): Promise<EnvironmentDetails> {
   const [{ openSnapshotStore }, { openDataOrigin }] = await Promise.all([
     import("../db/snapshots.js"),
@@ -72,7 +134,8 @@ export async function environmentDetails(
     openDataOrigin(services.env, environment.id).read(),
     caughtMail(environment),
   ]);
-  const record = xdebug.get(environment.id);
+  const record = records.xdebug.get(environment.id);
+  const owner = records.owners.get(environment.id);
   return {
     snapshots: snapshots.map((meta) => ({
       name: meta.name,
@@ -85,6 +148,7 @@ export async function environmentDetails(
     ...(data ? { data } : {}),
     ...(record ? { xdebug: record.enabled } : {}),
     ...(mail ? { mail } : {}),
+    ...(owner ? { owner } : {}),
   };
 }
 

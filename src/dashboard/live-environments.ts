@@ -1,6 +1,6 @@
 import { type ContainerEvent, RECONNECTED } from "../backends/docker/docker-engine.js";
 import { list } from "../core/environments.js";
-import { type EnvironmentOverview, environmentDetails, xdebugRecords } from "../core/overview.js";
+import { type EnvironmentOverview, environmentDetails, sharedRecords } from "../core/overview.js";
 import type { CoreServices } from "../core/services.js";
 import { Label } from "../topology/labels.js";
 
@@ -102,15 +102,15 @@ export class LiveEnvironments {
   private async refresh(everything: boolean): Promise<void> {
     const listed = await list(this.services, undefined);
     const ids = new Set(listed.map((environment) => environment.id));
-    const xdebug = await xdebugRecords(this.services);
+    const records = await sharedRecords(this.services);
     const next = new Map<string, EnvironmentOverview>();
     await Promise.all(
       listed.map(async (environment) => {
         const known = this.current.get(environment.id);
         const fresh = everything || !known || this.dirty.has(environment.id);
         const details = fresh
-          ? await environmentDetails(this.services, environment, xdebug)
-          : detailsOf(known);
+          ? await environmentDetails(this.services, environment, records)
+          : { ...detailsOf(known), ...ownerOf(records.owners.get(environment.id)) };
         next.set(environment.id, { ...environment, ...details });
       }),
     );
@@ -123,6 +123,10 @@ export class LiveEnvironments {
     }
     for (const id of previous.keys()) if (!ids.has(id)) this.onChange({ type: "removed", id });
   }
+}
+
+function ownerOf(owner: EnvironmentOverview["owner"]) {
+  return owner ? { owner } : {};
 }
 
 function detailsOf(overview: EnvironmentOverview | undefined) {

@@ -44,8 +44,9 @@ export interface EnvironmentView {
   data?: { source: string; kind: string; at: string; sanitized?: boolean | undefined };
   xdebug?: boolean;
   mail?: { caught: number; latest: { subject: string; from: string; at: string }[] };
-  /** Added by other features when they land (who made it, kept from gc, asleep). */
-  owner?: { uid?: number; user?: string; checkout?: string };
+  /** Who made it (the engine's owner record); absent for an environment from before. */
+  owner?: { uid: number; user?: string; checkout: string; mine: boolean };
+  /** Added by other features when they land (kept from gc, asleep). */
   keep?: boolean;
   sleeping?: boolean;
 }

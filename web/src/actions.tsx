@@ -21,6 +21,16 @@ export function Actions(props: { environment: EnvironmentView }) {
   };
   const stopped = environment.state === "stopped";
   const latest = environment.snapshots.at(-1)?.name;
+  // Another user's environment is shown, never changed (core would refuse: ENV_OWNED).
+  const owner = environment.owner;
+  if (owner && !owner.mine) {
+    return (
+      <p class="actions foreign" data-testid="actions">
+        {owner.user ?? `uid ${owner.uid}`}'s environment (from {owner.checkout}): only its owner
+        changes it.
+      </p>
+    );
+  }
   return (
     <div class="actions" data-testid="actions">
       <div class="buttons">

@@ -192,6 +192,12 @@ function Facts(props: { environment: EnvironmentView; now: number }) {
             }`
           : "as the environment made it"}
       </dd>
+      <dt>Owner</dt>
+      <dd>
+        {environment.owner
+          ? `${environment.owner.mine ? "you" : (environment.owner.user ?? `uid ${environment.owner.uid}`)}, from ${environment.owner.checkout}`
+          : "not recorded (made before owner records)"}
+      </dd>
       <dt>Xdebug</dt>
       <dd>{environment.xdebug ? "on" : "off"}</dd>
       <dt>Snapshots</dt>

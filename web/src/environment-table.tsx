@@ -60,7 +60,14 @@ function Row(props: {
       <td>
         <span class="project">{environment.project}</span>
         <span class="name">{environment.name}</span>
-        {environment.owner?.user ? <span class="owner">{environment.owner.user}</span> : null}
+        {environment.owner && !environment.owner.mine ? (
+          <span
+            class="owner"
+            title={`made by ${environment.owner.user ?? `uid ${environment.owner.uid}`}`}
+          >
+            {environment.owner.user ?? `uid ${environment.owner.uid}`}
+          </span>
+        ) : null}
       </td>
       <td>
         <span class={`state state-${environment.state}`}>{environment.state}</span>

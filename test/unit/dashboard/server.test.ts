@@ -1,8 +1,10 @@
+import { readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OwnerLabel } from "../../../src/backends/docker/environment-owners.js";
 import { type RunningDashboard, startDashboard } from "../../../src/dashboard/server.js";
 import { servicesOver } from "../../support/dashboard-services.js";
 import { FakeEngine } from "../../support/fake-engine.js";
@@ -12,6 +14,15 @@ import { fakeContainers } from "../../support/many-environments.js";
 // events carry. The page itself is checked in a real Chromium (integration).
 
 const TOKEN = "0123456789abcdef".repeat(4);
+
+/** The name /etc/passwd gives a uid here, if any (uid 1000 may have none). */
+function userOf(uid: number): { user?: string } {
+  const line = readFileSync("/etc/passwd", "utf8")
+    .split("\n")
+    .find((entry) => entry.split(":")[2] === String(uid));
+  const user = line?.split(":")[0];
+  return user ? { user } : {};
+}
 const HOSTILE = `<img src=x onerror="alert(1)">`;
 let dashboard: RunningDashboard;
 let engine: FakeEngine;
@@ -29,6 +40,24 @@ beforeAll(async () => {
   await writeFile(path.join(assets, "app.css"), "");
   engine = new FakeEngine();
   engine.containers = fakeContainers(3);
+  // Owner records as `up` leaves them: qa-000 is this user's (uid 1000), qa-001 root's.
+  for (const [name, uid] of [
+    ["qa-000", "1000"],
+    ["qa-001", "0"],
+  ] as const) {
+    engine.volumes.push({
+      name: `prodlike-env-fake-${name}`,
+      labels: {
+        [OwnerLabel.record]: "environment",
+        [OwnerLabel.env]: `fake-${name}`,
+        [OwnerLabel.uid]: uid,
+        [OwnerLabel.codeRoot]: `/nonexistent/${name}`,
+        [OwnerLabel.project]: "fake",
+        [OwnerLabel.name]: name,
+        [OwnerLabel.createdAt]: "2026-12-01T00:00:00Z",
+      },
+    });
+  }
   engine.logLines.set("fake-qa-000-web", [
     { stream: "stdout", text: "GET / 200" },
     { stream: "stderr", text: HOSTILE },
@@ -136,7 +165,13 @@ describe("the dashboard's API", () => {
   it("lists every environment with what ls --json carries", async () => {
     const answer = await call(`/api/environments?token=${TOKEN}`);
     const { environments } = JSON.parse(answer.body) as {
-      environments: { id: string; state: string; services: unknown[]; snapshots: unknown[] }[];
+      environments: {
+        id: string;
+        state: string;
+        services: unknown[];
+        snapshots: unknown[];
+        owner?: unknown;
+      }[];
     };
     expect(environments.map((environment) => environment.id)).toEqual([
       "fake-qa-000",
@@ -150,6 +185,12 @@ describe("the dashboard's API", () => {
     ]);
     expect(environments[0]?.services).toHaveLength(5);
     expect(environments[0]?.snapshots).toEqual([]);
+    // Whose each is, as the engine's owner records say (qa-002 has none).
+    expect(environments.map((environment) => environment.owner)).toEqual([
+      { uid: 1000, checkout: "/nonexistent/qa-000", mine: true, ...userOf(1000) },
+      { uid: 0, user: "root", checkout: "/nonexistent/qa-001", mine: false },
+      undefined,
+    ]);
   });
 
   it("answers a malformed path with 404, not an error", async () => {
