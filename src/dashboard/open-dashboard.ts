@@ -1,9 +1,6 @@
 import { stateDir } from "../config/user-settings.js";
-import { dashboardRoute, routeDashboardTo } from "../core/router.js";
 import type { CoreServices } from "../core/services.js";
-import { isProdlikeError } from "../errors/prodlike-error.js";
-import { DASHBOARD_ROUTE_PREFIX } from "../router/router-plan.js";
-import { SilentProgress } from "../ui/plain-progress.js";
+import { RouterLink, type RouterLinkState } from "./router-link.js";
 import { type RunningDashboard, startDashboard } from "./server.js";
 import { dashboardToken } from "./token.js";
 
@@ -17,16 +14,14 @@ export interface DashboardRequest {
   /** 0: a free port. */
   port: number;
   open: boolean;
+  /** Told when the router starts or stops serving the dashboard after it started. */
+  onRouteChange?: (state: RouterLinkState) => void;
 }
 
-export interface OpenDashboard {
+export interface OpenDashboard extends RouterLinkState {
   dashboard: RunningDashboard;
   /** The URL to open, with the token. */
   url: string;
-  /** https://prodlike.localhost/?token=…, when the router serves it. */
-  routedUrl?: string;
-  /** Why the router does not serve it, when it runs but could not. */
-  routeWarning?: string;
   close(): Promise<void>;
 }
 
@@ -36,15 +31,18 @@ export async function openDashboard(
 ): Promise<OpenDashboard> {
   const token = await dashboardToken(stateDir(services.env));
   const dashboard = await startDashboard(services, { port: request.port, token });
-  const routed = await throughRouter(services, dashboard, token);
+  let started = false;
+  const link = new RouterLink(services, dashboard, token, (state) => {
+    if (started) request.onRouteChange?.(state);
+  });
+  await link.start();
+  started = true;
   const opened: OpenDashboard = {
     dashboard,
     url: dashboard.url,
-    ...routed.result,
+    ...link.state,
     async close() {
-      if (routed.result.routedUrl) {
-        await routeDashboardTo(services, undefined, new SilentProgress()).catch(() => undefined);
-      }
+      await link.close();
       await dashboard.close();
     },
   };
@@ -56,27 +54,4 @@ export async function openDashboard(
     });
   }
   return opened;
-}
-
-async function throughRouter(
-  services: CoreServices,
-  dashboard: RunningDashboard,
-  token: string,
-): Promise<{ result: { routedUrl?: string; routeWarning?: string } }> {
-  const route = await dashboardRoute(services);
-  if (!route) return { result: {} };
-  try {
-    const dial = await dashboard.serveRouted(route);
-    const state = await routeDashboardTo(services, dial, new SilentProgress());
-    // Nothing else to route: the router went away rather than run for the dashboard alone.
-    if (!state?.running) return { result: {} };
-    const taken = state?.conflicts.find((conflict) => conflict.host === route.host.split(":")[0]);
-    if (taken && taken.kept !== `${DASHBOARD_ROUTE_PREFIX}${process.getuid?.() ?? "user"}`) {
-      return { result: { routeWarning: `${route.url} is another user's dashboard` } };
-    }
-    return { result: { routedUrl: `${route.url}?token=${token}` } };
-  } catch (error) {
-    const reason = isProdlikeError(error) || error instanceof Error ? error.message : String(error);
-    return { result: { routeWarning: `Not served through the local router: ${reason}` } };
-  }
 }

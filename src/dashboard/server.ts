@@ -131,7 +131,12 @@ export async function startDashboard(
     url: `http://127.0.0.1:${port}/?token=${options.token}`,
     live,
     async serveRouted(access) {
-      await listen(routedServer, access.gateway, port);
+      // The router's network may come back with another gateway: listened to there.
+      const listening = routedServer.address() as AddressInfo | null;
+      if (listening?.address !== access.gateway) {
+        if (listening) await closeServer(routedServer);
+        await listen(routedServer, access.gateway, port);
+      }
       policy = localPolicy(options.token, port, access);
       return `${access.gateway}:${port}`;
     },
@@ -141,12 +146,15 @@ export async function startDashboard(
       usage.close();
       for (const stream of subscribers) stream.close();
       for (const listening of [server, routedServer]) {
-        if (!listening.listening) continue;
-        listening.closeAllConnections();
-        await new Promise<void>((resolve) => listening.close(() => resolve()));
+        if (listening.listening) await closeServer(listening);
       }
     },
   };
+}
+
+async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
 function listen(server: Server, address: string, port: number): Promise<number> {

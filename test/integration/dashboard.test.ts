@@ -132,18 +132,24 @@ describe("the dashboard on the real engine", { timeout: 600_000 }, () => {
   });
 
   it("is served at https://prodlike.localhost through the local router, behind the same guard", async () => {
-    // The environments route their names, so the router runs; the dashboard joins it.
-    const { ca } = await routerOf(project);
-    expect(routedUrl).toMatch(/^https:\/\/prodlike\.localhost(:\d+)?\/\?token=[0-9a-f]{64}$/);
-    const routed = routedUrl ?? "";
-    const page = await routedRequest(routed, { ca });
-    expect(page.status).toBe(200);
-    expect(page.headers["content-security-policy"]).toContain("default-src 'none'");
-    const api = await routedRequest(routed.replace("/?", "/api/environments?"), { ca });
+    // The environments route their names, so the router runs; the dashboard joins it (at
+    // once, or within its next check when the router was being replaced just then).
+    const { ca, ports } = await routerOf(project);
+    const token = new URL(url).searchParams.get("token") ?? "";
+    const base = `https://prodlike.localhost${ports.https === 443 ? "" : `:${ports.https}`}/`;
+    if (routedUrl) expect(routedUrl).toBe(`${base}?token=${token}`);
+    let page = await routedRequest(`${base}?token=${token}`, { ca }).catch(() => undefined);
+    for (let waited = 0; page?.status !== 200 && waited < 30_000; waited += 1000) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      page = await routedRequest(`${base}?token=${token}`, { ca }).catch(() => undefined);
+    }
+    expect(page?.status).toBe(200);
+    expect(page?.headers["content-security-policy"]).toContain("default-src 'none'");
+    const api = await routedRequest(`${base}api/environments?token=${token}`, { ca });
     expect(JSON.parse(api.body).environments.map((e: { id: string }) => e.id)).toContain(
       envId("qa"),
     );
-    expect((await routedRequest(routed.replace(/\?token=.*$/, ""), { ca })).status).toBe(401);
+    expect((await routedRequest(base, { ca })).status).toBe(401);
   });
 
   it("shows a hostile log line and mail subject as text, never as markup", async () => {

@@ -15,7 +15,19 @@ export default async function dashboardCommand(
       hint: "Leave it out for a free port.",
     });
   }
-  const opened = await openDashboard(await services(), { port, open: flags.open });
+  const opened = await openDashboard(await services(), {
+    port,
+    open: flags.open,
+    // The router started (or went) after the dashboard: said on stderr, the --json
+    // document on stdout stays the one printed at the start.
+    onRouteChange: (state) => {
+      if (output.mode === "json") return;
+      const line = state.routedUrl
+        ? `Now also at ${state.routedUrl}`
+        : (state.routeWarning ?? "No longer served through the local router");
+      process.stderr.write(`${line}\n`);
+    },
+  });
   const { url, routedUrl, routeWarning } = opened;
   output.result(
     "dashboard",
