@@ -209,8 +209,9 @@ export async function dashboardRoute(
 }
 
 /** Sends https://prodlike.localhost to `dial` (the dashboard on the router's network), or
- *  with none, stops sending it. One route per user: another user's dashboard keeps the
- *  name if it had it first (the router says which, as for two environments). */
+ *  with none, stops sending it. One route per user: of two live dashboards the one kept
+ *  first keeps the name (the router says which); a kept route whose dashboard no longer
+ *  answers (killed without stopping) is dropped on the way. */
 export async function routeDashboardTo(
   services: CoreServices,
   dial: string | undefined,
@@ -220,8 +221,18 @@ export async function routeDashboardTo(
   return whileRouterLocked(services, progress, async () => {
     const router = await openRouter(services);
     const { ROUTER_NAME } = await import("../backends/router/local-router.js");
-    return router.sync(
-      dial
+    const others = Object.entries(await router.keptRoutes()).filter(
+      ([id]) => id.startsWith(DASHBOARD_ROUTE_PREFIX) && id !== routeId,
+    );
+    const gone = await Promise.all(
+      others.map(async ([id, routes]) =>
+        (await Promise.all(routes.sites.map((site) => answers(site.dial)))).some(Boolean)
+          ? []
+          : [id],
+      ),
+    );
+    return router.sync({
+      ...(dial
         ? {
             cluster: {
               envId: routeId,
@@ -232,8 +243,29 @@ export async function routeDashboardTo(
               },
             },
           }
-        : { leaving: routeId },
-    );
+        : { leaving: routeId }),
+      forget: gone.flat(),
+    });
+  });
+}
+
+/** Whether something accepts a TCP connection at HOST:PORT within half a second (a
+ *  dashboard listens on this machine's address on the router's network). */
+async function answers(dial: string): Promise<boolean> {
+  const { connect } = await import("node:net");
+  const [host, port] = [
+    dial.slice(0, dial.lastIndexOf(":")),
+    Number(dial.slice(dial.lastIndexOf(":") + 1)),
+  ];
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 500 });
+    const done = (alive: boolean) => {
+      socket.destroy();
+      resolve(alive);
+    };
+    socket.once("connect", () => done(true));
+    socket.once("timeout", () => done(false));
+    socket.once("error", () => done(false));
   });
 }
 

@@ -105,6 +105,8 @@ export class LocalRouter {
     leaving?: string | undefined;
     /** A cluster environment's routes, replacing what the router kept for it. */
     cluster?: { envId: string; routes: ExternalRoutes | undefined };
+    /** Kept routes to drop as well (a dashboard that no longer answers). */
+    forget?: readonly string[];
     onDetail?: (text: string) => void;
   }) {
     const [containers, recorded] = await Promise.all([this.allContainers(), this.recorded()]);
@@ -119,6 +121,7 @@ export class LocalRouter {
       else delete external[options.cluster.envId];
     }
     if (options.leaving) delete external[options.leaving];
+    for (const id of options.forget ?? []) delete external[id];
     const plan = routerPlan(containers, { leaving: options.leaving, external, recorded });
     if (plan.sites.every((site) => site.host === DASHBOARD_HOST)) {
       if (container) await this.remove({ purge: false });
@@ -222,6 +225,12 @@ export class LocalRouter {
   private async readLoaded(containerId: string): Promise<string | undefined> {
     const bytes = await this.deps.engine.readContainerFile(containerId, LOADED_HASH_FILE);
     return bytes?.toString("utf8").trim();
+  }
+
+  /** The routes it keeps that no container carries (clusters', dashboards'), when it runs. */
+  async keptRoutes(): Promise<Record<string, ExternalRoutes>> {
+    const container = await this.container();
+    return container?.running ? this.readExternal(container.id) : {};
   }
 
   private async readExternal(containerId: string): Promise<Record<string, ExternalRoutes>> {

@@ -251,6 +251,15 @@ describe("LocalRouter", () => {
     expect(served.running).toBe(true);
     expect(served.hostsByEnv.get("prodlike-dashboard-1000")).toEqual([DASHBOARD_HOST]);
     expect(runner.inputs.some((input) => input.includes('"dial":"172.30.0.1:41234"'))).toBe(true);
+    // Another user's dashboard that no longer answers: its route dropped, ours kept.
+    const theirs = { ...dashboard, sites: [{ host: DASHBOARD_HOST, dial: "172.30.0.1:1" }] };
+    await router.sync({ cluster: { envId: "prodlike-dashboard-0", routes: theirs } });
+    expect(Object.keys(await router.keptRoutes()).sort()).toEqual([
+      "prodlike-dashboard-0",
+      "prodlike-dashboard-1000",
+    ]);
+    await router.sync({ forget: ["prodlike-dashboard-0"] });
+    expect(Object.keys(await router.keptRoutes())).toEqual(["prodlike-dashboard-1000"]);
     // The last environment goes: the dashboard's route does not keep the router.
     const state = await router.sync({ leaving: "a-local" });
     expect(state.running).toBe(false);
