@@ -1,15 +1,17 @@
-import { dashboardRoute, readRouterState, routeDashboardTo } from "../core/router.js";
+import { request as httpsRequest } from "node:https";
+import { dashboardRoute, routeDashboardTo } from "../core/router.js";
 import type { CoreServices } from "../core/services.js";
 import { isProdlikeError } from "../errors/prodlike-error.js";
 import { DASHBOARD_HOST, DASHBOARD_ROUTE_PREFIX } from "../router/router-plan.js";
 import { SilentProgress } from "../ui/plain-progress.js";
-import type { RunningDashboard } from "./server.js";
+import { INSTANCE_HEADER, type RunningDashboard } from "./server.js";
 
 // Keeps the dashboard at https://prodlike.localhost while the local router runs: the
 // router may start after the dashboard (the first `up`), be replaced (another prodlike's
-// image) or come back on another network; every CHECK_MS the dashboard looks whether the
-// router still sends its name to it, and when not, listens on the router network's
-// gateway again and hands the router its route. One router state read when all is well.
+// image, its configuration loaded by an older prodlike) or come back on another network;
+// every CHECK_MS the dashboard asks through the router whether the name still reaches it,
+// and when not, listens on the router network's gateway again and hands the router its
+// route. One request through the router when all is well.
 
 const CHECK_MS = 10_000;
 
@@ -66,10 +68,9 @@ export class RouterLink {
     const route = await dashboardRoute(this.services);
     if (!route) return {};
     const routedUrl = `${route.url}?token=${this.token}`;
-    const current = await readRouterState(this.services, true);
-    if (current?.hostsByEnv.get(this.routeId)?.includes(DASHBOARD_HOST) && this.state.routedUrl) {
-      return { routedUrl };
-    }
+    // Asked of the router itself: another prodlike's sync may have loaded a configuration
+    // without the name (an older version), whatever the kept routes say.
+    if (this.state.routedUrl && (await this.answersThrough(route.url))) return { routedUrl };
     const dial = await this.dashboard.serveRouted(route);
     const state = await routeDashboardTo(this.services, dial, new SilentProgress());
     // Nothing else to route: the router went away rather than run for the dashboard alone.
@@ -77,5 +78,32 @@ export class RouterLink {
     if (state.hostsByEnv.get(this.routeId)?.includes(DASHBOARD_HOST)) return { routedUrl };
     const holder = state.conflicts.find((conflict) => conflict.host === DASHBOARD_HOST)?.kept;
     return { routeWarning: `${route.url} is ${holder ?? "another"} dashboard's (another user's)` };
+  }
+
+  // A request through the router (to this machine's loopback, the name as the browser
+  // sends it) that this dashboard answers: no token sent, so a 401 with its id is the
+  // answer hoped for. The certificate is not what is checked here.
+  private answersThrough(url: string): Promise<boolean> {
+    const target = new URL(url);
+    return new Promise((resolve) => {
+      const sent = httpsRequest(
+        {
+          host: "127.0.0.1",
+          port: target.port || 443,
+          path: "/",
+          servername: target.hostname,
+          headers: { Host: target.host },
+          rejectUnauthorized: false,
+          timeout: 2000,
+        },
+        (response) => {
+          response.resume();
+          resolve(response.headers[INSTANCE_HEADER.toLowerCase()] === this.dashboard.instance);
+        },
+      );
+      sent.on("timeout", () => sent.destroy());
+      sent.on("error", () => resolve(false));
+      sent.end();
+    });
   }
 }

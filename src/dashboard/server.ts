@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -46,6 +47,8 @@ export interface RunningDashboard {
   port: number;
   /** The URL to open, with the token. */
   url: string;
+  /** This server's id, sent on every answer in INSTANCE_HEADER. */
+  instance: string;
   live: LiveEnvironments;
   /** Listens on the router network's gateway too (same port, same guard), and accepts
    *  the router's Host and Origin; resolves the address the router dials. */
@@ -58,6 +61,7 @@ const ASSETS: Record<string, string> = {
   "/app.css": "text/css; charset=utf-8",
 };
 const MAX_BODY_BYTES = 64 * 1024;
+export const INSTANCE_HEADER = "X-Prodlike-Dashboard";
 
 export function defaultAssetsDir(): string {
   // dist/dashboard/server.js and src/dashboard/server.ts both find <package>/dist/web.
@@ -105,6 +109,7 @@ export async function startDashboard(
 
   const server = createServer();
   const routedServer = createServer();
+  const instance = randomBytes(8).toString("hex");
   let policy = localPolicy(options.token, options.port);
   const context: RouteContext = {
     services,
@@ -117,6 +122,9 @@ export async function startDashboard(
     assetsDir,
   };
   const onRequest = (request: IncomingMessage, response: ServerResponse) => {
+    // Which dashboard answered (not a secret): the router link checks the router still
+    // sends the name here, and not to another user's.
+    response.setHeader(INSTANCE_HEADER, instance);
     handle(request, response, policy, context).catch((error: unknown) => {
       if (!response.headersSent) sendJson(response, 500, { error: errorView(error) });
       else response.end();
@@ -129,6 +137,7 @@ export async function startDashboard(
   return {
     port,
     url: `http://127.0.0.1:${port}/?token=${options.token}`,
+    instance,
     live,
     async serveRouted(access) {
       // The router's network may come back with another gateway: listened to there.
