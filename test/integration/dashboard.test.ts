@@ -32,6 +32,8 @@ let server: ChildProcess | undefined;
 let url: string;
 let routedUrl: string | undefined;
 const consoleErrors: string[] = [];
+/** What the dashboard wrote on stderr (the router's name coming and going). */
+let serverErrors = "";
 let browser: Browser;
 let page: Page;
 const envId = (name: string) => `${project.name}-${name}`;
@@ -54,9 +56,8 @@ async function startServer(): Promise<{ url: string; routedUrl?: string }> {
   });
   server = child;
   let text = "";
-  let errors = "";
   child.stderr.on("data", (chunk: Buffer) => {
-    errors += chunk.toString("utf8");
+    serverErrors += chunk.toString("utf8");
   });
   for await (const chunk of child.stdout) {
     text += String(chunk);
@@ -66,7 +67,7 @@ async function startServer(): Promise<{ url: string; routedUrl?: string }> {
       // the document is not complete yet
     }
   }
-  throw new Error(`dashboard exited: ${text}\n${errors}`);
+  throw new Error(`dashboard exited: ${text}\n${serverErrors}`);
 }
 
 function rawGet(target: string, host: string): Promise<number> {
@@ -138,12 +139,18 @@ describe("the dashboard on the real engine", { timeout: 600_000 }, () => {
     const token = new URL(url).searchParams.get("token") ?? "";
     const base = `https://prodlike.localhost${ports.https === 443 ? "" : `:${ports.https}`}/`;
     if (routedUrl) expect(routedUrl).toBe(`${base}?token=${token}`);
-    let page = await routedRequest(`${base}?token=${token}`, { ca }).catch(() => undefined);
+    let failure = "";
+    const get = () =>
+      routedRequest(`${base}?token=${token}`, { ca }).catch((error: unknown) => {
+        failure = String(error);
+        return undefined;
+      });
+    let page = await get();
     for (let waited = 0; page?.status !== 200 && waited < 30_000; waited += 1000) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      page = await routedRequest(`${base}?token=${token}`, { ca }).catch(() => undefined);
+      page = await get();
     }
-    expect(page?.status).toBe(200);
+    expect(page?.status, `${failure} ${page?.body ?? ""} (dashboard: ${serverErrors})`).toBe(200);
     expect(page?.headers["content-security-policy"]).toContain("default-src 'none'");
     const api = await routedRequest(`${base}api/environments?token=${token}`, { ca });
     expect(JSON.parse(api.body).environments.map((e: { id: string }) => e.id)).toContain(
