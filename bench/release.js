@@ -68,7 +68,9 @@ export async function releaseBench() {
     await alternate(runRaw, runOurs, ROUNDS);
     const withoutSnapshot = ours.splice(0);
     const rawWithoutSnapshot = raw.splice(0);
+    // A switch with the snapshot again, so the kept release has data for rollback --data.
     snapshotSetting = "";
+    running = other();
     await useRelease(running);
     await project.cli(["up", "--json"]);
 

@@ -3,13 +3,16 @@
 import { writeFile } from "node:fs/promises";
 import { dashboardBench } from "./dashboard.js";
 import { dbImportBench, snapshotBench } from "./db-import.js";
+import { dbLongLinesBench } from "./db-long-lines.js";
 import { dbPullBench } from "./db-pull.js";
 import { filesPullBench } from "./files-pull.js";
 import { kindUpBench } from "./kind-up.js";
 import { mirrorUpBench } from "./mirror-up.js";
 import { qaParallelBench } from "./qa-parallel.js";
+import { registryDeliveryBench } from "./registry-delivery.js";
 import { releaseBench } from "./release.js";
 import { routerBench } from "./router.js";
+import { routerSyncBench } from "./router-sync.js";
 import { snapshotScaleBench } from "./snapshot-scale.js";
 import { startupAndEditBench } from "./startup-and-edit.js";
 import { versionsBench } from "./versions.js";
@@ -17,10 +20,22 @@ import { warmUpBench } from "./warm-up.js";
 
 const only = process.argv[2];
 const results = [];
+// Each result is said as soon as it is known: a later bench that fails (a port another
+// program took on this shared machine) does not take the earlier ones with it.
+const said = (result) => {
+  process.stderr.write(`bench: ${result.name}: ${result.detail ?? result.skipped}\n`);
+  return result;
+};
 if (!only || only === "startup") results.push(...(await startupAndEditBench()));
-if (!only || only === "up") results.push(await warmUpBench());
-if (!only || only === "kind") results.push(await kindUpBench());
+if (!only || only === "up") {
+  results.push(said(await warmUpBench()));
+  results.push(said(await routerSyncBench()));
+}
+if (!only || only === "kind") {
+  results.push(said(await kindUpBench()), said(await registryDeliveryBench()));
+}
 if (!only || only === "db") results.push(await dbImportBench(), snapshotBench());
+if (!only || only === "db" || only === "db-lines") results.push(said(await dbLongLinesBench()));
 if (!only || only === "pull") results.push(await dbPullBench());
 if (!only || only === "files") results.push(...(await filesPullBench()));
 if (!only || only === "qa") results.push(await qaParallelBench());

@@ -194,7 +194,8 @@ export interface Backend {
   /** The code root another checkout uses this environment id from, if any. */
   ownerCodeRoot(envId: string): Promise<string | undefined>;
   /** Renders and applies the model, whichever importer made it, then waits for health.
-   *  A new environment that fails to come up is removed again. */
+   *  A new environment that fails to come up is left for diagnosis (core removes it
+   *  with --rm-on-failure). */
   up(topology: Topology, progress: Progress, options: UpOptions): Promise<UpResult>;
   down(envId: string, progress: Progress): Promise<EnvironmentStatus>;
   destroy(envId: string, progress: Progress, options: DestroyOptions): Promise<DestroyReport>;

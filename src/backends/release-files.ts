@@ -1,7 +1,9 @@
 import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { z } from "zod";
 import { pathExists } from "../env/generated-files.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
+import { readStateOrNothing } from "../state/json-state.js";
 import type { Progress, Step } from "../ui/steps.js";
 import type { KeptData, KeptRelease, UpOptions } from "./backend.js";
 
@@ -393,17 +395,25 @@ async function writeInfo(folder: string, info: ReleaseInfo): Promise<void> {
   });
 }
 
-// A release kept before this file existed has none; a damaged one records nothing.
+const releaseInfoSchema = z.object({
+  dataSnapshot: z.string().optional().catch(undefined),
+  configHash: z.string().optional().catch(undefined),
+  keptAt: z
+    .string()
+    .refine((value) => !Number.isNaN(Date.parse(value)))
+    .optional()
+    .catch(undefined),
+});
+
+// A release kept before this file existed has none; a damaged one records nothing (the
+// release's files are what counts; its record only adds to them), a damaged field
+// nothing of its own.
 async function readInfo(folder: string): Promise<ReleaseInfo> {
-  const parsed = await readFile(path.join(folder, RELEASE_FILE), "utf8")
-    .then((text) => JSON.parse(text) as Partial<Record<keyof ReleaseInfo, unknown>> | null)
-    .catch(() => undefined);
+  const parsed = await readStateOrNothing(path.join(folder, RELEASE_FILE), releaseInfoSchema);
   return {
-    ...(typeof parsed?.dataSnapshot === "string" ? { dataSnapshot: parsed.dataSnapshot } : {}),
-    ...(typeof parsed?.configHash === "string" ? { configHash: parsed.configHash } : {}),
-    ...(typeof parsed?.keptAt === "string" && !Number.isNaN(Date.parse(parsed.keptAt))
-      ? { keptAt: parsed.keptAt }
-      : {}),
+    ...(parsed?.dataSnapshot !== undefined ? { dataSnapshot: parsed.dataSnapshot } : {}),
+    ...(parsed?.configHash !== undefined ? { configHash: parsed.configHash } : {}),
+    ...(parsed?.keptAt !== undefined ? { keptAt: parsed.keptAt } : {}),
   };
 }
 

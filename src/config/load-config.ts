@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { access, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { z } from "zod";
 import { ProdlikeError } from "../errors/prodlike-error.js";
+import { readStateOrNothing } from "../state/json-state.js";
 import { VERSION } from "../version.js";
 import type { ProdlikeConfig } from "./schema.js";
 import { stateDir } from "./user-settings.js";
@@ -91,6 +93,8 @@ async function validateDefaults(): Promise<ProdlikeConfig> {
   return configSchema.parse({});
 }
 
+const cacheEntrySchema = z.object({ key: z.string(), config: z.record(z.string(), z.unknown()) });
+
 class ValidatedConfigCache {
   private readonly file: string;
   private readonly key: string;
@@ -103,16 +107,12 @@ class ValidatedConfigCache {
       .digest("hex");
   }
 
+  // The key is checked before the config is trusted: it hashes prodlike's version and the
+  // file's bytes, and an entry is written only after full validation. A damaged entry is
+  // a miss (validated again).
   async read(): Promise<ProdlikeConfig | undefined> {
-    try {
-      const entry = JSON.parse(await readFile(this.file, "utf8")) as {
-        key?: string;
-        config?: ProdlikeConfig;
-      };
-      return entry.key === this.key ? entry.config : undefined;
-    } catch {
-      return undefined;
-    }
+    const entry = await readStateOrNothing(this.file, cacheEntrySchema);
+    return entry?.key === this.key ? (entry.config as ProdlikeConfig) : undefined;
   }
 
   async write(config: ProdlikeConfig): Promise<void> {
@@ -132,6 +132,6 @@ function hintForField(known: string[]): (field: string) => string {
     if (!fields.includes(top)) {
       return `Known top-level fields: ${fields.join(", ")}. See schema/prodlike.schema.json.`;
     }
-    return `See the \`${top}\` field in README.md (Configuration) or schema/prodlike.schema.json.`;
+    return `See the \`${top}\` field in docs/reference/configuration.md or schema/prodlike.schema.json.`;
   };
 }

@@ -1,7 +1,8 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { text } from "node:stream/consumers";
 import { stringify } from "yaml";
+import { z } from "zod";
 import type { Backend } from "../backends/backend.js";
 import { openUserSettings } from "../config/user-settings.js";
 import { TRANSFORM_IDS, type TransformId } from "../config/vocabulary.js";
@@ -13,6 +14,7 @@ import { type ManifestDocument, readManifests } from "../mirror/manifests.js";
 import { mirrorToCluster } from "../mirror/to-cluster.js";
 import { mirrorToTopology } from "../mirror/to-topology.js";
 import { type AppliedTransform, applyTransforms, CODE_NODE_PATH } from "../mirror/transforms.js";
+import { readStateOrNothing } from "../state/json-state.js";
 import { loadComposeBase } from "../topology/compose-base.js";
 import { KubeAnnotation, KubeLabel, kubeEnvironmentLabels } from "../topology/kube-labels.js";
 import type { BuiltImage, Topology } from "../topology/model.js";
@@ -92,10 +94,19 @@ export async function mirroredTopology(
 
 /** Where the last `prodlike mirror` read production, when it can be read again. */
 async function lastOrigin(codeRoot: string): Promise<Partial<MirrorOrigin>> {
-  const recorded = await readFile(path.join(codeRoot, MIRROR_DIR, "report.json"), "utf8").then(
-    (text) => (JSON.parse(text) as { origin?: MirrorOrigin }).origin,
-    () => undefined,
+  // A report that says nothing readable of its origin leaves it to --from or mirror.from.
+  const report = await readStateOrNothing(
+    path.join(codeRoot, MIRROR_DIR, "report.json"),
+    z.object({
+      origin: z
+        .union([
+          z.object({ from: z.string() }),
+          z.object({ context: z.string(), namespace: z.string() }),
+        ])
+        .optional(),
+    }),
   );
+  const recorded = report?.origin;
   return recorded && !("from" in recorded && recorded.from === "-") ? recorded : {};
 }
 
@@ -174,6 +185,7 @@ async function importProduction(
     localImages: new Set(),
     webNodePort: FIRST_NODE_PORT,
     roleLabel: KubeLabel.role,
+    rolesAnnotation: KubeAnnotation.roles,
     configHashAnnotation: KubeAnnotation.configHash,
   });
   const report: MirrorReport = {
@@ -255,7 +267,9 @@ async function writeComposePreview(topology: Topology, dir: string): Promise<str
   return file;
 }
 
-async function readProduction(
+/** Production's objects: from the files or the live cluster named, else where the last
+ *  `prodlike mirror` read them (a context and namespace are read again, read-only). */
+export async function readProduction(
   services: CoreServices,
   target: Target,
   given: MirrorRequest,

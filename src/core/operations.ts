@@ -38,7 +38,9 @@ import {
   addRouterUrls,
   readRouterState,
   syncRouter,
+  syncWhileStarting,
   trustRecorded,
+  whileLeaving,
   withRouterUrls,
 } from "./router.js";
 import type { SeedReport } from "./seed.js";
@@ -136,11 +138,19 @@ export async function up(
     };
     let result: UpResult;
     let install: InstallReport | undefined;
+    // The router learns of the routes while the backend waits for health (see router.ts).
+    const early = syncWhileStarting(
+      services,
+      target.identity.id,
+      new Set((topology.routes ?? []).map((route) => route.service)),
+    );
     try {
-      result = await backend.up(topology, progress, {
-        ...options,
-        ...(beforeSwitch ? { beforeSwitch } : {}),
-      });
+      result = await backend
+        .up(topology, progress, {
+          ...options,
+          ...(beforeSwitch ? { beforeSwitch } : {}),
+        })
+        .finally(() => early.done());
       install = await settleInstallState(services, backend, topology, plan, options, progress);
       if (noApplication) {
         const create = topology.commands?.create ? "`prodlike run create`" : "your framework";
@@ -357,14 +367,17 @@ export async function removeEnvironment(
   const { mountpointsOf, removeMountpoints } = await import("../env/generated-files.js");
   const mountpoints = checkout ? await mountpointsOf(checkout.codeRoot, checkout.name) : [];
   // The router lets go of the environment's network first: a network with the router
-  // still attached cannot be removed.
-  await syncRouter(services, progress, { leaving: envId });
+  // still attached cannot be removed. Until the containers are gone, no other prodlike's
+  // sync routes them again (the environment is marked as leaving for the machine).
   let report: DestroyReport | undefined;
-  try {
-    report = await backend.destroy(envId, progress, { keepImages: options.keepImages });
-  } catch (error) {
-    if (!(error instanceof ProdlikeError && error.code === "ENV_NOT_FOUND")) throw error;
-  }
+  await whileLeaving(services, envId, async () => {
+    await syncRouter(services, progress, { leaving: envId });
+    try {
+      report = await backend.destroy(envId, progress, { keepImages: options.keepImages });
+    } catch (error) {
+      if (!(error instanceof ProdlikeError && error.code === "ENV_NOT_FOUND")) throw error;
+    }
+  });
   // Snapshots belong to the environment: a throwaway environment leaves no disk behind.
   const [
     { openSnapshotStore },

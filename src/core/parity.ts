@@ -16,7 +16,7 @@ import {
 import { type FollowedRuntime, runtimeToFollow } from "../parity/follow.js";
 import { declaredFacts, mergeFacts } from "../parity/runtime-facts.js";
 import { type WorkloadView, workloadViews } from "../parity/workload-view.js";
-import { MIRROR_DIR, readProductionFiles } from "./mirror.js";
+import { MIRROR_DIR, readProduction, readProductionFiles } from "./mirror.js";
 import { runningSide } from "./parity-running.js";
 import { resolveTarget, type TargetOptions } from "./plan.js";
 import type { CoreServices } from "./services.js";
@@ -59,10 +59,14 @@ export async function parity(
 ): Promise<ParityReport> {
   const target = await resolveTarget(services, request);
   const { codeRoot } = target.loaded;
-  const { source, documents } = await readProductionFiles(services, target, request.manifests, {
-    question: "Which production manifests?",
-    hint: "Pass --manifests PATH, or set mirror.from in prodlike.yaml.",
-  });
+  // Without --manifests: production where the last mirror read it, a live cluster too.
+  const { source, documents } =
+    request.manifests === undefined
+      ? await readProduction(services, target, request)
+      : await readProductionFiles(services, target, request.manifests, {
+          question: "Which production manifests?",
+          hint: "Pass --manifests PATH, or set mirror.from in prodlike.yaml.",
+        });
   const production = takeInventory(documents).documents.map((document) => document.object);
   const dir = path.join(codeRoot, MIRROR_DIR);
   const localFile = path.join(dir, "manifests.yaml");
@@ -75,9 +79,7 @@ export async function parity(
       hint: "Run prodlike mirror first.",
     });
   }
-  const transforms = reportText
-    ? ((JSON.parse(reportText) as { transforms?: AppliedTransform[] }).transforms ?? [])
-    : [];
+  const transforms = reportText ? mirrorReportTransforms(reportText, dir) : [];
   const policy = request.policy ? await readPolicy(request.policy) : [];
   const declared = target.loaded.config.mirror?.runtime ?? {};
   // What the team declares about production's custom images, over what the images tell.
@@ -138,4 +140,40 @@ async function readPolicy(file: string): Promise<PolicyRule[]> {
       "Rules: allow: [{ workload, container, field, reason }]; field is one of " +
       DIFF_FIELDS.join(", "),
   ).allow;
+}
+
+// What the last `prodlike mirror` changed on purpose (its report.json): a report that is
+// not one is said, never read as "nothing was changed".
+function mirrorReportTransforms(text: string, dir: string): AppliedTransform[] {
+  const report = z
+    .object({
+      transforms: z
+        .array(
+          z.object({
+            transform: z.string(),
+            kind: z.string(),
+            name: z.string(),
+            detail: z.string(),
+            container: z.string().optional(),
+          }),
+        )
+        .default([]),
+    })
+    .safeParse(parseJsonOrNothing(text));
+  if (!report.success) {
+    throw new ProdlikeError(
+      "STATE_INVALID",
+      `The last mirror's report is damaged: ${path.join(dir, "report.json")}`,
+      { hint: "Run prodlike mirror again: it writes the report anew." },
+    );
+  }
+  return report.data.transforms as AppliedTransform[];
+}
+
+function parseJsonOrNothing(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

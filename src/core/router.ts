@@ -37,8 +37,10 @@ export async function openRouter(services: CoreServices): Promise<LocalRouter> {
   });
 }
 
-/** The router made to serve what runs now (without `leaving`'s routes). Failures are
- *  warnings: the environment itself is up, or is being removed, either way. */
+/** The router made to serve what runs now (without `leaving`'s routes, nor those of any
+ *  environment another prodlike is removing: routing it again would attach the router to
+ *  a network its destroy is about to remove). Failures are warnings: the environment
+ *  itself is up, or is being removed, either way. */
 export async function syncRouter(
   services: CoreServices,
   progress: Progress,
@@ -47,7 +49,11 @@ export async function syncRouter(
   if (!routerEnabled(services.env)) return undefined;
   try {
     return await whileRouterLocked(services, progress, async () => {
-      const router = await openRouter(services);
+      const [router, leaving] = await Promise.all([
+        openRouter(services),
+        leavingEnvironments(services),
+      ]);
+      if (options.leaving) leaving.add(options.leaving);
       // Compose environments' routes are labels on their containers; a cluster's are
       // handed over here.
       const cluster =
@@ -63,7 +69,7 @@ export async function syncRouter(
           title: options.leaving ? "Local router: routes removed" : "Local router: routes",
           run: async (context) => {
             state = await router.sync({
-              leaving: options.leaving,
+              leaving,
               ...(cluster ? { cluster } : {}),
               onDetail: (text) => context.update(text),
             });
@@ -87,8 +93,74 @@ export async function syncRouter(
   }
 }
 
+/** The environments some prodlike of the machine is removing now. */
+async function leavingEnvironments(services: CoreServices): Promise<Set<string>> {
+  const { machineClaims } = await import("./machine.js");
+  const claims = await (await machineClaims(services)).others("leaving");
+  return new Set(claims.map((claim) => claim.envId));
+}
+
+/** Marks `envId` as being removed for every prodlike of the machine while `work` runs. */
+export async function whileLeaving<T>(
+  services: CoreServices,
+  envId: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  const { machineClaims } = await import("./machine.js");
+  const claims = await machineClaims(services);
+  const claim = await claims.make("leaving", { envId, ttlMs: 30 * 60_000 });
+  try {
+    return await work();
+  } finally {
+    await claims.release(claim);
+  }
+}
+
 // One prodlike at a time, of every user of the engine, kept with the engine itself (see
 // machine-lock.ts): never a folder in /tmp another local user could make first.
+/**
+ * Brings the router in line as soon as the environment's routed services run, while the
+ * backend still waits for their health (seconds): the sync after `up` then finds nothing
+ * to change, and the router's work (attaching a network, loading routes) is off the path
+ * a user waits on. Quiet: the sync after `up` reports what there is to report.
+ */
+export function syncWhileStarting(
+  services: CoreServices,
+  envId: string,
+  routedServices: ReadonlySet<string>,
+): { done(): Promise<void> } {
+  if (!routerEnabled(services.env) || routedServices.size === 0) {
+    return { done: async () => undefined };
+  }
+  let stopped = false;
+  const running = (async () => {
+    const [engine, { Label }, { SilentProgress }] = await Promise.all([
+      services.engine(),
+      import("../topology/labels.js"),
+      import("../ui/plain-progress.js"),
+    ]);
+    while (!stopped) {
+      const containers = await engine.listContainers({ [Label.env]: envId });
+      const up = new Set(
+        containers
+          .filter((container) => container.state === "running")
+          .map((container) => container.labels[Label.service]),
+      );
+      if ([...routedServices].every((service) => up.has(service))) {
+        await syncRouter(services, new SilentProgress());
+        return;
+      }
+      await services.clock.sleep(150);
+    }
+  })().catch(() => undefined);
+  return {
+    async done() {
+      stopped = true;
+      await running;
+    },
+  };
+}
+
 export async function whileRouterLocked<T>(
   services: CoreServices,
   progress: Progress | undefined,
@@ -243,7 +315,7 @@ export async function routeDashboardTo(
               },
             },
           }
-        : { leaving: routeId }),
+        : { leaving: new Set([routeId]) }),
       forget: gone.flat(),
     });
   });

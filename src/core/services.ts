@@ -143,11 +143,32 @@ async function createClusterBackend(
       import("../env/environment-records.js"),
     ]);
   const { stateDir } = await import("../config/user-settings.js");
+  // kind's local-registry pattern: images pushed to PRODLIKE_REGISTRY (localhost:5001),
+  // which the node reaches at PRODLIKE_REGISTRY_NODE_URL (kind's docs name it so).
+  const registry =
+    name === "kind" && deps.env.PRODLIKE_REGISTRY
+      ? {
+          host: deps.env.PRODLIKE_REGISTRY,
+          nodeUrl: deps.env.PRODLIKE_REGISTRY_NODE_URL || "http://kind-registry:5000",
+        }
+      : undefined;
   const backend = new KubeBackend({
     provider:
       name === "kind"
-        ? new KindCluster(deps.runner, deps.env.KIND_EXPERIMENTAL_DOCKER_NETWORK || "kind")
+        ? new KindCluster(
+            deps.runner,
+            deps.env.KIND_EXPERIMENTAL_DOCKER_NETWORK || "kind",
+            registry,
+          )
         : new MinikubeCluster(deps.runner),
+    ...(registry
+      ? {
+          delivery: new (await import("../backends/kube/registry-delivery.js")).RegistryDelivery(
+            deps.runner,
+            { registry: registry.host },
+          ),
+        }
+      : {}),
     engine: await deps.engine(),
     records: new records.EnvironmentRecords(stateDir(deps.env)),
     clock: deps.clock,

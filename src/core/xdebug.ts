@@ -2,6 +2,7 @@ import { environmentNotFound } from "../backends/backend.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress } from "../ui/steps.js";
 import { backendFor, type EnvRequest } from "./environments.js";
+import { requireOwnership } from "./ownership.js";
 import type { CoreServices } from "./services.js";
 
 // `prodlike xdebug on|off|status`: Xdebug is in every PHP image, off. Switching writes (or
@@ -38,7 +39,8 @@ export async function xdebug(
   request: XdebugRequest,
   progress: Progress,
 ): Promise<XdebugReport> {
-  const { backend, identity } = await backendFor(services, request);
+  const { backend, identity, target } = await backendFor(services, request);
+  await requireOwnership(services, target, backend, request);
   const status = await backend.status(identity.id);
   if (!status) throw environmentNotFound(identity.id);
   const php = status.services.filter(

@@ -1,6 +1,8 @@
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { z } from "zod";
 import { stateDir } from "../config/user-settings.js";
+import { readStateOrNothing } from "../state/json-state.js";
 
 // Where an environment's data came from, so `status` can say that a pull was not
 // sanitized: production data on a laptop should never be a surprise.
@@ -14,15 +16,19 @@ export interface DataOrigin {
   sanitized?: boolean | undefined;
 }
 
+const dataOriginSchema = z.object({
+  source: z.string(),
+  kind: z.enum(["pull", "import", "seed"]),
+  at: z.string(),
+  sanitized: z.boolean().optional(),
+});
+
 export class DataOriginStore {
   constructor(private readonly file: string) {}
 
+  // A damaged record says nothing (status then shows no origin), never a wrong one.
   async read(): Promise<DataOrigin | undefined> {
-    try {
-      return JSON.parse(await readFile(this.file, "utf8")) as DataOrigin;
-    } catch {
-      return undefined;
-    }
+    return readStateOrNothing(this.file, dataOriginSchema);
   }
 
   async write(origin: DataOrigin): Promise<void> {

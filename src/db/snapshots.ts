@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
   PassThrough,
@@ -10,9 +10,11 @@ import {
   type Writable,
 } from "node:stream";
 import { finished, pipeline } from "node:stream/promises";
+import { z } from "zod";
 import type { RestartOptions } from "../backends/backend.js";
 import { stateDir } from "../config/user-settings.js";
 import { fromSystemError, ProdlikeError } from "../errors/prodlike-error.js";
+import { readState } from "../state/json-state.js";
 import type { Progress, Step } from "../ui/steps.js";
 import type { LocalDatabase } from "./local-database.js";
 
@@ -21,6 +23,17 @@ import type { LocalDatabase } from "./local-database.js";
 // and restored by preparing the copy in a folder of its own on the data volume, then
 // pointing the server at it and restarting it. Data is versioned apart from code and
 // images: a restore never touches either.
+
+const snapshotMetaSchema = z.object({
+  name: z.string(),
+  envId: z.string(),
+  createdAt: z.string(),
+  method: z.literal("mariabackup"),
+  bytes: z.number(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  pinned: z.boolean(),
+  automatic: z.boolean().optional(),
+});
 
 export interface SnapshotMeta {
   name: string;
@@ -72,20 +85,34 @@ export class SnapshotStore {
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
+  // A snapshot whose record is damaged is not listed (nothing can check its data against
+  // a checksum it no longer has); asked for by name, it is SNAPSHOT_CORRUPT.
   async get(name: string): Promise<SnapshotMeta | undefined> {
-    try {
-      const meta = JSON.parse(
-        await readFile(path.join(this.dir(name), META_FILE), "utf8"),
-      ) as SnapshotMeta;
-      return isAutomatic(meta.name) ? { ...meta, automatic: true } : meta;
-    } catch {
-      return undefined;
-    }
+    const read = await readState(path.join(this.dir(name), META_FILE), snapshotMetaSchema);
+    if (read.kind !== "ok") return undefined;
+    const { automatic: _recorded, ...meta } = read.value;
+    return isAutomatic(meta.name) ? { ...meta, automatic: true } : meta;
+  }
+
+  /** Whether `name` has a record that is there but damaged. */
+  async damaged(name: string): Promise<string | undefined> {
+    const read = await readState(path.join(this.dir(name), META_FILE), snapshotMetaSchema);
+    return read.kind === "invalid" ? read.reason : undefined;
   }
 
   async require(name: string | undefined): Promise<SnapshotMeta> {
     const all = await this.list();
     const found = name === undefined ? all.at(-1) : all.find((meta) => meta.name === name);
+    const damage = !found && name !== undefined ? await this.damaged(name) : undefined;
+    if (damage && name !== undefined) {
+      throw new ProdlikeError(
+        "SNAPSHOT_CORRUPT",
+        `Snapshot ${name} of ${this.envId} has a damaged record (${damage})`,
+        {
+          hint: `Its data cannot be checked without it: remove its folder (${this.dir(name)}), or restore another snapshot.`,
+        },
+      );
+    }
     if (!found) {
       throw new ProdlikeError(
         "SNAPSHOT_NOT_FOUND",

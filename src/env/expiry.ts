@@ -1,6 +1,8 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { z } from "zod";
 import { stateDir } from "../config/user-settings.js";
+import { readStateOrNothing } from "../state/json-state.js";
 
 // When throwaway environments expire (`up --ttl`), kept in the user's state folder beside
 // the environment locks: a lifetime changes without touching the containers (a label
@@ -12,6 +14,12 @@ export interface Expiry {
   /** ISO time; the lifetime counts from the last `up --ttl`. */
   expiresAt: string;
 }
+
+const expirySchema = z.object({
+  envId: z.string(),
+  ttlMs: z.number(),
+  expiresAt: z.string().refine((value) => !Number.isNaN(Date.parse(value)), "a date"),
+});
 
 export class ExpiryStore {
   constructor(private readonly dir: string) {}
@@ -44,13 +52,8 @@ export class ExpiryStore {
     const records = await Promise.all(
       names
         .filter((name) => name.endsWith(".json"))
-        .map(async (name) => {
-          try {
-            return JSON.parse(await readFile(path.join(this.dir, name), "utf8")) as Expiry;
-          } catch {
-            return undefined; // unreadable: treated as no lifetime, never as expired
-          }
-        }),
+        // Unreadable or damaged: treated as no lifetime, never as expired.
+        .map((name) => readStateOrNothing(path.join(this.dir, name), expirySchema)),
     );
     return new Map(
       records

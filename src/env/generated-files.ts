@@ -1,6 +1,8 @@
 import { chmod, mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { z } from "zod";
 import { ProdlikeError } from "../errors/prodlike-error.js";
+import { readStateOrNothing } from "../state/json-state.js";
 import type { CodeFile, Topology } from "../topology/model.js";
 import type { Progress } from "../ui/steps.js";
 
@@ -178,13 +180,10 @@ export async function removeMountpoints(codeRoot: string, known: string[]): Prom
   return removed;
 }
 
+// A damaged list names no mountpoint: none is removed (an empty file Docker made stays,
+// never a file of the developer's).
 async function readMountpoints(file: string): Promise<Set<string>> {
-  try {
-    const parsed = JSON.parse(await readFile(file, "utf8")) as unknown;
-    return new Set(Array.isArray(parsed) ? parsed.filter((item) => typeof item === "string") : []);
-  } catch {
-    return new Set();
-  }
+  return new Set((await readStateOrNothing(file, z.array(z.string()))) ?? []);
 }
 
 /** Whether a file or folder exists (any type). */

@@ -1,7 +1,7 @@
 import { ExitCode, type ExitCodeValue } from "./exit-codes.js";
 
 // Every error a user can see, by code. The message says what happened; the hint says what
-// to do about it. README.md's error table is checked against this catalog by a unit test.
+// to do about it. docs/reference/errors.md is generated from this catalog (npm run docs).
 export const errorCatalog = {
   CONFIG_SYNTAX: { exitCode: ExitCode.invalidInput, title: "prodlike.yaml is not valid YAML" },
   CONFIG_INVALID: { exitCode: ExitCode.invalidInput, title: "prodlike.yaml has an invalid field" },
@@ -61,6 +61,10 @@ export const errorCatalog = {
   },
   DISK_FULL: { exitCode: ExitCode.failed, title: "The disk is full" },
   IO_FAILED: { exitCode: ExitCode.failed, title: "A file could not be read or written" },
+  STATE_INVALID: {
+    exitCode: ExitCode.failed,
+    title: "A record prodlike keeps is damaged (cut short, edited, or from another version)",
+  },
   PULL_FAILED: { exitCode: ExitCode.failed, title: "The pull from production failed" },
   UNSAFE_TARGET: {
     exitCode: ExitCode.invalidInput,

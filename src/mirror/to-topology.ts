@@ -1,6 +1,7 @@
 import { MirrorLabel } from "../topology/labels.js";
 import type { EnvironmentIdentity, MountSpec, ServiceSpec, Topology } from "../topology/model.js";
 import type { Adaptation } from "./adaptation.js";
+import { isDatabaseContainer } from "./database-role.js";
 import { ingressRoutes } from "./ingress-routes.js";
 import type { ManifestObject } from "./manifests.js";
 import { CODE_NODE_PATH, CODE_VOLUME, podSpecOf } from "./transforms.js";
@@ -223,7 +224,7 @@ function containerImporter(
   return (name, container, role) => {
     const service: ServiceSpec = {
       name,
-      role: "app",
+      role: role !== "init" && isDatabaseContainer(container) ? "db" : "app",
       image: { kind: "pull", ref: container.image ?? "" },
       env: environmentOf(container, context.data, note),
       ports: [],

@@ -66,7 +66,8 @@ export interface RouterPlan {
 export function routerPlan(
   containers: readonly RoutableContainer[],
   options: {
-    leaving?: string | undefined;
+    /** Environments being removed (their routes go first, then their containers). */
+    leaving?: ReadonlySet<string> | undefined;
     /** Cluster environments' routes, by environment id. */
     external?: Readonly<Record<string, ExternalRoutes>> | undefined;
     /** The environments prodlike recorded, by id: only theirs are routed. */
@@ -80,7 +81,7 @@ export function routerPlan(
     a.localeCompare(b);
   const routed = containers
     .filter((container) => container.state === "running" && container.labels[Label.routes])
-    .filter((container) => container.labels[Label.env] !== options.leaving)
+    .filter((container) => !options.leaving?.has(container.labels[Label.env] ?? ""))
     .filter((container) => isEnvironmentsOwn(container, recorded))
     .sort(
       (a, b) =>
@@ -122,7 +123,7 @@ export function routerPlan(
   for (const envId of clusters) {
     const external = options.external?.[envId];
     const environment = recorded.get(envId);
-    if (!external || envId === options.leaving) continue;
+    if (!external || options.leaving?.has(envId)) continue;
     if (!running.has(external.container)) continue;
     // A user's dashboard is no environment: it has its one name and nothing else.
     if (envId.startsWith(DASHBOARD_ROUTE_PREFIX)) {

@@ -121,8 +121,20 @@ describe("openmage preset (examples/openmage-basic)", { timeout: 300_000 }, () =
     await expect(readFile(path.join(project.dir, "media", "product.jpg"))).rejects.toThrow();
     const served = await fetch(`${webUrl}/media/product.jpg`);
     expect(served.status).toBe(200);
+    await served.text();
+    // The checkout's own media/ files (a module's logo in the repository), which the
+    // volume hides in the containers, are served beside the uploads.
+    await mkdir(path.join(project.dir, "media", "dhl"), { recursive: true });
+    await writeFile(path.join(project.dir, "media", "dhl", "logo.gif"), "GIF89a");
+    const own = await fetch(`${webUrl}/media/dhl/logo.gif`);
+    expect(own.status).toBe(200);
+    expect(await own.text()).toBe("GIF89a");
     expect((await resourcesOf(`${project.name}-local`)).volumes).toContain(
       `${project.name}-local_media`,
+    );
+    // exec in php-fpm starts where the code is (OpenMage has no cli service).
+    expect((await project.cli(["exec", "php-fpm", "--", "pwd"])).stdout.trim()).toBe(
+      "/var/www/html",
     );
   });
 
@@ -315,6 +327,8 @@ describe("openmage preset (examples/openmage-basic)", { timeout: 300_000 }, () =
     expect((await stat(localXml)).size).toBe(0);
     expectOk(await project.cli(["destroy", "--keep-images"]));
     await expect(stat(localXml)).rejects.toThrow();
+    // Nor .prodlike/ (with the .gitignore prodlike put there): the last environment went.
+    await expect(stat(path.join(project.dir, ".prodlike"))).rejects.toThrow();
     // Nor files pull's copy of the media volume.
     await expect(stat(path.join(project.home, "files", `${project.name}-local`))).rejects.toThrow();
   });

@@ -160,12 +160,6 @@ export class FakeEngine implements DockerEngine {
   async volumeLabels(name: string): Promise<Record<string, string> | undefined> {
     return this.volumes.find((volume) => volume.name === name)?.labels;
   }
-  /** Files readContainerFile answers with, by `ID:PATH`. */
-  files = new Map<string, string>();
-  async readContainerFile(id: string, file: string): Promise<Buffer | undefined> {
-    const text = this.files.get(`${id}:${file}`);
-    return text === undefined ? undefined : Buffer.from(text);
-  }
   /** Configured port bindings by container id (a stopped container's too). */
   bindings = new Map<string, PublishedPort[]>();
   async portBindings(id: string): Promise<PublishedPort[]> {

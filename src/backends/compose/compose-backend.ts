@@ -29,7 +29,7 @@ import type { ContainerInfo, DockerEngine } from "../docker/docker-engine.js";
 import type { ImageClaims } from "../docker/image-claims.js";
 import type { ComposeDetectionCache } from "./compose-detection-cache.js";
 import { composeUsage, followComposeLogs, serviceMissing } from "./compose-observe.js";
-import { ComposeCli, projectOfContainers } from "./compose-project.js";
+import { ComposeCli, composeContainerOf, projectOfContainers } from "./compose-project.js";
 import { destroyCompose, STOP_TIMEOUT_SECONDS } from "./compose-teardown.js";
 import { healthCommandOf, waitForService } from "./container-waits.js";
 import { decodePortsLabel, statusFromContainers } from "./status-from-containers.js";
@@ -70,30 +70,31 @@ export class ComposeBackend implements Backend {
   async portClaims(envId: string): Promise<PortClaims> {
     const containers = await this.deps.engine.listContainers({ [Label.managed]: "true" });
     const own: Record<string, number> = {};
+    const ownStopped = new Set<string>();
     const others = new Set<number>();
     for (const container of containers) {
-      const bound =
-        container.state === "running"
-          ? container.ports
-          : await this.deps.engine.portBindings(container.id);
+      const running = container.state === "running";
+      const bound = running ? container.ports : await this.deps.engine.portBindings(container.id);
       if (container.labels[Label.env] === envId) {
         const named = decodePortsLabel(container.labels[Label.ports]);
         for (const published of bound) {
           const port = named.find(
             (candidate) => candidate.containerPort === published.containerPort,
           );
-          if (port) own[port.name] = published.hostPort;
+          if (!port) continue;
+          own[port.name] = published.hostPort;
+          if (!running) ownStopped.add(port.name);
         }
       } else {
         for (const published of bound) others.add(published.hostPort);
       }
     }
-    return { own, others };
+    return { own, ownStopped, others };
   }
 
   async ownerCodeRoot(envId: string): Promise<string | undefined> {
     const containers = await this.envContainers(envId);
-    return containers[0]?.labels[Label.codeRoot];
+    return composeContainerOf(envId, containers)?.labels[Label.codeRoot];
   }
 
   async up(topology: Topology, progress: Progress, options: UpOptions): Promise<UpResult> {

@@ -1,6 +1,8 @@
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { z } from "zod";
+import { readStateOrNothing } from "../../state/json-state.js";
 import type { ComposeFlavour } from "./compose-cli.js";
 
 // Finding compose means running it, and `docker-compose` 1.29 is a Python program that
@@ -33,6 +35,16 @@ export async function composeCacheKey(env: NodeJS.ProcessEnv): Promise<string> {
   return JSON.stringify([env.PRODLIKE_COMPOSE ?? "", ...stamps.filter(Boolean)]);
 }
 
+const entrySchema = z.object({
+  key: z.string(),
+  flavour: z.object({
+    version: z.enum(["v1", "v2"]),
+    file: z.string(),
+    prefix: z.array(z.string()),
+    versionText: z.string(),
+  }),
+});
+
 export class ComposeDetectionCache {
   private readonly file: string;
 
@@ -40,16 +52,10 @@ export class ComposeDetectionCache {
     this.file = path.join(stateFolder, "compose-detection.json");
   }
 
+  // A damaged entry is a miss: compose is looked for again.
   async get(key: string): Promise<ComposeFlavour | undefined> {
-    try {
-      const entry = JSON.parse(await readFile(this.file, "utf8")) as {
-        key: string;
-        flavour: ComposeFlavour;
-      };
-      return entry.key === key ? entry.flavour : undefined;
-    } catch {
-      return undefined;
-    }
+    const entry = await readStateOrNothing(this.file, entrySchema);
+    return entry?.key === key ? entry.flavour : undefined;
   }
 
   async set(key: string, flavour: ComposeFlavour): Promise<void> {

@@ -1,6 +1,8 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parse } from "yaml";
+import { z } from "zod";
+import { readStateOrNothing } from "../../state/json-state.js";
 import { ReleaseFiles } from "../release-files.js";
 import { COMPOSE_FILE } from "./compose-project.js";
 
@@ -37,12 +39,8 @@ export async function recordReleaseImages(dir: string, tags: readonly string[]):
   });
 }
 
-/** The image tags every release of the environment was built as (none when unknown). */
+/** The image tags every release of the environment was built as (none when unknown or
+ *  damaged: destroy then removes only the images its containers use). */
 export async function releaseImages(dir: string): Promise<string[]> {
-  const parsed = await readFile(path.join(dir, IMAGES_FILE), "utf8")
-    .then((text) => JSON.parse(text) as unknown)
-    .catch(() => undefined);
-  return Array.isArray(parsed)
-    ? parsed.filter((tag): tag is string => typeof tag === "string")
-    : [];
+  return (await readStateOrNothing(path.join(dir, IMAGES_FILE), z.array(z.string()))) ?? [];
 }

@@ -67,9 +67,6 @@ export interface DockerEngine {
   labelledVolumes(labels: LabelFilter): Promise<{ name: string; labels: Record<string, string> }[]>;
   /** One volume's labels; undefined when no volume has that name. */
   volumeLabels(name: string): Promise<Record<string, string> | undefined>;
-  /** A regular file inside a container, read through the engine (no process started);
-   *  undefined when there is none at that path. */
-  readContainerFile(id: string, file: string): Promise<Buffer | undefined>;
   /** The host ports a container is configured to publish: a stopped container lists
    *  none, yet takes them back when it starts. */
   portBindings(id: string): Promise<PublishedPort[]>;
@@ -424,24 +421,6 @@ export class DockerodeEngine implements DockerEngine {
     }
   }
 
-  async readContainerFile(id: string, file: string): Promise<Buffer | undefined> {
-    const query = `/containers/${encodeURIComponent(id)}/archive?path=${encodeURIComponent(file)}`;
-    let archive: Buffer | undefined;
-    if (this.reader) archive = await this.reader.getBytes(query);
-    else {
-      try {
-        const stream = await (await this.docker).getContainer(id).getArchive({ path: file });
-        const chunks: Buffer[] = [];
-        for await (const chunk of stream) chunks.push(chunk as Buffer);
-        archive = Buffer.concat(chunks);
-      } catch (error) {
-        if (statusOf(error) === 404) return undefined;
-        throw error;
-      }
-    }
-    return archive ? firstRegularFile(archive) : undefined;
-  }
-
   async portBindings(id: string): Promise<PublishedPort[]> {
     type Bindings = Record<string, { HostIp?: string; HostPort?: string }[] | null> | null;
     let bindings: Bindings | undefined;
@@ -693,19 +672,6 @@ export function demuxToText(buffer: Buffer): string {
     offset += 8 + size;
   }
   return parts.join("");
-}
-
-/** The first entry of a tar archive when it is a regular file: its content. */
-export function firstRegularFile(archive: Buffer): Buffer | undefined {
-  if (archive.length < 512) return undefined;
-  const type = String.fromCharCode(archive[156] ?? 0);
-  if (type !== "0" && type !== "\0") return undefined;
-  const size = Number.parseInt(
-    archive.subarray(124, 136).toString("latin1").replace(/\0.*$/, "").trim() || "0",
-    8,
-  );
-  if (!Number.isFinite(size) || archive.length < 512 + size) return undefined;
-  return archive.subarray(512, 512 + size);
 }
 
 async function listFiles(dir: string): Promise<string[]> {

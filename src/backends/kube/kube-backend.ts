@@ -38,6 +38,7 @@ import {
   presetDeployment,
 } from "./cluster-deployment.js";
 import { type ClusterProvider, INSTALL_HINTS } from "./cluster-provider.js";
+import { ArchiveDelivery, type ImageDelivery } from "./image-delivery.js";
 import type { KubeApi } from "./kube-api.js";
 import { statusOf } from "./kube-status.js";
 import { usageFromWorkloads } from "./kube-usage.js";
@@ -49,10 +50,15 @@ import {
   type PodTarget,
   streamLogs,
 } from "./pod-io.js";
-import { waitForReplacement } from "./pod-waits.js";
+import { waitForPodsGone, waitForReplacement } from "./pod-waits.js";
+
+/** How long `down` waits for the pods to stop (their grace period is 30 s by default). */
+const DOWN_TIMEOUT_MS = 90_000;
 
 export interface KubeBackendDeps {
   provider: ClusterProvider;
+  /** How images reach the node; loaded into it as archives by default. */
+  delivery?: ImageDelivery;
   /** Builds the preset images; kind and minikube's docker driver run on it too. */
   engine: DockerEngine;
   records: EnvironmentRecords;
@@ -218,6 +224,7 @@ export class KubeBackend implements Backend {
     const changed = await deployToCluster(
       {
         ...this.deps,
+        delivery: this.deps.delivery ?? new ArchiveDelivery(this.deps.provider),
         isRunning: async (envId) => (await this.status(envId))?.state === "running",
       },
       plan,
@@ -234,7 +241,7 @@ export class KubeBackend implements Backend {
     await progress.run([
       {
         title: `Scale ${envId} to zero (data kept)`,
-        run: async () => {
+        run: async (context) => {
           if (!(await this.deps.provider.exists(record.cluster))) return;
           const api = await this.deps.connect(record.kubeconfig, record.context);
           const selector = `${KubeLabel.env}=${envId}`;
@@ -249,6 +256,15 @@ export class KubeBackend implements Backend {
           for (const object of await api.list("batch/v1", "CronJob", record.namespace, selector)) {
             await api.mergePatch(object, { spec: { suspend: true } });
           }
+          // The status after `down` is the pods', and deleted pods keep running through
+          // their grace period: wait for them, so it says "stopped" when they are.
+          const left = await waitForPodsGone(
+            api,
+            this.deps.clock,
+            { namespace: record.namespace, selector },
+            { timeoutMs: DOWN_TIMEOUT_MS, onDetail: (detail) => context.update(detail) },
+          );
+          if (left > 0) context.setTitle(`Scaled ${envId} to zero; ${left} pods still stopping`);
         },
       },
     ]);

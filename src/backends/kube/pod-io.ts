@@ -1,3 +1,4 @@
+import { fstatSync } from "node:fs";
 import { type Readable, Writable } from "node:stream";
 import type { EnvironmentRecord } from "../../env/environment-records.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
@@ -61,6 +62,9 @@ export async function execAttached(
   given: Stdio | undefined,
 ): Promise<number> {
   const stdio = given ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+  // stdin from /dev/null (scripts, CI, `</dev/null`) has nothing to send: no stdin channel
+  // at all, so a v4 server needs no decoder (nor a shell in the container) for it.
+  const stdin = given === undefined && stdinIsNullDevice() ? null : stdio.stdin;
   // The exec API has no working directory: a shell changes into it first.
   const command = request.workdir
     ? ["sh", "-c", 'cd "$0" && exec "$@"', request.workdir, ...request.command]
@@ -69,13 +73,23 @@ export async function execAttached(
   if (rawMode) (stdio.stdin as NodeJS.ReadStream).setRawMode(true);
   try {
     return await api.exec(record.namespace, pod.name, request.service, command, {
-      stdin: stdio.stdin,
+      stdin,
       stdout: stdio.stdout,
       stderr: stdio.stderr,
       tty: request.tty,
     });
   } finally {
     if (rawMode) (stdio.stdin as NodeJS.ReadStream).setRawMode(false);
+  }
+}
+
+// A character device that is no terminal: /dev/null, in practice.
+function stdinIsNullDevice(): boolean {
+  try {
+    const stats = fstatSync(0);
+    return stats.isCharacterDevice() && !process.stdin.isTTY;
+  } catch {
+    return false;
   }
 }
 

@@ -31,12 +31,24 @@ import { EnvironmentOwners } from "../docker/environment-owners.js";
 // The docker CLI does the writes: `network connect` and `exec -i` are one line each there.
 
 export const ROUTER_NAME = "prodlike-router";
+/** What a router must be to be kept: 2 signs with the CA name-constrained to .localhost.
+ *  Raised when a router of before must not keep running (its CA, its certificates). */
+const ROUTER_GENERATION = "2";
+const ROUTER_GENERATION_LABEL = "dev.prodlike.router.generation";
 export const ROUTER_VOLUME = "prodlike-router-data";
-/** Cluster environments' routes, kept in the router's volume (see ExternalRoutes). */
-const EXTERNAL_ROUTES_FILE = `${ROUTER_DATA_DIR}/cluster-routes.json`;
-/** The hash of the configuration Caddy last accepted, written beside it: a sync that
- *  changes nothing (by any user of the engine) reads it and makes no call into Caddy. */
-const LOADED_HASH_FILE = `${ROUTER_DATA_DIR}/prodlike.loaded`;
+// Two records kept with the engine, as labels of empty volumes (one request to read,
+// no process started, no file of the router's to open), rewritten under the router's
+// machine-wide lock: the hash of the configuration the router's container last accepted
+// (a sync that changes nothing, by any user of the engine, makes no call into Caddy), and
+// cluster environments' routes (no container of theirs carries a label; see
+// ExternalRoutes). Both are the router's: `router stop --purge` removes them.
+const LOADED_RECORD = "prodlike-router-loaded";
+const CLUSTERS_RECORD = "prodlike-router-clusters";
+const RecordLabel = {
+  container: "dev.prodlike.router.container",
+  hash: "dev.prodlike.router.config-hash",
+  clusters: "dev.prodlike.router.clusters",
+} as const;
 const ROUTER_CONTEXT = fileURLToPath(new URL("../../../router", import.meta.url));
 
 /** Host port pairs tried in order: 80/443 when free, then the alternatives. */
@@ -64,8 +76,8 @@ export interface LocalRouterDeps {
 
 interface RouterContainer {
   id: string;
-  /** The image it was started from: another one (an older router) is replaced. */
-  image: string;
+  /** Its generation label: another one (an older router) is replaced. */
+  generation: string | undefined;
   running: boolean;
   ports: RouterPorts | undefined;
   networks: string[];
@@ -87,8 +99,7 @@ export class LocalRouter {
       this.recorded(),
     ]);
     const container = routerContainerIn(containers);
-    const external =
-      options.clusters && container?.running ? await this.readExternal(container.id) : undefined;
+    const external = options.clusters && container?.running ? await this.readExternal() : undefined;
     const plan = routerPlan(containers, { external, recorded });
     return {
       running: container?.running ?? false,
@@ -102,7 +113,8 @@ export class LocalRouter {
    *  `leaving`'s, an environment about to be removed); removes it when none are left.
    *  The caller holds the machine-wide router lock. */
   async sync(options: {
-    leaving?: string | undefined;
+    /** Environments being removed, by this process or another one of the machine. */
+    leaving?: ReadonlySet<string> | undefined;
     /** A cluster environment's routes, replacing what the router kept for it. */
     cluster?: { envId: string; routes: ExternalRoutes | undefined };
     /** Kept routes to drop as well (a dashboard that no longer answers). */
@@ -113,26 +125,27 @@ export class LocalRouter {
     let container = routerContainerIn(containers);
     const [external, loadedBefore]: [Record<string, ExternalRoutes>, string | undefined] =
       container?.running
-        ? await Promise.all([this.readExternal(container.id), this.readLoaded(container.id)])
+        ? await Promise.all([this.readExternal(), this.readLoaded(container.id)])
         : [{}, undefined];
     const externalBefore = JSON.stringify(external);
     if (options.cluster) {
       if (options.cluster.routes) external[options.cluster.envId] = options.cluster.routes;
       else delete external[options.cluster.envId];
     }
-    if (options.leaving) delete external[options.leaving];
+    for (const envId of options.leaving ?? []) delete external[envId];
     for (const id of options.forget ?? []) delete external[id];
     const plan = routerPlan(containers, { leaving: options.leaving, external, recorded });
     if (plan.sites.every((site) => site.host === DASHBOARD_HOST)) {
       if (container) await this.remove({ purge: false });
       return { running: false, hostsByEnv: plan.hostsByEnv, conflicts: plan.conflicts };
     }
-    const image = await routerImage();
-    // A router from an older prodlike (another image: its CA, its Caddy) is replaced.
-    if (!container?.running || container.image !== image) {
+    // A router of an older generation (Caddy's own, unconstrained CA) is replaced. Only the
+    // generation counts, not the image: two prodlike versions on one engine would
+    // otherwise replace each other's router on every sync.
+    if (!container?.running || container.generation !== ROUTER_GENERATION) {
       if (container) await this.docker(["rm", "--force", ROUTER_NAME]);
       options.onDetail?.("starting the local router");
-      container = await this.start(image, options.onDetail);
+      container = await this.start(await routerImage(), options.onDetail);
     }
     for (const network of plan.networks.filter((name) => !container.networks.includes(name))) {
       await this.docker(["network", "connect", network, ROUTER_NAME]);
@@ -143,7 +156,10 @@ export class LocalRouter {
     if (JSON.stringify(kept) !== externalBefore) await this.writeExternal(kept);
     const config = JSON.stringify(caddyConfig(plan.sites, ports));
     const hash = createHash("sha256").update(config).digest("hex");
-    if (loadedBefore !== hash) await this.load(config, hash);
+    if (loadedBefore !== hash) {
+      await this.load(config);
+      await this.writeLoaded(container.id, hash);
+    }
     // Networks of environments that are gone, after the new config no longer dials them;
     // an environment's own network cannot be removed while the router is attached.
     for (const network of container.networks) {
@@ -163,6 +179,8 @@ export class LocalRouter {
       await this.docker(["rm", "--force", ROUTER_NAME]);
       removed.push(`container ${ROUTER_NAME}`);
     }
+    // What that container had loaded goes with it (the next one loads anew).
+    await this.deps.engine.removeVolume(LOADED_RECORD);
     const networks = await this.deps.engine.listNetworks({ [Label.router]: "true" });
     for (const network of networks) {
       await this.deps.engine.removeNetwork(network.id);
@@ -221,43 +239,49 @@ export class LocalRouter {
     return new Map(records.map((record) => [record.envId, record]));
   }
 
-  // Read through the engine, not `docker exec`: no process to start on every sync.
   private async readLoaded(containerId: string): Promise<string | undefined> {
-    const bytes = await this.deps.engine.readContainerFile(containerId, LOADED_HASH_FILE);
-    return bytes?.toString("utf8").trim();
+    const labels = await this.deps.engine.volumeLabels(LOADED_RECORD);
+    return labels?.[RecordLabel.container] === containerId ? labels[RecordLabel.hash] : undefined;
+  }
+
+  private async writeLoaded(containerId: string, hash: string): Promise<void> {
+    await this.rewriteRecord(LOADED_RECORD, {
+      [RecordLabel.container]: containerId,
+      [RecordLabel.hash]: hash,
+    });
   }
 
   /** The routes it keeps that no container carries (clusters', dashboards'), when it runs. */
   async keptRoutes(): Promise<Record<string, ExternalRoutes>> {
     const container = await this.container();
-    return container?.running ? this.readExternal(container.id) : {};
+    return container?.running ? this.readExternal() : {};
   }
 
-  private async readExternal(containerId: string): Promise<Record<string, ExternalRoutes>> {
-    const bytes = await this.deps.engine.readContainerFile(containerId, EXTERNAL_ROUTES_FILE);
+  private async readExternal(): Promise<Record<string, ExternalRoutes>> {
+    const labels = await this.deps.engine.volumeLabels(CLUSTERS_RECORD);
     try {
-      const parsed = JSON.parse(bytes?.toString("utf8") || "{}") as unknown;
+      const parsed = JSON.parse(labels?.[RecordLabel.clusters] || "{}") as unknown;
       return parsed && typeof parsed === "object" ? (parsed as Record<string, ExternalRoutes>) : {};
     } catch {
-      // A file cut short (the engine died mid-write): the next up of each cluster
-      // environment writes its routes again.
+      // A record edited by hand: the next up of each cluster environment writes its routes
+      // again.
       return {};
     }
   }
 
   private async writeExternal(external: Record<string, ExternalRoutes>): Promise<void> {
-    const file = EXTERNAL_ROUTES_FILE;
-    await this.docker(
-      [
-        "exec",
-        "--interactive",
-        ROUTER_NAME,
-        "sh",
-        "-c",
-        `cat > ${file}.next && mv ${file}.next ${file}`,
-      ],
-      { input: JSON.stringify(external) },
-    );
+    await this.rewriteRecord(CLUSTERS_RECORD, { [RecordLabel.clusters]: JSON.stringify(external) });
+  }
+
+  // A volume's labels cannot change: the record is made again. A sync cut off between the
+  // two leaves none, which reads as "nothing loaded" (the next sync loads again).
+  private async rewriteRecord(name: string, labels: Record<string, string>): Promise<void> {
+    await this.deps.engine.removeVolume(name);
+    await this.deps.engine.createVolume(name, {
+      [Label.managed]: "true",
+      [Label.router]: "true",
+      ...labels,
+    });
   }
 
   private async container(): Promise<RouterContainer | undefined> {
@@ -310,11 +334,11 @@ export class LocalRouter {
   }
 
   // Written beside the live file and loaded through Caddy's admin endpoint; only a config
-  // Caddy accepted replaces the file it starts with after a restart, and its hash is
-  // written after it (a failed load leaves the old hash: the next sync loads again).
-  private async load(config: string, hash: string): Promise<void> {
+  // Caddy accepted replaces the file it starts with after a restart (its hash is recorded
+  // after it: a failed load leaves the old one, and the next sync loads again).
+  private async load(config: string): Promise<void> {
     const next = `${ROUTER_CONFIG_FILE}.next`;
-    const script = `cat > ${next} && caddy reload --config ${next} --address localhost:2019 && mv ${next} ${ROUTER_CONFIG_FILE} && echo ${hash} > ${LOADED_HASH_FILE}.next && mv ${LOADED_HASH_FILE}.next ${LOADED_HASH_FILE}`;
+    const script = `cat > ${next} && caddy reload --config ${next} --address localhost:2019 && mv ${next} ${ROUTER_CONFIG_FILE}`;
     const deadline = this.deps.clock.now() + 30_000;
     for (;;) {
       const result = await this.docker(["exec", "--interactive", ROUTER_NAME, "sh", "-c", script], {
@@ -362,7 +386,7 @@ function routerContainerIn(containers: readonly ContainerInfo[]): RouterContaine
   if (!found) return undefined;
   return {
     id: found.id,
-    image: found.image,
+    generation: found.labels[ROUTER_GENERATION_LABEL],
     running: found.state === "running",
     ports: parsePortsLabel(found.labels[Label.routerPorts]),
     networks: found.networks,
@@ -389,6 +413,8 @@ function runArguments(image: string, ports: RouterPorts, labels: string[]): stri
     ...labels,
     "--label",
     `${Label.routerPorts}=http:${ports.http},https:${ports.https}`,
+    "--label",
+    `${ROUTER_GENERATION_LABEL}=${ROUTER_GENERATION}`,
     "--network",
     ROUTER_NAME,
     "--restart",

@@ -16,6 +16,7 @@ export const RANK: Record<string, number> = {
   env: 5,
   topology: 4,
   config: 3,
+  state: 2,
   errors: 1,
   ui: 1,
   waits: 1,

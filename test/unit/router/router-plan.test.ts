@@ -70,7 +70,7 @@ describe("routerPlan", () => {
         container("b_web_1", "b-local", "local.b.localhost=80"),
         container("c_web_1", "c-local", "local.c.localhost=80"),
       ],
-      { leaving: "c-local", recorded: AB },
+      { leaving: new Set(["c-local"]), recorded: AB },
     );
     expect(plan.sites.map((site) => site.host)).toEqual(["local.b.localhost"]);
     expect(plan.networks).toEqual(["b-local_default"]);

@@ -162,3 +162,24 @@ describe("files.proxy", () => {
     );
   });
 });
+
+describe("the Drupal preset's development settings", () => {
+  it("recompile a Twig template when its file changes, without debug markup", async () => {
+    const topology = await drupalTopology();
+    const services = topology.codeFiles.find((file) =>
+      file.path.endsWith("sites/default/prodlike.services.yml"),
+    );
+    const settings = topology.codeFiles.find((file) =>
+      file.path.endsWith("sites/default/settings.prodlike.php"),
+    );
+    const { parse } = await import("yaml");
+    expect(parse(services?.content ?? "")).toEqual({
+      parameters: { "twig.config": { debug: false, auto_reload: true, cache: true } },
+    });
+    // settings.prodlike.php loads it (and prodlike checks that it does).
+    expect(settings?.content).toContain(
+      "$settings['container_yamls'][] = __DIR__ . '/prodlike.services.yml';",
+    );
+    expect(services?.referencedBy).toBe("web/sites/default/settings.prodlike.php");
+  });
+});

@@ -17,8 +17,6 @@ import { FakeEngine } from "../../../support/fake-engine.js";
 
 const PORTS = { http: 39081, https: 39443 };
 
-const ROUTER_ID = `id-${ROUTER_NAME}`;
-
 /** docker as the router uses it: `run` makes the container the engine then lists; the
  *  files an `exec` writes in it are the ones the engine then reads back. */
 class DockerCli implements CommandRunner {
@@ -29,16 +27,14 @@ class DockerCli implements CommandRunner {
     this.calls.push([file, ...args].join(" "));
     if (options.input !== undefined) this.inputs.push(options.input);
     if (args[0] === "run") {
-      this.engine.containers.push({
-        ...container(
-          ROUTER_NAME,
-          {
-            [Label.managed]: "true",
-            [Label.router]: "true",
-            [Label.routerPorts]: `http:${PORTS.http},https:${PORTS.https}`,
-          },
-          [ROUTER_NAME],
+      // The labels it was given.
+      const labels = Object.fromEntries(
+        args.flatMap((arg, index) =>
+          args[index - 1] === "--label" ? [arg.split(/=(.*)/s).slice(0, 2)] : [],
         ),
+      ) as Record<string, string>;
+      this.engine.containers.push({
+        ...container(ROUTER_NAME, labels, [ROUTER_NAME]),
         image: args.at(-1) ?? "",
       });
       this.engine.networks.push({
@@ -50,11 +46,6 @@ class DockerCli implements CommandRunner {
     if (args[0] === "rm") {
       this.engine.containers = this.engine.containers.filter((c) => c.name !== ROUTER_NAME);
     }
-    const script = args.at(-1) ?? "";
-    const loaded = /echo ([0-9a-f]{64}) > \/data\/prodlike\.loaded/.exec(script)?.[1];
-    if (loaded) this.engine.files.set(`${ROUTER_ID}:/data/prodlike.loaded`, loaded);
-    if (script.includes("cat > /data/cluster-routes.json.next") && options.input !== undefined)
-      this.engine.files.set(`${ROUTER_ID}:/data/cluster-routes.json`, options.input);
     return { exitCode: 0, stdout: "", stderr: "", notFound: false };
   }
   async stream(): Promise<RunResult> {
@@ -183,7 +174,7 @@ describe("LocalRouter", () => {
     const routerContainer = engine.containers.find((c) => c.name === ROUTER_NAME);
     if (routerContainer)
       routerContainer.networks = [ROUTER_NAME, "a-local_default", "b-local_default"];
-    await router.sync({ leaving: "b-local" });
+    await router.sync({ leaving: new Set(["b-local"]) });
     const calls = runner.calls.slice(started);
     const load = calls.findIndex((call) => call.includes("caddy reload"));
     const disconnect = calls.indexOf(
@@ -200,7 +191,7 @@ describe("LocalRouter", () => {
     engine.containers.push(web(engine, "a"));
     engine.volumes.push({ name: "prodlike-router-data", labels: { [Label.router]: "true" } });
     await router.sync({});
-    const state = await router.sync({ leaving: "a-local" });
+    const state = await router.sync({ leaving: new Set(["a-local"]) });
     expect(state.running).toBe(false);
     expect(runner.calls).toContain("docker rm --force prodlike-router");
     expect(engine.removed).toContain("network net-router");
@@ -219,7 +210,11 @@ describe("LocalRouter", () => {
     };
     await router.sync({ cluster: { envId: "shop-qa", routes } });
     expect(runner.calls).toContain("docker network connect kind prodlike-router");
-    expect(runner.inputs).toContainEqual(JSON.stringify({ "shop-qa": routes }));
+    const clusters = () =>
+      engine.volumes.find((volume) => volume.name === "prodlike-router-clusters")?.labels[
+        "dev.prodlike.router.clusters"
+      ];
+    expect(clusters()).toBe(JSON.stringify({ "shop-qa": routes }));
     expect(runner.inputs.at(-1)).toContain('"dial":"prodlike-shop-qa-control-plane:30000"');
     // Another environment's up reads them back from the router and keeps them.
     engine.containers.push(web(engine, "a"));
@@ -229,7 +224,7 @@ describe("LocalRouter", () => {
     engine.containers = engine.containers.filter((c) => !c.name.endsWith("control-plane"));
     await router.sync({});
     expect(runner.inputs.at(-1)).not.toContain("qa.shop.localhost");
-    expect(runner.inputs).toContainEqual("{}");
+    expect(clusters()).toBe("{}");
   });
 
   it("serves the dashboard's name beside environments, but never runs for it alone", async () => {
@@ -261,19 +256,24 @@ describe("LocalRouter", () => {
     await router.sync({ forget: ["prodlike-dashboard-0"] });
     expect(Object.keys(await router.keptRoutes())).toEqual(["prodlike-dashboard-1000"]);
     // The last environment goes: the dashboard's route does not keep the router.
-    const state = await router.sync({ leaving: "a-local" });
+    const state = await router.sync({ leaving: new Set(["a-local"]) });
     expect(state.running).toBe(false);
     expect(runner.calls).toContain("docker rm --force prodlike-router");
   });
 });
 
 describe("LocalRouter upgrades", () => {
-  it("replaces a router started from another image (an older prodlike's CA)", async () => {
+  it("replaces a router of an older generation (Caddy's own CA), and only that", async () => {
     const { engine, runner, router } = setUp();
     engine.containers.push(web(engine, "a"));
     await router.sync({});
     const routerContainer = engine.containers.find((c) => c.name === ROUTER_NAME);
-    if (routerContainer) routerContainer.image = "prodlike/router:000000000000";
+    // Another image of the same generation (another prodlike version) is kept.
+    if (routerContainer) routerContainer.image = "prodlike/router:111111111111";
+    await router.sync({});
+    expect(runner.calls.filter((call) => call.startsWith("docker run")).length).toBe(1);
+    if (routerContainer) routerContainer.labels = { ...routerContainer.labels };
+    delete routerContainer?.labels["dev.prodlike.router.generation"];
     await router.sync({});
     expect(runner.calls.filter((call) => call.startsWith("docker run")).length).toBe(2);
     expect(runner.calls).toContain("docker rm --force prodlike-router");

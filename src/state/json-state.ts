@@ -1,0 +1,57 @@
+import { readFile } from "node:fs/promises";
+import type { z } from "zod";
+import { ProdlikeError } from "../errors/prodlike-error.js";
+
+// The JSON files prodlike keeps (environment records, lifetimes, data origins, snapshot
+// and release records, caches) read back through their schema: a file cut short, edited
+// by hand or written by another prodlike version is told apart from a missing one and
+// from a good one, so nothing downstream works on a shape it was not given. What a
+// damaged file means is each store's to say (a cache is rebuilt, a record is an error).
+
+export type StateRead<T> =
+  | { kind: "missing" }
+  | { kind: "ok"; value: T }
+  | { kind: "invalid"; file: string; reason: string };
+
+export async function readState<T>(file: string, schema: z.ZodType<T>): Promise<StateRead<T>> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { kind: "missing" };
+    return { kind: "invalid", file, reason: (error as Error).message };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return { kind: "invalid", file, reason: `not JSON (${(error as Error).message})` };
+  }
+  const result = schema.safeParse(parsed);
+  if (result.success) return { kind: "ok", value: result.data };
+  const issue = result.error.issues[0];
+  const where = issue?.path.length ? issue.path.join(".") : "the top level";
+  return { kind: "invalid", file, reason: `${where}: ${issue?.message ?? "unexpected shape"}` };
+}
+
+/** The value when the file is good; undefined when it is missing or damaged (a cache, or
+ *  a record whose loss costs only what it said). */
+export async function readStateOrNothing<T>(
+  file: string,
+  schema: z.ZodType<T>,
+): Promise<T | undefined> {
+  const read = await readState(file, schema);
+  return read.kind === "ok" ? read.value : undefined;
+}
+
+/** The one error for a damaged record prodlike cannot work without. */
+export function damagedState(
+  read: Extract<StateRead<unknown>, { kind: "invalid" }>,
+  what: string,
+  hint: string,
+): ProdlikeError {
+  return new ProdlikeError("STATE_INVALID", `${what} is damaged: ${read.file} (${read.reason})`, {
+    hint,
+    data: { file: read.file },
+  });
+}
