@@ -77,11 +77,16 @@ export async function deployToCluster(
       return false;
     }
   }
-  // An existing cluster's manifests are kept as the previous release before the new
-  // ones are written, so a release that does not roll out is applied back.
+  // An existing cluster's manifests are set aside while the new ones are tried, and
+  // kept as the previous release only once they rolled out: a release that does not
+  // roll out is applied back, and leaves every kept release as it was. An `up` killed
+  // mid-attempt left the manifests that ran before it set aside: they are put back first.
   const releases = clusterReleases(dir, options.keepReleases);
+  await releases.putBack();
   const kept =
-    existed && previous ? await releases.keep({ configHash: previous.configHash }) : undefined;
+    existed && previous && options.keepRelease !== false
+      ? await releases.begin({ configHash: previous.configHash })
+      : undefined;
   // Every pod template carries the configuration's hash, so a release replaces the
   // database's pod too: its kept data is prepared in the new pod, once it runs.
   const keptData =
@@ -137,8 +142,10 @@ export async function deployToCluster(
     } else if (kept && switched && previous) {
       await rollBack(run, releases, previous, progress, error);
     }
+    await releases.abandon();
     throw error;
   }
+  await releases.commit();
   await records.put(record);
   return true;
 }
@@ -298,11 +305,11 @@ async function rollBack(
     run.plan.identity.id,
     failure,
     async () => {
-      const objects = await releaseObjects(releases.previous);
-      await releases.restore(releases.previous);
+      const objects = await releaseObjects(releases.incoming);
+      await releases.putBack();
       await progress.run([
         {
-          title: "Roll back to the previous release (its manifests; the volume claims kept)",
+          title: "Roll back to the release that ran before (its manifests; the volume claims kept)",
           children: releaseSteps(run, objects),
         },
       ]);

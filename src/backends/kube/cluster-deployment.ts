@@ -1,7 +1,7 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { RecordedPort } from "../../env/environment-records.js";
 import { recordMountpoints, writeCodeFiles } from "../../env/generated-files.js";
-import { mirrorToCluster } from "../../mirror/to-cluster.js";
+import { mirrorToCluster } from "../../kube/cluster-layout.js";
 import { KubeAnnotation, KubeLabel, kubeEnvironmentLabels } from "../../topology/kube-labels.js";
 import {
   type BuiltImage,

@@ -5,7 +5,7 @@ import type { EnvironmentRecord, EnvironmentRecords } from "../../env/environmen
 import { environmentDir } from "../../env/generated-files.js";
 import type { PortClaims } from "../../env/port-allocator.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
-import { podImages } from "../../mirror/to-cluster.js";
+import { podImages } from "../../kube/cluster-layout.js";
 import type { ExternalRoutes } from "../../router/router-plan.js";
 import { KubeLabel } from "../../topology/kube-labels.js";
 import type { KubeObject, Topology } from "../../topology/model.js";
@@ -163,9 +163,23 @@ export class KubeBackend implements Backend {
     const { clusterReleases, releaseObjects } = await import("./cluster-release.js");
     const dir = environmentDir(record.codeRoot, record.name);
     const releases = clusterReleases(dir);
+    // An `up` killed while it tried a release: going back means to the manifests that ran
+    // before that attempt (they were set aside), and that is all a plain rollback does.
+    const recovered = await releases.putBack();
+    if (recovered && !options.to && !options.dataSnapshot) {
+      const run: ReleaseRun = { deps: this.deps, record, api: undefined, options };
+      await progress.run([
+        {
+          title: "Back on the release that ran before an interrupted `up`",
+          children: releaseSteps(run, await releaseObjects(dir)),
+        },
+      ]);
+      await this.deps.records.put({ ...record, configHash: recovered.configHash ?? "" });
+      return this.requireStatus(envId);
+    }
     if (options.to) await releases.promote(options.to);
     const swapped = await releases.swap({
-      configHash: record.configHash,
+      configHash: recovered?.configHash ?? record.configHash,
       ...(options.dataSnapshot ? { dataSnapshot: options.dataSnapshot } : {}),
     });
     if (!swapped) {

@@ -55,6 +55,20 @@ describe("the source tree's layers", () => {
     expect(bypass).toEqual([]);
   });
 
+  // Inside the layers: a backend renders the model for its own engine (compose never
+  // reaches into the cluster code, nor the reverse), and reaches production's manifests
+  // only through what topology and kube hold (never the mirror's reading of them).
+  it.each([
+    ["backends/compose/", "backends/kube/"],
+    ["backends/kube/", "backends/compose/"],
+    ["backends/", "mirror/"],
+  ])("keeps %s from importing %s", (from, to) => {
+    const crossing = edges
+      .filter((edge) => edge.from.startsWith(from) && edge.to.startsWith(to))
+      .map((edge) => `${edge.from} -> ${edge.to}`);
+    expect(crossing).toEqual([]);
+  });
+
   it("has no import cycle", () => {
     expect(cycles(edges).map((cycle) => cycle.join(" -> "))).toEqual([]);
   });

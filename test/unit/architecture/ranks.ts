@@ -15,6 +15,7 @@ export const RANK: Record<string, number> = {
   router: 5,
   env: 5,
   topology: 4,
+  kube: 4,
   config: 3,
   state: 2,
   errors: 1,
