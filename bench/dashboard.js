@@ -12,6 +12,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { chromium } from "playwright-core";
 import { ComposeBackend } from "../dist/backends/compose/compose-backend.js";
+import { stateStores } from "../dist/core/state-stores.js";
 import { startDashboard } from "../dist/dashboard/server.js";
 import { systemClock } from "../dist/waits/clock.js";
 import { fakeContainers, listingEngine } from "../test/support/many-environments.js";
@@ -34,10 +35,12 @@ const CHROMIUM_ARGS = [
 function servicesOver(engine, home) {
   const noRunner = { run: async () => ({ exitCode: 1, stdout: "", stderr: "", notFound: true }) };
   const backend = new ComposeBackend({ runner: noRunner, engine, clock: systemClock });
+  const env = { PRODLIKE_HOME: home, PRODLIKE_ROUTER: "off" };
   return {
     runner: noRunner,
     clock: systemClock,
-    env: { PRODLIKE_HOME: home, PRODLIKE_ROUTER: "off" },
+    env,
+    stores: stateStores(env),
     developer: undefined,
     kubeconfigPath: "/nonexistent",
     productionCluster: async () => {

@@ -1,7 +1,4 @@
-import path from "node:path";
 import type { BackendName, EnvironmentStatus } from "../backends/backend.js";
-import { stateDir } from "../config/user-settings.js";
-import { openExpiryStore } from "../env/expiry.js";
 import { acquireEnvironmentLock, type HeldLock } from "../env/lock.js";
 import type { Progress } from "../ui/steps.js";
 import type { HookContext, HookEvent, HookRun } from "./hooks.js";
@@ -50,7 +47,7 @@ export async function lockEnvironment(
   progress?: Progress,
 ): Promise<HeldLock> {
   return acquireEnvironmentLock(envId, {
-    dir: path.join(stateDir(services.env), "locks"),
+    dir: services.stores.folder("locks"),
     timeoutMs: request.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     clock: services.clock,
     operation,
@@ -107,7 +104,7 @@ export async function withExpiry(
   services: CoreServices,
   environments: EnvironmentStatus[],
 ): Promise<EnvironmentStatus[]> {
-  const expiries = await openExpiryStore(services.env).all();
+  const expiries = await (await services.stores.expiry()).all();
   return environments.map((environment) => {
     const expiry = expiries.get(environment.id);
     return expiry ? { ...environment, expiresAt: expiry.expiresAt } : environment;

@@ -1,5 +1,4 @@
 import { environmentNotFound } from "../backends/backend.js";
-import { openExpiryStore } from "../env/expiry.js";
 import type { Progress } from "../ui/steps.js";
 import { backendFor, type EnvRequest, whileLocked } from "./environments.js";
 import type { CoreServices } from "./services.js";
@@ -15,7 +14,7 @@ export async function setLifetime(
   const { identity, backend } = await backendFor(services, request);
   return whileLocked(services, identity.id, "ttl", request, progress, async () => {
     if (!(await backend.status(identity.id))) throw environmentNotFound(identity.id);
-    const store = openExpiryStore(services.env);
+    const store = await services.stores.expiry();
     if (request.ttl === "never") {
       await store.remove(identity.id);
       return { id: identity.id };

@@ -10,9 +10,8 @@ import {
   type UpOptions,
   type UpResult,
 } from "../backends/backend.js";
-import { openUserSettings, stateDir } from "../config/user-settings.js";
+import { openUserSettings } from "../config/user-settings.js";
 import type { DataOrigin } from "../db/data-origin.js";
-import { openExpiryStore } from "../env/expiry.js";
 import { pathExists } from "../env/generated-files.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { withArguments } from "../process/shell-line.js";
@@ -189,7 +188,7 @@ export async function up(
     await syncRouter(services, progress, {
       cluster: { envId: target.identity.id, backend },
     });
-    const expiries = openExpiryStore(services.env);
+    const expiries = await services.stores.expiry();
     if (request.ttl === "never") await expiries.remove(target.identity.id);
     else if (request.ttl !== undefined) {
       await expiries.set(target.identity.id, request.ttl, new Date(services.clock.now()));
@@ -379,32 +378,21 @@ export async function removeEnvironment(
     }
   });
   // Snapshots belong to the environment: a throwaway environment leaves no disk behind.
-  const [
-    { openSnapshotStore },
-    { openDataOrigin },
-    { removeEnvironmentDir },
-    { removeVolumeCopy },
-    { openXdebugState },
-    { openInstallStates },
-  ] = await Promise.all([
-    import("../db/snapshots.js"),
-    import("../db/data-origin.js"),
+  const [{ removeEnvironmentDir }, { removeVolumeCopy }] = await Promise.all([
     import("../env/generated-files.js"),
     import("../files/volume-copy.js"),
-    import("../env/xdebug-state.js"),
-    import("../env/install-states.js"),
   ]);
   if (checkout) await removeMountpoints(checkout.codeRoot, mountpoints);
   const leftFiles = checkout ? await removeEnvironmentDir(checkout.codeRoot, checkout.name) : false;
-  await openDataOrigin(services.env, envId).remove();
+  await (await services.stores.dataOrigin(envId)).remove();
   // files pull's own copy of a volume's files (OpenMage's media/).
-  await removeVolumeCopy(stateDir(services.env), envId);
-  await openExpiryStore(services.env).remove(envId);
-  await openXdebugState(services.env).remove(envId);
-  await openInstallStates(services.env).remove(envId);
+  await removeVolumeCopy(services.stores.dir, envId);
+  await (await services.stores.expiry()).remove(envId);
+  await (await services.stores.xdebug()).remove(envId);
+  await (await services.stores.installStates()).remove(envId);
   const snapshots = options.keepSnapshots
     ? []
-    : await openSnapshotStore(services.env, envId).removeAll();
+    : await (await services.stores.snapshots(envId)).removeAll();
   await forgetOwnership(services, envId);
   if (!report && !leftFiles && snapshots.length === 0) throw environmentNotFound(envId);
   return {
@@ -424,9 +412,7 @@ export async function status(
   // The router's state is read beside the environment's own: two engine queries at once.
   const [found, data, routerState] = await Promise.all([
     backend.status(identity.id),
-    import("../db/data-origin.js").then(({ openDataOrigin }) =>
-      openDataOrigin(services.env, identity.id).read(),
-    ),
+    services.stores.dataOrigin(identity.id).then((origin) => origin.read()),
     readRouterState(services, backend.name !== "compose"),
   ]);
   if (!found) throw environmentNotFound(identity.id);

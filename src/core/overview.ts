@@ -72,11 +72,11 @@ export interface SharedRecords {
 }
 
 export async function sharedRecords(services: CoreServices): Promise<SharedRecords> {
-  const [{ openXdebugState }, owners] = await Promise.all([
-    import("../env/xdebug-state.js"),
+  const [xdebug, owners] = await Promise.all([
+    services.stores.xdebug().then((store) => store.all()),
     ownersOf(services),
   ]);
-  return { xdebug: await openXdebugState(services.env).all(), owners };
+  return { xdebug, owners };
 }
 
 // The engine's owner records (one volume listing), with each uid's name.
@@ -124,14 +124,10 @@ export async function environmentDetails(
   environment: EnvironmentStatus,
   records: SharedRecords,
 ): Promise<EnvironmentDetails> {
-  const [{ openSnapshotStore }, { openDataOrigin }] = await Promise.all([
-    import("../db/snapshots.js"),
-    import("../db/data-origin.js"),
-  ]);
   const [snapshots, releases, data, mail] = await Promise.all([
-    openSnapshotStore(services.env, environment.id).list(),
+    services.stores.snapshots(environment.id).then((store) => store.list()),
     releasesOf(services, environment),
-    openDataOrigin(services.env, environment.id).read(),
+    services.stores.dataOrigin(environment.id).then((store) => store.read()),
     caughtMail(environment),
   ]);
   const record = records.xdebug.get(environment.id);

@@ -3,7 +3,6 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Backend, EnvironmentStatus } from "../backends/backend.js";
 import type { LocalRouter, RouterState } from "../backends/router/local-router.js";
-import { stateDir } from "../config/user-settings.js";
 import { isProdlikeError } from "../errors/prodlike-error.js";
 import type { RouterPorts } from "../router/caddy-config.js";
 import { DASHBOARD_HOST, DASHBOARD_ROUTE_PREFIX } from "../router/router-plan.js";
@@ -394,7 +393,7 @@ export async function stopRouter(
 
 /** Where prodlike keeps the router CA's certificate (and the record of its trust). */
 export function routerStateDir(services: CoreServices): string {
-  return path.join(stateDir(services.env), "router");
+  return services.stores.folder("router");
 }
 
 /** Where the CA's root certificate is exported: rootCA.pem, mkcert's name for it, so

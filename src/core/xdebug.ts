@@ -106,8 +106,7 @@ export async function xdebug(
     })),
   );
   // Remembered for `ls --json` and the dashboard, which do not ask every container.
-  const { openXdebugState } = await import("../env/xdebug-state.js");
-  await openXdebugState(services.env).set(
+  await (await services.stores.xdebug()).set(
     identity.id,
     states.some((state) => state.enabled),
     new Date(services.clock.now()),

@@ -1,4 +1,3 @@
-import { stateDir } from "../config/user-settings.js";
 import type { CoreServices } from "../core/services.js";
 import { RouterLink, type RouterLinkState } from "./router-link.js";
 import { type RunningDashboard, startDashboard } from "./server.js";
@@ -29,7 +28,7 @@ export async function openDashboard(
   services: CoreServices,
   request: DashboardRequest,
 ): Promise<OpenDashboard> {
-  const token = await dashboardToken(stateDir(services.env));
+  const token = await dashboardToken(services.stores.dir);
   const dashboard = await startDashboard(services, { port: request.port, token });
   let started = false;
   const link = new RouterLink(services, dashboard, token, (state) => {
