@@ -34,6 +34,8 @@ import { upClaims } from "./machine.js";
 import { claimOwnership, forgetOwnership, requireOwnership } from "./ownership.js";
 import { planEnvironment, resolveTarget, type TargetOptions } from "./plan.js";
 import {
+  addRouterUrls,
+  readRouterState,
   syncRouter,
   syncWhileStarting,
   trustRecorded,
@@ -386,6 +388,7 @@ export async function removeEnvironment(
   // files pull's own copy of a volume's files (OpenMage's media/).
   await removeVolumeCopy(services.stores.dir, envId);
   await (await services.stores.expiry()).remove(envId);
+  await (await services.stores.xdebug()).remove(envId);
   await (await services.stores.installStates()).remove(envId);
   const snapshots = options.keepSnapshots
     ? []
@@ -406,15 +409,14 @@ export async function status(
   EnvironmentStatus & { data?: DataOrigin; filesProxy?: string; router?: { trusted: boolean } }
 > {
   const { identity, backend, target } = await backendFor(services, request);
-  const [found, data] = await Promise.all([
+  // The router's state is read beside the environment's own: two engine queries at once.
+  const [found, data, routerState] = await Promise.all([
     backend.status(identity.id),
     services.stores.dataOrigin(identity.id).then((origin) => origin.read()),
+    readRouterState(services, backend.name !== "compose"),
   ]);
   if (!found) throw environmentNotFound(identity.id);
-  const [withLifetime = found] = await withRouterUrls(
-    services,
-    await withExpiry(services, [found]),
-  );
+  const [withLifetime = found] = addRouterUrls(await withExpiry(services, [found]), routerState);
   // files.proxy: missing user files come from production's public URL (see files-proxy).
   const filesProxy = target.loaded.config.files?.proxy;
   // Browsers refuse the https names until the router's CA is trusted: status says so.

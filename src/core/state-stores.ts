@@ -4,6 +4,7 @@ import type { DataOriginStore } from "../db/data-origin.js";
 import type { SnapshotStore } from "../db/snapshots.js";
 import type { ExpiryStore } from "../env/expiry.js";
 import type { InstallStates } from "../env/install-states.js";
+import type { XdebugStateStore } from "../env/xdebug-state.js";
 
 // What prodlike keeps on disk for its environments, handed to the operations as one
 // collaborator (CoreServices.stores): core asks for a store and never opens a path in the
@@ -21,6 +22,8 @@ export interface StateStores {
   snapshots(envId: string): Promise<SnapshotStore>;
   /** Whether environments' databases held an installed site when last asked. */
   installStates(): Promise<InstallStates>;
+  /** Xdebug as prodlike last switched or checked it, per environment. */
+  xdebug(): Promise<XdebugStateStore>;
   /** A folder of the state folder: the environments' locks, the router's CA, files
    *  pull's copies of volumes. */
   folder(kind: "locks" | "router" | "files"): string;
@@ -34,6 +37,7 @@ export function stateStores(env: NodeJS.ProcessEnv): StateStores {
     dataOrigin: async (envId) => (await import("../db/data-origin.js")).openDataOrigin(env, envId),
     snapshots: async (envId) => (await import("../db/snapshots.js")).openSnapshotStore(env, envId),
     installStates: async () => (await import("../env/install-states.js")).openInstallStates(env),
+    xdebug: async () => (await import("../env/xdebug-state.js")).openXdebugState(env),
     folder: (kind) => path.join(dir, kind),
   };
 }

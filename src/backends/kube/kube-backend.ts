@@ -22,6 +22,8 @@ import {
   type LogOptions,
   noPreviousRelease,
   type RunningState,
+  type ServiceLogLine,
+  type ServiceUsage,
   type StreamExecRequest,
   type StreamExecResult,
   type UpOptions,
@@ -39,7 +41,15 @@ import { type ClusterProvider, INSTALL_HINTS } from "./cluster-provider.js";
 import { ArchiveDelivery, type ImageDelivery } from "./image-delivery.js";
 import type { KubeApi } from "./kube-api.js";
 import { statusOf } from "./kube-status.js";
-import { execAttached, execCollected, findPod, type PodTarget, streamLogs } from "./pod-io.js";
+import { usageFromWorkloads } from "./kube-usage.js";
+import {
+  execAttached,
+  execCollected,
+  findPod,
+  followPodLogLines,
+  type PodTarget,
+  streamLogs,
+} from "./pod-io.js";
 import { waitForPodsGone, waitForReplacement } from "./pod-waits.js";
 
 /** How long `down` waits for the pods to stop (their grace period is 30 s by default). */
@@ -380,6 +390,23 @@ export class KubeBackend implements Backend {
     const out = this.deps.stdio?.stdout ?? process.stdout;
     await streamLogs(api, record, services, out, options);
     return 0;
+  }
+
+  async followLogLines(
+    envId: string,
+    services: string[],
+    options: { tail: number; signal: AbortSignal },
+    onLine: (line: ServiceLogLine) => void,
+  ): Promise<void> {
+    const record = await this.requireRecord(envId);
+    const api = await this.deps.connect(record.kubeconfig, record.context);
+    await followPodLogLines(api, record, services, options, onLine);
+  }
+
+  // Requests and limits, not live readings: the metrics API is not read yet.
+  async usage(envId: string): Promise<ServiceUsage[]> {
+    const running = await this.running(envId);
+    return running.shape === "objects" ? usageFromWorkloads(running.objects) : [];
   }
 
   private async podFor(envId: string, service: string, selector?: string): Promise<PodTarget> {

@@ -3,7 +3,8 @@
 
 /** Higher imports lower; equal ranks may import each other (but never in a cycle). */
 export const RANK: Record<string, number> = {
-  cli: 9,
+  cli: 10,
+  dashboard: 9,
   core: 8,
   db: 7,
   parity: 7,

@@ -7,6 +7,7 @@ import type {
   RunOptions,
   RunResult,
 } from "../../../../src/process/command-runner.js";
+import { DASHBOARD_HOST } from "../../../../src/router/router-plan.js";
 import { Label } from "../../../../src/topology/labels.js";
 import { FakeClock } from "../../../support/fake-clock.js";
 import { FakeEngine } from "../../../support/fake-engine.js";
@@ -227,6 +228,40 @@ describe("LocalRouter", () => {
     await router.sync({});
     expect(runner.inputs.at(-1)).not.toContain("qa.shop.localhost");
     expect(clusters()).toBe("{}");
+  });
+
+  it("serves the dashboard's name beside environments, but never runs for it alone", async () => {
+    const { engine, runner, router } = setUp();
+    engine.containers.push(web(engine, "a"));
+    await router.sync({});
+    const dashboard = {
+      container: ROUTER_NAME,
+      network: ROUTER_NAME,
+      // Only its own name: another the route names is not served.
+      sites: [
+        { host: DASHBOARD_HOST, dial: "172.30.0.1:41234" },
+        { host: "local.a.localhost", dial: "172.30.0.1:41234" },
+      ],
+    };
+    const served = await router.sync({
+      cluster: { envId: "prodlike-dashboard-1000", routes: dashboard },
+    });
+    expect(served.running).toBe(true);
+    expect(served.hostsByEnv.get("prodlike-dashboard-1000")).toEqual([DASHBOARD_HOST]);
+    expect(runner.inputs.some((input) => input.includes('"dial":"172.30.0.1:41234"'))).toBe(true);
+    // Another user's dashboard that no longer answers: its route dropped, ours kept.
+    const theirs = { ...dashboard, sites: [{ host: DASHBOARD_HOST, dial: "172.30.0.1:1" }] };
+    await router.sync({ cluster: { envId: "prodlike-dashboard-0", routes: theirs } });
+    expect(Object.keys(await router.keptRoutes()).sort()).toEqual([
+      "prodlike-dashboard-0",
+      "prodlike-dashboard-1000",
+    ]);
+    await router.sync({ forget: ["prodlike-dashboard-0"] });
+    expect(Object.keys(await router.keptRoutes())).toEqual(["prodlike-dashboard-1000"]);
+    // The last environment goes: the dashboard's route does not keep the router.
+    const state = await router.sync({ leaving: new Set(["a-local"]) });
+    expect(state.running).toBe(false);
+    expect(runner.calls).toContain("docker rm --force prodlike-router");
   });
 });
 
