@@ -1,14 +1,18 @@
 // npm run bench: every benchmark, each against its raw baseline measured in this run.
 // Prints a table and writes bench/results.json. Needs a running Docker engine.
 import { writeFile } from "node:fs/promises";
+import { dashboardBench } from "./dashboard.js";
 import { dbImportBench, snapshotBench } from "./db-import.js";
+import { dbLongLinesBench } from "./db-long-lines.js";
 import { dbPullBench } from "./db-pull.js";
 import { filesPullBench } from "./files-pull.js";
 import { kindUpBench } from "./kind-up.js";
 import { mirrorUpBench } from "./mirror-up.js";
 import { qaParallelBench } from "./qa-parallel.js";
+import { registryDeliveryBench } from "./registry-delivery.js";
 import { releaseBench } from "./release.js";
 import { routerBench } from "./router.js";
+import { routerSyncBench } from "./router-sync.js";
 import { seedLayersBench } from "./seed-layers.js";
 import { snapshotScaleBench } from "./snapshot-scale.js";
 import { startupAndEditBench } from "./startup-and-edit.js";
@@ -17,10 +21,22 @@ import { warmUpBench } from "./warm-up.js";
 
 const only = process.argv[2];
 const results = [];
+// Each result is said as soon as it is known: a later bench that fails (a port another
+// program took on this shared machine) does not take the earlier ones with it.
+const said = (result) => {
+  process.stderr.write(`bench: ${result.name}: ${result.detail ?? result.skipped}\n`);
+  return result;
+};
 if (!only || only === "startup") results.push(...(await startupAndEditBench()));
-if (!only || only === "up") results.push(await warmUpBench());
-if (!only || only === "kind") results.push(await kindUpBench());
+if (!only || only === "up") {
+  results.push(said(await warmUpBench()));
+  results.push(said(await routerSyncBench()));
+}
+if (!only || only === "kind") {
+  results.push(said(await kindUpBench()), said(await registryDeliveryBench()));
+}
 if (!only || only === "db") results.push(await dbImportBench(), snapshotBench());
+if (!only || only === "db" || only === "db-lines") results.push(said(await dbLongLinesBench()));
 if (!only || only === "pull") results.push(await dbPullBench());
 if (!only || only === "files") results.push(...(await filesPullBench()));
 if (!only || only === "qa") results.push(await qaParallelBench());
@@ -29,7 +45,8 @@ if (!only || only === "versions") results.push(...(await versionsBench()));
 if (!only || only === "router") results.push(...(await routerBench()));
 if (!only || only === "release") results.push(...(await releaseBench()));
 if (!only || only === "snapshot-scale") results.push(...(await snapshotScaleBench()));
-if (!only || only === "seed") results.push(...(await seedLayersBench()));
+if (!only || only === "seed") results.push(...(await seedLayersBench()).map(said));
+if (!only || only === "dashboard") results.push(...(await dashboardBench()));
 
 const line = (cells) =>
   cells.map((cell, index) => String(cell).padEnd([52, 10, 14, 8][index] ?? 0)).join(" ");

@@ -42,7 +42,7 @@ if ! openssl x509 -in "$ca/intermediate.crt" -noout -checkend 2592000 >/dev/null
     -extfile "$ca/intermediate.ext" -out "$ca/intermediate.crt" 2>/dev/null
   rm -f "$ca/intermediate.csr" "$ca/intermediate.ext"
   # Certificates signed by an intermediate that is gone are made again.
-  rm -rf /data/caddy/certificates/local
+  rm -rf /data/certificates-localhost-ca/certificates
 fi
 
 [ -f "$config" ] || printf '{"admin":{"listen":"localhost:2019"}}\n' > "$config"

@@ -76,15 +76,17 @@ export class ReleaseFiles {
 
   /** The new release did not come up (or the `up` trying it was killed): the release it
    *  was to replace is put back in place of its files, and no kept release changes.
-   *  False when no release was set aside. Starting it again is the caller's. */
-  async putBack(): Promise<boolean> {
+   *  Resolves what that release recorded; undefined when none was set aside. Starting it
+   *  again is the caller's. */
+  async putBack(): Promise<ReleaseInfo | undefined> {
     if (!(await pathExists(path.join(this.incoming, this.files[0])))) {
       await this.discard(this.incoming);
-      return false;
+      return undefined;
     }
+    const info = await readInfo(this.incoming);
     await this.restore(this.incoming);
     await this.discard(this.incoming);
-    return true;
+    return info;
   }
 
   /** The new release was never switched to (its build failed): what was set aside is

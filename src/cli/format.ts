@@ -125,3 +125,17 @@ function describeOrigin(origin: DataOrigin, colour: ChalkInstance): string {
     return `${what} ${colour.red.bold("(NOT sanitized: production data)")}`;
   return origin.sanitized ? `${what} (sanitized)` : what;
 }
+
+/** What a removal deleted, counted: one line for destroy and each environment gc removes.
+ *  A cluster backend's deleted clusters are named (they hold everything else). */
+export function describeRemoved(removed: {
+  containers: readonly string[];
+  volumes: readonly string[];
+  networks: readonly string[];
+  images: readonly string[];
+  snapshots: readonly string[];
+  clusters?: readonly string[] | undefined;
+}): string {
+  const clusters = removed.clusters?.length ? `cluster ${removed.clusters.join(", ")}, ` : "";
+  return `${clusters}containers ${removed.containers.length}, volumes ${removed.volumes.length}, networks ${removed.networks.length}, images ${removed.images.length}, snapshots ${removed.snapshots.length}`;
+}

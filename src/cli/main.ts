@@ -286,6 +286,15 @@ function lifecycleCommands(table: CommandTable): void {
     .option("--address <ip>", "where to listen (default: the local router network's gateway)")
     .option("--port <port>", "the port (default: a free one)")
     .action(table.run("waker", lifecycle, "wakerCommand"));
+  table
+    .add(
+      program,
+      "dashboard",
+      "a web page of every environment, live, on 127.0.0.1 (Ctrl-C stops it)",
+    )
+    .option("--port <port>", "the port to listen on (default: a free one)", "0")
+    .option("--open", "open it in the browser", false)
+    .action(table.run("dashboard", () => import("./commands/dashboard.js")));
 }
 
 function routerCommands(table: CommandTable): void {

@@ -132,6 +132,6 @@ function hintForField(known: string[]): (field: string) => string {
     if (!fields.includes(top)) {
       return `Known top-level fields: ${fields.join(", ")}. See schema/prodlike.schema.json.`;
     }
-    return `See the \`${top}\` field in README.md (Configuration) or schema/prodlike.schema.json.`;
+    return `See the \`${top}\` field in docs/reference/configuration.md or schema/prodlike.schema.json.`;
   };
 }

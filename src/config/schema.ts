@@ -249,6 +249,9 @@ export const commandsSchema = z.record(
   }),
 );
 
+/** A `health:` duration: whole seconds, up to ten minutes. */
+const healthSeconds = z.number().int().min(1).max(600).optional();
+
 /** The preset an environment uses when prodlike.yaml names none. */
 export const DEFAULT_PRESET = "drupal";
 
@@ -392,24 +395,12 @@ export const configSchema = z
       .describe("The releases `up` keeps when it replaces a running one."),
     health: z
       .strictObject({
-        requestTimeout: z
-          .number()
-          .int()
-          .min(1)
-          .max(600)
-          .optional()
-          .describe(
-            "Seconds one request of `up`'s page check may take (default 30): a framework's cold first page can take seconds, and the check never sends a second request beside a running one.",
-          ),
-        failAfter: z
-          .number()
-          .int()
-          .min(1)
-          .max(600)
-          .optional()
-          .describe(
-            "Seconds of nothing but error answers (a 5xx, a PHP fatal error, 403/404 where the page should be) before `up` gives up (default 10); a new release is rolled back then.",
-          ),
+        requestTimeout: healthSeconds.describe(
+          "Seconds one request of `up`'s page check may take (default 30): a framework's cold first page can take seconds, and the check never sends a second request beside a running one.",
+        ),
+        failAfter: healthSeconds.describe(
+          "Seconds of nothing but error answers (a 5xx, a PHP fatal error, 403/404 where the page should be) before `up` gives up (default 10); a new release is rolled back then.",
+        ),
       })
       .optional()
       .describe("How `up` checks that the environment's page works."),

@@ -1,7 +1,6 @@
 import { createServer, isIP } from "node:net";
 import os from "node:os";
 import { environmentNotFound } from "../backends/backend.js";
-import { openCredentialStore } from "../env/credentials.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress } from "../ui/steps.js";
 import { backendFor, type EnvRequest } from "./environments.js";
@@ -37,7 +36,7 @@ export async function lockNames(
       hint: "Unset PRODLIKE_ROUTER: the lock is basic authentication on the router's names.",
     });
   }
-  const store = openCredentialStore(services.env);
+  const store = await services.stores.credentials();
   if (options.off) {
     await syncRouter(services, progress, { lock: { envId, auth: undefined } });
     await store.remove(envId);
@@ -111,7 +110,7 @@ export async function share(
       hint: "Only a running environment the router serves can be shared: `prodlike up`, then share again.",
     });
   }
-  const credentials = await openCredentialStore(services.env).get(identity.id);
+  const credentials = await (await services.stores.credentials()).get(identity.id);
   if (!credentials) throw new ProdlikeError("INTERNAL", "the lock's credentials are gone");
   const address = request.address ?? lanAddress();
   // One address of this machine, never every one of them.

@@ -1,14 +1,10 @@
-import path from "node:path";
 import type { BackendName, EnvironmentStatus } from "../backends/backend.js";
 import type { SleepRecord } from "../backends/docker/sleep-records.js";
-import { stateDir } from "../config/user-settings.js";
-import { openExpiryStore } from "../env/expiry.js";
-import { openKeptStore } from "../env/kept.js";
 import { acquireEnvironmentLock, type HeldLock } from "../env/lock.js";
 import type { Progress } from "../ui/steps.js";
 import type { HookContext, HookEvent, HookRun } from "./hooks.js";
 import { resolveTarget, type TargetOptions } from "./plan.js";
-import { withRouterUrls } from "./router.js";
+import { addRouterUrls, openRouterIfEnabled, routerStateOf } from "./router.js";
 import type { CoreServices } from "./services.js";
 
 // What every operation on an environment starts from: which one and on which backend,
@@ -52,7 +48,7 @@ export async function lockEnvironment(
   progress?: Progress,
 ): Promise<HeldLock> {
   return acquireEnvironmentLock(envId, {
-    dir: path.join(stateDir(services.env), "locks"),
+    dir: services.stores.folder("locks"),
     timeoutMs: request.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     clock: services.clock,
     operation,
@@ -111,8 +107,8 @@ export async function withExpiry(
   environments: EnvironmentStatus[],
 ): Promise<EnvironmentStatus[]> {
   const [expiries, kept, sleeping] = await Promise.all([
-    openExpiryStore(services.env).all(),
-    openKeptStore(services.env).all(),
+    services.stores.expiry().then((store) => store.all()),
+    services.stores.kept().then((store) => store.all()),
     sleepRecords(services),
   ]);
   return environments.map((environment) => {
@@ -141,33 +137,52 @@ export async function sleepRecords(services: CoreServices): Promise<Map<string, 
 
 // Every environment on this machine: compose ones by label, cluster ones from their
 // records. A backend that cannot answer here (no kind binary) does not hide the others.
+// The backends and the router are opened first, then the listings and the router's state
+// asked for in the same moment: the engine adapter answers those identical questions
+// with one query, however many environments there are.
 export async function list(
   services: CoreServices,
   backend: BackendName | undefined,
 ): Promise<EnvironmentStatus[]> {
-  if (backend) {
-    return withRouterUrls(
-      services,
-      await withExpiry(services, await (await services.backend(backend)).list()),
-    );
-  }
-  const names = new Set<BackendName>(["compose", ...(await services.recordedBackends())]);
-  const lists = await Promise.all(
-    [...names].map(async (name) => {
-      try {
-        return await (await services.backend(name)).list();
-      } catch (error) {
-        if (name === "compose" && names.size === 1) throw error;
-        return [];
-      }
-    }),
-  );
-  return withRouterUrls(
-    services,
+  const names = backend
+    ? new Set<BackendName>([backend])
+    : new Set<BackendName>(["compose", ...(await services.recordedBackends())]);
+  const lenient = (name: BackendName) => !backend && !(name === "compose" && names.size === 1);
+  const [backends, router] = await Promise.all([
+    Promise.all(
+      [...names].map(async (name) => {
+        try {
+          return { name, opened: await services.backend(name) };
+        } catch (error) {
+          if (!lenient(name)) throw error;
+          return undefined;
+        }
+      }),
+    ),
+    openRouterIfEnabled(services).catch(() => undefined),
+  ]);
+  const [lists, routerState] = await Promise.all([
+    Promise.all(
+      backends.map(async (entry) => {
+        try {
+          return (await entry?.opened.list()) ?? [];
+        } catch (error) {
+          if (!entry || !lenient(entry.name)) throw error;
+          return [];
+        }
+      }),
+    ),
+    routerStateOf(
+      router,
+      [...names].some((name) => name !== "compose"),
+    ),
+  ]);
+  return addRouterUrls(
     await withExpiry(
       services,
       lists.flat().sort((a, b) => a.id.localeCompare(b.id)),
     ),
+    routerState,
   );
 }
 

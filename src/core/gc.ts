@@ -1,5 +1,4 @@
-import { type Expiry, expiredAmong, openExpiryStore } from "../env/expiry.js";
-import { openKeptStore } from "../env/kept.js";
+import { type Expiry, type ExpiryStore, expiredAmong } from "../env/expiry.js";
 import type { Progress } from "../ui/steps.js";
 import { list, whileLocked } from "./environments.js";
 import { type RemovalReport, removeEnvironment } from "./operations.js";
@@ -23,10 +22,10 @@ export async function gc(
   progress: Progress,
 ): Promise<GcReport> {
   const environments = await list(services, undefined);
-  const store = openExpiryStore(services.env);
+  const store = await services.stores.expiry();
   const expiries = await store.all();
   // A kept environment (`prodlike keep`) outlives its lifetime until it is let go.
-  const kept = await openKeptStore(services.env).all();
+  const kept = await (await services.stores.kept()).all();
   const expired = expiredAmong(
     environments.filter((environment) => !kept.has(environment.id)),
     expiries,
@@ -67,7 +66,7 @@ export async function gc(
 // A lifetime whose environment is gone (destroyed by hand with another state folder, a
 // cluster deleted outside prodlike) would otherwise stay forever.
 async function forgetVanished(
-  store: ReturnType<typeof openExpiryStore>,
+  store: ExpiryStore,
   expiries: ReadonlyMap<string, Expiry>,
   environments: readonly { id: string }[],
 ): Promise<void> {

@@ -131,7 +131,7 @@ export function renderConfig(options: {
   return [
     `# yaml-language-server: $schema=${options.schemaRef}`,
     "# prodlike.yaml: how `prodlike up` builds this project's local environment.",
-    "# Every field is optional; see README.md (Configuration).",
+    "# Every field is optional; see docs/configuration.md in prodlike.",
     `name: ${options.project}`,
     `preset: ${options.preset}`,
     ...(options.docroot === undefined

@@ -1,6 +1,5 @@
 import type { Backend, EnvironmentStatus, UpOptions } from "../backends/backend.js";
 import { LocalDatabase } from "../db/local-database.js";
-import { openInstallStates } from "../env/install-states.js";
 import type { Topology } from "../topology/model.js";
 import type { Progress } from "../ui/steps.js";
 import type { Target } from "./plan.js";
@@ -39,8 +38,12 @@ export async function askInstalled(
   }
 }
 
-/** The install state `up` renders with: the database's answer when it runs, else what
- *  was seen last, else (a new environment) not installed. */
+/**
+ * The install state `up` renders with. An installed site stays one (what was seen last
+ * is trusted: a warm `up` asks nothing, and every data change prodlike makes asks again);
+ * anything else is asked of the database when it runs (an installer run outside
+ * prodlike, a database filled by hand), else it is not installed (a new environment).
+ */
 export async function installStateBefore(
   services: CoreServices,
   target: Target,
@@ -50,9 +53,15 @@ export async function installStateBefore(
   const { loadPreset } = await import("../topology/preset-loader.js");
   const check = (await loadPreset(target.loaded.config.preset)).definition.install?.check;
   if (!check || !status) return false;
+  const states = await services.stores.installStates();
+  const remembered = await states.get(target.identity.id);
+  if (remembered === true) return true;
   const asked = await askInstalled(backend, status, check);
-  if (asked !== undefined) return asked;
-  return (await openInstallStates(services.env).get(target.identity.id)) ?? false;
+  if (asked === undefined) return remembered ?? false;
+  if (asked !== remembered) {
+    await states.set(target.identity.id, asked, new Date(services.clock.now()));
+  }
+  return asked;
 }
 
 /**
@@ -72,9 +81,15 @@ export async function settleInstallState(
   const install = topology.install;
   if (!install) return undefined;
   const envId = topology.identity.id;
+  // Rendered for an installed site: it stays one (see installStateBefore).
+  if (install.installed) return { installed: true, command: `prodlike run ${install.command}` };
   const installed = await askInstalled(backend, await backend.status(envId), install.check);
   if (installed === undefined) return undefined;
-  await openInstallStates(services.env).set(envId, installed, new Date(services.clock.now()));
+  await (await services.stores.installStates()).set(
+    envId,
+    installed,
+    new Date(services.clock.now()),
+  );
   if (installed !== install.installed) {
     const next = await replan(installed);
     if (renderedDiffers(topology, next)) {
@@ -106,7 +121,7 @@ export async function followInstallState(
   const envId = target.identity.id;
   const installed = await askInstalled(backend, await backend.status(envId), check);
   if (installed === undefined) return;
-  const states = openInstallStates(services.env);
+  const states = await services.stores.installStates();
   const before = await states.get(envId);
   await states.set(envId, installed, new Date(services.clock.now()));
   if (before === installed) return;

@@ -1,7 +1,5 @@
 import type { EnvironmentStatus } from "../backends/backend.js";
 import { environmentNotFound } from "../backends/backend.js";
-import { openExpiryStore } from "../env/expiry.js";
-import { openKeptStore } from "../env/kept.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress } from "../ui/steps.js";
 import { backendFor, type EnvRequest, whileLocked, withExpiry } from "./environments.js";
@@ -21,7 +19,7 @@ export async function keep(
   await requireOwnership(services, target, backend, request);
   const found = await backend.status(identity.id);
   if (!found) throw environmentNotFound(identity.id);
-  const store = openKeptStore(services.env);
+  const store = await services.stores.kept();
   if (request.off) await store.remove(identity.id);
   else await store.keep(identity.id, new Date(services.clock.now()));
   return decorated(services, found);
@@ -39,7 +37,7 @@ export async function setLifetime(
   await requireOwnership(services, target, backend, request);
   const found = await backend.status(identity.id);
   if (!found) throw environmentNotFound(identity.id);
-  const store = openExpiryStore(services.env);
+  const store = await services.stores.expiry();
   const now = services.clock.now();
   const { change } = request;
   if (change === "never") {

@@ -8,12 +8,13 @@ import { openUserSettings } from "../config/user-settings.js";
 import { TRANSFORM_IDS, type TransformId } from "../config/vocabulary.js";
 import { writeIfChanged } from "../env/generated-files.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
-import type { Adaptation } from "../mirror/adaptation.js";
+import type { Adaptation } from "../kube/adaptation.js";
+import { mirrorToCluster } from "../kube/cluster-layout.js";
+import { CODE_NODE_PATH } from "../kube/pods.js";
 import { type Skipped, takeInventory } from "../mirror/inventory.js";
 import { type ManifestDocument, readManifests } from "../mirror/manifests.js";
-import { mirrorToCluster } from "../mirror/to-cluster.js";
 import { mirrorToTopology } from "../mirror/to-topology.js";
-import { type AppliedTransform, applyTransforms, CODE_NODE_PATH } from "../mirror/transforms.js";
+import { type AppliedTransform, applyTransforms } from "../mirror/transforms.js";
 import { readStateOrNothing } from "../state/json-state.js";
 import { loadComposeBase } from "../topology/compose-base.js";
 import { KubeAnnotation, KubeLabel, kubeEnvironmentLabels } from "../topology/kube-labels.js";
@@ -185,6 +186,7 @@ async function importProduction(
     localImages: new Set(),
     webNodePort: FIRST_NODE_PORT,
     roleLabel: KubeLabel.role,
+    rolesAnnotation: KubeAnnotation.roles,
     configHashAnnotation: KubeAnnotation.configHash,
   });
   const report: MirrorReport = {
@@ -266,7 +268,9 @@ async function writeComposePreview(topology: Topology, dir: string): Promise<str
   return file;
 }
 
-async function readProduction(
+/** Production's objects: from the files or the live cluster named, else where the last
+ *  `prodlike mirror` read them (a context and namespace are read again, read-only). */
+export async function readProduction(
   services: CoreServices,
   target: Target,
   given: MirrorRequest,

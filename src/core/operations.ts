@@ -10,12 +10,9 @@ import {
   type UpOptions,
   type UpResult,
 } from "../backends/backend.js";
-import { openUserSettings, stateDir } from "../config/user-settings.js";
+import { openUserSettings } from "../config/user-settings.js";
 import type { DataOrigin } from "../db/data-origin.js";
-import { openExpiryStore } from "../env/expiry.js";
 import { pathExists } from "../env/generated-files.js";
-import { openIdleStore } from "../env/idle.js";
-import { openKeptStore } from "../env/kept.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { withArguments } from "../process/shell-line.js";
 import { DEFAULT_ENV_NAME } from "../topology/identity.js";
@@ -38,7 +35,15 @@ import type { InstallReport } from "./install.js";
 import { upClaims } from "./machine.js";
 import { claimOwnership, forgetOwnership, requireOwnership } from "./ownership.js";
 import { planEnvironment, resolveTarget, type TargetOptions } from "./plan.js";
-import { syncRouter, trustRecorded, withRouterUrls } from "./router.js";
+import {
+  addRouterUrls,
+  readRouterState,
+  syncRouter,
+  syncWhileStarting,
+  trustRecorded,
+  whileLeaving,
+  withRouterUrls,
+} from "./router.js";
 import type { SeedReport } from "./seed.js";
 import type { CoreServices } from "./services.js";
 
@@ -158,11 +163,19 @@ export async function up(
     };
     let result: UpResult;
     let install: InstallReport | undefined;
+    // The router learns of the routes while the backend waits for health (see router.ts).
+    const early = syncWhileStarting(
+      services,
+      target.identity.id,
+      new Set((topology.routes ?? []).map((route) => route.service)),
+    );
     try {
-      result = await backend.up(topology, progress, {
-        ...options,
-        ...(beforeSwitch ? { beforeSwitch } : {}),
-      });
+      result = await backend
+        .up(topology, progress, {
+          ...options,
+          ...(beforeSwitch ? { beforeSwitch } : {}),
+        })
+        .finally(() => early.done());
       install = await settleInstallState(services, backend, topology, plan, options, progress);
       if (noApplication) {
         const create = topology.commands?.create ? "`prodlike run create`" : "your framework";
@@ -211,10 +224,10 @@ export async function up(
     const idle =
       request.idle ??
       (target.loaded.config.idle ? parseTtl(target.loaded.config.idle, "idle") : undefined);
-    const idleStore = openIdleStore(services.env);
+    const idleStore = await services.stores.idle();
     if (idle === "never") await idleStore.remove(target.identity.id);
     else if (idle !== undefined) await idleStore.set(target.identity.id, idle);
-    const expiries = openExpiryStore(services.env);
+    const expiries = await services.stores.expiry();
     if (request.ttl === "never") await expiries.remove(target.identity.id);
     else if (request.ttl !== undefined) {
       await expiries.set(target.identity.id, request.ttl, new Date(services.clock.now()));
@@ -398,50 +411,45 @@ export async function removeEnvironment(
   const { mountpointsOf, removeMountpoints } = await import("../env/generated-files.js");
   const mountpoints = checkout ? await mountpointsOf(checkout.codeRoot, checkout.name) : [];
   // The router lets go of the environment's network first: a network with the router
-  // still attached cannot be removed.
-  await syncRouter(services, progress, { leaving: envId });
-  // Its share listener too: it is attached to the environment's network.
-  const { ShareListeners } = await import("../backends/router/share-listener.js");
-  await new ShareListeners(services.runner, await services.engine()).stop(envId);
+  // still attached cannot be removed. Until the containers are gone, no other prodlike's
+  // sync routes them again (the environment is marked as leaving for the machine).
   let report: DestroyReport | undefined;
-  try {
-    report = await backend.destroy(envId, progress, { keepImages: options.keepImages });
-  } catch (error) {
-    if (!(error instanceof ProdlikeError && error.code === "ENV_NOT_FOUND")) throw error;
-  }
+  await whileLeaving(services, envId, async () => {
+    await syncRouter(services, progress, { leaving: envId });
+    // Its share listener too: it is attached to the environment's network.
+    const { ShareListeners } = await import("../backends/router/share-listener.js");
+    await new ShareListeners(services.runner, await services.engine()).stop(envId);
+    try {
+      report = await backend.destroy(envId, progress, { keepImages: options.keepImages });
+    } catch (error) {
+      if (!(error instanceof ProdlikeError && error.code === "ENV_NOT_FOUND")) throw error;
+    }
+  });
   // The seed it was layered on goes with its last user.
   if (backend.layeredSeeds) {
     const { whileSeedsLocked } = await import("./seed.js");
     await whileSeedsLocked(services, progress, () => backend.removeUnusedSeeds());
   }
   // Snapshots belong to the environment: a throwaway environment leaves no disk behind.
-  const [
-    { openSnapshotStore },
-    { openDataOrigin },
-    { removeEnvironmentDir },
-    { removeVolumeCopy },
-    { openInstallStates },
-  ] = await Promise.all([
-    import("../db/snapshots.js"),
-    import("../db/data-origin.js"),
+  const [{ removeEnvironmentDir }, { removeVolumeCopy }] = await Promise.all([
     import("../env/generated-files.js"),
     import("../files/volume-copy.js"),
-    import("../env/install-states.js"),
   ]);
   if (checkout) await removeMountpoints(checkout.codeRoot, mountpoints);
   const leftFiles = checkout ? await removeEnvironmentDir(checkout.codeRoot, checkout.name) : false;
-  await openDataOrigin(services.env, envId).remove();
+  await (await services.stores.dataOrigin(envId)).remove();
   // files pull's own copy of a volume's files (OpenMage's media/).
-  await removeVolumeCopy(stateDir(services.env), envId);
-  await openExpiryStore(services.env).remove(envId);
-  await openKeptStore(services.env).remove(envId);
-  await openIdleStore(services.env).remove(envId);
+  await removeVolumeCopy(services.stores.dir, envId);
+  await (await services.stores.expiry()).remove(envId);
+  await (await services.stores.kept()).remove(envId);
+  await (await services.stores.idle()).remove(envId);
   // Its lock's credentials (the router drops the lock once it is unrecorded).
-  await (await import("../env/credentials.js")).openCredentialStore(services.env).remove(envId);
-  await openInstallStates(services.env).remove(envId);
+  await (await services.stores.credentials()).remove(envId);
+  await (await services.stores.xdebug()).remove(envId);
+  await (await services.stores.installStates()).remove(envId);
   const snapshots = options.keepSnapshots
     ? []
-    : await openSnapshotStore(services.env, envId).removeAll();
+    : await (await services.stores.snapshots(envId)).removeAll();
   await forgetOwnership(services, envId);
   if (!report && !leftFiles && snapshots.length === 0) throw environmentNotFound(envId);
   return {
@@ -458,17 +466,14 @@ export async function status(
   EnvironmentStatus & { data?: DataOrigin; filesProxy?: string; router?: { trusted: boolean } }
 > {
   const { identity, backend, target } = await backendFor(services, request);
-  const [found, data] = await Promise.all([
+  // The router's state is read beside the environment's own: two engine queries at once.
+  const [found, data, routerState] = await Promise.all([
     backend.status(identity.id),
-    import("../db/data-origin.js").then(({ openDataOrigin }) =>
-      openDataOrigin(services.env, identity.id).read(),
-    ),
+    services.stores.dataOrigin(identity.id).then((origin) => origin.read()),
+    readRouterState(services, backend.name !== "compose"),
   ]);
   if (!found) throw environmentNotFound(identity.id);
-  const [withLifetime = found] = await withRouterUrls(
-    services,
-    await withExpiry(services, [found]),
-  );
+  const [withLifetime = found] = addRouterUrls(await withExpiry(services, [found]), routerState);
   // files.proxy: missing user files come from production's public URL (see files-proxy).
   const filesProxy = target.loaded.config.files?.proxy;
   // Browsers refuse the https names until the router's CA is trusted: status says so.
@@ -712,6 +717,8 @@ function keptForDiagnosis(error: unknown, name: string): unknown {
 }
 
 async function idleOf(services: CoreServices, envId: string): Promise<{ idleMs?: number }> {
-  const record = (await openIdleStore(services.env).all()).find((found) => found.envId === envId);
+  const record = (await (await services.stores.idle()).all()).find(
+    (found) => found.envId === envId,
+  );
   return record ? { idleMs: record.idleMs } : {};
 }

@@ -16,7 +16,7 @@ import {
 import { type FollowedRuntime, runtimeToFollow } from "../parity/follow.js";
 import { declaredFacts, mergeFacts } from "../parity/runtime-facts.js";
 import { type WorkloadView, workloadViews } from "../parity/workload-view.js";
-import { MIRROR_DIR, readProductionFiles } from "./mirror.js";
+import { MIRROR_DIR, readProduction, readProductionFiles } from "./mirror.js";
 import { runningSide } from "./parity-running.js";
 import { resolveTarget, type TargetOptions } from "./plan.js";
 import type { CoreServices } from "./services.js";
@@ -59,10 +59,14 @@ export async function parity(
 ): Promise<ParityReport> {
   const target = await resolveTarget(services, request);
   const { codeRoot } = target.loaded;
-  const { source, documents } = await readProductionFiles(services, target, request.manifests, {
-    question: "Which production manifests?",
-    hint: "Pass --manifests PATH, or set mirror.from in prodlike.yaml.",
-  });
+  // Without --manifests: production where the last mirror read it, a live cluster too.
+  const { source, documents } =
+    request.manifests === undefined
+      ? await readProduction(services, target, request)
+      : await readProductionFiles(services, target, request.manifests, {
+          question: "Which production manifests?",
+          hint: "Pass --manifests PATH, or set mirror.from in prodlike.yaml.",
+        });
   const production = takeInventory(documents).documents.map((document) => document.object);
   const dir = path.join(codeRoot, MIRROR_DIR);
   const localFile = path.join(dir, "manifests.yaml");

@@ -84,9 +84,11 @@ export async function rollbackWithData(
   const store = await openStore(services, envId);
   const meta = await store.require(release.dataSnapshot);
   const before = await backend.status(envId);
-  if (before?.state !== "running" || !hasDatabase(before)) {
+  // Only the database must run (the data being left is snapshotted from it): a release
+  // whose web tier fails is exactly what one rolls back from.
+  if (!before || !databaseRuns(before)) {
     throw new ProdlikeError("SERVICE_NOT_RUNNING", `The database of ${envId} is not running`, {
-      hint: "Start it with `prodlike up`: the data being left is snapshotted first, which needs the database running.",
+      hint: "The data being left is snapshotted first, which needs the database running. `prodlike rollback` without --data goes back on the current data; `prodlike status` shows what runs.",
     });
   }
   // The data to go back to is checked before anything changes: its prepared copy against
@@ -155,6 +157,13 @@ async function keptReleaseData(backend: Backend, envId: string): Promise<string[
 
 function hasDatabase(status: EnvironmentStatus): boolean {
   return status.services.some((service) => service.role === "db");
+}
+
+function databaseRuns(status: EnvironmentStatus): boolean {
+  return status.services.some(
+    (service) =>
+      service.role === "db" && service.state === "running" && service.health !== "unhealthy",
+  );
 }
 
 // A snapshot prodlike takes on its own, kept cold (prepared, if at all, by the caller).

@@ -3,9 +3,9 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Backend, EnvironmentStatus } from "../backends/backend.js";
 import type { LocalRouter, RouterState } from "../backends/router/local-router.js";
-import { stateDir } from "../config/user-settings.js";
 import { isProdlikeError } from "../errors/prodlike-error.js";
 import type { BasicAuth, RouterPorts } from "../router/caddy-config.js";
+import { DASHBOARD_HOST, DASHBOARD_ROUTE_PREFIX } from "../router/router-plan.js";
 import { environmentHost } from "../topology/hosts.js";
 import type { Progress } from "../ui/steps.js";
 import type { CoreServices } from "./services.js";
@@ -36,8 +36,10 @@ export async function openRouter(services: CoreServices): Promise<LocalRouter> {
   });
 }
 
-/** The router made to serve what runs now (without `leaving`'s routes). Failures are
- *  warnings: the environment itself is up, or is being removed, either way. */
+/** The router made to serve what runs now (without `leaving`'s routes, nor those of any
+ *  environment another prodlike is removing: routing it again would attach the router to
+ *  a network its destroy is about to remove). Failures are warnings: the environment
+ *  itself is up, or is being removed, either way. */
 export async function syncRouter(
   services: CoreServices,
   progress: Progress,
@@ -51,7 +53,11 @@ export async function syncRouter(
   if (!routerEnabled(services.env)) return undefined;
   try {
     return await whileRouterLocked(services, progress, async () => {
-      const router = await openRouter(services);
+      const [router, leaving] = await Promise.all([
+        openRouter(services),
+        leavingEnvironments(services),
+      ]);
+      if (options.leaving) leaving.add(options.leaving);
       // Compose environments' routes are labels on their containers; a cluster's are
       // handed over here.
       const cluster =
@@ -67,7 +73,7 @@ export async function syncRouter(
           title: options.leaving ? "Local router: routes removed" : "Local router: routes",
           run: async (context) => {
             state = await router.sync({
-              leaving: options.leaving,
+              leaving,
               ...(cluster ? { cluster } : {}),
               ...(options.lock ? { lock: options.lock } : {}),
               onDetail: (text) => context.update(text),
@@ -92,8 +98,74 @@ export async function syncRouter(
   }
 }
 
+/** The environments some prodlike of the machine is removing now. */
+async function leavingEnvironments(services: CoreServices): Promise<Set<string>> {
+  const { machineClaims } = await import("./machine.js");
+  const claims = await (await machineClaims(services)).others("leaving");
+  return new Set(claims.map((claim) => claim.envId));
+}
+
+/** Marks `envId` as being removed for every prodlike of the machine while `work` runs. */
+export async function whileLeaving<T>(
+  services: CoreServices,
+  envId: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  const { machineClaims } = await import("./machine.js");
+  const claims = await machineClaims(services);
+  const claim = await claims.make("leaving", { envId, ttlMs: 30 * 60_000 });
+  try {
+    return await work();
+  } finally {
+    await claims.release(claim);
+  }
+}
+
 // One prodlike at a time, of every user of the engine, kept with the engine itself (see
 // machine-lock.ts): never a folder in /tmp another local user could make first.
+/**
+ * Brings the router in line as soon as the environment's routed services run, while the
+ * backend still waits for their health (seconds): the sync after `up` then finds nothing
+ * to change, and the router's work (attaching a network, loading routes) is off the path
+ * a user waits on. Quiet: the sync after `up` reports what there is to report.
+ */
+export function syncWhileStarting(
+  services: CoreServices,
+  envId: string,
+  routedServices: ReadonlySet<string>,
+): { done(): Promise<void> } {
+  if (!routerEnabled(services.env) || routedServices.size === 0) {
+    return { done: async () => undefined };
+  }
+  let stopped = false;
+  const running = (async () => {
+    const [engine, { Label }, { SilentProgress }] = await Promise.all([
+      services.engine(),
+      import("../topology/labels.js"),
+      import("../ui/plain-progress.js"),
+    ]);
+    while (!stopped) {
+      const containers = await engine.listContainers({ [Label.env]: envId });
+      const up = new Set(
+        containers
+          .filter((container) => container.state === "running")
+          .map((container) => container.labels[Label.service]),
+      );
+      if ([...routedServices].every((service) => up.has(service))) {
+        await syncRouter(services, new SilentProgress());
+        return;
+      }
+      await services.clock.sleep(150);
+    }
+  })().catch(() => undefined);
+  return {
+    async done() {
+      stopped = true;
+      await running;
+    },
+  };
+}
+
 export async function whileRouterLocked<T>(
   services: CoreServices,
   progress: Progress | undefined,
@@ -149,19 +221,129 @@ export async function withRouterUrls(
   services: CoreServices,
   environments: EnvironmentStatus[],
 ): Promise<EnvironmentStatus[]> {
-  if (!routerEnabled(services.env) || environments.length === 0) return environments;
-  let state: RouterState;
+  if (environments.length === 0) return environments;
+  const clusters = environments.some((environment) => environment.backend !== "compose");
+  return addRouterUrls(environments, await readRouterState(services, clusters));
+}
+
+/** The router's state, for URLs added later (status reads it beside the environment);
+ *  undefined when the router is off or cannot be read. */
+export async function readRouterState(
+  services: CoreServices,
+  clusters: boolean,
+): Promise<RouterState | undefined> {
+  return routerStateOf(await openRouterIfEnabled(services), clusters);
+}
+
+/** The router when it is on (its module loaded), so reading its state starts at once. */
+export async function openRouterIfEnabled(
+  services: CoreServices,
+): Promise<LocalRouter | undefined> {
+  return routerEnabled(services.env) ? openRouter(services) : undefined;
+}
+
+/** Its state, or undefined when there is no router or it cannot be read. */
+export async function routerStateOf(
+  router: LocalRouter | undefined,
+  clusters: boolean,
+): Promise<RouterState | undefined> {
   try {
-    state = await (await openRouter(services)).state({
-      clusters: environments.some((environment) => environment.backend !== "compose"),
-    });
+    return await router?.state({ clusters });
   } catch {
-    return environments;
+    return undefined;
   }
+}
+
+export function addRouterUrls<T extends EnvironmentStatus>(
+  environments: T[],
+  state: RouterState | undefined,
+): T[] {
+  if (!state) return environments;
   return environments.map((environment) => ({
     ...environment,
     urls: { ...environment.urls, ...routedUrls(environment, state) },
   }));
+}
+
+/** Where the router can reach a server of this user: its network's gateway, when it runs;
+ *  with the URL and the Host and Origin a browser will send through it. */
+export async function dashboardRoute(
+  services: CoreServices,
+): Promise<{ gateway: string; url: string; host: string; origin: string } | undefined> {
+  if (!routerEnabled(services.env)) return undefined;
+  try {
+    const router = await openRouter(services);
+    const state = await router.state();
+    if (!state.running || !state.ports) return undefined;
+    const gateway = await router.gateway();
+    if (!gateway) return undefined;
+    const url = routerUrl("https", DASHBOARD_HOST, state.ports);
+    const origin = url.replace(/\/$/, "");
+    return { gateway, url, host: origin.replace(/^https:\/\//, ""), origin };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sends https://prodlike.localhost to `dial` (the dashboard on the router's network), or
+ *  with none, stops sending it. One route per user: of two live dashboards the one kept
+ *  first keeps the name (the router says which); a kept route whose dashboard no longer
+ *  answers (killed without stopping) is dropped on the way. */
+export async function routeDashboardTo(
+  services: CoreServices,
+  dial: string | undefined,
+  progress: Progress,
+): Promise<RouterState | undefined> {
+  const routeId = `${DASHBOARD_ROUTE_PREFIX}${process.getuid?.() ?? "user"}`;
+  return whileRouterLocked(services, progress, async () => {
+    const router = await openRouter(services);
+    const { ROUTER_NAME } = await import("../backends/router/local-router.js");
+    const others = Object.entries(await router.keptRoutes()).filter(
+      ([id]) => id.startsWith(DASHBOARD_ROUTE_PREFIX) && id !== routeId,
+    );
+    const gone = await Promise.all(
+      others.map(async ([id, routes]) =>
+        (await Promise.all(routes.sites.map((site) => answers(site.dial)))).some(Boolean)
+          ? []
+          : [id],
+      ),
+    );
+    return router.sync({
+      ...(dial
+        ? {
+            cluster: {
+              envId: routeId,
+              routes: {
+                container: ROUTER_NAME,
+                network: ROUTER_NAME,
+                sites: [{ host: DASHBOARD_HOST, dial }],
+              },
+            },
+          }
+        : { leaving: new Set([routeId]) }),
+      forget: gone.flat(),
+    });
+  });
+}
+
+/** Whether something accepts a TCP connection at HOST:PORT within half a second (a
+ *  dashboard listens on this machine's address on the router's network). */
+async function answers(dial: string): Promise<boolean> {
+  const { connect } = await import("node:net");
+  const [host, port] = [
+    dial.slice(0, dial.lastIndexOf(":")),
+    Number(dial.slice(dial.lastIndexOf(":") + 1)),
+  ];
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 500 });
+    const done = (alive: boolean) => {
+      socket.destroy();
+      resolve(alive);
+    };
+    socket.once("connect", () => done(true));
+    socket.once("timeout", () => done(false));
+    socket.once("error", () => done(false));
+  });
 }
 
 export interface RouterReport {
@@ -217,7 +399,7 @@ export async function stopRouter(
 
 /** Where prodlike keeps the router CA's certificate (and the record of its trust). */
 export function routerStateDir(services: CoreServices): string {
-  return path.join(stateDir(services.env), "router");
+  return services.stores.folder("router");
 }
 
 /** Where the CA's root certificate is exported: rootCA.pem, mkcert's name for it, so

@@ -77,15 +77,12 @@ export async function seedEnvironment(
   const db = databaseOf(backend, status);
   const restart = (options?: RestartOptions) =>
     backend.restartService(envId, db.service, request.healthTimeoutMs, options);
-  const [snapshots, { openDataOrigin }] = await Promise.all([
-    import("../db/snapshots.js"),
-    import("../db/data-origin.js"),
-  ]);
+  const snapshots = await import("../db/snapshots.js");
   const layer = request.layer;
   if (layer && "seed" in layer) {
     // The database started on the seed: nothing to copy.
   } else if (wanted.snapshot) {
-    const store = snapshots.openSnapshotStore(services.env, source.id);
+    const store = await services.stores.snapshots(source.id);
     const meta = await store.require(wanted.snapshot);
     await snapshots.restoreSnapshot(db, store, meta, restart, progress);
   } else {
@@ -98,8 +95,8 @@ export async function seedEnvironment(
     );
   }
   // Production data stays marked as such in every copy made of it.
-  const sourceOrigin = await openDataOrigin(services.env, source.id).read();
-  await openDataOrigin(services.env, envId).write({
+  const sourceOrigin = await (await services.stores.dataOrigin(source.id)).read();
+  await (await services.stores.dataOrigin(envId)).write({
     source: `${source.id}${wanted.snapshot ? `:${wanted.snapshot}` : ""}`,
     kind: "seed",
     at: new Date(services.clock.now()).toISOString(),
@@ -187,11 +184,11 @@ export async function layerSeed(
   }
   const volume = databaseVolume(topology);
   if (!volume) return { copiedBecause: "its database keeps no volume of its own" };
-  const [snapshots, copies] = await Promise.all([
+  const [snapshots, copies, store] = await Promise.all([
     import("../db/snapshots.js"),
     import("../db/prepared-copies.js"),
+    services.stores.snapshots(source.id),
   ]);
-  const store = snapshots.openSnapshotStore(services.env, source.id);
   const sourceLock = await lockEnvironment(services, source.id, "seed", request, progress);
   try {
     // Read under the source's lock: a prune that came first has removed it by now (and

@@ -5,6 +5,7 @@ import type { DockerEngine } from "../backends/docker/docker-engine.js";
 import type { ObjectLister } from "../mirror/live-cluster.js";
 import type { CommandRunner } from "../process/command-runner.js";
 import type { Clock } from "../waits/clock.js";
+import { type StateStores, stateStores } from "./state-stores.js";
 
 // The collaborators the core needs, built once by the composition root (src/cli) and
 // passed down. Heavy adapters (dockerode, conf) are loaded only by commands that use them,
@@ -27,6 +28,8 @@ export interface CoreServices {
   recordedBackend(envId: string): Promise<BackendName | undefined>;
   /** The cluster backends any recorded environment uses. */
   recordedBackends(): Promise<BackendName[]>;
+  /** What prodlike keeps on disk (lifetimes, data origins, snapshots, locks…). */
+  stores: StateStores;
 }
 
 export async function createCoreServices(env: NodeJS.ProcessEnv): Promise<CoreServices> {
@@ -56,6 +59,7 @@ export async function createCoreServices(env: NodeJS.ProcessEnv): Promise<CoreSe
     runner,
     clock: systemClock,
     env,
+    stores: stateStores(env),
     developer:
       process.getuid && process.getgid
         ? { uid: process.getuid(), gid: process.getgid() }
@@ -143,11 +147,32 @@ async function createClusterBackend(
       import("../env/environment-records.js"),
     ]);
   const { stateDir } = await import("../config/user-settings.js");
+  // kind's local-registry pattern: images pushed to PRODLIKE_REGISTRY (localhost:5001),
+  // which the node reaches at PRODLIKE_REGISTRY_NODE_URL (kind's docs name it so).
+  const registry =
+    name === "kind" && deps.env.PRODLIKE_REGISTRY
+      ? {
+          host: deps.env.PRODLIKE_REGISTRY,
+          nodeUrl: deps.env.PRODLIKE_REGISTRY_NODE_URL || "http://kind-registry:5000",
+        }
+      : undefined;
   const backend = new KubeBackend({
     provider:
       name === "kind"
-        ? new KindCluster(deps.runner, deps.env.KIND_EXPERIMENTAL_DOCKER_NETWORK || "kind")
+        ? new KindCluster(
+            deps.runner,
+            deps.env.KIND_EXPERIMENTAL_DOCKER_NETWORK || "kind",
+            registry,
+          )
         : new MinikubeCluster(deps.runner),
+    ...(registry
+      ? {
+          delivery: new (await import("../backends/kube/registry-delivery.js")).RegistryDelivery(
+            deps.runner,
+            { registry: registry.host },
+          ),
+        }
+      : {}),
     engine: await deps.engine(),
     records: new records.EnvironmentRecords(stateDir(deps.env)),
     clock: deps.clock,

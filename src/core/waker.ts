@@ -5,8 +5,7 @@ import path from "node:path";
 import { z } from "zod";
 import { EnvironmentOwners } from "../backends/docker/environment-owners.js";
 import { routedBytes } from "../backends/docker/traffic.js";
-import { stateDir } from "../config/user-settings.js";
-import { type IdleRecord, openIdleStore } from "../env/idle.js";
+import type { IdleRecord } from "../env/idle.js";
 import { isProdlikeError } from "../errors/prodlike-error.js";
 import { readStateOrNothing } from "../state/json-state.js";
 import { SilentProgress } from "../ui/plain-progress.js";
@@ -40,10 +39,7 @@ export type WakerRecord = z.output<typeof wakerSchema>;
 
 /** The user's waker, when its record names a process that answers; else undefined. */
 export async function runningWaker(services: CoreServices): Promise<WakerRecord | undefined> {
-  const record = await readStateOrNothing(
-    path.join(stateDir(services.env), WAKER_FILE),
-    wakerSchema,
-  );
+  const record = await readStateOrNothing(path.join(services.stores.dir, WAKER_FILE), wakerSchema);
   if (!record || !processAlive(record.pid)) return undefined;
   return (await answers(record.address, record.port)) ? record : undefined;
 }
@@ -75,7 +71,7 @@ export async function serveWaker(
   });
   const bound = server.address();
   const port = typeof bound === "object" && bound ? bound.port : 0;
-  const file = path.join(stateDir(services.env), WAKER_FILE);
+  const file = path.join(services.stores.dir, WAKER_FILE);
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   await writeFile(
     `${file}.${process.pid}`,
@@ -88,7 +84,7 @@ export async function serveWaker(
   const mine = `${options.address}:${port}`;
   const activity = new Map<string, { bytes: number; at: number }>();
   for (;;) {
-    const idle = await openIdleStore(services.env).all();
+    const idle = await (await services.stores.idle()).all();
     await services.clock.sleep(checkInterval(idle));
     const sleeping = await sleepRecords(services);
     await putIdleToSleep(services, { idle, sleeping, activity, waker: mine });

@@ -2,6 +2,7 @@ import { environmentNotFound } from "../backends/backend.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress } from "../ui/steps.js";
 import { backendFor, type EnvRequest } from "./environments.js";
+import { requireOwnership } from "./ownership.js";
 import type { CoreServices } from "./services.js";
 
 // `prodlike xdebug on|off|status`: Xdebug is in every PHP image, off. Switching writes (or
@@ -38,7 +39,8 @@ export async function xdebug(
   request: XdebugRequest,
   progress: Progress,
 ): Promise<XdebugReport> {
-  const { backend, identity } = await backendFor(services, request);
+  const { backend, identity, target } = await backendFor(services, request);
+  await requireOwnership(services, target, backend, request);
   const status = await backend.status(identity.id);
   if (!status) throw environmentNotFound(identity.id);
   const php = status.services.filter(
@@ -102,6 +104,12 @@ export async function xdebug(
       name: service.name,
       enabled: /^xdebug$/im.test(await run(service.name, "php -m")),
     })),
+  );
+  // Remembered for `ls --json` and the dashboard, which do not ask every container.
+  await (await services.stores.xdebug()).set(
+    identity.id,
+    states.some((state) => state.enabled),
+    new Date(services.clock.now()),
   );
   if (!settings && states.some((state) => state.enabled)) {
     settings = parseXdebugIni(await run(php[0]?.name ?? "", `cat ${XDEBUG_INI} 2>/dev/null; true`));

@@ -1,5 +1,7 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { z } from "zod";
+import { damagedState, readState } from "../state/json-state.js";
 
 // What prodlike knows of each cluster environment, one JSON file per environment under
 // the user's state folder. Compose environments need none (their containers carry
@@ -40,6 +42,33 @@ export interface EnvironmentRecord {
   createdAt: string;
 }
 
+// What a record must hold to be used; fields a newer version added pass through.
+const recordSchema = z.looseObject({
+  id: z.string(),
+  project: z.string(),
+  name: z.string(),
+  backend: z.string(),
+  preset: z.string(),
+  codeRoot: z.string(),
+  cluster: z.string(),
+  kubeconfig: z.string(),
+  context: z.string(),
+  namespace: z.string(),
+  ports: z.array(
+    z.looseObject({
+      name: z.string(),
+      service: z.string(),
+      containerPort: z.number(),
+      hostPort: z.number(),
+      nodePort: z.number(),
+      protocol: z.enum(["http", "tcp"]),
+    }),
+  ),
+  loadedImages: z.array(z.string()),
+  configHash: z.string(),
+  createdAt: z.string(),
+});
+
 export class EnvironmentRecords {
   constructor(private readonly stateDir: string) {}
 
@@ -51,18 +80,29 @@ export class EnvironmentRecords {
     return path.join(this.dir, `${id}.json`);
   }
 
+  /** The record; undefined when there is none. A damaged one (cut short, edited, from
+   *  another version) is STATE_INVALID: the cluster it names cannot be told otherwise. */
   async get(id: string): Promise<EnvironmentRecord | undefined> {
-    try {
-      return JSON.parse(await readFile(this.file(id), "utf8")) as EnvironmentRecord;
-    } catch {
-      return undefined;
+    const read = await readState(this.file(id), recordSchema);
+    if (read.kind === "missing") return undefined;
+    if (read.kind === "invalid") {
+      throw damagedState(
+        read,
+        `The record of ${id}`,
+        `Delete its cluster by hand (kind delete cluster --name prodlike-${id}, or minikube delete -p prodlike-${id}) and the file, then \`prodlike up\` makes it again.`,
+      );
     }
+    return read.value as EnvironmentRecord;
   }
 
+  /** Every record that reads; a damaged one is left out of the listing (`ls` names the
+   *  others), and `get` on it says what is wrong. */
   async list(): Promise<EnvironmentRecord[]> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
     const records = await Promise.all(
-      names.filter((name) => name.endsWith(".json")).map((name) => this.get(name.slice(0, -5))),
+      names
+        .filter((name) => name.endsWith(".json"))
+        .map((name) => this.get(name.slice(0, -5)).catch(() => undefined)),
     );
     return records
       .filter((record): record is EnvironmentRecord => record !== undefined)

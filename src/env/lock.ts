@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { link, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { link, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Clock } from "../waits/clock.js";
+import { ensurePrivateDir } from "./private-dir.js";
 
 export interface LockOptions {
   dir: string;
@@ -41,7 +42,7 @@ export async function acquireEnvironmentLock(
   envId: string,
   options: LockOptions,
 ): Promise<HeldLock> {
-  await mkdir(options.dir, { recursive: true, mode: 0o700 });
+  await ensurePrivateDir(options.dir);
   const file = path.join(options.dir, `${envId}.lock`);
   const mine = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
   await writeFile(mine, formatHolder(currentProcess(options.operation)), { mode: 0o600 });

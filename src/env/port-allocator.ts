@@ -5,6 +5,9 @@ import type { PortRequest } from "../topology/preset-importer.js";
 export interface PortClaims {
   /** Ports this environment's containers already publish, by port name: kept as they are. */
   own: Readonly<Record<string, number>>;
+  /** Names among `own` whose containers are stopped: kept while free, chosen again when
+   *  another program took the port meanwhile (the environment cannot start on it). */
+  ownStopped?: ReadonlySet<string>;
   /** Ports other environments' containers hold, running or stopped (a stopped container
    *  listens on nothing but will want its port back on start). */
   others: ReadonlySet<number>;
@@ -14,9 +17,10 @@ export type PortProbe = (port: number) => Promise<boolean>;
 
 const SEARCH_WIDTH = 200;
 
-// Picks a host port for each request: the one the environment already has, else the
-// preferred one when free, else the next free one above it. Never a port another
-// environment claims, never the same port twice.
+// Picks a host port for each request: the one the environment already has (unless it is
+// stopped and another program took that port), else the preferred one when free, else the
+// next free one above it. Never a port another environment claims, never the same port
+// twice.
 export async function allocatePorts(
   requests: readonly PortRequest[],
   claims: PortClaims,
@@ -26,10 +30,10 @@ export async function allocatePorts(
   const taken = new Set<number>(claims.others);
   for (const request of requests) {
     const own = claims.own[request.name];
-    if (own !== undefined) {
-      chosen[request.name] = own;
-      taken.add(own);
-    }
+    if (own === undefined) continue;
+    if (claims.ownStopped?.has(request.name) && !(await isFree(own))) continue;
+    chosen[request.name] = own;
+    taken.add(own);
   }
   for (const request of requests) {
     if (chosen[request.name] !== undefined) continue;

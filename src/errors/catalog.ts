@@ -1,7 +1,7 @@
 import { ExitCode, type ExitCodeValue } from "./exit-codes.js";
 
 // Every error a user can see, by code. The message says what happened; the hint says what
-// to do about it. README.md's error table is checked against this catalog by a unit test.
+// to do about it. docs/reference/errors.md is generated from this catalog (npm run docs).
 export const errorCatalog = {
   CONFIG_SYNTAX: { exitCode: ExitCode.invalidInput, title: "prodlike.yaml is not valid YAML" },
   CONFIG_INVALID: { exitCode: ExitCode.invalidInput, title: "prodlike.yaml has an invalid field" },
@@ -87,6 +87,10 @@ export const errorCatalog = {
     title: "A hook from prodlike.yaml did not end in time",
   },
   COMMAND_UNKNOWN: { exitCode: ExitCode.notFound, title: "No such project command" },
+  TOKEN_UNSAFE: {
+    exitCode: ExitCode.failed,
+    title: "The dashboard's token file is not yours alone",
+  },
   INTERRUPTED: { exitCode: ExitCode.interrupted, title: "Interrupted" },
   INTERNAL: { exitCode: ExitCode.failed, title: "Unexpected internal error" },
 } as const satisfies Record<string, { exitCode: ExitCodeValue; title: string }>;

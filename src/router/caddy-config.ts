@@ -33,6 +33,8 @@ export const ROUTER_DATA_DIR = "/data";
 
 /** The router's CA (start-router makes it: name-constrained to `.localhost`). */
 export const ROUTER_CA_DIR = `${ROUTER_DATA_DIR}/prodlike-ca`;
+/** Where Caddy keeps the certificates the CA signed. */
+export const ROUTER_CERT_STORE = `${ROUTER_DATA_DIR}/certificates-localhost-ca`;
 /** The root certificate of the router's CA, inside its container. */
 export const ROUTER_ROOT_CERT = `${ROUTER_CA_DIR}/root.crt`;
 
@@ -43,7 +45,9 @@ export function caddyConfig(sites: readonly RouterSite[], ports: RouterPorts): o
   const sorted = [...sites].sort((a, b) => a.host.localeCompare(b.host));
   return {
     admin: { listen: "localhost:2019" },
-    storage: { module: "file_system", root: `${ROUTER_DATA_DIR}/caddy` },
+    // Certificates of this CA only: those an earlier CA signed (Caddy's own, before the
+    // name-constrained one) stay in /data/caddy and are never served again.
+    storage: { module: "file_system", root: ROUTER_CERT_STORE },
     apps: {
       http: {
         http_port: ROUTER_CONTAINER_PORTS.http,

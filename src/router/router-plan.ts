@@ -45,6 +45,14 @@ export interface ExternalRoutes {
   sites: RouterSite[];
 }
 
+/** The dashboard's name on the router (`prodlike dashboard` while the router runs). It
+ *  never keeps the router running by itself: it comes with the router, not the other
+ *  way round (and a dashboard killed without stopping leaves its route behind). */
+export const DASHBOARD_HOST = "prodlike.localhost";
+
+/** The dashboard's route is kept as `prodlike-dashboard-UID` beside cluster environments'. */
+export const DASHBOARD_ROUTE_PREFIX = "prodlike-dashboard-";
+
 export interface RouterPlan {
   sites: RouterSite[];
   /** The networks the router must be attached to, to dial those containers. */
@@ -58,7 +66,8 @@ export interface RouterPlan {
 export function routerPlan(
   containers: readonly RoutableContainer[],
   options: {
-    leaving?: string | undefined;
+    /** Environments being removed (their routes go first, then their containers). */
+    leaving?: ReadonlySet<string> | undefined;
     /** Cluster environments' routes, by environment id. */
     external?: Readonly<Record<string, ExternalRoutes>> | undefined;
     /** The environments prodlike recorded, by id: only theirs are routed. */
@@ -74,7 +83,7 @@ export function routerPlan(
     a.localeCompare(b);
   const routed = containers
     .filter((container) => container.state === "running" && container.labels[Label.routes])
-    .filter((container) => container.labels[Label.env] !== options.leaving)
+    .filter((container) => !options.leaving?.has(container.labels[Label.env] ?? ""))
     .filter((container) => isEnvironmentsOwn(container, recorded))
     .sort(
       (a, b) =>
@@ -116,8 +125,16 @@ export function routerPlan(
   for (const envId of clusters) {
     const external = options.external?.[envId];
     const environment = recorded.get(envId);
-    if (!external || !environment || envId === options.leaving) continue;
+    if (!external || options.leaving?.has(envId)) continue;
     if (!running.has(external.container)) continue;
+    // A user's dashboard is no environment: it has its one name and nothing else.
+    if (envId.startsWith(DASHBOARD_ROUTE_PREFIX)) {
+      for (const site of external.sites) {
+        if (site.host === DASHBOARD_HOST) claim(envId, site, external.network);
+      }
+      continue;
+    }
+    if (!environment) continue;
     for (const site of external.sites) {
       if (isUnder(site.host, environment)) claim(envId, site, external.network);
     }
@@ -126,7 +143,7 @@ export function routerPlan(
   for (const envId of Object.keys(options.asleep ?? {}).sort(firstRecorded)) {
     const asleep = options.asleep?.[envId];
     const environment = recorded.get(envId);
-    if (!asleep || !environment || envId === options.leaving || hostsByEnv.has(envId)) continue;
+    if (!asleep || !environment || options.leaving?.has(envId) || hostsByEnv.has(envId)) continue;
     for (const host of asleep.hosts) {
       if (isUnder(host, environment)) {
         claim(envId, { host, dial: asleep.dial }, asleep.network);

@@ -5,13 +5,24 @@ import type {
   V1Probe,
   V1VolumeMount,
 } from "@kubernetes/client-node";
-import type { HealthCheck, MountSpec, Platform, ServiceSpec, Topology } from "./model.js";
+import {
+  type HealthCheck,
+  type MountSpec,
+  type Platform,
+  PlatformToken,
+  type ServiceSpec,
+  type Topology,
+} from "./model.js";
 // One service as a container of a pod: image, command, the developer's user, env (secret
 // values from the Secret), ports, mounts and probes; and how its config files reach
 // other services on a cluster.
 
 /** The Secret that holds the environment's secret env values, by variable name. */
 export const SECRET_NAME = "prodlike-secrets";
+/** The pod's volume holding config files with the cluster's DNS server filled in. */
+export const DNS_RESOLVED_VOLUME = "dns-resolved";
+const DNS_TEMPLATES_PATH = "/prodlike/templates";
+const DNS_RESOLVED_PATH = "/prodlike/resolved";
 
 export function container(
   topology: Topology,
@@ -70,7 +81,11 @@ function volumeMount(
       return { name: mount.volume, mountPath: mount.target };
     case "config":
       return {
-        name: isSecretFile(topology, mount.file) ? "secret-files" : "config",
+        name: needsDnsServer(topology, mount.file)
+          ? DNS_RESOLVED_VOLUME
+          : isSecretFile(topology, mount.file)
+            ? "secret-files"
+            : "config",
         mountPath: mount.target,
         subPath: mount.file,
         readOnly: true,
@@ -99,7 +114,54 @@ export function platformFor(topology: Topology, fileName: string): Platform {
       const together = readers.length > 0 && readers.every((reader) => pod?.includes(reader));
       return together ? "127.0.0.1" : service;
     },
-    dnsResolver: "kube-dns.kube-system.svc.cluster.local",
+    // Left as the token: the pod fills in its own DNS server when it starts (below).
+    dnsResolver: PlatformToken.dnsResolver,
+  };
+}
+
+// nginx's `resolver` takes an address, never a name, and the cluster's DNS Service is not
+// named alike everywhere (nor ready at first). The pod's /etc/resolv.conf names the DNS
+// server the cluster gives its pods (the DNS Service's ClusterIP on every cluster): an
+// init container reads it at start and writes the config files that ask for it, with the
+// address in, into a volume the service mounts them from.
+export function needsDnsServer(topology: Topology, name: string): boolean {
+  return topology.configFiles.some(
+    (file) =>
+      file.name === name && !file.secret && file.content.includes(PlatformToken.dnsResolver),
+  );
+}
+
+/** The init container that fills the DNS server into `files` (none: no container). */
+export function dnsInitContainer(
+  service: ServiceSpec,
+  files: readonly string[],
+): V1Container | undefined {
+  if (files.length === 0) return undefined;
+  const token = PlatformToken.dnsResolver;
+  const script = [
+    `ns=$(sed -n 's/^nameserver[[:space:]]*\\([^[:space:]]*\\).*/\\1/p' /etc/resolv.conf | head -n 1)`,
+    'if [ -z "$ns" ]; then echo "no nameserver in /etc/resolv.conf" >&2; exit 1; fi',
+    'case "$ns" in *:*) ns="[$ns]";; esac',
+    `for file in "$@"; do sed "s/${token}/$ns/g" "${DNS_TEMPLATES_PATH}/$file" > "${DNS_RESOLVED_PATH}/$file" || exit 1; done`,
+  ].join("\n");
+  return {
+    name: "resolve-dns",
+    image: service.image.kind === "build" ? service.image.tag : service.image.ref,
+    imagePullPolicy: "IfNotPresent",
+    command: ["sh", "-c", script, "resolve-dns", ...files],
+    ...(service.user
+      ? {
+          securityContext: {
+            runAsUser: service.user.uid,
+            ...(service.user.gid === undefined ? {} : { runAsGroup: service.user.gid }),
+            allowPrivilegeEscalation: false,
+          },
+        }
+      : {}),
+    volumeMounts: [
+      { name: "config", mountPath: DNS_TEMPLATES_PATH, readOnly: true },
+      { name: DNS_RESOLVED_VOLUME, mountPath: DNS_RESOLVED_PATH },
+    ],
   };
 }
 

@@ -23,7 +23,20 @@ export const KubeAnnotation = {
   /** On pod templates: a changed ConfigMap or Secret rolls the pods (subPath mounts
    *  never see updates). */
   configHash: "prodlike.dev/config-hash",
+  /** On pod templates: each container's own role (`web=web,php-fpm=php`); the role label
+   *  joins a pod's roles (`web-php`), which names no service's role. */
+  roles: "prodlike.dev/roles",
 } as const;
+
+/** The container -> role map of a pod's roles annotation. */
+export function containerRoles(annotation: string | undefined): Record<string, string> {
+  const roles: Record<string, string> = {};
+  for (const pair of (annotation ?? "").split(",")) {
+    const [container, role] = pair.split("=");
+    if (container && role) roles[container] = role;
+  }
+  return roles;
+}
 
 export const FIELD_MANAGER = "prodlike";
 

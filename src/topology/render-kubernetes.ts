@@ -16,7 +16,10 @@ import type {
 import { stringify } from "yaml";
 import {
   container,
+  DNS_RESOLVED_VOLUME,
+  dnsInitContainer,
   isSecretFile,
+  needsDnsServer,
   platformFor,
   SECRET_NAME,
   secretEnvValues,
@@ -261,7 +264,12 @@ function renderWorkload(
   const template = {
     metadata: {
       labels: podLabels,
-      annotations: { [KubeAnnotation.configHash]: context.configHash },
+      annotations: {
+        [KubeAnnotation.configHash]: context.configHash,
+        [KubeAnnotation.roles]: workload.members
+          .map((member) => `${member.name}=${member.role}`)
+          .join(","),
+      },
     },
     spec: podSpec(topology, workload, options, context.secretKeys),
   };
@@ -341,6 +349,19 @@ function podSpec(
   if (configMounts.some((mount) => !isSecretFile(topology, mount.file))) {
     volumes.push({ name: "config", configMap: { name: CONFIG_MAP_NAME } });
   }
+  const dnsFiles = [
+    ...new Set(
+      configMounts.flatMap((mount) =>
+        mount.type === "config" && needsDnsServer(topology, mount.file) ? [mount.file] : [],
+      ),
+    ),
+  ].sort();
+  const dnsReader = workload.members.find((member) =>
+    member.mounts.some((mount) => mount.type === "config" && dnsFiles.includes(mount.file)),
+  );
+  // One init container fills the DNS server in for the whole pod.
+  const dnsInit = dnsReader ? dnsInitContainer(dnsReader, dnsFiles) : undefined;
+  if (dnsInit) volumes.push({ name: DNS_RESOLVED_VOLUME, emptyDir: {} });
   for (const volume of [...workload.sharedVolumes].sort()) {
     volumes.push({ name: volume, persistentVolumeClaim: { claimName: volume } });
   }
@@ -348,6 +369,7 @@ function podSpec(
     volumes.push({ name: "secret-files", secret: { secretName: SECRET_FILES_NAME } });
   }
   const spec: V1PodSpec = {
+    ...(dnsInit ? { initContainers: [dnsInit] } : {}),
     containers: workload.members.map((member) => container(topology, member, secretKeys)),
     // Containers that asked for an init process (a bare `sleep` as PID 1 ignores SIGTERM)
     // get the pause container as PID 1 instead, as compose's `init: true` gives.

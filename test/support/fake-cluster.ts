@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { ClusterProvider, ClusterSpec } from "../../src/backends/kube/cluster-provider.js";
-import type { ExecStreams, KubeApi, PodInfo } from "../../src/backends/kube/kube-api.js";
+import type { ExecStreams, KubeApi, PodEvent, PodInfo } from "../../src/backends/kube/kube-api.js";
 
 // A cluster tool that keeps its clusters in memory and records what it was asked.
 // With `serveHttp`, a cluster it makes answers HTTP on its mapped host ports, as kind's
@@ -134,7 +134,7 @@ export class FakeKubeApi implements KubeApi {
       spec: {
         replicas?: number;
         template: {
-          metadata?: { labels?: Record<string, string> };
+          metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
           spec: { containers: { name: string }[] };
         };
       };
@@ -155,6 +155,8 @@ export class FakeKubeApi implements KubeApi {
           name: `${workload.metadata?.name}-0`,
           uid: `${workload.metadata?.name}-uid-${this.generation}`,
           labels: workload.spec.template.metadata?.labels ?? {},
+          annotations: workload.spec.template.metadata?.annotations ?? {},
+          terminating: false,
           phase: "Running",
           containers: workload.spec.template.spec.containers.map((container) => ({
             name: container.name,
@@ -191,4 +193,8 @@ export class FakeKubeApi implements KubeApi {
   }
 
   async logs(): Promise<void> {}
+
+  async events(): Promise<PodEvent[]> {
+    return [];
+  }
 }

@@ -21,6 +21,8 @@ import {
   type Seed,
   type SeedExport,
   type SeedLayering,
+  type ServiceLogLine,
+  type ServiceUsage,
   type StreamExecRequest,
   type StreamExecResult,
   type UpOptions,
@@ -29,7 +31,8 @@ import {
 import type { ContainerInfo, DockerEngine } from "../docker/docker-engine.js";
 import type { ImageClaims } from "../docker/image-claims.js";
 import type { ComposeDetectionCache } from "./compose-detection-cache.js";
-import { ComposeCli, projectOfContainers } from "./compose-project.js";
+import { composeUsage, followComposeLogs, serviceMissing } from "./compose-observe.js";
+import { ComposeCli, composeContainerOf, projectOfContainers } from "./compose-project.js";
 import { destroyCompose, STOP_TIMEOUT_SECONDS } from "./compose-teardown.js";
 import { healthCommandOf, waitForService } from "./container-waits.js";
 import { decodePortsLabel, statusFromContainers } from "./status-from-containers.js";
@@ -71,30 +74,31 @@ export class ComposeBackend implements Backend {
   async portClaims(envId: string): Promise<PortClaims> {
     const containers = await this.deps.engine.listContainers({ [Label.managed]: "true" });
     const own: Record<string, number> = {};
+    const ownStopped = new Set<string>();
     const others = new Set<number>();
     for (const container of containers) {
-      const bound =
-        container.state === "running"
-          ? container.ports
-          : await this.deps.engine.portBindings(container.id);
+      const running = container.state === "running";
+      const bound = running ? container.ports : await this.deps.engine.portBindings(container.id);
       if (container.labels[Label.env] === envId) {
         const named = decodePortsLabel(container.labels[Label.ports]);
         for (const published of bound) {
           const port = named.find(
             (candidate) => candidate.containerPort === published.containerPort,
           );
-          if (port) own[port.name] = published.hostPort;
+          if (!port) continue;
+          own[port.name] = published.hostPort;
+          if (!running) ownStopped.add(port.name);
         }
       } else {
         for (const published of bound) others.add(published.hostPort);
       }
     }
-    return { own, others };
+    return { own, ownStopped, others };
   }
 
   async ownerCodeRoot(envId: string): Promise<string | undefined> {
     const containers = await this.envContainers(envId);
-    return containers[0]?.labels[Label.codeRoot];
+    return composeContainerOf(envId, containers)?.labels[Label.codeRoot];
   }
 
   async up(topology: Topology, progress: Progress, options: UpOptions): Promise<UpResult> {
@@ -144,7 +148,14 @@ export class ComposeBackend implements Backend {
   }
 
   async releases(envId: string): Promise<(KeptRelease & { id: string })[]> {
-    const project = projectOfContainers(envId, await this.requireContainers(envId));
+    // Read from the listing of every prodlike container, not this environment's own:
+    // `ls --json` asks this of every environment at once, and the engine adapter answers
+    // those identical questions with one query.
+    const containers = (await this.deps.engine.listContainers({ [Label.managed]: "true" })).filter(
+      (container) => container.labels[Label.env] === envId,
+    );
+    if (containers.length === 0) throw environmentNotFound(envId);
+    const project = projectOfContainers(envId, containers);
     const { composeReleases } = await import("./compose-release.js");
     return composeReleases(path.dirname(project.file)).list();
   }
@@ -261,14 +272,13 @@ export class ComposeBackend implements Backend {
   }
 
   async list(): Promise<EnvironmentStatus[]> {
-    const containers = await this.deps.engine.listContainers({
-      [Label.managed]: "true",
-      [Label.backend]: "compose",
-    });
+    // Every container prodlike labels, the compose ones picked here: the router's state
+    // asks the engine the same question, and the adapter answers both with one query.
+    const containers = await this.deps.engine.listContainers({ [Label.managed]: "true" });
     const byEnv = new Map<string, ContainerInfo[]>();
     for (const container of containers) {
       const id = container.labels[Label.env];
-      if (!id) continue;
+      if (!id || container.labels[Label.backend] !== "compose") continue;
       byEnv.set(id, [...(byEnv.get(id) ?? []), container]);
     }
     return [...byEnv.values()]
@@ -337,16 +347,7 @@ export class ComposeBackend implements Backend {
   private async runningContainer(envId: string, service: string): Promise<ContainerInfo> {
     const containers = await this.requireContainers(envId);
     const container = containers.find((candidate) => candidate.labels[Label.service] === service);
-    if (!container) {
-      const known = containers.map((candidate) => candidate.labels[Label.service]).join(", ");
-      throw new ProdlikeError(
-        "SERVICE_NOT_FOUND",
-        `Environment ${envId} has no service \`${service}\``,
-        {
-          hint: `Its services: ${known}.`,
-        },
-      );
-    }
+    if (!container) throw serviceMissing(envId, service, containers);
     if (container.state !== "running") {
       throw new ProdlikeError(
         "SERVICE_NOT_RUNNING",
@@ -362,6 +363,20 @@ export class ComposeBackend implements Backend {
   async logs(envId: string, services: string[], options: LogOptions): Promise<number> {
     const project = projectOfContainers(envId, await this.requireContainers(envId));
     return this.cli.attached(project, { kind: "logs", ...options, services });
+  }
+
+  async followLogLines(
+    envId: string,
+    services: string[],
+    options: { tail: number; signal: AbortSignal },
+    onLine: (line: ServiceLogLine) => void,
+  ): Promise<void> {
+    const containers = await this.requireContainers(envId);
+    await followComposeLogs(this.deps.engine, envId, containers, services, options, onLine);
+  }
+
+  async usage(envId: string): Promise<ServiceUsage[]> {
+    return composeUsage(this.deps.engine, await this.envContainers(envId));
   }
 
   async running(envId: string): Promise<RunningState> {

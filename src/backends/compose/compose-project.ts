@@ -110,12 +110,27 @@ export class ComposeCli {
   }
 }
 
-/** The project of a running environment, from its containers' labels. */
+/** The project of a running environment, from its containers' labels: those compose made
+ *  for it (a container that merely carries the environment's label does not count). */
 export function projectOfContainers(
   envId: string,
   containers: readonly ContainerInfo[],
 ): ComposeProject {
-  const codeRoot = containers[0]?.labels[Label.codeRoot] ?? "";
-  const name = containers[0]?.labels[Label.name] ?? "";
+  const own = composeContainerOf(envId, containers);
+  const codeRoot = own?.labels[Label.codeRoot] ?? "";
+  const name = own?.labels[Label.name] ?? "";
   return { name: envId, file: path.join(environmentDir(codeRoot, name), COMPOSE_FILE) };
+}
+
+/** A container compose made for the environment, with prodlike's labels on it. */
+export function composeContainerOf(
+  envId: string,
+  containers: readonly ContainerInfo[],
+): ContainerInfo | undefined {
+  return containers.find(
+    (container) =>
+      container.labels["com.docker.compose.project"] === envId &&
+      container.labels[Label.codeRoot] &&
+      container.labels[Label.name],
+  );
 }

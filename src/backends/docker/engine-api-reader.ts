@@ -65,19 +65,6 @@ export class EngineApiReader {
     return parseResponse(raw.toString("utf8"));
   }
 
-  /** A GET whose body is bytes (an archive); undefined on 404. */
-  async getBytes(path: string): Promise<Buffer | undefined> {
-    const raw = await this.exchange("GET", path);
-    const headerEnd = raw.indexOf("\r\n\r\n");
-    if (headerEnd < 0) throw new Error("malformed response from the Docker engine");
-    const status = Number(
-      /^HTTP\/1\.[01] (\d{3})/.exec(raw.subarray(0, 16).toString("latin1"))?.[1],
-    );
-    if (status === 404) return undefined;
-    if (status !== 200) throw new Error(`engine answered ${status} to GET ${path}`);
-    return raw.subarray(headerEnd + 4);
-  }
-
   private get(path: string): Promise<{ status: number; body: string }> {
     return this.request("GET", path);
   }

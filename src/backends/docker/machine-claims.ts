@@ -5,7 +5,8 @@ import type { Clock } from "../../waits/clock.js";
 import type { DockerEngine } from "./docker-engine.js";
 
 // What every user of one engine must agree on (the host ports `up`s are about to publish,
-// the images they are about to use, who changes the router) is kept with the engine
+// the images they are about to use, who changes the router, which environments are being
+// removed and must not be routed again meanwhile) is kept with the engine
 // itself, not in a user's state folder nor in a /tmp path another local user could plant
 // first: the engine is the one thing all of them share, and only its users reach it.
 //
@@ -16,7 +17,7 @@ import type { DockerEngine } from "./docker-engine.js";
 // nothing and is removed by whoever sees it: removing it by its unique name can never
 // remove a newer claim.
 
-export type ClaimKind = "ports" | "images" | "removal" | "lock";
+export type ClaimKind = "ports" | "images" | "removal" | "lock" | "leaving";
 
 export const ClaimLabel = {
   kind: "dev.prodlike.claim",
@@ -124,7 +125,13 @@ export function claimOf(volume: string, labels: Record<string, string>): Claim |
   const expires = Number(labels[ClaimLabel.expires]);
   const uid = Number(labels[ClaimLabel.uid]);
   if (
-    !(kind === "ports" || kind === "images" || kind === "removal" || kind === "lock") ||
+    !(
+      kind === "ports" ||
+      kind === "images" ||
+      kind === "removal" ||
+      kind === "lock" ||
+      kind === "leaving"
+    ) ||
     !Number.isInteger(pid) ||
     pid <= 0 ||
     !Number.isFinite(expires)

@@ -20,6 +20,7 @@ import { waitForWebUrl } from "../web-wait.js";
 import type { ClusterDeployment } from "./cluster-deployment.js";
 import { type ClusterProvider, type ClusterSpec, clusterName } from "./cluster-provider.js";
 import { clusterReleases, MANIFESTS_FILE, releaseObjects } from "./cluster-release.js";
+import { type ImageDelivery, manifestsYaml, withDeliveredImages } from "./image-delivery.js";
 import type { KubeApi } from "./kube-api.js";
 import { waitForRollout } from "./pod-waits.js";
 
@@ -30,6 +31,8 @@ import { waitForRollout } from "./pod-waits.js";
 
 export interface ClusterDeployDeps {
   provider: ClusterProvider;
+  /** How images reach the node (into it as archives, or through a registry). */
+  delivery: ImageDelivery;
   engine: DockerEngine;
   records: EnvironmentRecords;
   clock: Clock;
@@ -74,14 +77,21 @@ export async function deployToCluster(
       return false;
     }
   }
-  // An existing cluster's manifests are kept as the previous release before the new
-  // ones are written, so a release that does not roll out is applied back.
+  // An existing cluster's manifests are set aside while the new ones are tried, and
+  // kept as the previous release only once they rolled out: a release that does not
+  // roll out is applied back, and leaves every kept release as it was. An `up` killed
+  // mid-attempt left the manifests that ran before it set aside: they are put back first.
   const releases = clusterReleases(dir, options.keepReleases);
+  await releases.putBack();
   const kept =
-    existed && previous ? await releases.keep({ configHash: previous.configHash }) : undefined;
+    existed && previous && options.keepRelease !== false
+      ? await releases.begin({ configHash: previous.configHash })
+      : undefined;
+  // Every pod template carries the configuration's hash, so a release replaces the
+  // database's pod too: its kept data is prepared in the new pod, once it runs.
   const keptData =
     kept && options.beforeSwitch
-      ? keptDataSteps(releases, options.beforeSwitch, progress)
+      ? keptDataSteps(releases, options.beforeSwitch, progress, { prepareAfterStart: true })
       : undefined;
   let switched = false;
   const run: DeployRun = {
@@ -100,6 +110,7 @@ export async function deployToCluster(
       kubeconfig: record.kubeconfig,
     },
     api: undefined,
+    applied: { objects: plan.objects, yaml: plan.yaml },
   };
   try {
     await progress.run([
@@ -111,30 +122,55 @@ export async function deployToCluster(
         title: "Write configuration",
         run: async () => {
           switched = true;
-          await writeIfChanged(path.join(dir, MANIFESTS_FILE), plan.yaml, 0o600);
+          await writeIfChanged(path.join(dir, MANIFESTS_FILE), run.applied.yaml, 0o600);
           await plan.writeFiles(progress);
         },
       },
-      ...releaseSteps(run, plan.objects),
+      ...releaseSteps(run, plan.objects, () => run.applied.objects),
       ...(plan.webUrl
         ? [httpStep(deps, plan.webUrl, plan.webLogServices, options.healthTimeoutMs)]
         : []),
       ...(keptData ? [keptData.after] : []),
     ]);
   } catch (error) {
-    await keptData?.settle();
+    if (keptData) await settleWithin(keptData, progress);
     if (!existed) {
-      // A brand-new cluster that failed holds no data: remove it so a retry starts
-      // clean. An existing environment is left as it was.
-      await provider.delete(cluster, record.kubeconfig).catch(() => undefined);
-      await records.delete(envId);
+      // A brand-new cluster that failed stays for diagnosis (its pods' logs and events
+      // say why; core removes it with --rm-on-failure). Its record says nothing rolled
+      // out, so the next `up` applies again.
+      await records.put({ ...run.record, configHash: "" }).catch(() => undefined);
     } else if (kept && switched && previous) {
       await rollBack(run, releases, previous, progress, error);
     }
+    await releases.abandon();
     throw error;
   }
+  await releases.commit();
   await records.put(record);
   return true;
+}
+
+/** How long a failed release waits for its kept data's preparation before rolling back. */
+const SETTLE_TIMEOUT_MS = 120_000;
+
+// The preparation runs in the database's pod; a rollback that does not wait could replace
+// that pod under it. It gets a time limit: a rollback never waits for ever.
+async function settleWithin(
+  keptData: { settle: () => Promise<void> },
+  progress: Progress,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    keptData.settle().then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), SETTLE_TIMEOUT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!settled)
+    progress.warn(
+      `The kept data's preparation did not end within ${SETTLE_TIMEOUT_MS / 1000} s: rolling back without it (\`rollback --data\` unpacks the snapshot instead).`,
+    );
 }
 
 /** One deploy's state, shared by its steps. */
@@ -150,6 +186,8 @@ interface DeployRun {
   spec: ClusterSpec;
   /** Connected by the apply step, used by the waits after it. */
   api: KubeApi | undefined;
+  /** The objects as applied: images named as the delivery step delivered them. */
+  applied: { objects: KubernetesObject[]; yaml: string };
 }
 
 async function imageStep(run: DeployRun): Promise<Step[]> {
@@ -185,19 +223,38 @@ function clusterStep(run: DeployRun): Step {
 }
 
 function loadStep(run: DeployRun): Step {
+  const { delivery } = run.deps;
   return {
-    title: "Load images into the node",
+    title:
+      delivery.name === "registry" ? "Push images to the registry" : "Load images into the node",
     run: async (context) => {
-      const loaded = new Set(run.previous?.loadedImages ?? []);
-      const missing = run.plan.load.filter((tag) => !loaded.has(tag));
-      if (missing.length === 0) {
+      const delivered = new Set(run.previous?.loadedImages ?? []);
+      if (run.plan.load.length === 0) {
+        context.setTitle("No local images to deliver");
+        return;
+      }
+      const { references, sent } = await delivery.deliver(
+        run.spec,
+        run.plan.load,
+        delivered,
+        (detail) => context.update(detail),
+      );
+      const objects = withDeliveredImages(run.plan.objects, references);
+      run.applied = {
+        objects,
+        yaml: Object.entries(references).every(([tag, reference]) => tag === reference)
+          ? run.plan.yaml
+          : manifestsYaml(run.plan.yaml, objects),
+      };
+      if (sent.length === 0) {
         context.setTitle(
-          run.plan.load.length > 0 ? "Images already in the node" : "No local images to load",
+          delivery.name === "registry"
+            ? "Images already in the registry"
+            : "Images already in the node",
         );
         return;
       }
-      await run.deps.provider.loadImages(run.spec, missing);
-      run.record.loadedImages = [...new Set([...loaded, ...missing])].sort();
+      run.record.loadedImages = [...new Set([...delivered, ...sent])].sort();
       await run.deps.records.put({ ...run.record, configHash: run.previous?.configHash ?? "" });
     },
   };
@@ -211,11 +268,16 @@ export interface ReleaseRun {
   api: KubeApi | undefined;
 }
 
-/** Applies a release's objects and waits for its workloads to roll out. */
-export function releaseSteps(run: ReleaseRun, objects: readonly KubernetesObject[]): Step[] {
+/** Applies a release's objects and waits for its workloads to roll out; `applied`: the
+ *  objects as applied when they are known only once an earlier step ran (delivery). */
+export function releaseSteps(
+  run: ReleaseRun,
+  objects: readonly KubernetesObject[],
+  applied: () => readonly KubernetesObject[] = () => objects,
+): Step[] {
   const { namespace } = run.record;
   return [
-    applyStep(run, objects, namespace),
+    applyStep(run, applied, namespace),
     {
       title: "Wait for rollouts",
       concurrent: true,
@@ -243,11 +305,11 @@ async function rollBack(
     run.plan.identity.id,
     failure,
     async () => {
-      const objects = await releaseObjects(releases.previous);
-      await releases.restore(releases.previous);
+      const objects = await releaseObjects(releases.incoming);
+      await releases.putBack();
       await progress.run([
         {
-          title: "Roll back to the previous release (its manifests; the volume claims kept)",
+          title: "Roll back to the release that ran before (its manifests; the volume claims kept)",
           children: releaseSteps(run, objects),
         },
       ]);
@@ -257,10 +319,15 @@ async function rollBack(
   );
 }
 
-function applyStep(run: ReleaseRun, objects: readonly KubernetesObject[], namespace: string): Step {
+function applyStep(
+  run: ReleaseRun,
+  applied: () => readonly KubernetesObject[],
+  namespace: string,
+): Step {
   return {
-    title: `Apply ${objects.length} objects (server-side apply)`,
+    title: `Apply ${applied().length} objects (server-side apply)`,
     run: async () => {
+      const objects = applied();
       const api = await run.deps.connect(run.record.kubeconfig, run.record.context);
       run.api = api;
       for (const object of objects) {

@@ -1,7 +1,7 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { RecordedPort } from "../../env/environment-records.js";
-import { writeCodeFiles } from "../../env/generated-files.js";
-import { mirrorToCluster } from "../../mirror/to-cluster.js";
+import { recordMountpoints, writeCodeFiles } from "../../env/generated-files.js";
+import { mirrorToCluster } from "../../kube/cluster-layout.js";
 import { KubeAnnotation, KubeLabel, kubeEnvironmentLabels } from "../../topology/kube-labels.js";
 import {
   type BuiltImage,
@@ -85,7 +85,12 @@ export function presetDeployment(
     owned: images.map((image) => image.tag),
     ...(web ? { webUrl: `http://127.0.0.1:${web.hostPort}${web.healthPath ?? "/"}` } : {}),
     webLogServices: webService ? servicesExplaining(topology, webService) : [],
-    writeFiles: (steps) => writeCodeFiles(topology, steps),
+    // Files mounted inside the code tree (OpenMage's local.xml) get a mountpoint there,
+    // made by the node's runtime as on compose: noted, so destroy removes the empty ones.
+    writeFiles: async (steps) => {
+      await writeCodeFiles(topology, steps);
+      await recordMountpoints(topology);
+    },
   };
 }
 
@@ -105,6 +110,7 @@ export function mirroredDeployment(
     localImages: context.localImages,
     webNodePort: FIRST_NODE_PORT,
     roleLabel: KubeLabel.role,
+    rolesAnnotation: KubeAnnotation.roles,
     configHashAnnotation: KubeAnnotation.configHash,
   });
   const hostPort = topology.services

@@ -2,7 +2,7 @@ import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { CommandRunner } from "../../process/command-runner.js";
 import { type ClusterProvider, type ClusterSpec, runClusterTool } from "./cluster-provider.js";
-import { loadKindTemplate, renderKindConfig } from "./kind-config.js";
+import { CONTAINERD_CERTS_DIR, loadKindTemplate, renderKindConfig } from "./kind-config.js";
 
 export const KIND_NODE_CODE_PATH = "/prodlike/code";
 /** How long `kind create cluster` waits for the control plane before giving up. */
@@ -19,6 +19,9 @@ export class KindCluster implements ClusterProvider {
     private readonly runner: CommandRunner,
     /** The Docker network kind puts its nodes on (KIND_EXPERIMENTAL_DOCKER_NETWORK). */
     private readonly network = "kind",
+    /** A local registry the node pulls from: its name in image references (localhost:5001)
+     *  and the URL the node reaches it at (kind's docs: http://kind-registry:5000). */
+    private readonly registry?: { host: string; nodeUrl: string },
   ) {}
 
   async version(): Promise<string | undefined> {
@@ -34,12 +37,36 @@ export class KindCluster implements ClusterProvider {
 
   async create(spec: ClusterSpec): Promise<void> {
     const config = renderKindConfig(
-      { codeRoot: spec.codeRoot, nodeCodePath: this.nodeCodePath, portMappings: spec.portMappings },
+      {
+        codeRoot: spec.codeRoot,
+        nodeCodePath: this.nodeCodePath,
+        portMappings: spec.portMappings,
+        registry: this.registry !== undefined,
+      },
       await loadKindTemplate(),
     );
     const configFile = path.join(spec.workDir, "kind-config.yaml");
     await writeFile(configFile, config.yaml);
     await runClusterTool(this.runner, "kind", createArgs(spec, configFile));
+    if (this.registry) await this.pointNodeAtRegistry(spec.cluster, this.registry);
+  }
+
+  // kind's local-registry pattern: the node's containerd pulls REGISTRY/... from the
+  // registry's URL on the node's network (hosts.toml under certs.d/REGISTRY).
+  private async pointNodeAtRegistry(
+    cluster: string,
+    registry: { host: string; nodeUrl: string },
+  ): Promise<void> {
+    await runClusterTool(this.runner, "docker", [
+      "exec",
+      this.node(cluster).container,
+      "sh",
+      "-c",
+      'mkdir -p "$1" && printf \'[host."%s"]\\n\' "$2" > "$1/hosts.toml"',
+      "sh",
+      `${CONTAINERD_CERTS_DIR}/${registry.host}`,
+      registry.nodeUrl,
+    ]);
   }
 
   async delete(cluster: string, kubeconfig: string): Promise<void> {

@@ -20,7 +20,13 @@ export interface KindConfigInput {
   /** Where the node sees the code root; pods mount it from there. */
   nodeCodePath: string;
   portMappings: readonly { hostPort: number; nodePort: number }[];
+  /** A local registry the node pulls from (kind's local-registry pattern): containerd is
+   *  told to read per-registry hosts.toml files, written into the node once it runs. */
+  registry?: boolean;
 }
+
+/** Where containerd in a kind node looks for REGISTRY/hosts.toml (kind's documented path). */
+export const CONTAINERD_CERTS_DIR = "/etc/containerd/certs.d";
 
 export interface KindConfig {
   kind: "Cluster";
@@ -58,8 +64,17 @@ export function renderKindConfig(
   template: KindConfig,
 ): { document: KindConfig; yaml: string } {
   const [first, ...others] = structuredClone(template.nodes);
+  const patches = (template.containerdConfigPatches as string[] | undefined) ?? [];
   const document: KindConfig = {
     ...structuredClone(template),
+    ...(input.registry
+      ? {
+          containerdConfigPatches: [
+            ...patches,
+            `[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "${CONTAINERD_CERTS_DIR}"`,
+          ],
+        }
+      : {}),
     nodes: [
       {
         ...first,

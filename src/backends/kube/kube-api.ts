@@ -1,14 +1,15 @@
-import type { Readable, Writable } from "node:stream";
+import { PassThrough, type Writable } from "node:stream";
 import type {
+  CoreV1Event,
   KubeConfig,
   KubernetesObject,
   V1Deployment,
   V1Pod,
   V1StatefulSet,
-  V1Status,
 } from "@kubernetes/client-node";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import { FIELD_MANAGER } from "../../topology/kube-labels.js";
+import { type ExecStreams, negotiatedProtocol, runExec } from "./exec-session.js";
 
 // The Kubernetes API as the backend uses it, through @kubernetes/client-node (loaded on
 // first use: it is large, and compose users never need it).
@@ -19,16 +20,16 @@ export interface PodInfo {
   name: string;
   uid: string;
   labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** Deleted, its containers stopping (within the grace period). */
+  terminating: boolean;
+  /** Why the scheduler has not placed it (Pending), in its words. */
+  unschedulable?: string;
   phase: string;
   containers: { name: string; ready: boolean; state: string; restarts: number }[];
 }
 
-export interface ExecStreams {
-  stdin: Readable | null;
-  stdout: Writable;
-  stderr: Writable;
-  tty: boolean;
-}
+export type { ExecStreams };
 
 export interface KubeApi {
   /** Server-side apply, field manager `prodlike`, taking over conflicting fields. */
@@ -46,6 +47,8 @@ export interface KubeApi {
     labelSelector: string,
   ): Promise<KubernetesObject[]>;
   listPods(namespace: string, labelSelector: string): Promise<PodInfo[]>;
+  /** The events about one object (a pod), oldest first. */
+  events(namespace: string, involvedName: string): Promise<PodEvent[]>;
   deletePod(namespace: string, name: string): Promise<void>;
   /** Merge patch (replicas for `down`, suspend for CronJobs). */
   mergePatch(object: KubernetesObject, patch: Record<string, unknown>): Promise<void>;
@@ -61,8 +64,15 @@ export interface KubeApi {
     pod: string,
     container: string,
     out: Writable,
-    options: { follow: boolean; tail: number },
+    options: { follow: boolean; tail: number; previous?: boolean },
   ): Promise<void>;
+}
+
+export interface PodEvent {
+  type: string;
+  reason: string;
+  message: string;
+  count: number;
 }
 
 /** The part of client-node's KubernetesObjectApi this module calls; unit tests stub it. */
@@ -94,6 +104,8 @@ const MERGE_PATCH = "application/merge-patch+json";
 
 // Applies and reads objects; exec and logs go through the loaded client-node module.
 export class ClientNodeKubeApi implements KubeApi {
+  private execProtocol: Promise<string> | undefined;
+
   constructor(
     private readonly objects: ObjectClient,
     private readonly streaming?: {
@@ -160,6 +172,26 @@ export class ClientNodeKubeApi implements KubeApi {
     return pods.map(podInfo);
   }
 
+  async events(namespace: string, involvedName: string): Promise<PodEvent[]> {
+    const result = await this.objects.list(
+      "v1",
+      "Event",
+      namespace,
+      undefined,
+      undefined,
+      undefined,
+      `involvedObject.name=${involvedName}`,
+    );
+    return (result.items as CoreV1Event[])
+      .sort((a, b) => timeOf(a) - timeOf(b))
+      .map((event) => ({
+        type: event.type ?? "Normal",
+        reason: event.reason ?? "",
+        message: event.message ?? "",
+        count: event.count ?? 1,
+      }));
+  }
+
   async deletePod(namespace: string, name: string): Promise<void> {
     await this.objects.delete({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace } });
   }
@@ -176,6 +208,7 @@ export class ClientNodeKubeApi implements KubeApi {
     await this.objects.patch(target, undefined, undefined, FIELD_MANAGER, undefined, MERGE_PATCH);
   }
 
+  // Settles on the status frame or a lost connection, whatever stdin does (exec-session.ts).
   async exec(
     namespace: string,
     pod: string,
@@ -185,49 +218,51 @@ export class ClientNodeKubeApi implements KubeApi {
   ): Promise<number> {
     const { config, module } = this.requireStreaming();
     const exec = new module.Exec(config);
-    return new Promise<number>((resolve, reject) => {
-      exec
-        .exec(
-          namespace,
-          pod,
-          container,
-          command,
-          streams.stdout,
-          streams.stderr,
-          streams.stdin,
-          streams.tty,
-          (status) => resolve(exitCodeFromStatus(status)),
-        )
-        .then((socket) => {
-          socket.on("error", reject);
-        }, reject);
-    });
+    const target = { namespace, pod, container };
+    // One server, one protocol: asked once, by the first exec that streams stdin.
+    const protocol = () => {
+      this.execProtocol ??= negotiatedProtocol(exec, target);
+      return this.execProtocol;
+    };
+    return runExec(exec, target, command, streams, protocol);
   }
 
+  // client-node's Log pipes the response into the stream it is given and resolves at once
+  // (its done callback is never called): the logs are over when that stream has ended.
   async logs(
     namespace: string,
     pod: string,
     container: string,
     out: Writable,
-    options: { follow: boolean; tail: number },
+    options: { follow: boolean; tail: number; previous?: boolean },
   ): Promise<void> {
     const { config, module } = this.requireStreaming();
-    const log = new module.Log(config);
-    await new Promise<void>((resolve, reject) => {
-      log
-        .log(
-          namespace,
-          pod,
-          container,
-          out,
-          (error: unknown) => (error ? reject(error) : resolve()),
-          {
-            follow: options.follow,
-            tailLines: options.tail,
-          },
-        )
-        .catch(reject);
+    if (options.tail === 0 && !options.follow) return;
+    const sink = new PassThrough();
+    const ended = new Promise<void>((resolve, reject) => {
+      sink.once("end", resolve);
+      sink.once("error", reject);
+      // The response client-node pipes in is not ours to hold: a connection cut midway
+      // (the API server gone) is an error here, not an unhandled one in there.
+      sink.once("pipe", (source: NodeJS.ReadableStream) =>
+        source.once("error", (error: Error) =>
+          reject(
+            new ProdlikeError("COMMAND_FAILED", `The logs of ${pod}/${container} were cut off`, {
+              hint: error.message,
+            }),
+          ),
+        ),
+      );
     });
+    sink.pipe(out, { end: false });
+    await new module.Log(config).log(namespace, pod, container, sink, {
+      follow: options.follow,
+      ...(options.previous ? { previous: true } : {}),
+      // client-node leaves a 0 out (all lines): following from now is "since now".
+      ...(options.tail > 0 ? { tailLines: options.tail } : {}),
+      ...(options.tail === 0 ? { sinceTime: new Date().toISOString() } : {}),
+    });
+    await ended;
   }
 
   private requireStreaming() {
@@ -236,20 +271,15 @@ export class ClientNodeKubeApi implements KubeApi {
   }
 }
 
-// The exec channel's closing status: Success, or Failure with the exit code as a cause.
-export function exitCodeFromStatus(status: V1Status): number {
-  if (status.status === "Success") return 0;
-  const cause = status.details?.causes?.find((item) => item.reason === "ExitCode");
-  const code = Number(cause?.message);
-  return Number.isInteger(code) ? code : 1;
-}
-
 export function podInfo(pod: V1Pod): PodInfo {
   const statuses = pod.status?.containerStatuses ?? [];
   return {
     name: pod.metadata?.name ?? "",
     uid: pod.metadata?.uid ?? "",
     labels: pod.metadata?.labels ?? {},
+    annotations: pod.metadata?.annotations ?? {},
+    terminating: pod.metadata?.deletionTimestamp !== undefined,
+    ...unschedulable(pod),
     phase: pod.status?.phase ?? "Unknown",
     containers: (pod.spec?.containers ?? []).map((container) => {
       const status = statuses.find((item) => item.name === container.name);
@@ -270,12 +300,26 @@ export function podInfo(pod: V1Pod): PodInfo {
   };
 }
 
+function unschedulable(pod: V1Pod): { unschedulable?: string } {
+  const condition = pod.status?.conditions?.find(
+    (item) => item.type === "PodScheduled" && item.status === "False",
+  );
+  return condition
+    ? { unschedulable: condition.message ?? condition.reason ?? "unschedulable" }
+    : {};
+}
+
 function statusCode(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "number" ? code : undefined;
 }
 
 export type { V1Deployment, V1StatefulSet };
+
+function timeOf(event: CoreV1Event): number {
+  const when = event.lastTimestamp ?? event.eventTime ?? event.firstTimestamp;
+  return when ? new Date(when).getTime() : 0;
+}
 
 async function loadContext(kubeconfig: string, context: string) {
   const module = await import("@kubernetes/client-node");

@@ -5,7 +5,7 @@ import type { EnvironmentRecord, EnvironmentRecords } from "../../env/environmen
 import { environmentDir } from "../../env/generated-files.js";
 import type { PortClaims } from "../../env/port-allocator.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
-import { podImages } from "../../mirror/to-cluster.js";
+import { podImages } from "../../kube/cluster-layout.js";
 import type { ExternalRoutes } from "../../router/router-plan.js";
 import { KubeLabel } from "../../topology/kube-labels.js";
 import type { KubeObject, Topology } from "../../topology/model.js";
@@ -24,6 +24,8 @@ import {
   type RunningState,
   type Seed,
   type SeedLayering,
+  type ServiceLogLine,
+  type ServiceUsage,
   type StreamExecRequest,
   type StreamExecResult,
   type UpOptions,
@@ -38,13 +40,27 @@ import {
   presetDeployment,
 } from "./cluster-deployment.js";
 import { type ClusterProvider, INSTALL_HINTS } from "./cluster-provider.js";
+import { ArchiveDelivery, type ImageDelivery } from "./image-delivery.js";
 import type { KubeApi } from "./kube-api.js";
 import { statusOf } from "./kube-status.js";
-import { execAttached, execCollected, findPod, type PodTarget, streamLogs } from "./pod-io.js";
-import { waitForReplacement } from "./pod-waits.js";
+import { usageFromWorkloads } from "./kube-usage.js";
+import {
+  execAttached,
+  execCollected,
+  findPod,
+  followPodLogLines,
+  type PodTarget,
+  streamLogs,
+} from "./pod-io.js";
+import { waitForPodsGone, waitForReplacement } from "./pod-waits.js";
+
+/** How long `down` waits for the pods to stop (their grace period is 30 s by default). */
+const DOWN_TIMEOUT_MS = 90_000;
 
 export interface KubeBackendDeps {
   provider: ClusterProvider;
+  /** How images reach the node; loaded into it as archives by default. */
+  delivery?: ImageDelivery;
   /** Builds the preset images; kind and minikube's docker driver run on it too. */
   engine: DockerEngine;
   records: EnvironmentRecords;
@@ -175,9 +191,23 @@ export class KubeBackend implements Backend {
     const { clusterReleases, releaseObjects } = await import("./cluster-release.js");
     const dir = environmentDir(record.codeRoot, record.name);
     const releases = clusterReleases(dir);
+    // An `up` killed while it tried a release: going back means to the manifests that ran
+    // before that attempt (they were set aside), and that is all a plain rollback does.
+    const recovered = await releases.putBack();
+    if (recovered && !options.to && !options.dataSnapshot) {
+      const run: ReleaseRun = { deps: this.deps, record, api: undefined, options };
+      await progress.run([
+        {
+          title: "Back on the release that ran before an interrupted `up`",
+          children: releaseSteps(run, await releaseObjects(dir)),
+        },
+      ]);
+      await this.deps.records.put({ ...record, configHash: recovered.configHash ?? "" });
+      return this.requireStatus(envId);
+    }
     if (options.to) await releases.promote(options.to);
     const swapped = await releases.swap({
-      configHash: record.configHash,
+      configHash: recovered?.configHash ?? record.configHash,
       ...(options.dataSnapshot ? { dataSnapshot: options.dataSnapshot } : {}),
     });
     if (!swapped) {
@@ -236,6 +266,7 @@ export class KubeBackend implements Backend {
     const changed = await deployToCluster(
       {
         ...this.deps,
+        delivery: this.deps.delivery ?? new ArchiveDelivery(this.deps.provider),
         isRunning: async (envId) => (await this.status(envId))?.state === "running",
       },
       plan,
@@ -252,7 +283,7 @@ export class KubeBackend implements Backend {
     await progress.run([
       {
         title: `Scale ${envId} to zero (data kept)`,
-        run: async () => {
+        run: async (context) => {
           if (!(await this.deps.provider.exists(record.cluster))) return;
           const api = await this.deps.connect(record.kubeconfig, record.context);
           const selector = `${KubeLabel.env}=${envId}`;
@@ -267,6 +298,15 @@ export class KubeBackend implements Backend {
           for (const object of await api.list("batch/v1", "CronJob", record.namespace, selector)) {
             await api.mergePatch(object, { spec: { suspend: true } });
           }
+          // The status after `down` is the pods', and deleted pods keep running through
+          // their grace period: wait for them, so it says "stopped" when they are.
+          const left = await waitForPodsGone(
+            api,
+            this.deps.clock,
+            { namespace: record.namespace, selector },
+            { timeoutMs: DOWN_TIMEOUT_MS, onDetail: (detail) => context.update(detail) },
+          );
+          if (left > 0) context.setTitle(`Scaled ${envId} to zero; ${left} pods still stopping`);
         },
       },
     ]);
@@ -378,6 +418,23 @@ export class KubeBackend implements Backend {
     const out = this.deps.stdio?.stdout ?? process.stdout;
     await streamLogs(api, record, services, out, options);
     return 0;
+  }
+
+  async followLogLines(
+    envId: string,
+    services: string[],
+    options: { tail: number; signal: AbortSignal },
+    onLine: (line: ServiceLogLine) => void,
+  ): Promise<void> {
+    const record = await this.requireRecord(envId);
+    const api = await this.deps.connect(record.kubeconfig, record.context);
+    await followPodLogLines(api, record, services, options, onLine);
+  }
+
+  // Requests and limits, not live readings: the metrics API is not read yet.
+  async usage(envId: string): Promise<ServiceUsage[]> {
+    const running = await this.running(envId);
+    return running.shape === "objects" ? usageFromWorkloads(running.objects) : [];
   }
 
   private async podFor(envId: string, service: string, selector?: string): Promise<PodTarget> {

@@ -1,10 +1,11 @@
 import type { EnvironmentRecord } from "../../env/environment-records.js";
-import { KubeLabel } from "../../topology/kube-labels.js";
+import { containerRoles, KubeAnnotation, KubeLabel } from "../../topology/kube-labels.js";
 import type { EnvironmentState, EnvironmentStatus, ServiceStatus } from "../backend.js";
 import type { PodInfo } from "./kube-api.js";
 import { STUCK } from "./pod-waits.js";
 
-// An environment's status from its record and its pods: one service per container.
+// An environment's status from its record and its pods: one service per container, with
+// the container's own role (a pod of nginx and php-fpm holds a `web` and a `php`).
 
 export function statusOf(
   record: EnvironmentRecord,
@@ -15,13 +16,18 @@ export function statusOf(
     .flatMap((pod) =>
       pod.containers.map((container) => ({
         name: container.name,
-        role: pod.labels[KubeLabel.role] ?? "",
-        state: container.state,
-        health: container.ready
-          ? "healthy"
-          : container.state === "running"
-            ? "starting"
-            : "unhealthy",
+        role:
+          containerRoles(pod.annotations[KubeAnnotation.roles])[container.name] ??
+          pod.labels[KubeLabel.role] ??
+          "",
+        state: pod.terminating ? "terminating" : container.state,
+        health: pod.terminating
+          ? "stopping"
+          : container.ready
+            ? "healthy"
+            : container.state === "running"
+              ? "starting"
+              : "unhealthy",
         ports: record.ports
           .filter((port) => port.service === container.name)
           .map((port) => ({
@@ -40,9 +46,11 @@ export function statusOf(
       ? "stopped"
       : services.some((service) => STUCK.has(service.state))
         ? "unhealthy"
-        : services.every((service) => service.health === "healthy")
-          ? "running"
-          : "starting");
+        : services.some((service) => service.state === "terminating")
+          ? "partial"
+          : services.every((service) => service.health === "healthy")
+            ? "running"
+            : "starting");
   const urls = Object.fromEntries(
     record.ports
       .filter((port) => port.protocol === "http")

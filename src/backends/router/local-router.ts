@@ -15,17 +15,16 @@ import {
   type RouterSite,
 } from "../../router/caddy-config.js";
 import {
+  DASHBOARD_HOST,
   type ExternalRoutes,
   type RecordedEnvironment,
   type RouterPlan,
   routerPlan,
 } from "../../router/router-plan.js";
 import { Label } from "../../topology/labels.js";
-import { hashDirectory } from "../../topology/preset-loader.js";
 import type { Clock } from "../../waits/clock.js";
 import type { ContainerInfo, DockerEngine } from "../docker/docker-engine.js";
 import { EnvironmentOwners } from "../docker/environment-owners.js";
-import { imageSteps } from "../docker/image-builder.js";
 import { SleepRecords } from "../docker/sleep-records.js";
 
 // The one router all environments on this machine share: a container, its network and
@@ -35,15 +34,28 @@ import { SleepRecords } from "../docker/sleep-records.js";
 // The docker CLI does the writes: `network connect` and `exec -i` are one line each there.
 
 export const ROUTER_NAME = "prodlike-router";
+/** What a router must be to be kept: 2 signs with the CA name-constrained to .localhost.
+ *  Raised when a router of before must not keep running (its CA, its certificates). */
+const ROUTER_GENERATION = "2";
+const ROUTER_GENERATION_LABEL = "dev.prodlike.router.generation";
 export const ROUTER_VOLUME = "prodlike-router-data";
-/** Cluster environments' routes, kept in the router's volume (see ExternalRoutes). */
-const EXTERNAL_ROUTES_FILE = `${ROUTER_DATA_DIR}/cluster-routes.json`;
-/** The hash of the configuration Caddy last accepted, written beside it: a sync that
- *  changes nothing (by any user of the engine) reads it and makes no call into Caddy. */
-const LOADED_HASH_FILE = `${ROUTER_DATA_DIR}/prodlike.loaded`;
-/** Locked environments' credentials (user and bcrypt hash), by id, kept in the router's
- *  volume: every user's sync serves them, and they outlive a router restart. */
-const LOCKS_FILE = `${ROUTER_DATA_DIR}/locks.json`;
+// Two records kept with the engine, as labels of empty volumes (one request to read,
+// no process started, no file of the router's to open), rewritten under the router's
+// machine-wide lock: the hash of the configuration the router's container last accepted
+// (a sync that changes nothing, by any user of the engine, makes no call into Caddy), and
+// cluster environments' routes (no container of theirs carries a label; see
+// ExternalRoutes). Both are the router's: `router stop --purge` removes them. A third
+// holds locked environments' credentials (user and bcrypt hash, never the password), by
+// id: every user's sync serves them, and they outlive a router restart.
+const LOADED_RECORD = "prodlike-router-loaded";
+const CLUSTERS_RECORD = "prodlike-router-clusters";
+const LOCKS_RECORD = "prodlike-router-locks";
+const RecordLabel = {
+  container: "dev.prodlike.router.container",
+  hash: "dev.prodlike.router.config-hash",
+  clusters: "dev.prodlike.router.clusters",
+  locks: "dev.prodlike.router.locks",
+} as const;
 const ROUTER_CONTEXT = fileURLToPath(new URL("../../../router", import.meta.url));
 
 /** Host port pairs tried in order: 80/443 when free, then the alternatives. */
@@ -71,8 +83,8 @@ export interface LocalRouterDeps {
 
 interface RouterContainer {
   id: string;
-  /** The image it was started from: another one (an older router) is replaced. */
-  image: string;
+  /** Its generation label: another one (an older router) is replaced. */
+  generation: string | undefined;
   running: boolean;
   ports: RouterPorts | undefined;
   networks: string[];
@@ -84,10 +96,17 @@ export class LocalRouter {
   /** What the router serves now, without changing anything (status, ls). Cluster
    *  environments' routes cost a read inside the router: only when asked for. */
   async state(options: { clusters?: boolean } = {}): Promise<RouterState> {
-    const [containers, recorded] = await Promise.all([this.allContainers(), this.recorded()]);
+    // Routes and the router itself are on prodlike's containers; a cluster's node (kind's
+    // own container, which a cluster environment's routes dial) is not, so only then is
+    // every container listed.
+    const [containers, recorded] = await Promise.all([
+      options.clusters
+        ? this.allContainers()
+        : this.deps.engine.listContainers({ [Label.managed]: "true" }),
+      this.recorded(),
+    ]);
     const container = routerContainerIn(containers);
-    const external =
-      options.clusters && container?.running ? await this.readExternal(container.id) : undefined;
+    const external = options.clusters && container?.running ? await this.readExternal() : undefined;
     const plan = routerPlan(containers, { external, recorded, asleep: await this.asleep() });
     return {
       running: container?.running ?? false,
@@ -101,18 +120,21 @@ export class LocalRouter {
    *  `leaving`'s, an environment about to be removed); removes it when none are left.
    *  The caller holds the machine-wide router lock. */
   async sync(options: {
-    leaving?: string | undefined;
+    /** Environments being removed, by this process or another one of the machine. */
+    leaving?: ReadonlySet<string> | undefined;
     /** A cluster environment's routes, replacing what the router kept for it. */
     cluster?: { envId: string; routes: ExternalRoutes | undefined };
     /** An environment locked (its credentials) or unlocked (undefined). */
     lock?: { envId: string; auth: BasicAuth | undefined };
+    /** Kept routes to drop as well (a dashboard that no longer answers). */
+    forget?: readonly string[];
     onDetail?: (text: string) => void;
   }) {
     const [containers, recorded] = await Promise.all([this.allContainers(), this.recorded()]);
     let container = routerContainerIn(containers);
     const [external, loadedBefore]: [Record<string, ExternalRoutes>, string | undefined] =
       container?.running
-        ? await Promise.all([this.readExternal(container.id), this.readLoaded(container.id)])
+        ? await Promise.all([this.readExternal(), this.readLoaded(container.id)])
         : [{}, undefined];
 
     const externalBefore = JSON.stringify(external);
@@ -120,33 +142,44 @@ export class LocalRouter {
       if (options.cluster.routes) external[options.cluster.envId] = options.cluster.routes;
       else delete external[options.cluster.envId];
     }
-    if (options.leaving) delete external[options.leaving];
+    for (const envId of options.leaving ?? []) delete external[envId];
+    for (const id of options.forget ?? []) delete external[id];
     const plan = routerPlan(containers, {
       leaving: options.leaving,
       external,
       recorded,
       asleep: await this.asleep(),
     });
-    if (plan.sites.length === 0) {
+    if (plan.sites.every((site) => site.host === DASHBOARD_HOST)) {
       if (container) await this.remove({ purge: false });
       return { running: false, hostsByEnv: plan.hostsByEnv, conflicts: plan.conflicts };
     }
-    const image = await routerImage();
-    // A router from an older prodlike (another image: its CA, its Caddy) is replaced.
-    if (!container?.running || container.image !== image) {
+    // A router of an older generation (Caddy's own, unconstrained CA) is replaced. Only the
+    // generation counts, not the image: two prodlike versions on one engine would
+    // otherwise replace each other's router on every sync.
+    if (!container?.running || !(await this.isCurrent(container))) {
       if (container) await this.docker(["rm", "--force", ROUTER_NAME]);
       options.onDetail?.("starting the local router");
-      container = await this.start(image, options.onDetail);
+      container = await this.start(await routerImage(), options.onDetail);
     }
     for (const network of plan.networks.filter((name) => !container.networks.includes(name))) {
-      await this.docker(["network", "connect", network, ROUTER_NAME]);
+      const connected = await this.docker(["network", "connect", network, ROUTER_NAME], {
+        allowFailure: true,
+      });
+      // Removed since the listing (an environment destroyed by a prodlike that does not
+      // mark it as leaving): its names answer 502 until the next sync drops them; the
+      // others are served.
+      if (connected.exitCode !== 0 && !/not found/i.test(connected.stderr)) {
+        throw routerFailed(
+          `docker network connect ${network} ${ROUTER_NAME}: ${lastLine(connected.stderr)}`,
+        );
+      }
     }
     const ports = container.ports ?? DEFAULT_ROUTER_PORTS[0];
     if (!ports) throw routerFailed("the router's published ports are unknown");
     const kept = withoutGoneNodes(external, containers);
     if (JSON.stringify(kept) !== externalBefore) await this.writeExternal(kept);
-    // Read from the running router (a new one's volume keeps what an older one wrote).
-    const locks = await this.readLocks(container.id);
+    const locks = await this.readLocks();
     const locksBefore = JSON.stringify(locks);
     if (options.lock) {
       if (options.lock.auth) locks[options.lock.envId] = options.lock.auth;
@@ -157,7 +190,10 @@ export class LocalRouter {
     if (JSON.stringify(held) !== locksBefore || options.lock) await this.writeLocks(held);
     const config = JSON.stringify(caddyConfig(lockedSites(plan, held), ports));
     const hash = createHash("sha256").update(config).digest("hex");
-    if (loadedBefore !== hash) await this.load(config, hash);
+    if (loadedBefore !== hash) {
+      await this.load(config);
+      await this.writeLoaded(container.id, hash);
+    }
     // Networks of environments that are gone, after the new config no longer dials them;
     // an environment's own network cannot be removed while the router is attached.
     for (const network of container.networks) {
@@ -170,6 +206,28 @@ export class LocalRouter {
     return { running: true, ports, hostsByEnv: plan.hostsByEnv, conflicts: plan.conflicts };
   }
 
+  // Its generation label says so; a router without one (started by a prodlike of before
+  // the label) is kept when its CA is the name-constrained one already, which its root
+  // certificate tells.
+  private async isCurrent(container: RouterContainer): Promise<boolean> {
+    if (container.generation !== undefined) return container.generation === ROUTER_GENERATION;
+    const constraints = await this.docker(
+      [
+        "exec",
+        ROUTER_NAME,
+        "openssl",
+        "x509",
+        "-in",
+        ROUTER_ROOT_CERT,
+        "-noout",
+        "-ext",
+        "nameConstraints",
+      ],
+      { allowFailure: true },
+    );
+    return constraints.exitCode === 0 && constraints.stdout.includes("DNS:.localhost");
+  }
+
   /** Removes the router's container and network; with purge, its CA volume and image too. */
   async remove(options: { purge: boolean }): Promise<string[]> {
     const removed: string[] = [];
@@ -177,6 +235,8 @@ export class LocalRouter {
       await this.docker(["rm", "--force", ROUTER_NAME]);
       removed.push(`container ${ROUTER_NAME}`);
     }
+    // What that container had loaded goes with it (the next one loads anew).
+    await this.deps.engine.removeVolume(LOADED_RECORD);
     const networks = await this.deps.engine.listNetworks({ [Label.router]: "true" });
     for (const network of networks) {
       await this.deps.engine.removeNetwork(network.id);
@@ -248,7 +308,7 @@ export class LocalRouter {
   /** The locked environments' ids (router status, ls). */
   async lockedEnvironments(): Promise<string[]> {
     const container = await this.container();
-    return container?.running ? Object.keys(await this.readLocks(container.id)).sort() : [];
+    return container?.running ? Object.keys(await this.readLocks()).sort() : [];
   }
 
   /** Where an environment's main name is dialled, and on which network (`share`). */
@@ -279,6 +339,19 @@ export class LocalRouter {
 
   // Every container, not only prodlike's: a cluster's node container is kind's own. One
   // listing serves the plan, the router's own container and the cluster nodes' check.
+  /** This machine's address on the router's network (its gateway): where a server here
+   *  that the router should reach listens (the dashboard). Undefined without the network. */
+  async gateway(): Promise<string | undefined> {
+    const result = await this.docker(
+      ["network", "inspect", "--format", "{{range .IPAM.Config}}{{.Gateway}} {{end}}", ROUTER_NAME],
+      { allowFailure: true },
+    );
+    return result.stdout
+      .trim()
+      .split(/\s+/)
+      .find((address) => /^\d{1,3}(\.\d{1,3}){3}$/.test(address));
+  }
+
   private allContainers(): Promise<ContainerInfo[]> {
     return this.deps.engine.listContainers({});
   }
@@ -289,67 +362,68 @@ export class LocalRouter {
     return new Map(records.map((record) => [record.envId, record]));
   }
 
-  // Read through the engine, not `docker exec`: no process to start on every sync.
   private async readLoaded(containerId: string): Promise<string | undefined> {
-    const bytes = await this.deps.engine.readContainerFile(containerId, LOADED_HASH_FILE);
-    return bytes?.toString("utf8").trim();
+    const labels = await this.deps.engine.volumeLabels(LOADED_RECORD);
+    return labels?.[RecordLabel.container] === containerId ? labels[RecordLabel.hash] : undefined;
   }
 
-  private async readExternal(containerId: string): Promise<Record<string, ExternalRoutes>> {
-    const bytes = await this.deps.engine.readContainerFile(containerId, EXTERNAL_ROUTES_FILE);
+  private async writeLoaded(containerId: string, hash: string): Promise<void> {
+    await this.rewriteRecord(LOADED_RECORD, {
+      [RecordLabel.container]: containerId,
+      [RecordLabel.hash]: hash,
+    });
+  }
+
+  /** The routes it keeps that no container carries (clusters', dashboards'), when it runs. */
+  async keptRoutes(): Promise<Record<string, ExternalRoutes>> {
+    const container = await this.container();
+    return container?.running ? this.readExternal() : {};
+  }
+
+  private async readExternal(): Promise<Record<string, ExternalRoutes>> {
+    const labels = await this.deps.engine.volumeLabels(CLUSTERS_RECORD);
     try {
-      const parsed = JSON.parse(bytes?.toString("utf8") || "{}") as unknown;
+      const parsed = JSON.parse(labels?.[RecordLabel.clusters] || "{}") as unknown;
       return parsed && typeof parsed === "object" ? (parsed as Record<string, ExternalRoutes>) : {};
     } catch {
-      // A file cut short (the engine died mid-write): the next up of each cluster
-      // environment writes its routes again.
+      // A record edited by hand: the next up of each cluster environment writes its routes
+      // again.
       return {};
     }
   }
 
-  private async readLocks(containerId: string): Promise<Record<string, BasicAuth>> {
-    const bytes = await this.deps.engine.readContainerFile(containerId, LOCKS_FILE);
+  private async readLocks(): Promise<Record<string, BasicAuth>> {
+    const labels = await this.deps.engine.volumeLabels(LOCKS_RECORD);
     try {
-      const parsed = JSON.parse(bytes?.toString("utf8") || "{}") as Record<string, unknown>;
+      const parsed = JSON.parse(labels?.[RecordLabel.locks] || "{}") as Record<string, unknown>;
       return Object.fromEntries(
         Object.entries(parsed).flatMap(([envId, auth]) =>
           isBasicAuth(auth) ? [[envId, auth]] : [],
         ),
       );
     } catch {
-      // A file cut short: the locks are set again by the next `up --lock` or `share`.
+      // A record edited by hand: the locks are set again by the next `up --lock` or `lock`.
       return {};
     }
   }
 
   private async writeLocks(locks: Record<string, BasicAuth>): Promise<void> {
-    const file = LOCKS_FILE;
-    await this.docker(
-      [
-        "exec",
-        "--interactive",
-        ROUTER_NAME,
-        "sh",
-        "-c",
-        `umask 077 && cat > ${file}.next && mv ${file}.next ${file}`,
-      ],
-      { input: JSON.stringify(locks) },
-    );
+    await this.rewriteRecord(LOCKS_RECORD, { [RecordLabel.locks]: JSON.stringify(locks) });
   }
 
   private async writeExternal(external: Record<string, ExternalRoutes>): Promise<void> {
-    const file = EXTERNAL_ROUTES_FILE;
-    await this.docker(
-      [
-        "exec",
-        "--interactive",
-        ROUTER_NAME,
-        "sh",
-        "-c",
-        `cat > ${file}.next && mv ${file}.next ${file}`,
-      ],
-      { input: JSON.stringify(external) },
-    );
+    await this.rewriteRecord(CLUSTERS_RECORD, { [RecordLabel.clusters]: JSON.stringify(external) });
+  }
+
+  // A volume's labels cannot change: the record is made again. A sync cut off between the
+  // two leaves none, which reads as "nothing loaded" (the next sync loads again).
+  private async rewriteRecord(name: string, labels: Record<string, string>): Promise<void> {
+    await this.deps.engine.removeVolume(name);
+    await this.deps.engine.createVolume(name, {
+      [Label.managed]: "true",
+      [Label.router]: "true",
+      ...labels,
+    });
   }
 
   private async container(): Promise<RouterContainer | undefined> {
@@ -357,6 +431,9 @@ export class LocalRouter {
   }
 
   private async start(image: string, onDetail?: (text: string) => void): Promise<RouterContainer> {
+    // Loaded here: the image builder brings yaml and zod, which `status` and `ls` (reading
+    // the router's state) should not pay for.
+    const { imageSteps } = await import("../docker/image-builder.js");
     for (const step of imageSteps(
       this.deps.engine,
       [{ kind: "build", tag: image, context: ROUTER_CONTEXT }],
@@ -399,11 +476,11 @@ export class LocalRouter {
   }
 
   // Written beside the live file and loaded through Caddy's admin endpoint; only a config
-  // Caddy accepted replaces the file it starts with after a restart, and its hash is
-  // written after it (a failed load leaves the old hash: the next sync loads again).
-  private async load(config: string, hash: string): Promise<void> {
+  // Caddy accepted replaces the file it starts with after a restart (its hash is recorded
+  // after it: a failed load leaves the old one, and the next sync loads again).
+  private async load(config: string): Promise<void> {
     const next = `${ROUTER_CONFIG_FILE}.next`;
-    const script = `cat > ${next} && caddy reload --config ${next} --address localhost:2019 && mv ${next} ${ROUTER_CONFIG_FILE} && echo ${hash} > ${LOADED_HASH_FILE}.next && mv ${LOADED_HASH_FILE}.next ${LOADED_HASH_FILE}`;
+    const script = `cat > ${next} && caddy reload --config ${next} --address localhost:2019 && mv ${next} ${ROUTER_CONFIG_FILE}`;
     const deadline = this.deps.clock.now() + 30_000;
     for (;;) {
       const result = await this.docker(["exec", "--interactive", ROUTER_NAME, "sh", "-c", script], {
@@ -465,6 +542,7 @@ export async function routerImageTag(): Promise<string> {
 
 /** The router's image tag: a hash of its build context (router/). */
 async function routerImage(): Promise<string> {
+  const { hashDirectory } = await import("../../topology/preset-loader.js");
   return `prodlike/router:${await hashDirectory(ROUTER_CONTEXT)}`;
 }
 
@@ -473,7 +551,7 @@ function routerContainerIn(containers: readonly ContainerInfo[]): RouterContaine
   if (!found) return undefined;
   return {
     id: found.id,
-    image: found.image,
+    generation: found.labels[ROUTER_GENERATION_LABEL],
     running: found.state === "running",
     ports: parsePortsLabel(found.labels[Label.routerPorts]),
     networks: found.networks,
@@ -500,6 +578,8 @@ function runArguments(image: string, ports: RouterPorts, labels: string[]): stri
     ...labels,
     "--label",
     `${Label.routerPorts}=http:${ports.http},https:${ports.https}`,
+    "--label",
+    `${ROUTER_GENERATION_LABEL}=${ROUTER_GENERATION}`,
     "--network",
     ROUTER_NAME,
     "--restart",

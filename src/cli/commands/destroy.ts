@@ -1,5 +1,6 @@
 import type { BackendName } from "../../backends/backend.js";
 import { destroy } from "../../core/operations.js";
+import { describeRemoved } from "../format.js";
 import type { Output } from "../output.js";
 import { hookFlags, lockTimeoutMs, services } from "./common.js";
 
@@ -22,10 +23,7 @@ export default async function destroyCommand(
     await output.progress(),
   );
   output.result("destroy", { removed: report }, () =>
-    [
-      `Destroyed ${report.id}:`,
-      `  containers ${report.containers.length}, volumes ${report.volumes.length}, networks ${report.networks.length}, images ${report.images.length}, snapshots ${report.snapshots.length}`,
-    ].join("\n"),
+    [`Destroyed ${report.id}:`, `  ${describeRemoved(report)}`].join("\n"),
   );
   return 0;
 }

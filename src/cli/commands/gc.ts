@@ -1,5 +1,6 @@
 import { gc } from "../../core/gc.js";
 import { formatDuration } from "../../ui/duration.js";
+import { describeRemoved } from "../format.js";
 import type { Output } from "../output.js";
 import { services } from "./common.js";
 
@@ -16,8 +17,7 @@ export default async function gcCommand(
     const lines = report.expired.map((entry) => {
       const ago = `expired ${formatDuration(now - Date.parse(entry.expiresAt))} ago`;
       if (!entry.removed) return `  would remove ${entry.id} (${entry.backend}, ${ago})`;
-      const r = entry.removed;
-      return `  removed ${entry.id} (${entry.backend}, ${ago}): containers ${r.containers.length}, volumes ${r.volumes.length}, networks ${r.networks.length}, images ${r.images.length}, snapshots ${r.snapshots.length}`;
+      return `  removed ${entry.id} (${entry.backend}, ${ago}): ${describeRemoved(entry.removed)}`;
     });
     return [
       report.dryRun ? "Dry run, nothing removed:" : "Removed expired environments:",

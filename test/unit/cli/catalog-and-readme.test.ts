@@ -1,41 +1,23 @@
 import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it, vi } from "vitest";
 import { main } from "../../../src/cli/main.js";
-import { errorCatalog } from "../../../src/errors/catalog.js";
-import { ExitCode } from "../../../src/errors/exit-codes.js";
 import { DIFF_FIELDS } from "../../../src/parity/compare.js";
 import { VERSION } from "../../../src/version.js";
 
-const readme = () => readFile(new URL("../../../README.md", import.meta.url), "utf8");
+const read = (file: string) => readFile(new URL(`../../../${file}`, import.meta.url), "utf8");
 
-describe("README.md stays true to the code", () => {
-  it("lists every field a parity policy rule can name", async () => {
-    const text = await readme();
+describe("the docs stay true to the code", () => {
+  it("list every field a parity policy rule can name", async () => {
+    const text = await read("docs/mirror-and-parity.md");
     const listed =
       /one\s+of:([^.]+)\./.exec(text.slice(text.indexOf("A rule matches by")))?.[1] ?? "";
     expect([...listed.matchAll(/`([a-z-]+)`/g)].map((match) => match[1])).toEqual([...DIFF_FIELDS]);
   });
 
-  it("documents every error code with its exit code", async () => {
-    const text = await readme();
-    for (const [code, entry] of Object.entries(errorCatalog)) {
-      expect(text, `README error table misses ${code}`).toMatch(
-        new RegExp(`\\| \`${code}\` +\\| +${entry.exitCode} +\\|`),
-      );
-    }
-  });
-
-  it("documents every exit code", async () => {
-    const text = await readme();
-    for (const code of Object.values(ExitCode)) {
-      expect(text, `README exit-code table misses ${code}`).toMatch(
-        new RegExp(`^\\| ${code} +\\| `, "m"),
-      );
-    }
-  });
-
-  it("documents every command the CLI has", async () => {
-    const text = await readme();
+  it("describe every command the CLI has in docs/commands.md", async () => {
+    const text = await read("docs/commands.md");
     const help = async (argv: string[]) => {
       let out = "";
       const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
@@ -51,26 +33,51 @@ describe("README.md stays true to the code", () => {
         .map((match) => match[1] ?? "")
         .filter((name) => name !== "help");
     };
+    const groups = ["db", "snapshot", "images"];
     const commands = [
-      ...(await help(["--help"])).filter((name) => !["db", "snapshot", "images"].includes(name)),
+      ...(await help(["--help"])).filter((name) => !groups.includes(name)),
       ...(await help(["db", "--help"])).map((name) => `db ${name}`),
       ...(await help(["snapshot", "--help"])).map((name) => `snapshot ${name}`),
       ...(await help(["images", "--help"])).map((name) => `images ${name}`),
     ];
     expect(commands.length).toBeGreaterThan(15);
     for (const command of commands) {
-      expect(text, `README commands table misses prodlike ${command}`).toContain(
+      expect(text, `docs/commands.md misses prodlike ${command}`).toContain(
         `\`prodlike ${command}`,
       );
     }
   });
 
-  it("gives the two quick-start commands", async () => {
-    const text = await readme();
+  it("give a newcomer a README to finish: the two commands, in under 250 lines", async () => {
+    const text = await read("README.md");
     expect(text).toContain("npm ci && npx prodlike up --dir examples/drupal-basic");
     expect(text).toMatch(/^npm test\b/m);
+    expect(text.split("\n").length).toBeLessThanOrEqual(250);
+  });
+
+  it("link only to docs that exist", async () => {
+    const { access } = await import("node:fs/promises");
+    for (const file of ["README.md", ...(await docsPages())]) {
+      const text = await read(file);
+      const base = file.includes("/") ? file.slice(0, file.lastIndexOf("/") + 1) : "";
+      for (const [, target] of text.matchAll(/\]\(([^)#:\s]+\.(?:md|png|json))(?:#[^)]*)?\)/g)) {
+        await expect(
+          access(new URL(`../../../${base}${target}`, import.meta.url)),
+          `${file} links to ${target}`,
+        ).resolves.toBeUndefined();
+      }
+    }
   });
 });
+
+async function docsPages(): Promise<string[]> {
+  const { readdir } = await import("node:fs/promises");
+  const root = fileURLToPath(new URL("../../../", import.meta.url));
+  const entries = await readdir(path.join(root, "docs"), { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile() && entry.name.endsWith(".md"))
+    .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)));
+}
 
 describe("version", () => {
   it("matches package.json", async () => {

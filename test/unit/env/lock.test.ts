@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -128,5 +128,27 @@ describe("acquireEnvironmentLock", () => {
       await lock.release();
     }
     expect(emptySeen).toBe(0);
+  });
+});
+
+describe("the lock folder", () => {
+  it("refuses a folder others may write, or a link planted in its place", async () => {
+    const base = await mkdtemp(path.join(os.tmpdir(), "prodlike-lockdir-"));
+    const open = path.join(base, "open");
+    await mkdir(open);
+    await chmod(open, 0o777);
+    const options = { timeoutMs: 0, clock: new FakeClock() };
+    await expect(acquireEnvironmentLock("x", { ...options, dir: open })).rejects.toMatchObject({
+      code: "IO_FAILED",
+      message: expect.stringMatching(/writable by others/),
+    });
+    const planted = path.join(base, "planted");
+    await symlink(open, planted);
+    await expect(acquireEnvironmentLock("x", { ...options, dir: planted })).rejects.toMatchObject({
+      code: "IO_FAILED",
+      message: expect.stringMatching(/symbolic link/),
+    });
+    const lock = await acquireEnvironmentLock("x", { ...options, dir: path.join(base, "mine") });
+    await lock.release();
   });
 });

@@ -27,6 +27,16 @@ describe("allocatePorts", () => {
     expect(ports).toEqual({ web: 8085, db: 13310 });
   });
 
+  it("keeps a stopped environment's ports while free, and chooses again one another program took", async () => {
+    const taken = new Set([8085]);
+    const ports = await allocatePorts(
+      requests,
+      { own: { web: 8085, db: 13310 }, ownStopped: new Set(["web", "db"]), others: new Set() },
+      async (port) => !taken.has(port),
+    );
+    expect(ports).toEqual({ web: 8080, db: 13310 });
+  });
+
   it("moves past ports that are busy or claimed by another environment", async () => {
     const busy = new Set([8080, 8081]);
     const ports = await allocatePorts(

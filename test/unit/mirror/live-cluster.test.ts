@@ -100,4 +100,61 @@ describe("readCluster", () => {
     expect(JSON.stringify(kept)).not.toContain("cHJvZA==");
     expect(skipped.map((entry) => entry.kind)).toEqual(["DaemonSet"]);
   });
+
+  it("leaves out what the server allocated: cluster IPs, a claim's volume and binding, a StatefulSet's claims", async () => {
+    const bound = {
+      name: "data-db-0",
+      namespace: "shop",
+      annotations: {
+        "pv.kubernetes.io/bind-completed": "yes",
+        "pv.kubernetes.io/bound-by-controller": "yes",
+        "volume.kubernetes.io/storage-provisioner": "ebs.csi.aws.com",
+      },
+      finalizers: ["kubernetes.io/pvc-protection"],
+    };
+    const client = {
+      async list(_apiVersion: string, kind: string) {
+        const items: Record<string, unknown[]> = {
+          Service: [
+            {
+              metadata: { name: "web", namespace: "shop" },
+              spec: { clusterIP: "10.43.12.7", clusterIPs: ["10.43.12.7"], ports: [{ port: 80 }] },
+            },
+            {
+              metadata: { name: "db", namespace: "shop" },
+              spec: { clusterIP: "None", clusterIPs: ["None"], ports: [{ port: 3306 }] },
+            },
+          ],
+          StatefulSet: [
+            {
+              metadata: { name: "db", namespace: "shop" },
+              spec: { volumeClaimTemplates: [{ metadata: { name: "data" } }] },
+            },
+          ],
+          PersistentVolumeClaim: [
+            { metadata: bound, spec: { volumeName: "pvc-1", accessModes: ["ReadWriteOnce"] } },
+            {
+              metadata: { ...bound, name: "media" },
+              spec: { volumeName: "pvc-2", accessModes: ["ReadWriteMany"] },
+              status: { phase: "Bound" },
+            },
+          ],
+        };
+        return { items: items[kind] ?? [] };
+      },
+    };
+    const documents = await readCluster(client, { context: "prod", namespace: "shop" });
+    const byName = (kind: string, name: string) =>
+      documents.find((d) => d.object.kind === kind && d.object.metadata.name === name)?.object;
+    expect(byName("Service", "web")?.spec).toEqual({ ports: [{ port: 80 }] });
+    expect(byName("Service", "db")?.spec).toMatchObject({ clusterIP: "None" });
+    // The StatefulSet makes its own claims again; a claim of its own is kept, unbound.
+    expect(byName("PersistentVolumeClaim", "data-db-0")).toBeUndefined();
+    expect(byName("PersistentVolumeClaim", "media")).toEqual({
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { name: "media", namespace: "shop" },
+      spec: { accessModes: ["ReadWriteMany"] },
+    });
+  });
 });

@@ -155,3 +155,42 @@ describe("mirrorToTopology, rendered by the one compose renderer", () => {
     expect(yaml).toContain('restart: "no"');
   });
 });
+
+describe("the database of a mirrored layout", () => {
+  it("is the container told its database as prodlike's database work asks (MARIADB_DATABASE)", () => {
+    const db = {
+      apiVersion: "apps/v1",
+      kind: "StatefulSet",
+      metadata: { name: "db" },
+      spec: {
+        template: {
+          spec: {
+            initContainers: [
+              { name: "wait", image: "busybox", env: [{ name: "MARIADB_DATABASE", value: "x" }] },
+            ],
+            containers: [
+              {
+                name: "mariadb",
+                image: "mariadb:11.8",
+                env: [{ name: "MARIADB_DATABASE", value: "shop" }],
+              },
+            ],
+          },
+        },
+      },
+    } as unknown as ManifestObject;
+    const { topology } = mirrorToTopology([...objects, db], {
+      identity: { project: "shop", name: "local", id: "shop-local" },
+      preset: "drupal",
+      codeRoot: "/code",
+      codeMountPath: "/var/www/html",
+      webHostPort: 8080,
+    });
+    const roles = Object.fromEntries(
+      topology.services.map((service) => [service.name, service.role]),
+    );
+    // Snapshots before a release, import and pull find it; an init container never is one.
+    expect(roles.db).toBe("db");
+    expect(Object.entries(roles).filter(([, role]) => role === "db")).toEqual([["db", "db"]]);
+  });
+});

@@ -188,4 +188,28 @@ describe("the mail catcher", () => {
     await fetch(`http://127.0.0.1:${httpPort}/api/v1/messages`, { method: "DELETE" });
     expect((await readdir(store)).filter((name) => name.endsWith(".eml"))).toEqual([]);
   });
+
+  it("shows a large message's start and streams its whole source, never holding it whole", async () => {
+    const body = `${"a".repeat(76)}\r\n`.repeat(30_000);
+    const reply = await converse([
+      "EHLO test",
+      "MAIL FROM:<app@example.com>",
+      "RCPT TO:<user@example.com>",
+      "DATA",
+      `Subject: large\r\nTo: user@example.com\r\n\r\n${body}.`,
+      "QUIT",
+    ]);
+    expect(reply).toContain("250 OK: captured");
+    const newest = (await messages()).messages[0] as unknown as { ID: string; Size: number };
+    expect(newest.Size).toBeGreaterThan(2_000_000);
+    const shown = (await (
+      await fetch(`http://127.0.0.1:${httpPort}/api/v1/message/${newest.ID}`)
+    ).json()) as { Text: string; Truncated?: boolean };
+    expect(shown.Truncated).toBe(true);
+    expect(shown.Text.length).toBeLessThanOrEqual(1024 * 1024);
+    const raw = await (
+      await fetch(`http://127.0.0.1:${httpPort}/api/v1/message/${newest.ID}/raw`)
+    ).text();
+    expect(raw.length).toBe(newest.Size);
+  });
 });

@@ -70,7 +70,7 @@ describe("routerPlan", () => {
         container("b_web_1", "b-local", "local.b.localhost=80"),
         container("c_web_1", "c-local", "local.c.localhost=80"),
       ],
-      { leaving: "c-local", recorded: AB },
+      { leaving: new Set(["c-local"]), recorded: AB },
     );
     expect(plan.sites.map((site) => site.host)).toEqual(["local.b.localhost"]);
     expect(plan.networks).toEqual(["b-local_default"]);
@@ -216,7 +216,7 @@ describe("routerPlan with sleeping environments", () => {
   it("never for a name outside its own, an unrecorded environment, one leaving, or one running", () => {
     const plan = routerPlan([container("a-qa1_web_1", "a-qa1", "qa1.a.localhost=80")], {
       recorded: AB,
-      leaving: "c-local",
+      leaving: new Set(["c-local"]),
       asleep: {
         "b-local": waker(["local.b.localhost", "qa1.a.localhost", "evil.example.com"]),
         "z-local": waker(["local.z.localhost"]),

@@ -248,7 +248,7 @@ describe("the Drupal preset per platform", () => {
     expect(nginx).toContain("resolver 127.0.0.11 ");
   });
 
-  it("uses loopback inside the pod and the cluster DNS on Kubernetes", async () => {
+  it("uses loopback inside the pod and the pod's own DNS server on Kubernetes, never a fixed name", async () => {
     const topology = await drupalTopology({});
     const { objects } = renderKubernetes(topology, options(topology));
     const configMap = objects.find((object) => object.kind === "ConfigMap") as {
@@ -256,7 +256,25 @@ describe("the Drupal preset per platform", () => {
     };
     const nginx = configMap.data["nginx.conf"];
     expect(nginx).toContain("set $php_upstream 127.0.0.1:9000;");
-    expect(nginx).toContain("resolver kube-dns.kube-system.svc.cluster.local ");
+    // Filled in at start from /etc/resolv.conf by the pod's init container.
+    expect(nginx).toContain("resolver @@dns-resolver@@ ");
+    expect(nginx).not.toContain("kube-dns");
+    const web = objects.find(
+      (object) => object.kind === "Deployment" && object.metadata?.name === "web",
+    ) as V1Deployment;
+    const pod = web.spec?.template.spec;
+    const [init] = pod?.initContainers ?? [];
+    expect(init?.command?.slice(3)).toEqual(["resolve-dns", "nginx.conf"]);
+    expect(init?.command?.[2]).toContain("/etc/resolv.conf");
+    expect(init?.securityContext?.runAsUser).toBe(
+      pod?.containers.find((container) => container.name === "web")?.securityContext?.runAsUser,
+    );
+    expect(pod?.volumes).toContainEqual({ name: "dns-resolved", emptyDir: {} });
+    expect(
+      pod?.containers
+        .find((container) => container.name === "web")
+        ?.volumeMounts?.find((mount) => mount.subPath === "nginx.conf"),
+    ).toMatchObject({ name: "dns-resolved", mountPath: "/etc/nginx/conf.d/default.conf" });
     expect(topology.podGroups).toEqual({ web: ["web", "php-fpm"] });
   });
 });

@@ -21,6 +21,9 @@ const MAX_MESSAGES = Number(process.env.MAX_MESSAGES ?? 500);
 const MAX_SIZE = 25 * 1024 * 1024;
 const MAX_STORE_BYTES = Number(process.env.MAX_STORE_MB ?? 512) * 1024 * 1024;
 const STORE_DIR = process.env.STORE_DIR ?? "/var/lib/prodlike-mail";
+// What of a message is read to show it (summary, text and HTML in the API): its source
+// as a whole is only ever streamed (/raw), so a 25 MB message costs no 25 MB of memory.
+const VIEW_BYTES = 1024 * 1024;
 // RFC 5321 allows 512 octets per command line and 100 recipients at least; a client past
 // these bounds (or one that never sends CRLF) is answered and cut off, never buffered.
 const MAX_COMMAND_LINE = 4096;
@@ -254,8 +257,21 @@ function messageFile(id) {
   return path.join(store, `${id}.eml`);
 }
 
-/** What a message shows, parsed from its raw text (the summary, or the whole message). */
-function parse(id, envelope, raw, created) {
+/** The start of a stored message (VIEW_BYTES at most), as latin1 text; its full size. */
+function readView(file) {
+  const fd = fs.openSync(file, "r");
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buffer = Buffer.alloc(Math.min(size, VIEW_BYTES));
+    fs.readSync(fd, buffer, 0, buffer.length, 0);
+    return { raw: buffer.toString("latin1"), size };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** What a message shows, parsed from its raw text (at most its first VIEW_BYTES). */
+function parse(id, envelope, { raw, size }, created) {
   const { headers, body } = splitHeaders(raw);
   const { text, html } = contentOf(headers, body);
   const header = (name) => decodeWords(headers[name]?.[0] ?? "");
@@ -272,10 +288,12 @@ function parse(id, envelope, raw, created) {
       .map((Address) => ({ Name: "", Address })),
     Subject: header("subject"),
     Created: created,
-    Size: raw.length,
+    Size: size,
     Envelope: envelope,
     Text: text,
     HTML: html,
+    // The text and HTML stop at VIEW_BYTES of source; /raw has all of it.
+    ...(size > raw.length ? { Truncated: true } : {}),
   };
 }
 
@@ -285,8 +303,7 @@ function keep(envelope, incoming) {
   fs.renameSync(incoming, file);
   // The envelope is not in the message: kept beside it, for a restart.
   fs.writeFileSync(`${file}.json`, JSON.stringify(envelope), { mode: 0o600 });
-  const raw = fs.readFileSync(file, "latin1");
-  remember(summary(parse(id, envelope, raw, new Date().toISOString())));
+  remember(summary(parse(id, envelope, readView(file), new Date().toISOString())));
 }
 
 function remember(message) {
@@ -303,11 +320,10 @@ function drop(message) {
   fs.rmSync(`${messageFile(message.ID)}.json`, { force: true });
 }
 
-/** A stored message in full, read back from disk; undefined when it is gone. */
+/** A stored message as the API shows it, read back from disk; undefined when it is gone. */
 function load(message) {
   try {
-    const raw = fs.readFileSync(messageFile(message.ID), "latin1");
-    return { ...parse(message.ID, message.Envelope, raw, message.Created), raw };
+    return parse(message.ID, message.Envelope, readView(messageFile(message.ID)), message.Created);
   } catch {
     return undefined;
   }
@@ -325,8 +341,7 @@ function reload() {
     try {
       const file = messageFile(id);
       const envelope = JSON.parse(fs.readFileSync(`${file}.json`, "utf8"));
-      const raw = fs.readFileSync(file, "latin1");
-      remember(summary(parse(id, envelope, raw, fs.statSync(file).mtime.toISOString())));
+      remember(summary(parse(id, envelope, readView(file), fs.statSync(file).mtime.toISOString())));
     } catch {
       fs.rmSync(messageFile(id), { force: true });
     }
@@ -390,9 +405,15 @@ function api(request, response) {
     const found = messages.find((candidate) => candidate.ID === one[1]);
     const message = found ? load(found) : undefined;
     if (!message) return send(response, 404, { error: "no such message" });
-    if (one[2]) return send(response, 200, message.raw, "message/rfc822");
-    const { raw: _raw, ...whole } = message;
-    return send(response, 200, whole);
+    if (one[2]) {
+      response.writeHead(200, {
+        "content-type": "message/rfc822; charset=utf-8",
+        "cache-control": "no-store",
+      });
+      fs.createReadStream(messageFile(message.ID)).pipe(response);
+      return;
+    }
+    return send(response, 200, message);
   }
   return send(response, 404, { error: "not found" });
 }

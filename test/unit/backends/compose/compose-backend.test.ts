@@ -33,6 +33,7 @@ function envContainer(
     createdAt: 0,
     networks: [],
     labels: {
+      "com.docker.compose.project": envId,
       [Label.managed]: "true",
       [Label.env]: envId,
       [Label.name]: "local",
@@ -302,5 +303,35 @@ describe("healthCommandOf", () => {
     expect(healthCommandOf(["NONE"])).toBeUndefined();
     expect(healthCommandOf(undefined)).toBeUndefined();
     expect(healthCommandOf([])).toBeUndefined();
+  });
+});
+
+describe("ComposeBackend.portClaims", () => {
+  it("counts a stopped container's configured ports: its own kept, another's taken", async () => {
+    const { engine, backend } = await setup();
+    const web = (envId: string, state: string, hostPort: number): ContainerInfo => ({
+      ...envContainer(envId, "web", "img", "/src"),
+      state,
+      // Docker lists no ports for a container that is not running.
+      ports: state === "running" ? [{ containerPort: 80, hostPort, hostIp: "127.0.0.1" }] : [],
+      labels: {
+        ...envContainer(envId, "web", "img", "/src").labels,
+        [Label.ports]: "web:80:http",
+      },
+    });
+    engine.containers.push(
+      web("shop-local", "exited", 8081),
+      web("blog-local", "exited", 8082),
+      web("wiki-local", "running", 8083),
+    );
+    engine.bindings.set("shop-local-web", [
+      { containerPort: 80, hostPort: 8081, hostIp: "127.0.0.1" },
+    ]);
+    engine.bindings.set("blog-local-web", [
+      { containerPort: 80, hostPort: 8082, hostIp: "127.0.0.1" },
+    ]);
+    const claims = await backend.portClaims("shop-local");
+    expect(claims.own).toEqual({ web: 8081 });
+    expect([...claims.others].sort()).toEqual([8082, 8083]);
   });
 });

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { ClusterSpec } from "../../../../src/backends/kube/cluster-provider.js";
@@ -51,6 +52,41 @@ describe("renderKindConfig", () => {
         },
       ],
     });
+  });
+});
+
+describe("kind's local-registry pattern", () => {
+  it("tells containerd to read per-registry hosts.toml files, and writes the registry's into the node", async () => {
+    const { document } = renderKindConfig(
+      { codeRoot: "/c", nodeCodePath: "/prodlike/code", portMappings: [], registry: true },
+      await loadKindTemplate(),
+    );
+    expect(document.containerdConfigPatches).toEqual([
+      '[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"',
+    ]);
+    const cluster = await spec();
+    const config = path.join(cluster.workDir, "kind-config.yaml");
+    const runner = new FakeRunner()
+      .on(
+        `kind create cluster --name prodlike-shop-local --config ${config} --kubeconfig ${cluster.kubeconfig} --wait 180s`,
+        {},
+      )
+      .on(
+        String.raw`docker exec prodlike-shop-local-control-plane sh -c mkdir -p "$1" && printf '[host."%s"]\n' "$2" > "$1/hosts.toml" sh /etc/containerd/certs.d/localhost:5001 http://kind-registry:5000`,
+        {},
+      );
+    await new KindCluster(runner, "kind", {
+      host: "localhost:5001",
+      nodeUrl: "http://kind-registry:5000",
+    }).create(cluster);
+    expect(runner.calls).toHaveLength(2);
+    // The script the node runs, run here into a folder: the hosts.toml containerd reads.
+    const [, , , shell, flag, script, name, , url] = runner.calls[1] ?? [];
+    const certs = path.join(cluster.workDir, "certs.d", "localhost:5001");
+    await execa(shell ?? "", [flag ?? "", script ?? "", name ?? "", certs, url ?? ""]);
+    expect(await readFile(path.join(certs, "hosts.toml"), "utf8")).toBe(
+      '[host."http://kind-registry:5000"]\n',
+    );
   });
 });
 

@@ -1,8 +1,8 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
+import { commandFor, exitCodeFromStatus } from "../../../../src/backends/kube/exec-session.js";
 import {
   ClientNodeKubeApi,
-  exitCodeFromStatus,
   type ObjectClient,
   podInfo,
 } from "../../../../src/backends/kube/kube-api.js";
@@ -99,15 +99,40 @@ describe("ClientNodeKubeApi", () => {
 
 describe("exitCodeFromStatus", () => {
   it("reads the exit code from the exec channel's status", () => {
-    expect(exitCodeFromStatus({ status: "Success" })).toBe(0);
+    expect(exitCodeFromStatus({ status: "Success" })).toEqual({ exitCode: 0 });
     expect(
       exitCodeFromStatus({
         status: "Failure",
         reason: "NonZeroExitCode",
         details: { causes: [{ reason: "ExitCode", message: "42" }] },
       }),
-    ).toBe(42);
-    expect(exitCodeFromStatus({ status: "Failure", message: "container not found" })).toBe(1);
+    ).toEqual({ exitCode: 42 });
+  });
+
+  it("answers a command that could not start as a shell would, with the server's words", () => {
+    const notFound =
+      'OCI runtime exec failed: exec: "drush": executable file not found in $PATH: unknown';
+    expect(exitCodeFromStatus({ status: "Failure", message: notFound })).toEqual({
+      exitCode: 127,
+      message: notFound,
+    });
+    expect(exitCodeFromStatus({ status: "Failure", message: "container not found" })).toEqual({
+      exitCode: 127,
+      message: "container not found",
+    });
+    expect(exitCodeFromStatus({ status: "Failure", message: "exec: permission denied" })).toEqual({
+      exitCode: 126,
+      message: "exec: permission denied",
+    });
+  });
+});
+
+describe("commandFor", () => {
+  it("wraps a command in the stdin decoder only for a v4 server", () => {
+    expect(commandFor(["mariadb", "app"], false)).toEqual(["mariadb", "app"]);
+    const framed = commandFor(["mariadb", "app"], true);
+    expect(framed.slice(0, 2)).toEqual(["sh", "-c"]);
+    expect(framed.slice(3)).toEqual(["prodlike-stdin", "mariadb", "app"]);
   });
 });
 
@@ -143,6 +168,8 @@ describe("podInfo", () => {
       name: "web-1",
       uid: "",
       labels: { a: "b" },
+      annotations: {},
+      terminating: false,
       phase: "Running",
       containers: [
         { name: "web", ready: true, state: "running", restarts: 0 },

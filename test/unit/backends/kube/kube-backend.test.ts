@@ -124,15 +124,16 @@ describe("KubeBackend", () => {
     expect(api.applied).toHaveLength(applied);
   });
 
-  it("fails fast on a crashing pod and removes the cluster it just made", async () => {
+  it("fails fast on a crashing pod and keeps the cluster it just made for diagnosis", async () => {
     const { topology, provider, api, backend, records } = await setup();
     api.crashing = true;
     await expect(backend.up(topology, new SilentProgress(), upOptions)).rejects.toMatchObject({
       code: "ROLLOUT_FAILED",
       hint: expect.stringContaining("CrashLoopBackOff"),
     });
-    expect(provider.clusters.size).toBe(0);
-    expect(await records.get("shop-local")).toBeUndefined();
+    // `prodlike logs` and `status` still find it; the next up applies again.
+    expect(provider.clusters.size).toBe(1);
+    expect((await records.get("shop-local"))?.configHash).toBe("");
   });
 
   it("an up whose new release does not roll out applies the kept manifests again (ROLLED_BACK)", async () => {
@@ -162,9 +163,10 @@ describe("KubeBackend", () => {
       code: "ROLLED_BACK",
       hint: expect.stringContaining("CrashLoopBackOff"),
     });
-    // The data was kept before the switch (and prepared, even on this failed up), and the
-    // workloads run the old templates again.
-    expect(kept).toEqual(["data", "prepared"]);
+    // The data was kept before the switch (its preparation waits for the new database
+    // pod, which never ran: the snapshot stays cold), and the workloads run the old
+    // templates again.
+    expect(kept).toEqual(["data"]);
     expect(JSON.stringify(api.applied)).not.toContain('"broken"');
     expect(api.applied.filter((object) => object.kind === "PersistentVolumeClaim")).toEqual([]);
     expect((await records.get("shop-local"))?.configHash).toBe(good?.configHash);

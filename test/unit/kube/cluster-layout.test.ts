@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { type ClusterLayoutOptions, mirrorToCluster } from "../../../src/kube/cluster-layout.js";
+import { CODE_VOLUME, podSpecOf } from "../../../src/kube/pods.js";
 import type { ManifestObject } from "../../../src/mirror/manifests.js";
-import { type ClusterLayoutOptions, mirrorToCluster } from "../../../src/mirror/to-cluster.js";
-import { CODE_VOLUME, podSpecOf } from "../../../src/mirror/transforms.js";
 import { validateKubeObject } from "../../support/kube-schemas.js";
 import { mirroredFixture } from "../../support/mirrored-fixture.js";
 
@@ -19,6 +19,7 @@ const options: ClusterLayoutOptions = {
   localImages: new Set([LOCAL_PHP]),
   webNodePort: 30080,
   roleLabel: "prodlike.dev/role",
+  rolesAnnotation: "prodlike.dev/roles",
   configHashAnnotation: "prodlike.dev/config-hash",
 };
 
@@ -142,5 +143,24 @@ describe("mirrorToCluster", () => {
     );
     expect(bare.namespace).toBe("shop");
     expect(bare.web).toBeUndefined();
+  });
+});
+
+describe("the database of a mirrored layout on a cluster", () => {
+  it("is named in its pod's roles annotation, the other pods keep the mirror role only", async () => {
+    const objects = await mirroredFixture("roundtrip.yaml", {}, ["nginx", "php-fpm"]);
+    const layout = mirrorToCluster(objects, options);
+    const template = (object: ManifestObject) =>
+      (
+        object as unknown as {
+          spec: { template: { metadata: { annotations?: Record<string, string> } } };
+        }
+      ).spec.template.metadata;
+    expect(template(find(layout.objects, "StatefulSet", "db")).annotations).toMatchObject({
+      "prodlike.dev/roles": "mariadb=db",
+    });
+    expect(template(find(layout.objects, "Deployment", "web")).annotations).not.toHaveProperty(
+      "prodlike.dev/roles",
+    );
   });
 });

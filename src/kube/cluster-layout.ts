@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { stringify } from "yaml";
+import type { KubeObject as ManifestObject } from "../topology/model.js";
 import type { Adaptation } from "./adaptation.js";
-import type { ManifestObject } from "./manifests.js";
-import { CODE_VOLUME, type PodTemplate, podSpecOf, podTemplateOf } from "./transforms.js";
+import { isDatabaseContainer } from "./database-role.js";
+import { CODE_VOLUME, type PodTemplate, podSpecOf, podTemplateOf } from "./pods.js";
 import { findWebEntry, podLabels, selects } from "./web-entry.js";
 
 // The mirrored manifests as a local kind / minikube cluster applies them. Production's
@@ -28,6 +29,8 @@ export interface ClusterLayoutOptions {
   /** Labels and annotations keys used on pod templates. */
   roleLabel: string;
   configHashAnnotation: string;
+  /** Each container's own role, where it has one (the database: database-role.ts). */
+  rolesAnnotation: string;
 }
 
 export interface ClusterLayout {
@@ -65,6 +68,7 @@ interface Container {
   image?: string;
   imagePullPolicy?: string;
   ports?: { containerPort: number; name?: string }[];
+  env?: { name: string }[];
 }
 
 interface PodSpec {
@@ -149,6 +153,9 @@ function adaptPod(object: ManifestObject, options: ClusterLayoutOptions): void {
   if (!pod) return;
   const template = templateOf(object);
   if (template) {
+    const roles = (pod.containers ?? [])
+      .filter(isDatabaseContainer)
+      .map((container) => `${container.name}=db`);
     template.metadata = {
       ...template.metadata,
       labels: {
@@ -156,6 +163,14 @@ function adaptPod(object: ManifestObject, options: ClusterLayoutOptions): void {
         ...options.labels,
         [options.roleLabel]: "mirror",
       },
+      ...(roles.length > 0
+        ? {
+            annotations: {
+              ...(template.metadata?.annotations ?? {}),
+              [options.rolesAnnotation]: roles.join(","),
+            },
+          }
+        : {}),
     };
   }
   for (const volume of pod.volumes ?? []) {
