@@ -73,26 +73,41 @@ export async function serveWaker(
   const port = typeof bound === "object" && bound ? bound.port : 0;
   const file = path.join(services.stores.dir, WAKER_FILE);
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  await writeFile(
-    `${file}.${process.pid}`,
-    JSON.stringify({ pid: process.pid, address: options.address, port }),
-    {
-      mode: 0o600,
-    },
-  );
+  const record = JSON.stringify({ pid: process.pid, address: options.address, port });
+  await writeFile(`${file}.${process.pid}`, record, { mode: 0o600 });
   await rename(`${file}.${process.pid}`, file);
   const mine = `${options.address}:${port}`;
   const activity = new Map<string, { bytes: number; at: number }>();
+  const idleStore = await services.stores.idle();
   for (;;) {
-    const idle = await (await services.stores.idle()).all();
-    await services.clock.sleep(checkInterval(idle));
+    await services.clock.sleep(checkInterval(await idleStore.all()));
+    // Read after the wait: an `up --idle` meanwhile found this waker running and counts
+    // on it.
+    const idle = await idleStore.all();
     const sleeping = await sleepRecords(services);
     await putIdleToSleep(services, { idle, sleeping, activity, waker: mine });
-    const asleep = [...sleeping.values()].some((record) => record.waker === mine);
-    if (!asleep && idle.length === 0 && waking.size === 0) break;
+    if (await busy(services, waking, mine)) continue;
+    // Leaving: the record goes first, then one more look. A prodlike that gave an
+    // environment an idle time or put it to sleep before the record went is seen here; one
+    // after it finds no waker and starts another.
+    await rm(file, { force: true });
+    if (!(await busy(services, waking, mine))) break;
+    await writeFile(`${file}.${process.pid}`, record, { mode: 0o600 });
+    await rename(`${file}.${process.pid}`, file);
   }
   server.close();
-  await rm(file, { force: true });
+}
+
+// Whether anything still needs the waker: an environment asleep with it as its waker, one
+// with an idle time, or a wake under way.
+async function busy(
+  services: CoreServices,
+  waking: ReadonlyMap<string, Promise<void>>,
+  mine: string,
+): Promise<boolean> {
+  if (waking.size > 0) return true;
+  if ((await (await services.stores.idle()).all()).length > 0) return true;
+  return [...(await sleepRecords(services)).values()].some((found) => found.waker === mine);
 }
 
 /** How often the waker looks: every 30 s, more often for a short idle time. */

@@ -1,6 +1,3 @@
-import { readFile } from "node:fs/promises";
-import { request as httpRequest } from "node:http";
-import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -81,30 +78,21 @@ async function routed(
   }
 }
 
-/** A request to the waker with the Host and scheme the router gives it. */
-function requestAs(
-  waker: { address: string; port: number },
-  host: string,
-): Promise<{ status: number; location: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const sent = httpRequest(
-      {
-        host: waker.address,
-        port: waker.port,
-        path: "/",
-        headers: { host, "x-forwarded-proto": "https" },
-        timeout: 120_000,
-      },
-      (response) => {
-        response.resume();
-        response.on("end", () =>
-          resolve({ status: response.statusCode ?? 0, location: response.headers.location }),
-        );
-      },
-    );
-    sent.on("error", reject);
-    sent.end();
-  });
+/** The environment's https URL through the router, from a --json document. */
+function httpsOf(result: Awaited<ReturnType<TestProject["cli"]>>): string {
+  const https = jsonField<Record<string, string>>(result, "urls").https;
+  if (!https) throw new Error("no https URL: the router does not serve it");
+  return https;
+}
+
+/** A request to a sleeping environment through the router: asked again while the waker
+ *  answers that it is still waking up (503, after holding the request 25 s). */
+async function wokenThrough(url: string, ca: string) {
+  let answer = await routed(url, { ca });
+  for (let tries = 0; answer.status === 503 && tries < 12; tries++) {
+    answer = await routed(url, { ca });
+  }
+  return answer;
 }
 
 const basic = (user: string, password: string) =>
@@ -191,27 +179,29 @@ describe("a QA environment's life", { timeout: 600_000 }, () => {
   });
 
   it("wakes a sleeping environment when a request reaches its name: held until healthy, then sent back", async () => {
-    const url = webUrlOf(await project.cli(["status", "--json"]));
+    const { ca } = await routerOf(project);
+    const https = httpsOf(await project.cli(["status", "--json"]));
     expectOk(await project.cli(["sleep"]));
     expect(await running("local")).toEqual([]);
-    // A request as the router hands it on to the user's waker while the environment
-    // sleeps (the router's side: router-plan's unit tests): answered once it is up.
-    const host = `local.${project.name}.localhost`;
-    const waker = JSON.parse(await readFile(path.join(project.home, "waker.json"), "utf8")) as {
-      address: string;
-      port: number;
-    };
-    const answer = await requestAs(waker, host);
+    // Through the router as a browser asks: the sleeping environment's name goes to the
+    // user's waker, which holds the request while the environment comes up and then sends
+    // it back to the same URL, now served by the environment.
+    const answer = await wokenThrough(https, ca);
     expect(answer.status).toBe(307);
-    expect(answer.location).toBe(`https://${host}/`);
+    expect(answer.headers.location).toBe(new URL("/", https).href);
     expect((await listed("local"))?.state).toBe("running");
-    expect((await httpGet(`${url}/`)).body).toContain(`<span id="greeting">${marker}</span>`);
+    const page = await routed(https, { ca });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain(`<span id="greeting">${marker}</span>`);
   });
 
   it("puts an environment to sleep once nothing reached it for its idle time; a request wakes it", async () => {
+    const { ca } = await routerOf(project);
     const up = await project.cli(["up", "--name", "qa-2", "--idle", "10s", "--json"]);
     expectOk(up);
     expect(jsonField<number>(up, "idleMs")).toBe(10_000);
+    const https = httpsOf(up);
+    // Listing it meanwhile (ls --json asks its mail catcher) is no request to its site.
     let state: Listed | undefined;
     for (let tries = 0; tries < 90; tries++) {
       state = await listed("qa-2");
@@ -220,13 +210,9 @@ describe("a QA environment's life", { timeout: 600_000 }, () => {
     }
     expect(state).toMatchObject({ state: "sleeping", sleeping: { reason: "idle" } });
     expect(await running("qa-2")).toEqual([]);
-    const host = `qa-2.${project.name}.localhost`;
-    const waker = JSON.parse(await readFile(path.join(project.home, "waker.json"), "utf8")) as {
-      address: string;
-      port: number;
-    };
-    expect((await requestAs(waker, host)).status).toBe(307);
+    expect((await wokenThrough(https, ca)).status).toBe(307);
     expect((await listed("qa-2"))?.state).toBe("running");
+    expect((await routed(https, { ca })).status).toBe(200);
   });
 
   it("locks an environment's router names: 401 without its credentials, 200 with them", async () => {

@@ -133,7 +133,7 @@ describe("idle environments", () => {
 });
 
 describe("routedBytes", () => {
-  it("sums what the routed containers received; undefined when none runs", async () => {
+  it("sums what the routed containers but the mail catcher received; undefined when none runs", async () => {
     const engine = new FakeEngine();
     const base = {
       name: "x",
@@ -155,7 +155,11 @@ describe("routedBytes", () => {
         ...base,
         id: "mail",
         state: "running",
-        labels: { [Label.env]: "shop-qa1", [Label.routes]: "mail.qa1.shop.localhost=8025" },
+        labels: {
+          [Label.env]: "shop-qa1",
+          [Label.role]: "mail",
+          [Label.routes]: "mail.qa1.shop.localhost=8025",
+        },
       },
       { ...base, id: "db", state: "running", labels: { [Label.env]: "shop-qa1" } },
       {
@@ -166,7 +170,7 @@ describe("routedBytes", () => {
       },
     );
     engine.received.set("web", 1000).set("mail", 24).set("db", 99_999);
-    expect(await routedBytes(engine, "shop-qa1")).toBe(1024);
+    expect(await routedBytes(engine, "shop-qa1")).toBe(1000);
     expect(await routedBytes(engine, "shop-qa2")).toBeUndefined();
   });
 });
