@@ -36,7 +36,10 @@ export function sleepVolumeName(envId: string): string {
 export class SleepRecords {
   constructor(private readonly engine: DockerEngine) {}
 
+  /** Replaces an earlier record: a sleep again points the router at the waker running now
+   *  (the one recorded may be gone: killed, the machine restarted). */
   async mark(record: SleepRecord): Promise<void> {
+    await this.engine.removeVolume(sleepVolumeName(record.envId));
     await this.engine.createVolume(sleepVolumeName(record.envId), {
       [Label.managed]: "true",
       [Label.env]: record.envId,

@@ -78,15 +78,18 @@ export async function sleepCommand(output: Output, flags: LifecycleFlags, env?: 
       "No waker (the local router is off or not running): only `prodlike wake` or `up` wakes it.",
     );
   }
-  const status = await sleep(
-    core,
-    {
-      ...(await namedEnvironment(core, flags, env)),
-      lockTimeoutMs: lockTimeoutMs(flags),
-      waker,
-    },
-    progress,
-  );
+  const request = {
+    ...(await namedEnvironment(core, flags, env)),
+    lockTimeoutMs: lockTimeoutMs(flags),
+  };
+  let status = await sleep(core, { ...request, waker }, progress);
+  // The waker found may have been leaving meanwhile (nothing was left for it to do, and
+  // this environment was not asleep yet when it last looked): then the record names a
+  // waker that is gone, and is made again for a new one.
+  const still = await runningWaker(core);
+  if (waker && (!still || `${still.address}:${still.port}` !== waker)) {
+    status = await sleep(core, { ...request, waker: await startWaker(core) }, progress);
+  }
   output.result("sleep", { urls: status.urls, environment: status }, () =>
     formatStatus(status, output.colour),
   );

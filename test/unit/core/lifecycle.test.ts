@@ -68,6 +68,19 @@ describe("SleepRecords", () => {
     await records.clear("shop-qa1");
     expect(await records.all()).toEqual(new Map());
   });
+
+  it("marked again, names the waker given now", async () => {
+    const engine = new FakeEngine();
+    const records = new SleepRecords(engine);
+    const asleep = {
+      envId: "shop-qa1",
+      since: "2026-12-03T08:00:00.000Z",
+      reason: "idle",
+    } as const;
+    await records.mark({ ...asleep, waker: "172.30.0.1:40000", hosts: ["qa1.shop.localhost"] });
+    await records.mark({ ...asleep, waker: "172.30.0.1:41000", hosts: ["qa1.shop.localhost"] });
+    expect((await records.all()).get("shop-qa1")?.waker).toBe("172.30.0.1:41000");
+  });
 });
 
 describe("ls", () => {
