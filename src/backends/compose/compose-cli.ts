@@ -69,7 +69,7 @@ export function composeArgs(
 }
 
 export type ComposeCommand =
-  | { kind: "up" }
+  | { kind: "up"; recreate?: readonly string[] }
   | { kind: "stop"; timeoutSeconds: number }
   | { kind: "start" }
   | { kind: "down"; removeVolumes: boolean; timeoutSeconds: number }
@@ -81,7 +81,15 @@ function commandArgs(command: ComposeCommand): string[] {
     case "up":
       // Images are built by prodlike beforehand (content-addressed tags), so compose never
       // builds; --remove-orphans drops services a changed preset no longer has.
-      return ["up", "--detach", "--no-build", "--remove-orphans"];
+      return [
+        "up",
+        "--detach",
+        "--no-build",
+        "--remove-orphans",
+        ...(command.recreate && command.recreate.length > 0
+          ? ["--force-recreate", "--no-deps", ...command.recreate]
+          : []),
+      ];
     case "stop":
       return ["stop", "--timeout", String(command.timeoutSeconds)];
     case "start":

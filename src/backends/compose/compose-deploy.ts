@@ -183,6 +183,14 @@ async function rollBack(
         run: async () => {
           await target.releases.putBack();
           await deps.cli.run(target.project, { kind: "up" }, topology.secrets);
+          // docker-compose 1.x renames a container it replaces to ID_NAME first; when the
+          // new one cannot even be created, the old one runs on under that name, and
+          // `exec`, logs by name and the next up's comparison miss it. Made again under
+          // its own name, from the release put back.
+          const renamed = await setAsideContainers(deps.engine, target.project.name);
+          if (renamed.length > 0) {
+            await deps.cli.run(target.project, { kind: "up", recreate: renamed }, topology.secrets);
+          }
         },
       },
       {
@@ -194,6 +202,15 @@ async function rollBack(
       },
     ]),
   );
+}
+
+/** Services whose container runs under the name compose 1.x gives one it is replacing. */
+async function setAsideContainers(engine: DockerEngine, project: string): Promise<string[]> {
+  const containers = await engine.listContainers({ "com.docker.compose.project": project });
+  return containers
+    .filter((container) => /^[0-9a-f]{12}_/.test(container.name.replace(/^\//, "")))
+    .map((container) => container.labels["com.docker.compose.service"] ?? "")
+    .filter((service) => service !== "");
 }
 
 async function writeConfiguration(

@@ -235,8 +235,10 @@ export class LocalRouter {
       await this.docker(["rm", "--force", ROUTER_NAME]);
       removed.push(`container ${ROUTER_NAME}`);
     }
-    // What that container had loaded goes with it (the next one loads anew).
+    // What that container had loaded goes with it (the next one loads anew), and the
+    // routes it kept: it is removed only when nothing is left to route.
     await this.deps.engine.removeVolume(LOADED_RECORD);
+    await this.deps.engine.removeVolume(CLUSTERS_RECORD);
     const networks = await this.deps.engine.listNetworks({ [Label.router]: "true" });
     for (const network of networks) {
       await this.deps.engine.removeNetwork(network.id);
@@ -412,6 +414,12 @@ export class LocalRouter {
   }
 
   private async writeExternal(external: Record<string, ExternalRoutes>): Promise<void> {
+    // No routes kept is no record: the router and its network then go with the last
+    // environment, leaving only the CA volume.
+    if (Object.keys(external).length === 0) {
+      await this.deps.engine.removeVolume(CLUSTERS_RECORD);
+      return;
+    }
     await this.rewriteRecord(CLUSTERS_RECORD, { [RecordLabel.clusters]: JSON.stringify(external) });
   }
 
