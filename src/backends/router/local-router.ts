@@ -150,6 +150,21 @@ export class LocalRouter {
       recorded,
       asleep: await this.asleep(),
     });
+    // Locks are kept apart from the router (it may go while a locked environment is down).
+    // Only environments still recorded and not leaving keep one: a destroyed one's goes,
+    // also when it was the last and the router goes with it.
+    const locks = await this.readLocks();
+    const locksBefore = JSON.stringify(locks);
+    if (options.lock) {
+      if (options.lock.auth) locks[options.lock.envId] = options.lock.auth;
+      else delete locks[options.lock.envId];
+    }
+    const held = Object.fromEntries(
+      Object.entries(locks).filter(
+        ([envId]) => recorded.has(envId) && !options.leaving?.has(envId),
+      ),
+    );
+    if (JSON.stringify(held) !== locksBefore || options.lock) await this.writeLocks(held);
     if (plan.sites.every((site) => site.host === DASHBOARD_HOST)) {
       if (container) await this.remove({ purge: false });
       return { running: false, hostsByEnv: plan.hostsByEnv, conflicts: plan.conflicts };
@@ -179,15 +194,6 @@ export class LocalRouter {
     if (!ports) throw routerFailed("the router's published ports are unknown");
     const kept = withoutGoneNodes(external, containers);
     if (JSON.stringify(kept) !== externalBefore) await this.writeExternal(kept);
-    const locks = await this.readLocks();
-    const locksBefore = JSON.stringify(locks);
-    if (options.lock) {
-      if (options.lock.auth) locks[options.lock.envId] = options.lock.auth;
-      else delete locks[options.lock.envId];
-    }
-    // Only environments that are still recorded keep a lock (a destroyed one's goes).
-    const held = Object.fromEntries(Object.entries(locks).filter(([envId]) => recorded.has(envId)));
-    if (JSON.stringify(held) !== locksBefore || options.lock) await this.writeLocks(held);
     const config = JSON.stringify(caddyConfig(lockedSites(plan, held), ports));
     const hash = createHash("sha256").update(config).digest("hex");
     if (loadedBefore !== hash) {
@@ -410,6 +416,11 @@ export class LocalRouter {
   }
 
   private async writeLocks(locks: Record<string, BasicAuth>): Promise<void> {
+    // No lock is no record (the router's CA volume is all that stays of it).
+    if (Object.keys(locks).length === 0) {
+      await this.deps.engine.removeVolume(LOCKS_RECORD);
+      return;
+    }
     await this.rewriteRecord(LOCKS_RECORD, { [RecordLabel.locks]: JSON.stringify(locks) });
   }
 
