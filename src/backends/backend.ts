@@ -8,7 +8,9 @@ import type { Progress } from "../ui/steps.js";
 // The one interface every backend implements (compose, kind, minikube). Engine calls live
 // behind it only; what crosses it is in the model's terms, never an engine's types.
 
-export type BackendName = "compose" | "kind" | "minikube";
+export type { BackendName } from "../config/backend-registry.js";
+
+import type { BackendName } from "../config/backend-registry.js";
 
 /** running: all up and healthy; starting: health checks pending; unhealthy: a check
  *  failed; stopped: nothing running; partial: some services missing or stopped. */

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
 import type { BackendName } from "../backends/backend.js";
+import { BACKEND_NAMES } from "../core/backend-names.js";
 import { ExitCode } from "../errors/exit-codes.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { VERSION } from "../version.js";
@@ -69,7 +70,7 @@ class CommandTable {
         new Option(
           "--backend <name>",
           "where the environment runs (default: where it already runs, else prodlike.yaml `backend`, else compose)",
-        ).choices(["compose", "kind", "minikube"]),
+        ).choices(BACKEND_NAMES),
       );
     for (const option of shared) {
       const [flags, help, fallback] = SHARED_OPTIONS[option];

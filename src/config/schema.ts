@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BACKEND_NAMES, describeBackends } from "./backend-registry.js";
 import { DATABASE_VERSIONS, DB_DECLARATION, PHP_VERSIONS, TRANSFORM_IDS } from "./vocabulary.js";
 
 // prodlike.yaml: everything optional. No file at all means the Drupal preset with the
@@ -266,9 +267,9 @@ export const configSchema = z
         "Preset: a built-in one (drupal, openmage, laravel, node), or the folder of the project's own (./presets/NAME, holding preset.yaml).",
       ),
     backend: z
-      .enum(["compose", "kind", "minikube"])
+      .enum(BACKEND_NAMES)
       .optional()
-      .describe("Where `up` runs the environment: compose (default), kind or minikube."),
+      .describe(`Where \`up\` runs the environment: ${describeBackends()}; compose by default.`),
     node: z
       .enum(["22", "24"])
       .optional()

@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { BackendName, EnvironmentStatus } from "../backends/backend.js";
+import { DEFAULT_BACKEND } from "../config/backend-registry.js";
 import { stateDir } from "../config/user-settings.js";
 import { openExpiryStore } from "../env/expiry.js";
 import { acquireEnvironmentLock, type HeldLock } from "../env/lock.js";
@@ -88,7 +89,7 @@ export async function chooseBackend(
   configured?: BackendName | undefined,
 ): Promise<BackendName> {
   if (explicit) return explicit;
-  return (await services.recordedBackend(envId)) ?? configured ?? "compose";
+  return (await services.recordedBackend(envId)) ?? configured ?? DEFAULT_BACKEND;
 }
 
 export async function backendFor(services: CoreServices, request: EnvRequest) {
@@ -126,13 +127,13 @@ export async function list(
       await withExpiry(services, await (await services.backend(backend)).list()),
     );
   }
-  const names = new Set<BackendName>(["compose", ...(await services.recordedBackends())]);
+  const names = new Set<BackendName>([DEFAULT_BACKEND, ...(await services.recordedBackends())]);
   const lists = await Promise.all(
     [...names].map(async (name) => {
       try {
         return await (await services.backend(name)).list();
       } catch (error) {
-        if (name === "compose" && names.size === 1) throw error;
+        if (name === DEFAULT_BACKEND && names.size === 1) throw error;
         return [];
       }
     }),

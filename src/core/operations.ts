@@ -10,6 +10,7 @@ import {
   type UpOptions,
   type UpResult,
 } from "../backends/backend.js";
+import { backendInfo } from "../config/backend-registry.js";
 import { openUserSettings, stateDir } from "../config/user-settings.js";
 import type { DataOrigin } from "../db/data-origin.js";
 import { openExpiryStore } from "../env/expiry.js";
@@ -259,7 +260,7 @@ export async function down(
     await syncRouter(
       services,
       progress,
-      backend.name === "compose" ? {} : { leaving: identity.id },
+      backendInfo(backend.name).routes === "labels" ? {} : { leaving: identity.id },
     );
     return stopped;
   });

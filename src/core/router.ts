@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Backend, EnvironmentStatus } from "../backends/backend.js";
 import type { LocalRouter, RouterState } from "../backends/router/local-router.js";
+import { backendInfo } from "../config/backend-registry.js";
 import { stateDir } from "../config/user-settings.js";
 import { isProdlikeError } from "../errors/prodlike-error.js";
 import type { RouterPorts } from "../router/caddy-config.js";
@@ -56,7 +57,7 @@ export async function syncRouter(
       // Compose environments' routes are labels on their containers; a cluster's are
       // handed over here.
       const cluster =
-        options.cluster && options.cluster.backend.name !== "compose"
+        options.cluster && backendInfo(options.cluster.backend.name).routes === "handed-over"
           ? {
               envId: options.cluster.envId,
               routes: await options.cluster.backend.routeTargets(options.cluster.envId),
@@ -219,7 +220,9 @@ export async function withRouterUrls(
   let state: RouterState;
   try {
     state = await (await openRouter(services)).state({
-      clusters: environments.some((environment) => environment.backend !== "compose"),
+      clusters: environments.some(
+        (environment) => backendInfo(environment.backend).routes === "handed-over",
+      ),
     });
   } catch {
     return environments;

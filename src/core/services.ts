@@ -2,6 +2,8 @@ import os from "node:os";
 import path from "node:path";
 import type { Backend, BackendName } from "../backends/backend.js";
 import type { DockerEngine } from "../backends/docker/docker-engine.js";
+import { type ClusterBackendName, isClusterBackend } from "../config/backend-registry.js";
+import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { ObjectLister } from "../mirror/live-cluster.js";
 import type { CommandRunner } from "../process/command-runner.js";
 import type { Clock } from "../waits/clock.js";
@@ -91,7 +93,7 @@ interface BackendDeps {
 }
 
 async function createBackend(name: BackendName, deps: BackendDeps): Promise<Backend> {
-  if (name === "kind" || name === "minikube") return createClusterBackend(name, deps);
+  if (isClusterBackend(name)) return createClusterBackend(name, deps);
   const [{ ComposeBackend }, { ComposeDetectionCache, composeCacheKey }, { stateDir }, images] =
     await Promise.all([
       import("../backends/compose/compose-backend.js"),
@@ -130,10 +132,9 @@ async function imageClaims(deps: BackendDeps) {
   );
 }
 
-async function createClusterBackend(
-  name: "kind" | "minikube",
-  deps: BackendDeps,
-): Promise<Backend> {
+async function createClusterBackend(name: ClusterBackendName, deps: BackendDeps): Promise<Backend> {
+  if (name === "cluster")
+    throw new ProdlikeError("NOT_SUPPORTED", "The existing-cluster backend is not built yet");
   const [{ KubeBackend }, { KindCluster }, { MinikubeCluster }, { ClientNodeKubeApi }, records] =
     await Promise.all([
       import("../backends/kube/kube-backend.js"),
