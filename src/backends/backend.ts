@@ -218,6 +218,19 @@ export interface Backend {
   previousRelease(envId: string): Promise<KeptRelease | undefined>;
   /** Every kept release, the one `rollback` goes back to first, then older ones. */
   releases(envId: string): Promise<(KeptRelease & { id: string })[]>;
+  /** Keeps the environment reachable from this machine and its code live until the
+   *  signal: an existing cluster's port-forwards and sync. Resolves at once where the
+   *  engine or a local node does that by itself (`false`: nothing to keep). */
+  serve(envId: string, options: ServeOptions): Promise<boolean>;
+}
+
+export interface ServeOptions {
+  signal: AbortSignal;
+  onLine(line: string): void;
+  /** Called once everything listens. */
+  onReady(): void;
+  /** A session in the foreground replaces the one `up` left in the background. */
+  replace: boolean;
 }
 
 /** The one "nothing to roll back to" error every backend and the core throw. */

@@ -1,44 +1,69 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { z } from "zod";
+import {
+  BACKEND_NAMES,
+  type ClusterBackendName,
+  isClusterBackend,
+} from "../config/backend-registry.js";
+import { readStateOrNothing } from "../state/json-state.js";
 
 // What prodlike knows of each cluster environment, one JSON file per environment under
 // the user's state folder. Compose environments need none (their containers carry
 // labels); a cluster's objects carry labels too, but finding which clusters exist and
 // which kubeconfig opens them must not require a round trip to each one.
 
-export interface RecordedPort {
-  name: string;
-  service: string;
-  containerPort: number;
-  hostPort: number;
-  nodePort: number;
-  protocol: "http" | "tcp";
-}
+const recordedPortSchema = z.object({
+  name: z.string(),
+  service: z.string(),
+  containerPort: z.number(),
+  hostPort: z.number(),
+  nodePort: z.number(),
+  protocol: z.enum(["http", "tcp"]),
+});
 
-export interface EnvironmentRecord {
-  id: string;
-  project: string;
-  name: string;
-  backend: "kind" | "minikube";
-  preset: string;
-  codeRoot: string;
-  cluster: string;
-  kubeconfig: string;
-  context: string;
-  namespace: string;
-  ports: RecordedPort[];
+export type RecordedPort = z.infer<typeof recordedPortSchema>;
+
+const clusterBackendNames = BACKEND_NAMES.filter(isClusterBackend) as [
+  ClusterBackendName,
+  ...ClusterBackendName[],
+];
+
+const environmentRecordSchema = z.object({
+  id: z.string(),
+  project: z.string(),
+  name: z.string(),
+  backend: z.enum(clusterBackendNames),
+  preset: z.string(),
+  codeRoot: z.string(),
+  /** The kind cluster or minikube profile; on an existing cluster, its context. */
+  cluster: z.string(),
+  kubeconfig: z.string(),
+  context: z.string(),
+  namespace: z.string(),
+  ports: z.array(recordedPortSchema),
   /** The names the local router sends to the cluster's node, and the NodePort each
    *  goes to there. Absent in records from before. */
-  routes?: { host: string; nodePort: number }[];
+  routes: z.array(z.object({ host: z.string(), nodePort: z.number() })).optional(),
   /** Image tags loaded into the cluster's node (loading again is skipped). */
-  loadedImages: string[];
+  loadedImages: z.array(z.string()),
   /** Tags prodlike built for this environment, which `destroy` removes (a mirror loads
    *  the user's own images and builds none). Absent in records from before: all loaded. */
-  builtImages?: string[];
+  builtImages: z.array(z.string()).optional(),
   /** The rendered manifests' hash at the last successful `up`. */
-  configHash: string;
-  createdAt: string;
-}
+  configHash: z.string(),
+  createdAt: z.string(),
+  /** Existing cluster: what the live sync sends the code into (the pods' containers that
+   *  mount it, by workload), and what it leaves out. */
+  sync: z
+    .object({
+      targets: z.array(z.object({ selector: z.string(), container: z.string(), path: z.string() })),
+      exclude: z.array(z.string()),
+    })
+    .optional(),
+});
+
+export type EnvironmentRecord = z.infer<typeof environmentRecordSchema>;
 
 export class EnvironmentRecords {
   constructor(private readonly stateDir: string) {}
@@ -52,11 +77,8 @@ export class EnvironmentRecords {
   }
 
   async get(id: string): Promise<EnvironmentRecord | undefined> {
-    try {
-      return JSON.parse(await readFile(this.file(id), "utf8")) as EnvironmentRecord;
-    } catch {
-      return undefined;
-    }
+    // A damaged record reads as none: the environment is found again by its cluster.
+    return readStateOrNothing(this.file(id), environmentRecordSchema);
   }
 
   async list(): Promise<EnvironmentRecord[]> {
