@@ -176,7 +176,22 @@ function lifecycleCommands(table: CommandTable): void {
       "remove a new environment that fails to come up (by default it stays, for `prodlike logs`)",
       false,
     )
+    .option(
+      "--bake",
+      "existing cluster: the code baked into an image (immutable, for QA) instead of synced live",
+      false,
+    )
+    .option("--ref <git-ref>", "existing cluster: bake the code of this commit, branch or tag")
     .action(table.run("up", () => import("./commands/up.js")));
+  table
+    .add(
+      program,
+      "connect",
+      "existing cluster: keep the port-forwards and live sync going in the foreground (up starts them in the background)",
+      ["name"],
+    )
+    .addOption(new Option("--background", "run as up's background session").hideHelp())
+    .action(table.run("connect", () => import("./commands/connect.js")));
   table
     .add(program, "down", "stop the environment; data and containers are kept", [
       "name",

@@ -69,6 +69,9 @@ export interface UpRequest extends TargetOptions {
   /** `--rm-on-failure`: a new environment that fails to come up is removed (by default
    *  it stays, so its logs can say why). */
   removeOnFailure?: boolean | undefined;
+  /** An existing cluster: the code baked into an image (`--bake`), of a git ref (`--ref`). */
+  bake?: boolean | undefined;
+  ref?: string | undefined;
 }
 
 // Desired state -> plan -> apply -> wait -> verify. A second run on a healthy environment
@@ -115,6 +118,15 @@ export async function up(
           reservations: machine.ports,
         })
       : await plan(await installStateBefore(services, target, backend, before));
+    // A remote cluster: where on it, and how the code gets there.
+    if (backendInfo(backend.name).cluster?.code === "sent") {
+      const { clusterPlacement } = await import("./cluster-placement.js");
+      topology.placement = await clusterPlacement(services, target, request);
+    } else if (request.bake || request.ref) {
+      throw new ProdlikeError("USAGE", "--bake and --ref are for an existing cluster", {
+        hint: "This backend mounts the checkout; `--backend cluster` bakes the code into an image.",
+      });
+    }
     // Claimed before the backend checks which exist: a destroy elsewhere keeps them.
     await machine.intendImages(topology);
     // An empty checkout (before the application is created): the services come up, the

@@ -20,6 +20,8 @@ interface UpFlags {
   mirror: boolean;
   from?: string;
   rmOnFailure: boolean;
+  bake: boolean;
+  ref?: string;
 }
 
 export default async function upCommand(output: Output, flags: UpFlags): Promise<number> {
@@ -44,6 +46,8 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       mirror: flags.mirror,
       from: flags.from,
       removeOnFailure: flags.rmOnFailure,
+      bake: flags.bake,
+      ref: flags.ref,
     },
     await output.progress(),
   );
