@@ -1,6 +1,7 @@
 // npm run bench: every benchmark, each against its raw baseline measured in this run.
 // Prints a table and writes bench/results.json. Needs a running Docker engine.
 import { writeFile } from "node:fs/promises";
+import { dashboardBench } from "./dashboard.js";
 import { dbImportBench, snapshotBench } from "./db-import.js";
 import { dbLongLinesBench } from "./db-long-lines.js";
 import { dbPullBench } from "./db-pull.js";
@@ -43,6 +44,7 @@ if (!only || only === "versions") results.push(...(await versionsBench()));
 if (!only || only === "router") results.push(...(await routerBench()));
 if (!only || only === "release") results.push(...(await releaseBench()));
 if (!only || only === "snapshot-scale") results.push(...(await snapshotScaleBench()));
+if (!only || only === "dashboard") results.push(...(await dashboardBench()));
 
 const line = (cells) =>
   cells.map((cell, index) => String(cell).padEnd([52, 10, 14, 8][index] ?? 0)).join(" ");

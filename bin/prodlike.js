@@ -23,6 +23,17 @@ process.stdout.on("error", (error) => {
   }
   process.exitCode = 1;
 });
-const { main } = await import("../dist/cli/main.js");
-const code = await main(process.argv.slice(2));
+// `status` and `ls` in their plain forms skip the command table (commander and every
+// command's definition): see dist/cli/quick.js. Anything else goes through main.
+const argv = process.argv.slice(2);
+const quick =
+  argv[0] === "status" || argv[0] === "ls"
+    ? await import("../dist/cli/quick.js").then((module) => ({
+        module,
+        command: module.quickCommand(argv, process.cwd()),
+      }))
+    : undefined;
+const code = quick?.command
+  ? await quick.module.runQuick(quick.command)
+  : await (await import("../dist/cli/main.js")).main(argv);
 process.exitCode = stdoutFailed && code === 0 ? 1 : code;

@@ -167,6 +167,27 @@ export interface LogOptions {
   color: boolean;
 }
 
+/** One reading of a running service's CPU and memory. Compose gives the engine's
+ *  cumulative counters (a CPU rate needs two readings); a cluster without a metrics API
+ *  gives only what it reserves and caps (requests and limits). */
+export interface ServiceUsage {
+  service: string;
+  cpuNanos?: number;
+  systemNanos?: number;
+  onlineCpus?: number;
+  memoryBytes?: number;
+  memoryLimitBytes?: number;
+  /** Requested CPU in millicores and memory in bytes (clusters). */
+  requests?: { cpuMillis?: number; memoryBytes?: number };
+}
+
+/** One line a service wrote, as the dashboard shows it (no terminal, no colour). */
+export interface ServiceLogLine {
+  service: string;
+  stream: "stdout" | "stderr";
+  text: string;
+}
+
 export interface Backend {
   readonly name: BackendName;
   /** Fails with a typed error when the backend cannot work here. */
@@ -196,6 +217,16 @@ export interface Backend {
   /** Runs a command in a service with streams instead of the terminal (no TTY). */
   execStream(envId: string, request: StreamExecRequest): Promise<StreamExecResult>;
   logs(envId: string, services: string[], options: LogOptions): Promise<number>;
+  /** The last `tail` lines of each service (all when none named), then each new line,
+   *  until `signal` aborts. */
+  followLogLines(
+    envId: string,
+    services: string[],
+    options: { tail: number; signal: AbortSignal },
+    onLine: (line: ServiceLogLine) => void,
+  ): Promise<void>;
+  /** CPU and memory of each running service, read now. */
+  usage(envId: string): Promise<ServiceUsage[]>;
   /** Cluster backends: the names the local router sends to the cluster's node, and the
    *  node's container and network. Compose answers undefined: its containers carry the
    *  routes as labels. */

@@ -247,6 +247,15 @@ function lifecycleCommands(table: CommandTable): void {
   table
     .add(program, "ls", "list all environments on this machine (found by label)")
     .action(table.run("ls", () => import("./commands/ls.js")));
+  table
+    .add(
+      program,
+      "dashboard",
+      "a web page of every environment, live, on 127.0.0.1 (Ctrl-C stops it)",
+    )
+    .option("--port <port>", "the port to listen on (default: a free one)", "0")
+    .option("--open", "open it in the browser", false)
+    .action(table.run("dashboard", () => import("./commands/dashboard.js")));
 }
 
 function routerCommands(table: CommandTable): void {

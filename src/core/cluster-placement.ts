@@ -2,7 +2,6 @@ import { readFile } from "node:fs/promises";
 import os from "node:os";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { openExpiryStore } from "../env/expiry.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { ClusterPlacement } from "../topology/model.js";
 import type { Target } from "./plan.js";
@@ -145,5 +144,5 @@ async function expiresAt(
 ): Promise<string | undefined> {
   if (ttl === "never") return undefined;
   if (ttl !== undefined) return new Date(services.clock.now() + ttl).toISOString();
-  return (await openExpiryStore(services.env).all()).get(envId)?.expiresAt;
+  return (await (await services.stores.expiry()).all()).get(envId)?.expiresAt;
 }

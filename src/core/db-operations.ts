@@ -141,10 +141,7 @@ export async function dbPull(
     hasDrush,
   });
   const { db, envId, backend, cliService, refresh, hooks } = await localDatabase(services, request);
-  const [{ runPull }, { openDataOrigin }] = await Promise.all([
-    import("../db/pull.js"),
-    import("../db/data-origin.js"),
-  ]);
+  const { runPull } = await import("../db/pull.js");
   const snapshots = await openStore(services, envId);
   const report = await whileLocked(services, envId, "db pull", request, progress, () =>
     withInterrupt((signal) =>
@@ -165,7 +162,7 @@ export async function dbPull(
     ),
   );
   const refreshed = await refresh(progress);
-  await openDataOrigin(services.env, envId).write({
+  await (await services.stores.dataOrigin(envId)).write({
     source: plan.source,
     kind: "pull",
     at: new Date().toISOString(),
@@ -192,10 +189,7 @@ export async function dbImport(
     totalBytes = info.size;
   }
   const { db, envId, refresh, hooks } = await localDatabase(services, request);
-  const [{ importDump }, { openDataOrigin }] = await Promise.all([
-    import("../db/import-dump.js"),
-    import("../db/data-origin.js"),
-  ]);
+  const { importDump } = await import("../db/import-dump.js");
   const label = fromStdin ? "stdin" : path.basename(request.file);
   const report = await whileLocked(services, envId, "db import", request, progress, () =>
     withInterrupt((signal) =>
@@ -213,7 +207,7 @@ export async function dbImport(
       ),
     ),
   );
-  await openDataOrigin(services.env, envId).write({
+  await (await services.stores.dataOrigin(envId)).write({
     source: label,
     kind: "import",
     at: new Date().toISOString(),
@@ -246,8 +240,7 @@ function timestamp(): string {
 }
 
 export async function openStore(services: CoreServices, envId: string): Promise<SnapshotStore> {
-  const { openSnapshotStore } = await import("../db/snapshots.js");
-  return openSnapshotStore(services.env, envId);
+  return services.stores.snapshots(envId);
 }
 
 export async function snapshotCreate(

@@ -1,13 +1,10 @@
-import path from "node:path";
 import type { BackendName, EnvironmentStatus } from "../backends/backend.js";
-import { DEFAULT_BACKEND } from "../config/backend-registry.js";
-import { stateDir } from "../config/user-settings.js";
-import { openExpiryStore } from "../env/expiry.js";
+import { backendInfo, DEFAULT_BACKEND } from "../config/backend-registry.js";
 import { acquireEnvironmentLock, type HeldLock } from "../env/lock.js";
 import type { Progress } from "../ui/steps.js";
 import type { HookContext, HookEvent, HookRun } from "./hooks.js";
 import { resolveTarget, type TargetOptions } from "./plan.js";
-import { withRouterUrls } from "./router.js";
+import { addRouterUrls, openRouterIfEnabled, routerStateOf } from "./router.js";
 import type { CoreServices } from "./services.js";
 
 // What every operation on an environment starts from: which one and on which backend,
@@ -51,7 +48,7 @@ export async function lockEnvironment(
   progress?: Progress,
 ): Promise<HeldLock> {
   return acquireEnvironmentLock(envId, {
-    dir: path.join(stateDir(services.env), "locks"),
+    dir: services.stores.folder("locks"),
     timeoutMs: request.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     clock: services.clock,
     operation,
@@ -108,7 +105,7 @@ export async function withExpiry(
   services: CoreServices,
   environments: EnvironmentStatus[],
 ): Promise<EnvironmentStatus[]> {
-  const expiries = await openExpiryStore(services.env).all();
+  const expiries = await (await services.stores.expiry()).all();
   return environments.map((environment) => {
     const expiry = expiries.get(environment.id);
     return expiry ? { ...environment, expiresAt: expiry.expiresAt } : environment;
@@ -117,32 +114,52 @@ export async function withExpiry(
 
 // Every environment on this machine: compose ones by label, cluster ones from their
 // records. A backend that cannot answer here (no kind binary) does not hide the others.
+// The backends and the router are opened first, then the listings and the router's state
+// asked for in the same moment: the engine adapter answers those identical questions
+// with one query, however many environments there are.
 export async function list(
   services: CoreServices,
   backend: BackendName | undefined,
 ): Promise<EnvironmentStatus[]> {
-  if (backend) {
-    return withRouterUrls(
-      services,
-      await withExpiry(services, await (await services.backend(backend)).list()),
-    );
-  }
-  const names = new Set<BackendName>([DEFAULT_BACKEND, ...(await services.recordedBackends())]);
-  const lists = await Promise.all(
-    [...names].map(async (name) => {
-      try {
-        return await (await services.backend(name)).list();
-      } catch (error) {
-        if (name === DEFAULT_BACKEND && names.size === 1) throw error;
-        return [];
-      }
-    }),
-  );
-  return withRouterUrls(
-    services,
+  const names = backend
+    ? new Set<BackendName>([backend])
+    : new Set<BackendName>([DEFAULT_BACKEND, ...(await services.recordedBackends())]);
+  const lenient = (name: BackendName) =>
+    !backend && !(name === DEFAULT_BACKEND && names.size === 1);
+  const [backends, router] = await Promise.all([
+    Promise.all(
+      [...names].map(async (name) => {
+        try {
+          return { name, opened: await services.backend(name) };
+        } catch (error) {
+          if (!lenient(name)) throw error;
+          return undefined;
+        }
+      }),
+    ),
+    openRouterIfEnabled(services).catch(() => undefined),
+  ]);
+  const [lists, routerState] = await Promise.all([
+    Promise.all(
+      backends.map(async (entry) => {
+        try {
+          return (await entry?.opened.list()) ?? [];
+        } catch (error) {
+          if (!entry || !lenient(entry.name)) throw error;
+          return [];
+        }
+      }),
+    ),
+    routerStateOf(
+      router,
+      [...names].some((name) => backendInfo(name).routes === "handed-over"),
+    ),
+  ]);
+  return addRouterUrls(
     await withExpiry(
       services,
       lists.flat().sort((a, b) => a.id.localeCompare(b.id)),
     ),
+    routerState,
   );
 }

@@ -1,7 +1,6 @@
 import { mkdir, readdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { stateDir } from "../config/user-settings.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { FilesPullReport, FilesSource } from "../files/pull.js";
 import { copyIntoVolume, volumeCopyPaths } from "../files/volume-copy.js";
@@ -54,7 +53,7 @@ export async function filesPull(
   // then carried into the volume through the service's container.
   const envId = target.identity.id;
   const volume = config.files?.local ? undefined : presetFiles?.volume;
-  const copy = volumeCopyPaths(stateDir(services.env), envId);
+  const copy = volumeCopyPaths(services.stores.dir, envId);
   const plan = planFilesPull({
     source,
     into: volume ? copy.dir : undefined,

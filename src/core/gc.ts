@@ -1,4 +1,4 @@
-import { type Expiry, expiredAmong, openExpiryStore } from "../env/expiry.js";
+import { type Expiry, type ExpiryStore, expiredAmong } from "../env/expiry.js";
 import type { Progress } from "../ui/steps.js";
 import { list, whileLocked } from "./environments.js";
 import { type RemovalReport, removeEnvironment } from "./operations.js";
@@ -21,7 +21,7 @@ export async function gc(
   progress: Progress,
 ): Promise<GcReport> {
   const environments = await list(services, undefined);
-  const store = openExpiryStore(services.env);
+  const store = await services.stores.expiry();
   const expiries = await store.all();
   const expired = expiredAmong(environments, expiries, new Date(services.clock.now()));
   const kept = environments
@@ -59,7 +59,7 @@ export async function gc(
 // A lifetime whose environment is gone (destroyed by hand with another state folder, a
 // cluster deleted outside prodlike) would otherwise stay forever.
 async function forgetVanished(
-  store: ReturnType<typeof openExpiryStore>,
+  store: ExpiryStore,
   expiries: ReadonlyMap<string, Expiry>,
   environments: readonly { id: string }[],
 ): Promise<void> {

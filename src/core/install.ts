@@ -1,6 +1,5 @@
 import type { Backend, EnvironmentStatus, UpOptions } from "../backends/backend.js";
 import { LocalDatabase } from "../db/local-database.js";
-import { openInstallStates } from "../env/install-states.js";
 import type { Topology } from "../topology/model.js";
 import type { Progress } from "../ui/steps.js";
 import type { Target } from "./plan.js";
@@ -54,7 +53,7 @@ export async function installStateBefore(
   const { loadPreset } = await import("../topology/preset-loader.js");
   const check = (await loadPreset(target.loaded.config.preset)).definition.install?.check;
   if (!check || !status) return false;
-  const states = openInstallStates(services.env);
+  const states = await services.stores.installStates();
   const remembered = await states.get(target.identity.id);
   if (remembered === true) return true;
   const asked = await askInstalled(backend, status, check);
@@ -86,7 +85,11 @@ export async function settleInstallState(
   if (install.installed) return { installed: true, command: `prodlike run ${install.command}` };
   const installed = await askInstalled(backend, await backend.status(envId), install.check);
   if (installed === undefined) return undefined;
-  await openInstallStates(services.env).set(envId, installed, new Date(services.clock.now()));
+  await (await services.stores.installStates()).set(
+    envId,
+    installed,
+    new Date(services.clock.now()),
+  );
   if (installed !== install.installed) {
     const next = await replan(installed);
     if (renderedDiffers(topology, next)) {
@@ -118,7 +121,7 @@ export async function followInstallState(
   const envId = target.identity.id;
   const installed = await askInstalled(backend, await backend.status(envId), check);
   if (installed === undefined) return;
-  const states = openInstallStates(services.env);
+  const states = await services.stores.installStates();
   const before = await states.get(envId);
   await states.set(envId, installed, new Date(services.clock.now()));
   if (before === installed) return;

@@ -11,9 +11,8 @@ import {
   type UpResult,
 } from "../backends/backend.js";
 import { backendInfo } from "../config/backend-registry.js";
-import { openUserSettings, stateDir } from "../config/user-settings.js";
+import { openUserSettings } from "../config/user-settings.js";
 import type { DataOrigin } from "../db/data-origin.js";
-import { openExpiryStore } from "../env/expiry.js";
 import { pathExists } from "../env/generated-files.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { withArguments } from "../process/shell-line.js";
@@ -36,6 +35,8 @@ import { upClaims } from "./machine.js";
 import { claimOwnership, forgetOwnership, requireOwnership } from "./ownership.js";
 import { planEnvironment, resolveTarget, type TargetOptions } from "./plan.js";
 import {
+  addRouterUrls,
+  readRouterState,
   syncRouter,
   syncWhileStarting,
   trustRecorded,
@@ -200,7 +201,7 @@ export async function up(
     await syncRouter(services, progress, {
       cluster: { envId: target.identity.id, backend },
     });
-    const expiries = openExpiryStore(services.env);
+    const expiries = await services.stores.expiry();
     if (request.ttl === "never") await expiries.remove(target.identity.id);
     else if (request.ttl !== undefined) {
       await expiries.set(target.identity.id, request.ttl, new Date(services.clock.now()));
@@ -390,29 +391,21 @@ export async function removeEnvironment(
     }
   });
   // Snapshots belong to the environment: a throwaway environment leaves no disk behind.
-  const [
-    { openSnapshotStore },
-    { openDataOrigin },
-    { removeEnvironmentDir },
-    { removeVolumeCopy },
-    { openInstallStates },
-  ] = await Promise.all([
-    import("../db/snapshots.js"),
-    import("../db/data-origin.js"),
+  const [{ removeEnvironmentDir }, { removeVolumeCopy }] = await Promise.all([
     import("../env/generated-files.js"),
     import("../files/volume-copy.js"),
-    import("../env/install-states.js"),
   ]);
   if (checkout) await removeMountpoints(checkout.codeRoot, mountpoints);
   const leftFiles = checkout ? await removeEnvironmentDir(checkout.codeRoot, checkout.name) : false;
-  await openDataOrigin(services.env, envId).remove();
+  await (await services.stores.dataOrigin(envId)).remove();
   // files pull's own copy of a volume's files (OpenMage's media/).
-  await removeVolumeCopy(stateDir(services.env), envId);
-  await openExpiryStore(services.env).remove(envId);
-  await openInstallStates(services.env).remove(envId);
+  await removeVolumeCopy(services.stores.dir, envId);
+  await (await services.stores.expiry()).remove(envId);
+  await (await services.stores.xdebug()).remove(envId);
+  await (await services.stores.installStates()).remove(envId);
   const snapshots = options.keepSnapshots
     ? []
-    : await openSnapshotStore(services.env, envId).removeAll();
+    : await (await services.stores.snapshots(envId)).removeAll();
   await forgetOwnership(services, envId);
   if (!report && !leftFiles && snapshots.length === 0) throw environmentNotFound(envId);
   return {
@@ -429,17 +422,14 @@ export async function status(
   EnvironmentStatus & { data?: DataOrigin; filesProxy?: string; router?: { trusted: boolean } }
 > {
   const { identity, backend, target } = await backendFor(services, request);
-  const [found, data] = await Promise.all([
+  // The router's state is read beside the environment's own: two engine queries at once.
+  const [found, data, routerState] = await Promise.all([
     backend.status(identity.id),
-    import("../db/data-origin.js").then(({ openDataOrigin }) =>
-      openDataOrigin(services.env, identity.id).read(),
-    ),
+    services.stores.dataOrigin(identity.id).then((origin) => origin.read()),
+    readRouterState(services, backend.name !== "compose"),
   ]);
   if (!found) throw environmentNotFound(identity.id);
-  const [withLifetime = found] = await withRouterUrls(
-    services,
-    await withExpiry(services, [found]),
-  );
+  const [withLifetime = found] = addRouterUrls(await withExpiry(services, [found]), routerState);
   // files.proxy: missing user files come from production's public URL (see files-proxy).
   const filesProxy = target.loaded.config.files?.proxy;
   // Browsers refuse the https names until the router's CA is trusted: status says so.

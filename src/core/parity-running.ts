@@ -1,7 +1,7 @@
 import type { Backend } from "../backends/backend.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
-import { podSpecOf } from "../mirror/transforms.js";
-import { workloadSelector } from "../mirror/web-entry.js";
+import { podSpecOf } from "../kube/pods.js";
+import { workloadSelector } from "../kube/web-entry.js";
 import { runningViews } from "../parity/running-view.js";
 import {
   mergeFacts,

@@ -4,9 +4,9 @@ import path from "node:path";
 import type { Backend, EnvironmentStatus } from "../backends/backend.js";
 import type { LocalRouter, RouterState } from "../backends/router/local-router.js";
 import { backendInfo } from "../config/backend-registry.js";
-import { stateDir } from "../config/user-settings.js";
 import { isProdlikeError } from "../errors/prodlike-error.js";
 import type { RouterPorts } from "../router/caddy-config.js";
+import { DASHBOARD_HOST, DASHBOARD_ROUTE_PREFIX } from "../router/router-plan.js";
 import { environmentHost } from "../topology/hosts.js";
 import type { Progress } from "../ui/steps.js";
 import type { CoreServices } from "./services.js";
@@ -216,21 +216,131 @@ export async function withRouterUrls(
   services: CoreServices,
   environments: EnvironmentStatus[],
 ): Promise<EnvironmentStatus[]> {
-  if (!routerEnabled(services.env) || environments.length === 0) return environments;
-  let state: RouterState;
+  if (environments.length === 0) return environments;
+  const clusters = environments.some(
+    (environment) => backendInfo(environment.backend).routes === "handed-over",
+  );
+  return addRouterUrls(environments, await readRouterState(services, clusters));
+}
+
+/** The router's state, for URLs added later (status reads it beside the environment);
+ *  undefined when the router is off or cannot be read. */
+export async function readRouterState(
+  services: CoreServices,
+  clusters: boolean,
+): Promise<RouterState | undefined> {
+  return routerStateOf(await openRouterIfEnabled(services), clusters);
+}
+
+/** The router when it is on (its module loaded), so reading its state starts at once. */
+export async function openRouterIfEnabled(
+  services: CoreServices,
+): Promise<LocalRouter | undefined> {
+  return routerEnabled(services.env) ? openRouter(services) : undefined;
+}
+
+/** Its state, or undefined when there is no router or it cannot be read. */
+export async function routerStateOf(
+  router: LocalRouter | undefined,
+  clusters: boolean,
+): Promise<RouterState | undefined> {
   try {
-    state = await (await openRouter(services)).state({
-      clusters: environments.some(
-        (environment) => backendInfo(environment.backend).routes === "handed-over",
-      ),
-    });
+    return await router?.state({ clusters });
   } catch {
-    return environments;
+    return undefined;
   }
+}
+
+export function addRouterUrls<T extends EnvironmentStatus>(
+  environments: T[],
+  state: RouterState | undefined,
+): T[] {
+  if (!state) return environments;
   return environments.map((environment) => ({
     ...environment,
     urls: { ...environment.urls, ...routedUrls(environment, state) },
   }));
+}
+
+/** Where the router can reach a server of this user: its network's gateway, when it runs;
+ *  with the URL and the Host and Origin a browser will send through it. */
+export async function dashboardRoute(
+  services: CoreServices,
+): Promise<{ gateway: string; url: string; host: string; origin: string } | undefined> {
+  if (!routerEnabled(services.env)) return undefined;
+  try {
+    const router = await openRouter(services);
+    const state = await router.state();
+    if (!state.running || !state.ports) return undefined;
+    const gateway = await router.gateway();
+    if (!gateway) return undefined;
+    const url = routerUrl("https", DASHBOARD_HOST, state.ports);
+    const origin = url.replace(/\/$/, "");
+    return { gateway, url, host: origin.replace(/^https:\/\//, ""), origin };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sends https://prodlike.localhost to `dial` (the dashboard on the router's network), or
+ *  with none, stops sending it. One route per user: of two live dashboards the one kept
+ *  first keeps the name (the router says which); a kept route whose dashboard no longer
+ *  answers (killed without stopping) is dropped on the way. */
+export async function routeDashboardTo(
+  services: CoreServices,
+  dial: string | undefined,
+  progress: Progress,
+): Promise<RouterState | undefined> {
+  const routeId = `${DASHBOARD_ROUTE_PREFIX}${process.getuid?.() ?? "user"}`;
+  return whileRouterLocked(services, progress, async () => {
+    const router = await openRouter(services);
+    const { ROUTER_NAME } = await import("../backends/router/local-router.js");
+    const others = Object.entries(await router.keptRoutes()).filter(
+      ([id]) => id.startsWith(DASHBOARD_ROUTE_PREFIX) && id !== routeId,
+    );
+    const gone = await Promise.all(
+      others.map(async ([id, routes]) =>
+        (await Promise.all(routes.sites.map((site) => answers(site.dial)))).some(Boolean)
+          ? []
+          : [id],
+      ),
+    );
+    return router.sync({
+      ...(dial
+        ? {
+            cluster: {
+              envId: routeId,
+              routes: {
+                container: ROUTER_NAME,
+                network: ROUTER_NAME,
+                sites: [{ host: DASHBOARD_HOST, dial }],
+              },
+            },
+          }
+        : { leaving: new Set([routeId]) }),
+      forget: gone.flat(),
+    });
+  });
+}
+
+/** Whether something accepts a TCP connection at HOST:PORT within half a second (a
+ *  dashboard listens on this machine's address on the router's network). */
+async function answers(dial: string): Promise<boolean> {
+  const { connect } = await import("node:net");
+  const [host, port] = [
+    dial.slice(0, dial.lastIndexOf(":")),
+    Number(dial.slice(dial.lastIndexOf(":") + 1)),
+  ];
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 500 });
+    const done = (alive: boolean) => {
+      socket.destroy();
+      resolve(alive);
+    };
+    socket.once("connect", () => done(true));
+    socket.once("timeout", () => done(false));
+    socket.once("error", () => done(false));
+  });
 }
 
 export interface RouterReport {
@@ -286,7 +396,7 @@ export async function stopRouter(
 
 /** Where prodlike keeps the router CA's certificate (and the record of its trust). */
 export function routerStateDir(services: CoreServices): string {
-  return path.join(stateDir(services.env), "router");
+  return services.stores.folder("router");
 }
 
 /** Where the CA's root certificate is exported: rootCA.pem, mkcert's name for it, so

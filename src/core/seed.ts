@@ -74,12 +74,9 @@ export async function seedEnvironment(
   const db = databaseOf(backend, status);
   const restart = (options?: RestartOptions) =>
     backend.restartService(envId, db.service, request.healthTimeoutMs, options);
-  const [snapshots, { openDataOrigin }] = await Promise.all([
-    import("../db/snapshots.js"),
-    import("../db/data-origin.js"),
-  ]);
+  const snapshots = await import("../db/snapshots.js");
   if (wanted.snapshot) {
-    const store = snapshots.openSnapshotStore(services.env, source.id);
+    const store = await services.stores.snapshots(source.id);
     const meta = await store.require(wanted.snapshot);
     await snapshots.restoreSnapshot(db, store, meta, restart, progress);
   } else {
@@ -92,8 +89,8 @@ export async function seedEnvironment(
     );
   }
   // Production data stays marked as such in every copy made of it.
-  const sourceOrigin = await openDataOrigin(services.env, source.id).read();
-  await openDataOrigin(services.env, envId).write({
+  const sourceOrigin = await (await services.stores.dataOrigin(source.id)).read();
+  await (await services.stores.dataOrigin(envId)).write({
     source: `${source.id}${wanted.snapshot ? `:${wanted.snapshot}` : ""}`,
     kind: "seed",
     at: new Date(services.clock.now()).toISOString(),

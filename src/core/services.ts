@@ -13,6 +13,7 @@ import {
 import type { ObjectLister } from "../mirror/live-cluster.js";
 import type { CommandRunner } from "../process/command-runner.js";
 import type { Clock } from "../waits/clock.js";
+import { type StateStores, stateStores } from "./state-stores.js";
 
 // The collaborators the core needs, built once by the composition root (src/cli) and
 // passed down. Heavy adapters (dockerode, conf) are loaded only by commands that use them,
@@ -35,6 +36,8 @@ export interface CoreServices {
   recordedBackend(envId: string): Promise<BackendName | undefined>;
   /** The cluster backends any recorded environment uses. */
   recordedBackends(): Promise<BackendName[]>;
+  /** What prodlike keeps on disk (lifetimes, data origins, snapshots, locks…). */
+  stores: StateStores;
 }
 
 export async function createCoreServices(
@@ -68,6 +71,7 @@ export async function createCoreServices(
     runner,
     clock: systemClock,
     env,
+    stores: stateStores(env),
     developer:
       process.getuid && process.getgid
         ? { uid: process.getuid(), gid: process.getgid() }

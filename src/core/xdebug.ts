@@ -105,6 +105,12 @@ export async function xdebug(
       enabled: /^xdebug$/im.test(await run(service.name, "php -m")),
     })),
   );
+  // Remembered for `ls --json` and the dashboard, which do not ask every container.
+  await (await services.stores.xdebug()).set(
+    identity.id,
+    states.some((state) => state.enabled),
+    new Date(services.clock.now()),
+  );
   if (!settings && states.some((state) => state.enabled)) {
     settings = parseXdebugIni(await run(php[0]?.name ?? "", `cat ${XDEBUG_INI} 2>/dev/null; true`));
   }

@@ -6,14 +6,14 @@ import {
   type ClusterBackendName,
   isClusterBackend,
 } from "../config/backend-registry.js";
-import { readStateOrNothing } from "../state/json-state.js";
+import { damagedState, readState } from "../state/json-state.js";
 
 // What prodlike knows of each cluster environment, one JSON file per environment under
 // the user's state folder. Compose environments need none (their containers carry
 // labels); a cluster's objects carry labels too, but finding which clusters exist and
 // which kubeconfig opens them must not require a round trip to each one.
 
-const recordedPortSchema = z.object({
+const recordedPortSchema = z.looseObject({
   name: z.string(),
   service: z.string(),
   containerPort: z.number(),
@@ -29,7 +29,8 @@ const clusterBackendNames = BACKEND_NAMES.filter(isClusterBackend) as [
   ...ClusterBackendName[],
 ];
 
-const environmentRecordSchema = z.object({
+// What a record must hold to be used; fields a newer version added pass through.
+const environmentRecordSchema = z.looseObject({
   id: z.string(),
   project: z.string(),
   name: z.string(),
@@ -76,15 +77,29 @@ export class EnvironmentRecords {
     return path.join(this.dir, `${id}.json`);
   }
 
+  /** The record; undefined when there is none. A damaged one (cut short, edited, from
+   *  another version) is STATE_INVALID: the cluster it names cannot be told otherwise. */
   async get(id: string): Promise<EnvironmentRecord | undefined> {
-    // A damaged record reads as none: the environment is found again by its cluster.
-    return readStateOrNothing(this.file(id), environmentRecordSchema);
+    const read = await readState(this.file(id), environmentRecordSchema);
+    if (read.kind === "missing") return undefined;
+    if (read.kind === "invalid") {
+      throw damagedState(
+        read,
+        `The record of ${id}`,
+        `Delete its cluster by hand (kind delete cluster --name prodlike-${id}, minikube delete -p prodlike-${id}, or on an existing cluster the namespace labelled prodlike.dev/env=${id}) and the file, then \`prodlike up\` makes it again.`,
+      );
+    }
+    return read.value;
   }
 
+  /** Every record that reads; a damaged one is left out of the listing (`ls` names the
+   *  others), and `get` on it says what is wrong. */
   async list(): Promise<EnvironmentRecord[]> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
     const records = await Promise.all(
-      names.filter((name) => name.endsWith(".json")).map((name) => this.get(name.slice(0, -5))),
+      names
+        .filter((name) => name.endsWith(".json"))
+        .map((name) => this.get(name.slice(0, -5)).catch(() => undefined)),
     );
     return records
       .filter((record): record is EnvironmentRecord => record !== undefined)

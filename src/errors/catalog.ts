@@ -91,6 +91,10 @@ export const errorCatalog = {
     title: "A hook from prodlike.yaml did not end in time",
   },
   COMMAND_UNKNOWN: { exitCode: ExitCode.notFound, title: "No such project command" },
+  TOKEN_UNSAFE: {
+    exitCode: ExitCode.failed,
+    title: "The dashboard's token file is not yours alone",
+  },
   INTERRUPTED: { exitCode: ExitCode.interrupted, title: "Interrupted" },
   INTERNAL: { exitCode: ExitCode.failed, title: "Unexpected internal error" },
 } as const satisfies Record<string, { exitCode: ExitCodeValue; title: string }>;

@@ -1,7 +1,7 @@
+import { type IngressRule, servicePortsOf } from "../kube/web-entry.js";
 import { environmentHost } from "../topology/hosts.js";
 import type { HostRoute, Topology } from "../topology/model.js";
 import type { ManifestObject } from "./manifests.js";
-import { type IngressRule, servicePortsOf } from "./web-entry.js";
 
 // The host names a mirrored layout answers to: the environment's own name for
 // production's web entry, and each Ingress rule's (already localized) host to the service

@@ -1,11 +1,11 @@
+import type { Adaptation } from "../kube/adaptation.js";
+import { isDatabaseContainer } from "../kube/database-role.js";
+import { CODE_NODE_PATH, CODE_VOLUME, podSpecOf } from "../kube/pods.js";
+import { findWebEntry, podLabels, selects } from "../kube/web-entry.js";
 import { MirrorLabel } from "../topology/labels.js";
 import type { EnvironmentIdentity, MountSpec, ServiceSpec, Topology } from "../topology/model.js";
-import type { Adaptation } from "./adaptation.js";
-import { isDatabaseContainer } from "./database-role.js";
 import { ingressRoutes } from "./ingress-routes.js";
 import type { ManifestObject } from "./manifests.js";
-import { CODE_NODE_PATH, CODE_VOLUME, podSpecOf } from "./transforms.js";
-import { findWebEntry, podLabels, selects } from "./web-entry.js";
 
 // Production's mirrored manifests imported into the one model, as a preset is: every
 // backend then runs it through its one `up`. A pod becomes its first container's service,

@@ -1,6 +1,13 @@
 import type { TransformId } from "../config/vocabulary.js";
+import { splitImage } from "../kube/image-ref.js";
+import {
+  CODE_NODE_PATH,
+  CODE_VOLUME,
+  type Container,
+  type PodSpec,
+  podSpecOf,
+} from "../kube/pods.js";
 import { localHostFor } from "../topology/hosts.js";
-import { splitImage } from "./image-ref.js";
 import type { ManifestObject } from "./manifests.js";
 
 // The local transforms of a mirror: each one changes production's objects in one way a
@@ -59,11 +66,6 @@ const CLOUD_ANNOTATIONS = [
 
 const WORKLOAD_KINDS = new Set(["Deployment", "StatefulSet", "Job", "CronJob"]);
 
-export const CODE_VOLUME = "prodlike-code";
-/** Where the code-mount transform points its hostPath: the cluster tools' node code path
- *  (compose mounts the code root there instead; a cluster backend sets its own). */
-export const CODE_NODE_PATH = "/prodlike/code";
-
 export function applyTransforms(
   objects: readonly ManifestObject[],
   options: MirrorOptions,
@@ -107,43 +109,6 @@ type Note = (transform: TransformId, detail: string, container?: string) => void
 
 interface ClaimSpec {
   storageClassName?: string;
-}
-
-interface PodSpec {
-  containers?: Container[];
-  initContainers?: Container[];
-  volumes?: { name: string; [key: string]: unknown }[];
-  nodeSelector?: unknown;
-  affinity?: unknown;
-  tolerations?: unknown;
-  topologySpreadConstraints?: unknown;
-}
-
-interface Container {
-  name: string;
-  image?: string;
-  securityContext?: Record<string, unknown>;
-  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  volumeMounts?: { name: string; mountPath: string; [key: string]: unknown }[];
-}
-
-/** The pod template of a workload (a CronJob's sits in its job template). */
-export interface PodTemplate {
-  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: PodSpec;
-}
-
-/** A workload's pod template (a CronJob's is inside its job template). */
-export function podTemplateOf(object: ManifestObject): PodTemplate | undefined {
-  const spec = object.spec as Record<string, unknown> | undefined;
-  if (object.kind === "CronJob") {
-    return (spec?.jobTemplate as { spec?: { template?: PodTemplate } } | undefined)?.spec?.template;
-  }
-  return spec?.template as PodTemplate | undefined;
-}
-
-export function podSpecOf(object: ManifestObject): PodSpec | undefined {
-  return podTemplateOf(object)?.spec;
 }
 
 function transformWorkload(

@@ -1,5 +1,5 @@
 import type { RunningContainer } from "../backends/backend.js";
-import { splitImage } from "../mirror/image-ref.js";
+import { splitImage } from "../kube/image-ref.js";
 import { MirrorLabel } from "../topology/labels.js";
 import { factsFromImage } from "./runtime-facts.js";
 import type { WorkloadView } from "./workload-view.js";

@@ -1,6 +1,6 @@
-import { splitImage } from "../mirror/image-ref.js";
+import { splitImage } from "../kube/image-ref.js";
+import { podSpecOf } from "../kube/pods.js";
 import type { ManifestObject } from "../mirror/manifests.js";
-import { podSpecOf } from "../mirror/transforms.js";
 import { factsFromImage, type RuntimeFacts } from "./runtime-facts.js";
 
 // What parity compares of a workload, read from manifests: per container the image

@@ -45,6 +45,14 @@ export interface ExternalRoutes {
   sites: RouterSite[];
 }
 
+/** The dashboard's name on the router (`prodlike dashboard` while the router runs). It
+ *  never keeps the router running by itself: it comes with the router, not the other
+ *  way round (and a dashboard killed without stopping leaves its route behind). */
+export const DASHBOARD_HOST = "prodlike.localhost";
+
+/** The dashboard's route is kept as `prodlike-dashboard-UID` beside cluster environments'. */
+export const DASHBOARD_ROUTE_PREFIX = "prodlike-dashboard-";
+
 export interface RouterPlan {
   sites: RouterSite[];
   /** The networks the router must be attached to, to dial those containers. */
@@ -115,8 +123,16 @@ export function routerPlan(
   for (const envId of clusters) {
     const external = options.external?.[envId];
     const environment = recorded.get(envId);
-    if (!external || !environment || options.leaving?.has(envId)) continue;
+    if (!external || options.leaving?.has(envId)) continue;
     if (!running.has(external.container)) continue;
+    // A user's dashboard is no environment: it has its one name and nothing else.
+    if (envId.startsWith(DASHBOARD_ROUTE_PREFIX)) {
+      for (const site of external.sites) {
+        if (site.host === DASHBOARD_HOST) claim(envId, site, external.network);
+      }
+      continue;
+    }
+    if (!environment) continue;
     for (const site of external.sites) {
       if (isUnder(site.host, environment)) claim(envId, site, external.network);
     }

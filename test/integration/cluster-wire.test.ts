@@ -161,11 +161,15 @@ describe("prodlike on a Kubernetes wire double (exec protocol v4)", () => {
     expect((await httpGet(`${webUrl}/`)).body).toContain(greeting);
   });
 
-  it("xdebug finds the php-fpm container by its own role", async () => {
+  it("xdebug and cache purge find the php-fpm container by its own role", async () => {
     const on = await cli(["xdebug", "on", "--json"]);
     expectOk(on);
     expect(JSON.stringify(on.json)).toContain("php-fpm");
     expectOk(await cli(["xdebug", "off"]));
+    // The refresh after a data change reaches it too (it reloads php-fpm's caches).
+    const purged = await cli(["cache", "purge", "--json"]);
+    expectOk(purged);
+    expect(JSON.stringify(purged.json)).toContain("php-fpm reloaded");
   });
 
   it("a changed up rolls out, records the release, and a second up changes nothing", async () => {

@@ -1,6 +1,8 @@
 import type {
   BuildRequest,
   ContainerConfig,
+  ContainerCounters,
+  ContainerEvent,
   ContainerInfo,
   DockerEngine,
   LabelFilter,
@@ -104,6 +106,39 @@ export class FakeEngine implements DockerEngine {
   async execInContainer(id: string, command: readonly string[]): Promise<number> {
     this.execs.push({ id, command });
     return this.execExitCodes.shift() ?? this.execExitCode;
+  }
+  /** Counters containerStats answers with, by container id. */
+  counters = new Map<string, ContainerCounters>();
+  async containerStats(id: string): Promise<ContainerCounters> {
+    const counters = this.counters.get(id);
+    if (!counters) throw new Error(`no such container: ${id}`);
+    return counters;
+  }
+  /** Lines followLogs answers with, by container id (then it waits for the abort). */
+  logLines = new Map<string, { stream: "stdout" | "stderr"; text: string }[]>();
+  async followLogs(
+    id: string,
+    options: { tail: number; signal: AbortSignal },
+    onLine: (line: { stream: "stdout" | "stderr"; text: string }) => void,
+  ): Promise<void> {
+    for (const line of (this.logLines.get(id) ?? []).slice(-options.tail)) onLine(line);
+    if (options.signal.aborted) return;
+    await new Promise((resolve) => options.signal.addEventListener("abort", resolve));
+  }
+  /** The watchers listening, to send them events (emit). */
+  watchers: ((event: ContainerEvent) => void)[] = [];
+  async watchContainers(
+    _labels: LabelFilter,
+    signal: AbortSignal,
+    onEvent: (event: ContainerEvent) => void,
+  ): Promise<void> {
+    this.watchers.push(onEvent);
+    signal.addEventListener("abort", () => {
+      this.watchers = this.watchers.filter((watcher) => watcher !== onEvent);
+    });
+  }
+  emit(event: ContainerEvent): void {
+    for (const watcher of this.watchers) watcher(event);
   }
   // As the engine does: one volume per name, the first creator's labels kept.
   async createVolume(

@@ -18,6 +18,8 @@ import {
   noPreviousRelease,
   type RestartOptions,
   type RunningState,
+  type ServiceLogLine,
+  type ServiceUsage,
   type StreamExecRequest,
   type StreamExecResult,
   type UpOptions,
@@ -26,6 +28,7 @@ import {
 import type { ContainerInfo, DockerEngine } from "../docker/docker-engine.js";
 import type { ImageClaims } from "../docker/image-claims.js";
 import type { ComposeDetectionCache } from "./compose-detection-cache.js";
+import { composeUsage, followComposeLogs, serviceMissing } from "./compose-observe.js";
 import { ComposeCli, composeContainerOf, projectOfContainers } from "./compose-project.js";
 import { destroyCompose, STOP_TIMEOUT_SECONDS } from "./compose-teardown.js";
 import { healthCommandOf, waitForService } from "./container-waits.js";
@@ -122,7 +125,14 @@ export class ComposeBackend implements Backend {
   }
 
   async releases(envId: string): Promise<(KeptRelease & { id: string })[]> {
-    const project = projectOfContainers(envId, await this.requireContainers(envId));
+    // Read from the listing of every prodlike container, not this environment's own:
+    // `ls --json` asks this of every environment at once, and the engine adapter answers
+    // those identical questions with one query.
+    const containers = (await this.deps.engine.listContainers({ [Label.managed]: "true" })).filter(
+      (container) => container.labels[Label.env] === envId,
+    );
+    if (containers.length === 0) throw environmentNotFound(envId);
+    const project = projectOfContainers(envId, containers);
     const { composeReleases } = await import("./compose-release.js");
     return composeReleases(path.dirname(project.file)).list();
   }
@@ -202,14 +212,13 @@ export class ComposeBackend implements Backend {
   }
 
   async list(): Promise<EnvironmentStatus[]> {
-    const containers = await this.deps.engine.listContainers({
-      [Label.managed]: "true",
-      [Label.backend]: "compose",
-    });
+    // Every container prodlike labels, the compose ones picked here: the router's state
+    // asks the engine the same question, and the adapter answers both with one query.
+    const containers = await this.deps.engine.listContainers({ [Label.managed]: "true" });
     const byEnv = new Map<string, ContainerInfo[]>();
     for (const container of containers) {
       const id = container.labels[Label.env];
-      if (!id) continue;
+      if (!id || container.labels[Label.backend] !== "compose") continue;
       byEnv.set(id, [...(byEnv.get(id) ?? []), container]);
     }
     return [...byEnv.values()]
@@ -278,16 +287,7 @@ export class ComposeBackend implements Backend {
   private async runningContainer(envId: string, service: string): Promise<ContainerInfo> {
     const containers = await this.requireContainers(envId);
     const container = containers.find((candidate) => candidate.labels[Label.service] === service);
-    if (!container) {
-      const known = containers.map((candidate) => candidate.labels[Label.service]).join(", ");
-      throw new ProdlikeError(
-        "SERVICE_NOT_FOUND",
-        `Environment ${envId} has no service \`${service}\``,
-        {
-          hint: `Its services: ${known}.`,
-        },
-      );
-    }
+    if (!container) throw serviceMissing(envId, service, containers);
     if (container.state !== "running") {
       throw new ProdlikeError(
         "SERVICE_NOT_RUNNING",
@@ -303,6 +303,20 @@ export class ComposeBackend implements Backend {
   async logs(envId: string, services: string[], options: LogOptions): Promise<number> {
     const project = projectOfContainers(envId, await this.requireContainers(envId));
     return this.cli.attached(project, { kind: "logs", ...options, services });
+  }
+
+  async followLogLines(
+    envId: string,
+    services: string[],
+    options: { tail: number; signal: AbortSignal },
+    onLine: (line: ServiceLogLine) => void,
+  ): Promise<void> {
+    const containers = await this.requireContainers(envId);
+    await followComposeLogs(this.deps.engine, envId, containers, services, options, onLine);
+  }
+
+  async usage(envId: string): Promise<ServiceUsage[]> {
+    return composeUsage(this.deps.engine, await this.envContainers(envId));
   }
 
   async running(envId: string): Promise<RunningState> {

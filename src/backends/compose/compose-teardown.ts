@@ -8,7 +8,6 @@ import { type DestroyOptions, type DestroyReport, environmentNotFound } from "..
 import type { DockerEngine } from "../docker/docker-engine.js";
 import type { ImageClaims } from "../docker/image-claims.js";
 import { type ComposeCli, type ComposeProject, projectOfContainers } from "./compose-project.js";
-import { releaseImages } from "./compose-release.js";
 
 // `destroy` on compose: everything labelled with the environment goes (containers,
 // volumes, the network, the images no other environment uses), then a check that
@@ -36,6 +35,8 @@ export async function destroyCompose(
   const imageIds = new Set(containers.map((container) => container.imageId));
   // The images of its other releases too (the kept one, one rolled back): no container
   // runs them, but they were built for this environment.
+  // Loaded here: it reads release files with yaml, which status and ls never need.
+  const { releaseImages } = await import("./compose-release.js");
   const releaseTags = new Set(project ? await releaseImages(path.dirname(project.file)) : []);
   if (releaseTags.size > 0) {
     for (const image of await engine.listImages({ [Label.managed]: "true" })) {

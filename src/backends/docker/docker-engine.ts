@@ -70,6 +70,40 @@ export interface DockerEngine {
   /** The host ports a container is configured to publish: a stopped container lists
    *  none, yet takes them back when it starts. */
   portBindings(id: string): Promise<PublishedPort[]>;
+  /** One reading of a running container's CPU and memory counters. */
+  containerStats(id: string): Promise<ContainerCounters>;
+  /** The last `tail` lines of a container's output, then each new one, one call per
+   *  line, until `signal` aborts or the container stops. */
+  followLogs(
+    id: string,
+    options: { tail: number; signal: AbortSignal },
+    onLine: (line: { stream: "stdout" | "stderr"; text: string }) => void,
+  ): Promise<void>;
+  /** Calls `onEvent` for each event of a container with these labels (created, started,
+   *  died, health changed, removed…) until `signal` aborts; resolves once listening. */
+  watchContainers(
+    labels: LabelFilter,
+    signal: AbortSignal,
+    onEvent: (event: ContainerEvent) => void,
+  ): Promise<void>;
+}
+
+/** A container's cumulative CPU time beside the whole machine's, and its memory now. */
+export interface ContainerCounters {
+  cpuNanos: number;
+  systemNanos: number;
+  onlineCpus: number;
+  memoryBytes: number;
+  memoryLimitBytes: number;
+}
+
+/** The action of the event watchContainers sends after listening again (events missed). */
+export const RECONNECTED = "prodlike:reconnected";
+
+export interface ContainerEvent {
+  action: string;
+  id: string;
+  labels: Record<string, string>;
 }
 
 /** What parity reads of a running container, and its health check as Docker stores it
@@ -95,6 +129,7 @@ function labelFilters(labels: LabelFilter): string[] {
 export class DockerodeEngine implements DockerEngine {
   private client: Promise<Docker> | undefined;
   private readonly reader: EngineApiReader | undefined;
+  private readonly listings = new Map<string, Promise<RawContainer[]>>();
 
   constructor(env: NodeJS.ProcessEnv) {
     const endpoint = engineEndpoint(env);
@@ -121,32 +156,24 @@ export class DockerodeEngine implements DockerEngine {
   }
 
   async listContainers(labels: LabelFilter): Promise<ContainerInfo[]> {
-    const containers: RawContainer[] = this.reader
-      ? await this.reader.listContainers(labelFilters(labels))
-      : await (await this.docker).listContainers({
-          all: true,
-          filters: { label: labelFilters(labels) },
-        });
-    return containers.map((container) => ({
-      id: container.Id,
-      name: (container.Names?.[0] ?? container.Id).replace(/^\//, ""),
-      state: container.State,
-      health: healthFromStatus(container.Status),
-      labels: container.Labels ?? {},
-      image: container.Image,
-      imageId: container.ImageID,
-      ports: (container.Ports ?? []).flatMap((port) =>
-        port.PublicPort
-          ? [{ containerPort: port.PrivatePort, hostPort: port.PublicPort, hostIp: port.IP ?? "" }]
-          : [],
-      ),
-      createdAt: container.Created * 1000,
-      ...exitCodeOf(container.Status),
-      networks: Object.keys(container.NetworkSettings?.Networks ?? {}),
-      ...(container.HostConfig?.NetworkMode
-        ? { networkMode: container.HostConfig.NetworkMode }
-        : {}),
-    }));
+    // The same listing asked for twice at once (ls lists the environments and reads the
+    // router's state side by side) is one engine query: with hundreds of containers the
+    // engine takes longer to list than anything else ls does.
+    const key = JSON.stringify(labelFilters(labels).sort());
+    let pending = this.listings.get(key);
+    if (!pending) {
+      pending = this.rawContainers(labels).finally(() => this.listings.delete(key));
+      this.listings.set(key, pending);
+    }
+    return (await pending).map(containerInfo);
+  }
+
+  private rawContainers(labels: LabelFilter): Promise<RawContainer[]> {
+    return this.reader
+      ? this.reader.listContainers(labelFilters(labels))
+      : this.docker.then((docker) =>
+          docker.listContainers({ all: true, filters: { label: labelFilters(labels) } }),
+        );
   }
 
   async containerLogs(id: string, tail: number): Promise<string> {
@@ -251,6 +278,94 @@ export class DockerodeEngine implements DockerEngine {
       stream.on("error", reject);
     });
     return (await exec.inspect()).ExitCode ?? 1;
+  }
+
+  async containerStats(id: string): Promise<ContainerCounters> {
+    // one-shot: one reading at once instead of the two a second apart the engine takes to
+    // fill precpu_stats; the caller keeps the previous reading to compute a rate.
+    const stats = (await (
+      await this.docker
+    )
+      .getContainer(id)
+      .stats({ stream: false, "one-shot": true } as { stream: false })) as unknown as RawStats;
+    const cache = stats.memory_stats?.stats?.inactive_file ?? stats.memory_stats?.stats?.cache ?? 0;
+    return {
+      cpuNanos: stats.cpu_stats?.cpu_usage?.total_usage ?? 0,
+      systemNanos: stats.cpu_stats?.system_cpu_usage ?? 0,
+      onlineCpus: stats.cpu_stats?.online_cpus ?? 1,
+      // What `docker stats` shows: the page cache the kernel can drop is not counted.
+      memoryBytes: Math.max(0, (stats.memory_stats?.usage ?? 0) - cache),
+      memoryLimitBytes: stats.memory_stats?.limit ?? 0,
+    };
+  }
+
+  async followLogs(
+    id: string,
+    options: { tail: number; signal: AbortSignal },
+    onLine: (line: { stream: "stdout" | "stderr"; text: string }) => void,
+  ): Promise<void> {
+    const container = (await this.docker).getContainer(id);
+    const tty = (await container.inspect()).Config.Tty;
+    const stream = (await container.logs({
+      stdout: true,
+      stderr: true,
+      tail: options.tail,
+      follow: true,
+    })) as NodeJS.ReadableStream & { destroy(): void };
+    const splitter = new LineSplitter(tty, onLine);
+    const stop = () => stream.destroy();
+    options.signal.addEventListener("abort", stop, { once: true });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        stream.on("data", (chunk: Buffer) => splitter.push(chunk));
+        stream.on("end", resolve);
+        stream.on("close", resolve);
+        stream.on("error", (error) => (options.signal.aborted ? resolve() : reject(error)));
+      });
+      splitter.flush();
+    } finally {
+      options.signal.removeEventListener("abort", stop);
+    }
+  }
+
+  async watchContainers(
+    labels: LabelFilter,
+    signal: AbortSignal,
+    onEvent: (event: ContainerEvent) => void,
+  ): Promise<void> {
+    const stream = (await (
+      await this.docker
+    ).getEvents({
+      filters: { type: ["container"], label: labelFilters(labels) },
+    })) as NodeJS.ReadableStream & { destroy(): void };
+    signal.addEventListener("abort", () => stream.destroy(), { once: true });
+    let pending = "";
+    stream.on("data", (chunk: Buffer) => {
+      pending += chunk.toString("utf8");
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) {
+        const event = parseEngineEvent(line);
+        if (event) onEvent(event);
+      }
+    });
+    // The stream ends when the engine restarts: listened to again (every 2 s until the
+    // engine answers), and said with a "reconnected" event, since changes were missed.
+    let ended = false;
+    const resume = () => {
+      if (ended || signal.aborted) return;
+      ended = true;
+      const retry = () => {
+        if (signal.aborted) return;
+        this.watchContainers(labels, signal, onEvent).then(
+          () => onEvent({ action: RECONNECTED, id: "", labels: {} }),
+          () => setTimeout(retry, 2000).unref(),
+        );
+      };
+      setTimeout(retry, 2000).unref();
+    };
+    stream.on("end", resume);
+    stream.on("error", resume);
   }
 
   async createVolume(
@@ -409,6 +524,103 @@ export class DockerodeEngine implements DockerEngine {
     const events = await followStream(docker, stream);
     const failure = events.find((event) => event.error !== undefined);
     if (failure) throw new Error(String(failure.error));
+  }
+}
+
+/** A container as the engine lists it, in the adapter's terms. */
+function containerInfo(container: RawContainer): ContainerInfo {
+  return {
+    id: container.Id,
+    name: (container.Names?.[0] ?? container.Id).replace(/^\//, ""),
+    state: container.State,
+    health: healthFromStatus(container.Status),
+    labels: container.Labels ?? {},
+    image: container.Image,
+    imageId: container.ImageID,
+    ports: (container.Ports ?? []).flatMap((port) =>
+      port.PublicPort
+        ? [{ containerPort: port.PrivatePort, hostPort: port.PublicPort, hostIp: port.IP ?? "" }]
+        : [],
+    ),
+    createdAt: container.Created * 1000,
+    ...exitCodeOf(container.Status),
+    networks: Object.keys(container.NetworkSettings?.Networks ?? {}),
+    ...(container.HostConfig?.NetworkMode ? { networkMode: container.HostConfig.NetworkMode } : {}),
+  };
+}
+
+interface RawStats {
+  cpu_stats?: {
+    cpu_usage?: { total_usage?: number };
+    system_cpu_usage?: number;
+    online_cpus?: number;
+  };
+  memory_stats?: {
+    usage?: number;
+    limit?: number;
+    stats?: { inactive_file?: number; cache?: number };
+  };
+}
+
+/** One line of the engine's event stream (JSON), if it is a container event. */
+export function parseEngineEvent(line: string): ContainerEvent | undefined {
+  if (!line.trim()) return undefined;
+  try {
+    const event = JSON.parse(line) as {
+      Type?: string;
+      Action?: string;
+      Actor?: { ID?: string; Attributes?: Record<string, string> };
+    };
+    if (event.Type !== "container" || !event.Actor?.ID) return undefined;
+    return {
+      action: event.Action ?? "",
+      id: event.Actor.ID,
+      labels: event.Actor.Attributes ?? {},
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+// A log stream cut into lines: without a TTY the engine frames stdout and stderr in
+// 8-byte headers, which may be split across chunks like the lines themselves.
+export class LineSplitter {
+  private buffer: Buffer = Buffer.alloc(0);
+  private readonly partial = { stdout: "", stderr: "" };
+
+  constructor(
+    private readonly tty: boolean,
+    private readonly onLine: (line: { stream: "stdout" | "stderr"; text: string }) => void,
+  ) {}
+
+  push(chunk: Buffer): void {
+    if (this.tty) {
+      this.text("stdout", chunk.toString("utf8"));
+      return;
+    }
+    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+    let offset = 0;
+    while (offset + 8 <= this.buffer.length) {
+      const size = this.buffer.readUInt32BE(offset + 4);
+      if (offset + 8 + size > this.buffer.length) break;
+      const stream = this.buffer[offset] === 2 ? "stderr" : "stdout";
+      this.text(stream, this.buffer.subarray(offset + 8, offset + 8 + size).toString("utf8"));
+      offset += 8 + size;
+    }
+    this.buffer = this.buffer.subarray(offset);
+  }
+
+  flush(): void {
+    for (const stream of ["stdout", "stderr"] as const) {
+      if (this.partial[stream]) this.onLine({ stream, text: this.partial[stream] });
+      this.partial[stream] = "";
+    }
+  }
+
+  private text(stream: "stdout" | "stderr", text: string): void {
+    const lines = (this.partial[stream] + text).split("\n");
+    this.partial[stream] = lines.pop() ?? "";
+    for (const line of lines) this.onLine({ stream, text: line.replace(/\r$/, "") });
   }
 }
 

@@ -3,7 +3,7 @@ import type { ClusterBackendName } from "../../config/backend-registry.js";
 import type { RecordedPort } from "../../env/environment-records.js";
 import { recordMountpoints, writeCodeFiles } from "../../env/generated-files.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
-import { mirrorToCluster } from "../../mirror/to-cluster.js";
+import { mirrorToCluster } from "../../kube/cluster-layout.js";
 import { KubeAnnotation, KubeLabel, kubeEnvironmentLabels } from "../../topology/kube-labels.js";
 import {
   type BuiltImage,

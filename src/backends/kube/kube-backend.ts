@@ -6,7 +6,7 @@ import type { EnvironmentRecord, EnvironmentRecords } from "../../env/environmen
 import { environmentDir } from "../../env/generated-files.js";
 import type { PortClaims } from "../../env/port-allocator.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
-import { podImages } from "../../mirror/to-cluster.js";
+import { podImages } from "../../kube/cluster-layout.js";
 import type { CommandRunner } from "../../process/command-runner.js";
 import type { ExternalRoutes } from "../../router/router-plan.js";
 import { KubeLabel } from "../../topology/kube-labels.js";
@@ -25,6 +25,8 @@ import {
   noPreviousRelease,
   type RunningState,
   type ServeOptions,
+  type ServiceLogLine,
+  type ServiceUsage,
   type StreamExecRequest,
   type StreamExecResult,
   type UpOptions,
@@ -43,7 +45,15 @@ import type { ClusterParts } from "./cluster-parts.js";
 import { INSTALL_HINTS } from "./cluster-provider.js";
 import type { KubeApi } from "./kube-api.js";
 import { statusOf } from "./kube-status.js";
-import { execAttached, execCollected, findPod, type PodTarget, streamLogs } from "./pod-io.js";
+import { usageFromWorkloads } from "./kube-usage.js";
+import {
+  execAttached,
+  execCollected,
+  findPod,
+  followPodLogLines,
+  type PodTarget,
+  streamLogs,
+} from "./pod-io.js";
 import { waitForPodsGone, waitForReplacement } from "./pod-waits.js";
 
 /** How long `down` waits for the pods to stop (their grace period is 30 s by default). */
@@ -130,7 +140,7 @@ export class KubeBackend implements Backend {
         return this.deploy(presetDeployment(topology, context), progress, options);
       if (!placement) {
         throw new ProdlikeError("CONFIG_INVALID", `The ${this.name} backend needs \`cluster:\``, {
-          hint: "Say which cluster in prodlike.yaml: `cluster: { context: CONTEXT, registry: HOST/PATH }` (docs/remote-clusters.md).",
+          hint: "Say which cluster in prodlike.yaml: `cluster: { context: CONTEXT, registry: HOST/PATH }` (docs/clusters.md).",
         });
       }
       const [{ prepareCodeImage }, { splitRegistry }, { dockerConfigJson }] = await Promise.all([
@@ -437,6 +447,23 @@ export class KubeBackend implements Backend {
     const out = this.deps.stdio?.stdout ?? process.stdout;
     await streamLogs(api, record, services, out, options);
     return 0;
+  }
+
+  async followLogLines(
+    envId: string,
+    services: string[],
+    options: { tail: number; signal: AbortSignal },
+    onLine: (line: ServiceLogLine) => void,
+  ): Promise<void> {
+    const record = await this.requireRecord(envId);
+    const api = await this.deps.connect(record.kubeconfig, record.context);
+    await followPodLogLines(api, record, services, options, onLine);
+  }
+
+  // Requests and limits, not live readings: the metrics API is not read yet.
+  async usage(envId: string): Promise<ServiceUsage[]> {
+    const running = await this.running(envId);
+    return running.shape === "objects" ? usageFromWorkloads(running.objects) : [];
   }
 
   private async podFor(envId: string, service: string, selector?: string): Promise<PodTarget> {

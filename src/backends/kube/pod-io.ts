@@ -4,7 +4,13 @@ import type { EnvironmentRecord } from "../../env/environment-records.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import { OUTPUT_TAIL_CHARS } from "../../process/command-runner.js";
 import { KubeLabel } from "../../topology/kube-labels.js";
-import type { ExecRequest, LogOptions, StreamExecRequest, StreamExecResult } from "../backend.js";
+import type {
+  ExecRequest,
+  LogOptions,
+  ServiceLogLine,
+  StreamExecRequest,
+  StreamExecResult,
+} from "../backend.js";
 import type { KubeApi, PodInfo } from "./kube-api.js";
 
 // Commands and logs in an environment's pods through the Kubernetes API: exec with the
@@ -175,4 +181,50 @@ function prefixed(out: Writable, prefix: string): Writable {
       done();
     },
   });
+}
+
+/** Each named container's lines (all when none), as the dashboard follows them, until
+ *  `signal` aborts: the writables are destroyed, which ends the log requests. */
+export async function followPodLogLines(
+  api: KubeApi,
+  record: EnvironmentRecord,
+  services: readonly string[],
+  options: { tail: number; signal: AbortSignal },
+  onLine: (line: ServiceLogLine) => void,
+): Promise<void> {
+  const pods = await api.listPods(record.namespace, `${KubeLabel.env}=${record.id}`);
+  for (const service of services) {
+    if (!pods.some((pod) => pod.containers.some((container) => container.name === service)))
+      throw serviceNotFound(record.id, service, pods);
+  }
+  const targets = pods.flatMap((pod) =>
+    pod.containers
+      .filter((container) => services.length === 0 || services.includes(container.name))
+      .map((container) => ({ pod: pod.name, container: container.name })),
+  );
+  await Promise.all(
+    targets.map(async (target) => {
+      let partial = "";
+      const out = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          const lines = (partial + chunk.toString("utf8")).split("\n");
+          partial = lines.pop() ?? "";
+          for (const text of lines) onLine({ service: target.container, stream: "stdout", text });
+          done();
+        },
+      });
+      const stop = () => out.destroy();
+      options.signal.addEventListener("abort", stop, { once: true });
+      try {
+        await api.logs(record.namespace, target.pod, target.container, out, {
+          follow: true,
+          tail: options.tail,
+        });
+      } catch (error) {
+        if (!options.signal.aborted) throw error;
+      } finally {
+        options.signal.removeEventListener("abort", stop);
+      }
+    }),
+  );
 }

@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import type { KubernetesObject, V1Deployment, V1StatefulSet } from "@kubernetes/client-node";
-import { workloadSelector } from "../../mirror/web-entry.js";
+import { workloadSelector } from "../../kube/web-entry.js";
 import { KubeLabel } from "../../topology/kube-labels.js";
 import type { Clock } from "../../waits/clock.js";
 import { type Probe, poll, WaitFailed } from "../../waits/wait.js";

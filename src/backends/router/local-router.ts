@@ -13,17 +13,16 @@ import {
   type RouterPorts,
 } from "../../router/caddy-config.js";
 import {
+  DASHBOARD_HOST,
   type ExternalRoutes,
   type RecordedEnvironment,
   type RouterPlan,
   routerPlan,
 } from "../../router/router-plan.js";
 import { Label } from "../../topology/labels.js";
-import { hashDirectory } from "../../topology/preset-loader.js";
 import type { Clock } from "../../waits/clock.js";
 import type { ContainerInfo, DockerEngine } from "../docker/docker-engine.js";
 import { EnvironmentOwners } from "../docker/environment-owners.js";
-import { imageSteps } from "../docker/image-builder.js";
 
 // The one router all environments on this machine share: a container, its network and
 // its CA volume, all labelled and named `prodlike-router*`. Started by the first `up` that
@@ -90,7 +89,15 @@ export class LocalRouter {
   /** What the router serves now, without changing anything (status, ls). Cluster
    *  environments' routes cost a read inside the router: only when asked for. */
   async state(options: { clusters?: boolean } = {}): Promise<RouterState> {
-    const [containers, recorded] = await Promise.all([this.allContainers(), this.recorded()]);
+    // Routes and the router itself are on prodlike's containers; a cluster's node (kind's
+    // own container, which a cluster environment's routes dial) is not, so only then is
+    // every container listed.
+    const [containers, recorded] = await Promise.all([
+      options.clusters
+        ? this.allContainers()
+        : this.deps.engine.listContainers({ [Label.managed]: "true" }),
+      this.recorded(),
+    ]);
     const container = routerContainerIn(containers);
     const external = options.clusters && container?.running ? await this.readExternal() : undefined;
     const plan = routerPlan(containers, { external, recorded });
@@ -110,6 +117,8 @@ export class LocalRouter {
     leaving?: ReadonlySet<string> | undefined;
     /** A cluster environment's routes, replacing what the router kept for it. */
     cluster?: { envId: string; routes: ExternalRoutes | undefined };
+    /** Kept routes to drop as well (a dashboard that no longer answers). */
+    forget?: readonly string[];
     onDetail?: (text: string) => void;
   }) {
     const [containers, recorded] = await Promise.all([this.allContainers(), this.recorded()]);
@@ -124,21 +133,32 @@ export class LocalRouter {
       else delete external[options.cluster.envId];
     }
     for (const envId of options.leaving ?? []) delete external[envId];
+    for (const id of options.forget ?? []) delete external[id];
     const plan = routerPlan(containers, { leaving: options.leaving, external, recorded });
-    if (plan.sites.length === 0) {
+    if (plan.sites.every((site) => site.host === DASHBOARD_HOST)) {
       if (container) await this.remove({ purge: false });
       return { running: false, hostsByEnv: plan.hostsByEnv, conflicts: plan.conflicts };
     }
     // A router of an older generation (Caddy's own, unconstrained CA) is replaced. Only the
     // generation counts, not the image: two prodlike versions on one engine would
     // otherwise replace each other's router on every sync.
-    if (!container?.running || container.generation !== ROUTER_GENERATION) {
+    if (!container?.running || !(await this.isCurrent(container))) {
       if (container) await this.docker(["rm", "--force", ROUTER_NAME]);
       options.onDetail?.("starting the local router");
       container = await this.start(await routerImage(), options.onDetail);
     }
     for (const network of plan.networks.filter((name) => !container.networks.includes(name))) {
-      await this.docker(["network", "connect", network, ROUTER_NAME]);
+      const connected = await this.docker(["network", "connect", network, ROUTER_NAME], {
+        allowFailure: true,
+      });
+      // Removed since the listing (an environment destroyed by a prodlike that does not
+      // mark it as leaving): its names answer 502 until the next sync drops them; the
+      // others are served.
+      if (connected.exitCode !== 0 && !/not found/i.test(connected.stderr)) {
+        throw routerFailed(
+          `docker network connect ${network} ${ROUTER_NAME}: ${lastLine(connected.stderr)}`,
+        );
+      }
     }
     const ports = container.ports ?? DEFAULT_ROUTER_PORTS[0];
     if (!ports) throw routerFailed("the router's published ports are unknown");
@@ -160,6 +180,28 @@ export class LocalRouter {
       }
     }
     return { running: true, ports, hostsByEnv: plan.hostsByEnv, conflicts: plan.conflicts };
+  }
+
+  // Its generation label says so; a router without one (started by a prodlike of before
+  // the label) is kept when its CA is the name-constrained one already, which its root
+  // certificate tells.
+  private async isCurrent(container: RouterContainer): Promise<boolean> {
+    if (container.generation !== undefined) return container.generation === ROUTER_GENERATION;
+    const constraints = await this.docker(
+      [
+        "exec",
+        ROUTER_NAME,
+        "openssl",
+        "x509",
+        "-in",
+        ROUTER_ROOT_CERT,
+        "-noout",
+        "-ext",
+        "nameConstraints",
+      ],
+      { allowFailure: true },
+    );
+    return constraints.exitCode === 0 && constraints.stdout.includes("DNS:.localhost");
   }
 
   /** Removes the router's container and network; with purge, its CA volume and image too. */
@@ -206,6 +248,19 @@ export class LocalRouter {
 
   // Every container, not only prodlike's: a cluster's node container is kind's own. One
   // listing serves the plan, the router's own container and the cluster nodes' check.
+  /** This machine's address on the router's network (its gateway): where a server here
+   *  that the router should reach listens (the dashboard). Undefined without the network. */
+  async gateway(): Promise<string | undefined> {
+    const result = await this.docker(
+      ["network", "inspect", "--format", "{{range .IPAM.Config}}{{.Gateway}} {{end}}", ROUTER_NAME],
+      { allowFailure: true },
+    );
+    return result.stdout
+      .trim()
+      .split(/\s+/)
+      .find((address) => /^\d{1,3}(\.\d{1,3}){3}$/.test(address));
+  }
+
   private allContainers(): Promise<ContainerInfo[]> {
     return this.deps.engine.listContainers({});
   }
@@ -226,6 +281,12 @@ export class LocalRouter {
       [RecordLabel.container]: containerId,
       [RecordLabel.hash]: hash,
     });
+  }
+
+  /** The routes it keeps that no container carries (clusters', dashboards'), when it runs. */
+  async keptRoutes(): Promise<Record<string, ExternalRoutes>> {
+    const container = await this.container();
+    return container?.running ? this.readExternal() : {};
   }
 
   private async readExternal(): Promise<Record<string, ExternalRoutes>> {
@@ -260,6 +321,9 @@ export class LocalRouter {
   }
 
   private async start(image: string, onDetail?: (text: string) => void): Promise<RouterContainer> {
+    // Loaded here: the image builder brings yaml and zod, which `status` and `ls` (reading
+    // the router's state) should not pay for.
+    const { imageSteps } = await import("../docker/image-builder.js");
     for (const step of imageSteps(
       this.deps.engine,
       [{ kind: "build", tag: image, context: ROUTER_CONTEXT }],
@@ -345,6 +409,7 @@ export class LocalRouter {
 
 /** The router's image tag: a hash of its build context (router/). */
 async function routerImage(): Promise<string> {
+  const { hashDirectory } = await import("../../topology/preset-loader.js");
   return `prodlike/router:${await hashDirectory(ROUTER_CONTEXT)}`;
 }
 

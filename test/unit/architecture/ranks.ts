@@ -3,7 +3,8 @@
 
 /** Higher imports lower; equal ranks may import each other (but never in a cycle). */
 export const RANK: Record<string, number> = {
-  cli: 9,
+  cli: 10,
+  dashboard: 9,
   core: 8,
   db: 7,
   parity: 7,
@@ -14,6 +15,7 @@ export const RANK: Record<string, number> = {
   router: 5,
   env: 5,
   topology: 4,
+  kube: 4,
   config: 3,
   state: 2,
   errors: 1,

@@ -40,7 +40,7 @@ describe("prodlike completion bash", () => {
   it("completes commands, subcommands, flags and flag values", async () => {
     const file = await saved("bash");
     const complete = (...words: string[]) => bashWords(file, process.cwd(), words);
-    expect(complete("d")).toEqual(["db", "destroy", "doctor", "down", "drush"]);
+    expect(complete("d")).toEqual(["dashboard", "db", "destroy", "doctor", "down", "drush"]);
     expect(complete("db", "")).toEqual(["--help", "export", "import", "pull"]);
     expect(complete("up", "--t")).toEqual(["--ttl"]);
     expect(complete("up", "--backend", "")).toEqual(["compose", "kind", "minikube"]);

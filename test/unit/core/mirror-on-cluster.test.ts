@@ -10,6 +10,7 @@ import { KubeBackend } from "../../../src/backends/kube/kube-backend.js";
 import { up } from "../../../src/core/operations.js";
 import { parity } from "../../../src/core/parity.js";
 import type { CoreServices } from "../../../src/core/services.js";
+import { stateStores } from "../../../src/core/state-stores.js";
 import { EnvironmentRecords } from "../../../src/env/environment-records.js";
 import { SilentProgress } from "../../../src/ui/plain-progress.js";
 import { systemClock } from "../../../src/waits/clock.js";
@@ -95,6 +96,7 @@ async function setup() {
     },
     recordedBackend: async () => "kind",
     recordedBackends: async () => ["kind"],
+    stores: stateStores(process.env),
   };
   return { dir, api, provider, services, webPort };
 }

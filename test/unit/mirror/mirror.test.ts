@@ -4,12 +4,12 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import type { TransformId } from "../../../src/config/vocabulary.js";
 import { ProdlikeError } from "../../../src/errors/prodlike-error.js";
+import { podSpecOf } from "../../../src/kube/pods.js";
 import { takeInventory } from "../../../src/mirror/inventory.js";
 import { parseManifests, readManifests } from "../../../src/mirror/manifests.js";
 import {
   applyTransforms,
   type MirrorOptions,
-  podSpecOf,
   scaleQuantity,
 } from "../../../src/mirror/transforms.js";
 import { FakeRunner } from "../../support/fake-runner.js";

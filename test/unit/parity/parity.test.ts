@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { splitImage } from "../../../src/mirror/image-ref.js";
+import { splitImage } from "../../../src/kube/image-ref.js";
 import type { ManifestObject } from "../../../src/mirror/manifests.js";
 import { compareWorkloads } from "../../../src/parity/compare.js";
 import { workloadViews } from "../../../src/parity/workload-view.js";

@@ -70,3 +70,19 @@ describe("stores on a damaged file", () => {
     await expect(store.require("missing")).rejects.toMatchObject({ code: "SNAPSHOT_NOT_FOUND" });
   });
 });
+
+describe("a cluster environment's record", () => {
+  it("damaged, is STATE_INVALID naming the file and the way out; the listing leaves it out", async () => {
+    const { EnvironmentRecords } = await import("../../../src/env/environment-records.js");
+    const records = new EnvironmentRecords(dir);
+    await mkdir(path.join(dir, "environments"), { recursive: true });
+    await writeFile(path.join(dir, "environments", "shop-kind.json"), '{"id": "shop-kind", "cl');
+    await expect(records.get("shop-kind")).rejects.toMatchObject({
+      code: "STATE_INVALID",
+      message: expect.stringContaining("shop-kind.json"),
+      hint: expect.stringContaining("kind delete cluster --name prodlike-shop-kind"),
+    });
+    expect(await records.list()).toEqual([]);
+    expect(await records.get("shop-other")).toBeUndefined();
+  });
+});

@@ -7,6 +7,7 @@ import type {
   RunOptions,
   RunResult,
 } from "../../../../src/process/command-runner.js";
+import { DASHBOARD_HOST } from "../../../../src/router/router-plan.js";
 import { Label } from "../../../../src/topology/labels.js";
 import { FakeClock } from "../../../support/fake-clock.js";
 import { FakeEngine } from "../../../support/fake-engine.js";
@@ -21,6 +22,8 @@ const PORTS = { http: 39081, https: 39443 };
 class DockerCli implements CommandRunner {
   readonly calls: string[] = [];
   readonly inputs: string[] = [];
+  /** What the running router's CA root says about name constraints. */
+  constraints = "";
   constructor(private readonly engine: FakeEngine) {}
   async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     this.calls.push([file, ...args].join(" "));
@@ -45,7 +48,8 @@ class DockerCli implements CommandRunner {
     if (args[0] === "rm") {
       this.engine.containers = this.engine.containers.filter((c) => c.name !== ROUTER_NAME);
     }
-    return { exitCode: 0, stdout: "", stderr: "", notFound: false };
+    const stdout = args.includes("nameConstraints") ? this.constraints : "";
+    return { exitCode: 0, stdout, stderr: "", notFound: false };
   }
   async stream(): Promise<RunResult> {
     throw new Error("not used");
@@ -225,10 +229,45 @@ describe("LocalRouter", () => {
     expect(runner.inputs.at(-1)).not.toContain("qa.shop.localhost");
     expect(clusters()).toBe("{}");
   });
+
+  it("serves the dashboard's name beside environments, but never runs for it alone", async () => {
+    const { engine, runner, router } = setUp();
+    engine.containers.push(web(engine, "a"));
+    await router.sync({});
+    const dashboard = {
+      container: ROUTER_NAME,
+      network: ROUTER_NAME,
+      // Only its own name: another the route names is not served.
+      sites: [
+        { host: DASHBOARD_HOST, dial: "172.30.0.1:41234" },
+        { host: "local.a.localhost", dial: "172.30.0.1:41234" },
+      ],
+    };
+    const served = await router.sync({
+      cluster: { envId: "prodlike-dashboard-1000", routes: dashboard },
+    });
+    expect(served.running).toBe(true);
+    expect(served.hostsByEnv.get("prodlike-dashboard-1000")).toEqual([DASHBOARD_HOST]);
+    expect(runner.inputs.some((input) => input.includes('"dial":"172.30.0.1:41234"'))).toBe(true);
+    // Another user's dashboard that no longer answers: its route dropped, ours kept.
+    const theirs = { ...dashboard, sites: [{ host: DASHBOARD_HOST, dial: "172.30.0.1:1" }] };
+    await router.sync({ cluster: { envId: "prodlike-dashboard-0", routes: theirs } });
+    expect(Object.keys(await router.keptRoutes()).sort()).toEqual([
+      "prodlike-dashboard-0",
+      "prodlike-dashboard-1000",
+    ]);
+    await router.sync({ forget: ["prodlike-dashboard-0"] });
+    expect(Object.keys(await router.keptRoutes())).toEqual(["prodlike-dashboard-1000"]);
+    // The last environment goes: the dashboard's route does not keep the router.
+    const state = await router.sync({ leaving: new Set(["a-local"]) });
+    expect(state.running).toBe(false);
+    expect(runner.calls).toContain("docker rm --force prodlike-router");
+  });
 });
 
 describe("LocalRouter upgrades", () => {
   it("replaces a router of an older generation (Caddy's own CA), and only that", async () => {
+    // (A router started by this test's own run carries the generation label.)
     const { engine, runner, router } = setUp();
     engine.containers.push(web(engine, "a"));
     await router.sync({});
@@ -239,8 +278,44 @@ describe("LocalRouter upgrades", () => {
     expect(runner.calls.filter((call) => call.startsWith("docker run")).length).toBe(1);
     if (routerContainer) routerContainer.labels = { ...routerContainer.labels };
     delete routerContainer?.labels["dev.prodlike.router.generation"];
+    // Without the label, its CA decides: this one's root has no name constraints.
     await router.sync({});
-    expect(runner.calls.filter((call) => call.startsWith("docker run")).length).toBe(2);
-    expect(runner.calls).toContain("docker rm --force prodlike-router");
+    expect(runner.calls).toContain(
+      "docker exec prodlike-router openssl x509 -in /data/prodlike-ca/root.crt -noout -ext nameConstraints",
+    );
+    const runs = () => runner.calls.filter((call) => call.startsWith("docker run")).length;
+    expect(runs()).toBe(2);
+    // One without the label whose CA is the constrained one (a prodlike of before the
+    // label started it) is kept.
+    const again = engine.containers.find((c) => c.name === ROUTER_NAME);
+    if (again) again.labels = { ...again.labels };
+    delete again?.labels["dev.prodlike.router.generation"];
+    runner.constraints =
+      "X509v3 Name Constraints: critical\n    Permitted:\n      DNS:localhost\n      DNS:.localhost";
+    await router.sync({});
+    expect(runs()).toBe(2);
+  });
+});
+
+describe("LocalRouter and vanishing networks", () => {
+  it("serves the others when an environment's network is removed between listing and connecting", async () => {
+    const { engine, runner, router } = setUp();
+    engine.containers.push(web(engine, "a"), web(engine, "b"));
+    const run = runner.run.bind(runner);
+    runner.run = async (file, args, options) => {
+      if (args.join(" ") === "network connect b-local_default prodlike-router") {
+        runner.calls.push([file, ...args].join(" "));
+        return {
+          exitCode: 1,
+          stdout: "",
+          stderr: "Error response from daemon: network b-local_default not found",
+          notFound: false,
+        };
+      }
+      return run(file, args, options);
+    };
+    const state = await router.sync({});
+    expect(state.running).toBe(true);
+    expect(runner.inputs.at(-1)).toContain("local.a.localhost");
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { type ClusterLayoutOptions, mirrorToCluster } from "../../../src/kube/cluster-layout.js";
+import { CODE_VOLUME, podSpecOf } from "../../../src/kube/pods.js";
 import type { ManifestObject } from "../../../src/mirror/manifests.js";
-import { type ClusterLayoutOptions, mirrorToCluster } from "../../../src/mirror/to-cluster.js";
-import { CODE_VOLUME, podSpecOf } from "../../../src/mirror/transforms.js";
 import { validateKubeObject } from "../../support/kube-schemas.js";
 import { mirroredFixture } from "../../support/mirrored-fixture.js";
 

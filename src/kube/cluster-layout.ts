@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { stringify } from "yaml";
+import type { KubeObject as ManifestObject } from "../topology/model.js";
 import type { Adaptation } from "./adaptation.js";
 import { isDatabaseContainer } from "./database-role.js";
-import type { ManifestObject } from "./manifests.js";
-import { CODE_VOLUME, type PodTemplate, podSpecOf, podTemplateOf } from "./transforms.js";
+import { CODE_VOLUME, type PodTemplate, podSpecOf, podTemplateOf } from "./pods.js";
 import { findWebEntry, podLabels, selects } from "./web-entry.js";
 
 // The mirrored manifests as a local kind / minikube cluster applies them. Production's

@@ -1,5 +1,5 @@
-import type { ManifestObject } from "./manifests.js";
-import { podTemplateOf } from "./transforms.js";
+import type { KubeObject as ManifestObject } from "../topology/model.js";
+import { podTemplateOf } from "./pods.js";
 
 // Where a browser enters production's layout: the Service the first Ingress rule routes
 // to, else the first Service on port 80. Both the compose project and a local cluster

@@ -1,0 +1,43 @@
+import path from "node:path";
+import { stateDir } from "../config/user-settings.js";
+import type { DataOriginStore } from "../db/data-origin.js";
+import type { SnapshotStore } from "../db/snapshots.js";
+import type { ExpiryStore } from "../env/expiry.js";
+import type { InstallStates } from "../env/install-states.js";
+import type { XdebugStateStore } from "../env/xdebug-state.js";
+
+// What prodlike keeps on disk for its environments, handed to the operations as one
+// collaborator (CoreServices.stores): core asks for a store and never opens a path in the
+// state folder itself, so a test gives it a folder of its own and the layout lives in one
+// place. Each store's module loads on first use (`status` starts without most of them).
+
+export interface StateStores {
+  /** The state folder itself (PRODLIKE_HOME, else XDG's). */
+  readonly dir: string;
+  /** Environments' lifetimes (`up --ttl`). */
+  expiry(): Promise<ExpiryStore>;
+  /** Where an environment's data came from (a pull, sanitized or not). */
+  dataOrigin(envId: string): Promise<DataOriginStore>;
+  /** An environment's database snapshots. */
+  snapshots(envId: string): Promise<SnapshotStore>;
+  /** Whether environments' databases held an installed site when last asked. */
+  installStates(): Promise<InstallStates>;
+  /** Xdebug as prodlike last switched or checked it, per environment. */
+  xdebug(): Promise<XdebugStateStore>;
+  /** A folder of the state folder: the environments' locks, the router's CA, files
+   *  pull's copies of volumes. */
+  folder(kind: "locks" | "router" | "files"): string;
+}
+
+export function stateStores(env: NodeJS.ProcessEnv): StateStores {
+  const dir = stateDir(env);
+  return {
+    dir,
+    expiry: async () => (await import("../env/expiry.js")).openExpiryStore(env),
+    dataOrigin: async (envId) => (await import("../db/data-origin.js")).openDataOrigin(env, envId),
+    snapshots: async (envId) => (await import("../db/snapshots.js")).openSnapshotStore(env, envId),
+    installStates: async () => (await import("../env/install-states.js")).openInstallStates(env),
+    xdebug: async () => (await import("../env/xdebug-state.js")).openXdebugState(env),
+    folder: (kind) => path.join(dir, kind),
+  };
+}
