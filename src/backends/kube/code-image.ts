@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
@@ -40,15 +40,24 @@ export async function prepareCodeImage(
   const context = await mkdtemp(path.join(os.tmpdir(), "prodlike-code-"));
   const archive = path.join(context, "code.tar");
   const hash = createHash("sha256").update(base);
+  const owner = { uid: member.user?.uid ?? 0, gid: member.user?.gid ?? member.user?.uid ?? 0 };
   try {
     if (placement.code.mode === "bake") {
       await gitArchive(runner, topology.codeRoot, placement.code.ref, archive);
       hash.update(await readFile(archive));
     } else {
       const rules = await codeIgnoreRules(topology.codeRoot, placement.code.exclude);
-      const files = await listCodeTree(topology.codeRoot, rules);
+      // What up writes into the checkout (its files, its folders while empty) comes with
+      // the generated layer: listed here too, a second up would find the tree changed by
+      // the first (new files, new times).
+      const made = new Set([
+        ...topology.codeFolders.map((folder) => `${folder}/`),
+        ...topology.codeFiles.map((codeFile) => codeFile.path),
+      ]);
+      const files = (await listCodeTree(topology.codeRoot, rules)).filter(
+        (entry) => !made.has(entry),
+      );
       const out = createWriteStream(archive, { mode: 0o600 });
-      const owner = { uid: member.user?.uid ?? 0, gid: member.user?.gid ?? member.user?.uid ?? 0 };
       await packTar(topology.codeRoot, files, owner, async (chunk) => {
         hash.update(chunk);
         if (!out.write(chunk)) await once(out, "drain");
@@ -56,9 +65,10 @@ export async function prepareCodeImage(
       out.end();
       await once(out, "close");
     }
+    await packGeneratedFiles(topology, context, owner, hash);
     await writeFile(
       path.join(context, "Dockerfile"),
-      `FROM ${base}\nADD code.tar ${CODE_IMAGE_PATH}/\n`,
+      `FROM ${base}\nADD code.tar ${CODE_IMAGE_PATH}/\nADD generated.tar ${CODE_IMAGE_PATH}/\n`,
     );
   } catch (error) {
     await rm(context, { recursive: true, force: true });
@@ -89,6 +99,45 @@ export async function buildCodeImage(
   } finally {
     await rm(image.context, { recursive: true, force: true });
   }
+}
+
+// The files prodlike generates into the checkout (Drupal's settings.prodlike.php: the
+// database this environment's pods reach) are per environment, so .gitignore leaves them
+// out of the tree and a git ref never has them: they go into a layer of their own, as
+// writeCodeFile would leave them in the checkout (a file of the user's stays theirs).
+// Tagged by their content, not their tar (whose times change with every up).
+async function packGeneratedFiles(
+  topology: Topology,
+  context: string,
+  owner: { uid: number; gid: number },
+  hash: Hash,
+): Promise<void> {
+  const staging = path.join(context, "generated");
+  const entries: string[] = [];
+  for (const folder of topology.codeFolders) {
+    await mkdir(path.join(staging, folder), { recursive: true });
+    entries.push(`${folder}/`);
+    hash.update(`folder\0${folder}\0`);
+  }
+  for (const codeFile of topology.codeFiles) {
+    const existing = await readFile(path.join(topology.codeRoot, codeFile.path), "utf8").catch(
+      () => undefined,
+    );
+    const content =
+      existing !== undefined && (codeFile.createOnly || !existing.includes(codeFile.marker))
+        ? existing
+        : codeFile.content;
+    await mkdir(path.dirname(path.join(staging, codeFile.path)), { recursive: true });
+    await writeFile(path.join(staging, codeFile.path), content, { mode: 0o644 });
+    entries.push(codeFile.path);
+    hash.update(`file\0${codeFile.path}\0${content}\0`);
+  }
+  const out = createWriteStream(path.join(context, "generated.tar"), { mode: 0o600 });
+  await packTar(staging, entries, owner, async (chunk) => {
+    if (!out.write(chunk)) await once(out, "drain");
+  });
+  out.end();
+  await once(out, "close");
 }
 
 async function gitArchive(
