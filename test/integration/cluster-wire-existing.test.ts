@@ -128,7 +128,7 @@ describe("prodlike --backend cluster on an existing cluster (wire double, real r
         .list(pods, namespaceOf("local"))
         .find(
           (pod) =>
-            pod.metadata.labels?.["prodlike.dev/service"] === "web" &&
+            pod.metadata.labels?.["app.kubernetes.io/name"] === "web" &&
             !pod.metadata.deletionTimestamp,
         )?.metadata.name;
     const old = webPod();
