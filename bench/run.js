@@ -13,6 +13,7 @@ import { registryDeliveryBench } from "./registry-delivery.js";
 import { releaseBench } from "./release.js";
 import { routerBench } from "./router.js";
 import { routerSyncBench } from "./router-sync.js";
+import { seedLayersBench } from "./seed-layers.js";
 import { snapshotScaleBench } from "./snapshot-scale.js";
 import { startupAndEditBench } from "./startup-and-edit.js";
 import { versionsBench } from "./versions.js";
@@ -44,6 +45,7 @@ if (!only || only === "versions") results.push(...(await versionsBench()));
 if (!only || only === "router") results.push(...(await routerBench()));
 if (!only || only === "release") results.push(...(await releaseBench()));
 if (!only || only === "snapshot-scale") results.push(...(await snapshotScaleBench()));
+if (!only || only === "seed") results.push(...(await seedLayersBench()).map(said));
 if (!only || only === "dashboard") results.push(...(await dashboardBench()));
 
 const line = (cells) =>

@@ -13,8 +13,16 @@ export type { BackendName } from "../config/backend-registry.js";
 import type { BackendName } from "../config/backend-registry.js";
 
 /** running: all up and healthy; starting: health checks pending; unhealthy: a check
- *  failed; stopped: nothing running; partial: some services missing or stopped. */
-export type EnvironmentState = "running" | "starting" | "unhealthy" | "stopped" | "partial";
+ *  failed; stopped: nothing running; partial: some services missing or stopped;
+ *  sleeping: stopped by `prodlike sleep` or for being idle (set by core, not backends),
+ *  woken by `wake` or a request through the router. */
+export type EnvironmentState =
+  | "running"
+  | "starting"
+  | "unhealthy"
+  | "stopped"
+  | "partial"
+  | "sleeping";
 
 export interface PortStatus {
   name: string;
@@ -45,6 +53,10 @@ export interface EnvironmentStatus {
   createdAt: string;
   /** When a throwaway environment's lifetime ends (`up --ttl`); set by core, not backends. */
   expiresAt?: string;
+  /** `prodlike keep`: gc never removes it. Set by core. */
+  kept?: boolean;
+  /** Asleep since (ISO time) and why; set by core. */
+  sleeping?: { since: string; reason: "command" | "idle" };
 }
 
 export interface UpOptions {
@@ -160,6 +172,35 @@ export type RunningState =
   | { shape: "containers"; containers: RunningContainer[] }
   | { shape: "objects"; objects: KubeObject[] };
 
+/** A read-only copy of one environment's prepared data kept on the engine, which new
+ *  environments' volumes start on copy-on-write (`up --seed-from ENV:SNAPSHOT`). */
+export interface Seed {
+  /** Source, snapshot and the snapshot's checksum: one seed per content. */
+  name: string;
+  /** The environment whose snapshot it holds. */
+  source: string;
+  snapshot: string;
+  /** The environments layered on it (it is kept while there is one). */
+  users: string[];
+}
+
+export interface SeedExport {
+  seed: string;
+  source: string;
+  snapshot: string;
+  /** The source's service whose volume holds the data, mounted read-only where the
+   *  service has it in a throwaway container of its image. */
+  service: string;
+  /** What that container runs: it fills the seed (mounted at /prodlike-seed) and exits 0
+   *  only once the seed is whole. */
+  command: string[];
+}
+
+/** Where the command that fills a seed finds it. */
+export const SEED_MOUNT = "/prodlike-seed";
+
+export type SeedLayering = { layered: true } | { layered: false; reason: string };
+
 export interface LogOptions {
   follow: boolean;
   tail: number;
@@ -200,6 +241,13 @@ export interface Backend {
    *  with --rm-on-failure). */
   up(topology: Topology, progress: Progress, options: UpOptions): Promise<UpResult>;
   down(envId: string, progress: Progress): Promise<EnvironmentStatus>;
+  /** Starts a stopped environment as it was (nothing re-created or built: `wake`), then
+   *  waits for health. */
+  start(
+    envId: string,
+    progress: Progress,
+    options: { healthTimeoutMs: number },
+  ): Promise<EnvironmentStatus>;
   destroy(envId: string, progress: Progress, options: DestroyOptions): Promise<DestroyReport>;
   status(envId: string): Promise<EnvironmentStatus | undefined>;
   list(): Promise<EnvironmentStatus[]>;
@@ -249,6 +297,21 @@ export interface Backend {
   previousRelease(envId: string): Promise<KeptRelease | undefined>;
   /** Every kept release, the one `rollback` goes back to first, then older ones. */
   releases(envId: string): Promise<(KeptRelease & { id: string })[]>;
+  /** Whether volumes can start on a seed, copy-on-write (else data is copied in). */
+  readonly layeredSeeds: boolean;
+  /** The seeds on the engine and their users. */
+  seeds(): Promise<Seed[]>;
+  /** Makes a seed from a service's volume (see SeedExport). */
+  createSeed(request: SeedExport): Promise<void>;
+  /** Makes the new environment's `volume` start on the seed: only what it writes is its
+   *  own. `check` is a shell script given the merged folder as $1, which must pass; when
+   *  the engine cannot layer here, nothing is left and the reason is answered. */
+  layerOnSeed(
+    topology: Topology,
+    request: { volume: string; seed: string; check: string },
+  ): Promise<SeedLayering>;
+  /** Removes the seeds no environment uses any more; their names. */
+  removeUnusedSeeds(): Promise<string[]>;
   /** Keeps the environment reachable from this machine and its code live until the
    *  signal: an existing cluster's port-forwards and sync. Resolves at once where the
    *  engine or a local node does that by itself (`false`: nothing to keep). */

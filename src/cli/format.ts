@@ -11,6 +11,8 @@ export function stateText(state: EnvironmentState, colour: ChalkInstance): strin
       return colour.green(state);
     case "starting":
       return colour.yellow(state);
+    case "sleeping":
+      return colour.blue(state);
     default:
       return colour.red(state);
   }
@@ -34,6 +36,12 @@ export function formatStatus(
   }
   if (status.expiresAt) {
     lines.push(`  ttl    ${describeLifetime(status.expiresAt)} (until ${status.expiresAt})`);
+  }
+  if (status.kept) lines.push("  kept   gc never removes it (`prodlike keep --off` lets it go)");
+  if (status.sleeping) {
+    lines.push(
+      `  sleep  since ${status.sleeping.since}${status.sleeping.reason === "idle" ? " (idle)" : ""}: \`prodlike wake\` or a request to its URL starts it`,
+    );
   }
   for (const [name, url] of Object.entries(status.urls))
     lines.push(`  ${name.padEnd(6)} ${colour.cyan(url)}`);
@@ -66,7 +74,9 @@ export function formatList(
     env.id,
     env.backend,
     formatDuration(now - Date.parse(env.createdAt)),
-    describeLifetime(env.expiresAt, now),
+    env.kept
+      ? `kept${env.expiresAt ? ` (${describeLifetime(env.expiresAt, now)})` : ""}`
+      : describeLifetime(env.expiresAt, now),
     env.state,
     env.preset,
     Object.values(env.urls).join(" "),

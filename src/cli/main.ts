@@ -172,6 +172,15 @@ function lifecycleCommands(table: CommandTable): void {
       "a new environment starts from another environment's data (its live database, or one of its snapshots)",
     )
     .option(
+      "--idle <duration>",
+      "put it to sleep after this long with nothing reaching its URLs (2h, 90m; `never` removes it; as prodlike.yaml `idle:`)",
+    )
+    .option(
+      "--lock",
+      "basic authentication on its router names (a generated password, shown once; as prodlike.yaml `lock: true`)",
+      false,
+    )
+    .option(
       "--rm-on-failure",
       "remove a new environment that fails to come up (by default it stays, for `prodlike logs`)",
       false,
@@ -247,6 +256,52 @@ function lifecycleCommands(table: CommandTable): void {
   table
     .add(program, "ls", "list all environments on this machine (found by label)")
     .action(table.run("ls", () => import("./commands/ls.js")));
+  const lifecycle = () => import("./commands/lifecycle.js");
+  table
+    .add(program, "keep", "keep the environment: gc never removes it", ["name"])
+    .argument("[env]", "an id from `prodlike ls`, or a name of this project (as --name)")
+    .option("--off", "let gc remove it again once its lifetime ends", false)
+    .option("--force", "although another checkout of yours made it", false)
+    .action(table.run("keep", lifecycle, "keepCommand"));
+  table
+    .add(
+      program,
+      "ttl",
+      "change the environment's lifetime: +4h extends it, 4h sets it, never removes it",
+      ["name"],
+    )
+    .argument("<env-or-duration>", "ENV (an id from `prodlike ls`, or a name), or the duration")
+    .argument("[duration]", "+4h, 4h, never (with ENV first)")
+    .option("--force", "although another checkout of yours made it", false)
+    .action(table.run("ttl", lifecycle, "ttlCommand"));
+  table
+    .add(
+      program,
+      "sleep",
+      "stop the environment's containers (CPU and memory freed); data, ports and names kept",
+      ["name", "lockTimeout"],
+    )
+    .argument("[env]", "an id from `prodlike ls`, or a name of this project (as --name)")
+    .option("--force", "although another checkout of yours made it", false)
+    .action(table.run("sleep", lifecycle, "sleepCommand"));
+  table
+    .add(program, "wake", "start a sleeping environment as it was and wait until healthy", [
+      "name",
+      "healthTimeout",
+      "lockTimeout",
+    ])
+    .argument("[env]", "an id from `prodlike ls`, or a name of this project (as --name)")
+    .option("--force", "although another checkout of yours made it", false)
+    .action(table.run("wake", lifecycle, "wakeCommand"));
+  table
+    .add(
+      program,
+      "waker",
+      "wake this user's sleeping environments when a request reaches their names (`sleep` starts it; it ends when none sleeps)",
+    )
+    .option("--address <ip>", "where to listen (default: the local router network's gateway)")
+    .option("--port <port>", "the port (default: a free one)")
+    .action(table.run("waker", lifecycle, "wakerCommand"));
   table
     .add(
       program,
@@ -272,6 +327,26 @@ function routerCommands(table: CommandTable): void {
     .add(router, "stop", "remove it (environments keep their 127.0.0.1 ports; `up` restarts it)")
     .option("--purge", "remove its CA too (browsers must trust the new one)", false)
     .action(table.run("router stop", routerModule, "stopCommand"));
+  const access = () => import("./commands/access.js");
+  table
+    .add(program, "lock", "put basic authentication on the environment's router names", ["name"])
+    .argument("[env]", "an id from `prodlike ls`, or a name of this project (as --name)")
+    .option("--off", "take the lock off (and forget its password)", false)
+    .option("--force", "although another checkout of yours made it", false)
+    .action(table.run("lock", access, "lockCommand"));
+  table
+    .add(
+      program,
+      "share",
+      "open the environment to a colleague: its URL on this machine's LAN address, behind its lock",
+      ["name"],
+    )
+    .argument("[env]", "an id from `prodlike ls`, or a name of this project (as --name)")
+    .option("--address <ip>", "the address to listen on (default: this machine's LAN address)")
+    .option("--port <port>", "the port to listen on (default: a free one)")
+    .option("--off", "stop sharing (the lock stays)", false)
+    .option("--force", "although another checkout of yours made it", false)
+    .action(table.run("share", access, "shareCommand"));
   table
     .add(program, "trust", "trust the router's CA in the system and browser stores (mkcert)")
     .option("--uninstall", "remove it from those stores", false)
@@ -378,6 +453,11 @@ function dataCommands(table: CommandTable): void {
     .option("--from <source>", "same as the source argument")
     .option("--no-sanitize", "keep production data as it is (status will say so)")
     .option("--files", "pull production's user files too (see files pull)", false)
+    .option(
+      "--subset [rows]",
+      "a consistent slice: the newest rows of the preset's root tables (nodes, orders) and every row they reference",
+    )
+
     .action(table.run("db pull", () => import("./commands/db-pull.js")));
   table
     .add(db, "export", "dump the database (gzip by default; - for stdout)", ["name"])

@@ -418,6 +418,19 @@ export const configSchema = z
       })
       .optional()
       .describe("Where `files pull` copies production's user files from."),
+    lock: z
+      .boolean()
+      .optional()
+      .describe(
+        "Basic authentication on the environment's router names (as `up --lock`): a generated password, shown once and kept 0600 in the state folder.",
+      ),
+    idle: z
+      .string()
+      .regex(/^(?:\d+[smhd])+$/, "a duration like 2h, 90m or 1h30m")
+      .optional()
+      .describe(
+        "Put the environment to sleep after this long with nothing reaching its URLs (as `up --idle`); a request to its router names wakes it.",
+      ),
     snapshots: z
       .strictObject({
         ready: z

@@ -163,7 +163,7 @@ export async function dbPull(
   );
   const refreshed = await refresh(progress);
   await (await services.stores.dataOrigin(envId)).write({
-    source: plan.source,
+    source: plan.subset ? `${plan.source}, a subset (${plan.subset.rows} rows)` : plan.source,
     kind: "pull",
     at: new Date().toISOString(),
     sanitized: report.sanitized,
@@ -267,9 +267,15 @@ export async function snapshotCreate(
 export async function snapshotList(
   services: CoreServices,
   request: EnvRequest,
-): Promise<{ id: string; snapshots: (SnapshotMeta & { ready?: boolean; readyBytes?: number })[] }> {
+): Promise<{
+  id: string;
+  snapshots: (SnapshotMeta & { ready?: boolean; readyBytes?: number; usedBy?: string[] })[];
+}> {
   const { identity, backend } = await backendFor(services, request);
-  const snapshots = await (await openStore(services, identity.id)).list();
+  const [snapshots, users] = await Promise.all([
+    (await openStore(services, identity.id)).list(),
+    seedUsers(backend, identity.id),
+  ]);
   // Which are prepared needs the database's volume: read through the running server,
   // left out (not guessed) when the environment is stopped.
   const copies = await (await runningDatabase(backend, identity.id))
@@ -279,9 +285,16 @@ export async function snapshotList(
   return {
     id: identity.id,
     snapshots: snapshots.map((meta) => {
-      if (!copies) return meta;
+      const usedBy = users.get(meta.name);
+      const used = usedBy ? { usedBy } : {};
+      if (!copies) return { ...meta, ...used };
       const copy = copies.find((candidate) => candidate.name === meta.name);
-      return { ...meta, ready: copy !== undefined, ...(copy ? { readyBytes: copy.bytes } : {}) };
+      return {
+        ...meta,
+        ready: copy !== undefined,
+        ...(copy ? { readyBytes: copy.bytes } : {}),
+        ...used,
+      };
     }),
   };
 }
@@ -371,9 +384,25 @@ export async function snapshotPrune(
   const { identity, backend, target } = await backendFor(services, request);
   const { keepReadyCopies, pruneSnapshots } = await import("../db/snapshots.js");
   const store = await openStore(services, identity.id);
-  const removed = await pruneSnapshots(store, request.keep);
-  // Their prepared copies go too (the disk they use is on the data volume).
-  const db = await runningDatabase(backend, identity.id);
-  if (db) await keepReadyCopies(db, store, readySnapshotsOf(target.loaded.config));
-  return { id: identity.id, removed, kept: await store.list() };
+  // Under the environment's lock: a seed being made from one of them (`up --seed-from`
+  // holds it) is finished first, and then counts as in use.
+  return whileLocked(services, identity.id, "snapshot prune", request, undefined, async () => {
+    const inUse = await seedUsers(backend, identity.id);
+    const removed = await pruneSnapshots(store, request.keep, new Set(inUse.keys()));
+    // Their prepared copies go too (the disk they use is on the data volume).
+    const db = await runningDatabase(backend, identity.id);
+    if (db) await keepReadyCopies(db, store, readySnapshotsOf(target.loaded.config));
+    return { id: identity.id, removed, kept: await store.list() };
+  });
+}
+
+/** The environments layered on each snapshot of `envId` (up --seed-from ENV:SNAPSHOT):
+ *  such a snapshot is pinned while they are. */
+async function seedUsers(backend: Backend, envId: string): Promise<Map<string, string[]>> {
+  const users = new Map<string, string[]>();
+  for (const seed of await backend.seeds()) {
+    if (seed.source !== envId || seed.users.length === 0) continue;
+    users.set(seed.snapshot, [...(users.get(seed.snapshot) ?? []), ...seed.users]);
+  }
+  return users;
 }

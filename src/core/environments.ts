@@ -1,4 +1,5 @@
 import type { BackendName, EnvironmentStatus } from "../backends/backend.js";
+import type { SleepRecord } from "../backends/docker/sleep-records.js";
 import { backendInfo, DEFAULT_BACKEND } from "../config/backend-registry.js";
 import { acquireEnvironmentLock, type HeldLock } from "../env/lock.js";
 import type { Progress } from "../ui/steps.js";
@@ -100,16 +101,39 @@ export async function backendFor(services: CoreServices, request: EnvRequest) {
   return { target, identity: target.identity, backend: await services.backend(name) };
 }
 
-/** Adds each environment's lifetime (`up --ttl`) where it has one. */
+/** Adds each environment's lifetime (`up --ttl`), `keep` and sleep where it has them: a
+ *  stopped environment that sleeps is `sleeping`. */
 export async function withExpiry(
   services: CoreServices,
   environments: EnvironmentStatus[],
 ): Promise<EnvironmentStatus[]> {
-  const expiries = await (await services.stores.expiry()).all();
+  const [expiries, kept, sleeping] = await Promise.all([
+    services.stores.expiry().then((store) => store.all()),
+    services.stores.kept().then((store) => store.all()),
+    sleepRecords(services),
+  ]);
   return environments.map((environment) => {
     const expiry = expiries.get(environment.id);
-    return expiry ? { ...environment, expiresAt: expiry.expiresAt } : environment;
+    const asleep = sleeping.get(environment.id);
+    return {
+      ...environment,
+      ...(expiry ? { expiresAt: expiry.expiresAt } : {}),
+      ...(kept.has(environment.id) ? { kept: true } : {}),
+      ...(asleep && environment.state === "stopped"
+        ? { state: "sleeping" as const, sleeping: { since: asleep.since, reason: asleep.reason } }
+        : {}),
+    };
   });
+}
+
+/** The sleep records on the engine (none when it cannot be reached: nothing sleeps there). */
+export async function sleepRecords(services: CoreServices): Promise<Map<string, SleepRecord>> {
+  const { SleepRecords } = await import("../backends/docker/sleep-records.js");
+  try {
+    return await new SleepRecords(await services.engine()).all();
+  } catch {
+    return new Map();
+  }
 }
 
 // Every environment on this machine: compose ones by label, cluster ones from their
@@ -162,4 +186,16 @@ export async function list(
     ),
     routerState,
   );
+}
+
+/** A command's ENV argument: an id from `prodlike ls` (its own checkout and name), else an
+ *  environment name of this project (as `--name`). */
+export async function namedEnvironment<R extends EnvRequest>(
+  services: CoreServices,
+  request: R,
+  env: string | undefined,
+): Promise<R> {
+  if (env === undefined) return request;
+  const byId = (await list(services, request.backend)).find((found) => found.id === env);
+  return byId ? { ...request, dir: byId.codeRoot, name: byId.name } : { ...request, name: env };
 }

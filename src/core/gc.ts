@@ -5,7 +5,8 @@ import { type RemovalReport, removeEnvironment } from "./operations.js";
 import type { CoreServices } from "./services.js";
 
 // `prodlike gc`: destroys the environments whose lifetime (`up --ttl`) is over, all of
-// them, wherever they run; environments without a lifetime are never touched.
+// them, wherever they run; environments without a lifetime, or kept (`prodlike keep`), are
+// never touched.
 
 export interface GcReport {
   dryRun: boolean;
@@ -23,13 +24,19 @@ export async function gc(
   const environments = await list(services, undefined);
   const store = await services.stores.expiry();
   const expiries = await store.all();
-  const expired = expiredAmong(environments, expiries, new Date(services.clock.now()));
-  const kept = environments
+  // A kept environment (`prodlike keep`) outlives its lifetime until it is let go.
+  const kept = await (await services.stores.kept()).all();
+  const expired = expiredAmong(
+    environments.filter((environment) => !kept.has(environment.id)),
+    expiries,
+    new Date(services.clock.now()),
+  );
+  const remaining = environments
     .filter((environment) => !expired.some((gone) => gone.id === environment.id))
     .map((environment) => environment.id);
   if (!request.dryRun) await forgetVanished(store, expiries, environments);
 
-  const report: GcReport = { dryRun: request.dryRun, expired: [], kept };
+  const report: GcReport = { dryRun: request.dryRun, expired: [], kept: remaining };
   for (const environment of expired) {
     const entry = {
       id: environment.id,

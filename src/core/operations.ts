@@ -17,8 +17,10 @@ import { pathExists } from "../env/generated-files.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { withArguments } from "../process/shell-line.js";
 import { DEFAULT_ENV_NAME } from "../topology/identity.js";
+import { parseTtl } from "../ui/duration.js";
 import { redactDeep } from "../ui/redact.js";
 import type { Progress } from "../ui/steps.js";
+import type { LockReport } from "./access.js";
 import {
   backendFor,
   chooseBackend,
@@ -73,6 +75,11 @@ export interface UpRequest extends TargetOptions {
   /** An existing cluster: the code baked into an image (`--bake`), of a git ref (`--ref`). */
   bake?: boolean | undefined;
   ref?: string | undefined;
+  /** `--lock`: basic authentication on its router names (as prodlike.yaml `lock: true`). */
+  lock?: boolean | undefined;
+  /** `--idle`: asleep after this long without a request (as prodlike.yaml `idle:`);
+   *  `never` removes it; undefined keeps prodlike.yaml's, else what was set before. */
+  idle?: number | "never" | undefined;
 }
 
 // Desired state -> plan -> apply -> wait -> verify. A second run on a healthy environment
@@ -87,6 +94,9 @@ export async function up(
     hooks?: HookRun[];
     install?: InstallReport;
     application?: { present: false; entry: string | undefined };
+    lock?: LockReport;
+    /** Asleep after this long without a request (its waker watches it). */
+    idleMs?: number;
   }
 > {
   const target = await resolveTarget(services, request);
@@ -130,6 +140,22 @@ export async function up(
     }
     // Claimed before the backend checks which exist: a destroy elsewhere keeps them.
     await machine.intendImages(topology);
+    // A new environment seeded from a snapshot starts on it: its database volume is
+    // layered on the snapshot's seed before the first start (else copied in after it).
+    const layer =
+      request.seedFrom && isNew
+        ? await (await import("./seed.js")).layerSeed(
+            services,
+            {
+              target,
+              backend,
+              topology,
+              seedFrom: request.seedFrom,
+              lockTimeoutMs: request.lockTimeoutMs,
+            },
+            progress,
+          )
+        : undefined;
     // An empty checkout (before the application is created): the services come up, the
     // page is not waited for, and the user is told how to create the application.
     const noApplication =
@@ -198,9 +224,22 @@ export async function up(
       // the one pushed into the history, goes).
       if (!isNew && beforeSwitch) await pruneReleaseData(services, target, backend);
     }
+    // Awake again (an `up` of a sleeping environment starts it).
+    const { SleepRecords } = await import("../backends/docker/sleep-records.js");
+    await new SleepRecords(await services.engine()).clear(target.identity.id);
     await syncRouter(services, progress, {
       cluster: { envId: target.identity.id, backend },
     });
+    const lock =
+      request.lock || target.loaded.config.lock
+        ? await (await import("./access.js")).lockNames(services, target.identity.id, progress)
+        : undefined;
+    const idle =
+      request.idle ??
+      (target.loaded.config.idle ? parseTtl(target.loaded.config.idle, "idle") : undefined);
+    const idleStore = await services.stores.idle();
+    if (idle === "never") await idleStore.remove(target.identity.id);
+    else if (idle !== undefined) await idleStore.set(target.identity.id, idle);
     const expiries = await services.stores.expiry();
     if (request.ttl === "never") await expiries.remove(target.identity.id);
     else if (request.ttl !== undefined) {
@@ -217,6 +256,7 @@ export async function up(
           seedFrom: request.seedFrom,
           isNew,
           healthTimeoutMs: request.healthTimeoutMs,
+          layer,
         },
         progress,
       );
@@ -243,6 +283,8 @@ export async function up(
         status: status ?? result.status,
         ...(seeded ? { seeded } : {}),
         ...(hooks.length > 0 ? { hooks } : {}),
+        ...(lock ? { lock } : {}),
+        ...(await idleOf(services, target.identity.id)),
       },
       topology.secrets,
     );
@@ -268,6 +310,9 @@ export async function down(
   return whileLocked(services, identity.id, "down", request, progress, async () => {
     await requireOwnership(services, target, backend, request);
     const stopped = await backend.down(identity.id, progress);
+    // Stopped by hand, not asleep: a request through the router does not start it.
+    const { SleepRecords } = await import("../backends/docker/sleep-records.js");
+    await new SleepRecords(await services.engine()).clear(identity.id);
     // A cluster scaled to zero has nothing behind its NodePorts: its names are dropped
     // until the next up (compose's stopped containers drop out by themselves).
     await syncRouter(
@@ -384,12 +429,20 @@ export async function removeEnvironment(
   let report: DestroyReport | undefined;
   await whileLeaving(services, envId, async () => {
     await syncRouter(services, progress, { leaving: envId });
+    // Its share listener too: it is attached to the environment's network.
+    const { ShareListeners } = await import("../backends/router/share-listener.js");
+    await new ShareListeners(services.runner, await services.engine()).stop(envId);
     try {
       report = await backend.destroy(envId, progress, { keepImages: options.keepImages });
     } catch (error) {
       if (!(error instanceof ProdlikeError && error.code === "ENV_NOT_FOUND")) throw error;
     }
   });
+  // The seed it was layered on goes with its last user.
+  if (backend.layeredSeeds) {
+    const { whileSeedsLocked } = await import("./seed.js");
+    await whileSeedsLocked(services, progress, () => backend.removeUnusedSeeds());
+  }
   // Snapshots belong to the environment: a throwaway environment leaves no disk behind.
   const [{ removeEnvironmentDir }, { removeVolumeCopy }] = await Promise.all([
     import("../env/generated-files.js"),
@@ -401,6 +454,10 @@ export async function removeEnvironment(
   // files pull's own copy of a volume's files (OpenMage's media/).
   await removeVolumeCopy(services.stores.dir, envId);
   await (await services.stores.expiry()).remove(envId);
+  await (await services.stores.kept()).remove(envId);
+  await (await services.stores.idle()).remove(envId);
+  // Its lock's credentials (the router drops the lock once it is unrecorded).
+  await (await services.stores.credentials()).remove(envId);
   await (await services.stores.xdebug()).remove(envId);
   await (await services.stores.installStates()).remove(envId);
   const snapshots = options.keepSnapshots
@@ -670,4 +727,11 @@ function keptForDiagnosis(error: unknown, name: string): unknown {
     ...(error.location ? { location: error.location } : {}),
     ...(error.data ? { data: error.data } : {}),
   });
+}
+
+async function idleOf(services: CoreServices, envId: string): Promise<{ idleMs?: number }> {
+  const record = (await (await services.stores.idle()).all()).find(
+    (found) => found.envId === envId,
+  );
+  return record ? { idleMs: record.idleMs } : {};
 }

@@ -5,7 +5,7 @@ import type { Backend, EnvironmentStatus } from "../backends/backend.js";
 import type { LocalRouter, RouterState } from "../backends/router/local-router.js";
 import { backendInfo } from "../config/backend-registry.js";
 import { isProdlikeError } from "../errors/prodlike-error.js";
-import type { RouterPorts } from "../router/caddy-config.js";
+import type { BasicAuth, RouterPorts } from "../router/caddy-config.js";
 import { DASHBOARD_HOST, DASHBOARD_ROUTE_PREFIX } from "../router/router-plan.js";
 import { environmentHost } from "../topology/hosts.js";
 import type { Progress } from "../ui/steps.js";
@@ -44,7 +44,12 @@ export async function openRouter(services: CoreServices): Promise<LocalRouter> {
 export async function syncRouter(
   services: CoreServices,
   progress: Progress,
-  options: { leaving?: string; cluster?: { envId: string; backend: Backend } } = {},
+  options: {
+    leaving?: string;
+    cluster?: { envId: string; backend: Backend };
+    /** An environment locked (its credentials) or unlocked (undefined). */
+    lock?: { envId: string; auth: BasicAuth | undefined };
+  } = {},
 ): Promise<RouterState | undefined> {
   if (!routerEnabled(services.env)) return undefined;
   try {
@@ -71,6 +76,7 @@ export async function syncRouter(
             state = await router.sync({
               leaving,
               ...(cluster ? { cluster } : {}),
+              ...(options.lock ? { lock: options.lock } : {}),
               onDetail: (text) => context.update(text),
             });
             if (!state.running) context.setTitle("Local router: nothing left to route, removed");

@@ -46,9 +46,10 @@ export interface EnvironmentView {
   mail?: { caught: number; latest: { subject: string; from: string; at: string }[] };
   /** Who made it (the engine's owner record); absent for an environment from before. */
   owner?: { uid: number; user?: string; checkout: string; mine: boolean };
-  /** Added by other features when they land (kept from gc, asleep). */
-  keep?: boolean;
-  sleeping?: boolean;
+  /** Kept from gc whatever its lifetime (`prodlike keep`). */
+  kept?: boolean;
+  /** Asleep since when, and why: `prodlike sleep`, or no request for its idle time. */
+  sleeping?: { since: string; reason: "command" | "idle" };
 }
 
 /** The server's events on /api/events. */

@@ -14,6 +14,7 @@ import {
 } from "./local-database.js";
 import type { SanitizeStep } from "./pull-plan.js";
 import { sanitizeFailure, sanitizeScript, scriptLines } from "./sanitize-sql.js";
+import { cutToSubset, type SubsetReport, type SubsetRequest } from "./subset-cut.js";
 import { recreateViewStatements } from "./views.js";
 
 // `db import`: a dump streamed into a fresh staging database, switched in only when it
@@ -45,6 +46,8 @@ export interface ImportReport {
   fixes: string[];
   /** Connections the rows went in over (1 for stdin and hand-written SQL). */
   connections: number;
+  /** `db pull --subset`: how the slice was cut. */
+  subset?: SubsetReport;
 }
 
 /** What a caller adds around the load: a pull checks its transport and sanitizes. */
@@ -56,6 +59,9 @@ export interface ImportHooks {
   sanitize?: SanitizeStep[];
   /** Switch in a dump that creates no table (`--allow-empty`); refused otherwise. */
   allowEmpty?: boolean;
+  /** `db pull --subset`: the staging copy cut to a consistent slice before it is
+   *  sanitized and switched in. */
+  subset?: SubsetRequest;
 }
 
 /** Parallel connections for the rows: the server inserts on as many cores. */
@@ -124,6 +130,7 @@ export async function importDump(
     tables: run.tables,
     fixes: describeFixes(run.fixer.fixes),
     connections: run.connections,
+    ...(run.subset ? { subset: run.subset } : {}),
   };
 }
 
@@ -145,6 +152,7 @@ interface ImportRun {
   opened: Set<Readable>;
   /** The server's own settings, lowered for the load: `restore` puts them back once. */
   settings?: { restore: () => Promise<void>; restoring?: Promise<void> };
+  subset?: SubsetReport;
 }
 
 // Started as soon as the load ends, so it runs while the switch does; awaited (or started,
@@ -258,6 +266,7 @@ function switchStep(run: ImportRun): Step {
       if (staged.tables === 0 && staged.views.length === 0 && !run.hooks.allowEmpty) {
         throw emptyError(run.source.label, run.fixer.shape.bytes, live);
       }
+      if (run.hooks.subset) run.subset = await cutToSubset(db, stage, run.hooks.subset);
       // Sanitizing first, on the staging copy, in the same client run: the client stops
       // at the first error, so a failed step never reaches the RENAME. Views and triggers
       // cannot move between databases with their tables: the old ones go, the dump's own

@@ -362,13 +362,13 @@ mv "$new.partial" "$new"
 trap - EXIT
 cat "$root/.prodlike-current" 2>/dev/null || true`;
 
-// $1: the folder in use. Everything else on the volume (but the snapshots kept prepared)
-// was data a restore replaced.
+// $1: the folder in use. Everything else on the volume (but the snapshots kept prepared and
+// a seed's server options) was data a restore replaced.
 const REMOVE_OLD_DATA_SCRIPT = `set -eu
 cd /var/lib/mysql
 for entry in * .[!.]*; do
   [ -e "$entry" ] || continue
-  case "$entry" in "$1"|.prodlike-current|.prodlike-prepared|lost+found) ;; *) rm -rf -- "$entry" ;; esac
+  case "$entry" in "$1"|.prodlike-current|.prodlike-prepared|.prodlike-server-options|lost+found) ;; *) rm -rf -- "$entry" ;; esac
 done`;
 
 // Run as root in the database container: the OS user the load runs as (made once per

@@ -79,6 +79,48 @@ copy="${PREPARED}/$1"
 actual=$(cd "$copy" && ${manifestCommand()})
 [ "$actual" = "$(cat "$copy.manifest")" ] || exit 4`;
 
+// $1: the snapshot name. Run in a throwaway container with the data volume mounted
+// read-only at ${ROOT} and a new seed volume at $SEED (see backends' seed volumes): the
+// prepared copy, checked against its manifest, copied into the seed as a data volume lays
+// it out (a data folder and the pointer to it), checked again there; the pointer is
+// written last, so a seed without it is one whose filling did not finish.
+// Exit 5: no copy; exit 4: a manifest did not match.
+function exportSeedScript(seed: string): string {
+  return `set -eu
+copy="${PREPARED}/$1"
+[ -d "$copy" ] && [ -f "$copy.manifest" ] || exit 5
+actual=$(cd "$copy" && ${manifestCommand()})
+[ "$actual" = "$(cat "$copy.manifest")" ] || exit 4
+rm -rf "${seed}/${SEED_DATA}" "${seed}/.prodlike-current"
+cp -a "$copy" "${seed}/${SEED_DATA}"
+copied=$(cd "${seed}/${SEED_DATA}" && ${manifestCommand()})
+[ "$copied" = "$actual" ] || exit 4
+printf '%s\\n' ${SEED_SERVER_OPTIONS.join(" ")} > "${seed}/.prodlike-server-options"
+printf %s ${SEED_DATA} > "${seed}/.prodlike-current"`;
+}
+
+// What a server layered on a seed runs with (the MariaDB image's entrypoint reads them
+// from the volume): overlayfs copies a file up whole when it is first written, so the
+// redo log and temporary tablespace InnoDB writes at every start are made small in the
+// environment's own layer (not 96 MB and 12 MB, grown by 64 MB at a time) rather than
+// copied from the seed at their full size.
+const SEED_SERVER_OPTIONS = [
+  "--innodb-log-file-size=8M",
+  "--innodb-temp-data-file-path=ibtmp1:1M:autoextend",
+  "--innodb-autoextend-increment=4",
+];
+
+/** The data folder's name in a seed (and so in every environment layered on it). */
+const SEED_DATA = "data-seed";
+
+/** The command that fills a seed mounted at `seed` from snapshot `name`'s prepared copy. */
+export function exportSeedCommand(name: string, seed: string): string[] {
+  return ["sh", "-c", exportSeedScript(seed), "export-seed", name];
+}
+
+/** A shell script given a data volume's folder as $1: passes when it holds a whole seed. */
+export const SEED_CHECK_SCRIPT = `[ -f "$1/.prodlike-current" ] && [ -d "$1/$(cat "$1/.prodlike-current")/mysql" ]`;
+
 // One line per prepared copy: name and bytes.
 const LIST_COPIES_SCRIPT = `cd ${PREPARED} 2>/dev/null || exit 0
 for manifest in *.manifest; do

@@ -6,6 +6,7 @@ import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { PresetDefinition } from "../topology/preset-schema.js";
 import type { DrushAlias } from "./drush-aliases.js";
 import { ROWS_MARKER } from "./dump-transform.js";
+import type { SubsetRequest } from "./subset-cut.js";
 
 // What `db pull` will run, decided before anything runs: the guard (production is only
 // ever a source), the strategy, the exact commands. Pure, so every refusal and every
@@ -26,6 +27,8 @@ export interface PullRequest {
   target?: string | undefined;
   /** false with --no-sanitize. */
   sanitize: boolean;
+  /** `--subset [ROWS]`: a consistent slice (true: the preset's number of rows). */
+  subset?: number | true | undefined;
 }
 
 export interface PullContext {
@@ -50,6 +53,8 @@ interface PlanBase {
   sanitizeSql: SanitizeStep[];
   /** `drush sql:sanitize` after the switch (the site's own sanitizers). */
   drushSanitize: boolean;
+  /** `--subset`: the staging copy cut to a slice by the preset's rules. */
+  subset?: SubsetRequest;
 }
 
 export type PullPlan = PlanBase &
@@ -65,6 +70,26 @@ export type PullPlan = PlanBase &
 const SELF_NAMES = new Set(["@self", "self", "@local", "local", "@none", "@default"]);
 
 export function planPull(request: PullRequest, context: PullContext): PullPlan {
+  const plan = planSource(request, context);
+  if (request.subset === undefined) return plan;
+  const rules = context.preset.subset;
+  if (!rules) {
+    throw new ProdlikeError("USAGE", "This preset declares no subset rules", {
+      hint: "A preset says how to cut a consistent slice in preset.yaml `pull.subset` (Drupal's and OpenMage's do); pull without --subset.",
+    });
+  }
+  if (plan.strategy === "drush-sync") {
+    throw new ProdlikeError("USAGE", `--subset cuts a staging copy, and ${plan.source} has none`, {
+      hint: "drush sql:sync writes straight into the live database: pull through a pull source (prodlike.yaml pull.sources, mysqldump) to take a subset.",
+    });
+  }
+  return {
+    ...plan,
+    subset: { rules, rows: request.subset === true ? rules.rows : request.subset },
+  };
+}
+
+function planSource(request: PullRequest, context: PullContext): PullPlan {
   refuseTarget(request.target, context.aliases);
   const from = request.from ?? context.config?.from ?? soleSource(context.config) ?? "@prod";
   if (SELF_NAMES.has(from)) {

@@ -14,6 +14,7 @@ import {
   restoreSnapshot,
   type SnapshotStore,
 } from "./snapshots.js";
+import type { SubsetReport } from "./subset-cut.js";
 
 // `db pull`: runs a plan from pull-plan.ts. Streamed pulls (mysqldump over a transport,
 // drush sql:dump) go through the same staging import as `db import`, sanitized before the
@@ -45,6 +46,8 @@ export interface PullReport {
   fixes: string[];
   /** The snapshot taken before a sql:sync. */
   snapshot?: string | undefined;
+  /** `--subset`: how the slice was cut. */
+  subset?: SubsetReport;
 }
 
 export async function runPull(
@@ -102,6 +105,7 @@ export async function runPull(
       // In the switch's own client run, on the staging copy: nothing unsanitized is ever
       // live, and no round trip of its own.
       ...(plan.sanitizeSql.length ? { sanitize: plan.sanitizeSql } : {}),
+      ...(plan.subset ? { subset: plan.subset } : {}),
     },
   );
   if (plan.drushSanitize) await drushSanitize(deps, progress);
@@ -116,6 +120,7 @@ export async function runPull(
     structureTables: plan.structureTables,
     sanitized,
     fixes: report.fixes,
+    ...(report.subset ? { subset: report.subset } : {}),
   };
 }
 

@@ -491,9 +491,15 @@ async function switchToPreparedData(
   ]);
 }
 
-export async function pruneSnapshots(store: SnapshotStore, keep: number): Promise<SnapshotMeta[]> {
+/** Removes the oldest unpinned snapshots beyond `keep`; one `inUse` (environments are
+ *  layered on it) is pinned by them. */
+export async function pruneSnapshots(
+  store: SnapshotStore,
+  keep: number,
+  inUse: ReadonlySet<string> = new Set(),
+): Promise<SnapshotMeta[]> {
   const all = await store.list();
-  const unpinned = all.filter((meta) => !meta.pinned);
+  const unpinned = all.filter((meta) => !meta.pinned && !inUse.has(meta.name));
   const doomed = unpinned.slice(0, Math.max(0, unpinned.length - keep));
   for (const meta of doomed) await store.remove(meta.name);
   return doomed;

@@ -7,6 +7,15 @@
 export interface RouterSite {
   host: string;
   dial: string;
+  /** A locked environment's (`up --lock`): every request needs these credentials. */
+  auth?: BasicAuth;
+}
+
+/** HTTP basic authentication: the user and the bcrypt hash of the password (what
+ *  `caddy hash-password` prints; the password itself never reaches the router). */
+export interface BasicAuth {
+  username: string;
+  hash: string;
 }
 
 /** The host ports the router is published on (127.0.0.1), told to the app as
@@ -89,10 +98,16 @@ export function caddyConfig(sites: readonly RouterSite[], ports: RouterPorts): o
 // Host is passed through as the browser sent it (with the port), so an app that builds
 // redirects from HTTP_HOST stays on the router; the scheme and port it cannot see are
 // told in the X-Forwarded headers (nginx turns the scheme into HTTPS=on for PHP).
-function siteRoute(site: RouterSite, scheme: "http" | "https", hostPort: number): object {
+function siteRoute(
+  site: RouterSite,
+  scheme: "http" | "https",
+  hostPort: number,
+  options: { anyHost?: boolean } = {},
+): object {
   return {
-    match: [{ host: [site.host] }],
+    ...(options.anyHost ? {} : { match: [{ host: [site.host] }] }),
     handle: [
+      ...(site.auth ? [basicAuthHandler(site.auth)] : []),
       {
         handler: "reverse_proxy",
         upstreams: [{ dial: site.dial }],
@@ -120,5 +135,48 @@ function notFound(): object {
         body: "No prodlike environment answers to {http.request.host}. `prodlike ls` lists them.\n",
       },
     ],
+  };
+}
+
+/** Caddy's basic authentication in front of a site: a request without the credentials
+ *  gets 401 and never reaches the environment. Checked hashes are cached, so a page's
+ *  many requests cost one bcrypt comparison. */
+export function basicAuthHandler(auth: BasicAuth): object {
+  return {
+    handler: "authentication",
+    providers: {
+      http_basic: {
+        // Caddy 2.6 reads the hash base64-encoded.
+        accounts: [
+          { username: auth.username, password: Buffer.from(auth.hash).toString("base64") },
+        ],
+        hash: { algorithm: "bcrypt" },
+        hash_cache: {},
+        realm: "prodlike",
+      },
+    },
+  };
+}
+
+/** Inside a share listener's container: the port it listens on (any user may bind it). */
+export const SHARE_CONTAINER_PORT = 8080;
+
+/** A share listener's whole configuration (`prodlike share`): one environment's site on
+ *  the address it is published on, every request behind the lock, plain HTTP (the
+ *  router's CA vouches for `.localhost` names only, never for an address). */
+export function shareConfig(site: { dial: string; auth: BasicAuth }, hostPort: number): object {
+  return {
+    admin: { disabled: true },
+    apps: {
+      http: {
+        servers: {
+          share: {
+            listen: [`:${SHARE_CONTAINER_PORT}`],
+            routes: [siteRoute({ host: "", ...site }, "http", hostPort, { anyHost: true })],
+            automatic_https: { disable: true },
+          },
+        },
+      },
+    },
   };
 }

@@ -72,6 +72,8 @@ export function routerPlan(
     external?: Readonly<Record<string, ExternalRoutes>> | undefined;
     /** The environments prodlike recorded, by id: only theirs are routed. */
     recorded: ReadonlyMap<string, RecordedEnvironment>;
+    /** Sleeping environments, by id: their names go to their owner's waker meanwhile. */
+    asleep?: Readonly<Record<string, { hosts: string[]; dial: string; network: string }>>;
   },
 ): RouterPlan {
   const { recorded } = options;
@@ -135,6 +137,17 @@ export function routerPlan(
     if (!environment) continue;
     for (const site of external.sites) {
       if (isUnder(site.host, environment)) claim(envId, site, external.network);
+    }
+  }
+  // Names no running container serves: a sleeping environment's, while it sleeps.
+  for (const envId of Object.keys(options.asleep ?? {}).sort(firstRecorded)) {
+    const asleep = options.asleep?.[envId];
+    const environment = recorded.get(envId);
+    if (!asleep || !environment || options.leaving?.has(envId) || hostsByEnv.has(envId)) continue;
+    for (const host of asleep.hosts) {
+      if (isUnder(host, environment)) {
+        claim(envId, { host, dial: asleep.dial }, asleep.network);
+      }
     }
   }
   return { sites, networks: [...networks].sort(), conflicts, hostsByEnv };

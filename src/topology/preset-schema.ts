@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DATABASE_VERSIONS, DEBIAN_SUITES, PHP_VERSIONS } from "../config/vocabulary.js";
 import type { ServiceRole } from "./model.js";
+import { subsetRulesSchema } from "./subset-rules.js";
 
 // The shape of presets/<name>/preset.yaml. Presets are data; this schema keeps a broken
 // preset from reaching a renderer.
@@ -194,6 +195,8 @@ export const presetSchema = z.strictObject({
       sanitize: z
         .array(z.strictObject({ table: z.string().optional(), sql: z.string() }))
         .default([]),
+      /** `db pull --subset`: how a consistent slice is cut (see db/subset.ts). */
+      subset: subsetRulesSchema.optional(),
     })
     .default({ strategy: "mysqldump", structureTables: [], sanitize: [] }),
   /** Kubernetes layout: which services share a pod, as production runs them. */

@@ -22,6 +22,10 @@ export interface ComposeRenderOptions {
   configDir: string;
   /** compose/base.yml: the format version, the network, every service's defaults. */
   base: ComposeBase;
+  /** Volumes the backend made itself (a database layered on a seed, copy-on-write), by
+   *  the model's name: the engine's volume of that name is used as it is, never made or
+   *  compared by compose. */
+  externalVolumes?: Readonly<Record<string, string>>;
 }
 
 export interface ComposeService {
@@ -47,7 +51,7 @@ export interface ComposeFile {
   version: string;
   services: Record<string, ComposeService>;
   networks: Record<string, { labels: Record<string, string>; [field: string]: unknown }>;
-  volumes?: Record<string, { labels: Record<string, string> }>;
+  volumes?: Record<string, { labels: Record<string, string> } | { external: true; name: string }>;
 }
 
 export interface RenderedCompose {
@@ -82,7 +86,13 @@ export function renderCompose(topology: Topology, options: ComposeRenderOptions)
   };
   if (topology.volumes.length > 0) {
     document.volumes = Object.fromEntries(
-      topology.volumes.map((volume) => [volume.name, { labels: baseLabels }]),
+      topology.volumes.map((volume) => {
+        const external = options.externalVolumes?.[volume.name];
+        return [
+          volume.name,
+          external ? { external: true as const, name: external } : { labels: baseLabels },
+        ];
+      }),
     );
   }
 

@@ -162,7 +162,14 @@ describe("db import keeps the live data and stays in its database", { timeout: 2
     // Asked for on purpose, an empty dump replaces the data.
     const allowed = await project.cli(["db", "import", inputs[2] ?? "", "--allow-empty", "--json"]);
     expectOk(allowed);
-    expect(await rootSql(project, "SHOW TABLES;")).toBe("");
+    // The imported tables are gone. A page request since (the refresh reloads php-fpm and
+    // the web container's probes run) may have made the one table the example site creates on a first
+    // request to an empty database, as real sites do: empty, if it is there.
+    const tables = (await rootSql(project, "SHOW TABLES;")).split("\n").filter(Boolean);
+    expect(tables.filter((table) => table !== "greeting")).toEqual([]);
+    if (tables.length > 0) {
+      expect(await rootSql(project, "SELECT COUNT(*) FROM greeting;")).toBe("0");
+    }
     await importOk(await write("base2.sql", dump(10, "base")));
   });
 

@@ -100,9 +100,20 @@ describe("hooks and project commands", { timeout: 300_000 }, () => {
     expect(fail.stderr).toContain("failing");
     const list = await project.cli(["run", "--list", "--json"]);
     expectOk(list);
-    expect(list.json?.commands).toEqual([
-      { name: "greet", service: "cli", run: "echo hello", description: "says hello" },
-      { name: "fail", service: "cli", run: "echo failing >&2; exit 3" },
+    // The preset's own commands (its installer) come first, then the project's.
+    const listed = list.json?.commands as { name: string; from: string }[];
+    expect(listed.filter((entry) => entry.from === "preset").map((entry) => entry.name)).toEqual([
+      "install",
+    ]);
+    expect(listed.filter((entry) => entry.from === "project")).toEqual([
+      {
+        name: "greet",
+        service: "cli",
+        run: "echo hello",
+        description: "says hello",
+        from: "project",
+      },
+      { name: "fail", service: "cli", run: "echo failing >&2; exit 3", from: "project" },
     ]);
     const unknown = await project.cli(["run", "nope"]);
     expect(unknown.exitCode).toBe(4);

@@ -56,7 +56,12 @@ describe("throwaway environments", { timeout: 900_000 }, () => {
       "--json",
     ]);
     expectOk(up);
-    expect(jsonField(up, "seeded")).toEqual({ from: envId("local"), applied: true });
+    // A running environment's data is copied (copy-on-write starts from a snapshot).
+    expect(jsonField(up, "seeded")).toMatchObject({
+      from: envId("local"),
+      applied: true,
+      method: "copied",
+    });
     // php-fpm logs in with qa-1's own password, which the copied data did not have.
     const page = await httpGet(`${webUrlOf(up)}/`);
     expect(page.status).toBe(200);
@@ -73,7 +78,7 @@ describe("throwaway environments", { timeout: 900_000 }, () => {
   it("runs five environments side by side; gc removes only the expired ones, completely", async () => {
     expectOk(await project.cli(["up", "--name", "qa-2", "--ttl", "3s"]));
     expectOk(await project.cli(["up", "--name", "qa-3", "--ttl", "4h"]));
-    // From a snapshot of the developer's environment (checksum-checked restore).
+    // From a snapshot of the developer's environment: layered on its prepared copy.
     expectOk(await project.cli(["snapshot", "create", "base"]));
     const fromSnapshot = await project.cli([
       "up",
@@ -84,10 +89,11 @@ describe("throwaway environments", { timeout: 900_000 }, () => {
       "--json",
     ]);
     expectOk(fromSnapshot);
-    expect(jsonField(fromSnapshot, "seeded")).toEqual({
+    expect(jsonField(fromSnapshot, "seeded")).toMatchObject({
       from: envId("local"),
       snapshot: "base",
       applied: true,
+      method: "layered",
     });
     expect((await httpGet(`${webUrlOf(fromSnapshot)}/`)).body).toContain(
       `<span id="greeting">${marker}</span>`,

@@ -32,6 +32,11 @@ export class FakeEngine implements DockerEngine {
   async listContainers(labels: LabelFilter): Promise<ContainerInfo[]> {
     return this.containers.filter((container) => matches(container, labels));
   }
+  /** Bytes receivedBytes answers with, by container id. */
+  received = new Map<string, number>();
+  async receivedBytes(id: string): Promise<number> {
+    return this.received.get(id) ?? 0;
+  }
   async containerLogs(): Promise<string> {
     return "";
   }

@@ -71,7 +71,7 @@ function Row(props: {
       </td>
       <td>
         <span class={`state state-${environment.state}`}>{environment.state}</span>
-        {environment.keep ? <span class="badge">kept</span> : null}
+        {environment.kept ? <span class="badge">kept</span> : null}
         {environment.sleeping ? <span class="badge">asleep</span> : null}
       </td>
       <td class="dots">

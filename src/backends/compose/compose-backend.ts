@@ -18,6 +18,9 @@ import {
   noPreviousRelease,
   type RestartOptions,
   type RunningState,
+  type Seed,
+  type SeedExport,
+  type SeedLayering,
   type ServiceLogLine,
   type ServiceUsage,
   type StreamExecRequest,
@@ -52,6 +55,7 @@ export interface ComposeBackendDeps {
 // (compose-teardown), the CLI (compose-project); this class wires them.
 export class ComposeBackend implements Backend {
   readonly name = "compose" as const;
+  readonly layeredSeeds = true;
   private readonly cli: ComposeCli;
 
   constructor(private readonly deps: ComposeBackendDeps) {
@@ -100,12 +104,36 @@ export class ComposeBackend implements Backend {
   async up(topology: Topology, progress: Progress, options: UpOptions): Promise<UpResult> {
     const { deployCompose } = await import("./compose-deploy.js");
     const changed = await deployCompose(
-      { engine: this.deps.engine, clock: this.deps.clock, cli: this.cli },
+      { runner: this.deps.runner, engine: this.deps.engine, clock: this.deps.clock, cli: this.cli },
       topology,
       progress,
       options,
     );
     return { status: await this.requireStatus(topology.identity.id), changed };
+  }
+
+  async seeds(): Promise<Seed[]> {
+    return (await this.seedVolumes()).list();
+  }
+
+  async createSeed(request: SeedExport): Promise<void> {
+    await (await this.seedVolumes()).create(request);
+  }
+
+  async layerOnSeed(
+    topology: Topology,
+    request: { volume: string; seed: string; check: string },
+  ): Promise<SeedLayering> {
+    return (await this.seedVolumes()).layer(topology, request);
+  }
+
+  async removeUnusedSeeds(): Promise<string[]> {
+    return (await this.seedVolumes()).removeUnused();
+  }
+
+  private async seedVolumes() {
+    const { SeedVolumes } = await import("./seed-volumes.js");
+    return new SeedVolumes(this.deps.runner, this.deps.engine);
   }
 
   // The routes are on the containers themselves (the routes label).
@@ -191,6 +219,43 @@ export class ComposeBackend implements Backend {
         run: async () => {
           await this.cli.run(project, { kind: "stop", timeoutSeconds: STOP_TIMEOUT_SECONDS }, []);
         },
+      },
+    ]);
+    return this.requireStatus(envId);
+  }
+
+  async start(
+    envId: string,
+    progress: Progress,
+    options: { healthTimeoutMs: number },
+  ): Promise<EnvironmentStatus> {
+    const containers = await this.requireContainers(envId);
+    const project = projectOfContainers(envId, containers);
+    const services = [
+      ...new Set(containers.map((container) => container.labels[Label.service] ?? "")),
+    ].filter((service) => service !== "");
+    await progress.run([
+      {
+        title: `Start ${envId} as it was (data, ports and names kept)`,
+        run: async () => {
+          await this.cli.run(project, { kind: "start" }, []);
+        },
+      },
+      {
+        title: "Wait for services",
+        concurrent: true,
+        children: services.map((service) => ({
+          title: service,
+          run: async () => {
+            await waitForService(this.deps.engine, this.deps.clock, envId, service, {
+              timeoutMs: options.healthTimeoutMs,
+              secrets: [],
+              requireHealthy: true,
+              runsOnce: true,
+              onDetail: () => undefined,
+            });
+          },
+        })),
       },
     ]);
     return this.requireStatus(envId);

@@ -69,8 +69,9 @@ export function composeArgs(
 }
 
 export type ComposeCommand =
-  | { kind: "up" }
+  | { kind: "up"; recreate?: readonly string[] }
   | { kind: "stop"; timeoutSeconds: number }
+  | { kind: "start" }
   | { kind: "down"; removeVolumes: boolean; timeoutSeconds: number }
   | { kind: "logs"; follow: boolean; tail: number; color: boolean; services: string[] }
   | { kind: "config" };
@@ -80,9 +81,20 @@ function commandArgs(command: ComposeCommand): string[] {
     case "up":
       // Images are built by prodlike beforehand (content-addressed tags), so compose never
       // builds; --remove-orphans drops services a changed preset no longer has.
-      return ["up", "--detach", "--no-build", "--remove-orphans"];
+      return [
+        "up",
+        "--detach",
+        "--no-build",
+        "--remove-orphans",
+        ...(command.recreate && command.recreate.length > 0
+          ? ["--force-recreate", "--no-deps", ...command.recreate]
+          : []),
+      ];
     case "stop":
       return ["stop", "--timeout", String(command.timeoutSeconds)];
+    case "start":
+      // The containers as they were made: nothing compared, re-created or pulled.
+      return ["start"];
     case "down":
       return [
         "down",

@@ -7,6 +7,7 @@ import {
   writeCodeFiles,
   writeIfChanged,
 } from "../../env/generated-files.js";
+import type { CommandRunner } from "../../process/command-runner.js";
 import { Label } from "../../topology/labels.js";
 import {
   builtImagesOf,
@@ -33,6 +34,7 @@ import { changedServices, isUpToDate, waitForService } from "./container-waits.j
 // left for diagnosis (its logs say why); core removes it when asked (--rm-on-failure).
 
 export interface DeployDeps {
+  runner: CommandRunner;
   engine: DockerEngine;
   clock: Clock;
   cli: ComposeCli;
@@ -55,9 +57,12 @@ export async function deployCompose(
     import("../../topology/compose-base.js"),
     import("../docker/image-builder.js"),
   ]);
+  const { SeedVolumes } = await import("./seed-volumes.js");
   const rendered = renderCompose(topology, {
     configDir: path.join(dir, "config"),
     base: await loadComposeBase(),
+    // A volume layered on a seed was made by `up --seed-from`, before compose ran.
+    externalVolumes: await new SeedVolumes(deps.runner, deps.engine).layeredVolumes(envId),
   });
   // An `up` killed while it tried a release left the one that ran before set aside: it
   // is put back first, so what runs is compared with (and kept as) the last release that
@@ -178,6 +183,14 @@ async function rollBack(
         run: async () => {
           await target.releases.putBack();
           await deps.cli.run(target.project, { kind: "up" }, topology.secrets);
+          // docker-compose 1.x renames a container it replaces to ID_NAME first; when the
+          // new one cannot even be created, the old one runs on under that name, and
+          // `exec`, logs by name and the next up's comparison miss it. Made again under
+          // its own name, from the release put back.
+          const renamed = await setAsideContainers(deps.engine, target.project.name);
+          if (renamed.length > 0) {
+            await deps.cli.run(target.project, { kind: "up", recreate: renamed }, topology.secrets);
+          }
         },
       },
       {
@@ -189,6 +202,15 @@ async function rollBack(
       },
     ]),
   );
+}
+
+/** Services whose container runs under the name compose 1.x gives one it is replacing. */
+async function setAsideContainers(engine: DockerEngine, project: string): Promise<string[]> {
+  const containers = await engine.listContainers({ "com.docker.compose.project": project });
+  return containers
+    .filter((container) => /^[0-9a-f]{12}_/.test(container.name.replace(/^\//, "")))
+    .map((container) => container.labels["com.docker.compose.service"] ?? "")
+    .filter((service) => service !== "");
 }
 
 async function writeConfiguration(

@@ -40,6 +40,8 @@ export interface DockerEngine {
   ping(): Promise<void>;
   listContainers(labels: LabelFilter): Promise<ContainerInfo[]>;
   containerLogs(id: string, tail: number): Promise<string>;
+  /** Bytes a running container has received on all its networks (0 when stopped). */
+  receivedBytes(id: string): Promise<number>;
   listVolumes(labels: LabelFilter): Promise<string[]>;
   listNetworks(labels: LabelFilter): Promise<{ id: string; name: string }[]>;
   listImages(labels: LabelFilter): Promise<{ id: string; tags: string[] }[]>;
@@ -183,6 +185,16 @@ export class DockerodeEngine implements DockerEngine {
       .getContainer(id)
       .logs({ stdout: true, stderr: true, tail, follow: false })) as Buffer;
     return demuxToText(buffer);
+  }
+
+  async receivedBytes(id: string): Promise<number> {
+    const stats = (await (await this.docker).getContainer(id).stats({ stream: false })) as {
+      networks?: Record<string, { rx_bytes?: number }>;
+    };
+    return Object.values(stats.networks ?? {}).reduce(
+      (total, network) => total + (network.rx_bytes ?? 0),
+      0,
+    );
   }
 
   async listVolumes(labels: LabelFilter): Promise<string[]> {

@@ -24,6 +24,8 @@ import {
   type LogOptions,
   noPreviousRelease,
   type RunningState,
+  type Seed,
+  type SeedLayering,
   type ServeOptions,
   type ServiceLogLine,
   type ServiceUsage,
@@ -110,6 +112,32 @@ export class KubeBackend implements Backend {
         hint: `${INSTALL_HINTS[tool] ?? ""} \`prodlike doctor\` lists what this machine has.`,
       });
     }
+  }
+
+  // A cluster's volumes live on its node: `up --seed-from` copies the data in there.
+  readonly layeredSeeds = false;
+
+  // A cluster environment scaled to zero comes back through `up`, which knows its replicas.
+  async start(): Promise<EnvironmentStatus> {
+    throw new ProdlikeError("USAGE", `${this.name} environments wake with \`prodlike up\``, {
+      hint: "`prodlike up` scales the environment back to its replicas and waits for them.",
+    });
+  }
+
+  async seeds(): Promise<Seed[]> {
+    return [];
+  }
+
+  async createSeed(): Promise<void> {
+    throw seedsUnsupported(this.name);
+  }
+
+  async layerOnSeed(): Promise<SeedLayering> {
+    return { layered: false, reason: `copy-on-write seeds are compose's; ${this.name} copies` };
+  }
+
+  async removeUnusedSeeds(): Promise<string[]> {
+    return [];
   }
 
   async portClaims(envId: string): Promise<PortClaims> {
@@ -506,4 +534,10 @@ export class KubeBackend implements Backend {
     if (!status) throw environmentNotFound(envId);
     return status;
   }
+}
+
+function seedsUnsupported(backend: string): ProdlikeError {
+  return new ProdlikeError("USAGE", `${backend} keeps no copy-on-write seeds`, {
+    hint: "`up --seed-from` copies the data into a cluster's database.",
+  });
 }

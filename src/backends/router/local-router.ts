@@ -5,12 +5,14 @@ import { ProdlikeError } from "../../errors/prodlike-error.js";
 import type { CommandRunner, RunResult } from "../../process/command-runner.js";
 import { formatCommand } from "../../process/command-runner.js";
 import {
+  type BasicAuth,
   caddyConfig,
   ROUTER_CONFIG_FILE,
   ROUTER_CONTAINER_PORTS,
   ROUTER_DATA_DIR,
   ROUTER_ROOT_CERT,
   type RouterPorts,
+  type RouterSite,
 } from "../../router/caddy-config.js";
 import {
   DASHBOARD_HOST,
@@ -23,6 +25,7 @@ import { Label } from "../../topology/labels.js";
 import type { Clock } from "../../waits/clock.js";
 import type { ContainerInfo, DockerEngine } from "../docker/docker-engine.js";
 import { EnvironmentOwners } from "../docker/environment-owners.js";
+import { SleepRecords } from "../docker/sleep-records.js";
 
 // The one router all environments on this machine share: a container, its network and
 // its CA volume, all labelled and named `prodlike-router*`. Started by the first `up` that
@@ -41,13 +44,17 @@ export const ROUTER_VOLUME = "prodlike-router-data";
 // machine-wide lock: the hash of the configuration the router's container last accepted
 // (a sync that changes nothing, by any user of the engine, makes no call into Caddy), and
 // cluster environments' routes (no container of theirs carries a label; see
-// ExternalRoutes). Both are the router's: `router stop --purge` removes them.
+// ExternalRoutes). Both are the router's: `router stop --purge` removes them. A third
+// holds locked environments' credentials (user and bcrypt hash, never the password), by
+// id: every user's sync serves them, and they outlive a router restart.
 const LOADED_RECORD = "prodlike-router-loaded";
 const CLUSTERS_RECORD = "prodlike-router-clusters";
+const LOCKS_RECORD = "prodlike-router-locks";
 const RecordLabel = {
   container: "dev.prodlike.router.container",
   hash: "dev.prodlike.router.config-hash",
   clusters: "dev.prodlike.router.clusters",
+  locks: "dev.prodlike.router.locks",
 } as const;
 const ROUTER_CONTEXT = fileURLToPath(new URL("../../../router", import.meta.url));
 
@@ -100,7 +107,7 @@ export class LocalRouter {
     ]);
     const container = routerContainerIn(containers);
     const external = options.clusters && container?.running ? await this.readExternal() : undefined;
-    const plan = routerPlan(containers, { external, recorded });
+    const plan = routerPlan(containers, { external, recorded, asleep: await this.asleep() });
     return {
       running: container?.running ?? false,
       ...(container?.ports ? { ports: container.ports } : {}),
@@ -117,6 +124,8 @@ export class LocalRouter {
     leaving?: ReadonlySet<string> | undefined;
     /** A cluster environment's routes, replacing what the router kept for it. */
     cluster?: { envId: string; routes: ExternalRoutes | undefined };
+    /** An environment locked (its credentials) or unlocked (undefined). */
+    lock?: { envId: string; auth: BasicAuth | undefined };
     /** Kept routes to drop as well (a dashboard that no longer answers). */
     forget?: readonly string[];
     onDetail?: (text: string) => void;
@@ -127,6 +136,7 @@ export class LocalRouter {
       container?.running
         ? await Promise.all([this.readExternal(), this.readLoaded(container.id)])
         : [{}, undefined];
+
     const externalBefore = JSON.stringify(external);
     if (options.cluster) {
       if (options.cluster.routes) external[options.cluster.envId] = options.cluster.routes;
@@ -134,7 +144,27 @@ export class LocalRouter {
     }
     for (const envId of options.leaving ?? []) delete external[envId];
     for (const id of options.forget ?? []) delete external[id];
-    const plan = routerPlan(containers, { leaving: options.leaving, external, recorded });
+    const plan = routerPlan(containers, {
+      leaving: options.leaving,
+      external,
+      recorded,
+      asleep: await this.asleep(),
+    });
+    // Locks are kept apart from the router (it may go while a locked environment is down).
+    // Only environments still recorded and not leaving keep one: a destroyed one's goes,
+    // also when it was the last and the router goes with it.
+    const locks = await this.readLocks();
+    const locksBefore = JSON.stringify(locks);
+    if (options.lock) {
+      if (options.lock.auth) locks[options.lock.envId] = options.lock.auth;
+      else delete locks[options.lock.envId];
+    }
+    const held = Object.fromEntries(
+      Object.entries(locks).filter(
+        ([envId]) => recorded.has(envId) && !options.leaving?.has(envId),
+      ),
+    );
+    if (JSON.stringify(held) !== locksBefore || options.lock) await this.writeLocks(held);
     if (plan.sites.every((site) => site.host === DASHBOARD_HOST)) {
       if (container) await this.remove({ purge: false });
       return { running: false, hostsByEnv: plan.hostsByEnv, conflicts: plan.conflicts };
@@ -164,7 +194,7 @@ export class LocalRouter {
     if (!ports) throw routerFailed("the router's published ports are unknown");
     const kept = withoutGoneNodes(external, containers);
     if (JSON.stringify(kept) !== externalBefore) await this.writeExternal(kept);
-    const config = JSON.stringify(caddyConfig(plan.sites, ports));
+    const config = JSON.stringify(caddyConfig(lockedSites(plan, held), ports));
     const hash = createHash("sha256").update(config).digest("hex");
     if (loadedBefore !== hash) {
       await this.load(config);
@@ -211,8 +241,10 @@ export class LocalRouter {
       await this.docker(["rm", "--force", ROUTER_NAME]);
       removed.push(`container ${ROUTER_NAME}`);
     }
-    // What that container had loaded goes with it (the next one loads anew).
+    // What that container had loaded goes with it (the next one loads anew), and the
+    // routes it kept: it is removed only when nothing is left to route.
     await this.deps.engine.removeVolume(LOADED_RECORD);
+    await this.deps.engine.removeVolume(CLUSTERS_RECORD);
     const networks = await this.deps.engine.listNetworks({ [Label.router]: "true" });
     for (const network of networks) {
       await this.deps.engine.removeNetwork(network.id);
@@ -231,6 +263,73 @@ export class LocalRouter {
       }
     }
     return removed;
+  }
+
+  /** Where a waker must listen for the router to reach it: the router network's gateway
+   *  (this machine's side of that bridge); undefined when the network does not exist. */
+  async wakerAddress(): Promise<string | undefined> {
+    const result = await this.docker(
+      ["network", "inspect", ROUTER_NAME, "--format", "{{range .IPAM.Config}}{{.Gateway}} {{end}}"],
+      { allowFailure: true },
+    );
+    if (result.exitCode !== 0) return undefined;
+    return result.stdout.split(/\s+/).find((address) => /^\d+\.\d+\.\d+\.\d+$/.test(address));
+  }
+
+  // Sleeping environments with a waker: their names are sent there while they sleep.
+  private async asleep(): Promise<
+    Record<string, { hosts: string[]; dial: string; network: string }>
+  > {
+    const records = await new SleepRecords(this.deps.engine).all();
+    return Object.fromEntries(
+      [...records.values()].flatMap((record) =>
+        record.waker && record.hosts?.length
+          ? [[record.envId, { hosts: record.hosts, dial: record.waker, network: ROUTER_NAME }]]
+          : [],
+      ),
+    );
+  }
+
+  /** The bcrypt hash of a password, made by the router image's Caddy (the password goes
+   *  in on stdin, never on a command line). */
+  async hashPassword(password: string): Promise<string> {
+    const result = await this.docker(
+      [
+        "run",
+        "--rm",
+        "--interactive",
+        "--network",
+        "none",
+        "--entrypoint",
+        "caddy",
+        await routerImage(),
+        "hash-password",
+      ],
+      { input: `${password}\n` },
+    );
+    const hash = result.stdout.trim();
+    if (!/^\$2[aby]\$\d\d\$/.test(hash))
+      throw routerFailed("caddy hash-password gave no bcrypt hash");
+    return hash;
+  }
+
+  /** The locked environments' ids (router status, ls). */
+  async lockedEnvironments(): Promise<string[]> {
+    const container = await this.container();
+    return container?.running ? Object.keys(await this.readLocks()).sort() : [];
+  }
+
+  /** Where an environment's main name is dialled, and on which network (`share`). */
+  async siteOf(
+    envId: string,
+  ): Promise<{ host: string; dial: string; network: string } | undefined> {
+    const [containers, recorded] = await Promise.all([this.allContainers(), this.recorded()]);
+    const plan = routerPlan(containers, { recorded });
+    const host = [...(plan.hostsByEnv.get(envId) ?? [])].sort((a, b) => a.length - b.length)[0];
+    const site = plan.sites.find((candidate) => candidate.host === host);
+    const name = site?.dial.split(":")[0];
+    const network = containers.find((candidate) => candidate.name === name)?.networks[0];
+    return host && site && network ? { host, dial: site.dial, network } : undefined;
   }
 
   /** The router CA's root certificate (PEM), for `trust` and for clients that verify. */
@@ -301,7 +400,37 @@ export class LocalRouter {
     }
   }
 
+  private async readLocks(): Promise<Record<string, BasicAuth>> {
+    const labels = await this.deps.engine.volumeLabels(LOCKS_RECORD);
+    try {
+      const parsed = JSON.parse(labels?.[RecordLabel.locks] || "{}") as Record<string, unknown>;
+      return Object.fromEntries(
+        Object.entries(parsed).flatMap(([envId, auth]) =>
+          isBasicAuth(auth) ? [[envId, auth]] : [],
+        ),
+      );
+    } catch {
+      // A record edited by hand: the locks are set again by the next `up --lock` or `lock`.
+      return {};
+    }
+  }
+
+  private async writeLocks(locks: Record<string, BasicAuth>): Promise<void> {
+    // No lock is no record (the router's CA volume is all that stays of it).
+    if (Object.keys(locks).length === 0) {
+      await this.deps.engine.removeVolume(LOCKS_RECORD);
+      return;
+    }
+    await this.rewriteRecord(LOCKS_RECORD, { [RecordLabel.locks]: JSON.stringify(locks) });
+  }
+
   private async writeExternal(external: Record<string, ExternalRoutes>): Promise<void> {
+    // No routes kept is no record: the router and its network then go with the last
+    // environment, leaving only the CA volume.
+    if (Object.keys(external).length === 0) {
+      await this.deps.engine.removeVolume(CLUSTERS_RECORD);
+      return;
+    }
     await this.rewriteRecord(CLUSTERS_RECORD, { [RecordLabel.clusters]: JSON.stringify(external) });
   }
 
@@ -405,6 +534,29 @@ export class LocalRouter {
     }
     return result;
   }
+}
+
+// A locked environment's names need its credentials, on every scheme.
+function lockedSites(plan: RouterPlan, locks: Record<string, BasicAuth>): RouterSite[] {
+  const authOf = new Map<string, BasicAuth>();
+  for (const [envId, hosts] of plan.hostsByEnv) {
+    const auth = locks[envId];
+    if (auth) for (const host of hosts) authOf.set(host, auth);
+  }
+  return plan.sites.map((site) => {
+    const auth = authOf.get(site.host);
+    return auth ? { ...site, auth } : site;
+  });
+}
+
+function isBasicAuth(value: unknown): value is BasicAuth {
+  const auth = value as Partial<BasicAuth> | null;
+  return typeof auth?.username === "string" && typeof auth.hash === "string";
+}
+
+/** The router's image tag: a hash of its build context (router/). */
+export async function routerImageTag(): Promise<string> {
+  return routerImage();
 }
 
 /** The router's image tag: a hash of its build context (router/). */

@@ -16,6 +16,8 @@ export default async function dbPullCommand(
     lockTimeout?: string;
     files?: boolean;
     hooks?: boolean;
+    /** `--subset` alone is true; `--subset 200` the rows. */
+    subset?: string | boolean;
   },
   source: string | undefined,
   target: string | undefined,
@@ -33,6 +35,7 @@ export default async function dbPullCommand(
       from: flags.from ?? source,
       target,
       sanitize: flags.sanitize,
+      subset: subsetFlag(flags.subset),
       lockTimeoutMs: lockTimeoutMs(flags),
       ...hookFlags(flags),
     },
@@ -64,6 +67,9 @@ export default async function dbPullCommand(
         ? "  sanitized before use"
         : "  NOT sanitized: this is production data as it is (--no-sanitize)",
       report.snapshot ? `  the data from before is snapshot ${report.snapshot}` : undefined,
+      report.subset
+        ? `  a subset: the newest ${report.subset.rows} rows of the preset's root tables and what they reference (${report.subset.checks.length} consistency checks held)`
+        : undefined,
       ...report.fixes.map((fix) => `  fixed: ${fix}`),
       ...report.refreshed.map((step) => `  refreshed: ${step}`),
       files
@@ -74,4 +80,16 @@ export default async function dbPullCommand(
       .join("\n");
   });
   return 0;
+}
+
+function subsetFlag(value: string | boolean | undefined): number | true | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return true;
+  const rows = Number(value);
+  if (!Number.isInteger(rows) || rows < 1) {
+    throw new ProdlikeError("USAGE", `--subset takes a number of rows, got \`${value}\``, {
+      hint: "`--subset` keeps the preset's default; `--subset 200` the newest 200 of its root rows (nodes, orders).",
+    });
+  }
+  return rows;
 }

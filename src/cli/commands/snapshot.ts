@@ -22,8 +22,10 @@ interface SnapshotFlags {
   hooks?: boolean;
 }
 
-const describe = (meta: SnapshotMeta & { ready?: boolean; readyBytes?: number }) =>
-  `${meta.name.padEnd(20)} ${meta.createdAt}  ${(meta.bytes / 1e6).toFixed(1).padStart(8)} MB${readiness(meta)}${meta.pinned ? "  pinned" : ""}${meta.automatic ? "  automatic" : ""}`;
+const describe = (
+  meta: SnapshotMeta & { ready?: boolean; readyBytes?: number; usedBy?: string[] },
+) =>
+  `${meta.name.padEnd(20)} ${meta.createdAt}  ${(meta.bytes / 1e6).toFixed(1).padStart(8)} MB${readiness(meta)}${meta.pinned ? "  pinned" : ""}${meta.usedBy ? `  pinned: seeds ${meta.usedBy.join(", ")}` : ""}${meta.automatic ? "  automatic" : ""}`;
 
 // Ready: prepared on the data volume, restored with a rename; cold: unpacked first.
 function readiness(meta: { ready?: boolean; readyBytes?: number }): string {

@@ -5,7 +5,9 @@ import { ProdlikeError } from "../../errors/prodlike-error.js";
 import { parseTtl } from "../../ui/duration.js";
 import { formatStatus } from "../format.js";
 import type { Output } from "../output.js";
+import { describeLock } from "./access.js";
 import { hookFlags, lockTimeoutMs, secondsFlag, services } from "./common.js";
+import { startWaker } from "./lifecycle.js";
 
 interface UpFlags {
   dir: string;
@@ -22,6 +24,8 @@ interface UpFlags {
   rmOnFailure: boolean;
   bake: boolean;
   ref?: string;
+  lock: boolean;
+  idle?: string;
 }
 
 export default async function upCommand(output: Output, flags: UpFlags): Promise<number> {
@@ -31,8 +35,10 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
     });
   }
   const started = Date.now();
+  const core = await services();
+  const progress = await output.progress();
   const result = await up(
-    await services(),
+    core,
     {
       dir: flags.dir,
       name: flags.name,
@@ -48,9 +54,18 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       removeOnFailure: flags.rmOnFailure,
       bake: flags.bake,
       ref: flags.ref,
+      lock: flags.lock,
+      idle: flags.idle === undefined ? undefined : parseTtl(flags.idle, "--idle"),
     },
-    await output.progress(),
+    progress,
   );
+  // Put to sleep when idle: by the user's waker, which must run.
+  const waker = result.idleMs ? await startWaker(core) : undefined;
+  if (result.idleMs && !waker) {
+    progress.warn(
+      "No waker (the local router is off or not running): `idle:` cannot put it to sleep.",
+    );
+  }
   output.result(
     "up",
     {
@@ -60,6 +75,8 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       ...(result.seeded ? { seeded: result.seeded } : {}),
       ...(result.install ? { install: result.install } : {}),
       ...(result.application ? { application: result.application } : {}),
+      ...(result.lock ? { lock: result.lock } : {}),
+      ...(result.idleMs ? { idleMs: result.idleMs } : {}),
       hooks: result.hooks ?? [],
       durationMs: Date.now() - started,
     },
@@ -67,6 +84,7 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       [
         `${result.changed ? "" : "Already up to date.\n"}${formatStatus(result.status, output.colour)}`,
         ...(result.seeded ? [describeSeed(result.seeded)] : []),
+        ...(result.lock ? [describeLock(result.lock)] : []),
         ...(result.application
           ? [
               `No application in the checkout yet (${result.application.entry} is missing): \`prodlike run create\` makes one, where the preset offers it.`,
@@ -81,5 +99,8 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
 
 function describeSeed(seed: SeedReport): string {
   const from = `${seed.from}${seed.snapshot ? `:${seed.snapshot}` : ""}`;
-  return seed.applied ? `Seeded from ${from}.` : `Not seeded from ${from}: ${seed.reason}.`;
+  if (!seed.applied) return `Not seeded from ${from}: ${seed.reason}.`;
+  return seed.method === "layered"
+    ? `Seeded from ${from} copy-on-write (layered on seed ${seed.seed}; nothing copied).`
+    : `Seeded from ${from} (copied${seed.copiedBecause ? `: ${seed.copiedBecause}` : ""}).`;
 }

@@ -21,7 +21,7 @@ const loopback: LookupFunction = (_host, options, callback) => {
 
 export function routedRequest(
   url: string,
-  options: { ca?: string; method?: string; form?: string } = {},
+  options: { ca?: string; method?: string; form?: string; headers?: Record<string, string> } = {},
 ): Promise<RoutedResponse> {
   const target = new URL(url);
   const send = target.protocol === "https:" ? httpsRequest : httpRequest;
@@ -32,9 +32,10 @@ export function routedRequest(
         method: options.method ?? "GET",
         lookup: loopback,
         ...(options.ca ? { ca: options.ca } : {}),
-        ...(options.form
-          ? { headers: { "content-type": "application/x-www-form-urlencoded" } }
-          : {}),
+        headers: {
+          ...(options.form ? { "content-type": "application/x-www-form-urlencoded" } : {}),
+          ...options.headers,
+        },
       },
       (response) => {
         const chunks: Buffer[] = [];

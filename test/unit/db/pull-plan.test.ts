@@ -322,3 +322,39 @@ describe("transport failures", () => {
     ).toContain("defaultsFile");
   });
 });
+
+describe("db pull --subset", () => {
+  const SUBSET = {
+    rows: 100,
+    steps: [{ table: "node_field_data", newest: "nid" }],
+    checks: [],
+  };
+
+  it("carries the preset's rules and the rows asked for (the preset's by default)", () => {
+    const withRules = context({ config: SOURCES, preset: { ...PRESET, subset: SUBSET } });
+    expect(planPull({ from: "prod", sanitize: true, subset: 25 }, withRules).subset).toEqual({
+      rules: SUBSET,
+      rows: 25,
+    });
+    expect(planPull({ from: "prod", sanitize: true, subset: true }, withRules).subset?.rows).toBe(
+      100,
+    );
+    expect(planPull({ from: "prod", sanitize: true }, withRules).subset).toBeUndefined();
+  });
+
+  it("is refused without a preset's rules, and with sql:sync (it has no staging copy)", () => {
+    expect(
+      refusal(() =>
+        planPull({ from: "prod", sanitize: true, subset: true }, context({ config: SOURCES })),
+      ).code,
+    ).toBe("USAGE");
+    const sync = refusal(() =>
+      planPull(
+        { from: "@prod", sanitize: true, subset: true },
+        context({ preset: { ...PRESET, subset: SUBSET } }),
+      ),
+    );
+    expect(sync.code).toBe("USAGE");
+    expect(sync.message).toContain("--subset");
+  });
+});

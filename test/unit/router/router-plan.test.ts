@@ -189,3 +189,44 @@ describe("caddyConfig", () => {
     expect(last).toContain("prodlike ls");
   });
 });
+
+describe("routerPlan with sleeping environments", () => {
+  const waker = (hosts: string[]) => ({
+    hosts,
+    dial: "172.22.0.1:41000",
+    network: "prodlike-router",
+  });
+
+  it("sends a sleeping environment's names to its owner's waker, on the router's network", () => {
+    const plan = routerPlan(
+      [container("a-qa1_web_1", "a-qa1", "qa1.a.localhost=80", { state: "exited" })],
+      {
+        recorded: AB,
+        asleep: { "b-local": waker(["local.b.localhost", "mail.local.b.localhost"]) },
+      },
+    );
+    expect(plan.sites).toEqual([
+      { host: "local.b.localhost", dial: "172.22.0.1:41000" },
+      { host: "mail.local.b.localhost", dial: "172.22.0.1:41000" },
+    ]);
+    expect(plan.networks).toEqual(["prodlike-router"]);
+    expect(plan.hostsByEnv.get("b-local")).toEqual(["local.b.localhost", "mail.local.b.localhost"]);
+  });
+
+  it("never for a name outside its own, an unrecorded environment, one leaving, or one running", () => {
+    const plan = routerPlan([container("a-qa1_web_1", "a-qa1", "qa1.a.localhost=80")], {
+      recorded: AB,
+      leaving: new Set(["c-local"]),
+      asleep: {
+        "b-local": waker(["local.b.localhost", "qa1.a.localhost", "evil.example.com"]),
+        "z-local": waker(["local.z.localhost"]),
+        "c-local": waker(["local.c.localhost"]),
+        "a-qa1": waker(["qa1.a.localhost"]),
+      },
+    });
+    expect(plan.sites).toEqual([
+      { host: "qa1.a.localhost", dial: "a-qa1_web_1:80" },
+      { host: "local.b.localhost", dial: "172.22.0.1:41000" },
+    ]);
+  });
+});

@@ -77,7 +77,25 @@ describe("renderCompose", () => {
     }
     expect(document.networks.default?.labels[Label.env]).toBe("shop-local");
     expect(Object.keys(document.volumes ?? {})).toEqual(["db-data", "mail-data"]);
-    expect(document.volumes?.["db-data"]?.labels[Label.env]).toBe("shop-local");
+    expect(document.volumes?.["db-data"]).toMatchObject({ labels: { [Label.env]: "shop-local" } });
+  });
+
+  it("uses a volume layered on a seed as the engine has it, and hashes the database apart", async () => {
+    const topology = await drupalTopology();
+    const plain = renderCompose(topology, { configDir: "/x", base });
+    const layered = renderCompose(topology, {
+      configDir: "/x",
+      base,
+      externalVolumes: { "db-data": "shop-qa1_db-data" },
+    });
+    expect(layered.document.volumes?.["db-data"]).toEqual({
+      external: true,
+      name: "shop-qa1_db-data",
+    });
+    expect(layered.document.volumes?.["mail-data"]).toMatchObject({ labels: {} });
+    // The database's container follows the volume it runs on; the others stay as they are.
+    expect(layered.serviceHashes.db).not.toBe(plain.serviceHashes.db);
+    expect(layered.serviceHashes.web).toBe(plain.serviceHashes.web);
   });
 
   it("mounts the live code at the same path in web, php-fpm and cli, and not in db", async () => {

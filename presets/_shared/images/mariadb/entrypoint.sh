@@ -5,7 +5,10 @@
 # connects over TCP) only passes once the real server is up.
 set -eu
 datadir=/var/lib/mysql
-chown -R mysql:mysql "$datadir" /run/mysqld
+# Only what is not mysql's already: on a copy-on-write volume (up --seed-from) a chown of
+# every file would copy each one whole into the environment's own layer.
+find "$datadir" \( ! -user mysql -o ! -group mysql \) -exec chown -h mysql:mysql {} +
+chown mysql:mysql /run/mysqld
 # A restored snapshot lives in a folder of its own on the same volume; the pointer file,
 # replaced with one rename, says which folder the server uses (see prodlike snapshot).
 # A new, empty volume starts that way too: snapshots prepared beside the data can then
@@ -14,6 +17,15 @@ if [ ! -f "$datadir/.prodlike-current" ] && [ -z "$(ls -A "$datadir" 2>/dev/null
   mkdir "$datadir/data-initial"
   chown mysql:mysql "$datadir/data-initial"
   printf %s data-initial > "$datadir/.prodlike-current"
+fi
+# A volume layered on a seed (up --seed-from ENV:SNAPSHOT) carries the seed's server
+# options: a small redo log and temporary tablespace, made in the environment's own
+# layer, so it costs megabytes before its first write rather than InnoDB's default 100.
+# Only InnoDB sizes of that form are taken: the file is data, never a command line.
+if [ -f "$datadir/.prodlike-server-options" ]; then
+  for option in $(grep -E '^--innodb-[a-z-]+=[A-Za-z0-9:]+$' "$datadir/.prodlike-server-options"); do
+    set -- "$@" "$option"
+  done
 fi
 if [ -f "$datadir/.prodlike-current" ]; then
   current="$datadir/$(cat "$datadir/.prodlike-current")"

@@ -202,6 +202,24 @@ describe("LocalRouter", () => {
     expect(volumes.map((volume) => volume.name)).toEqual(["prodlike-router-data"]);
   });
 
+  it("keeps a locked environment's credentials apart from the router; its destroy takes them, also as the last", async () => {
+    const { engine, router } = setUp();
+    engine.containers.push(web(engine, "a"));
+    engine.volumes.push({ name: "prodlike-router-data", labels: { [Label.router]: "true" } });
+    const auth = { username: "qa", hash: "$2a$14$abcdefghijklmnopqrstuv" };
+    await router.sync({ lock: { envId: "a-local", auth } });
+    const locks = () =>
+      engine.volumes.find((volume) => volume.name === "prodlike-router-locks")?.labels[
+        "dev.prodlike.router.locks"
+      ];
+    expect(JSON.parse(locks() ?? "{}")).toEqual({ "a-local": auth });
+    expect(await router.lockedEnvironments()).toEqual(["a-local"]);
+    await router.sync({ leaving: new Set(["a-local"]) });
+    expect(locks()).toBeUndefined();
+    const volumes = engine.volumes.filter((volume) => volume.labels[Label.router] === "true");
+    expect(volumes.map((volume) => volume.name)).toEqual(["prodlike-router-data"]);
+  });
+
   it("keeps a cluster environment's routes in its volume, dialling the node, until the node is gone", async () => {
     const { engine, runner, router } = setUp();
     record(engine, "shop", "qa");
@@ -227,7 +245,8 @@ describe("LocalRouter", () => {
     engine.containers = engine.containers.filter((c) => !c.name.endsWith("control-plane"));
     await router.sync({});
     expect(runner.inputs.at(-1)).not.toContain("qa.shop.localhost");
-    expect(clusters()).toBe("{}");
+    // No routes kept is no record: nothing of it stays once the router goes.
+    expect(clusters()).toBeUndefined();
   });
 
   it("serves the dashboard's name beside environments, but never runs for it alone", async () => {

@@ -1,0 +1,62 @@
+import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+import { stateDir } from "../config/user-settings.js";
+import { readStateOrNothing } from "../state/json-state.js";
+
+// The environments `gc` never removes (`prodlike keep`), kept beside their lifetimes in
+// the user's state folder: a QA environment someone is still working in outlives its
+// `--ttl` until they let it go (`keep --off`).
+
+export interface KeptRecord {
+  envId: string;
+  /** ISO time of the `keep`. */
+  keptAt: string;
+}
+
+const keptSchema = z.object({
+  envId: z.string(),
+  keptAt: z.string().refine((value) => !Number.isNaN(Date.parse(value)), "a date"),
+});
+
+export class KeptStore {
+  constructor(private readonly dir: string) {}
+
+  private file(envId: string): string {
+    return path.join(this.dir, `${envId}.json`);
+  }
+
+  async keep(envId: string, now: Date): Promise<KeptRecord> {
+    const record = { envId, keptAt: now.toISOString() };
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const partial = `${this.file(envId)}.${process.pid}.partial`;
+    await writeFile(partial, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+    await rename(partial, this.file(envId));
+    return record;
+  }
+
+  async remove(envId: string): Promise<void> {
+    await rm(this.file(envId), { force: true });
+  }
+
+  /** Every kept environment; a damaged record counts as kept (gc errs on keeping). */
+  async all(): Promise<Map<string, KeptRecord>> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return new Map();
+    }
+    const kept = new Map<string, KeptRecord>();
+    for (const name of names.filter((entry) => entry.endsWith(".json"))) {
+      const envId = name.slice(0, -".json".length);
+      const record = await readStateOrNothing(path.join(this.dir, name), keptSchema);
+      kept.set(envId, record ?? { envId, keptAt: new Date(0).toISOString() });
+    }
+    return kept;
+  }
+}
+
+export function openKeptStore(env: NodeJS.ProcessEnv): KeptStore {
+  return new KeptStore(path.join(stateDir(env), "kept"));
+}
