@@ -8,7 +8,9 @@ import type { Progress } from "../ui/steps.js";
 // The one interface every backend implements (compose, kind, minikube). Engine calls live
 // behind it only; what crosses it is in the model's terms, never an engine's types.
 
-export type BackendName = "compose" | "kind" | "minikube";
+export type { BackendName } from "../config/backend-registry.js";
+
+import type { BackendName } from "../config/backend-registry.js";
 
 /** running: all up and healthy; starting: health checks pending; unhealthy: a check
  *  failed; stopped: nothing running; partial: some services missing or stopped;
@@ -310,6 +312,19 @@ export interface Backend {
   ): Promise<SeedLayering>;
   /** Removes the seeds no environment uses any more; their names. */
   removeUnusedSeeds(): Promise<string[]>;
+  /** Keeps the environment reachable from this machine and its code live until the
+   *  signal: an existing cluster's port-forwards and sync. Resolves at once where the
+   *  engine or a local node does that by itself (`false`: nothing to keep). */
+  serve(envId: string, options: ServeOptions): Promise<boolean>;
+}
+
+export interface ServeOptions {
+  signal: AbortSignal;
+  onLine(line: string): void;
+  /** Called once everything listens. */
+  onReady(): void;
+  /** A session in the foreground replaces the one `up` left in the background. */
+  replace: boolean;
 }
 
 /** The one "nothing to roll back to" error every backend and the core throw. */

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
 import type { BackendName } from "../backends/backend.js";
+import { BACKEND_NAMES } from "../core/backend-names.js";
 import { ExitCode } from "../errors/exit-codes.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { VERSION } from "../version.js";
@@ -69,7 +70,7 @@ class CommandTable {
         new Option(
           "--backend <name>",
           "where the environment runs (default: where it already runs, else prodlike.yaml `backend`, else compose)",
-        ).choices(["compose", "kind", "minikube"]),
+        ).choices(BACKEND_NAMES),
       );
     for (const option of shared) {
       const [flags, help, fallback] = SHARED_OPTIONS[option];
@@ -184,7 +185,22 @@ function lifecycleCommands(table: CommandTable): void {
       "remove a new environment that fails to come up (by default it stays, for `prodlike logs`)",
       false,
     )
+    .option(
+      "--bake",
+      "existing cluster: the code baked into an image (immutable, for QA) instead of synced live",
+      false,
+    )
+    .option("--ref <git-ref>", "existing cluster: bake the code of this commit, branch or tag")
     .action(table.run("up", () => import("./commands/up.js")));
+  table
+    .add(
+      program,
+      "connect",
+      "existing cluster: keep the port-forwards and live sync going in the foreground (up starts them in the background)",
+      ["name"],
+    )
+    .addOption(new Option("--background", "run as up's background session").hideHelp())
+    .action(table.run("connect", () => import("./commands/connect.js")));
   table
     .add(program, "down", "stop the environment; data and containers are kept", [
       "name",

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BACKEND_NAMES, describeBackends } from "./backend-registry.js";
 import { DATABASE_VERSIONS, DB_DECLARATION, PHP_VERSIONS, TRANSFORM_IDS } from "./vocabulary.js";
 
 // prodlike.yaml: everything optional. No file at all means the Drupal preset with the
@@ -208,6 +209,77 @@ export const mirrorSchema = z.strictObject({
     ),
 });
 
+/** A CPU amount as Kubernetes writes it: 2, 0.5, 500m. */
+const cpuQuantity = z
+  .union([
+    z.number().positive(),
+    z.string().regex(/^\d+(\.\d+)?m?$/, "a CPU amount: 2, 0.5 or 500m"),
+  ])
+  .transform(String);
+/** A size as Kubernetes writes it: 512Mi, 4Gi. */
+const sizeQuantity = z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/, "a size: 512Mi, 4Gi");
+
+// `backend: cluster`: the team's own cluster, one namespace per environment in it.
+export const clusterSchema = z.strictObject({
+  context: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "The kubeconfig context of the team's cluster (default: the kubeconfig's current one).",
+    ),
+  namespace: z
+    .string()
+    .regex(
+      /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+      "a namespace name: lowercase letters, digits and -",
+    )
+    .optional()
+    .describe(
+      "The environment's namespace (default prodlike-PROJECT-ENV); prodlike creates and labels it.",
+    ),
+  registry: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9.-]+(:\d+)?(\/[a-z0-9._/-]+)?$/,
+      "HOST[:PORT][/PATH], e.g. registry.example.com/team",
+    )
+    .optional()
+    .describe("Where images are pushed and the cluster pulls them from (HOST[:PORT][/PATH])."),
+  storageClass: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Storage class of the environment's volume claims."),
+  ingress: z
+    .strictObject({
+      domain: z
+        .string()
+        .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "a DNS domain, e.g. dev.example.com")
+        .describe("Each environment is served at ENV.PROJECT.DOMAIN."),
+      className: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("The Ingress class (default: the cluster's)."),
+    })
+    .optional()
+    .describe("An Ingress per environment, so the page opens without prodlike."),
+  resources: z
+    .strictObject({ cpu: cpuQuantity.optional(), memory: sizeQuantity.optional() })
+    .optional()
+    .describe("Each container's default limits (a LimitRange; requests are a quarter)."),
+  quota: z
+    .strictObject({
+      cpu: cpuQuantity.optional().describe("CPU limits of all pods together."),
+      memory: sizeQuantity.optional().describe("Memory limits of all pods together."),
+      pods: z.number().int().positive().optional(),
+      storage: sizeQuantity.optional().describe("Storage all claims may request together."),
+    })
+    .optional()
+    .describe("A ResourceQuota on the namespace."),
+});
+
 /** When a project's own steps run. */
 export const HOOK_EVENTS = [
   "post-up",
@@ -266,9 +338,9 @@ export const configSchema = z
         "Preset: a built-in one (drupal, openmage, laravel, node), or the folder of the project's own (./presets/NAME, holding preset.yaml).",
       ),
     backend: z
-      .enum(["compose", "kind", "minikube"])
+      .enum(BACKEND_NAMES)
       .optional()
-      .describe("Where `up` runs the environment: compose (default), kind or minikube."),
+      .describe(`Where \`up\` runs the environment: ${describeBackends()}; compose by default.`),
     node: z
       .enum(["22", "24"])
       .optional()
@@ -404,6 +476,18 @@ export const configSchema = z
       })
       .optional()
       .describe("How `up` checks that the environment's page works."),
+    cluster: clusterSchema
+      .optional()
+      .describe("`backend: cluster`: the existing Kubernetes cluster environments run on."),
+    sync: z
+      .strictObject({
+        exclude: z
+          .array(z.string().min(1))
+          .optional()
+          .describe("gitignore patterns never sent besides .gitignore's (node_modules/, *.log)."),
+      })
+      .optional()
+      .describe("Live sync of the code into a remote cluster's pods."),
     hooks: hooksSchema
       .optional()
       .describe(

@@ -2,6 +2,7 @@ import { lookup } from "node:dns/promises";
 import { readFile } from "node:fs/promises";
 import type { BackendName } from "../backends/backend.js";
 import { INSTALL_HINTS } from "../backends/kube/cluster-provider.js";
+import { BACKEND_NAMES } from "../config/backend-registry.js";
 import { DEFAULT_PRESET } from "../config/schema.js";
 import type { CommandRunner } from "../process/command-runner.js";
 import type { CoreServices } from "./services.js";
@@ -37,7 +38,7 @@ export interface DoctorProbes {
   resolve?(host: string): Promise<string | undefined>;
 }
 
-const ALL: BackendName[] = ["compose", "kind", "minikube"];
+const ALL: BackendName[] = [...BACKEND_NAMES];
 
 // Below these, several kind clusters (or a big code tree) run out of inotify watches or
 // instances and file watchers stop seeing edits. The values kind's docs recommend.

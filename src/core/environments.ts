@@ -1,5 +1,6 @@
 import type { BackendName, EnvironmentStatus } from "../backends/backend.js";
 import type { SleepRecord } from "../backends/docker/sleep-records.js";
+import { backendInfo, DEFAULT_BACKEND } from "../config/backend-registry.js";
 import { acquireEnvironmentLock, type HeldLock } from "../env/lock.js";
 import type { Progress } from "../ui/steps.js";
 import type { HookContext, HookEvent, HookRun } from "./hooks.js";
@@ -86,7 +87,7 @@ export async function chooseBackend(
   configured?: BackendName | undefined,
 ): Promise<BackendName> {
   if (explicit) return explicit;
-  return (await services.recordedBackend(envId)) ?? configured ?? "compose";
+  return (await services.recordedBackend(envId)) ?? configured ?? DEFAULT_BACKEND;
 }
 
 export async function backendFor(services: CoreServices, request: EnvRequest) {
@@ -146,8 +147,9 @@ export async function list(
 ): Promise<EnvironmentStatus[]> {
   const names = backend
     ? new Set<BackendName>([backend])
-    : new Set<BackendName>(["compose", ...(await services.recordedBackends())]);
-  const lenient = (name: BackendName) => !backend && !(name === "compose" && names.size === 1);
+    : new Set<BackendName>([DEFAULT_BACKEND, ...(await services.recordedBackends())]);
+  const lenient = (name: BackendName) =>
+    !backend && !(name === DEFAULT_BACKEND && names.size === 1);
   const [backends, router] = await Promise.all([
     Promise.all(
       [...names].map(async (name) => {
@@ -174,7 +176,7 @@ export async function list(
     ),
     routerStateOf(
       router,
-      [...names].some((name) => name !== "compose"),
+      [...names].some((name) => backendInfo(name).routes === "handed-over"),
     ),
   ]);
   return addRouterUrls(

@@ -94,7 +94,7 @@ export async function mirroredTopology(
 }
 
 /** Where the last `prodlike mirror` read production, when it can be read again. */
-async function lastOrigin(codeRoot: string): Promise<Partial<MirrorOrigin>> {
+export async function lastOrigin(codeRoot: string): Promise<Partial<MirrorOrigin>> {
   // A report that says nothing readable of its origin leaves it to --from or mirror.from.
   const report = await readStateOrNothing(
     path.join(codeRoot, MIRROR_DIR, "report.json"),

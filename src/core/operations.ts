@@ -10,6 +10,7 @@ import {
   type UpOptions,
   type UpResult,
 } from "../backends/backend.js";
+import { backendInfo } from "../config/backend-registry.js";
 import { openUserSettings } from "../config/user-settings.js";
 import type { DataOrigin } from "../db/data-origin.js";
 import { pathExists } from "../env/generated-files.js";
@@ -71,6 +72,9 @@ export interface UpRequest extends TargetOptions {
   /** `--rm-on-failure`: a new environment that fails to come up is removed (by default
    *  it stays, so its logs can say why). */
   removeOnFailure?: boolean | undefined;
+  /** An existing cluster: the code baked into an image (`--bake`), of a git ref (`--ref`). */
+  bake?: boolean | undefined;
+  ref?: string | undefined;
   /** `--lock`: basic authentication on its router names (as prodlike.yaml `lock: true`). */
   lock?: boolean | undefined;
   /** `--idle`: asleep after this long without a request (as prodlike.yaml `idle:`);
@@ -125,6 +129,15 @@ export async function up(
           reservations: machine.ports,
         })
       : await plan(await installStateBefore(services, target, backend, before));
+    // A remote cluster: where on it, and how the code gets there.
+    if (backendInfo(backend.name).cluster?.code === "sent") {
+      const { clusterPlacement } = await import("./cluster-placement.js");
+      topology.placement = await clusterPlacement(services, target, request);
+    } else if (request.bake || request.ref) {
+      throw new ProdlikeError("USAGE", "--bake and --ref are for an existing cluster", {
+        hint: "This backend mounts the checkout; `--backend cluster` bakes the code into an image.",
+      });
+    }
     // Claimed before the backend checks which exist: a destroy elsewhere keeps them.
     await machine.intendImages(topology);
     // A new environment seeded from a snapshot starts on it: its database volume is
@@ -305,7 +318,7 @@ export async function down(
     await syncRouter(
       services,
       progress,
-      backend.name === "compose" ? {} : { leaving: identity.id },
+      backendInfo(backend.name).routes === "labels" ? {} : { leaving: identity.id },
     );
     return stopped;
   });

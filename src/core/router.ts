@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Backend, EnvironmentStatus } from "../backends/backend.js";
 import type { LocalRouter, RouterState } from "../backends/router/local-router.js";
+import { backendInfo } from "../config/backend-registry.js";
 import { isProdlikeError } from "../errors/prodlike-error.js";
 import type { BasicAuth, RouterPorts } from "../router/caddy-config.js";
 import { DASHBOARD_HOST, DASHBOARD_ROUTE_PREFIX } from "../router/router-plan.js";
@@ -61,7 +62,7 @@ export async function syncRouter(
       // Compose environments' routes are labels on their containers; a cluster's are
       // handed over here.
       const cluster =
-        options.cluster && options.cluster.backend.name !== "compose"
+        options.cluster && backendInfo(options.cluster.backend.name).routes === "handed-over"
           ? {
               envId: options.cluster.envId,
               routes: await options.cluster.backend.routeTargets(options.cluster.envId),
@@ -222,7 +223,9 @@ export async function withRouterUrls(
   environments: EnvironmentStatus[],
 ): Promise<EnvironmentStatus[]> {
   if (environments.length === 0) return environments;
-  const clusters = environments.some((environment) => environment.backend !== "compose");
+  const clusters = environments.some(
+    (environment) => backendInfo(environment.backend).routes === "handed-over",
+  );
   return addRouterUrls(environments, await readRouterState(services, clusters));
 }
 

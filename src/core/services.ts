@@ -1,7 +1,15 @@
 import os from "node:os";
 import path from "node:path";
 import type { Backend, BackendName } from "../backends/backend.js";
+import type { RegistryCredentials } from "../backends/docker/docker-credentials.js";
 import type { DockerEngine } from "../backends/docker/docker-engine.js";
+import type { ClusterParts } from "../backends/kube/cluster-parts.js";
+import type { KubeApi } from "../backends/kube/kube-api.js";
+import {
+  backendInfo,
+  type ClusterBackendName,
+  isClusterBackend,
+} from "../config/backend-registry.js";
 import type { ObjectLister } from "../mirror/live-cluster.js";
 import type { CommandRunner } from "../process/command-runner.js";
 import type { Clock } from "../waits/clock.js";
@@ -32,7 +40,11 @@ export interface CoreServices {
   stores: StateStores;
 }
 
-export async function createCoreServices(env: NodeJS.ProcessEnv): Promise<CoreServices> {
+export async function createCoreServices(
+  env: NodeJS.ProcessEnv,
+  /** How to run prodlike itself (node and the CLI's entry): a background session. */
+  self: readonly string[] = [],
+): Promise<CoreServices> {
   const [{ ExecaCommandRunner }, { systemClock }] = await Promise.all([
     import("../process/execa-command-runner.js"),
     import("../waits/clock.js"),
@@ -79,7 +91,7 @@ export async function createCoreServices(env: NodeJS.ProcessEnv): Promise<CoreSe
     backend(name) {
       let backend = backends.get(name);
       if (!backend) {
-        backend = createBackend(name, { runner, clock: systemClock, engine: getEngine, env });
+        backend = createBackend(name, { self, runner, clock: systemClock, engine: getEngine, env });
         backends.set(name, backend);
       }
       return backend;
@@ -88,6 +100,8 @@ export async function createCoreServices(env: NodeJS.ProcessEnv): Promise<CoreSe
 }
 
 interface BackendDeps {
+  /** How to run prodlike itself (a background session): node and the CLI's entry. */
+  self: readonly string[];
   runner: CommandRunner;
   clock: Clock;
   engine: () => Promise<DockerEngine>;
@@ -95,7 +109,7 @@ interface BackendDeps {
 }
 
 async function createBackend(name: BackendName, deps: BackendDeps): Promise<Backend> {
-  if (name === "kind" || name === "minikube") return createClusterBackend(name, deps);
+  if (isClusterBackend(name)) return createClusterBackend(name, deps);
   const [{ ComposeBackend }, { ComposeDetectionCache, composeCacheKey }, { stateDir }, images] =
     await Promise.all([
       import("../backends/compose/compose-backend.js"),
@@ -134,51 +148,83 @@ async function imageClaims(deps: BackendDeps) {
   );
 }
 
-async function createClusterBackend(
-  name: "kind" | "minikube",
+async function createClusterBackend(name: ClusterBackendName, deps: BackendDeps): Promise<Backend> {
+  const [{ KubeBackend }, { ClientNodeKubeApi }, records, { stateDir }] = await Promise.all([
+    import("../backends/kube/kube-backend.js"),
+    import("../backends/kube/kube-api.js"),
+    import("../env/environment-records.js"),
+    import("../config/user-settings.js"),
+  ]);
+  const connect = (kubeconfig: string, context: string) =>
+    ClientNodeKubeApi.connect(kubeconfig, context);
+  const { DockerCredentials } = await import("../backends/docker/docker-credentials.js");
+  const login = new DockerCredentials(
+    deps.env.DOCKER_CONFIG || path.join(os.homedir(), ".docker"),
+    deps.runner,
+  );
+  const credentials = (host: string) => login.forHost(host);
+  const backend = new KubeBackend({
+    name,
+    parts: await clusterParts(name, deps, connect, credentials),
+    credentials,
+    runner: deps.runner,
+    engine: await deps.engine(),
+    records: new records.EnvironmentRecords(stateDir(deps.env)),
+    clock: deps.clock,
+    connect,
+    images: await imageClaims(deps),
+  });
+  await backend.preflight();
+  return backend;
+}
+
+// The parts the registry names for a cluster backend (cluster-parts.ts).
+async function clusterParts(
+  name: ClusterBackendName,
   deps: BackendDeps,
-): Promise<Backend> {
-  const [{ KubeBackend }, { KindCluster }, { MinikubeCluster }, { ClientNodeKubeApi }, records] =
-    await Promise.all([
-      import("../backends/kube/kube-backend.js"),
-      import("../backends/kube/kind-cluster.js"),
-      import("../backends/kube/minikube-cluster.js"),
-      import("../backends/kube/kube-api.js"),
-      import("../env/environment-records.js"),
-    ]);
-  const { stateDir } = await import("../config/user-settings.js");
+  connect: (kubeconfig: string, context: string) => Promise<KubeApi>,
+  credentials: (host: string) => Promise<RegistryCredentials | undefined>,
+): Promise<ClusterParts> {
+  const info = backendInfo(name).cluster;
+  const { RegistryDelivery } = await import("../backends/kube/registry-delivery.js");
+  if (info?.lifecycle === "existing") {
+    const [{ ExistingCluster }, { PortForwardReach }, { BackgroundSessions }, { stateDir }] =
+      await Promise.all([
+        import("../backends/kube/existing-cluster.js"),
+        import("../backends/kube/reachability.js"),
+        import("../backends/kube/session/background-sessions.js"),
+        import("../config/user-settings.js"),
+      ]);
+    return {
+      lifecycle: new ExistingCluster(connect, deps.clock),
+      // The registry is the project's (prodlike.yaml cluster.registry), given per up.
+      delivery: new RegistryDelivery(deps.runner, { credentials }),
+      reachability: new PortForwardReach(
+        new BackgroundSessions(path.join(stateDir(deps.env), "sessions"), deps.self, deps.env),
+      ),
+      code: { kind: "sent" },
+    };
+  }
+  const [{ KindCluster }, { MinikubeCluster }, { localClusterParts }] = await Promise.all([
+    import("../backends/kube/kind-cluster.js"),
+    import("../backends/kube/minikube-cluster.js"),
+    import("../backends/kube/cluster-parts.js"),
+  ]);
   // kind's local-registry pattern: images pushed to PRODLIKE_REGISTRY (localhost:5001),
   // which the node reaches at PRODLIKE_REGISTRY_NODE_URL (kind's docs name it so).
   const registry =
-    name === "kind" && deps.env.PRODLIKE_REGISTRY
+    info?.lifecycle === "kind" && deps.env.PRODLIKE_REGISTRY
       ? {
           host: deps.env.PRODLIKE_REGISTRY,
           nodeUrl: deps.env.PRODLIKE_REGISTRY_NODE_URL || "http://kind-registry:5000",
         }
       : undefined;
-  const backend = new KubeBackend({
-    provider:
-      name === "kind"
-        ? new KindCluster(
-            deps.runner,
-            deps.env.KIND_EXPERIMENTAL_DOCKER_NETWORK || "kind",
-            registry,
-          )
-        : new MinikubeCluster(deps.runner),
-    ...(registry
-      ? {
-          delivery: new (await import("../backends/kube/registry-delivery.js")).RegistryDelivery(
-            deps.runner,
-            { registry: registry.host },
-          ),
-        }
-      : {}),
-    engine: await deps.engine(),
-    records: new records.EnvironmentRecords(stateDir(deps.env)),
-    clock: deps.clock,
-    connect: (kubeconfig, context) => ClientNodeKubeApi.connect(kubeconfig, context),
-    images: await imageClaims(deps),
-  });
-  await backend.preflight();
-  return backend;
+  const tool =
+    info?.lifecycle === "kind"
+      ? new KindCluster(deps.runner, deps.env.KIND_EXPERIMENTAL_DOCKER_NETWORK || "kind", registry)
+      : new MinikubeCluster(deps.runner);
+  return localClusterParts(
+    tool,
+    registry ? new RegistryDelivery(deps.runner, { registry: registry.host }) : undefined,
+  );
 }

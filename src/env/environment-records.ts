@@ -1,6 +1,11 @@
 import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
+import {
+  BACKEND_NAMES,
+  type ClusterBackendName,
+  isClusterBackend,
+} from "../config/backend-registry.js";
 import { damagedState, readState } from "../state/json-state.js";
 
 // What prodlike knows of each cluster environment, one JSON file per environment under
@@ -8,66 +13,58 @@ import { damagedState, readState } from "../state/json-state.js";
 // labels); a cluster's objects carry labels too, but finding which clusters exist and
 // which kubeconfig opens them must not require a round trip to each one.
 
-export interface RecordedPort {
-  name: string;
-  service: string;
-  containerPort: number;
-  hostPort: number;
-  nodePort: number;
-  protocol: "http" | "tcp";
-}
+const recordedPortSchema = z.looseObject({
+  name: z.string(),
+  service: z.string(),
+  containerPort: z.number(),
+  hostPort: z.number(),
+  nodePort: z.number(),
+  protocol: z.enum(["http", "tcp"]),
+});
 
-export interface EnvironmentRecord {
-  id: string;
-  project: string;
-  name: string;
-  backend: "kind" | "minikube";
-  preset: string;
-  codeRoot: string;
-  cluster: string;
-  kubeconfig: string;
-  context: string;
-  namespace: string;
-  ports: RecordedPort[];
-  /** The names the local router sends to the cluster's node, and the NodePort each
-   *  goes to there. Absent in records from before. */
-  routes?: { host: string; nodePort: number }[];
-  /** Image tags loaded into the cluster's node (loading again is skipped). */
-  loadedImages: string[];
-  /** Tags prodlike built for this environment, which `destroy` removes (a mirror loads
-   *  the user's own images and builds none). Absent in records from before: all loaded. */
-  builtImages?: string[];
-  /** The rendered manifests' hash at the last successful `up`. */
-  configHash: string;
-  createdAt: string;
-}
+export type RecordedPort = z.infer<typeof recordedPortSchema>;
+
+const clusterBackendNames = BACKEND_NAMES.filter(isClusterBackend) as [
+  ClusterBackendName,
+  ...ClusterBackendName[],
+];
 
 // What a record must hold to be used; fields a newer version added pass through.
-const recordSchema = z.looseObject({
+const environmentRecordSchema = z.looseObject({
   id: z.string(),
   project: z.string(),
   name: z.string(),
-  backend: z.string(),
+  backend: z.enum(clusterBackendNames),
   preset: z.string(),
   codeRoot: z.string(),
+  /** The kind cluster or minikube profile; on an existing cluster, its context. */
   cluster: z.string(),
   kubeconfig: z.string(),
   context: z.string(),
   namespace: z.string(),
-  ports: z.array(
-    z.looseObject({
-      name: z.string(),
-      service: z.string(),
-      containerPort: z.number(),
-      hostPort: z.number(),
-      nodePort: z.number(),
-      protocol: z.enum(["http", "tcp"]),
-    }),
-  ),
+  ports: z.array(recordedPortSchema),
+  /** The names the local router sends to the cluster's node, and the NodePort each
+   *  goes to there. Absent in records from before. */
+  routes: z.array(z.object({ host: z.string(), nodePort: z.number() })).optional(),
+  /** Image tags loaded into the cluster's node (loading again is skipped). */
   loadedImages: z.array(z.string()),
+  /** Tags prodlike built for this environment, which `destroy` removes (a mirror loads
+   *  the user's own images and builds none). Absent in records from before: all loaded. */
+  builtImages: z.array(z.string()).optional(),
+  /** The rendered manifests' hash at the last successful `up`. */
   configHash: z.string(),
   createdAt: z.string(),
+  /** Existing cluster: what the live sync sends the code into (the pods' containers that
+   *  mount it, by workload), and what it leaves out. */
+  sync: z
+    .object({
+      targets: z.array(z.object({ selector: z.string(), container: z.string(), path: z.string() })),
+      exclude: z.array(z.string()),
+    })
+    .optional(),
 });
+
+export type EnvironmentRecord = z.infer<typeof environmentRecordSchema>;
 
 export class EnvironmentRecords {
   constructor(private readonly stateDir: string) {}
@@ -83,16 +80,16 @@ export class EnvironmentRecords {
   /** The record; undefined when there is none. A damaged one (cut short, edited, from
    *  another version) is STATE_INVALID: the cluster it names cannot be told otherwise. */
   async get(id: string): Promise<EnvironmentRecord | undefined> {
-    const read = await readState(this.file(id), recordSchema);
+    const read = await readState(this.file(id), environmentRecordSchema);
     if (read.kind === "missing") return undefined;
     if (read.kind === "invalid") {
       throw damagedState(
         read,
         `The record of ${id}`,
-        `Delete its cluster by hand (kind delete cluster --name prodlike-${id}, or minikube delete -p prodlike-${id}) and the file, then \`prodlike up\` makes it again.`,
+        `Delete its cluster by hand (kind delete cluster --name prodlike-${id}, minikube delete -p prodlike-${id}, or on an existing cluster the namespace labelled prodlike.dev/env=${id}) and the file, then \`prodlike up\` makes it again.`,
       );
     }
-    return read.value as EnvironmentRecord;
+    return read.value;
   }
 
   /** Every record that reads; a damaged one is left out of the listing (`ls` names the

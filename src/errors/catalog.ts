@@ -70,6 +70,10 @@ export const errorCatalog = {
     exitCode: ExitCode.invalidInput,
     title: "Refused: production is only ever a source",
   },
+  NAMESPACE_FOREIGN: {
+    exitCode: ExitCode.invalidInput,
+    title: "Refused: the namespace is not this environment's (prodlike did not make it for you)",
+  },
   SNAPSHOT_NOT_FOUND: { exitCode: ExitCode.notFound, title: "Snapshot not found" },
   RELEASE_NOT_FOUND: { exitCode: ExitCode.notFound, title: "No previous release to go back to" },
   SNAPSHOT_CORRUPT: { exitCode: ExitCode.failed, title: "Snapshot does not match its checksum" },

@@ -10,6 +10,11 @@ export const KubeLabel = {
   backend: "prodlike.dev/backend",
   service: "prodlike.dev/service",
   role: "prodlike.dev/role",
+  /** An existing cluster's namespace: who made it (user.host, label-safe). */
+  owner: "prodlike.dev/owner",
+  /** An existing cluster's namespace: when its lifetime ends, in seconds since 1970
+   *  (`up --ttl`; `gc` deletes it after). */
+  expires: "prodlike.dev/expires",
   /** The recommended labels, so kubectl and dashboards group the objects too. */
   appName: "app.kubernetes.io/name",
   appInstance: "app.kubernetes.io/instance",
@@ -26,6 +31,8 @@ export const KubeAnnotation = {
   /** On pod templates: each container's own role (`web=web,php-fpm=php`); the role label
    *  joins a pod's roles (`web-php`), which names no service's role. */
   roles: "prodlike.dev/roles",
+  /** An existing cluster's namespace: its lifetime's end, readable (ISO 8601). */
+  expiresAt: "prodlike.dev/expires-at",
 } as const;
 
 /** The container -> role map of a pod's roles annotation. */

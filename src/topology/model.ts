@@ -232,6 +232,39 @@ export interface Topology {
   entry?: string;
   /** How an installed site is told from an empty database, and how one is installed. */
   install?: InstallSpec;
+  /** On an existing cluster (backend `cluster`): where and how the environment runs
+   *  there, from prodlike.yaml's `cluster:` block and `up`'s flags. */
+  placement?: ClusterPlacement;
+}
+
+/** An environment's place on a team's cluster. */
+export interface ClusterPlacement {
+  /** The kubeconfig file and context of the cluster. */
+  kubeconfig: string;
+  context: string;
+  /** Created and labelled by prodlike (default prodlike-PROJECT-ENV). */
+  namespace: string;
+  /** Who made it (label-safe), for `ls` and the namespace's labels. */
+  owner: string;
+  /** HOST[:PORT][/PATH] images are pushed to and pulled from. */
+  registry?: string | undefined;
+  storageClass?: string | undefined;
+  ingress?: { domain: string; className?: string | undefined } | undefined;
+  /** Each container's default limits. */
+  resources?: { cpu?: string | undefined; memory?: string | undefined } | undefined;
+  quota?:
+    | {
+        cpu?: string | undefined;
+        memory?: string | undefined;
+        pods?: number | undefined;
+        storage?: string | undefined;
+      }
+    | undefined;
+  /** How the code gets into the pods: the checkout's tree, kept live by the session's
+   *  sync; or baked from a git ref (HEAD by default), never synced. */
+  code: { mode: "sync"; exclude: string[] } | { mode: "bake"; ref: string };
+  /** When the environment's lifetime ends (`up --ttl`): the namespace says it too. */
+  expiresAt?: string | undefined;
 }
 
 export interface ProjectCommand {

@@ -1,12 +1,16 @@
 import { createHash } from "node:crypto";
 import type {
   V1ConfigMap,
+  V1Container,
   V1CronJob,
   V1Deployment,
+  V1Ingress,
+  V1LimitRange,
   V1Namespace,
   V1ObjectMeta,
   V1PersistentVolumeClaim,
   V1PodSpec,
+  V1ResourceQuota,
   V1Secret,
   V1Service,
   V1ServicePort,
@@ -35,11 +39,29 @@ export const VOLUME_SIZE = "1Gi";
 /** First NodePort prodlike hands out (the default range is 30000-32767). */
 export const FIRST_NODE_PORT = 30080;
 
+/** Where the code in the pods comes from. */
+export type RenderedCode =
+  /** The node sees the code root here (kind's extraMounts containerPath, minikube's
+   *  --mount-string target); pods mount it with hostPath. */
+  | { kind: "node-mount"; nodeCodePath: string }
+  /** An image holding the tree at CODE_IMAGE_PATH: an init container copies it into the
+   *  pod's own code volume, which live sync keeps up to date. */
+  | { kind: "image"; image: string };
+
+/** Where a code image holds the tree. */
+export const CODE_IMAGE_PATH = "/prodlike/code";
+const CODE_INIT_TARGET = "/prodlike/target";
+
 export interface KubernetesRenderOptions {
-  backend: "kind" | "minikube";
-  /** Where the cluster node sees the code root: kind's extraMounts containerPath, or
-   *  minikube's --mount-string target. Pods mount it with hostPath. */
-  nodeCodePath: string;
+  backend: string;
+  code: RenderedCode;
+  /** The namespace objects go to (default: the project's name). */
+  namespace?: string | undefined;
+  /** False: the namespace is made apart (an existing cluster's, guarded). */
+  namespaceObject?: boolean | undefined;
+  storageClass?: string | undefined;
+  /** The Secret pods pull images with (a registry that needs credentials). */
+  pullSecret?: string | undefined;
   /** NodePort of each published port, by port name; the cluster publishes it on
    *  127.0.0.1:hostPort (kind extraPortMappings, minikube --ports). */
   nodePorts: Readonly<Record<string, number>>;
@@ -53,7 +75,10 @@ export type KubeObject =
   | V1Service
   | V1Deployment
   | V1StatefulSet
-  | V1CronJob;
+  | V1CronJob
+  | V1ResourceQuota
+  | V1LimitRange
+  | V1Ingress;
 
 export interface RenderedManifests {
   namespace: string;
@@ -86,7 +111,7 @@ export function renderKubernetes(
   topology: Topology,
   options: KubernetesRenderOptions,
 ): RenderedManifests {
-  const namespace = topology.identity.project;
+  const namespace = options.namespace ?? topology.identity.project;
   const baseLabels = kubeEnvironmentLabels(topology.identity, {
     preset: topology.preset,
     backend: options.backend,
@@ -101,13 +126,16 @@ export function renderKubernetes(
   const secretKeys: ReadonlySet<string> = new Set(secretEnv.keys());
   const workloads = groupWorkloads(topology);
 
-  const objects: KubeObject[] = [
-    {
-      apiVersion: "v1",
-      kind: "Namespace",
-      metadata: { name: namespace, labels: baseLabels },
-    },
-  ];
+  const objects: KubeObject[] =
+    options.namespaceObject === false
+      ? []
+      : [
+          {
+            apiVersion: "v1",
+            kind: "Namespace",
+            metadata: { name: namespace, labels: baseLabels },
+          },
+        ];
   if (secretKeys.size > 0) {
     objects.push({
       apiVersion: "v1",
@@ -143,7 +171,7 @@ export function renderKubernetes(
       data: Object.fromEntries(plainFiles.map((file) => [file.name, file.content])),
     });
   }
-  objects.push(...sharedClaims(workloads, meta));
+  objects.push(...sharedClaims(workloads, meta, options.storageClass));
   for (const workload of workloads) {
     objects.push(...renderServices(workload, options, meta));
   }
@@ -312,6 +340,7 @@ function renderWorkload(
             metadata: { name: volume, labels: context.meta(volume).labels ?? {} },
             spec: {
               accessModes: ["ReadWriteOnce"],
+              ...(options.storageClass ? { storageClassName: options.storageClass } : {}),
               resources: { requests: { storage: VOLUME_SIZE } },
             },
           }),
@@ -342,8 +371,19 @@ function podSpec(
 ): V1PodSpec {
   const mounts = workload.members.flatMap((member) => member.mounts);
   const volumes: V1Volume[] = [];
-  if (mounts.some((mount) => mount.type === "code")) {
-    volumes.push({ name: "code", hostPath: { path: options.nodeCodePath, type: "Directory" } });
+  const codeMember = workload.members.find((member) =>
+    member.mounts.some((mount) => mount.type === "code"),
+  );
+  const codeInit =
+    codeMember && options.code.kind === "image"
+      ? codeCopyContainer(codeMember, options.code.image)
+      : undefined;
+  if (codeMember) {
+    volumes.push(
+      options.code.kind === "node-mount"
+        ? { name: "code", hostPath: { path: options.code.nodeCodePath, type: "Directory" } }
+        : { name: "code", emptyDir: {} },
+    );
   }
   const configMounts = mounts.filter((mount) => mount.type === "config");
   if (configMounts.some((mount) => !isSecretFile(topology, mount.file))) {
@@ -368,16 +408,44 @@ function podSpec(
   if (configMounts.some((mount) => isSecretFile(topology, mount.file))) {
     volumes.push({ name: "secret-files", secret: { secretName: SECRET_FILES_NAME } });
   }
+  const initContainers = [...(codeInit ? [codeInit] : []), ...(dnsInit ? [dnsInit] : [])];
   const spec: V1PodSpec = {
-    ...(dnsInit ? { initContainers: [dnsInit] } : {}),
+    ...(initContainers.length > 0 ? { initContainers } : {}),
     containers: workload.members.map((member) => container(topology, member, secretKeys)),
     // Containers that asked for an init process (a bare `sleep` as PID 1 ignores SIGTERM)
     // get the pause container as PID 1 instead, as compose's `init: true` gives.
     ...(workload.members.some((member) => member.init) ? { shareProcessNamespace: true } : {}),
     enableServiceLinks: false,
+    ...(options.pullSecret ? { imagePullSecrets: [{ name: options.pullSecret }] } : {}),
   };
   if (volumes.length > 0) spec.volumes = volumes;
   return spec;
+}
+
+// The pod's code volume starts as the code image's tree: copied by the developer's user
+// (the files are theirs, as on a mount), without ownership from the image (a non-root
+// copy cannot keep it), timestamps kept.
+function codeCopyContainer(member: ServiceSpec, image: string): V1Container {
+  return {
+    name: "prodlike-code",
+    image,
+    imagePullPolicy: "IfNotPresent",
+    command: [
+      "sh",
+      "-c",
+      `cp -R --preserve=mode,timestamps ${CODE_IMAGE_PATH}/. ${CODE_INIT_TARGET}/`,
+    ],
+    ...(member.user
+      ? {
+          securityContext: {
+            runAsUser: member.user.uid,
+            ...(member.user.gid === undefined ? {} : { runAsGroup: member.user.gid }),
+            allowPrivilegeEscalation: false,
+          },
+        }
+      : {}),
+    volumeMounts: [{ name: "code", mountPath: CODE_INIT_TARGET }],
+  };
 }
 
 function mountedVolumes(workload: Workload): string[] {
@@ -397,6 +465,7 @@ function volumeNames(workload: Workload): string[] {
 function sharedClaims(
   workloads: readonly Workload[],
   meta: (name: string) => V1ObjectMeta,
+  storageClass: string | undefined,
 ): V1PersistentVolumeClaim[] {
   const names = new Set(workloads.flatMap((workload) => [...workload.sharedVolumes]));
   return [...names].sort().map((volume) => ({
@@ -405,6 +474,7 @@ function sharedClaims(
     metadata: meta(volume),
     spec: {
       accessModes: ["ReadWriteOnce"],
+      ...(storageClass ? { storageClassName: storageClass } : {}),
       resources: { requests: { storage: VOLUME_SIZE } },
     },
   }));

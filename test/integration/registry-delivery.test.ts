@@ -18,7 +18,17 @@ describe("registry image delivery", () => {
   let registry: LocalRegistry;
   let dir: string;
   const repository = `kw32-delivery-${randomBytes(3).toString("hex")}/app`;
-  const spec = { cluster: "c", codeRoot: "/", portMappings: [], workDir: "/", kubeconfig: "/" };
+  const spec = {
+    cluster: "c",
+    codeRoot: "/",
+    portMappings: [],
+    workDir: "/",
+    kubeconfig: "/",
+    context: "c",
+    namespace: "n",
+    labels: {},
+    annotations: {},
+  };
 
   async function build(tag: string, lines: string[]): Promise<string> {
     const context = path.join(dir, tag);

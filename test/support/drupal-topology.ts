@@ -53,7 +53,7 @@ export async function openmageTopology(options: { installed?: boolean } = {}): P
 export function renderForKind(topology: Topology) {
   return renderKubernetes(topology, {
     backend: "kind",
-    nodeCodePath: "/prodlike/code",
+    code: { kind: "node-mount" as const, nodeCodePath: "/prodlike/code" },
     nodePorts: assignNodePorts(topology),
   });
 }

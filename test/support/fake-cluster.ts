@@ -1,12 +1,16 @@
 import { createServer, type Server } from "node:http";
 import type { KubernetesObject } from "@kubernetes/client-node";
-import type { ClusterProvider, ClusterSpec } from "../../src/backends/kube/cluster-provider.js";
+import type {
+  ClusterLocation,
+  ClusterSpec,
+  LocalClusterTool,
+} from "../../src/backends/kube/cluster-provider.js";
 import type { ExecStreams, KubeApi, PodEvent, PodInfo } from "../../src/backends/kube/kube-api.js";
 
 // A cluster tool that keeps its clusters in memory and records what it was asked.
 // With `serveHttp`, a cluster it makes answers HTTP on its mapped host ports, as kind's
 // port mappings would once the pods run.
-export class FakeClusterProvider implements ClusterProvider {
+export class FakeClusterProvider implements LocalClusterTool {
   readonly name = "kind" as const;
   readonly nodeCodePath = "/prodlike/code";
   readonly clusters = new Set<string>();
@@ -29,7 +33,18 @@ export class FakeClusterProvider implements ClusterProvider {
   async version(): Promise<string | undefined> {
     return "v0.0.0-fake";
   }
-  async exists(cluster: string): Promise<boolean> {
+  locate(envId: string, workDir: string, namespace: string): ClusterLocation {
+    const cluster = `prodlike-${envId}`;
+    return { cluster, kubeconfig: `${workDir}/kubeconfig`, context: `kind-${cluster}`, namespace };
+  }
+  describe(location: ClusterLocation): string {
+    return `kind cluster ${location.cluster}`;
+  }
+  async adopt(): Promise<void> {}
+  manualDelete(location: ClusterLocation): string {
+    return `kind delete cluster --name ${location.cluster}`;
+  }
+  async exists({ cluster }: Pick<ClusterLocation, "cluster">): Promise<boolean> {
     return this.clusters.has(cluster);
   }
   async create(spec: ClusterSpec): Promise<void> {
@@ -47,7 +62,7 @@ export class FakeClusterProvider implements ClusterProvider {
     );
     this.servers.set(spec.cluster, servers);
   }
-  async delete(cluster: string): Promise<void> {
+  async delete({ cluster }: ClusterLocation): Promise<void> {
     this.calls.push(`delete ${cluster}`);
     this.clusters.delete(cluster);
     await this.stopServing(cluster);
@@ -79,6 +94,18 @@ export class FakeKubeApi implements KubeApi {
   /** Bumped by deletePod: the workload's replacement pod gets a new uid. */
   private generation = 0;
   readonly deletedPods: string[] = [];
+
+  readonly removed: string[] = [];
+  async remove(_apiVersion: string, kind: string, _namespace: string, name: string) {
+    this.removed.push(`${kind}/${name}`);
+    return true;
+  }
+  async portForward(): Promise<void> {
+    throw new Error("the fake API forwards no ports");
+  }
+  async canI() {
+    return { allowed: true };
+  }
 
   async deletePod(_namespace: string, name: string): Promise<void> {
     this.deletedPods.push(name);

@@ -141,6 +141,11 @@ export class ComposeBackend implements Backend {
     return undefined;
   }
 
+  // Published ports and bind mounts need no process of prodlike's to keep them.
+  async serve(): Promise<boolean> {
+    return false;
+  }
+
   async previousRelease(envId: string): Promise<KeptRelease | undefined> {
     const project = projectOfContainers(envId, await this.requireContainers(envId));
     const { composeReleases } = await import("./compose-release.js");

@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { KubernetesObject } from "@kubernetes/client-node";
+import type { ClusterBackendName } from "../../config/backend-registry.js";
 import type {
   EnvironmentRecord,
   EnvironmentRecords,
@@ -18,10 +19,12 @@ import type { DockerEngine } from "../docker/docker-engine.js";
 import { keptDataSteps, type ReleaseFiles, rollBackAfter } from "../release-files.js";
 import { waitForWebUrl } from "../web-wait.js";
 import type { ClusterDeployment } from "./cluster-deployment.js";
-import { type ClusterProvider, type ClusterSpec, clusterName } from "./cluster-provider.js";
+import type { ClusterParts } from "./cluster-parts.js";
+import type { ClusterLocation, ClusterSpec } from "./cluster-provider.js";
 import { clusterReleases, MANIFESTS_FILE, releaseObjects } from "./cluster-release.js";
-import { type ImageDelivery, manifestsYaml, withDeliveredImages } from "./image-delivery.js";
+import { manifestsYaml, withDeliveredImages } from "./image-delivery.js";
 import type { KubeApi } from "./kube-api.js";
+import { PULL_SECRET_NAME } from "./placement-objects.js";
 import { waitForRollout } from "./pod-waits.js";
 
 // `up` on kind / minikube, for a preset's rendering or production's own objects alike:
@@ -30,9 +33,8 @@ import { waitForRollout } from "./pod-waits.js";
 // brand-new cluster that fails is deleted again; an existing one is left as it was.
 
 export interface ClusterDeployDeps {
-  provider: ClusterProvider;
-  /** How images reach the node (into it as archives, or through a registry). */
-  delivery: ImageDelivery;
+  name: ClusterBackendName;
+  parts: ClusterParts;
   engine: DockerEngine;
   records: EnvironmentRecords;
   clock: Clock;
@@ -48,15 +50,23 @@ export async function deployToCluster(
   progress: Progress,
   options: UpOptions,
 ): Promise<boolean> {
-  const { provider, records } = deps;
+  const { records } = deps;
+  const { lifecycle } = deps.parts;
   const envId = plan.identity.id;
   const dir = environmentDir(plan.codeRoot, plan.identity.name);
-  const cluster = clusterName(envId);
+  const location = plan.placement
+    ? {
+        cluster: plan.placement.context,
+        kubeconfig: plan.placement.kubeconfig,
+        context: plan.placement.context,
+        namespace: plan.namespace,
+      }
+    : lifecycle.locate(envId, dir, plan.namespace);
+  const cluster = location.cluster;
   const previous = await records.get(envId);
-  const existed = await provider.exists(cluster);
-  const record = newRecord(plan, provider, {
-    cluster,
-    dir,
+  const existed = await lifecycle.exists(location);
+  const record = newRecord(plan, deps.name, {
+    location,
     previous: existed ? previous : undefined,
   });
 
@@ -66,7 +76,7 @@ export async function deployToCluster(
       "NOT_SUPPORTED",
       `The ports of cluster ${cluster} were fixed when it was made`,
       {
-        hint: `Published ports changed (${describePorts(previous.ports)} -> ${describePorts(record.ports)}). Run \`prodlike destroy --backend ${provider.name}\`, then up again.`,
+        hint: `Published ports changed (${describePorts(previous.ports)} -> ${describePorts(record.ports)}). Run \`prodlike destroy --backend ${deps.name}\`, then up again.`,
       },
     );
   }
@@ -103,11 +113,13 @@ export async function deployToCluster(
     existed,
     dir,
     spec: {
-      cluster,
+      ...location,
       codeRoot: plan.codeRoot,
       portMappings: record.ports.map(({ hostPort, nodePort }) => ({ hostPort, nodePort })),
       workDir: dir,
-      kubeconfig: record.kubeconfig,
+      labels: plan.namespaceLabels,
+      annotations: plan.namespaceAnnotations,
+      ...(plan.placement?.registry ? { registry: plan.placement.registry } : {}),
     },
     api: undefined,
     applied: { objects: plan.objects, yaml: plan.yaml },
@@ -116,6 +128,7 @@ export async function deployToCluster(
     await progress.run([
       ...(await imageStep(run)),
       clusterStep(run),
+      ...(plan.pullSecret ? [pullSecretStep(run, plan.pullSecret)] : []),
       loadStep(run),
       ...(keptData ? [keptData.before] : []),
       {
@@ -127,6 +140,7 @@ export async function deployToCluster(
         },
       },
       ...releaseSteps(run, plan.objects, () => run.applied.objects),
+      reachStep(run),
       ...(plan.webUrl
         ? [httpStep(deps, plan.webUrl, plan.webLogServices, options.healthTimeoutMs)]
         : []),
@@ -193,37 +207,90 @@ interface DeployRun {
 async function imageStep(run: DeployRun): Promise<Step[]> {
   if (run.plan.build.length === 0) return [];
   const { imageSteps } = await import("../docker/image-builder.js");
+  const { codeImage } = run.plan;
   return [
     {
       title: "Images",
-      children: imageSteps(run.deps.engine, run.plan.build, {
-        rebuild: run.options.rebuild,
-        preset: run.plan.preset,
-      }),
+      children: [
+        ...imageSteps(run.deps.engine, run.plan.build, {
+          rebuild: run.options.rebuild,
+          preset: run.plan.preset,
+        }),
+        ...(codeImage
+          ? [
+              {
+                title: `Code image ${codeImage.tag}`,
+                run: async (context: StepContext) => {
+                  const { buildCodeImage } = await import("./code-image.js");
+                  const done = await buildCodeImage(run.deps.engine, codeImage, run.plan.preset);
+                  context.setTitle(`${codeImage.tag} (${done})`);
+                },
+              },
+            ]
+          : []),
+      ],
     },
   ];
 }
 
 function clusterStep(run: DeployRun): Step {
-  const { provider, records } = run.deps;
-  const { cluster } = run.spec;
+  const { records } = run.deps;
+  const { lifecycle } = run.deps.parts;
+  const what = lifecycle.describe(run.spec);
   return {
-    title: run.existed
-      ? `Cluster ${cluster} (exists)`
-      : `Create ${provider.name} cluster ${cluster}`,
+    title: run.existed ? `${what} (exists)` : `Create ${what}`,
     run: async () => {
       await prepareEnvironmentDir(run.plan.codeRoot, run.plan.identity.name);
-      if (run.existed) return;
+      if (run.existed) {
+        await lifecycle.adopt(run.spec);
+        return;
+      }
       // Recorded before it exists: a failed or interrupted create is still found and
       // removed by `destroy`.
       await records.put({ ...run.record, loadedImages: [] });
-      await provider.create(run.spec);
+      await lifecycle.create(run.spec);
+    },
+  };
+}
+
+// The developer's registry login, so the cluster pulls what was pushed: a Secret in the
+// environment's namespace only, applied apart from the manifests (never on disk).
+function pullSecretStep(run: DeployRun, dockerConfigJson: string): Step {
+  return {
+    title: "Registry pull secret",
+    run: async () => {
+      const api = await run.deps.connect(run.record.kubeconfig, run.record.context);
+      await api.apply({
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: {
+          name: PULL_SECRET_NAME,
+          namespace: run.record.namespace,
+          labels: run.plan.namespaceLabels,
+        },
+        type: "kubernetes.io/dockerconfigjson",
+        stringData: { ".dockerconfigjson": dockerConfigJson },
+      } as KubernetesObject);
+    },
+  };
+}
+
+// The ports answer on this machine from here on (an existing cluster's port-forwards
+// start); the session reads the environment's record, so it is written first.
+function reachStep(run: DeployRun): Step {
+  const { reachability } = run.deps.parts;
+  return {
+    title: reachability.nodePorts ? "Ports mapped by the node" : "Port-forwards and live sync",
+    run: async () => {
+      if (reachability.nodePorts) return;
+      await run.deps.records.put({ ...run.record, configHash: run.previous?.configHash ?? "" });
+      await reachability.open(run.record);
     },
   };
 }
 
 function loadStep(run: DeployRun): Step {
-  const { delivery } = run.deps;
+  const { delivery } = run.deps.parts;
   return {
     title:
       delivery.name === "registry" ? "Push images to the registry" : "Load images into the node",
@@ -262,7 +329,7 @@ function loadStep(run: DeployRun): Step {
 
 /** What applying a release needs: the cluster's record, and the client once connected. */
 export interface ReleaseRun {
-  deps: Pick<ClusterDeployDeps, "connect" | "clock" | "provider">;
+  deps: Pick<ClusterDeployDeps, "connect" | "clock" | "name">;
   record: EnvironmentRecord;
   options: { healthTimeoutMs: number };
   api: KubeApi | undefined;
@@ -364,7 +431,7 @@ function rolloutSteps(
         await waitForRollout(client, deps.clock, namespace, workload, {
           timeoutMs,
           onDetail: (detail) => context.update(detail),
-          logsHint: `More: prodlike logs --backend ${deps.provider.name}`,
+          logsHint: `More: prodlike logs --backend ${deps.name}`,
         });
         context.setTitle(`${workload.kind} ${name} rolled out`);
       },
@@ -385,7 +452,7 @@ function httpStep(
         timeoutMs,
         intervalMs: 100,
         onDetail: (detail) => context.update(detail),
-        logsArgs: ["--backend", deps.provider.name, ...logServices],
+        logsArgs: ["--backend", deps.name, ...logServices],
       });
       context.setTitle(`web answers on ${new URL(url).origin}`);
     },
@@ -394,26 +461,24 @@ function httpStep(
 
 function newRecord(
   plan: ClusterDeployment,
-  provider: ClusterProvider,
-  parts: { cluster: string; dir: string; previous: EnvironmentRecord | undefined },
+  backend: ClusterBackendName,
+  parts: { location: ClusterLocation; previous: EnvironmentRecord | undefined },
 ): EnvironmentRecord {
   return {
     id: plan.identity.id,
     project: plan.identity.project,
     name: plan.identity.name,
-    backend: provider.name,
+    backend,
     preset: plan.preset,
     codeRoot: plan.codeRoot,
-    cluster: parts.cluster,
-    kubeconfig: path.join(parts.dir, "kubeconfig"),
-    context: provider.context(parts.cluster),
-    namespace: plan.namespace,
+    ...parts.location,
     ports: plan.ports,
     routes: plan.routes,
     loadedImages: parts.previous?.loadedImages ?? [],
     builtImages: [...new Set([...(parts.previous?.builtImages ?? []), ...plan.owned])].sort(),
     configHash: plan.configHash,
     createdAt: parts.previous?.createdAt ?? new Date().toISOString(),
+    ...(plan.sync ? { sync: plan.sync } : {}),
   };
 }
 

@@ -1,11 +1,14 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
+import type { ClusterBackendName } from "../../config/backend-registry.js";
 import type { RecordedPort } from "../../env/environment-records.js";
 import { recordMountpoints, writeCodeFiles } from "../../env/generated-files.js";
+import { ProdlikeError } from "../../errors/prodlike-error.js";
 import { mirrorToCluster } from "../../kube/cluster-layout.js";
 import { KubeAnnotation, KubeLabel, kubeEnvironmentLabels } from "../../topology/kube-labels.js";
 import {
   type BuiltImage,
   builtImagesOf,
+  type ClusterPlacement,
   type EnvironmentIdentity,
   servicesExplaining,
   type Topology,
@@ -16,6 +19,14 @@ import {
   renderKubernetes,
 } from "../../topology/render-kubernetes.js";
 import type { Progress } from "../../ui/steps.js";
+import type { CodePlacement } from "./cluster-parts.js";
+import type { CodeImage } from "./code-image.js";
+import {
+  namespaceMarks,
+  PULL_SECRET_NAME,
+  syncTargets,
+  withPlacementObjects,
+} from "./placement-objects.js";
 
 // What `deploy` puts on a cluster, from the one model: a preset's topology rendered to
 // Kubernetes objects, or, when the topology was imported from production's manifests,
@@ -44,20 +55,60 @@ export interface ClusterDeployment {
   /** Whose logs explain a web URL that does not answer. */
   webLogServices: string[];
   writeFiles(progress: Progress): Promise<void>;
+  /** An existing cluster: where the environment goes there (the topology's placement). */
+  placement?: ClusterPlacement;
+  /** What the namespace carries (an existing cluster's lifecycle makes it). */
+  namespaceLabels: Record<string, string>;
+  namespaceAnnotations: Record<string, string>;
+  /** The image holding the code tree, built after the preset's images (code sent). */
+  codeImage?: CodeImage;
+  /** The registry login pods pull with (dockerconfigjson): applied on its own, never
+   *  written to the manifests file. */
+  pullSecret?: string;
+  /** What the live sync sends the code into, and what it leaves out. */
+  sync?: { targets: { selector: string; container: string; path: string }[]; exclude: string[] };
 }
 
 export interface DeploymentContext {
-  backend: "kind" | "minikube";
-  /** Where the code is inside the cluster's node. */
-  nodeCodePath: string;
+  backend: ClusterBackendName;
+  code: CodePlacement;
+  /** Published ports are NodePorts the node maps to this machine (else ClusterIP). */
+  nodePorts: boolean;
 }
 
 export function presetDeployment(
   topology: Topology,
-  context: DeploymentContext,
+  context: DeploymentContext & {
+    codeImage?: CodeImage | undefined;
+    /** The developer's registry login as a dockerconfigjson, when the registry has one. */
+    pullSecret?: string | undefined;
+  },
 ): ClusterDeployment {
-  const nodePorts = assignNodePorts(topology);
-  const manifests = renderKubernetes(topology, { ...context, nodePorts });
+  const nodePorts = context.nodePorts ? assignNodePorts(topology) : {};
+  const { placement } = topology;
+  if (context.code.kind === "sent" && (!placement || !context.codeImage)) {
+    throw new ProdlikeError(
+      "INTERNAL",
+      "Code sent into the pods needs a placement and a code image",
+    );
+  }
+  const rendered = renderKubernetes(topology, {
+    backend: context.backend,
+    nodePorts,
+    code:
+      context.code.kind === "node-mount"
+        ? context.code
+        : { kind: "image", image: context.codeImage?.tag ?? "" },
+    ...(placement
+      ? {
+          namespace: placement.namespace,
+          namespaceObject: false,
+          storageClass: placement.storageClass,
+          pullSecret: context.pullSecret ? PULL_SECRET_NAME : undefined,
+        }
+      : {}),
+  });
+  const manifests = placement ? withPlacementObjects(rendered, topology, placement) : rendered;
   const images = builtImagesOf(topology);
   const webService = topology.services.find((service) =>
     service.ports.some((port) => port.protocol === "http"),
@@ -81,8 +132,21 @@ export function presetDeployment(
       return port ? [{ host: route.host, nodePort: port.nodePort }] : [];
     }),
     build: images,
-    load: images.map((image) => image.tag),
-    owned: images.map((image) => image.tag),
+    load: [
+      ...images.map((image) => image.tag),
+      ...(context.codeImage ? [context.codeImage.tag] : []),
+    ],
+    owned: [
+      ...images.map((image) => image.tag),
+      ...(context.codeImage ? [context.codeImage.tag] : []),
+    ],
+    ...namespaceMarks(topology, context.backend),
+    ...(placement ? { placement } : {}),
+    ...(context.codeImage ? { codeImage: context.codeImage } : {}),
+    ...(context.pullSecret ? { pullSecret: context.pullSecret } : {}),
+    ...(placement?.code.mode === "sync"
+      ? { sync: { targets: syncTargets(manifests.objects), exclude: placement.code.exclude } }
+      : {}),
     ...(web ? { webUrl: `http://127.0.0.1:${web.hostPort}${web.healthPath ?? "/"}` } : {}),
     webLogServices: webService ? servicesExplaining(topology, webService) : [],
     // Files mounted inside the code tree (OpenMage's local.xml) get a mountpoint there,
@@ -100,13 +164,22 @@ export function mirroredDeployment(
   topology: Topology & { manifests: NonNullable<Topology["manifests"]> },
   context: DeploymentContext & { localImages: ReadonlySet<string> },
 ): ClusterDeployment {
+  if (context.code.kind !== "node-mount") {
+    throw new ProdlikeError(
+      "NOT_SUPPORTED",
+      "`up --mirror` runs on kind or minikube, not on an existing cluster yet",
+      {
+        hint: "Production's own manifests mount the code from a local node. Run `prodlike up --mirror --backend kind`, or the preset's layout with `--backend cluster`.",
+      },
+    );
+  }
   const cluster = mirrorToCluster(topology.manifests, {
     labels: kubeEnvironmentLabels(topology.identity, {
       preset: topology.preset,
       backend: context.backend,
     }),
     defaultNamespace: topology.identity.project,
-    nodeCodePath: context.nodeCodePath,
+    nodeCodePath: context.code.nodeCodePath,
     localImages: context.localImages,
     webNodePort: FIRST_NODE_PORT,
     roleLabel: KubeLabel.role,
@@ -148,6 +221,7 @@ export function mirroredDeployment(
     ...(ports[0] ? { webUrl: `http://127.0.0.1:${ports[0].hostPort}/` } : {}),
     webLogServices: cluster.web ? [cluster.web.container] : [],
     writeFiles: async () => undefined,
+    ...namespaceMarks(topology, context.backend),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { stringify } from "yaml";
-import type { ClusterProvider, ClusterSpec } from "./cluster-provider.js";
+import type { ClusterSpec, LocalClusterTool } from "./cluster-provider.js";
 
 // How an environment's local images reach its cluster's node, apart from making the
 // cluster (lifecycle) and reaching it (ports): loaded into the node as an archive (kind
@@ -31,7 +31,7 @@ export interface DeliveryResult {
 export class ArchiveDelivery implements ImageDelivery {
   readonly name = "archive";
 
-  constructor(private readonly provider: Pick<ClusterProvider, "loadImages">) {}
+  constructor(private readonly provider: Pick<LocalClusterTool, "loadImages">) {}
 
   async deliver(
     spec: ClusterSpec,

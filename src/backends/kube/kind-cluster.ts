@@ -1,7 +1,13 @@
 import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { CommandRunner } from "../../process/command-runner.js";
-import { type ClusterProvider, type ClusterSpec, runClusterTool } from "./cluster-provider.js";
+import {
+  type ClusterLocation,
+  type ClusterSpec,
+  type LocalClusterTool,
+  localLocation,
+  runClusterTool,
+} from "./cluster-provider.js";
 import { CONTAINERD_CERTS_DIR, loadKindTemplate, renderKindConfig } from "./kind-config.js";
 
 export const KIND_NODE_CODE_PATH = "/prodlike/code";
@@ -11,7 +17,7 @@ const CREATE_WAIT = "180s";
 // kind: a cluster is one Docker container per node. Mounts and port mappings come from
 // the generated config; images go in through `docker save` + `kind load image-archive`,
 // which works with Docker's containerd image store where `kind load docker-image` fails.
-export class KindCluster implements ClusterProvider {
+export class KindCluster implements LocalClusterTool {
   readonly name = "kind";
   readonly nodeCodePath = KIND_NODE_CODE_PATH;
 
@@ -30,7 +36,7 @@ export class KindCluster implements ClusterProvider {
     return /v\d+\.\d+\.\d+\S*/.exec(result.stdout)?.[0] ?? result.stdout.trim();
   }
 
-  async exists(cluster: string): Promise<boolean> {
+  async exists({ cluster }: Pick<ClusterLocation, "cluster">): Promise<boolean> {
     const result = await runClusterTool(this.runner, "kind", ["get", "clusters"]);
     return result.stdout.split("\n").some((line) => line.trim() === cluster);
   }
@@ -69,7 +75,7 @@ export class KindCluster implements ClusterProvider {
     ]);
   }
 
-  async delete(cluster: string, kubeconfig: string): Promise<void> {
+  async delete({ cluster, kubeconfig }: ClusterLocation): Promise<void> {
     await runClusterTool(this.runner, "kind", [
       "delete",
       "cluster",
@@ -102,6 +108,21 @@ export class KindCluster implements ClusterProvider {
   // network (KIND_EXPERIMENTAL_DOCKER_NETWORK chooses another: the network given here).
   node(cluster: string): { container: string; network: string } {
     return { container: `${cluster}-control-plane`, network: this.network };
+  }
+
+  locate(envId: string, workDir: string, namespace: string): ClusterLocation {
+    return localLocation(envId, workDir, namespace, (cluster) => this.context(cluster));
+  }
+
+  describe(location: ClusterLocation): string {
+    return `kind cluster ${location.cluster}`;
+  }
+
+  // One cluster per environment, named after it: nothing else to check.
+  async adopt(): Promise<void> {}
+
+  manualDelete(location: ClusterLocation): string {
+    return `kind delete cluster --name ${location.cluster}`;
   }
 
   context(cluster: string): string {

@@ -1,4 +1,4 @@
-import { PassThrough, type Writable } from "node:stream";
+import { type Duplex, PassThrough, type Writable } from "node:stream";
 import type {
   CoreV1Event,
   KubeConfig,
@@ -50,6 +50,13 @@ export interface KubeApi {
   /** The events about one object (a pod), oldest first. */
   events(namespace: string, involvedName: string): Promise<PodEvent[]>;
   deletePod(namespace: string, name: string): Promise<void>;
+  /** Joins a TCP connection to a pod's port through the API server; resolves once the
+   *  forward is open, `socket` ends when the pod's side does. */
+  portForward(namespace: string, pod: string, port: number, socket: Duplex): Promise<void>;
+  /** Deletes any object (an existing cluster's namespace); false when it was not there. */
+  remove(apiVersion: string, kind: string, namespace: string, name: string): Promise<boolean>;
+  /** Whether the API lets this user do VERB on RESOURCE (SelfSubjectAccessReview). */
+  canI(check: AccessCheck): Promise<{ allowed: boolean; reason?: string }>;
   /** Merge patch (replicas for `down`, suspend for CronJobs). */
   mergePatch(object: KubernetesObject, patch: Record<string, unknown>): Promise<void>;
   exec(
@@ -66,6 +73,15 @@ export interface KubeApi {
     out: Writable,
     options: { follow: boolean; tail: number; previous?: boolean },
   ): Promise<void>;
+}
+
+export interface AccessCheck {
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+  /** Empty for cluster-scoped resources. */
+  namespace: string;
 }
 
 export interface PodEvent {
@@ -194,6 +210,64 @@ export class ClientNodeKubeApi implements KubeApi {
 
   async deletePod(namespace: string, name: string): Promise<void> {
     await this.objects.delete({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace } });
+  }
+
+  // client-node writes what the pod sends into `socket` and sends what `socket` reads; a
+  // websocket per connection, as kubectl opens a stream pair per connection.
+  async portForward(namespace: string, pod: string, port: number, socket: Duplex): Promise<void> {
+    const { config, module } = this.requireStreaming();
+    const forward = new module.PortForward(config, true);
+    const opened = await forward.portForward(namespace, pod, [port], socket, null, socket);
+    const ws = typeof opened === "function" ? opened() : opened;
+    if (!ws) throw new ProdlikeError("COMMAND_FAILED", `No port-forward to ${pod}:${port}`);
+    ws.on("close", () => socket.end());
+    ws.on("error", () => socket.destroy());
+    socket.on("close", () => ws.close());
+  }
+
+  async remove(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    name: string,
+  ): Promise<boolean> {
+    try {
+      await this.objects.delete({
+        apiVersion,
+        kind,
+        metadata: { name, ...(namespace ? { namespace } : {}) },
+      });
+      return true;
+    } catch (error) {
+      if (statusCode(error) === 404) return false;
+      throw error;
+    }
+  }
+
+  async canI(check: AccessCheck): Promise<{ allowed: boolean; reason?: string }> {
+    const { config, module } = this.requireStreaming();
+    const review = await config
+      .makeApiClient(module.AuthorizationV1Api)
+      .createSelfSubjectAccessReview({
+        body: {
+          apiVersion: "authorization.k8s.io/v1",
+          kind: "SelfSubjectAccessReview",
+          spec: {
+            resourceAttributes: {
+              verb: check.verb,
+              group: check.group,
+              resource: check.resource,
+              ...(check.subresource ? { subresource: check.subresource } : {}),
+              ...(check.namespace ? { namespace: check.namespace } : {}),
+            },
+          },
+        },
+      });
+    const status = review.status;
+    return {
+      allowed: status?.allowed === true,
+      ...(status?.reason ? { reason: status.reason } : {}),
+    };
   }
 
   async mergePatch(object: KubernetesObject, patch: Record<string, unknown>): Promise<void> {

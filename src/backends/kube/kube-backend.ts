@@ -1,11 +1,13 @@
 import { rm } from "node:fs/promises";
 import type { Readable, Writable } from "node:stream";
 import type { KubernetesObject } from "@kubernetes/client-node";
+import type { ClusterBackendName } from "../../config/backend-registry.js";
 import type { EnvironmentRecord, EnvironmentRecords } from "../../env/environment-records.js";
 import { environmentDir } from "../../env/generated-files.js";
 import type { PortClaims } from "../../env/port-allocator.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import { podImages } from "../../kube/cluster-layout.js";
+import type { CommandRunner } from "../../process/command-runner.js";
 import type { ExternalRoutes } from "../../router/router-plan.js";
 import { KubeLabel } from "../../topology/kube-labels.js";
 import type { KubeObject, Topology } from "../../topology/model.js";
@@ -24,6 +26,7 @@ import {
   type RunningState,
   type Seed,
   type SeedLayering,
+  type ServeOptions,
   type ServiceLogLine,
   type ServiceUsage,
   type StreamExecRequest,
@@ -31,6 +34,7 @@ import {
   type UpOptions,
   type UpResult,
 } from "../backend.js";
+import type { RegistryCredentials } from "../docker/docker-credentials.js";
 import type { DockerEngine } from "../docker/docker-engine.js";
 import type { ImageClaims } from "../docker/image-claims.js";
 import { deployToCluster, type ReleaseRun, releaseSteps } from "./cluster-deploy.js";
@@ -39,8 +43,8 @@ import {
   mirroredDeployment,
   presetDeployment,
 } from "./cluster-deployment.js";
-import { type ClusterProvider, INSTALL_HINTS } from "./cluster-provider.js";
-import { ArchiveDelivery, type ImageDelivery } from "./image-delivery.js";
+import type { ClusterParts } from "./cluster-parts.js";
+import { INSTALL_HINTS } from "./cluster-provider.js";
 import type { KubeApi } from "./kube-api.js";
 import { statusOf } from "./kube-status.js";
 import { usageFromWorkloads } from "./kube-usage.js";
@@ -58,9 +62,13 @@ import { waitForPodsGone, waitForReplacement } from "./pod-waits.js";
 const DOWN_TIMEOUT_MS = 90_000;
 
 export interface KubeBackendDeps {
-  provider: ClusterProvider;
-  /** How images reach the node; loaded into it as archives by default. */
-  delivery?: ImageDelivery;
+  name: ClusterBackendName;
+  /** Lifecycle, image delivery, reachability and code placement (cluster-parts.ts). */
+  parts: ClusterParts;
+  /** The developer's registry login (docker's config), for an existing cluster's pulls. */
+  credentials?: (host: string) => Promise<RegistryCredentials | undefined>;
+  /** Runs git (`up --bake`). */
+  runner: CommandRunner;
   /** Builds the preset images; kind and minikube's docker driver run on it too. */
   engine: DockerEngine;
   records: EnvironmentRecords;
@@ -78,24 +86,30 @@ const WORKLOAD_KINDS = [
   ["batch/v1", "Job"],
 ] as const;
 
-// The kind and minikube backends: one local cluster per environment (`prodlike-<env>`),
-// the topology rendered to Kubernetes objects (or production's own, for a mirror),
-// applied with server-side apply, and waited for with kubectl's rollout rules. Which tool
-// makes the cluster is the only difference, so it is a ClusterProvider. Each job has its
-// module: what to apply (cluster-deployment), applying it (cluster-deploy), waits
-// (pod-waits), status (kube-status); this class wires them and does pod I/O.
+// The Kubernetes backends: kind and minikube (one local cluster per environment,
+// `prodlike-<env>`) and an existing cluster (a namespace per environment). The topology
+// rendered to Kubernetes objects (or production's own, for a mirror), applied with
+// server-side apply, and waited for with kubectl's rollout rules. What differs between
+// them is a combination of parts (cluster-parts.ts). Each job has its module: what to
+// apply (cluster-deployment), applying it (cluster-deploy), waits (pod-waits), status
+// (kube-status); this class wires them and does pod I/O.
 export class KubeBackend implements Backend {
   constructor(private readonly deps: KubeBackendDeps) {}
 
-  get name(): "kind" | "minikube" {
-    return this.deps.provider.name;
+  get name(): ClusterBackendName {
+    return this.deps.name;
+  }
+
+  private get lifecycle() {
+    return this.deps.parts.lifecycle;
   }
 
   async preflight(): Promise<void> {
     await this.deps.engine.ping();
-    if ((await this.deps.provider.version()) === undefined) {
-      throw new ProdlikeError("TOOL_MISSING", `${this.name} is not installed`, {
-        hint: `${INSTALL_HINTS[this.name]} \`prodlike doctor\` lists what this machine has.`,
+    const tool = this.lifecycle.name;
+    if ((await this.lifecycle.version()) === undefined) {
+      throw new ProdlikeError("TOOL_MISSING", `${tool} is not installed`, {
+        hint: `${INSTALL_HINTS[tool] ?? ""} \`prodlike doctor\` lists what this machine has.`,
       });
     }
   }
@@ -143,9 +157,38 @@ export class KubeBackend implements Backend {
   }
 
   async up(topology: Topology, progress: Progress, options: UpOptions): Promise<UpResult> {
-    const context = { backend: this.name, nodeCodePath: this.deps.provider.nodeCodePath };
-    const { manifests } = topology;
-    if (!manifests) return this.deploy(presetDeployment(topology, context), progress, options);
+    const context = {
+      backend: this.name,
+      code: this.deps.parts.code,
+      nodePorts: this.deps.parts.reachability.nodePorts,
+    };
+    const { manifests, placement } = topology;
+    if (!manifests) {
+      if (this.deps.parts.code.kind === "node-mount")
+        return this.deploy(presetDeployment(topology, context), progress, options);
+      if (!placement) {
+        throw new ProdlikeError("CONFIG_INVALID", `The ${this.name} backend needs \`cluster:\``, {
+          hint: "Say which cluster in prodlike.yaml: `cluster: { context: CONTEXT, registry: HOST/PATH }` (docs/clusters.md).",
+        });
+      }
+      const [{ prepareCodeImage }, { splitRegistry }, { dockerConfigJson }] = await Promise.all([
+        import("./code-image.js"),
+        import("./registry-delivery.js"),
+        import("../docker/docker-credentials.js"),
+      ]);
+      const host = placement.registry ? splitRegistry(placement.registry).host : undefined;
+      const login = host ? await this.deps.credentials?.(host) : undefined;
+      const codeImage = await prepareCodeImage(topology, placement, this.deps.runner);
+      return this.deploy(
+        presetDeployment(topology, {
+          ...context,
+          codeImage,
+          ...(host && login ? { pullSecret: dockerConfigJson(host, login) } : {}),
+        }),
+        progress,
+        options,
+      );
+    }
     // A digest reference cannot be loaded by tag: the cluster pulls it, as production does.
     const localImages = new Set<string>();
     for (const image of podImages(manifests)) {
@@ -160,6 +203,26 @@ export class KubeBackend implements Backend {
         rebuild: false,
       },
     );
+  }
+
+  // A local node maps the ports and mounts the code: nothing to keep. On an existing
+  // cluster: the port-forwards and the live sync, until the signal.
+  async serve(envId: string, options: ServeOptions): Promise<boolean> {
+    const record = await this.requireRecord(envId);
+    const { reachability } = this.deps.parts;
+    if (reachability.nodePorts) return false;
+    if (options.replace) await reachability.close(envId);
+    const api = await this.deps.connect(record.kubeconfig, record.context);
+    const { runClusterSession } = await import("./session/cluster-session.js");
+    await runClusterSession({
+      api,
+      record,
+      clock: this.deps.clock,
+      signal: options.signal,
+      onLine: options.onLine,
+      onReady: options.onReady,
+    });
+    return true;
   }
 
   async previousRelease(envId: string): Promise<KeptRelease | undefined> {
@@ -183,7 +246,7 @@ export class KubeBackend implements Backend {
     options: { healthTimeoutMs: number; dataSnapshot?: string; to?: string },
   ): Promise<EnvironmentStatus> {
     const record = await this.requireRecord(envId);
-    if (!(await this.deps.provider.exists(record.cluster))) {
+    if (!(await this.lifecycle.exists(record))) {
       throw new ProdlikeError("ENV_NOT_FOUND", `The cluster of ${envId} is gone`, {
         hint: "`prodlike up` makes it again.",
       });
@@ -225,26 +288,15 @@ export class KubeBackend implements Backend {
     return this.requireStatus(envId);
   }
 
-  // The router dials the node's NodePorts by the node container's name, on its network:
-  // the same hops a browser's request takes through 127.0.0.1:PORT, without the host.
   async routeTargets(envId: string): Promise<ExternalRoutes | undefined> {
     const record = await this.deps.records.get(envId);
-    if (!record?.routes?.length) return undefined;
-    const node = this.deps.provider.node(record.cluster);
-    return {
-      ...node,
-      sites: record.routes.map((route) => ({
-        host: route.host,
-        dial: `${node.container}:${route.nodePort}`,
-      })),
-    };
+    return record ? this.deps.parts.reachability.routeTargets(record) : undefined;
   }
 
   /** The workloads as the environment's cluster runs them. */
   async running(envId: string): Promise<RunningState> {
     const record = await this.requireRecord(envId);
-    if (!(await this.deps.provider.exists(record.cluster)))
-      return { shape: "objects", objects: [] };
+    if (!(await this.lifecycle.exists(record))) return { shape: "objects", objects: [] };
     const api = await this.deps.connect(record.kubeconfig, record.context);
     const selector = `${KubeLabel.env}=${envId}`;
     const found: KubernetesObject[] = [];
@@ -266,7 +318,6 @@ export class KubeBackend implements Backend {
     const changed = await deployToCluster(
       {
         ...this.deps,
-        delivery: this.deps.delivery ?? new ArchiveDelivery(this.deps.provider),
         isRunning: async (envId) => (await this.status(envId))?.state === "running",
       },
       plan,
@@ -284,7 +335,8 @@ export class KubeBackend implements Backend {
       {
         title: `Scale ${envId} to zero (data kept)`,
         run: async (context) => {
-          if (!(await this.deps.provider.exists(record.cluster))) return;
+          await this.deps.parts.reachability.close(envId);
+          if (!(await this.lifecycle.exists(record))) return;
           const api = await this.deps.connect(record.kubeconfig, record.context);
           const selector = `${KubeLabel.env}=${envId}`;
           for (const [apiVersion, kind] of [
@@ -321,7 +373,8 @@ export class KubeBackend implements Backend {
     options: DestroyOptions,
   ): Promise<DestroyReport> {
     const record = await this.requireRecord(envId);
-    const { provider, engine, records } = this.deps;
+    const { engine, records } = this.deps;
+    const { lifecycle } = this;
     const report: DestroyReport = {
       containers: [],
       volumes: [],
@@ -331,10 +384,10 @@ export class KubeBackend implements Backend {
     };
     await progress.run([
       {
-        title: `Delete ${this.name} cluster ${record.cluster}`,
+        title: `Delete ${lifecycle.describe(record)}`,
         run: async () => {
-          if (await provider.exists(record.cluster))
-            await provider.delete(record.cluster, record.kubeconfig);
+          await this.deps.parts.reachability.close(envId);
+          if (await lifecycle.exists(record)) await lifecycle.delete(record);
         },
       },
       {
@@ -368,10 +421,14 @@ export class KubeBackend implements Backend {
       {
         title: "Verify nothing is left",
         run: async () => {
-          if (await provider.exists(record.cluster)) {
-            throw new ProdlikeError("COMMAND_FAILED", `Cluster ${record.cluster} is still there`, {
-              hint: `Delete it by hand: ${this.name === "kind" ? `kind delete cluster --name ${record.cluster}` : `minikube delete -p ${record.cluster}`}`,
-            });
+          if (await lifecycle.exists(record)) {
+            throw new ProdlikeError(
+              "COMMAND_FAILED",
+              `${lifecycle.describe(record)} is still there`,
+              {
+                hint: `Delete it by hand: ${lifecycle.manualDelete(record)}`,
+              },
+            );
           }
           // The kubeconfig, kind config, manifests and any image archive.
           await rm(environmentDir(record.codeRoot, record.name), { recursive: true, force: true });
@@ -385,7 +442,7 @@ export class KubeBackend implements Backend {
   async status(envId: string): Promise<EnvironmentStatus | undefined> {
     const record = await this.deps.records.get(envId);
     if (!record) return undefined;
-    if (!(await this.deps.provider.exists(record.cluster))) return statusOf(record, [], "stopped");
+    if (!(await this.lifecycle.exists(record))) return statusOf(record, [], "stopped");
     const api = await this.deps.connect(record.kubeconfig, record.context);
     const pods = (await api.listPods(record.namespace, `${KubeLabel.env}=${envId}`)).filter(
       (pod) => pod.phase !== "Succeeded" && pod.phase !== "Failed",

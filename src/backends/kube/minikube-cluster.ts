@@ -3,7 +3,13 @@ import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import type { CommandRunner } from "../../process/command-runner.js";
-import { type ClusterProvider, type ClusterSpec, runClusterTool } from "./cluster-provider.js";
+import {
+  type ClusterLocation,
+  type ClusterSpec,
+  type LocalClusterTool,
+  localLocation,
+  runClusterTool,
+} from "./cluster-provider.js";
 
 export const MINIKUBE_NODE_CODE_PATH = "/prodlike/code";
 
@@ -39,7 +45,7 @@ export async function loadMinikubeProfile(file = MINIKUBE_PROFILE_FILE): Promise
 // minikube with the docker driver: the code tree is a bind mount made at start
 // (`--mount-string`), never `minikube mount` (9p: slow, and no inotify events), and the
 // published ports are Docker port mappings on 127.0.0.1 (`--ports`) to the NodePorts.
-export class MinikubeCluster implements ClusterProvider {
+export class MinikubeCluster implements LocalClusterTool {
   readonly name = "minikube";
   readonly nodeCodePath = MINIKUBE_NODE_CODE_PATH;
 
@@ -51,7 +57,7 @@ export class MinikubeCluster implements ClusterProvider {
     return result.stdout.trim();
   }
 
-  async exists(cluster: string): Promise<boolean> {
+  async exists({ cluster }: Pick<ClusterLocation, "cluster">): Promise<boolean> {
     const result = await this.runner.run("minikube", ["profile", "list", "--output", "json"]);
     if (result.notFound) await runClusterTool(this.runner, "minikube", ["version"]);
     // With no profiles at all minikube exits non-zero: that is "does not exist".
@@ -66,7 +72,7 @@ export class MinikubeCluster implements ClusterProvider {
     });
   }
 
-  async delete(cluster: string, kubeconfig: string): Promise<void> {
+  async delete({ cluster, kubeconfig }: ClusterLocation): Promise<void> {
     await runClusterTool(this.runner, "minikube", ["delete", "--profile", cluster], {
       env: { KUBECONFIG: kubeconfig },
     });
@@ -87,6 +93,21 @@ export class MinikubeCluster implements ClusterProvider {
   // The docker driver names the node after the profile, on a network of the same name.
   node(cluster: string): { container: string; network: string } {
     return { container: cluster, network: cluster };
+  }
+
+  locate(envId: string, workDir: string, namespace: string): ClusterLocation {
+    return localLocation(envId, workDir, namespace, (cluster) => this.context(cluster));
+  }
+
+  describe(location: ClusterLocation): string {
+    return `minikube cluster ${location.cluster}`;
+  }
+
+  // One cluster per environment, named after it: nothing else to check.
+  async adopt(): Promise<void> {}
+
+  manualDelete(location: ClusterLocation): string {
+    return `minikube delete -p ${location.cluster}`;
   }
 
   context(cluster: string): string {

@@ -1,5 +1,7 @@
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import type { CommandRunner } from "../../process/command-runner.js";
+import type { RegistryCredentials } from "../docker/docker-credentials.js";
+import type { ClusterSpec } from "./cluster-provider.js";
 import { runClusterTool } from "./cluster-provider.js";
 import type { DeliveryResult, ImageDelivery } from "./image-delivery.js";
 
@@ -17,10 +19,13 @@ const MANIFEST_TYPES = [
 ].join(", ");
 
 export interface RegistryDeliveryOptions {
-  /** host:port the node pulls from and this machine pushes to (localhost:5001). */
-  registry: string;
+  /** HOST[:PORT][/PATH] the cluster pulls from and this machine pushes to
+   *  (localhost:5001); else the one the cluster spec names (prodlike.yaml). */
+  registry?: string;
   /** Asks the registry's API; tests pass their own. */
   fetch?: typeof fetch;
+  /** The developer's login for a registry host, for registries that want one. */
+  credentials?: (host: string) => Promise<RegistryCredentials | undefined>;
 }
 
 export class RegistryDelivery implements ImageDelivery {
@@ -32,11 +37,17 @@ export class RegistryDelivery implements ImageDelivery {
   ) {}
 
   async deliver(
-    _spec: unknown,
+    spec: ClusterSpec,
     images: readonly string[],
     _delivered: ReadonlySet<string>,
     onDetail?: (detail: string) => void,
   ): Promise<DeliveryResult> {
+    const registry = this.options.registry ?? spec.registry;
+    if (!registry) {
+      throw new ProdlikeError("CONFIG_INVALID", "Images need a registry the cluster pulls from", {
+        hint: "Set `cluster.registry` in prodlike.yaml (HOST[:PORT][/PATH]), one this machine can push to and the cluster can pull from.",
+      });
+    }
     const references: Record<string, string> = {};
     const sent: string[] = [];
     for (const image of images) {
@@ -49,11 +60,12 @@ export class RegistryDelivery implements ImageDelivery {
           image,
         ])
       ).stdout.trim();
-      const repository = repositoryOf(image);
+      const { host, prefix } = splitRegistry(registry);
+      const repository = `${prefix}${repositoryOf(image)}`;
       const tag = contentTag(id);
-      const reference = `${this.options.registry}/${repository}:${tag}`;
+      const reference = `${host}/${repository}:${tag}`;
       references[image] = reference;
-      if (await this.has(repository, tag)) continue;
+      if (await this.has(host, repository, tag)) continue;
       onDetail?.(`pushing ${image}`);
       await runClusterTool(this.runner, "docker", ["tag", image, reference]);
       try {
@@ -68,25 +80,80 @@ export class RegistryDelivery implements ImageDelivery {
   }
 
   /** Whether the registry has the manifest of REPOSITORY:TAG. */
-  async has(repository: string, tag: string): Promise<boolean> {
-    const url = `http://${this.options.registry}/v2/${repository}/manifests/${tag}`;
-    let response: Response;
-    try {
-      response = await (this.options.fetch ?? fetch)(url, {
+  async has(host: string, repository: string, tag: string): Promise<boolean> {
+    const url = `${registryScheme(host)}://${host}/v2/${repository}/manifests/${tag}`;
+    const ask = (authorization?: string) =>
+      (this.options.fetch ?? fetch)(url, {
         method: "HEAD",
-        headers: { Accept: MANIFEST_TYPES },
+        headers: {
+          Accept: MANIFEST_TYPES,
+          ...(authorization ? { Authorization: authorization } : {}),
+        },
         signal: AbortSignal.timeout(10_000),
       });
+    let response: Response;
+    try {
+      response = await ask();
+      // A registry behind a login: the developer's docker credentials, as docker sends them.
+      if (response.status === 401) {
+        const authorization = await this.authorization(host, response, repository);
+        if (authorization) response = await ask(authorization);
+      }
     } catch (error) {
-      throw unreachable(
-        this.options.registry,
-        error instanceof Error ? error.message : String(error),
-      );
+      throw unreachable(host, error instanceof Error ? error.message : String(error));
     }
     if (response.status === 200) return true;
     if (response.status === 404) return false;
-    throw unreachable(this.options.registry, `HTTP ${response.status} for ${url}`);
+    if (response.status === 401)
+      throw new ProdlikeError("CLUSTER_FAILED", `The registry ${host} wants a login`, {
+        hint: `Log in as the cluster will pull: \`docker login ${host}\` (prodlike uses those credentials and gives the pods a pull Secret).`,
+      });
+    throw unreachable(host, `HTTP ${response.status} for ${url}`);
   }
+
+  // Basic: the credentials themselves. Bearer: a pull token from the realm the registry
+  // names, asked with them (the distribution token protocol).
+  private async authorization(
+    host: string,
+    challenge: Response,
+    repository: string,
+  ): Promise<string | undefined> {
+    const credentials = await this.options.credentials?.(host);
+    if (!credentials) return undefined;
+    const basic = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
+    const header = challenge.headers.get("www-authenticate") ?? "";
+    if (/^basic/i.test(header)) return basic;
+    const realm = /realm="([^"]+)"/i.exec(header)?.[1];
+    if (!/^bearer/i.test(header) || !realm) return undefined;
+    const service = /service="([^"]+)"/i.exec(header)?.[1];
+    const tokenUrl = new URL(realm);
+    if (service) tokenUrl.searchParams.set("service", service);
+    tokenUrl.searchParams.set("scope", `repository:${repository}:pull`);
+    const answer = await (this.options.fetch ?? fetch)(tokenUrl, {
+      headers: { Authorization: basic },
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!answer.ok) return undefined;
+    const body = (await answer.json()) as { token?: unknown; access_token?: unknown };
+    const token = typeof body.token === "string" ? body.token : body.access_token;
+    return typeof token === "string" ? `Bearer ${token}` : undefined;
+  }
+}
+
+/** HOST[:PORT] and the repository prefix a registry setting names (team/ for
+ *  registry.example.com/team). */
+export function splitRegistry(registry: string): { host: string; prefix: string } {
+  const slash = registry.indexOf("/");
+  if (slash < 0) return { host: registry, prefix: "" };
+  return {
+    host: registry.slice(0, slash),
+    prefix: `${registry.slice(slash + 1).replace(/\/+$/, "")}/`,
+  };
+}
+
+// Docker talks plain HTTP to a registry on this machine, TLS to any other.
+function registryScheme(host: string): "http" | "https" {
+  return /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host) ? "http" : "https";
 }
 
 /** A tag that names an image's content: its image id (the digest of its config). */
@@ -116,7 +183,7 @@ function unreachable(registry: string, why: string): ProdlikeError {
     "CLUSTER_FAILED",
     `The image registry ${registry} did not answer: ${why}`,
     {
-      hint: `Start it (kind's local registry: https://kind.sigs.k8s.io/docs/user/local-registry/), or unset PRODLIKE_REGISTRY to load images into the node instead.`,
+      hint: `Check that it runs and this machine reaches it (kind's local registry: https://kind.sigs.k8s.io/docs/user/local-registry/; unset PRODLIKE_REGISTRY to load images into a kind node instead; on a team cluster: cluster.registry in prodlike.yaml).`,
     },
   );
 }

@@ -3,7 +3,7 @@ import { ProdlikeError } from "../../errors/prodlike-error.js";
 
 // Every environment command builds the same services from the process environment.
 export function services(): Promise<CoreServices> {
-  return createCoreServices(process.env);
+  return createCoreServices(process.env, [process.execPath, process.argv[1] ?? ""]);
 }
 
 /** A TTY for exec only when both ends are terminals (scripts pipe stdin). */

@@ -1,4 +1,5 @@
 import type { BackendName } from "../../backends/backend.js";
+import { DEFAULT_BACKEND } from "../../core/backend-names.js";
 import { type Check, doctor } from "../../core/doctor.js";
 import { ExitCode } from "../../errors/exit-codes.js";
 import type { Output } from "../output.js";
@@ -8,7 +9,7 @@ export default async function doctorCommand(
   output: Output,
   flags: { backend?: BackendName },
 ): Promise<number> {
-  const backend = flags.backend ?? "compose";
+  const backend = flags.backend ?? DEFAULT_BACKEND;
   // Without the engine: doctor is what tells the user the engine is missing.
   const report = await doctor(await services(), backend, process.version);
   output.result("doctor", { ...report }, () => {

@@ -22,6 +22,8 @@ interface UpFlags {
   mirror: boolean;
   from?: string;
   rmOnFailure: boolean;
+  bake: boolean;
+  ref?: string;
   lock: boolean;
   idle?: string;
 }
@@ -50,6 +52,8 @@ export default async function upCommand(output: Output, flags: UpFlags): Promise
       mirror: flags.mirror,
       from: flags.from,
       removeOnFailure: flags.rmOnFailure,
+      bake: flags.bake,
+      ref: flags.ref,
       lock: flags.lock,
       idle: flags.idle === undefined ? undefined : parseTtl(flags.idle, "--idle"),
     },

@@ -339,7 +339,8 @@ export class DockerRuntime implements PodRuntime {
     const network = this.network;
     const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
     for (const spec of specs) {
-      if (!(await this.imageExists(spec.image ?? ""))) await this.pull(spec.image ?? "");
+      if (!(await this.imageExists(spec.image ?? "")))
+        await this.pull(spec.image ?? "", pullLogin(pod, context, spec.image ?? ""));
       if (!(await this.imageExists(spec.image ?? ""))) {
         entry.failure = {
           reason: "ErrImagePull",
@@ -509,11 +510,14 @@ export class DockerRuntime implements PodRuntime {
 
   // A node pulls what it does not have from the registry the reference names (a local
   // registry on this machine: the engine pulls localhost:PORT without TLS).
-  private async pull(image: string): Promise<void> {
+  private async pull(
+    image: string,
+    login: { username: string; password: string; serveraddress: string } | undefined,
+  ): Promise<void> {
     const host = image.split("/")[0] ?? "";
     if (!image.includes("/") || !(/[.:]/.test(host) || host === "localhost")) return;
     try {
-      const stream = await this.docker.pull(image);
+      const stream = await this.docker.pull(image, login ? { authconfig: login } : {});
       this.pulled.add(image);
       await new Promise<void>((resolve, reject) =>
         this.docker.modem.followProgress(stream, (error: Error | null) =>
@@ -584,4 +588,29 @@ function memoryBytes(quantity: string): number {
 
 function podKey(pod: V1Pod): string {
   return `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+}
+
+// The kubelet pulls with the pod's imagePullSecrets: the login a dockerconfigjson Secret
+// holds for the image's registry host.
+function pullLogin(
+  pod: V1Pod,
+  context: PodContext,
+  image: string,
+): { username: string; password: string; serveraddress: string } | undefined {
+  const host = image.split("/")[0] ?? "";
+  for (const reference of pod.spec?.imagePullSecrets ?? []) {
+    const config = context.secret(reference.name ?? "")?.[".dockerconfigjson"];
+    if (!config) continue;
+    const auths = (JSON.parse(config) as { auths?: Record<string, { auth?: string }> }).auths;
+    const auth = auths?.[host]?.auth;
+    if (!auth) continue;
+    const decoded = Buffer.from(auth, "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    return {
+      username: decoded.slice(0, colon),
+      password: decoded.slice(colon + 1),
+      serveraddress: host,
+    };
+  }
+  return undefined;
 }

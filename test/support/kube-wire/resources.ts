@@ -42,6 +42,8 @@ export const RESOURCES: readonly ResourceType[] = [
     namespaced: false,
   },
   { group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true },
+  { group: "", version: "v1", kind: "ResourceQuota", plural: "resourcequotas", namespaced: true },
+  { group: "", version: "v1", kind: "LimitRange", plural: "limitranges", namespaced: true },
   { group: "", version: "v1", kind: "Event", plural: "events", namespaced: true },
   { group: "apps", version: "v1", kind: "Deployment", plural: "deployments", namespaced: true },
   { group: "apps", version: "v1", kind: "StatefulSet", plural: "statefulsets", namespaced: true },
@@ -69,6 +71,13 @@ export const RESOURCES: readonly ResourceType[] = [
     kind: "PodDisruptionBudget",
     plural: "poddisruptionbudgets",
     namespaced: true,
+  },
+  {
+    group: "authorization.k8s.io",
+    version: "v1",
+    kind: "SelfSubjectAccessReview",
+    plural: "selfsubjectaccessreviews",
+    namespaced: false,
   },
   {
     group: "autoscaling",

@@ -36,6 +36,22 @@ export interface KubeWireOptions {
   dns?: { name: string; clusterIP: string } | false;
   /** Maps a hostPath on the "node" to this machine (kind's extraMounts). */
   hostPath?: (nodePath: string) => string;
+  /** What the token's user may do (SelfSubjectAccessReview and every request): all by
+   *  default; a policy answers false for what RBAC would refuse. */
+  access?: (attributes: AccessAttributes) => boolean;
+  /** How long a deleted namespace stays Terminating after its content is gone (the
+   *  namespace controller's finalizing pass). */
+  namespaceFinalizeMs?: number;
+}
+
+/** A request as RBAC sees it. */
+export interface AccessAttributes {
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string | undefined;
+  namespace?: string | undefined;
+  name?: string | undefined;
 }
 
 export class KubeWireServer {
@@ -49,6 +65,10 @@ export class KubeWireServer {
   private readonly execProtocols: readonly string[];
   private readonly gitVersion: string;
   private readonly pods: PodStreams;
+  private readonly access: ((attributes: AccessAttributes) => boolean) | undefined;
+  /** Namespaces go through Terminating (an existing cluster's tests); off: at once. */
+  private readonly finalizingNamespaces: boolean;
+  private readonly namespaceFinalizeMs: number;
 
   private constructor(
     options: KubeWireOptions,
@@ -59,6 +79,9 @@ export class KubeWireServer {
       options.gitVersion ??
       (this.execProtocols.includes("v5.channel.k8s.io") ? "v1.30.4" : "v1.28.13");
     this.runtime = options.runtime ?? new HostRuntime();
+    this.access = options.access;
+    this.finalizingNamespaces = options.namespaceFinalizeMs !== undefined;
+    this.namespaceFinalizeMs = options.namespaceFinalizeMs ?? 0;
     this.loops = new ClusterLoops(this.store, this.runtime, options.hostPath ?? ((path) => path));
     this.pods = new PodStreams(this.store, this.runtime, this.execProtocols, this.sessions);
     this.server = https.createServer(certificate, (request, response) => {
@@ -154,6 +177,19 @@ export class KubeWireServer {
 
   private async upgrade(request: http.IncomingMessage, socket: Socket, head: Buffer) {
     if (!this.authorized(request)) throw new ApiError(401, "Unauthorized", "Unauthorized");
+    const route = parseRoute(new URL(request.url ?? "/", this.url).pathname);
+    if (
+      route &&
+      !this.allows({
+        verb: "create",
+        group: "",
+        resource: "pods",
+        subresource: route.subresource,
+        namespace: route.namespace,
+        name: route.name,
+      })
+    )
+      throw forbidden("create", route.type, route.namespace, route.name);
     await this.pods.upgrade(request, socket, head);
   }
 
@@ -196,6 +232,22 @@ export class KubeWireServer {
       throw new ApiError(404, "NotFound", "the server could not find the requested resource");
     const { type, namespace, name, subresource } = route;
     const query = url.searchParams;
+    if (type.kind === "SelfSubjectAccessReview") {
+      if (request.method !== "POST") throw new ApiError(405, "MethodNotAllowed", "create only");
+      return reply(response, 201, this.review(await readBody(request)));
+    }
+    const verb = verbOf(request.method ?? "GET", name, query);
+    if (
+      !this.allows({
+        verb,
+        group: type.group,
+        resource: type.plural,
+        subresource,
+        namespace: namespace || undefined,
+        name,
+      })
+    )
+      throw forbidden(verb, type, namespace, name);
     if (subresource === "log") return this.pods.logs(response, namespace, name ?? "", query);
     if (subresource && subresource !== "status")
       throw badRequest(`${subresource} needs an upgrade to a websocket`);
@@ -220,6 +272,7 @@ export class KubeWireServer {
       case "POST": {
         const body = parseBody(await readBody(request), request.headers["content-type"]);
         const target = body.metadata?.namespace ?? namespace;
+        this.refuseTerminating(type, target);
         if (this.store.get(type, target, body.metadata?.name ?? ""))
           throw new ApiError(
             409,
@@ -345,6 +398,7 @@ export class KubeWireServer {
             name +
             ")",
         );
+      if (!live) this.refuseTerminating(type, namespace);
       const applied = serverSideApply(
         live,
         { ...config, metadata: { ...config.metadata, namespace } },
@@ -382,9 +436,88 @@ export class KubeWireServer {
     );
   }
 
+  // SelfSubjectAccessReview: the policy's answer for the attributes asked about.
+  private review(text: string): KubeJson {
+    const body = JSON.parse(text) as KubeJson & {
+      spec?: { resourceAttributes?: Partial<AccessAttributes> };
+    };
+    const attributes = body.spec?.resourceAttributes ?? {};
+    const allowed = this.allows({
+      verb: attributes.verb ?? "",
+      group: attributes.group ?? "",
+      resource: attributes.resource ?? "",
+      subresource: attributes.subresource,
+      namespace: attributes.namespace,
+      name: attributes.name,
+    });
+    return {
+      apiVersion: "authorization.k8s.io/v1",
+      kind: "SelfSubjectAccessReview",
+      metadata: { name: "", creationTimestamp: new Date().toISOString() },
+      spec: body.spec ?? {},
+      status: { allowed, ...(allowed ? { reason: 'RBAC: allowed by RoleBinding "wire"' } : {}) },
+    };
+  }
+
+  private allows(attributes: AccessAttributes): boolean {
+    return this.access ? this.access(attributes) : true;
+  }
+
+  // The namespace controller refuses new content in a namespace being deleted.
+  private refuseTerminating(type: ResourceType, namespace: string): void {
+    if (!type.namespaced || !namespace) return;
+    const owner = this.store.get(requireType("v1", "Namespace"), "", namespace);
+    if (owner?.metadata.deletionTimestamp)
+      throw new ApiError(
+        403,
+        "Forbidden",
+        `${type.plural} is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+      );
+  }
+
+  // A deleted namespace is Terminating while the namespace controller deletes what is in
+  // it (pods stop gracefully); it goes once nothing is left, after its finalizing pass.
+  private terminateNamespace(name: string): KubeJson {
+    const type = requireType("v1", "Namespace");
+    const live = this.store.get(type, "", name);
+    if (!live) throw notFound(type.group, type.plural, name);
+    if (live.metadata.deletionTimestamp) return live;
+    const marked = this.store.update(type, {
+      ...live,
+      metadata: { ...live.metadata, deletionTimestamp: new Date().toISOString() },
+      spec: { finalizers: ["kubernetes"] },
+      status: { phase: "Terminating" },
+    });
+    const finalize = async () => {
+      for (const inner of NAMESPACED_CONTENT) {
+        const innerType = requireType(
+          inner.slice(0, inner.lastIndexOf("/")),
+          inner.slice(inner.lastIndexOf("/") + 1),
+        );
+        for (const object of this.store.list(innerType, name)) {
+          if (innerType.kind === "Pod" && object.metadata.deletionTimestamp) continue;
+          try {
+            this.delete(innerType, name, object.metadata.name);
+          } catch {
+            // Gone meanwhile.
+          }
+        }
+      }
+      const pods = requireType("v1", "Pod");
+      while (this.store.list(pods, name).length > 0)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, this.namespaceFinalizeMs));
+      this.store.delete(type, "", name);
+    };
+    setTimeout(() => void finalize(), 50);
+    return marked;
+  }
+
   // Deleting a workload deletes what it owns (background propagation); a namespace takes
   // everything in it; a pod's containers stop.
   private delete(type: ResourceType, namespace: string, name: string): KubeJson {
+    if (type.kind === "Namespace" && this.finalizingNamespaces)
+      return this.terminateNamespace(name);
     if (type.kind === "Pod") {
       const live = this.store.get(type, namespace, name);
       const marked = live ? this.loops.terminate(live) : undefined;
@@ -487,4 +620,57 @@ export function kubeconfigYaml(
     contexts: [{ name: context, context: { cluster: context, user: context } }],
     "current-context": context,
   });
+}
+
+/** What a namespace holds, in the order the namespace controller deletes it. */
+const NAMESPACED_CONTENT = [
+  "apps/v1/Deployment",
+  "apps/v1/StatefulSet",
+  "apps/v1/ReplicaSet",
+  "batch/v1/CronJob",
+  "batch/v1/Job",
+  "v1/Pod",
+  "v1/Service",
+  "v1/ConfigMap",
+  "v1/Secret",
+  "v1/PersistentVolumeClaim",
+  "v1/ResourceQuota",
+  "v1/LimitRange",
+  "networking.k8s.io/v1/Ingress",
+  "v1/Event",
+];
+
+function verbOf(method: string, name: string | undefined, query: URLSearchParams): string {
+  switch (method) {
+    case "GET":
+      return name
+        ? "get"
+        : query.get("watch") === "true" || query.get("watch") === "1"
+          ? "watch"
+          : "list";
+    case "POST":
+      return "create";
+    case "PUT":
+      return "update";
+    case "PATCH":
+      return "patch";
+    case "DELETE":
+      return "delete";
+    default:
+      return method.toLowerCase();
+  }
+}
+
+function forbidden(
+  verb: string,
+  type: ResourceType,
+  namespace: string,
+  name: string | undefined,
+): ApiError {
+  const resource = type.group ? `${type.plural}.${type.group}` : type.plural;
+  return new ApiError(
+    403,
+    "Forbidden",
+    `${resource}${name ? ` "${name}"` : ""} is forbidden: User "wire-user" cannot ${verb} resource "${type.plural}" in API group "${type.group}"${namespace ? ` in the namespace "${namespace}"` : " at the cluster scope"}`,
+  );
 }

@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localClusterParts } from "../../../src/backends/kube/cluster-parts.js";
 import { KubeBackend } from "../../../src/backends/kube/kube-backend.js";
 import { up } from "../../../src/core/operations.js";
 import { parity } from "../../../src/core/parity.js";
@@ -71,7 +72,9 @@ async function setup() {
   const engine = new FakeEngine();
   engine.images.push({ id: "sha256:dev", tags: ["shop/php:dev"], labels: {} });
   const backend = new KubeBackend({
-    provider,
+    name: "kind",
+    parts: localClusterParts(provider),
+    runner: new FakeRunner(),
     engine,
     records: new EnvironmentRecords(process.env.PRODLIKE_HOME),
     clock: systemClock,

@@ -154,7 +154,7 @@ describe("ssh access for the cli container (drush sql:sync)", () => {
     const topology = await drupalTopology({}, ssh);
     const { objects } = renderKubernetes(topology, {
       backend: "kind",
-      nodeCodePath: "/prodlike/code",
+      code: { kind: "node-mount" as const, nodeCodePath: "/prodlike/code" },
       nodePorts: assignNodePorts(topology),
     });
     expect(JSON.stringify(objects)).not.toContain("/run/prodlike/ssh");

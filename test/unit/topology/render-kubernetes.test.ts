@@ -26,7 +26,7 @@ const golden = fileURLToPath(new URL("../../fixtures/golden/drupal-kind.yaml", i
 
 const options = (topology: Topology) => ({
   backend: "kind" as const,
-  nodeCodePath: "/prodlike/code",
+  code: { kind: "node-mount" as const, nodeCodePath: "/prodlike/code" },
   nodePorts: assignNodePorts(topology),
 });
 

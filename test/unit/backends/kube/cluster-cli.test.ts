@@ -21,6 +21,10 @@ async function spec(): Promise<ClusterSpec> {
     ],
     workDir,
     kubeconfig: path.join(workDir, "kubeconfig"),
+    context: "kind-prodlike-shop-local",
+    namespace: "shop",
+    labels: {},
+    annotations: {},
   };
 }
 
@@ -128,9 +132,14 @@ describe("KindCluster", () => {
       .on("kind get clusters", { stdout: "other\nprodlike-shop-local\n" })
       .on("kind delete cluster --name prodlike-shop-local --kubeconfig /k", {});
     const kind = new KindCluster(runner);
-    expect(await kind.exists("prodlike-shop-local")).toBe(true);
-    expect(await kind.exists("prodlike-shop")).toBe(false);
-    await kind.delete("prodlike-shop-local", "/k");
+    expect(await kind.exists({ cluster: "prodlike-shop-local" })).toBe(true);
+    expect(await kind.exists({ cluster: "prodlike-shop" })).toBe(false);
+    await kind.delete({
+      cluster: "prodlike-shop-local",
+      kubeconfig: "/k",
+      context: "",
+      namespace: "",
+    });
     expect(kind.context("prodlike-shop-local")).toBe("kind-prodlike-shop-local");
   });
 
@@ -139,11 +148,11 @@ describe("KindCluster", () => {
       exitCode: 1,
       stderr: "ERROR: failed to list clusters: permission denied",
     });
-    await expect(new KindCluster(failing).exists("x")).rejects.toMatchObject({
+    await expect(new KindCluster(failing).exists({ cluster: "x" })).rejects.toMatchObject({
       code: "CLUSTER_FAILED",
       hint: expect.stringContaining("permission denied"),
     });
-    await expect(new KindCluster(new FakeRunner()).exists("x")).rejects.toMatchObject({
+    await expect(new KindCluster(new FakeRunner()).exists({ cluster: "x" })).rejects.toMatchObject({
       code: "TOOL_MISSING",
     });
     expect(await new KindCluster(new FakeRunner()).version()).toBeUndefined();
@@ -175,7 +184,7 @@ describe("MinikubeCluster", () => {
       .on("minikube delete --profile prodlike-shop-local", {});
     const minikube = new MinikubeCluster(runner);
     await minikube.loadImages(cluster, ["prodlike/a:1", "prodlike/b:2"]);
-    await minikube.delete("prodlike-shop-local", cluster.kubeconfig);
+    await minikube.delete(cluster);
     expect(runner.calls).toHaveLength(3);
     expect(minikube.context("prodlike-shop-local")).toBe("prodlike-shop-local");
   });
@@ -183,10 +192,10 @@ describe("MinikubeCluster", () => {
   it("reads profiles from minikube profile list -o json", async () => {
     const json = JSON.stringify({ invalid: [], valid: [{ Name: "prodlike-shop-local" }] });
     const runner = new FakeRunner().on("minikube profile list --output json", { stdout: json });
-    expect(await new MinikubeCluster(runner).exists("prodlike-shop-local")).toBe(true);
+    expect(await new MinikubeCluster(runner).exists({ cluster: "prodlike-shop-local" })).toBe(true);
     expect(profileNames("not json")).toEqual([]);
     // No profiles at all: minikube exits 85.
     const none = new FakeRunner().on("minikube profile list --output json", { exitCode: 85 });
-    expect(await new MinikubeCluster(none).exists("prodlike-shop-local")).toBe(false);
+    expect(await new MinikubeCluster(none).exists({ cluster: "prodlike-shop-local" })).toBe(false);
   });
 });

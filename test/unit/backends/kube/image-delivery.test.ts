@@ -72,7 +72,17 @@ describe("ArchiveDelivery", () => {
         loaded.push([...images]);
       },
     });
-    const spec = { cluster: "c", codeRoot: "/", portMappings: [], workDir: "/", kubeconfig: "/" };
+    const spec = {
+      cluster: "c",
+      codeRoot: "/",
+      portMappings: [],
+      workDir: "/",
+      kubeconfig: "/",
+      context: "c",
+      namespace: "n",
+      labels: {},
+      annotations: {},
+    };
     const result = await delivery.deliver(spec, ["a:1", "b:2"], new Set(["a:1"]));
     expect(loaded).toEqual([["b:2"]]);
     expect(result).toEqual({ references: { "a:1": "a:1", "b:2": "b:2" }, sent: ["b:2"] });

@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localClusterParts } from "../../../../src/backends/kube/cluster-parts.js";
 import { KubeBackend } from "../../../../src/backends/kube/kube-backend.js";
 import { EnvironmentRecords } from "../../../../src/env/environment-records.js";
 import { mirrorToTopology } from "../../../../src/mirror/to-topology.js";
@@ -14,6 +15,7 @@ import { systemClock } from "../../../../src/waits/clock.js";
 import { drupalTopology } from "../../../support/drupal-topology.js";
 import { FakeClusterProvider, FakeKubeApi } from "../../../support/fake-cluster.js";
 import { FakeEngine } from "../../../support/fake-engine.js";
+import { FakeRunner } from "../../../support/fake-runner.js";
 import { mirroredFixture } from "../../../support/mirrored-fixture.js";
 
 // The cluster backend's own logic (what it creates, loads, applies, waits for, removes)
@@ -44,7 +46,9 @@ async function setup() {
   const stdout = new PassThrough();
   const connects: string[] = [];
   const backend = new KubeBackend({
-    provider,
+    name: "kind",
+    parts: localClusterParts(provider),
+    runner: new FakeRunner(),
     engine,
     records,
     clock: systemClock,

@@ -1,0 +1,108 @@
+import net from "node:net";
+import type { V1Service } from "@kubernetes/client-node";
+import type { EnvironmentRecord } from "../../../env/environment-records.js";
+import { ProdlikeError } from "../../../errors/prodlike-error.js";
+import type { KubeApi, PodInfo } from "../kube-api.js";
+
+// The environment's published ports on 127.0.0.1, each connection forwarded through the
+// API server to a ready pod of the port's Service. The pod is looked up again when a
+// forward fails (the pod restarted, was replaced, moved): the listener stays, so the
+// URL keeps working across pod restarts without anyone reconnecting by hand.
+
+export interface ForwardEvents {
+  onLine(line: string): void;
+}
+
+export class PortForwards {
+  private readonly servers: net.Server[] = [];
+  /** The pod each Service's connections go to, until a forward to it fails. */
+  private readonly pods = new Map<string, string>();
+
+  constructor(
+    private readonly api: KubeApi,
+    private readonly record: EnvironmentRecord,
+    private readonly events: ForwardEvents,
+  ) {}
+
+  /** Listens on every published port; fails when one is taken. */
+  async open(): Promise<void> {
+    for (const port of this.record.ports) {
+      const server = net.createServer((socket) => {
+        socket.on("error", () => undefined);
+        socket.pause();
+        // A pod that went away since the last connection: looked up again, once.
+        this.forward(port.service, port.containerPort, socket)
+          .catch(() => {
+            this.pods.delete(port.service);
+            return this.forward(port.service, port.containerPort, socket);
+          })
+          .catch((error: unknown) => {
+            this.pods.delete(port.service);
+            this.events.onLine(
+              `${port.name}: ${error instanceof Error ? error.message : String(error)}`,
+            );
+            socket.destroy();
+          });
+      });
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", (error: NodeJS.ErrnoException) =>
+          reject(
+            new ProdlikeError(
+              "PORT_UNAVAILABLE",
+              `127.0.0.1:${port.hostPort} (${port.name}) is taken: ${error.code ?? error.message}`,
+              { hint: "Another program listens there: stop it, or `prodlike down` and up again." },
+            ),
+          ),
+        );
+        server.listen(port.hostPort, "127.0.0.1", () => resolve());
+      });
+      this.servers.push(server);
+      this.events.onLine(
+        `forwarding 127.0.0.1:${port.hostPort} -> ${port.service}:${port.containerPort}`,
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
+  }
+
+  private async forward(service: string, port: number, socket: net.Socket): Promise<void> {
+    const pod = this.pods.get(service) ?? (await this.readyPod(service));
+    this.pods.set(service, pod);
+    // A forward whose pod went away ends at once: the next connection finds the new pod.
+    socket.once("close", (hadError) => {
+      if (hadError) this.pods.delete(service);
+    });
+    try {
+      await this.api.portForward(this.record.namespace, pod, port, socket);
+    } catch (error) {
+      this.pods.delete(service);
+      throw error;
+    }
+    socket.resume();
+  }
+
+  private async readyPod(service: string): Promise<string> {
+    const object = await this.api.read<V1Service>("v1", "Service", this.record.namespace, service);
+    const selector = Object.entries(object?.spec?.selector ?? {})
+      .map(([key, value]) => `${key}=${value}`)
+      .join(",");
+    if (!selector) throw new Error(`no Service ${service} with a selector`);
+    const pods = await this.api.listPods(this.record.namespace, selector);
+    const ready = pods.find(isReady);
+    if (!ready) throw new Error(`no ready pod behind ${service}`);
+    return ready.name;
+  }
+}
+
+function isReady(pod: PodInfo): boolean {
+  return (
+    !pod.terminating &&
+    pod.phase === "Running" &&
+    pod.containers.length > 0 &&
+    pod.containers.every((container) => container.ready)
+  );
+}
