@@ -300,6 +300,11 @@ describe("a QA environment's life", { timeout: 600_000 }, () => {
     });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain(`<span id="greeting">${marker}</span>`);
+    // The listener keeps nothing: no volume of its own that would outlive it unlabelled.
+    const [listener] = await docker.listContainers({
+      filters: { label: [`dev.prodlike.share.env=${envId("local")}`] },
+    });
+    expect(listener?.Mounts.filter((mount) => mount.Type === "volume")).toEqual([]);
 
     expectOk(await project.cli(["share", "--off"]));
     expect(new Set(await published())).toEqual(new Set(["127.0.0.1"]));

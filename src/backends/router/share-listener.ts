@@ -74,6 +74,15 @@ export class ShareListeners {
       "ALL",
       "--security-opt",
       "no-new-privileges",
+      // The router image declares /data a volume: an anonymous one would outlive the
+      // listener, unlabelled. An empty tmpfs covers it; Caddy's autosave, nothing to
+      // keep, goes to the container's /tmp.
+      "--tmpfs",
+      "/data",
+      "--env",
+      "XDG_CONFIG_HOME=/tmp/config",
+      "--env",
+      "XDG_DATA_HOME=/tmp/data",
       "--publish",
       `${request.address}:${request.port}:${SHARE_CONTAINER_PORT}`,
       "--env",
