@@ -1,6 +1,5 @@
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { connect } from "node:net";
 import path from "node:path";
 import { z } from "zod";
 import { EnvironmentOwners } from "../backends/docker/environment-owners.js";
@@ -9,6 +8,7 @@ import type { IdleRecord } from "../env/idle.js";
 import { isProdlikeError } from "../errors/prodlike-error.js";
 import { readStateOrNothing } from "../state/json-state.js";
 import { SilentProgress } from "../ui/plain-progress.js";
+import { tcpAnswers } from "../waits/tcp-answers.js";
 import { sleepRecords } from "./environments.js";
 import { sleep, wake } from "./lifecycle.js";
 import type { CoreServices } from "./services.js";
@@ -239,17 +239,5 @@ function processAlive(pid: number): boolean {
 }
 
 function answers(address: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: address, port });
-    socket.setTimeout(1000);
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("timeout", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(false));
-  });
+  return tcpAnswers(address, port, 1000);
 }

@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
 import type { CommandRunner, RunResult } from "../../process/command-runner.js";
@@ -23,6 +22,7 @@ import {
 } from "../../router/router-plan.js";
 import { Label } from "../../topology/labels.js";
 import type { Clock } from "../../waits/clock.js";
+import { tcpAnswers } from "../../waits/tcp-answers.js";
 import type { ContainerInfo, DockerEngine } from "../docker/docker-engine.js";
 import { EnvironmentOwners } from "../docker/environment-owners.js";
 import { SleepRecords } from "../docker/sleep-records.js";
@@ -647,19 +647,7 @@ export function parsePortChoices(value: string | undefined): RouterPorts[] {
 // Something already accepts connections there (another proxy, a dev server): a bind by
 // the engine would fail, or worse, shadow it on one address family only.
 function portAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
-    socket.setTimeout(500);
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("timeout", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(false));
-  });
+  return tcpAnswers("127.0.0.1", port, 500);
 }
 
 function lastLine(text: string): string {
