@@ -11,6 +11,7 @@ import { type LocalRegistry, startLocalRegistry } from "../support/local-registr
 import {
   copyExample,
   describeFailure,
+  docker,
   expectOk,
   httpGet,
   jsonField,
@@ -167,6 +168,9 @@ describe("prodlike --backend cluster on an existing cluster (wire double, real r
     expect(
       server.store.list(requireType("apps/v1", "Deployment"), foreign).map((o) => o.metadata.name),
     ).toEqual([]);
+    // Nothing of it was made, so nothing is recorded: ls does not list it.
+    const listed = await cli(["ls", "--json"]);
+    expect(JSON.stringify(listed.json)).not.toContain(`${project.name}-other`);
   });
 
   it("destroy deletes the namespace, waits until it is gone, and stops the port-forwards", async () => {
@@ -175,6 +179,15 @@ describe("prodlike --backend cluster on an existing cluster (wire double, real r
     expectOk(destroyed);
     expect(liveNamespace(namespaceOf("local"))).toBeUndefined();
     expect(await listening(port)).toBe(false);
+    // The code image is the environment's own: gone with it under every tag it was given
+    // (the registry reference too), --keep-images notwithstanding (that keeps the preset's).
+    const codeImages = (await docker.listImages()).filter((image) =>
+      (image.RepoTags ?? []).some((tag) => tag.includes(`prodlike/code-${project.name}`)),
+    );
+    expect(
+      codeImages.flatMap((image) => image.RepoTags ?? []),
+      destroyed.stderr,
+    ).toEqual([]);
   });
 });
 

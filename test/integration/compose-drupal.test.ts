@@ -259,24 +259,41 @@ describe("prodlike on docker compose with the Drupal preset", () => {
         ...(await docker.listContainers({ all: true })).map((container) => container.ImageID),
       ]);
       for (const imageId of new Set(before.imageIdsInUse)) {
-        const exists = await docker
+        const image = await docker
           .getImage(imageId)
           .inspect()
-          .then(
-            () => true,
-            () => false,
-          );
-        expect(exists && !inUse.has(imageId), `image ${imageId} left behind`).toBe(false);
+          .catch(() => undefined);
+        expect(
+          image !== undefined && !inUse.has(imageId),
+          `image ${imageId} (${image?.RepoTags?.join(", ")}) left behind by ${name}'s destroy: ${result.stdout}`,
+        ).toBe(false);
       }
     }
   });
 });
 
+// Another environment's images: those its containers run, and those its `up` has claimed
+// before creating them (the claims every user of the engine shares, labelled volumes):
+// destroy rightly keeps both.
 async function imagesOfOtherEnvironments(envId: string): Promise<Set<string>> {
   const containers = await docker.listContainers({ all: true });
-  return new Set(
+  const ids = new Set(
     containers
       .filter((container) => container.Labels["dev.prodlike.env"] !== envId)
       .map((container) => container.ImageID),
   );
+  const claims =
+    (await docker.listVolumes({ filters: { label: ["dev.prodlike.claim=images"] } })).Volumes ?? [];
+  for (const claim of claims) {
+    if (claim.Labels?.["dev.prodlike.claim.env"] === envId) continue;
+    for (const tag of (claim.Labels?.["dev.prodlike.claim.items"] ?? "").split(",")) {
+      if (!tag) continue;
+      const image = await docker
+        .getImage(tag)
+        .inspect()
+        .catch(() => undefined);
+      if (image) ids.add(image.Id);
+    }
+  }
+  return ids;
 }

@@ -11,7 +11,7 @@ import {
   prepareEnvironmentDir,
   writeIfChanged,
 } from "../../env/generated-files.js";
-import { ProdlikeError } from "../../errors/prodlike-error.js";
+import { isProdlikeError, ProdlikeError } from "../../errors/prodlike-error.js";
 import type { Progress, Step, StepContext } from "../../ui/steps.js";
 import type { Clock } from "../../waits/clock.js";
 import type { UpOptions } from "../backend.js";
@@ -148,7 +148,11 @@ export async function deployToCluster(
     ]);
   } catch (error) {
     if (keptData) await settleWithin(keptData, progress);
-    if (!existed) {
+    if (!existed && isProdlikeError(error) && error.code === "NAMESPACE_FOREIGN") {
+      // Refused before anything was made: no record either, or it would hold its images
+      // and name a namespace that destroy (rightly) never deletes.
+      await records.delete(run.record.id).catch(() => undefined);
+    } else if (!existed) {
       // A brand-new cluster that failed stays for diagnosis (its pods' logs and events
       // say why; core removes it with --rm-on-failure). Its record says nothing rolled
       // out, so the next `up` applies again.

@@ -13,6 +13,8 @@ import type { DockerEngine } from "../docker/docker-engine.js";
 import { codeIgnoreRules, listCodeTree } from "./sync/code-tree.js";
 import { packTar } from "./sync/tar-pack.js";
 
+const CODE_REPOSITORY_PREFIX = "prodlike/code-";
+
 // The code of an environment on a remote cluster, as an image: the checkout's tree (what
 // .gitignore and sync.exclude leave), or a git ref's (`up --bake [--ref REF]`), added
 // onto the code service's own image at CODE_IMAGE_PATH. Tagged by its content, so an
@@ -74,8 +76,14 @@ export async function prepareCodeImage(
     await rm(context, { recursive: true, force: true });
     throw error;
   }
-  const repository = `prodlike/code-${topology.identity.project}`.toLowerCase();
+  const repository = `${CODE_REPOSITORY_PREFIX}${topology.identity.project}`.toLowerCase();
   return { tag: `${repository}:${hash.digest("hex").slice(0, 16)}`, base, context };
+}
+
+/** A code image's tag: the environment's code, never shared with another, so it goes
+ *  with the environment even when destroy keeps the preset images. */
+export function isCodeImage(tag: string): boolean {
+  return tag.startsWith(CODE_REPOSITORY_PREFIX);
 }
 
 /** Builds the image unless the engine has it; the packed tree is removed either way. */

@@ -10,6 +10,7 @@ import { podImages } from "../../kube/cluster-layout.js";
 import type { CommandRunner } from "../../process/command-runner.js";
 import type { ExternalRoutes } from "../../router/router-plan.js";
 import { KubeLabel } from "../../topology/kube-labels.js";
+import { Label } from "../../topology/labels.js";
 import type { KubeObject, Topology } from "../../topology/model.js";
 import type { Progress } from "../../ui/steps.js";
 import type { Clock } from "../../waits/clock.js";
@@ -392,26 +393,37 @@ export class KubeBackend implements Backend {
       },
       {
         title: options.keepImages
-          ? "Keep images (--keep-images)"
+          ? "Keep images (--keep-images) but the code image"
           : "Remove images no other environment uses",
         run: async () => {
-          if (options.keepImages) return;
+          const { isCodeImage } = await import("./code-image.js");
           const others = (await records.list()).filter((other) => other.id !== envId);
           const usedElsewhere = new Set(others.flatMap((other) => other.loadedImages));
-          const inContainers = new Set((await engine.listContainers({})).map((c) => c.image));
+          const containers = await engine.listContainers({});
+          const inContainers = new Set(containers.flatMap((c) => [c.image, c.imageId]));
           const removal = await this.deps.images?.removing(envId);
           try {
-            // Only what prodlike built for it: a mirror loads the user's own images.
+            // Only what prodlike built for it: a mirror loads the user's own images. An
+            // image goes with every tag prodlike gave it (the registry references it was
+            // pushed under): one tag left would keep the image, and the preset image it
+            // was built on, on the disk.
+            const managed = await engine.listImages({ [Label.managed]: "true" });
             for (const tag of record.builtImages ?? record.loadedImages) {
+              if (options.keepImages && !isCodeImage(tag)) continue;
+              const image = managed.find((candidate) => candidate.tags.includes(tag));
+              if (!image) continue;
+              const names = [image.id, ...image.tags];
               if (
-                usedElsewhere.has(tag) ||
-                inContainers.has(tag) ||
-                removal?.inUse.has(tag) ||
-                !(await engine.imageExists(tag))
+                names.some(
+                  (name) =>
+                    usedElsewhere.has(name) || inContainers.has(name) || removal?.inUse.has(name),
+                )
               )
                 continue;
-              await engine.removeImage(tag);
-              report.images.push(tag);
+              for (const name of image.tags) {
+                if (await engine.removeImage(name)) report.images.push(name);
+              }
+              image.tags = [];
             }
           } finally {
             if (removal) await this.deps.images?.release(removal.claim);

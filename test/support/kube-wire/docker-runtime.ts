@@ -34,6 +34,8 @@ const INSPECT_CACHE_MS = 300;
 interface DockerPod {
   pause: string;
   containers: Map<string, string>;
+  /** Init containers that ran: removed with the pod, as a kubelet does. */
+  inits: string[];
   /** Set while init containers run or the containers are being created. */
   starting: Promise<void> | undefined;
   failure: { reason: string; message: string } | undefined;
@@ -71,6 +73,7 @@ export class DockerRuntime implements PodRuntime {
   async startPod(pod: V1Pod, context: PodContext): Promise<void> {
     const entry: DockerPod = {
       pause: "",
+      inits: [],
       containers: new Map(),
       starting: undefined,
       failure: undefined,
@@ -93,7 +96,7 @@ export class DockerRuntime implements PodRuntime {
     if (!entry) return;
     this.pods.delete(podKey(pod));
     await entry.starting;
-    for (const id of [...entry.containers.values(), entry.pause].filter(Boolean))
+    for (const id of [...entry.inits, ...entry.containers.values(), entry.pause].filter(Boolean))
       await this.docker
         .getContainer(id)
         .remove({ force: true, v: true })
@@ -373,6 +376,7 @@ export class DockerRuntime implements PodRuntime {
         `${prefix}-init-${spec.name}`,
         entry.pause,
       );
+      entry.inits.push(init.id);
       await init.start();
       const result = (await init.wait()) as { StatusCode: number };
       if (result.StatusCode !== 0) {
