@@ -195,19 +195,24 @@ export class ComposeBackend implements Backend {
           }
           await this.cli.run(project, { kind: "up" }, []);
           for (const service of await releaseServices(dir)) {
-            await waitForService(this.deps.engine, this.deps.clock, envId, service, {
-              timeoutMs: options.healthTimeoutMs,
-              secrets: [],
-              requireHealthy: true,
-              // A run-once service of the release (a migration) is done when it exited 0.
-              runsOnce: true,
-              onDetail: () => undefined,
-            });
+            await this.waitHealthy(envId, service, options.healthTimeoutMs);
           }
         },
       },
     ]);
     return this.requireStatus(envId);
+  }
+
+  // A service of a release started again is healthy, or done when it runs once (a
+  // migration that exited 0).
+  private waitHealthy(envId: string, service: string, timeoutMs: number): Promise<void> {
+    return waitForService(this.deps.engine, this.deps.clock, envId, service, {
+      timeoutMs,
+      secrets: [],
+      requireHealthy: true,
+      runsOnce: true,
+      onDetail: () => undefined,
+    });
   }
 
   async down(envId: string, progress: Progress): Promise<EnvironmentStatus> {
@@ -246,15 +251,7 @@ export class ComposeBackend implements Backend {
         concurrent: true,
         children: services.map((service) => ({
           title: service,
-          run: async () => {
-            await waitForService(this.deps.engine, this.deps.clock, envId, service, {
-              timeoutMs: options.healthTimeoutMs,
-              secrets: [],
-              requireHealthy: true,
-              runsOnce: true,
-              onDetail: () => undefined,
-            });
-          },
+          run: () => this.waitHealthy(envId, service, options.healthTimeoutMs),
         })),
       },
     ]);
