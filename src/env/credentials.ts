@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { stateDir } from "../config/user-settings.js";
-import { readStateOrNothing } from "../state/json-state.js";
+import { readStateOrNothing, writeState } from "../state/json-state.js";
 
 // A locked environment's credentials (`up --lock`, `lock: true`, `share`): generated
 // once, shown once, kept 0600 in the user's state folder (never in the code tree), so
@@ -45,10 +45,7 @@ export class CredentialStore {
       password: randomBytes(18).toString("base64url"),
       createdAt: now.toISOString(),
     };
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const partial = `${this.file(envId)}.${process.pid}.partial`;
-    await writeFile(partial, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-    await rename(partial, this.file(envId));
+    await writeState(this.file(envId), credentials);
     return { credentials, made: true };
   }
 

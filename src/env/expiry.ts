@@ -1,8 +1,8 @@
-import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { stateDir } from "../config/user-settings.js";
-import { readStateOrNothing } from "../state/json-state.js";
+import { readStateOrNothing, writeState } from "../state/json-state.js";
 
 // When throwaway environments expire (`up --ttl`), kept in the user's state folder beside
 // the environment locks: a lifetime changes without touching the containers (a label
@@ -30,11 +30,7 @@ export class ExpiryStore {
 
   async set(envId: string, ttlMs: number, now: Date): Promise<Expiry> {
     const expiry = { envId, ttlMs, expiresAt: new Date(now.getTime() + ttlMs).toISOString() };
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    // Written aside and renamed: a reader never sees half a record.
-    const partial = `${this.file(envId)}.${process.pid}.partial`;
-    await writeFile(partial, `${JSON.stringify(expiry, null, 2)}\n`, { mode: 0o600 });
-    await rename(partial, this.file(envId));
+    await writeState(this.file(envId), expiry);
     return expiry;
   }
 

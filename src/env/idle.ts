@@ -1,8 +1,8 @@
-import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { stateDir } from "../config/user-settings.js";
-import { readStateOrNothing } from "../state/json-state.js";
+import { readStateOrNothing, writeState } from "../state/json-state.js";
 
 // How long an environment may go without a request before it is put to sleep
 // (prodlike.yaml `idle:`, `up --idle`), kept in the user's state folder: the user's waker
@@ -23,10 +23,7 @@ export class IdleStore {
   }
 
   async set(envId: string, idleMs: number): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const partial = `${this.file(envId)}.${process.pid}.partial`;
-    await writeFile(partial, `${JSON.stringify({ envId, idleMs }, null, 2)}\n`, { mode: 0o600 });
-    await rename(partial, this.file(envId));
+    await writeState(this.file(envId), { envId, idleMs });
   }
 
   async remove(envId: string): Promise<void> {

@@ -1,7 +1,8 @@
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { stateDir } from "../config/user-settings.js";
+import { writeState } from "../state/json-state.js";
 
 // Whether an environment's database held an installed site when prodlike last asked it
 // (the preset's install.check). A stopped environment's database cannot be asked: its
@@ -30,15 +31,7 @@ export class InstallStates {
   }
 
   async set(envId: string, installed: boolean, now: Date): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    // Written aside and renamed: a reader never sees half a record.
-    const partial = `${this.file(envId)}.${process.pid}.partial`;
-    await writeFile(
-      partial,
-      `${JSON.stringify({ installed, checkedAt: now.toISOString() }, null, 2)}\n`,
-      { mode: 0o600 },
-    );
-    await rename(partial, this.file(envId));
+    await writeState(this.file(envId), { installed, checkedAt: now.toISOString() });
   }
 
   async remove(envId: string): Promise<void> {

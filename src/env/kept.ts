@@ -1,8 +1,8 @@
-import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { stateDir } from "../config/user-settings.js";
-import { readStateOrNothing } from "../state/json-state.js";
+import { readStateOrNothing, writeState } from "../state/json-state.js";
 
 // The environments `gc` never removes (`prodlike keep`), kept beside their lifetimes in
 // the user's state folder: a QA environment someone is still working in outlives its
@@ -28,10 +28,7 @@ export class KeptStore {
 
   async keep(envId: string, now: Date): Promise<KeptRecord> {
     const record = { envId, keptAt: now.toISOString() };
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const partial = `${this.file(envId)}.${process.pid}.partial`;
-    await writeFile(partial, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
-    await rename(partial, this.file(envId));
+    await writeState(this.file(envId), record);
     return record;
   }
 

@@ -1,6 +1,7 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { stateDir } from "../config/user-settings.js";
+import { writeState } from "../state/json-state.js";
 
 // Whether prodlike last switched Xdebug on or off in an environment, one small file per
 // environment: `ls --json` and the dashboard show it without running `php -m` in every
@@ -22,11 +23,8 @@ export class XdebugStateStore {
   }
 
   async set(envId: string, enabled: boolean, now: Date): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const partial = `${this.file(envId)}.${process.pid}.partial`;
     const record: XdebugRecord = { envId, enabled, at: now.toISOString() };
-    await writeFile(partial, `${JSON.stringify(record)}\n`, { mode: 0o600 });
-    await rename(partial, this.file(envId));
+    await writeState(this.file(envId), record);
   }
 
   async remove(envId: string): Promise<void> {

@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
 import type { z } from "zod";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 
@@ -54,4 +55,13 @@ export function damagedState(
     hint,
     data: { file: read.file },
   });
+}
+
+/** Writes a record only its user reads (0600, in a 0700 folder made when missing), aside
+ *  and renamed: a reader never sees half of it, and two writers never mix theirs. */
+export async function writeState(file: string, value: unknown): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const partial = `${file}.${process.pid}.partial`;
+  await writeFile(partial, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+  await rename(partial, file);
 }
