@@ -200,14 +200,7 @@ describe("the dashboard on the real engine", { timeout: 600_000 }, () => {
   });
 
   it("takes a snapshot, then destroys an environment, from the page; ls agrees", async () => {
-    // Another tab, on no environment in particular, follows what this one starts. This
-    // page is brought back to the list first: each open view keeps an event stream, and
-    // Chromium allows six HTTP/1.1 connections per host across tabs, so a tab with an
-    // environment's usage and logs open could stall the new tab's first request on
-    // http://127.0.0.1 (a known limit of the page, see docs/dashboard.md; the router's
-    // HTTPS name speaks HTTP/2 and has none).
-    await page.goto(url);
-    await page.locator("tr[data-env]").first().waitFor();
+    // Another tab, on no environment in particular, follows what this one starts.
     const other = await browser.context.newPage();
     await other.goto(url);
     await other.locator("tr[data-env]").first().waitFor();
