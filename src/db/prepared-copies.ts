@@ -82,9 +82,11 @@ actual=$(cd "$copy" && ${manifestCommand()})
 // $1: the snapshot name. Run in a throwaway container with the data volume mounted
 // read-only at ${ROOT} and a new seed volume at $SEED (see backends' seed volumes): the
 // prepared copy, checked against its manifest, copied into the seed as a data volume lays
-// it out (a data folder and the pointer to it), checked again there; the pointer is
-// written last, so a seed without it is one whose filling did not finish.
-// Exit 5: no copy; exit 4: a manifest did not match.
+// it out (a data folder and the pointer to it), checked again there, then shaped for the
+// environments layered on it (SEED_SHAPE_SCRIPT); the pointer is written last, so a seed
+// without it is one whose filling did not finish.
+// Exit 5: no copy; exit 4: a manifest did not match; exit 6: the shaping server failed
+// (its log's end on stderr).
 function exportSeedScript(seed: string): string {
   return `set -eu
 copy="${PREPARED}/$1"
@@ -95,20 +97,57 @@ rm -rf "${seed}/${SEED_DATA}" "${seed}/.prodlike-current"
 cp -a "$copy" "${seed}/${SEED_DATA}"
 copied=$(cd "${seed}/${SEED_DATA}" && ${manifestCommand()})
 [ "$copied" = "$actual" ] || exit 4
+${SEED_SHAPE_SCRIPT.replaceAll("$DATA", `${seed}/${SEED_DATA}`)}
 printf '%s\\n' ${SEED_SERVER_OPTIONS.join(" ")} > "${seed}/.prodlike-server-options"
 printf %s ${SEED_DATA} > "${seed}/.prodlike-current"`;
 }
 
 // What a server layered on a seed runs with (the MariaDB image's entrypoint reads them
-// from the volume): overlayfs copies a file up whole when it is first written, so the
-// redo log and temporary tablespace InnoDB writes at every start are made small in the
-// environment's own layer (not 96 MB and 12 MB, grown by 64 MB at a time) rather than
-// copied from the seed at their full size.
+// from the volume). Overlayfs copies a file up whole when it is first opened for writing,
+// and InnoDB opens its system files read-write at every start: each of them costs its
+// full size in every environment's own layer before the first row is written. So they
+// are made small: the redo log and temporary tablespace InnoDB writes at every start
+// (not 96 MB and 12 MB, grown by 64 MB at a time), no undo tablespaces (three of 10 MB
+// each by default; the undo log lives in the system tablespace instead, which is copied
+// up anyway), and the system tablespace as small as the seed's shaping left it.
 const SEED_SERVER_OPTIONS = [
-  "--innodb-log-file-size=8M",
+  "--innodb-log-file-size=4M",
   "--innodb-temp-data-file-path=ibtmp1:1M:autoextend",
-  "--innodb-autoextend-increment=4",
+  "--innodb-autoextend-increment=1",
+  "--innodb-undo-tablespaces=0",
+  "--innodb-data-file-path=ibdata1:1M:autoextend",
 ];
+
+// Run once on a seed's copy, as root in the source's database image, with $DATA its data
+// folder. The copy's undo tablespaces can only be given up after a slow shutdown (every
+// undo record purged): a first server runs with the copy's own count and shuts down
+// slowly; a second one reinitialises them as none, shrinks the system tablespace to what
+// it uses (autoshrink) and shuts down slowly too, so environments start on clean data,
+// with no recovery to run. Grant tables are skipped: the copy's accounts are whatever the
+// snapshot held, and nothing but this script can reach the socket.
+const SEED_SHAPE_SCRIPT = `shape_log=/tmp/prodlike-seed-shape.log
+shape_socket=/tmp/prodlike-seed-shape.sock
+undo=$(ls "$DATA" | grep -c '^undo[0-9][0-9]*$' || true)
+shape() {
+  mariadbd --user=mysql --datadir="$DATA" --skip-networking --skip-grant-tables \\
+    --socket="$shape_socket" --log-error="$shape_log" --innodb-log-file-size=4M "$@" &
+  shape_pid=$!
+  i=0
+  until mariadb-admin --socket="$shape_socket" ping >/dev/null 2>&1; do
+    i=$((i + 1))
+    if [ "$i" -gt 2400 ] || ! kill -0 "$shape_pid" 2>/dev/null; then
+      kill "$shape_pid" 2>/dev/null || true
+      tail -n 5 "$shape_log" >&2
+      exit 6
+    fi
+    sleep 0.25
+  done
+  mariadb --socket="$shape_socket" -e "SET GLOBAL innodb_fast_shutdown = 0" &&
+    mariadb-admin --socket="$shape_socket" shutdown || { tail -n 5 "$shape_log" >&2; exit 6; }
+  wait "$shape_pid" || { tail -n 5 "$shape_log" >&2; exit 6; }
+}
+shape --innodb-undo-tablespaces="$undo" --innodb-data-file-path=ibdata1:1M:autoextend
+shape --innodb-undo-tablespaces=0 --innodb-data-file-path=ibdata1:1M:autoextend:autoshrink`;
 
 /** The data folder's name in a seed (and so in every environment layered on it). */
 const SEED_DATA = "data-seed";

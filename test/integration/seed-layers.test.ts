@@ -149,6 +149,7 @@ describe("copy-on-write seeds", { timeout: 900_000 }, () => {
     const image = await dbImage("local");
     const seedBefore = await volumeDigest(seed?.name ?? "", image);
     expect(seedBefore).toContain("./data-seed/ibdata1");
+    expect(seedBefore).not.toMatch(/\/undo\d+/);
 
     // Each database volume is an overlay on the seed, labelled as the environment's own.
     for (const name of QA) {
@@ -180,8 +181,8 @@ describe("copy-on-write seeds", { timeout: 900_000 }, () => {
     expect(createHash("sha256").update(stored).digest("hex")).toBe(base?.sha256);
 
     // Their own layers hold the files they wrote, nothing else of the seed: overlayfs
-    // copies a file up whole when it is first opened for writing, so InnoDB's system and
-    // undo tablespaces and the tables written are there; the 20 MB table qa-1 and qa-3
+    // copies a file up whole when it is first opened for writing, so InnoDB's system
+    // tablespace and redo log and the tables written are there; the 20 MB table qa-1 and qa-3
     // never opened is not (qa-2 read it: InnoDB opens a table read-write, so it was).
     const uppers = await upperFiles(image, QA);
     const sizes = QA.map((name, index) => `${name}: ${uppers[index]?.kib} KiB`).join(", ");
@@ -189,6 +190,15 @@ describe("copy-on-write seeds", { timeout: 900_000 }, () => {
     expect(uppers[2]?.files, sizes).not.toContain("data-seed/drupal/bulk.ibd");
     expect(uppers[1]?.files, sizes).toContain("data-seed/drupal/bulk.ibd");
     for (const upper of uppers) expect(upper.files).toContain("data-seed/drupal/greeting.ibd");
+    // The seed was shaped when it was made (no undo tablespaces, small system files): a
+    // layer that wrote one row holds ~18 MB, where the unshaped copy cost ~57 MB.
+    for (const upper of uppers) {
+      expect(
+        upper.files.filter((file) => /\/undo\d+$/.test(file)),
+        sizes,
+      ).toEqual([]);
+    }
+    expect(uppers[0]?.kib, sizes).toBeLessThan(32 * 1024);
   });
 
   it("pins the snapshot while an environment uses it: listed with its users, never pruned; the last destroy removes the seed", async () => {
