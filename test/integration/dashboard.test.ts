@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { request as httpRequest } from "node:http";
-import type { Page } from "playwright-core";
+import type { Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { artifactPath, type Browser, launchChromium } from "./support/browser.js";
 import {
@@ -82,6 +82,60 @@ function rawGet(target: string, host: string): Promise<number> {
 }
 
 const row = (name: string) => page.locator(`tr[data-env="${envId(name)}"]`);
+
+const inFlight = new Map<Page, Set<Request>>();
+
+/** Every page's script errors and failed requests, for the list of console errors: a CSP
+ * violation (an inline style, a script) is reported on the console. */
+function watch(tab: Page): Page {
+  // What each tab has in flight: event streams hold a connection for as long as they are
+  // open, and Chromium gives one host six at most, all tabs together.
+  const pending = new Set<Request>();
+  inFlight.set(tab, pending);
+  tab.on("close", () => inFlight.delete(tab));
+  tab.on("request", (request) => pending.add(request));
+  tab.on("requestfinished", (request) => pending.delete(request));
+  tab.on("requestfailed", (request) => pending.delete(request));
+  tab.on("console", (message) => {
+    if (message.type() === "error") consoleErrors.push(message.text());
+  });
+  tab.on("pageerror", (error) => consoleErrors.push(`page error: ${error.message}`));
+  // An event stream the page closes (another view, the tab closed) ends as ERR_ABORTED.
+  tab.on("requestfailed", (failed) => {
+    const why = failed.failure()?.errorText ?? "";
+    if (why !== "net::ERR_ABORTED") consoleErrors.push(`request failed: ${failed.url()} ${why}`);
+  });
+  return tab;
+}
+
+/** Waits for a tab's table; when it does not come, says what the tab had instead. */
+async function rowsIn(tab: Page): Promise<void> {
+  try {
+    await tab.locator("tr[data-env]").first().waitFor({ timeout: 30_000 });
+  } catch (error) {
+    const seen = await tab
+      .evaluate(`JSON.stringify({
+        rendered: document.body.dataset.rendered,
+        live: document.querySelector(".live")?.textContent,
+        summary: document.querySelector('[data-testid="summary"]')?.textContent,
+        visibility: document.visibilityState,
+        body: document.body.innerHTML.slice(0, 600),
+      })`)
+      .catch((reason: unknown) => String(reason));
+    const requests = [...inFlight.values()]
+      .map((pending) => [...pending].map((request) => new URL(request.url()).pathname).join(" "))
+      .join(" | ");
+    const api = await fetch(`${url.replace("/?", "/api/environments?")}`, {
+      signal: AbortSignal.timeout(10_000),
+    })
+      .then(async (response) => `${response.status} ${(await response.text()).slice(0, 300)}`)
+      .catch((reason: unknown) => String(reason));
+    throw new Error(
+      `${String(error)}\nthe tab: ${String(seen)}\nin flight, by tab: ${requests}\n/api/environments: ${api}\nconsole: ${consoleErrors.join("\n")}\ndashboard stderr: ${serverErrors}`,
+    );
+  }
+}
+
 /** Opens an environment's detail by its name (the middle of a row may be a link). */
 const open = (name: string) => row(name).locator(".name").click();
 
@@ -91,13 +145,9 @@ beforeAll(async () => {
   expectOk(await project.cli(["up", "--name", "qa", "--ttl", "4h"]));
   ({ url, routedUrl } = await startServer());
   browser = await launchChromium();
-  page = await browser.context.newPage();
+  page = watch(await browser.context.newPage());
   page.on("dialog", (dialog) => {
     throw new Error(`the page opened a dialog: ${dialog.message()}`);
-  });
-  // A CSP violation (an inline style, a script) is reported on the console.
-  page.on("console", (message) => {
-    if (message.type() === "error") consoleErrors.push(message.text());
   });
 }, 900_000);
 
@@ -113,6 +163,7 @@ afterAll(async () => {
 describe("the dashboard on the real engine", { timeout: 600_000 }, () => {
   it("lists the two environments with their states, and follows a change made elsewhere", async () => {
     await page.goto(url);
+    await rowsIn(page);
     await row("local").waitFor();
     await row("qa").waitFor();
     expect(await row("local").getAttribute("data-state")).toBe("running");
@@ -201,9 +252,9 @@ describe("the dashboard on the real engine", { timeout: 600_000 }, () => {
 
   it("takes a snapshot, then destroys an environment, from the page; ls agrees", async () => {
     // Another tab, on no environment in particular, follows what this one starts.
-    const other = await browser.context.newPage();
+    const other = watch(await browser.context.newPage());
     await other.goto(url);
-    await other.locator("tr[data-env]").first().waitFor();
+    await rowsIn(other);
     await open("qa");
     await page.getByLabel("snapshot name").fill("from-the-page");
     await page.getByRole("button", { name: "Snapshot", exact: true }).click();
