@@ -3,6 +3,7 @@ import type { SleepRecord } from "../backends/docker/sleep-records.js";
 import { backendInfo, DEFAULT_BACKEND } from "../config/backend-registry.js";
 import { acquireEnvironmentLock, type HeldLock } from "../env/lock.js";
 import type { Progress } from "../ui/steps.js";
+import { byCodePoint } from "../ui/text-order.js";
 import type { HookContext, HookEvent, HookRun } from "./hooks.js";
 import { resolveTarget, type TargetOptions } from "./plan.js";
 import { addRouterUrls, openRouterIfEnabled, routerStateOf } from "./router.js";
@@ -182,7 +183,7 @@ export async function list(
   return addRouterUrls(
     await withExpiry(
       services,
-      lists.flat().sort((a, b) => a.id.localeCompare(b.id)),
+      lists.flat().sort((a, b) => byCodePoint(a.id, b.id)),
     ),
     routerState,
   );

@@ -9,6 +9,7 @@ import type { BasicAuth, RouterPorts } from "../router/caddy-config.js";
 import { DASHBOARD_HOST, DASHBOARD_ROUTE_PREFIX } from "../router/router-plan.js";
 import { environmentHost } from "../topology/hosts.js";
 import type { Progress } from "../ui/steps.js";
+import { byCodePoint } from "../ui/text-order.js";
 import type { CoreServices } from "./services.js";
 
 // The local router as the operations use it: brought in line with the running
@@ -203,7 +204,7 @@ export function routedUrls(
   if (!hosts || !state.ports) return {};
   const base = environmentHost(environment);
   const urls: Record<string, string> = {};
-  for (const host of [...hosts].sort((a, b) => a.length - b.length || a.localeCompare(b))) {
+  for (const host of [...hosts].sort((a, b) => a.length - b.length || byCodePoint(a, b))) {
     const key = host === base ? "https" : `https:${host.slice(0, -base.length - 1)}`;
     urls[key] = routerUrl("https", host, state.ports);
   }

@@ -16,6 +16,7 @@ import { stateDir } from "../config/user-settings.js";
 import { fromSystemError, ProdlikeError } from "../errors/prodlike-error.js";
 import { readState } from "../state/json-state.js";
 import type { Progress, Step } from "../ui/steps.js";
+import { byCodePoint } from "../ui/text-order.js";
 import type { LocalDatabase } from "./local-database.js";
 
 // Snapshots of an environment's database: physical copies made by mariabackup while the
@@ -82,7 +83,7 @@ export class SnapshotStore {
     const metas = await Promise.all(names.map((name) => this.get(name)));
     return metas
       .filter((meta): meta is SnapshotMeta => meta !== undefined)
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      .sort((a, b) => byCodePoint(a.createdAt, b.createdAt));
   }
 
   // A snapshot whose record is damaged is not listed (nothing can check its data against

@@ -7,6 +7,7 @@ import {
   isClusterBackend,
 } from "../config/backend-registry.js";
 import { damagedState, readState } from "../state/json-state.js";
+import { byCodePoint } from "../ui/text-order.js";
 
 // What prodlike knows of each cluster environment, one JSON file per environment under
 // the user's state folder. Compose environments need none (their containers carry
@@ -103,7 +104,7 @@ export class EnvironmentRecords {
     );
     return records
       .filter((record): record is EnvironmentRecord => record !== undefined)
-      .sort((a, b) => a.id.localeCompare(b.id));
+      .sort((a, b) => byCodePoint(a.id, b.id));
   }
 
   // Written to a temporary name, then renamed: a crash never leaves half a record.

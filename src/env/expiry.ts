@@ -3,6 +3,7 @@ import path from "node:path";
 import { z } from "zod";
 import { stateDir } from "../config/user-settings.js";
 import { readStateOrNothing, writeState } from "../state/json-state.js";
+import { byCodePoint } from "../ui/text-order.js";
 
 // When throwaway environments expire (`up --ttl`), kept in the user's state folder beside
 // the environment locks: a lifetime changes without touching the containers (a label
@@ -76,5 +77,5 @@ export function expiredAmong<T extends { id: string }>(
         ? [{ ...environment, expiresAt: expiry.expiresAt }]
         : [];
     })
-    .sort((a, b) => a.expiresAt.localeCompare(b.expiresAt));
+    .sort((a, b) => byCodePoint(a.expiresAt, b.expiresAt));
 }

@@ -1,5 +1,6 @@
 import { environmentHost } from "../topology/hosts.js";
 import { Label, parseRoutesLabel } from "../topology/labels.js";
+import { byCodePoint } from "../ui/text-order.js";
 import type { RouterSite } from "./caddy-config.js";
 
 // What the router must serve, read off the containers the engine runs: every running
@@ -79,8 +80,8 @@ export function routerPlan(
   const { recorded } = options;
   const byId = new Map(containers.map((container) => [container.id, container]));
   const firstRecorded = (a: string, b: string) =>
-    (recorded.get(a)?.createdAt ?? "").localeCompare(recorded.get(b)?.createdAt ?? "") ||
-    a.localeCompare(b);
+    byCodePoint(recorded.get(a)?.createdAt ?? "", recorded.get(b)?.createdAt ?? "") ||
+    byCodePoint(a, b);
   const routed = containers
     .filter((container) => container.state === "running" && container.labels[Label.routes])
     .filter((container) => !options.leaving?.has(container.labels[Label.env] ?? ""))

@@ -28,7 +28,9 @@ export async function readState<T>(file: string, schema: z.ZodType<T>): Promise<
   } catch (error) {
     return { kind: "invalid", file, reason: `not JSON (${(error as Error).message})` };
   }
-  const result = schema.safeParse(parsed);
+  // Without zod's compiled fast path: each schema parses once or twice in a command's
+  // life, and compiling it (new Function) costs more than it saves.
+  const result = schema.safeParse(parsed, { jitless: true });
   if (result.success) return { kind: "ok", value: result.data };
   const issue = result.error.issues[0];
   const where = issue?.path.length ? issue.path.join(".") : "the top level";

@@ -5,6 +5,7 @@ import type { CommandRunner } from "../../process/command-runner.js";
 import { Label } from "../../topology/labels.js";
 import type { Topology } from "../../topology/model.js";
 import type { Progress } from "../../ui/steps.js";
+import { byCodePoint } from "../../ui/text-order.js";
 import type { Clock } from "../../waits/clock.js";
 import {
   type Backend,
@@ -286,7 +287,7 @@ export class ComposeBackend implements Backend {
     return [...byEnv.values()]
       .map((group) => statusFromContainers(group))
       .filter((status): status is EnvironmentStatus => status !== undefined)
-      .sort((a, b) => a.id.localeCompare(b.id));
+      .sort((a, b) => byCodePoint(a.id, b.id));
   }
 
   // exec and execStream go through the docker CLI, not the engine adapter: it attaches a

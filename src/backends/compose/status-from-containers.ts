@@ -1,4 +1,5 @@
 import { Label } from "../../topology/labels.js";
+import { byCodePoint } from "../../ui/text-order.js";
 import type { EnvironmentState, EnvironmentStatus, PortStatus, ServiceStatus } from "../backend.js";
 import type { ContainerInfo } from "../docker/docker-engine.js";
 
@@ -42,7 +43,7 @@ export function statusFromContainers(
         ports,
       };
     })
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => byCodePoint(a.name, b.name));
 
   const urls: Record<string, string> = {};
   for (const service of services) {

@@ -1,5 +1,6 @@
 import type { EnvironmentRecord } from "../../env/environment-records.js";
 import { containerRoles, KubeAnnotation, KubeLabel } from "../../topology/kube-labels.js";
+import { byCodePoint } from "../../ui/text-order.js";
 import type { EnvironmentState, EnvironmentStatus, ServiceStatus } from "../backend.js";
 import type { PodInfo } from "./kube-api.js";
 import { STUCK } from "./pod-waits.js";
@@ -39,7 +40,7 @@ export function statusOf(
           })),
       })),
     )
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => byCodePoint(a.name, b.name));
   const state: EnvironmentState =
     forced ??
     (services.length === 0
