@@ -6,7 +6,7 @@ import {
   listTeamNamespaces,
   type TeamNamespace,
 } from "../backends/kube/team-namespaces.js";
-import { BACKEND_NAMES, backendInfo } from "../config/backend-registry.js";
+import { BACKEND_NAMES, type BackendName, backendInfo } from "../config/backend-registry.js";
 import { loadConfig } from "../config/load-config.js";
 import { stateDir, userClusters } from "../config/user-settings.js";
 import { EnvironmentRecords } from "../env/environment-records.js";
@@ -42,7 +42,7 @@ export interface TeamListing {
 const CONTEXT_TIMEOUT_MS = 15_000;
 
 /** Lifecycles whose namespaces are shared with a team: the registry says which. */
-const sharedBackends = new Set(
+const sharedBackends = new Set<BackendName>(
   BACKEND_NAMES.filter((name) => backendInfo(name).cluster?.lifecycle === "existing"),
 );
 
@@ -115,6 +115,16 @@ export async function listTeam(services: CoreServices, dir: string | undefined) 
     warnings: warnings.sort((a, b) => a.context.localeCompare(b.context)),
   };
   return { listing, reached };
+}
+
+/** `ls`'s team rows: none when `--backend` names a backend of this machine alone. */
+export async function teamListing(
+  services: CoreServices,
+  dir: string | undefined,
+  backend: BackendName | undefined,
+): Promise<TeamListing> {
+  if (backend && !sharedBackends.has(backend)) return { environments: [], warnings: [] };
+  return (await listTeam(services, dir)).listing;
 }
 
 export interface TeamGcEntry {

@@ -94,3 +94,28 @@ export async function deleteExpired(
   if (!current || current.env !== found.env || !isExpired(current, now)) return false;
   return api.remove("v1", "Namespace", "", found.namespace);
 }
+
+/** Writes a lifetime changed without an `up` (`keep`, `ttl`) onto the namespace, where
+ *  everyone's `gc` reads it: the expiry (none: removed) and whether it is kept. */
+export async function markLifetime(
+  api: KubeApi,
+  namespace: string,
+  lifetime: { expiresAt: string | undefined; kept: boolean },
+): Promise<void> {
+  const expires = lifetime.expiresAt ? Date.parse(lifetime.expiresAt) : Number.NaN;
+  const known = Number.isFinite(expires);
+  await api.mergePatch(
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } },
+    {
+      // A merge patch's null removes the key.
+      metadata: {
+        name: namespace,
+        labels: {
+          [KubeLabel.expires]: known ? String(Math.floor(expires / 1000)) : null,
+          [KubeLabel.kept]: lifetime.kept ? "true" : null,
+        },
+        annotations: { [KubeAnnotation.expiresAt]: known ? lifetime.expiresAt : null },
+      },
+    },
+  );
+}

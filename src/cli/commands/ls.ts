@@ -1,6 +1,6 @@
 import type { BackendName } from "../../backends/backend.js";
 import { list } from "../../core/environments.js";
-import { listTeam, type TeamListing } from "../../core/team-clusters.js";
+import { type TeamListing, teamListing } from "../../core/team-clusters.js";
 import { formatList, formatTeamList } from "../format.js";
 import type { Output } from "../output.js";
 import { services } from "./common.js";
@@ -13,9 +13,7 @@ export default async function lsCommand(
   flags: { backend?: BackendName; json?: boolean; dir?: string },
 ): Promise<number> {
   const core = await services();
-  const team: Promise<TeamListing> = flags.backend
-    ? Promise.resolve({ environments: [], warnings: [] })
-    : listTeam(core, flags.dir).then((found) => found.listing);
+  const team: Promise<TeamListing> = teamListing(core, flags.dir, flags.backend);
   if (flags.json && !flags.backend) {
     const { overview } = await import("../../core/overview.js");
     const [environments, clusters] = await Promise.all([overview(core), team]);
