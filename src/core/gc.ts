@@ -18,8 +18,9 @@ export interface GcReport {
   kept: string[];
   /** Others' expired namespaces on the team clusters: deleted, or would be. */
   namespaces: TeamGcEntry[];
-  /** Team contexts that did not answer (the rest were still collected). */
-  warnings: TeamWarning[];
+  /** Team contexts that did not answer (the rest were still collected). Not `warnings`:
+   *  the JSON document's own key (progress warnings) would hide it. */
+  unreachable: TeamWarning[];
 }
 
 export async function gc(
@@ -47,7 +48,7 @@ export async function gc(
     expired: [],
     kept: remaining,
     namespaces: [],
-    warnings: [],
+    unreachable: [],
   };
   for (const environment of expired) {
     const entry = {
@@ -76,7 +77,7 @@ export async function gc(
   const { teamGc } = await import("./team-clusters.js");
   const team = await teamGc(services, { dryRun: request.dryRun, dir: request.dir });
   report.namespaces = team.namespaces;
-  report.warnings = team.warnings;
+  report.unreachable = team.warnings;
   return report;
 }
 

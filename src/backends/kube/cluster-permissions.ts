@@ -60,9 +60,9 @@ export const CLUSTER_PERMISSIONS: readonly ClusterPermission[] = [
   {
     group: "",
     resource: "services",
-    verbs: APPLIED,
+    verbs: ["get", ...APPLIED],
     scope: "namespace",
-    why: "applied (the port-forwards' targets)",
+    why: "applied; the session's port-forwards read a Service's selector to find its pods",
   },
   { group: "", resource: "configmaps", verbs: APPLIED, scope: "namespace", why: "applied" },
   {

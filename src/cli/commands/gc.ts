@@ -29,7 +29,9 @@ export default async function gcCommand(
         ? output.colour.yellow(`! could not delete ${what}: ${entry.problem}`)
         : `  left ${what}: kept, given more time or gone since it was listed`;
     });
-    const warnings = report.warnings.map((warning) => `! ${warning.context}: ${warning.problem}`);
+    const warnings = report.unreachable.map(
+      (warning) => `! ${warning.context}: ${warning.problem}`,
+    );
     const removed = [...lines, ...namespaces];
     return [
       removed.length === 0
