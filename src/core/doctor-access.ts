@@ -6,10 +6,12 @@ import {
   type PermissionCheck,
 } from "../backends/kube/cluster-permissions.js";
 import type { BackendName } from "../config/backend-registry.js";
+import { answerWithin } from "../waits/answer-within.js";
 import { configuredContext, defaultNamespace } from "./cluster-placement.js";
 import type { Check } from "./doctor-check.js";
 import { resolveTarget } from "./plan.js";
 import type { CoreServices } from "./services.js";
+import { CONTEXT_TIMEOUT_MS } from "./team-clusters.js";
 
 // `prodlike doctor --backend cluster`: whether the configured context's user may do what
 // the backend does (cluster-permissions.ts), asked of the cluster itself, and the minimal
@@ -54,9 +56,12 @@ export async function clusterAccessChecks(
   const rbac = minimalRbacYaml(fixed);
   let verdicts: Awaited<ReturnType<typeof reviewClusterAccess>>;
   try {
-    verdicts = await reviewClusterAccess(
-      await services.kube(services.kubeconfigPath, context),
-      namespace,
+    verdicts = await answerWithin(
+      services
+        .kube(services.kubeconfigPath, context)
+        .then((api) => reviewClusterAccess(api, namespace)),
+      CONTEXT_TIMEOUT_MS,
+      context,
     );
   } catch (error) {
     return failed(

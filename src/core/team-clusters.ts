@@ -10,6 +10,7 @@ import { BACKEND_NAMES, type BackendName, backendInfo } from "../config/backend-
 import { loadConfig } from "../config/load-config.js";
 import { stateDir, userClusters } from "../config/user-settings.js";
 import { EnvironmentRecords } from "../env/environment-records.js";
+import { answerWithin } from "../waits/answer-within.js";
 import { configuredContext } from "./cluster-placement.js";
 import type { CoreServices } from "./services.js";
 
@@ -39,7 +40,7 @@ export interface TeamListing {
 }
 
 /** How long one context may take to answer before it is a warning. */
-const CONTEXT_TIMEOUT_MS = 15_000;
+export const CONTEXT_TIMEOUT_MS = 15_000;
 
 /** Lifecycles whose namespaces are shared with a team: the registry says which. */
 const sharedBackends = new Set<BackendName>(
@@ -95,7 +96,11 @@ export async function listTeam(services: CoreServices, dir: string | undefined) 
     contexts.map(async ({ kubeconfig, context }) => {
       try {
         const api = await services.kube(kubeconfig, context);
-        const listed = await withinTimeout(listTeamNamespaces(api, context), context);
+        const listed = await answerWithin(
+          listTeamNamespaces(api, context),
+          CONTEXT_TIMEOUT_MS,
+          context,
+        );
         reached.push({
           api,
           environments: listed.map((found) => ({
@@ -180,19 +185,4 @@ function placeKey(context: string, namespace: string): string {
 
 function messageOf(error: unknown): string {
   return apiFailureText(error);
-}
-
-async function withinTimeout<T>(work: Promise<T>, context: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`no answer from ${context} within ${CONTEXT_TIMEOUT_MS / 1000} s`)),
-      CONTEXT_TIMEOUT_MS,
-    );
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
