@@ -279,6 +279,9 @@ describe("a team's cluster: doctor's rights, ls and gc across contexts (wire dou
     expect(Number(labels()["prodlike.dev/expires"]) * 1000).toBeGreaterThan(
       Date.now() + 2.9 * 3600_000,
     );
+    // An up that clears the lifetime clears what `ttl` wrote too.
+    expectOk(await cli(["up", "--ttl", "never", "--json"]));
+    expect(labels()["prodlike.dev/expires"]).toBeUndefined();
     expectOk(await cli(["keep", "--off", "--json"]));
     expect(labels()["prodlike.dev/kept"]).toBeUndefined();
     expect(refused).toEqual([]);
