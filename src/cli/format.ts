@@ -1,5 +1,6 @@
 import type { ChalkInstance } from "chalk";
 import type { EnvironmentState, EnvironmentStatus } from "../backends/backend.js";
+import type { TeamListing } from "../core/team-clusters.js";
 import type { DataOrigin } from "../db/data-origin.js";
 import { formatDuration } from "../ui/duration.js";
 
@@ -83,6 +84,36 @@ export function formatList(
   ]);
   const header = ["ENVIRONMENT", "BACKEND", "AGE", "TTL", "STATE", "PRESET", "URLS"];
   return formatTable(header, rows, colour);
+}
+
+/** The team clusters' environments, everyone's, with their owner; a context that did not
+ *  answer is a warning row. */
+export function formatTeamList(
+  listing: TeamListing,
+  colour: ChalkInstance,
+  now = Date.now(),
+): string {
+  if (listing.environments.length === 0 && listing.warnings.length === 0) return "";
+  const rows = listing.environments.map((env) => [
+    env.context,
+    env.namespace,
+    env.owner,
+    env.kept
+      ? `kept${env.expiresAt ? ` (${describeLifetime(env.expiresAt, now)})` : ""}`
+      : describeLifetime(env.expiresAt, now),
+    env.terminating ? "deleting" : "-",
+    env.preset,
+    env.env,
+  ]);
+  const header = ["CONTEXT", "NAMESPACE", "OWNER", "TTL", "STATE", "PRESET", "ENVIRONMENT"];
+  const warnings = listing.warnings.map((warning) =>
+    colour.yellow(`! ${warning.context}: ${warning.problem}`),
+  );
+  return [
+    "On team clusters:",
+    ...(rows.length ? [formatTable(header, rows, colour)] : ["(no prodlike namespaces)"]),
+    ...warnings,
+  ].join("\n");
 }
 
 /**

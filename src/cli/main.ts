@@ -250,11 +250,19 @@ function lifecycleCommands(table: CommandTable): void {
     .add(program, "status", "show the environment's services, health and URLs", ["name"])
     .action(table.run("status", () => import("./commands/status.js")));
   table
-    .add(program, "gc", "destroy every environment whose lifetime (`up --ttl`) is over")
+    .add(
+      program,
+      "gc",
+      "destroy every environment whose lifetime (`up --ttl`) is over, and anyone's expired namespace on the team clusters",
+    )
     .option("--dry-run", "only list what would be removed", false)
     .action(table.run("gc", () => import("./commands/gc.js")));
   table
-    .add(program, "ls", "list all environments on this machine (found by label)")
+    .add(
+      program,
+      "ls",
+      "list all environments on this machine (found by label), and everyone's on the team clusters",
+    )
     .action(table.run("ls", () => import("./commands/ls.js")));
   const lifecycle = () => import("./commands/lifecycle.js");
   table
@@ -550,7 +558,7 @@ function toolCommands(table: CommandTable): void {
     .add(
       program,
       "doctor",
-      "check what this machine has for each backend (exit 0: --backend usable)",
+      "check what this machine has for each backend, and the rights a team cluster grants (exit 0: --backend usable)",
     )
     .action(table.run("doctor", () => import("./commands/doctor.js")));
   table

@@ -1,11 +1,14 @@
 import { createHmac, randomBytes } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
+import { z } from "zod";
+import { ProdlikeError } from "../errors/prodlike-error.js";
 
 // Per-user settings kept by `conf` (~/.config/prodlike/config.json, or
 // PRODLIKE_HOME/config.json). Today they hold the key local database passwords are
 // derived from: a different password per environment, stable across `up` runs (so a
-// rendered file never changes for nothing), and never stored beside the code.
+// rendered file never changes for nothing), and never stored beside the code; and the
+// team clusters `ls` and `gc` look at besides the project's (`clusters:`).
 
 export interface UserSettings {
   /** A secret derived for `purpose` in environment `envId`. */
@@ -15,14 +18,7 @@ export interface UserSettings {
 }
 
 export async function openUserSettings(env: NodeJS.ProcessEnv): Promise<UserSettings> {
-  const { default: Conf } = await import("conf");
-  const home = env.PRODLIKE_HOME;
-  const store = new Conf<{ secretKey?: string }>({
-    projectName: "prodlike",
-    projectSuffix: "",
-    ...(home ? { cwd: home } : {}),
-    configFileMode: 0o600,
-  });
+  const store = await openStore(env);
   let key = store.get("secretKey");
   if (!key) {
     key = randomBytes(32).toString("hex");
@@ -40,10 +36,46 @@ export async function openUserSettings(env: NodeJS.ProcessEnv): Promise<UserSett
   };
 }
 
+async function openStore(env: NodeJS.ProcessEnv) {
+  const { default: Conf } = await import("conf");
+  const home = env.PRODLIKE_HOME;
+  return new Conf<{ secretKey?: string; clusters?: unknown }>({
+    projectName: "prodlike",
+    projectSuffix: "",
+    ...(home ? { cwd: home } : {}),
+    configFileMode: 0o600,
+  });
+}
+
 // Where prodlike keeps per-user state; computable without loading `conf`.
 export function stateDir(env: NodeJS.ProcessEnv): string {
   return (
     env.PRODLIKE_HOME ??
     path.join(env.XDG_STATE_HOME ?? path.join(os.homedir(), ".local", "state"), "prodlike")
+  );
+}
+
+/** A team cluster `ls` and `gc` look at wherever they run (settings `clusters:`). */
+export interface UserCluster {
+  context: string;
+  /** Default: KUBECONFIG's first file, else ~/.kube/config. */
+  kubeconfig?: string | undefined;
+}
+
+const userClustersSchema = z.array(
+  z.strictObject({ context: z.string().min(1), kubeconfig: z.string().min(1).optional() }),
+);
+
+// Written by hand into config.json (`"clusters": [{ "context": "dev-cluster" }]`), so read
+// with a schema: a typo is an error naming the file, not a silent no-op.
+export async function userClusters(env: NodeJS.ProcessEnv): Promise<UserCluster[]> {
+  const store = await openStore(env);
+  const parsed = userClustersSchema.safeParse(store.get("clusters") ?? []);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new ProdlikeError(
+    "CONFIG_INVALID",
+    `${store.path}: clusters${issue?.path.length ? `.${issue.path.join(".")}` : ""} ${issue?.message ?? "is invalid"}`,
+    { hint: 'It lists team cluster contexts: "clusters": [{ "context": "dev-cluster" }].' },
   );
 }

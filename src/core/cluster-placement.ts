@@ -71,6 +71,7 @@ export async function clusterPlacement(
       ? { mode: "bake", ref: request.ref ?? "HEAD" }
       : { mode: "sync", exclude: config.sync?.exclude ?? [] },
     expiresAt: await expiresAt(services, target.identity.id, request.ttl),
+    kept: (await (await services.stores.kept()).all()).has(target.identity.id),
   };
 }
 
@@ -120,6 +121,19 @@ async function refuseProduction(target: Target, kubeconfig: Kubeconfig, context:
       );
     }
   }
+}
+
+/** The context `cluster.context` names, else the kubeconfig's current one. */
+export async function configuredContext(
+  kubeconfigPath: string,
+  context: string | undefined,
+): Promise<string> {
+  if (context) return context;
+  const current = (await readKubeconfig(kubeconfigPath))["current-context"];
+  if (current) return current;
+  throw new ProdlikeError("CONFIG_INVALID", "No cluster context to run the environment on", {
+    hint: `Name one in prodlike.yaml (\`cluster: { context: CONTEXT }\`); ${kubeconfigPath} has no current context.`,
+  });
 }
 
 async function readKubeconfig(file: string): Promise<Kubeconfig> {

@@ -2,29 +2,25 @@ import { lookup } from "node:dns/promises";
 import { readFile } from "node:fs/promises";
 import type { BackendName } from "../backends/backend.js";
 import { INSTALL_HINTS } from "../backends/kube/cluster-provider.js";
-import { BACKEND_NAMES } from "../config/backend-registry.js";
+import { BACKEND_NAMES, backendInfo } from "../config/backend-registry.js";
 import { DEFAULT_PRESET } from "../config/schema.js";
 import type { CommandRunner } from "../process/command-runner.js";
+import type { AccessReport } from "./doctor-access.js";
+import type { Check } from "./doctor-check.js";
 import type { CoreServices } from "./services.js";
 
 // `prodlike doctor`: what this machine has for each backend, with an install hint for
 // each missing piece. Every check runs the tool itself (a version command), so a binary
 // on PATH that cannot run counts as missing.
 
-export interface Check {
-  name: string;
-  ok: boolean;
-  /** Version or reading when ok; why not otherwise. */
-  detail: string;
-  hint?: string;
-  /** Backends that cannot work without it. */
-  neededBy: BackendName[];
-}
+export type { Check };
 
 export interface DoctorReport {
   backend: BackendName;
   usable: boolean;
   checks: Check[];
+  /** An existing cluster's backend: what its context's user may do there. */
+  access?: AccessReport;
 }
 
 export interface DoctorProbes {
@@ -225,8 +221,30 @@ export async function readProcFile(file: string): Promise<string | undefined> {
   return readFile(file, "utf8").catch(() => undefined);
 }
 
-/** `prodlike doctor` on this machine: the real probes, the default preset's ports. */
+/** `prodlike doctor` on this machine: the real probes, the default preset's ports; for a
+ *  backend on someone else's cluster, the rights its context has there (project `dir`'s
+ *  prodlike.yaml says which context and namespace). */
 export async function doctor(
+  services: CoreServices,
+  backend: BackendName,
+  nodeVersion: string,
+  dir: string,
+): Promise<DoctorReport> {
+  const machine = await machineDoctor(services, backend, nodeVersion);
+  // A cluster prodlike makes is the user's own (admin); a team's has RBAC to check.
+  if (backendInfo(backend).cluster?.lifecycle !== "existing") return machine;
+  const { clusterAccessChecks } = await import("./doctor-access.js");
+  const { checks, access } = await clusterAccessChecks(services, backend, dir);
+  const all = [...machine.checks, ...checks];
+  return {
+    backend,
+    usable: all.every((check) => check.ok || !check.neededBy.includes(backend)),
+    checks: all,
+    access,
+  };
+}
+
+async function machineDoctor(
   services: CoreServices,
   backend: BackendName,
   nodeVersion: string,

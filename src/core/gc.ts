@@ -3,10 +3,12 @@ import type { Progress } from "../ui/steps.js";
 import { list, whileLocked } from "./environments.js";
 import { type RemovalReport, removeEnvironment } from "./operations.js";
 import type { CoreServices } from "./services.js";
+import type { TeamGcEntry, TeamWarning } from "./team-clusters.js";
 
 // `prodlike gc`: destroys the environments whose lifetime (`up --ttl`) is over, all of
 // them, wherever they run; environments without a lifetime, or kept (`prodlike keep`), are
-// never touched.
+// never touched. On the team clusters (team-clusters.ts) it then deletes anyone's
+// namespace whose lifetime is over, read from prodlike's own labels.
 
 export interface GcReport {
   dryRun: boolean;
@@ -14,11 +16,16 @@ export interface GcReport {
   expired: { id: string; backend: string; expiresAt: string; removed?: RemovalReport }[];
   /** Environments still within their lifetime or without one. */
   kept: string[];
+  /** Others' expired namespaces on the team clusters: deleted, or would be. */
+  namespaces: TeamGcEntry[];
+  /** Team contexts that did not answer (the rest were still collected). Not `warnings`:
+   *  the JSON document's own key (progress warnings) would hide it. */
+  unreachable: TeamWarning[];
 }
 
 export async function gc(
   services: CoreServices,
-  request: { dryRun: boolean },
+  request: { dryRun: boolean; dir?: string | undefined },
   progress: Progress,
 ): Promise<GcReport> {
   const environments = await list(services, undefined);
@@ -36,7 +43,13 @@ export async function gc(
     .map((environment) => environment.id);
   if (!request.dryRun) await forgetVanished(store, expiries, environments);
 
-  const report: GcReport = { dryRun: request.dryRun, expired: [], kept: remaining };
+  const report: GcReport = {
+    dryRun: request.dryRun,
+    expired: [],
+    kept: remaining,
+    namespaces: [],
+    unreachable: [],
+  };
   for (const environment of expired) {
     const entry = {
       id: environment.id,
@@ -60,6 +73,11 @@ export async function gc(
     );
     report.expired.push({ ...entry, removed });
   }
+  // After the local pass: the namespaces it removed are gone, not listed twice.
+  const { teamGc } = await import("./team-clusters.js");
+  const team = await teamGc(services, { dryRun: request.dryRun, dir: request.dir });
+  report.namespaces = team.namespaces;
+  report.unreachable = team.warnings;
   return report;
 }
 

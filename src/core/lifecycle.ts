@@ -22,6 +22,8 @@ export async function keep(
   const store = await services.stores.kept();
   if (request.off) await store.remove(identity.id);
   else await store.keep(identity.id, new Date(services.clock.now()));
+  const { labelTeamLifetime } = await import("./team-lifetime.js");
+  await labelTeamLifetime(services, identity.id);
   return decorated(services, found);
 }
 
@@ -49,6 +51,8 @@ export async function setLifetime(
     const end = current ? Date.parse(current.expiresAt) : now;
     await store.set(identity.id, Math.max(end, now) - now + change.extendMs, new Date(now));
   }
+  const { labelTeamLifetime } = await import("./team-lifetime.js");
+  await labelTeamLifetime(services, identity.id);
   return decorated(services, found);
 }
 

@@ -15,11 +15,14 @@ export async function setLifetime(
   return whileLocked(services, identity.id, "ttl", request, progress, async () => {
     if (!(await backend.status(identity.id))) throw environmentNotFound(identity.id);
     const store = await services.stores.expiry();
+    const { labelTeamLifetime } = await import("./team-lifetime.js");
     if (request.ttl === "never") {
       await store.remove(identity.id);
+      await labelTeamLifetime(services, identity.id);
       return { id: identity.id };
     }
     const expiry = await store.set(identity.id, request.ttl, new Date(services.clock.now()));
+    await labelTeamLifetime(services, identity.id);
     return { id: identity.id, expiresAt: expiry.expiresAt };
   });
 }

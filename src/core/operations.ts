@@ -241,8 +241,13 @@ export async function up(
     if (idle === "never") await idleStore.remove(target.identity.id);
     else if (idle !== undefined) await idleStore.set(target.identity.id, idle);
     const expiries = await services.stores.expiry();
-    if (request.ttl === "never") await expiries.remove(target.identity.id);
-    else if (request.ttl !== undefined) {
+    if (request.ttl === "never") {
+      await expiries.remove(target.identity.id);
+      // A lifetime `prodlike ttl` wrote onto a team cluster's namespace (a merge patch)
+      // is not the apply's to remove: cleared here, or everyone's gc would still see it.
+      const { labelTeamLifetime } = await import("./team-lifetime.js");
+      await labelTeamLifetime(services, target.identity.id);
+    } else if (request.ttl !== undefined) {
       await expiries.set(target.identity.id, request.ttl, new Date(services.clock.now()));
     }
     let seeded: SeedReport | undefined;

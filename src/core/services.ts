@@ -30,6 +30,9 @@ export interface CoreServices {
   kubeconfigPath: string;
   /** A read-only lister of production's objects through a context of that kubeconfig. */
   productionCluster(context: string): Promise<ObjectLister>;
+  /** The Kubernetes API through a context of a kubeconfig (a team cluster's for doctor,
+   *  `ls` and `gc`). */
+  kube(kubeconfig: string, context: string): Promise<KubeApi>;
   engine(): Promise<DockerEngine>;
   backend(name: BackendName): Promise<Backend>;
   /** The cluster backend an environment was made on, from its record. */
@@ -80,6 +83,10 @@ export async function createCoreServices(
     async productionCluster(context) {
       const { ClientNodeKubeApi } = await import("../backends/kube/kube-api.js");
       return ClientNodeKubeApi.objectClient(kubeconfigPath, context);
+    },
+    async kube(kubeconfig, context) {
+      const { ClientNodeKubeApi } = await import("../backends/kube/kube-api.js");
+      return ClientNodeKubeApi.connect(kubeconfig, context);
     },
     engine: getEngine,
     async recordedBackend(envId) {

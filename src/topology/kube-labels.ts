@@ -15,6 +15,8 @@ export const KubeLabel = {
   /** An existing cluster's namespace: when its lifetime ends, in seconds since 1970
    *  (`up --ttl`; `gc` deletes it after). */
   expires: "prodlike.dev/expires",
+  /** An existing cluster's namespace: `prodlike keep` (gc leaves it, whoever runs gc). */
+  kept: "prodlike.dev/kept",
   /** The recommended labels, so kubectl and dashboards group the objects too. */
   appName: "app.kubernetes.io/name",
   appInstance: "app.kubernetes.io/instance",

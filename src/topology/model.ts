@@ -265,6 +265,8 @@ export interface ClusterPlacement {
   code: { mode: "sync"; exclude: string[] } | { mode: "bake"; ref: string };
   /** When the environment's lifetime ends (`up --ttl`): the namespace says it too. */
   expiresAt?: string | undefined;
+  /** `prodlike keep`: the namespace says so, so anyone's `gc` leaves it. */
+  kept?: boolean | undefined;
 }
 
 export interface ProjectCommand {

@@ -25,6 +25,9 @@ export function servicesOver(engine: DockerEngine, home: string): CoreServices {
     productionCluster: async () => {
       throw new Error("no production cluster here");
     },
+    kube: async () => {
+      throw new Error("no cluster here");
+    },
     engine: async () => engine,
     backend: async (name) => {
       if (name !== "compose") throw new Error(`no ${name} backend here`);

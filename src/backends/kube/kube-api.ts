@@ -399,6 +399,12 @@ async function loadContext(kubeconfig: string, context: string) {
   const module = await import("@kubernetes/client-node");
   const config = new module.KubeConfig();
   config.loadFromFile(kubeconfig);
+  // client-node would go on with no cluster and fail later with "No active cluster!".
+  if (!config.getContextObject(context)) {
+    throw new ProdlikeError("CONFIG_INVALID", `Context ${context} is not in ${kubeconfig}`, {
+      hint: "`kubectl config get-contexts` lists the contexts; KUBECONFIG picks another file.",
+    });
+  }
   config.setCurrentContext(context);
   const objects = module.KubernetesObjectApi.makeApiClient(config) as unknown as ObjectClient;
   return { objects, config, module };

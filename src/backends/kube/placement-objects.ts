@@ -36,6 +36,7 @@ export function namespaceMarks(
       ...(Number.isFinite(expires)
         ? { [KubeLabel.expires]: String(Math.floor(expires / 1000)) }
         : {}),
+      ...(placement.kept ? { [KubeLabel.kept]: "true" } : {}),
     },
     namespaceAnnotations: placement.expiresAt
       ? { [KubeAnnotation.expiresAt]: placement.expiresAt }

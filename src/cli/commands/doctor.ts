@@ -7,11 +7,16 @@ import { services } from "./common.js";
 
 export default async function doctorCommand(
   output: Output,
-  flags: { backend?: BackendName },
+  flags: { backend?: BackendName; dir?: string },
 ): Promise<number> {
   const backend = flags.backend ?? DEFAULT_BACKEND;
   // Without the engine: doctor is what tells the user the engine is missing.
-  const report = await doctor(await services(), backend, process.version);
+  const report = await doctor(
+    await services(),
+    backend,
+    process.version,
+    flags.dir ?? process.cwd(),
+  );
   output.result("doctor", { ...report }, () => {
     const { colour } = output;
     const width = Math.max(...report.checks.map((check) => check.name.length));
@@ -26,7 +31,13 @@ export default async function doctorCommand(
     const verdict = report.usable
       ? colour.green(`The ${backend} backend is usable here.`)
       : colour.red(`The ${backend} backend is not usable here: fix the ✗ lines.`);
-    return `${report.checks.map(line).join("\n")}\n\n${verdict}`;
+    // What to ask an administrator for, ready to apply (the bindings are theirs to write).
+    const access = report.access;
+    const rbac =
+      access && (!access.reachable || access.denied.length > 0)
+        ? `\n\nThe minimal rights it needs (bind them to your user or group):\n\n${access.rbac}`
+        : "";
+    return `${report.checks.map(line).join("\n")}\n\n${verdict}${rbac}`;
   });
   return report.usable ? ExitCode.ok : ExitCode.missingPrerequisite;
 }

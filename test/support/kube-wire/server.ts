@@ -37,12 +37,16 @@ export interface KubeWireOptions {
   /** Maps a hostPath on the "node" to this machine (kind's extraMounts). */
   hostPath?: (nodePath: string) => string;
   /** What the token's user may do (SelfSubjectAccessReview and every request): all by
-   *  default; a policy answers false for what RBAC would refuse. */
-  access?: (attributes: AccessAttributes) => boolean;
+   *  default; a policy answers false for what RBAC would refuse, or a denial with the
+   *  reason an authorizer gives (a webhook's message). */
+  access?: (attributes: AccessAttributes) => AccessDecision;
   /** How long a deleted namespace stays Terminating after its content is gone (the
    *  namespace controller's finalizing pass). */
   namespaceFinalizeMs?: number;
 }
+
+/** A policy's answer: allowed or not, or denied with the authorizer's reason. */
+export type AccessDecision = boolean | { allowed: false; reason: string };
 
 /** A request as RBAC sees it. */
 export interface AccessAttributes {
@@ -65,7 +69,7 @@ export class KubeWireServer {
   private readonly execProtocols: readonly string[];
   private readonly gitVersion: string;
   private readonly pods: PodStreams;
-  private readonly access: ((attributes: AccessAttributes) => boolean) | undefined;
+  private readonly access: ((attributes: AccessAttributes) => AccessDecision) | undefined;
   /** Namespaces go through Terminating (an existing cluster's tests); off: at once. */
   private readonly finalizingNamespaces: boolean;
   private readonly namespaceFinalizeMs: number;
@@ -442,7 +446,7 @@ export class KubeWireServer {
       spec?: { resourceAttributes?: Partial<AccessAttributes> };
     };
     const attributes = body.spec?.resourceAttributes ?? {};
-    const allowed = this.allows({
+    const decision = this.decide({
       verb: attributes.verb ?? "",
       group: attributes.group ?? "",
       resource: attributes.resource ?? "",
@@ -450,16 +454,26 @@ export class KubeWireServer {
       namespace: attributes.namespace,
       name: attributes.name,
     });
+    const allowed = decision === true;
+    const reason = allowed
+      ? 'RBAC: allowed by RoleBinding "wire"'
+      : typeof decision === "object"
+        ? decision.reason
+        : undefined;
     return {
       apiVersion: "authorization.k8s.io/v1",
       kind: "SelfSubjectAccessReview",
       metadata: { name: "", creationTimestamp: new Date().toISOString() },
       spec: body.spec ?? {},
-      status: { allowed, ...(allowed ? { reason: 'RBAC: allowed by RoleBinding "wire"' } : {}) },
+      status: { allowed, ...(reason ? { reason } : {}) },
     };
   }
 
   private allows(attributes: AccessAttributes): boolean {
+    return this.decide(attributes) === true;
+  }
+
+  private decide(attributes: AccessAttributes): AccessDecision {
     return this.access ? this.access(attributes) : true;
   }
 

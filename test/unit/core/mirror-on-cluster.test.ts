@@ -89,6 +89,9 @@ async function setup() {
     productionCluster: async () => {
       throw new Error("production is read from files here");
     },
+    kube: async () => {
+      throw new Error("no team cluster here");
+    },
     engine: async () => engine,
     backend: async (name) => {
       if (name !== "kind") throw new Error(`unexpected backend ${name}`);
