@@ -10,6 +10,7 @@ import { BACKEND_NAMES, type BackendName, backendInfo } from "../config/backend-
 import { loadConfig } from "../config/load-config.js";
 import { stateDir, userClusters } from "../config/user-settings.js";
 import { EnvironmentRecords } from "../env/environment-records.js";
+import { byCodePoint } from "../ui/text-order.js";
 import { answerWithin } from "../waits/answer-within.js";
 import { configuredContext } from "./cluster-placement.js";
 import type { CoreServices } from "./services.js";
@@ -116,8 +117,8 @@ export async function listTeam(services: CoreServices, dir: string | undefined) 
   const listing: TeamListing = {
     environments: reached
       .flatMap((entry) => entry.environments)
-      .sort((a, b) => a.context.localeCompare(b.context) || a.namespace.localeCompare(b.namespace)),
-    warnings: warnings.sort((a, b) => a.context.localeCompare(b.context)),
+      .sort((a, b) => byCodePoint(a.context, b.context) || byCodePoint(a.namespace, b.namespace)),
+    warnings: warnings.sort((a, b) => byCodePoint(a.context, b.context)),
   };
   return { listing, reached };
 }

@@ -1,5 +1,6 @@
 import type { V1Namespace } from "@kubernetes/client-node";
 import { FIELD_MANAGER, KubeAnnotation, KubeLabel } from "../../topology/kube-labels.js";
+import { byCodePoint } from "../../ui/text-order.js";
 import type { KubeApi } from "./kube-api.js";
 
 // The environments on a team's cluster, whoever made them: the namespaces prodlike
@@ -37,7 +38,7 @@ export async function listTeamNamespaces(api: KubeApi, context: string): Promise
       const found = teamNamespaceOf(object, context);
       return found ? [found] : [];
     })
-    .sort((a, b) => a.namespace.localeCompare(b.namespace));
+    .sort((a, b) => byCodePoint(a.namespace, b.namespace));
 }
 
 /** A namespace as a team environment; undefined unless prodlike made it for one (the
