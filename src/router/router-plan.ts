@@ -38,11 +38,19 @@ export interface RoutableContainer {
 }
 
 /** A cluster environment's routes: no container of its own carries a label, so the router
- *  keeps them (in its volume) with the node container they dial. */
+ *  keeps them (in its volume) with the node container they dial, or with none when they
+ *  dial a listener on this machine (an existing cluster's port-forwards, on the router
+ *  network's gateway): those count as long as their environment is recorded. */
 export interface ExternalRoutes {
-  container: string;
+  container?: string | undefined;
   network: string;
   sites: RouterSite[];
+}
+
+/** Where the router reaches a server on this machine: the router network's gateway. */
+export interface RouterDoor {
+  gateway: string;
+  network: string;
 }
 
 /** The dashboard's name on the router (`prodlike dashboard` while the router runs). It
@@ -126,7 +134,7 @@ export function routerPlan(
     const external = options.external?.[envId];
     const environment = recorded.get(envId);
     if (!external || options.leaving?.has(envId)) continue;
-    if (!running.has(external.container)) continue;
+    if (external.container !== undefined && !running.has(external.container)) continue;
     // A user's dashboard is no environment: it has its one name and nothing else.
     if (envId.startsWith(DASHBOARD_ROUTE_PREFIX)) {
       for (const site of external.sites) {
