@@ -75,14 +75,16 @@ export class PortForwardReach implements Reachability {
 
   // The router's container cannot dial this machine's loopback: the session listens on
   // the router network's gateway as well, at the same ports, and the names go there.
-  // No container to wait for: the routes count while the environment is recorded.
+  // No container of its own to wait for: the routes count while it is recorded.
   async routeTargets(record: EnvironmentRecord): Promise<ExternalRoutes | undefined> {
     const door = await this.door();
     if (!door) return undefined;
     const sites = (record.routes ?? []).flatMap((route) =>
       route.hostPort ? [{ host: route.host, dial: `${door.gateway}:${route.hostPort}` }] : [],
     );
-    return sites.length ? { network: door.network, sites } : undefined;
+    return sites.length
+      ? { container: door.container, network: door.network, sites, onThisMachine: true }
+      : undefined;
   }
 
   async routerAddress(): Promise<string | undefined> {

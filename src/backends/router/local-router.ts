@@ -367,7 +367,7 @@ export class LocalRouter {
   async door(): Promise<RouterDoor | undefined> {
     await this.ensureNetwork();
     const gateway = await this.gateway();
-    return gateway ? { gateway, network: ROUTER_NAME } : undefined;
+    return gateway ? { gateway, network: ROUTER_NAME, container: ROUTER_NAME } : undefined;
   }
 
   private async ensureNetwork(): Promise<void> {
@@ -613,7 +613,7 @@ function withoutGoneNodes(
   const names = new Set(containers.map((container) => container.name));
   return Object.fromEntries(
     Object.entries(external).filter(
-      ([, routes]) => routes.container === undefined || names.has(routes.container),
+      ([, routes]) => routes.onThisMachine === true || names.has(routes.container),
     ),
   );
 }

@@ -150,9 +150,11 @@ describe("routerPlan", () => {
     expect(plan.sites.map((site) => site.host)).toEqual(["shop.qa.k.localhost"]);
   });
 
-  it("routes an existing cluster's port-forwards (no container) while it is recorded, not a gone node's", () => {
+  it("routes an existing cluster's port-forwards before the router runs, while it is recorded; not a gone node's", () => {
     const external = {
       "x-local": {
+        container: "prodlike-router",
+        onThisMachine: true,
         network: "prodlike-router",
         sites: [{ host: "local.x.localhost", dial: "172.30.0.1:8123" }],
       },

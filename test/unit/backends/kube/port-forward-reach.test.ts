@@ -47,8 +47,12 @@ describe("PortForwardReach.routeTargets", () => {
     const reach = new PortForwardReach(noSessions, async () => ({
       gateway: "172.30.0.1",
       network: "prodlike-router",
+      container: "prodlike-router",
     }));
     expect(await reach.routeTargets(record(8123))).toEqual({
+      // The router's own container: a prodlike of before keeps the routes while it runs.
+      container: "prodlike-router",
+      onThisMachine: true,
       network: "prodlike-router",
       // A route without a forwarded port (a record from before) is left out.
       sites: [{ host: "local.x.localhost", dial: "172.30.0.1:8123" }],
