@@ -203,7 +203,7 @@ async function clusterParts(
       delivery: new RegistryDelivery(deps.runner, { credentials }),
       reachability: new PortForwardReach(
         new BackgroundSessions(path.join(stateDir(deps.env), "sessions"), deps.self, deps.env),
-        () => routerDoor(deps),
+        (options) => routerDoor(deps, options),
       ),
       code: { kind: "sent" },
     };
@@ -234,7 +234,10 @@ async function clusterParts(
 
 // Where the local router reaches this machine (an existing cluster's port-forwards listen
 // there too); nothing when the router is off or the engine cannot say.
-async function routerDoor(deps: BackendDeps): Promise<RouterDoor | undefined> {
+async function routerDoor(
+  deps: BackendDeps,
+  options: { make: boolean },
+): Promise<RouterDoor | undefined> {
   if (!routerEnabled(deps.env)) return undefined;
   const { LocalRouter, parsePortChoices } = await import("../backends/router/local-router.js");
   const router = new LocalRouter({
@@ -243,5 +246,5 @@ async function routerDoor(deps: BackendDeps): Promise<RouterDoor | undefined> {
     clock: deps.clock,
     portChoices: parsePortChoices(deps.env.PRODLIKE_ROUTER_PORTS),
   });
-  return router.door().catch(() => undefined);
+  return router.door(options).catch(() => undefined);
 }

@@ -68,16 +68,16 @@ export class PortForwardReach implements Reachability {
 
   constructor(
     private readonly sessions: SessionControl,
-    /** The router network's gateway (the network made if need be); undefined when the
-     *  router is off. */
-    private readonly door: () => Promise<RouterDoor | undefined>,
+    /** The router network's gateway (with `make`, the network made if need be);
+     *  undefined when the router is off or has no network. */
+    private readonly door: (options: { make: boolean }) => Promise<RouterDoor | undefined>,
   ) {}
 
   // The router's container cannot dial this machine's loopback: the session listens on
   // the router network's gateway as well, at the same ports, and the names go there.
   // No container of its own to wait for: the routes count while it is recorded.
   async routeTargets(record: EnvironmentRecord): Promise<ExternalRoutes | undefined> {
-    const door = await this.door();
+    const door = await this.door({ make: true });
     if (!door) return undefined;
     const sites = (record.routes ?? []).flatMap((route) =>
       route.hostPort ? [{ host: route.host, dial: `${door.gateway}:${route.hostPort}` }] : [],
@@ -88,10 +88,15 @@ export class PortForwardReach implements Reachability {
   }
 
   async routerAddress(): Promise<string | undefined> {
-    return (await this.door())?.gateway;
+    // Only looked up: the session asks every 10 s, and a router stopped by hand
+    // (`prodlike router stop`) is not brought back by it.
+    return (await this.door({ make: false }))?.gateway;
   }
 
   async open(record: EnvironmentRecord): Promise<void> {
+    // The router's network made first: the session listens on its gateway from the start,
+    // and the router's first start (which these routes bring about) finds it listening.
+    await this.door({ make: true });
     await this.sessions.start(record);
   }
 

@@ -361,11 +361,11 @@ export class LocalRouter {
       .find((address) => /^\d{1,3}(\.\d{1,3}){3}$/.test(address));
   }
 
-  /** The router network's gateway, the network made first when the router has not run
-   *  yet: a session of this machine (an existing cluster's port-forwards) listens there
-   *  before the router's first start, which its routes then bring about. */
-  async door(): Promise<RouterDoor | undefined> {
-    await this.ensureNetwork();
+  /** The router network's gateway; with `make`, the network made first when the router
+   *  has not run yet: a session of this machine (an existing cluster's port-forwards)
+   *  listens there before the router's first start, which its routes then bring about. */
+  async door(options: { make: boolean }): Promise<RouterDoor | undefined> {
+    if (options.make) await this.ensureNetwork();
     const gateway = await this.gateway();
     return gateway ? { gateway, network: ROUTER_NAME, container: ROUTER_NAME } : undefined;
   }

@@ -44,11 +44,11 @@ const noSessions = { start: async () => undefined, stop: async () => undefined }
 
 describe("PortForwardReach.routeTargets", () => {
   it("sends the environment's names to its forwarded ports on the router network's gateway", async () => {
-    const reach = new PortForwardReach(noSessions, async () => ({
-      gateway: "172.30.0.1",
-      network: "prodlike-router",
-      container: "prodlike-router",
-    }));
+    const asked: boolean[] = [];
+    const reach = new PortForwardReach(noSessions, async ({ make }) => {
+      asked.push(make);
+      return { gateway: "172.30.0.1", network: "prodlike-router", container: "prodlike-router" };
+    });
     expect(await reach.routeTargets(record(8123))).toEqual({
       // The router's own container: a prodlike of before keeps the routes while it runs.
       container: "prodlike-router",
@@ -58,6 +58,10 @@ describe("PortForwardReach.routeTargets", () => {
       sites: [{ host: "local.x.localhost", dial: "172.30.0.1:8123" }],
     });
     expect(await reach.routerAddress()).toBe("172.30.0.1");
+    // Routes (and the session's start) make the router's network; the session's checks
+    // every 10 s only look, so a router stopped by hand stays stopped.
+    await reach.open(record(8123));
+    expect(asked).toEqual([true, false, true]);
   });
 
   it("routes nothing when the router is off", async () => {
