@@ -4,7 +4,8 @@ import type { EnvironmentRecord } from "../../../env/environment-records.js";
 import { ProdlikeError } from "../../../errors/prodlike-error.js";
 import type { KubeApi, PodInfo } from "../kube-api.js";
 
-// The environment's published ports on 127.0.0.1, each connection forwarded through the
+// The environment's published ports on 127.0.0.1 (and on the local router network's
+// gateway, where the router's names dial them), each connection forwarded through the
 // API server to a ready pod of the port's Service. The pod is looked up again when a
 // forward fails (the pod restarted, was replaced, moved): the listener stays, so the
 // URL keeps working across pod restarts without anyone reconnecting by hand.
