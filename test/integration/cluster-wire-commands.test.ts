@@ -44,6 +44,9 @@ describe("the same commands on an existing cluster (wire double)", () => {
     server = await KubeWireServer.start({
       runtime: new DockerRuntime(),
       execProtocols: EXEC_PROTOCOLS_V5,
+      // Namespaces go through Terminating as a real cluster's do: destroy waits until the
+      // pods are gone, so the code image it removes is no longer in use by them.
+      namespaceFinalizeMs: 500,
     });
     registry = await startLocalRegistry();
     project = await copyExample("wt28s-cmds");

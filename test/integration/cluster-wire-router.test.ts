@@ -5,7 +5,7 @@ import { EXEC_PROTOCOLS_V5 } from "../support/kube-wire/channels.js";
 import { DockerRuntime } from "../support/kube-wire/docker-runtime.js";
 import { KubeWireServer } from "../support/kube-wire/server.js";
 import { type LocalRegistry, startLocalRegistry } from "../support/local-registry.js";
-import { copyExample, expectOk, jsonField, type TestProject } from "./support/harness.js";
+import { copyExample, docker, expectOk, jsonField, type TestProject } from "./support/harness.js";
 import { routedRequest, routerOf } from "./support/routed.js";
 
 // `https://ENV.PROJECT.localhost` for an environment on an existing cluster (the wire
@@ -39,6 +39,9 @@ describe("the local router's name for an environment on an existing cluster", ()
     server = await KubeWireServer.start({
       runtime: new DockerRuntime(),
       execProtocols: EXEC_PROTOCOLS_V5,
+      // Namespaces go through Terminating as a real cluster's do: destroy waits until the
+      // pods are gone, so the code image it removes is no longer in use by them.
+      namespaceFinalizeMs: 500,
     });
     registry = await startLocalRegistry();
     project = await copyExample("wt28s-route");
@@ -99,5 +102,10 @@ describe("the local router's name for an environment on an existing cluster", ()
     expectOk(status);
     const routes = jsonField<{ host: string }[]>(status, "routes").map((route) => route.host);
     expect(routes.filter((host) => host.endsWith(`${project.name}.localhost`))).toEqual([]);
+    // Its code image went with it (no pod holds it any more).
+    const left = (await docker.listImages())
+      .flatMap((image) => image.RepoTags ?? [])
+      .filter((tag) => tag.includes(`prodlike/code-${project.name}`));
+    expect(left).toEqual([]);
   });
 });

@@ -76,7 +76,13 @@ describe("live sync into an existing cluster's pods (wire double)", () => {
 
   beforeAll(async () => {
     runtime = new DockerRuntime();
-    server = await KubeWireServer.start({ runtime, execProtocols: EXEC_PROTOCOLS_V5 });
+    server = await KubeWireServer.start({
+      runtime,
+      execProtocols: EXEC_PROTOCOLS_V5,
+      // Namespaces go through Terminating as a real cluster's do: destroy waits until the
+      // pods are gone, so the code image it removes is no longer in use by them.
+      namespaceFinalizeMs: 500,
+    });
     registry = await startLocalRegistry();
     project = await copyExample("wt28s-sync");
     await mkdir(project.home, { recursive: true, mode: 0o700 });
