@@ -26,6 +26,9 @@ export async function clusterSyncBench() {
   const server = await wire.KubeWireServer.start({
     runtime,
     execProtocols: wire.EXEC_PROTOCOLS_V5,
+    // Namespaces go through Terminating as a real cluster's do: destroy waits until the
+    // pods are gone, so the code image it removes is no longer in use by them.
+    namespaceFinalizeMs: 500,
   });
   const registry = await wire.startLocalRegistry();
   const project = await benchProject("bench-csync");
