@@ -1,6 +1,7 @@
 // npm run bench: every benchmark, each against its raw baseline measured in this run.
 // Prints a table and writes bench/results.json. Needs a running Docker engine.
 import { writeFile } from "node:fs/promises";
+import { clusterSyncBench } from "./cluster-sync.js";
 import { dashboardBench } from "./dashboard.js";
 import { dbImportBench, snapshotBench } from "./db-import.js";
 import { dbLongLinesBench } from "./db-long-lines.js";
@@ -35,6 +36,7 @@ if (!only || only === "up") {
 if (!only || only === "kind") {
   results.push(said(await kindUpBench()), said(await registryDeliveryBench()));
 }
+if (!only || only === "cluster-sync") results.push(said(await clusterSyncBench()));
 if (!only || only === "db") results.push(await dbImportBench(), snapshotBench());
 if (!only || only === "db" || only === "db-lines") results.push(said(await dbLongLinesBench()));
 if (!only || only === "pull") results.push(await dbPullBench());

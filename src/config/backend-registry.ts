@@ -25,6 +25,10 @@ export interface BackendInfo {
     /** The code is mounted from this machine (a local node), or sent into the pods. */
     code: "node-mount" | "sent";
   };
+  /** Whether its containers can open a connection back to this machine (Xdebug's IDE
+   *  listens here): through their gateway on a local engine or node, never from a remote
+   *  cluster's pods (no Kubernetes API forwards a port that way). */
+  reachesThisMachine: boolean;
   /** Programs on PATH it cannot work without (doctor checks each). */
   tools: readonly string[];
 }
@@ -33,11 +37,13 @@ export const BACKENDS = {
   compose: {
     summary: "docker compose on this machine's Docker engine",
     routes: "labels",
+    reachesThisMachine: true,
     tools: ["docker", "compose"],
   },
   kind: {
     summary: "a kind cluster per environment on this machine",
     routes: "handed-over",
+    reachesThisMachine: true,
     cluster: {
       lifecycle: "kind",
       delivery: "archive",
@@ -49,6 +55,7 @@ export const BACKENDS = {
   minikube: {
     summary: "a minikube profile per environment on this machine",
     routes: "handed-over",
+    reachesThisMachine: true,
     cluster: {
       lifecycle: "minikube",
       delivery: "archive",
@@ -60,6 +67,7 @@ export const BACKENDS = {
   cluster: {
     summary: "a namespace per environment on an existing cluster (prodlike.yaml `cluster:`)",
     routes: "handed-over",
+    reachesThisMachine: false,
     cluster: {
       lifecycle: "existing",
       delivery: "registry",

@@ -10,6 +10,7 @@ import { DASHBOARD_HOST, DASHBOARD_ROUTE_PREFIX } from "../router/router-plan.js
 import { environmentHost } from "../topology/hosts.js";
 import type { Progress } from "../ui/steps.js";
 import { byCodePoint } from "../ui/text-order.js";
+import { routerEnabled } from "./router-switch.js";
 import type { CoreServices } from "./services.js";
 
 // The local router as the operations use it: brought in line with the running
@@ -23,9 +24,7 @@ const ROUTER_LOCK_TIMEOUT_MS = 300_000;
  *  builds the router's image: minutes at most). */
 const ROUTER_LOCK_TTL_MS = 30 * 60_000;
 
-export function routerEnabled(env: NodeJS.ProcessEnv): boolean {
-  return !["off", "0", "false", "no"].includes((env.PRODLIKE_ROUTER ?? "").toLowerCase());
-}
+export { routerEnabled };
 
 // Loaded on first use: `status` and `ls` start without the image builder behind it.
 export async function openRouter(services: CoreServices): Promise<LocalRouter> {

@@ -12,7 +12,9 @@ import {
 } from "../config/backend-registry.js";
 import type { ObjectLister } from "../mirror/live-cluster.js";
 import type { CommandRunner } from "../process/command-runner.js";
+import type { RouterDoor } from "../router/router-plan.js";
 import type { Clock } from "../waits/clock.js";
+import { routerEnabled } from "./router-switch.js";
 import { type StateStores, stateStores } from "./state-stores.js";
 
 // The collaborators the core needs, built once by the composition root (src/cli) and
@@ -208,6 +210,7 @@ async function clusterParts(
       delivery: new RegistryDelivery(deps.runner, { credentials }),
       reachability: new PortForwardReach(
         new BackgroundSessions(path.join(stateDir(deps.env), "sessions"), deps.self, deps.env),
+        (options) => routerDoor(deps, options),
       ),
       code: { kind: "sent" },
     };
@@ -234,4 +237,21 @@ async function clusterParts(
     tool,
     registry ? new RegistryDelivery(deps.runner, { registry: registry.host }) : undefined,
   );
+}
+
+// Where the local router reaches this machine (an existing cluster's port-forwards listen
+// there too); nothing when the router is off or the engine cannot say.
+async function routerDoor(
+  deps: BackendDeps,
+  options: { make: boolean },
+): Promise<RouterDoor | undefined> {
+  if (!routerEnabled(deps.env)) return undefined;
+  const { LocalRouter, parsePortChoices } = await import("../backends/router/local-router.js");
+  const router = new LocalRouter({
+    runner: deps.runner,
+    engine: await deps.engine(),
+    clock: deps.clock,
+    portChoices: parsePortChoices(deps.env.PRODLIKE_ROUTER_PORTS),
+  });
+  return router.door(options).catch(() => undefined);
 }

@@ -1,4 +1,5 @@
 import { environmentNotFound } from "../backends/backend.js";
+import { backendInfo } from "../config/backend-registry.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import type { Progress } from "../ui/steps.js";
 import { backendFor, type EnvRequest } from "./environments.js";
@@ -43,6 +44,18 @@ export async function xdebug(
   await requireOwnership(services, target, backend, request);
   const status = await backend.status(identity.id);
   if (!status) throw environmentNotFound(identity.id);
+  // Xdebug connects from the PHP container to the IDE. A remote cluster's pods cannot
+  // reach this machine (the API server forwards ports one way only): refused before any
+  // container is changed, unless --host names an address they do reach.
+  if (request.action === "on" && !request.host && !backendInfo(backend.name).reachesThisMachine) {
+    throw new ProdlikeError(
+      "XDEBUG_UNAVAILABLE",
+      `${identity.id} runs on a remote cluster: its PHP containers cannot connect to an IDE on this machine`,
+      {
+        hint: "Debug on a local backend (prodlike up --backend compose or kind), or make your IDE reachable from the cluster (a VPN address, or a reverse tunnel of your own) and pass it: prodlike xdebug on --host ADDRESS [--port PORT].",
+      },
+    );
+  }
   const php = status.services.filter(
     (service) => (service.role === "php" || service.role === "cli") && service.state === "running",
   );

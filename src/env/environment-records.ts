@@ -45,8 +45,11 @@ const environmentRecordSchema = z.looseObject({
   namespace: z.string(),
   ports: z.array(recordedPortSchema),
   /** The names the local router sends to the cluster's node, and the NodePort each
-   *  goes to there. Absent in records from before. */
-  routes: z.array(z.object({ host: z.string(), nodePort: z.number() })).optional(),
+   *  goes to there (an existing cluster: the forwarded port on this machine, hostPort).
+   *  Absent in records from before. */
+  routes: z
+    .array(z.object({ host: z.string(), nodePort: z.number(), hostPort: z.number().optional() }))
+    .optional(),
   /** Image tags loaded into the cluster's node (loading again is skipped). */
   loadedImages: z.array(z.string()),
   /** Tags prodlike built for this environment, which `destroy` removes (a mirror loads

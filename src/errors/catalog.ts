@@ -82,6 +82,10 @@ export const errorCatalog = {
     exitCode: ExitCode.invalidInput,
     title: "The backend cannot do this",
   },
+  XDEBUG_UNAVAILABLE: {
+    exitCode: ExitCode.invalidInput,
+    title: "Xdebug cannot reach the IDE on this machine from where the environment runs",
+  },
   HOOK_FAILED: {
     exitCode: ExitCode.failed,
     title: "A hook from prodlike.yaml failed (exit: the hook's own code)",

@@ -39,11 +39,24 @@ export interface RoutableContainer {
 }
 
 /** A cluster environment's routes: no container of its own carries a label, so the router
- *  keeps them (in its volume) with the node container they dial. */
+ *  keeps them (in its volume) with the node container they dial. Routes that dial a
+ *  listener on this machine instead (an existing cluster's port-forwards, on the router
+ *  network's gateway) name the router's own container, as the dashboard's do, so a
+ *  prodlike of before keeps them while the router runs; `onThisMachine` lets them count
+ *  before the router's first start too (their own names bring it about). */
 export interface ExternalRoutes {
   container: string;
   network: string;
   sites: RouterSite[];
+  onThisMachine?: boolean | undefined;
+}
+
+/** Where the router reaches a server on this machine: the router network's gateway. */
+export interface RouterDoor {
+  gateway: string;
+  network: string;
+  /** The router's container (what such routes name, see ExternalRoutes). */
+  container: string;
 }
 
 /** The dashboard's name on the router (`prodlike dashboard` while the router runs). It
@@ -127,7 +140,7 @@ export function routerPlan(
     const external = options.external?.[envId];
     const environment = recorded.get(envId);
     if (!external || options.leaving?.has(envId)) continue;
-    if (!running.has(external.container)) continue;
+    if (!external.onThisMachine && !running.has(external.container)) continue;
     // A user's dashboard is no environment: it has its one name and nothing else.
     if (envId.startsWith(DASHBOARD_ROUTE_PREFIX)) {
       for (const site of external.sites) {

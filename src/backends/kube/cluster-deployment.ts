@@ -43,8 +43,9 @@ export interface ClusterDeployment {
   yaml: string;
   configHash: string;
   ports: RecordedPort[];
-  /** The environment's host names and the NodePort each reaches (the local router). */
-  routes: { host: string; nodePort: number }[];
+  /** The environment's host names and the NodePort each reaches (the local router); on
+   *  an existing cluster, the forwarded port on this machine. */
+  routes: { host: string; nodePort: number; hostPort?: number }[];
   /** Preset images to build first; a mirror builds none. */
   build: BuiltImage[];
   /** Image tags to load into the node from this machine. */
@@ -129,7 +130,7 @@ export function presetDeployment(
         (candidate) =>
           candidate.service === route.service && candidate.containerPort === route.port,
       );
-      return port ? [{ host: route.host, nodePort: port.nodePort }] : [];
+      return port ? [{ host: route.host, nodePort: port.nodePort, hostPort: port.hostPort }] : [];
     }),
     build: images,
     load: [

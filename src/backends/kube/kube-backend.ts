@@ -222,6 +222,7 @@ export class KubeBackend implements Backend {
       signal: options.signal,
       onLine: options.onLine,
       onReady: options.onReady,
+      routerAddress: () => reachability.routerAddress(),
     });
     return true;
   }

@@ -17,6 +17,7 @@ import {
   DASHBOARD_HOST,
   type ExternalRoutes,
   type RecordedEnvironment,
+  type RouterDoor,
   type RouterPlan,
   routerPlan,
 } from "../../router/router-plan.js";
@@ -360,6 +361,35 @@ export class LocalRouter {
       .find((address) => /^\d{1,3}(\.\d{1,3}){3}$/.test(address));
   }
 
+  /** The router network's gateway; with `make`, the network made first when the router
+   *  has not run yet: a session of this machine (an existing cluster's port-forwards)
+   *  listens there before the router's first start, which its routes then bring about. */
+  async door(options: { make: boolean }): Promise<RouterDoor | undefined> {
+    if (options.make) await this.ensureNetwork();
+    const gateway = await this.gateway();
+    return gateway ? { gateway, network: ROUTER_NAME, container: ROUTER_NAME } : undefined;
+  }
+
+  private async ensureNetwork(): Promise<void> {
+    if ((await this.deps.engine.listNetworks({ [Label.router]: "true" })).length > 0) return;
+    const created = await this.docker(
+      [
+        "network",
+        "create",
+        "--label",
+        `${Label.managed}=true`,
+        "--label",
+        `${Label.router}=true`,
+        ROUTER_NAME,
+      ],
+      { allowFailure: true },
+    );
+    // Another prodlike made it meanwhile: that one is as good.
+    if (created.exitCode !== 0 && !/already exists/i.test(created.stderr)) {
+      throw routerFailed(`docker network create ${ROUTER_NAME}: ${lastLine(created.stderr)}`);
+    }
+  }
+
   private allContainers(): Promise<ContainerInfo[]> {
     return this.deps.engine.listContainers({});
   }
@@ -467,9 +497,7 @@ export class LocalRouter {
       });
     }
     const labels = ["--label", `${Label.managed}=true`, "--label", `${Label.router}=true`];
-    if ((await this.deps.engine.listNetworks({ [Label.router]: "true" })).length === 0) {
-      await this.docker(["network", "create", ...labels, ROUTER_NAME]);
-    }
+    await this.ensureNetwork();
     // Idempotent: an existing volume (and the CA in it) is kept.
     await this.docker(["volume", "create", ...labels, ROUTER_VOLUME]);
     const failures: string[] = [];
@@ -584,7 +612,9 @@ function withoutGoneNodes(
 ): Record<string, ExternalRoutes> {
   const names = new Set(containers.map((container) => container.name));
   return Object.fromEntries(
-    Object.entries(external).filter(([, routes]) => names.has(routes.container)),
+    Object.entries(external).filter(
+      ([, routes]) => routes.onThisMachine === true || names.has(routes.container),
+    ),
   );
 }
 

@@ -149,6 +149,34 @@ describe("routerPlan", () => {
     });
     expect(plan.sites.map((site) => site.host)).toEqual(["shop.qa.k.localhost"]);
   });
+
+  it("routes an existing cluster's port-forwards before the router runs, while it is recorded; not a gone node's", () => {
+    const external = {
+      "x-local": {
+        container: "prodlike-router",
+        onThisMachine: true,
+        network: "prodlike-router",
+        sites: [{ host: "local.x.localhost", dial: "172.30.0.1:8123" }],
+      },
+      "k-qa": {
+        container: "deleted-node",
+        network: "kind",
+        sites: [{ host: "qa.k.localhost", dial: "deleted-node:30080" }],
+      },
+    };
+    const plan = routerPlan([], { recorded: recorded(["x", "local"], ["k", "qa"]), external });
+    expect(plan.sites).toEqual([{ host: "local.x.localhost", dial: "172.30.0.1:8123" }]);
+    expect(plan.networks).toEqual(["prodlike-router"]);
+    // Destroyed (no longer recorded), or being removed: its names go.
+    expect(routerPlan([], { recorded: recorded(["k", "qa"]), external }).sites).toEqual([]);
+    expect(
+      routerPlan([], {
+        recorded: recorded(["x", "local"]),
+        external,
+        leaving: new Set(["x-local"]),
+      }).sites,
+    ).toEqual([]);
+  });
 });
 
 describe("caddyConfig", () => {

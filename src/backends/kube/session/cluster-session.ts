@@ -17,13 +17,17 @@ export interface SessionOptions {
   signal: AbortSignal;
   onLine(line: string): void;
   onReady(): void;
+  /** Where the local router dials this machine (the forwards listen there too). */
+  routerAddress?(): Promise<string | undefined>;
   /** Told about each batch the sync sent (the benchmark times them). */
   onBatch?(batch: SyncBatch): void;
 }
 
 export async function runClusterSession(options: SessionOptions): Promise<void> {
   const { record } = options;
-  const forwards = new PortForwards(options.api, record, { onLine: options.onLine });
+  const forwards = new PortForwards(options.api, record, { onLine: options.onLine }, async () =>
+    options.routerAddress?.(),
+  );
   await forwards.open();
   let sync: LiveSync | undefined;
   if (record.sync) {

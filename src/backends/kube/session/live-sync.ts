@@ -112,24 +112,32 @@ export class LiveSync {
       const inside = await listCodeTree(path.join(codeRoot, relative), this.options.rules);
       for (const child of inside) sent.add(`${relative}/${child}`);
     }
-    const pods: string[] = [];
-    let bytes = 0;
-    for (const target of sync.targets) {
-      const ready = (
-        await this.options.api.listPods(this.options.record.namespace, target.selector)
-      ).filter(isRunning);
-      const known = this.knownPods.get(target.selector);
-      for (const pod of ready) {
-        // A pod started since (a restart, a reschedule) has the tree as `up` baked it:
-        // it gets the whole tree, not just this batch.
-        const fresh = known !== undefined && !known.has(pod.uid);
-        const entries = fresh ? await listCodeTree(codeRoot, this.options.rules) : [...sent].sort();
-        if (entries.length === 0 && deleted.size === 0) continue;
-        bytes += await this.unpack(pod.name, target, entries, fresh ? [] : [...deleted]);
-        pods.push(pod.name);
-      }
-      this.knownPods.set(target.selector, new Set(ready.map((pod) => pod.uid)));
-    }
+    // Every pod at once: the web pod serves the edit without waiting behind the cli's.
+    const unpacked = await Promise.all(
+      sync.targets.map(async (target) => {
+        const ready = (
+          await this.options.api.listPods(this.options.record.namespace, target.selector)
+        ).filter(isRunning);
+        const known = this.knownPods.get(target.selector);
+        const done = await Promise.all(
+          ready.map(async (pod) => {
+            // A pod started since (a restart, a reschedule) has the tree as `up` baked it:
+            // it gets the whole tree, not just this batch.
+            const fresh = known !== undefined && !known.has(pod.uid);
+            const entries = fresh
+              ? await listCodeTree(codeRoot, this.options.rules)
+              : [...sent].sort();
+            if (entries.length === 0 && deleted.size === 0) return [];
+            const bytes = await this.unpack(pod.name, target, entries, fresh ? [] : [...deleted]);
+            return [{ pod: pod.name, bytes }];
+          }),
+        );
+        this.knownPods.set(target.selector, new Set(ready.map((pod) => pod.uid)));
+        return done.flat();
+      }),
+    );
+    const pods = unpacked.flat().map((done) => done.pod);
+    const bytes = unpacked.flat().reduce((sum, done) => sum + done.bytes, 0);
     if (sent.size > 0 || deleted.size > 0)
       this.options.onBatch({
         sent: [...sent].sort(),
