@@ -1,21 +1,25 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify } from "yaml";
+import { EXEC_PROTOCOLS_V5 } from "../support/kube-wire/channels.js";
+import { DockerRuntime } from "../support/kube-wire/docker-runtime.js";
 import { requireType } from "../support/kube-wire/routes.js";
 import { KubeWireServer, kubeconfigYaml } from "../support/kube-wire/server.js";
+import { type LocalRegistry, startLocalRegistry } from "../support/local-registry.js";
 import { artifactPath, type Browser, launchChromium } from "./support/browser.js";
-import { CLI } from "./support/harness.js";
+import { CLI, copyExample, expectOk, type TestProject } from "./support/harness.js";
 
 // The dashboard's "On team clusters" section, on Kubernetes API wire doubles and in a
 // real Chromium: another owner's labelled namespace shows with its owner, lifetime and
 // context and without any button; one added later shows without a reload (the server
 // lists each context every 15 s and pushes what changed); a context that refuses the
-// listing and one that does not answer are warnings, and the page still works.
+// listing and one that does not answer are warnings, and the page still works; the
+// user's own `up --backend cluster` there is marked theirs and opens its local row, where
+// the actions are.
 // Hostile text: Kubernetes label values cannot hold markup (`[A-Za-z0-9._-]`, 63 at
 // most), and the team rows read labels alone, so the markup comes through the two
 // channels that can carry it: a kubeconfig context's name and the API server's own
@@ -27,7 +31,8 @@ const REFUSAL = `listing namespaces is for the platform team ${XSS}`;
 
 let teamA: KubeWireServer;
 let teamB: KubeWireServer;
-let scratch = "";
+let registry: LocalRegistry;
+let project: TestProject;
 let home = "";
 let kubeconfig = "";
 let server: ChildProcess | undefined;
@@ -52,7 +57,7 @@ const teamRow = (namespace: string) => page.locator(`tr[data-team-namespace="${n
 /** Starts `prodlike dashboard --json` as the developer would; resolves its URL. */
 async function startServer(): Promise<string> {
   const child = spawn("node", [CLI, "dashboard", "--json"], {
-    cwd: scratch,
+    cwd: project.dir,
     env: {
       ...process.env,
       PRODLIKE_HOME: home,
@@ -80,16 +85,25 @@ async function startServer(): Promise<string> {
 }
 
 beforeAll(async () => {
-  teamA = await KubeWireServer.start({});
+  teamA = await KubeWireServer.start({
+    runtime: new DockerRuntime(),
+    execProtocols: EXEC_PROTOCOLS_V5,
+    namespaceFinalizeMs: 300,
+  });
   teamB = await KubeWireServer.start({
     access: (attributes) =>
       attributes.resource === "namespaces" && attributes.verb === "list"
         ? { allowed: false, reason: REFUSAL }
         : true,
   });
-  scratch = await mkdtemp(path.join(os.tmpdir(), "prodlike-wt29t-dash-team-"));
-  home = path.join(scratch, "home");
+  registry = await startLocalRegistry();
+  project = await copyExample("wt29t-dteam");
+  home = project.home;
   await mkdir(home, { recursive: true, mode: 0o700 });
+  await writeFile(
+    path.join(project.dir, "prodlike.yaml"),
+    `name: ${project.name}\npreset: drupal\ndocroot: web\nbackend: cluster\ncluster:\n  context: team-a\n  registry: ${registry.host}/team\n`,
+  );
 
   type Config = { clusters: unknown[]; users: unknown[]; contexts: unknown[] };
   const part = (server: KubeWireServer | undefined, context: string) =>
@@ -161,9 +175,16 @@ afterAll(async () => {
     server.kill("SIGTERM");
     await once(server, "exit");
   }
+  if (project)
+    await project
+      .cli(["destroy", "--keep-images"], {
+        env: { KUBECONFIG: kubeconfig, PRODLIKE_ROUTER: "off" },
+      })
+      .catch(() => undefined);
   await teamA?.close();
   await teamB?.close();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
+  await registry?.close();
+  await project?.cleanup();
 });
 
 describe("the dashboard's team clusters (wire doubles, real Chromium)", {
@@ -250,4 +271,27 @@ describe("the dashboard's team clusters (wire doubles, real Chromium)", {
     );
     expect(await teamRow("prodlike-web-bob").count()).toBe(1);
   });
+
+  it("marks the user's own environment there as theirs, opening its local row with the actions", async () => {
+    const up = await project.cli(["up", "--backend", "cluster", "--ttl", "2h"], {
+      env: { KUBECONFIG: kubeconfig, PRODLIKE_ROUTER: "off" },
+    });
+    expectOk(up);
+    const envId = `${project.name}-local`;
+    const own = page.locator(`tr[data-team-env="${envId}"]`);
+    await own.waitFor({ timeout: 40_000 });
+    expect(await own.getAttribute("data-mine")).toBe("true");
+    expect(await own.getAttribute("data-team-context")).toBe("team-a");
+    expect(await own.textContent()).toContain("drupal");
+    expect(await own.locator(".team-owner").textContent()).toMatch(/\S/);
+    // Its local row is there (the recorded environment): the button opens it.
+    await page.locator(`tr[data-env="${envId}"]`).waitFor({ timeout: 30_000 });
+    await own.getByRole("button", { name: "yours: open" }).click();
+    const detail = page.locator(`[data-testid="detail"][data-env="${envId}"]`);
+    await detail.waitFor({ timeout: 10_000 });
+    expect(await detail.getByRole("button", { name: "Stop" }).count()).toBe(1);
+    // Another owner's row still offers nothing.
+    expect(await teamRow("prodlike-web-bob").locator("button").count()).toBe(0);
+    await page.screenshot({ path: await artifactPath("dashboard-team-own.png") });
+  }, 600_000);
 });

@@ -67,6 +67,7 @@ function TeamRow(props: {
     <tr
       data-team-context={found.context}
       data-team-namespace={found.namespace}
+      data-team-env={found.env}
       data-mine={String(found.recorded)}
       class="team-row"
     >
