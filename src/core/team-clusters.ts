@@ -94,23 +94,11 @@ export async function listTeam(services: CoreServices, dir: string | undefined) 
   const { contexts, recorded, warnings } = await teamContexts(services, dir);
   const reached: { api: KubeApi; environments: TeamEnvironment[] }[] = [];
   await Promise.all(
-    contexts.map(async ({ kubeconfig, context }) => {
+    contexts.map(async (place) => {
       try {
-        const api = await services.kube(kubeconfig, context);
-        const listed = await answerWithin(
-          listTeamNamespaces(api, context),
-          CONTEXT_TIMEOUT_MS,
-          context,
-        );
-        reached.push({
-          api,
-          environments: listed.map((found) => ({
-            ...found,
-            recorded: recorded.has(placeKey(found.context, found.namespace)),
-          })),
-        });
+        reached.push(await listTeamContext(services, place, recorded));
       } catch (error) {
-        warnings.push({ context, problem: messageOf(error) });
+        warnings.push({ context: place.context, problem: messageOf(error) });
       }
     }),
   );
@@ -121,6 +109,30 @@ export async function listTeam(services: CoreServices, dir: string | undefined) 
     warnings: warnings.sort((a, b) => byCodePoint(a.context, b.context)),
   };
   return { listing, reached };
+}
+
+/** One context's prodlike namespaces (one list call), `recorded` marking this user's own;
+ *  rejects when the context does not answer within CONTEXT_TIMEOUT_MS or refuses. The
+ *  dashboard polls each context alone, so a silent one delays no other. */
+export async function listTeamContext(
+  services: CoreServices,
+  { kubeconfig, context }: TeamContext,
+  recorded: ReadonlySet<string>,
+): Promise<{ api: KubeApi; environments: TeamEnvironment[] }> {
+  const api = await services.kube(kubeconfig, context);
+  const listed = await answerWithin(listTeamNamespaces(api, context), CONTEXT_TIMEOUT_MS, context);
+  return {
+    api,
+    environments: listed.map((found) => ({
+      ...found,
+      recorded: recorded.has(placeKey(found.context, found.namespace)),
+    })),
+  };
+}
+
+/** Why a context gave no listing, as a warning line says it. */
+export function teamProblem(error: unknown): string {
+  return messageOf(error);
 }
 
 /** `ls`'s team rows: none when `--backend` names a backend of this machine alone. */

@@ -10,13 +10,14 @@ import type { CoreServices } from "../core/services.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { actionWork, createWork, isAction } from "./actions.js";
 import { LiveEnvironments } from "./live-environments.js";
+import { coreTeamSource, LiveTeam, type TeamSource, type TeamState } from "./live-team.js";
 import { LogHub } from "./log-hub.js";
 import { errorView, OperationRunner } from "./operation-runner.js";
 import { guard, localPolicy, SECURITY_HEADERS } from "./request-guard.js";
 import { EventStream } from "./sse.js";
 import { topologyOf } from "./topology-graph.js";
 import { UsageSampler } from "./usage-sampler.js";
-import type { EnvironmentView, LiveEvent } from "./wire.js";
+import type { EnvironmentView, LiveEvent, TeamView } from "./wire.js";
 
 // `prodlike dashboard`'s web server: plain node:http on 127.0.0.1, every request through
 // the guard (Host, token, Origin), JSON for reads, server-sent events for everything
@@ -26,6 +27,8 @@ import type { EnvironmentView, LiveEvent } from "./wire.js";
 // Core's overview must stay what the page reads: a field core drops or renames breaks
 // this line at compile time.
 const fitsWire = (overview: EnvironmentOverview): EnvironmentView => overview;
+// The same for core's team listing.
+const teamWire = (team: TeamState): TeamView => team;
 
 export interface DashboardOptions {
   /** 0: a free port. */
@@ -33,6 +36,8 @@ export interface DashboardOptions {
   token: string;
   /** The built page (index.html, app.js, app.css): dist/web by default. */
   assetsDir?: string;
+  /** Where the team clusters' rows come from: core's listing by default. */
+  team?: TeamSource;
 }
 
 /** How the local router reaches the dashboard: its network's gateway address, and the
@@ -50,6 +55,7 @@ export interface RunningDashboard {
   /** This server's id, sent on every answer in INSTANCE_HEADER. */
   instance: string;
   live: LiveEnvironments;
+  team: LiveTeam;
   /** Listens on the router network's gateway too (same port, same guard), and accepts
    *  the router's Host and Origin; resolves the address the router dials. */
   serveRouted(access: RoutedAccess): Promise<string>;
@@ -95,6 +101,9 @@ export async function startDashboard(
         : { type: "environment", environment: fitsWire(change.environment) },
     ),
   );
+  const team = new LiveTeam(options.team ?? coreTeamSource(services), (state) =>
+    broadcast({ type: "team", team: teamWire(state) }),
+  );
   const operations = new OperationRunner(
     (operation) => broadcast({ type: "operation", operation }),
     (operation) => live.refreshSoon([operation.envId]),
@@ -106,6 +115,8 @@ export async function startDashboard(
   const logs = new LogHub(backendOf);
   const usage = new UsageSampler(backendOf);
   await live.start();
+  // After the local list: a team cluster never holds up or breaks the machine's own.
+  team.start();
 
   const server = createServer();
   const routedServer = createServer();
@@ -114,6 +125,7 @@ export async function startDashboard(
   const context: RouteContext = {
     services,
     live,
+    team,
     operations,
     logs,
     usage,
@@ -139,6 +151,7 @@ export async function startDashboard(
     url: `http://127.0.0.1:${port}/?token=${options.token}`,
     instance,
     live,
+    team,
     async serveRouted(access) {
       // The router's network may come back with another gateway: listened to there.
       const listening = routedServer.address() as AddressInfo | null;
@@ -151,6 +164,7 @@ export async function startDashboard(
     },
     async close() {
       live.close();
+      team.close();
       logs.close();
       usage.close();
       for (const stream of subscribers) stream.close();
@@ -185,6 +199,7 @@ function listen(server: Server, address: string, port: number): Promise<number> 
 interface RouteContext {
   services: CoreServices;
   live: LiveEnvironments;
+  team: LiveTeam;
   operations: OperationRunner;
   logs: LogHub;
   usage: UsageSampler;
@@ -246,7 +261,10 @@ async function handleRead(
 ): Promise<void> {
   const route = url.pathname;
   if (route === "/api/environments") {
-    sendJson(response, 200, { environments: context.live.all().map(fitsWire) });
+    sendJson(response, 200, {
+      environments: context.live.all().map(fitsWire),
+      team: teamWire(context.team.current()),
+    });
     return;
   }
   if (route === "/api/events") {
@@ -255,6 +273,7 @@ async function handleRead(
     );
     context.subscribers.add(stream);
     stream.send({ type: "environments", environments: context.live.all().map(fitsWire) });
+    stream.send({ type: "team", team: teamWire(context.team.current()) });
     for (const operation of context.operations.all()) stream.send({ type: "operation", operation });
     return;
   }

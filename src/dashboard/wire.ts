@@ -52,9 +52,37 @@ export interface EnvironmentView {
   sleeping?: { since: string; reason: "command" | "idle" };
 }
 
+/** A namespace prodlike made on a team cluster, whoever made it: read from its labels
+ *  alone (every field is hostile text, the context's name included). */
+export interface TeamEnvironmentView {
+  /** The kubeconfig context it was listed through. */
+  context: string;
+  namespace: string;
+  /** The environment's id (PROJECT-NAME). */
+  env: string;
+  project: string;
+  preset: string;
+  /** user.host of whoever made it. */
+  owner: string;
+  expiresAt?: string;
+  kept: boolean;
+  /** Deleted, the cluster finalizing it. */
+  terminating: boolean;
+  /** One of this user's recorded environments: it is in the local list too, with its
+   *  actions; every other row is read-only. */
+  recorded: boolean;
+}
+
+export interface TeamView {
+  environments: TeamEnvironmentView[];
+  /** A context that did not answer or refused the listing (or unreadable settings). */
+  warnings: { context: string; problem: string }[];
+}
+
 /** The server's events on /api/events. */
 export type LiveEvent =
   | { type: "environments"; environments: EnvironmentView[] }
+  | { type: "team"; team: TeamView }
   | { type: "environment"; environment: EnvironmentView }
   | { type: "removed"; id: string }
   | { type: "operation"; operation: OperationView };

@@ -5,8 +5,10 @@ import { EnvironmentDetail } from "./environment-detail.js";
 import { EnvironmentTable } from "./environment-table.js";
 import { Operations } from "./operations.js";
 import { live, useLive, useNow } from "./store.js";
+import { TeamTable } from "./team-table.js";
 
-// The dashboard: every environment in one table, live; the chosen one in full below.
+// The dashboard: every environment of this machine in one table, live, everyone's on the
+// team clusters in another (read-only but the user's own); the chosen one in full below.
 // The choice lives in the URL's fragment (#ID) so a link or a reload keeps it; the
 // token stays in the query string where the server reads it.
 
@@ -35,6 +37,18 @@ function App() {
       )
       .sort((a, b) => a.id.localeCompare(b.id));
   }, [state.environments, filter]);
+  const team = useMemo(() => {
+    const needle = filter.toLowerCase();
+    const environments = state.team.environments.filter(
+      (found) =>
+        !needle ||
+        `${found.env} ${found.owner} ${found.context} ${found.preset}`
+          .toLowerCase()
+          .includes(needle),
+    );
+    return { ...state.team, environments };
+  }, [state.team, filter]);
+  const local = useMemo(() => new Set(state.environments.keys()), [state.environments]);
   useEffect(() => {
     // For the first-paint benchmark and test: the table is drawn with this many rows.
     if (state.loaded) {
@@ -84,6 +98,16 @@ function App() {
           }}
         />
       )}
+      {state.loaded ? (
+        <TeamTable
+          team={team}
+          local={local}
+          now={now}
+          onSelect={(id) => {
+            location.hash = encodeURIComponent(id);
+          }}
+        />
+      ) : null}
       {current ? (
         <EnvironmentDetail
           environment={current}

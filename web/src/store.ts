@@ -1,9 +1,14 @@
 import { useEffect, useState } from "preact/hooks";
-import type { EnvironmentView, LiveEvent, OperationView } from "../../src/dashboard/wire.js";
+import type {
+  EnvironmentView,
+  LiveEvent,
+  OperationView,
+  TeamView,
+} from "../../src/dashboard/wire.js";
 import { follow } from "./api.js";
 
 // Everything the server streams on /api/events, held once for the whole page: the
-// environments by id and the operations by id. Components subscribe and re-render when
+// environments by id, the team clusters' listing and the operations by id. Components subscribe and re-render when
 // it changes (at most once per animation frame, however many events arrive).
 
 export interface LiveState {
@@ -11,6 +16,7 @@ export interface LiveState {
   loaded: boolean;
   environments: Map<string, EnvironmentView>;
   operations: Map<string, OperationView>;
+  team: TeamView;
 }
 
 type Listener = (state: LiveState) => void;
@@ -21,6 +27,7 @@ class LiveStore {
     loaded: false,
     environments: new Map(),
     operations: new Map(),
+    team: { environments: [], warnings: [] },
   };
   private readonly listeners = new Set<Listener>();
   private frame = 0;
@@ -44,6 +51,7 @@ class LiveStore {
   private apply(event: LiveEvent): void {
     const environments = new Map(this.state.environments);
     const operations = new Map(this.state.operations);
+    let team = this.state.team;
     if (event.type === "environments") {
       environments.clear();
       for (const environment of event.environments) environments.set(environment.id, environment);
@@ -51,10 +59,12 @@ class LiveStore {
       environments.set(event.environment.id, event.environment);
     } else if (event.type === "removed") {
       environments.delete(event.id);
+    } else if (event.type === "team") {
+      team = event.team;
     } else {
       operations.set(event.operation.id, event.operation);
     }
-    this.state = { connected: true, loaded: true, environments, operations };
+    this.state = { connected: true, loaded: true, environments, operations, team };
     this.notify();
   }
 

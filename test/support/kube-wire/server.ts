@@ -241,17 +241,22 @@ export class KubeWireServer {
       return reply(response, 201, this.review(await readBody(request)));
     }
     const verb = verbOf(request.method ?? "GET", name, query);
-    if (
-      !this.allows({
+    const decision = this.decide({
+      verb,
+      group: type.group,
+      resource: type.plural,
+      subresource,
+      namespace: namespace || undefined,
+      name,
+    });
+    if (decision !== true)
+      throw forbidden(
         verb,
-        group: type.group,
-        resource: type.plural,
-        subresource,
-        namespace: namespace || undefined,
+        type,
+        namespace,
         name,
-      })
-    )
-      throw forbidden(verb, type, namespace, name);
+        decision === false ? undefined : decision.reason,
+      );
     if (subresource === "log") return this.pods.logs(response, namespace, name ?? "", query);
     if (subresource && subresource !== "status")
       throw badRequest(`${subresource} needs an upgrade to a websocket`);
@@ -680,11 +685,13 @@ function forbidden(
   type: ResourceType,
   namespace: string,
   name: string | undefined,
+  reason?: string,
 ): ApiError {
   const resource = type.group ? `${type.plural}.${type.group}` : type.plural;
+  // kube-apiserver appends the authorizer's reason, when it gave one, after a colon.
   return new ApiError(
     403,
     "Forbidden",
-    `${resource}${name ? ` "${name}"` : ""} is forbidden: User "wire-user" cannot ${verb} resource "${type.plural}" in API group "${type.group}"${namespace ? ` in the namespace "${namespace}"` : " at the cluster scope"}`,
+    `${resource}${name ? ` "${name}"` : ""} is forbidden: User "wire-user" cannot ${verb} resource "${type.plural}" in API group "${type.group}"${namespace ? ` in the namespace "${namespace}"` : " at the cluster scope"}${reason ? `: ${reason}` : ""}`,
   );
 }

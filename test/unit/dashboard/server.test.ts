@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OwnerLabel } from "../../../src/backends/docker/environment-owners.js";
+import type { TeamSource } from "../../../src/dashboard/live-team.js";
 import { type RunningDashboard, startDashboard } from "../../../src/dashboard/server.js";
 import { servicesOver } from "../../support/dashboard-services.js";
 import { FakeEngine } from "../../support/fake-engine.js";
@@ -24,6 +25,34 @@ function userOf(uid: number): { user?: string } {
   return user ? { user } : {};
 }
 const HOSTILE = `<img src=x onerror="alert(1)">`;
+// One team cluster with another owner's environment (hostile context name), one silent.
+const teamSource: TeamSource = {
+  contexts: async () => ({
+    contexts: [
+      { kubeconfig: "/k", context: HOSTILE },
+      { kubeconfig: "/k", context: "gone" },
+    ],
+    recorded: new Set<string>(),
+    warnings: [],
+  }),
+  list: async (context) => {
+    if (context.context === "gone") throw new Error("connect ECONNREFUSED 127.0.0.1:9");
+    return [
+      {
+        context: context.context,
+        namespace: "prodlike-web-bob",
+        env: "web-bob",
+        project: "web",
+        preset: "drupal",
+        owner: "bob.laptop",
+        kept: false,
+        terminating: false,
+        recorded: false,
+      },
+    ];
+  },
+  problem: (error) => (error instanceof Error ? error.message : String(error)),
+};
 let dashboard: RunningDashboard;
 let engine: FakeEngine;
 let base: string;
@@ -66,6 +95,7 @@ beforeAll(async () => {
     port: 0,
     token: TOKEN,
     assetsDir: assets,
+    team: teamSource,
   });
   base = `http://127.0.0.1:${dashboard.port}`;
 });
@@ -191,6 +221,26 @@ describe("the dashboard's API", () => {
       { uid: 0, user: "root", checkout: "/nonexistent/qa-001", mine: false },
       undefined,
     ]);
+  });
+
+  it("carries the team clusters' rows and warnings, and acts on none of them", async () => {
+    await dashboard.team.settled();
+    const listed = JSON.parse((await call(`/api/environments?token=${TOKEN}`)).body) as {
+      team: { environments: { context: string; owner: string }[]; warnings: unknown[] };
+    };
+    expect(listed.team.environments).toMatchObject([{ context: HOSTILE, owner: "bob.laptop" }]);
+    expect(listed.team.warnings).toEqual([
+      { context: "gone", problem: "connect ECONNREFUSED 127.0.0.1:9" },
+    ]);
+    const seen = await events<{ type: string; team?: unknown }>(
+      `/api/events?token=${TOKEN}`,
+      (messages) => messages.some((message) => message.type === "team"),
+    );
+    expect(seen.find((message) => message.type === "team")?.team).toEqual(listed.team);
+    // Another owner's environment on a team cluster is not this machine's: no action.
+    const refused = await post("/api/environments/web-bob/actions/destroy", {});
+    expect(refused.status).toBe(404);
+    expect(JSON.parse(refused.body).error.code).toBe("ENV_NOT_FOUND");
   });
 
   it("answers a malformed path with 404, not an error", async () => {
