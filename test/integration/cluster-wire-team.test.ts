@@ -18,6 +18,7 @@ import {
   copyExample,
   describeFailure,
   expectOk,
+  jsonField,
   runCli,
   type TestProject,
 } from "./support/harness.js";
@@ -224,7 +225,11 @@ describe("a team's cluster: doctor's rights, ls and gc across contexts (wire dou
   });
 
   it("status, exec, logs and down need no right beyond the table", async () => {
-    expectOk(await cli(["status", "--json"]));
+    const status = await cli(["status", "--json"]);
+    expectOk(status);
+    // The lifetime `up --ttl 2h` gave is this machine's record too (ls, status, dashboard).
+    const { expiresAt } = jsonField<{ expiresAt?: string }>(status, "environment");
+    expect(Date.parse(expiresAt ?? "")).toBeGreaterThan(Date.now() + 3600_000);
     const exec = await cli(["exec", "cli", "--", "sh", "-c", "echo wt28d-team"]);
     expect(exec.exitCode, describeFailure(exec)).toBe(0);
     expect(exec.stdout).toContain("wt28d-team");
