@@ -284,6 +284,15 @@ describe("--backend cluster for QA: pull secret, quota, baked code (wire double,
       await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await probe(localUrl)).toBe("edited-after-bake");
     expect(await probe(bakedUrl)).toBe("second-commit");
+
+    // Baked again with the edit not committed: still the commit, and up says what it left out.
+    const again = await cli(["up", "--name", "baked", "--bake", "--json"]);
+    upOutputs.push(again);
+    expectOk(again);
+    expect(JSON.stringify(again.json?.warnings)).toContain(
+      "1 uncommitted file(s) are not in it (web/qa-probe.css)",
+    );
+    expect(await probe(bakedUrl)).toBe("second-commit");
   });
 
   it("up --ref serves that commit's content", async () => {
