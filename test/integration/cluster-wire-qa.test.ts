@@ -12,6 +12,7 @@ import {
   type CliResult,
   copyExample,
   describeFailure,
+  docker,
   expectOk,
   httpGet,
   type TestProject,
@@ -57,9 +58,13 @@ describe("--backend cluster for QA: pull secret, quota, baked code (wire double,
     server = await KubeWireServer.start({
       runtime: new DockerRuntime(),
       execProtocols: EXEC_PROTOCOLS_V5,
+      // Namespaces go through Terminating until their pods are gone, as a cluster's do:
+      // destroy then finds no pod container holding the code images (the double's pods
+      // are this machine's containers).
+      namespaceFinalizeMs: 500,
     });
     registry = await startLocalRegistry({ login });
-    project = await copyExample("it-qa");
+    project = await copyExample("wt28q-qa");
     await mkdir(project.home, { recursive: true, mode: 0o700 });
     kubeconfig = path.join(project.home, "kubeconfig");
     await server.writeKubeconfig(kubeconfig, "team-dev");
@@ -320,6 +325,15 @@ describe("--backend cluster for QA: pull secret, quota, baked code (wire double,
       // Nor the Secret's data, base64 and all.
       expect(content.includes(".dockerconfigjson"), file).toBe(false);
     }
+  });
+
+  it("destroy removes every code image the environments were given (baked, re-baked, synced)", async () => {
+    for (const name of ["local", "baked"])
+      expectOk(await cli(["destroy", "--name", name, "--keep-images", "--json"]));
+    const left = (await docker.listImages())
+      .flatMap((image) => image.RepoTags ?? [])
+      .filter((tag) => tag.includes(`prodlike/code-${project.name}`));
+    expect(left).toEqual([]);
   });
 });
 
