@@ -1,4 +1,5 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -16,10 +17,24 @@ export interface LocalRegistry {
   close(): Promise<void>;
 }
 
-export async function startLocalRegistry(): Promise<LocalRegistry> {
+export interface RegistryLogin {
+  username: string;
+  password: string;
+}
+
+// With `login`, the registry answers only that user (basic auth from an htpasswd file, as
+// a team's registry behind a login does).
+export async function startLocalRegistry(
+  options: { login?: RegistryLogin } = {},
+): Promise<LocalRegistry> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "kube-wire-registry-"));
   const port = await freePort();
   const config = path.join(dir, "config.yml");
+  const htpasswd = path.join(dir, "htpasswd");
+  if (options.login) {
+    const { username, password } = options.login;
+    await writeFile(htpasswd, `${username}:${await bcrypt(password)}\n`, { mode: 0o600 });
+  }
   await writeFile(
     config,
     [
@@ -27,6 +42,7 @@ export async function startLocalRegistry(): Promise<LocalRegistry> {
       "log: { level: error }",
       `storage: { filesystem: { rootdirectory: ${path.join(dir, "data")} }, delete: { enabled: true } }`,
       `http: { addr: "127.0.0.1:${port}" }`,
+      ...(options.login ? [`auth: { htpasswd: { realm: prodlike-test, path: ${htpasswd} } }`] : []),
       "",
     ].join("\n"),
   );
@@ -56,6 +72,25 @@ export async function startLocalRegistry(): Promise<LocalRegistry> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+// docker-registry's htpasswd takes bcrypt only. Neither apache2-utils' htpasswd nor a
+// bcrypt package is on the machine, and `openssl passwd` has no bcrypt; libcrypt does
+// (libxcrypt, `$2b$`), and perl (essential on Debian) calls it: Python's crypt module is
+// gone from 3.13.
+async function bcrypt(password: string): Promise<string> {
+  const alphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  // 22 characters of bcrypt's base64; the last one carries 2 bits, so "." (zero) there.
+  const salt = `${[...randomBytes(21)].map((byte) => alphabet[byte % 64]).join("")}.`;
+  const hash = await new Promise<string>((resolve, reject) =>
+    execFile(
+      "perl",
+      ["-e", "print crypt($ARGV[0], $ARGV[1])", password, `$2b$10$${salt}`],
+      (error, stdout) => (error ? reject(error) : resolve(stdout)),
+    ),
+  );
+  if (!hash.startsWith("$2b$10$")) throw new Error("libcrypt made no bcrypt hash (perl crypt)");
+  return hash;
 }
 
 async function freePort(): Promise<number> {

@@ -148,6 +148,43 @@ async function packGeneratedFiles(
   await once(out, "close");
 }
 
+/** What `up --bake` (HEAD) leaves out of the code: files of the checkout changed, staged,
+ *  deleted or new (not ignored) since the last commit, relative to the code root; not the
+ *  files up generates itself. Empty when git cannot tell (gitArchive says why). */
+export async function uncommittedFiles(
+  runner: CommandRunner,
+  topology: Pick<Topology, "codeRoot" | "codeFiles">,
+): Promise<string[]> {
+  const listed = await Promise.all([
+    runner.run("git", [
+      "-C",
+      topology.codeRoot,
+      "ls-files",
+      "-z",
+      "-m",
+      "-d",
+      "-o",
+      "--exclude-standard",
+    ]),
+    runner.run("git", [
+      "-C",
+      topology.codeRoot,
+      "diff",
+      "--cached",
+      "--name-only",
+      "--relative",
+      "-z",
+    ]),
+  ]);
+  const generated = new Set(topology.codeFiles.map((codeFile) => codeFile.path));
+  const files = new Set<string>();
+  for (const result of listed) {
+    if (result.exitCode !== 0) continue;
+    for (const file of result.stdout.split("\0")) if (file && !generated.has(file)) files.add(file);
+  }
+  return [...files].sort();
+}
+
 async function gitArchive(
   runner: CommandRunner,
   codeRoot: string,

@@ -172,14 +172,24 @@ export class KubeBackend implements Backend {
           hint: "Say which cluster in prodlike.yaml: `cluster: { context: CONTEXT, registry: HOST/PATH }` (docs/clusters.md).",
         });
       }
-      const [{ prepareCodeImage }, { splitRegistry }, { dockerConfigJson }] = await Promise.all([
-        import("./code-image.js"),
-        import("./registry-delivery.js"),
-        import("../docker/docker-credentials.js"),
-      ]);
+      const [{ prepareCodeImage, uncommittedFiles }, { splitRegistry }, { dockerConfigJson }] =
+        await Promise.all([
+          import("./code-image.js"),
+          import("./registry-delivery.js"),
+          import("../docker/docker-credentials.js"),
+        ]);
       const host = placement.registry ? splitRegistry(placement.registry).host : undefined;
       const login = host ? await this.deps.credentials?.(host) : undefined;
       const codeImage = await prepareCodeImage(topology, placement, this.deps.runner);
+      // `--bake` alone bakes the last commit, not the working tree: an edit not committed
+      // yet would otherwise be missing from the environment without a word.
+      if (placement.code.mode === "bake" && placement.code.ref === "HEAD") {
+        const left = await uncommittedFiles(this.deps.runner, topology);
+        if (left.length > 0)
+          progress.warn(
+            `--bake bakes the last commit (HEAD): ${left.length} uncommitted file(s) are not in it (${left.slice(0, 3).join(", ")}${left.length > 3 ? ", ..." : ""}). Commit them and run \`up --bake\` again to have them.`,
+          );
+      }
       return this.deploy(
         presetDeployment(topology, {
           ...context,

@@ -124,12 +124,16 @@ function defaultResources(quota: ClusterPlacement["quota"]): { cpu?: string; mem
   };
 }
 
-/** A quarter of a quantity (2 -> 500m, 1Gi -> 256Mi): a container's default request. */
+/** A quarter of a quantity (2 -> 500m, 1Gi -> 256Mi, 640Mi -> 160Mi): a container's
+ *  default request. */
 export function quarterOf(quantity: string): string {
   const match = /^(\d+(?:\.\d+)?)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(quantity);
   if (!match) return quantity;
   const value = Number(match[1]);
   const unit = match[2] ?? "";
+  // In the unit the user wrote when it divides evenly: `kubectl describe limitrange`
+  // shows 160Mi for 640Mi, not the equal but unreadable 163840Ki.
+  if (unit !== "" && unit !== "m" && Number.isInteger(value / 4)) return `${value / 4}${unit}`;
   if (unit === "" || unit === "m") {
     const milli = unit === "m" ? value : value * 1000;
     return `${Math.max(1, Math.floor(milli / 4))}m`;

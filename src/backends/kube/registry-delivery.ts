@@ -92,11 +92,13 @@ export class RegistryDelivery implements ImageDelivery {
         signal: AbortSignal.timeout(10_000),
       });
     let response: Response;
+    let loggedIn = false;
     try {
       response = await ask();
       // A registry behind a login: the developer's docker credentials, as docker sends them.
       if (response.status === 401) {
         const authorization = await this.authorization(host, response, repository);
+        loggedIn = authorization !== undefined;
         if (authorization) response = await ask(authorization);
       }
     } catch (error) {
@@ -104,10 +106,19 @@ export class RegistryDelivery implements ImageDelivery {
     }
     if (response.status === 200) return true;
     if (response.status === 404) return false;
-    if (response.status === 401)
-      throw new ProdlikeError("CLUSTER_FAILED", `The registry ${host} wants a login`, {
-        hint: `Log in as the cluster will pull: \`docker login ${host}\` (prodlike uses those credentials and gives the pods a pull Secret).`,
-      });
+    // No login, or one the registry no longer takes (a changed password, an expired
+    // token): the same remedy, but "wants a login" would send a developer who has one
+    // looking in the wrong place.
+    if (response.status === 401 || response.status === 403)
+      throw new ProdlikeError(
+        "CLUSTER_FAILED",
+        loggedIn
+          ? `The registry ${host} refused the login docker has for it (HTTP ${response.status})`
+          : `The registry ${host} wants a login`,
+        {
+          hint: `Log in as the cluster will pull: \`docker login ${host}\`${loggedIn ? " again" : ""} (prodlike uses those credentials and gives the pods a pull Secret).`,
+        },
+      );
     throw unreachable(host, `HTTP ${response.status} for ${url}`);
   }
 

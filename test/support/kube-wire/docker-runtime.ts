@@ -18,8 +18,10 @@ import type {
 } from "./runtime.js";
 
 // Pods as Docker containers on the real engine, the way a kubelet runs them: a pause
-// container holds the pod's network (on one Docker network per double, reachable by the
-// names of the Services that select it, through Docker's DNS, which the pod's
+// container holds the pod's network (on one Docker network per double, where it answers
+// to SERVICE.NAMESPACE[.svc[.cluster.local]], and on one per namespace, where it answers
+// to the bare names of the Services that select it: as a cluster's DNS search path, `db`
+// is the pod's own namespace's, never another's; through Docker's DNS, which the pod's
 // /etc/resolv.conf names), each container joins it; hostPath volumes are bind mounts
 // (kind's node paths mapped to this machine), claims are Docker volumes that outlive the
 // pod, ConfigMaps and Secrets are files, emptyDirs are shared folders; init containers run
@@ -65,6 +67,8 @@ export class DockerRuntime implements PodRuntime {
   private readonly pulled = new Set<string>();
   /** Made once, by the first pod: pods start side by side. */
   private setup: Promise<void> | undefined;
+  /** A network per namespace, for the bare Service names (made when a pod first needs it). */
+  private readonly namespaceNetworks = new Map<string, Promise<string>>();
 
   get label(): Record<string, string> {
     return { [RUNTIME_LABEL]: this.id };
@@ -318,11 +322,12 @@ export class DockerRuntime implements PodRuntime {
         .getVolume(volume.Name)
         .remove()
         .catch(() => undefined);
-    if (this.network)
+    for (const network of [...this.namespaceNetworks.values(), Promise.resolve(this.network)])
       await this.docker
-        .getNetwork(this.network)
+        .getNetwork((await network.catch(() => undefined)) ?? "")
         .remove()
         .catch(() => undefined);
+    this.namespaceNetworks.clear();
     if (this.root) await rm(this.root, { recursive: true, force: true }).catch(() => undefined);
     this.pods.clear();
   }
@@ -362,9 +367,21 @@ export class DockerRuntime implements PodRuntime {
       User: "0",
       Labels: this.label,
       HostConfig: { NetworkMode: network },
-      NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: context.aliases } } },
+      NetworkingConfig: {
+        EndpointsConfig: {
+          [network]: {
+            Aliases: context.aliases.flatMap((alias) =>
+              ["", ".svc", ".svc.cluster.local"].map((suffix) => `${alias}.${namespace}${suffix}`),
+            ),
+          },
+        },
+      },
     });
     entry.pause = pause.id;
+    await this.docker.getNetwork(await this.namespaceNetwork(namespace)).connect({
+      Container: pause.id,
+      EndpointConfig: { Aliases: context.aliases },
+    });
     await pause.start();
     const binds = await this.volumes(pod, context, entry.folder, namespace);
     for (const spec of pod.spec?.initContainers ?? []) {
@@ -531,6 +548,18 @@ export class DockerRuntime implements PodRuntime {
     } catch {
       // Not there: the pod waits in ErrImagePull, as a node that cannot pull does.
     }
+  }
+
+  private namespaceNetwork(namespace: string): Promise<string> {
+    let made = this.namespaceNetworks.get(namespace);
+    if (!made) {
+      const name = `${this.id}-ns-${namespace}`;
+      made = this.docker
+        .createNetwork({ Name: name, Driver: "bridge", Labels: this.label })
+        .then(() => name);
+      this.namespaceNetworks.set(namespace, made);
+    }
+    return made;
   }
 
   private async imageExists(image: string): Promise<boolean> {

@@ -4,9 +4,10 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { prepareCodeImage } from "../../../../src/backends/kube/code-image.js";
+import { prepareCodeImage, uncommittedFiles } from "../../../../src/backends/kube/code-image.js";
 import { writeCodeFiles } from "../../../../src/env/generated-files.js";
 import type { CommandRunner } from "../../../../src/process/command-runner.js";
+import { ExecaCommandRunner } from "../../../../src/process/execa-command-runner.js";
 import type { ClusterPlacement, Topology } from "../../../../src/topology/model.js";
 import { SilentProgress } from "../../../../src/ui/plain-progress.js";
 import { drupalTopology } from "../../../support/drupal-topology.js";
@@ -68,5 +69,43 @@ describe("the code image", () => {
     const edited = await prepareCodeImage(topology, placement, unusedRunner);
     folders.push(edited.context);
     expect(edited.tag).not.toBe(first.tag);
+  });
+});
+
+describe("what --bake leaves out", () => {
+  it("lists the checkout's changed, staged, deleted and new files, not ignored or generated ones", async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), "code-image-git-"));
+    try {
+      const git = (...args: string[]) =>
+        run("git", ["-C", root, "-c", "user.name=t", "-c", "user.email=t@example.test", ...args]);
+      const topology = {
+        codeRoot: root,
+        codeFiles: [{ path: "settings.generated.php" }] as Topology["codeFiles"],
+      };
+      await writeFile(path.join(root, ".gitignore"), "ignored.log\n");
+      for (const name of ["changed.php", "staged.php", "deleted.php", "kept.php"])
+        await writeFile(path.join(root, name), "one\n");
+      await git("init", "-q");
+      await git("add", "-A");
+      await git("commit", "-q", "-m", "first");
+      const runner = new ExecaCommandRunner();
+      expect(await uncommittedFiles(runner, topology)).toEqual([]);
+
+      await writeFile(path.join(root, "changed.php"), "two\n");
+      await writeFile(path.join(root, "staged.php"), "two\n");
+      await git("add", "staged.php");
+      await rm(path.join(root, "deleted.php"));
+      await writeFile(path.join(root, "new.php"), "new\n");
+      await writeFile(path.join(root, "ignored.log"), "log\n");
+      await writeFile(path.join(root, "settings.generated.php"), "<?php\n");
+      expect(await uncommittedFiles(runner, topology)).toEqual([
+        "changed.php",
+        "deleted.php",
+        "new.php",
+        "staged.php",
+      ]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
