@@ -1,4 +1,4 @@
-import { rm } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import type { Readable, Writable } from "node:stream";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { ClusterBackendName } from "../../config/backend-registry.js";
@@ -61,6 +61,8 @@ import { waitForPodsGone, waitForReplacement } from "./pod-waits.js";
 
 /** How long `down` waits for the pods to stop (their grace period is 30 s by default). */
 const DOWN_TIMEOUT_MS = 90_000;
+/** How often a session looks whether its environment is still recorded here. */
+const SESSION_CHECK_MS = 10_000;
 
 export interface KubeBackendDeps {
   name: ClusterBackendName;
@@ -225,16 +227,47 @@ export class KubeBackend implements Backend {
     if (options.replace) await reachability.close(envId);
     const api = await this.deps.connect(record.kubeconfig, record.context);
     const { runClusterSession } = await import("./session/cluster-session.js");
-    await runClusterSession({
-      api,
-      record,
-      clock: this.deps.clock,
-      signal: options.signal,
-      onLine: options.onLine,
-      onReady: options.onReady,
-      routerAddress: () => reachability.routerAddress(),
-    });
+    // A session outlives nothing it serves: once the environment's record or its checkout
+    // is gone (destroyed from another process, the folder deleted), it ends on its own
+    // rather than forward and advertise the names of an environment that is no more.
+    const ended = new AbortController();
+    const stop = () => ended.abort();
+    options.signal.addEventListener("abort", stop, { once: true });
+    if (options.signal.aborted) stop();
+    const watch = setInterval(() => {
+      void this.stillServed(envId, record.codeRoot).then((served) => {
+        if (served || ended.signal.aborted) return;
+        options.onLine(`${envId} is no longer recorded here, or its checkout is gone: ending`);
+        stop();
+      });
+    }, SESSION_CHECK_MS);
+    watch.unref();
+    try {
+      await runClusterSession({
+        api,
+        record,
+        clock: this.deps.clock,
+        signal: ended.signal,
+        onLine: options.onLine,
+        onReady: options.onReady,
+        routerAddress: () => reachability.routerAddress(),
+      });
+    } finally {
+      clearInterval(watch);
+      options.signal.removeEventListener("abort", stop);
+    }
     return true;
+  }
+
+  private async stillServed(envId: string, codeRoot: string): Promise<boolean> {
+    const [record, checkout] = await Promise.all([
+      this.deps.records.get(envId).catch(() => undefined),
+      stat(codeRoot).then(
+        () => true,
+        () => false,
+      ),
+    ]);
+    return record?.backend === this.name && checkout;
   }
 
   async previousRelease(envId: string): Promise<KeptRelease | undefined> {
