@@ -28,12 +28,11 @@ export { routerEnabled };
 
 // Loaded on first use: `status` and `ls` start without the image builder behind it.
 export async function openRouter(services: CoreServices): Promise<LocalRouter> {
-  const { LocalRouter, parsePortChoices } = await import("../backends/router/local-router.js");
-  return new LocalRouter({
+  const { LocalRouter } = await import("../backends/router/local-router.js");
+  return LocalRouter.withPortsOf(services.env, {
     runner: services.runner,
     engine: await services.engine(),
     clock: services.clock,
-    portChoices: parsePortChoices(services.env.PRODLIKE_ROUTER_PORTS),
   });
 }
 

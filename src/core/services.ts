@@ -246,12 +246,11 @@ async function routerDoor(
   options: { make: boolean },
 ): Promise<RouterDoor | undefined> {
   if (!routerEnabled(deps.env)) return undefined;
-  const { LocalRouter, parsePortChoices } = await import("../backends/router/local-router.js");
-  const router = new LocalRouter({
+  const { LocalRouter } = await import("../backends/router/local-router.js");
+  const router = LocalRouter.withPortsOf(deps.env, {
     runner: deps.runner,
     engine: await deps.engine(),
     clock: deps.clock,
-    portChoices: parsePortChoices(deps.env.PRODLIKE_ROUTER_PORTS),
   });
   return router.door(options).catch(() => undefined);
 }

@@ -57,6 +57,8 @@ const RecordLabel = {
   clusters: "dev.prodlike.router.clusters",
   locks: "dev.prodlike.router.locks",
 } as const;
+/** What the router's network and volume are labelled with (`router stop` finds them). */
+const ROUTER_LABEL_ARGS = ["--label", `${Label.managed}=true`, "--label", `${Label.router}=true`];
 const ROUTER_CONTEXT = fileURLToPath(new URL("../../../router", import.meta.url));
 
 /** Host port pairs tried in order: 80/443 when free, then the alternatives. */
@@ -93,6 +95,15 @@ interface RouterContainer {
 
 export class LocalRouter {
   constructor(private readonly deps: LocalRouterDeps) {}
+
+  /** The router as every prodlike command opens it: on the ports PRODLIKE_ROUTER_PORTS
+   *  allows, else the defaults. */
+  static withPortsOf(
+    env: NodeJS.ProcessEnv,
+    deps: Omit<LocalRouterDeps, "portChoices">,
+  ): LocalRouter {
+    return new LocalRouter({ ...deps, portChoices: parsePortChoices(env.PRODLIKE_ROUTER_PORTS) });
+  }
 
   /** What the router serves now, without changing anything (status, ls). Cluster
    *  environments' routes cost a read inside the router: only when asked for. */
@@ -372,18 +383,9 @@ export class LocalRouter {
 
   private async ensureNetwork(): Promise<void> {
     if ((await this.deps.engine.listNetworks({ [Label.router]: "true" })).length > 0) return;
-    const created = await this.docker(
-      [
-        "network",
-        "create",
-        "--label",
-        `${Label.managed}=true`,
-        "--label",
-        `${Label.router}=true`,
-        ROUTER_NAME,
-      ],
-      { allowFailure: true },
-    );
+    const created = await this.docker(["network", "create", ...ROUTER_LABEL_ARGS, ROUTER_NAME], {
+      allowFailure: true,
+    });
     // Another prodlike made it meanwhile: that one is as good.
     if (created.exitCode !== 0 && !/already exists/i.test(created.stderr)) {
       throw routerFailed(`docker network create ${ROUTER_NAME}: ${lastLine(created.stderr)}`);
@@ -496,17 +498,16 @@ export class LocalRouter {
         update: (text) => onDetail?.(text),
       });
     }
-    const labels = ["--label", `${Label.managed}=true`, "--label", `${Label.router}=true`];
     await this.ensureNetwork();
     // Idempotent: an existing volume (and the CA in it) is kept.
-    await this.docker(["volume", "create", ...labels, ROUTER_VOLUME]);
+    await this.docker(["volume", "create", ...ROUTER_LABEL_ARGS, ROUTER_VOLUME]);
     const failures: string[] = [];
     for (const ports of this.deps.portChoices) {
       if ((await portAnswers(ports.http)) || (await portAnswers(ports.https))) {
         failures.push(`${ports.http}/${ports.https} in use`);
         continue;
       }
-      const result = await this.docker(runArguments(image, ports, labels), {
+      const result = await this.docker(runArguments(image, ports), {
         allowFailure: true,
       });
       if (result.exitCode === 0) {
@@ -618,13 +619,13 @@ function withoutGoneNodes(
   );
 }
 
-function runArguments(image: string, ports: RouterPorts, labels: string[]): string[] {
+function runArguments(image: string, ports: RouterPorts): string[] {
   return [
     "run",
     "--detach",
     "--name",
     ROUTER_NAME,
-    ...labels,
+    ...ROUTER_LABEL_ARGS,
     "--label",
     `${Label.routerPorts}=http:${ports.http},https:${ports.https}`,
     "--label",
