@@ -69,7 +69,7 @@ export async function teamContexts(
         });
       }
     } catch (error) {
-      warnings.push({ context: "prodlike.yaml", problem: messageOf(error) });
+      warnings.push({ context: "prodlike.yaml", problem: apiFailureText(error) });
     }
   }
   try {
@@ -79,11 +79,9 @@ export async function teamContexts(
         context: cluster.context,
       });
   } catch (error) {
-    warnings.push({ context: "user settings", problem: messageOf(error) });
+    warnings.push({ context: "user settings", problem: apiFailureText(error) });
   }
-  const contexts = [
-    ...new Map(found.map((entry) => [`${entry.kubeconfig}\0${entry.context}`, entry])).values(),
-  ];
+  const contexts = [...new Map(found.map((entry) => [contextKey(entry), entry])).values()];
   const recorded = new Set(records.map((record) => placeKey(record.context, record.namespace)));
   return { contexts, recorded, warnings };
 }
@@ -98,14 +96,12 @@ export async function listTeam(services: CoreServices, dir: string | undefined) 
       try {
         reached.push(await listTeamContext(services, place, recorded));
       } catch (error) {
-        warnings.push({ context: place.context, problem: messageOf(error) });
+        warnings.push({ context: place.context, problem: apiFailureText(error) });
       }
     }),
   );
   const listing: TeamListing = {
-    environments: reached
-      .flatMap((entry) => entry.environments)
-      .sort((a, b) => byCodePoint(a.context, b.context) || byCodePoint(a.namespace, b.namespace)),
+    environments: reached.flatMap((entry) => entry.environments).sort(byPlace),
     warnings: warnings.sort((a, b) => byCodePoint(a.context, b.context)),
   };
   return { listing, reached };
@@ -131,8 +127,19 @@ export async function listTeamContext(
 }
 
 /** Why a context gave no listing, as a warning line says it. */
-export function teamProblem(error: unknown): string {
-  return messageOf(error);
+export const teamProblem = apiFailureText;
+
+/** One team context, as a key (the same context name may be in two kubeconfigs). */
+export function contextKey({ kubeconfig, context }: TeamContext): string {
+  return `${kubeconfig}\0${context}`;
+}
+
+/** Team rows in the order they are shown: by context, then namespace. */
+export function byPlace(
+  a: { context: string; namespace: string },
+  b: { context: string; namespace: string },
+): number {
+  return byCodePoint(a.context, b.context) || byCodePoint(a.namespace, b.namespace);
 }
 
 /** `ls`'s team rows: none when `--backend` names a backend of this machine alone. */
@@ -183,7 +190,7 @@ export async function teamGc(
         } catch (error) {
           // Refused (RBAC) or failed: said with the entry; the others go on.
           entry.deleted = false;
-          entry.problem = messageOf(error);
+          entry.problem = apiFailureText(error);
         }
       }
       namespaces.push(entry);
@@ -194,8 +201,4 @@ export async function teamGc(
 
 function placeKey(context: string, namespace: string): string {
   return `${context}\0${namespace}`;
-}
-
-function messageOf(error: unknown): string {
-  return apiFailureText(error);
 }

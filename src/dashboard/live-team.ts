@@ -1,5 +1,7 @@
 import type { CoreServices } from "../core/services.js";
 import {
+  byPlace,
+  contextKey,
   listTeamContext,
   type TeamContext,
   type TeamEnvironment,
@@ -106,11 +108,11 @@ export class LiveTeam {
     if (this.closed) return;
     this.contexts = found.contexts;
     this.settingsWarnings = found.warnings;
-    const wanted = new Set(found.contexts.map(keyOf));
+    const wanted = new Set(found.contexts.map(contextKey));
     // A context no longer configured leaves the page with its rows.
     for (const key of this.results.keys()) if (!wanted.has(key)) this.results.delete(key);
     for (const context of found.contexts) {
-      const key = keyOf(context);
+      const key = contextKey(context);
       if (this.inFlight.has(key)) continue;
       const listing = this.listOne(context, found.recorded).finally(() =>
         this.inFlight.delete(key),
@@ -128,8 +130,9 @@ export class LiveTeam {
       result = { warning: { context: context.context, problem: this.source.problem(error) } };
     }
     // Dropped from the settings while it was being listed: not brought back.
-    if (this.closed || !this.contexts.some((known) => keyOf(known) === keyOf(context))) return;
-    this.results.set(keyOf(context), result);
+    if (this.closed || !this.contexts.some((known) => contextKey(known) === contextKey(context)))
+      return;
+    this.results.set(contextKey(context), result);
     this.publish();
   }
 
@@ -139,7 +142,7 @@ export class LiveTeam {
     const next: TeamState = {
       environments: results
         .flatMap((result) => ("environments" in result ? result.environments : []))
-        .sort((a, b) => byCodePoint(a.context, b.context) || byCodePoint(a.namespace, b.namespace)),
+        .sort(byPlace),
       warnings: [
         ...this.settingsWarnings,
         ...results.flatMap((result) => ("warning" in result ? [result.warning] : [])),
@@ -151,8 +154,4 @@ export class LiveTeam {
     this.state = next;
     this.onChange(next);
   }
-}
-
-function keyOf(context: TeamContext): string {
-  return `${context.kubeconfig}\0${context.context}`;
 }
