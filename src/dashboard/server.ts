@@ -3,11 +3,11 @@ import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Backend, BackendName } from "../backends/backend.js";
 import type { EnvironmentOverview } from "../core/overview.js";
 import type { CoreServices } from "../core/services.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
+import { packageFile } from "../package-files.js";
 import { actionWork, createWork, isAction } from "./actions.js";
 import { LiveEnvironments } from "./live-environments.js";
 import { coreTeamSource, LiveTeam, type TeamSource, type TeamState } from "./live-team.js";
@@ -70,8 +70,8 @@ const MAX_BODY_BYTES = 64 * 1024;
 export const INSTANCE_HEADER = "X-Prodlike-Dashboard";
 
 export function defaultAssetsDir(): string {
-  // dist/dashboard/server.js and src/dashboard/server.ts both find <package>/dist/web.
-  return fileURLToPath(new URL("../../dist/web/", import.meta.url));
+  // The page built by `npm run build` (scripts/build-web.js).
+  return packageFile("dist/web/");
 }
 
 export async function startDashboard(

@@ -1,13 +1,13 @@
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { ProdlikeError } from "../errors/prodlike-error.js";
+import { packageFile } from "../package-files.js";
 
 // compose/base.yml: what every rendered compose project starts from. Kept as a data file
 // at the product's top level so users can read and diff it; checked here so a broken
 // edit fails with the file and the field, not with compose's own error later.
 
-export const COMPOSE_BASE_FILE = fileURLToPath(new URL("../../compose/base.yml", import.meta.url));
+export const COMPOSE_BASE_FILE = packageFile("compose/base.yml");
 
 export interface ComposeBase {
   version: string;

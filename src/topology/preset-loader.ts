@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { readYamlFile, validateYaml } from "../config/yaml-source.js";
 import { ProdlikeError } from "../errors/prodlike-error.js";
+import { packageFile } from "../package-files.js";
 import { type PresetDefinition, presetSchema } from "./preset-schema.js";
 
 // A preset read from disk: its definition plus the raw text of its templates and the
@@ -19,7 +19,7 @@ export interface LoadedPreset {
   contextHashes: Record<string, string>;
 }
 
-export const PRESETS_DIR = fileURLToPath(new URL("../../presets/", import.meta.url));
+export const PRESETS_DIR = packageFile("presets/");
 
 export async function listPresets(presetsDir = PRESETS_DIR): Promise<string[]> {
   const entries = await readdir(presetsDir, { withFileTypes: true });

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
+import { packageFile } from "../../package-files.js";
 
 // The kind cluster config for one environment: kind/cluster.yaml (the node image pin and
 // anything else a team sets there) plus what only prodlike knows. Mounts and port
@@ -9,9 +9,7 @@ import { ProdlikeError } from "../../errors/prodlike-error.js";
 // from the host is added here: the code tree (bind-mounted into the node, then hostPath
 // into pods) and the published ports (host 127.0.0.1:hostPort -> node NodePort).
 
-export const KIND_TEMPLATE_FILE = fileURLToPath(
-  new URL("../../../kind/cluster.yaml", import.meta.url),
-);
+export const KIND_TEMPLATE_FILE = packageFile("kind/cluster.yaml");
 
 export const KIND_API_VERSION = "kind.x-k8s.io/v1alpha4";
 

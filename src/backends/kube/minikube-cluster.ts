@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
+import { packageFile } from "../../package-files.js";
 import type { CommandRunner } from "../../process/command-runner.js";
 import {
   type ClusterLocation,
@@ -13,9 +13,7 @@ import {
 
 export const MINIKUBE_NODE_CODE_PATH = "/prodlike/code";
 
-export const MINIKUBE_PROFILE_FILE = fileURLToPath(
-  new URL("../../../kind/minikube.yaml", import.meta.url),
-);
+export const MINIKUBE_PROFILE_FILE = packageFile("kind/minikube.yaml");
 
 /** kind/minikube.yaml: how `minikube start` runs, before what prodlike adds. */
 export interface MinikubeProfile {

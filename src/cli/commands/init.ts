@@ -1,6 +1,5 @@
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
-import { fileURLToPath } from "node:url";
 import {
   DEFAULT_PRESET,
   defaultProjectName,
@@ -12,6 +11,7 @@ import {
   writeConfig,
 } from "../../core/init-config.js";
 import { ProdlikeError } from "../../errors/prodlike-error.js";
+import { packageFile } from "../../package-files.js";
 import type { Output } from "../output.js";
 
 export default async function initCommand(
@@ -34,9 +34,7 @@ export default async function initCommand(
         ? DEFAULT_PRESET
         : await askPreset(presets);
   }
-  const schemaFile = fileURLToPath(
-    new URL("../../../schema/prodlike.schema.json", import.meta.url),
-  );
+  const schemaFile = packageFile("schema/prodlike.schema.json");
   const content = renderConfig({
     project: defaultProjectName(codeRoot),
     preset,

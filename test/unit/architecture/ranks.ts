@@ -23,4 +23,5 @@ export const RANK: Record<string, number> = {
   waits: 1,
   process: 1,
   "version.ts": 1,
+  "package-files.ts": 1,
 };
