@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { link, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -44,6 +43,8 @@ export async function acquireEnvironmentLock(
 ): Promise<HeldLock> {
   await ensurePrivateDir(options.dir);
   const file = path.join(options.dir, `${envId}.lock`);
+  // node:crypto is loaded where it is used: it costs ~8 ms, a tenth of `status`.
+  const { randomBytes } = await import("node:crypto");
   const mine = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
   await writeFile(mine, formatHolder(currentProcess(options.operation)), { mode: 0o600 });
   const deadline = options.clock.now() + options.timeoutMs;
@@ -87,6 +88,7 @@ export async function acquireEnvironmentLock(
 // Moves a dead owner's lock aside (atomic), then checks what was moved: if another
 // process had just replaced it with its own live lock, that lock is put back.
 async function takeOverStale(file: string, dead: LockHolder): Promise<void> {
+  const { randomBytes } = await import("node:crypto");
   const aside = `${file}.stale.${process.pid}.${randomBytes(4).toString("hex")}`;
   try {
     await rename(file, aside);

@@ -1,7 +1,7 @@
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { readStateOrNothing } from "../../state/json-state.js";
 import type { ComposeFlavour } from "./compose-cli.js";
 

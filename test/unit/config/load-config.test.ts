@@ -1,8 +1,8 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../../src/config/load-config.js";
+import { fnv1a64, loadConfig } from "../../../src/config/load-config.js";
 import { ProdlikeError } from "../../../src/errors/prodlike-error.js";
 
 // Each test gets its own state folder, so the validated-config cache starts empty.
@@ -90,6 +90,27 @@ describe("loadConfig", () => {
     await writeFile(path.join(dir, "prodlike.yaml"), "name: shop\nports:\n  web: nine\n");
     const error = await loadConfig(dir, env).catch((caught: unknown) => caught);
     expect((error as ProdlikeError).code).toBe("CONFIG_INVALID");
+  });
+
+  it("never serves one folder's cached config to another whose entry name clashes", async () => {
+    const env = await freshEnv();
+    const valid = await projectWith("name: shop\n");
+    const broken = await projectWith("name: shop\nports:\n  web: nine\n");
+    await loadConfig(valid, env);
+    // The entry name is a short hash of the folder: a clash is forced by copying the file.
+    const entries = path.join(env.PRODLIKE_HOME, "config-cache");
+    await copyFile(
+      path.join(entries, `${fnv1a64(valid)}.json`),
+      path.join(entries, `${fnv1a64(broken)}.json`),
+    );
+    const error = await loadConfig(broken, env).catch((caught: unknown) => caught);
+    expect((error as ProdlikeError).code).toBe("CONFIG_INVALID");
+  });
+
+  it("names cache entries with FNV-1a 64 (its published test vectors)", () => {
+    expect(fnv1a64("")).toBe("cbf29ce484222325");
+    expect(fnv1a64("a")).toBe("af63dc4c8601ec8c");
+    expect(fnv1a64("foobar")).toBe("85944171f73967e8");
   });
 
   it("fails clearly for a code root that does not exist", async () => {
