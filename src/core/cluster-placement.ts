@@ -1,8 +1,9 @@
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import { parse as parseYaml } from "yaml";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { ProdlikeError } from "../errors/prodlike-error.js";
+import { parseState } from "../state/json-state.js";
 import type { ClusterPlacement } from "../topology/model.js";
 import type { Target } from "./plan.js";
 import type { CoreServices } from "./services.js";
@@ -23,13 +24,13 @@ export interface PlacementRequest {
 }
 
 const kubeconfigSchema = z.object({
-  "current-context": z.string().optional(),
-  contexts: z
-    .array(z.object({ name: z.string(), context: z.object({ cluster: z.string() }).partial() }))
-    .nullish(),
-  clusters: z
-    .array(z.object({ name: z.string(), cluster: z.object({ server: z.string() }).partial() }))
-    .nullish(),
+  "current-context": z.optional(z.string()),
+  contexts: z.nullish(
+    z.array(z.object({ name: z.string(), context: z.partial(z.object({ cluster: z.string() })) })),
+  ),
+  clusters: z.nullish(
+    z.array(z.object({ name: z.string(), cluster: z.partial(z.object({ server: z.string() })) })),
+  ),
 });
 
 type Kubeconfig = z.infer<typeof kubeconfigSchema>;
@@ -142,7 +143,7 @@ async function readKubeconfig(file: string): Promise<Kubeconfig> {
       hint: `${error.code ?? error.message}: the team's cluster needs one (KUBECONFIG names another file).`,
     });
   });
-  const parsed = kubeconfigSchema.safeParse(parseYaml(text));
+  const parsed = parseState(kubeconfigSchema, parseYaml(text));
   if (!parsed.success) {
     throw new ProdlikeError("CONFIG_INVALID", `${file} is not a kubeconfig`, {
       hint: parsed.error.issues[0]?.message ?? "It has no contexts.",

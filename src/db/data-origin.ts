@@ -1,6 +1,6 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { stateDir } from "../config/user-settings.js";
 import { readStateOrNothing } from "../state/json-state.js";
 
@@ -20,7 +20,7 @@ const dataOriginSchema = z.object({
   source: z.string(),
   kind: z.enum(["pull", "import", "seed"]),
   at: z.string(),
-  sanitized: z.boolean().optional(),
+  sanitized: z.optional(z.boolean()),
 });
 
 export class DataOriginStore {

@@ -1,6 +1,6 @@
 import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { z } from "zod";
+import * as z from "zod/mini";
 import {
   BACKEND_NAMES,
   type ClusterBackendName,
@@ -47,25 +47,25 @@ const environmentRecordSchema = z.looseObject({
   /** The names the local router sends to the cluster's node, and the NodePort each
    *  goes to there (an existing cluster: the forwarded port on this machine, hostPort).
    *  Absent in records from before. */
-  routes: z
-    .array(z.object({ host: z.string(), nodePort: z.number(), hostPort: z.number().optional() }))
-    .optional(),
+  routes: z.optional(
+    z.array(z.object({ host: z.string(), nodePort: z.number(), hostPort: z.optional(z.number()) })),
+  ),
   /** Image tags loaded into the cluster's node (loading again is skipped). */
   loadedImages: z.array(z.string()),
   /** Tags prodlike built for this environment, which `destroy` removes (a mirror loads
    *  the user's own images and builds none). Absent in records from before: all loaded. */
-  builtImages: z.array(z.string()).optional(),
+  builtImages: z.optional(z.array(z.string())),
   /** The rendered manifests' hash at the last successful `up`. */
   configHash: z.string(),
   createdAt: z.string(),
   /** Existing cluster: what the live sync sends the code into (the pods' containers that
    *  mount it, by workload), and what it leaves out. */
-  sync: z
-    .object({
+  sync: z.optional(
+    z.object({
       targets: z.array(z.object({ selector: z.string(), container: z.string(), path: z.string() })),
       exclude: z.array(z.string()),
-    })
-    .optional(),
+    }),
+  ),
 });
 
 export type EnvironmentRecord = z.infer<typeof environmentRecordSchema>;

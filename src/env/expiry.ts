@@ -1,6 +1,6 @@
 import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { stateDir } from "../config/user-settings.js";
 import { readStateOrNothing, writeState } from "../state/json-state.js";
 import { byCodePoint } from "../ui/text-order.js";
@@ -19,7 +19,7 @@ export interface Expiry {
 const expirySchema = z.object({
   envId: z.string(),
   ttlMs: z.number(),
-  expiresAt: z.string().refine((value) => !Number.isNaN(Date.parse(value)), "a date"),
+  expiresAt: z.string().check(z.refine((value) => !Number.isNaN(Date.parse(value)), "a date")),
 });
 
 export class ExpiryStore {

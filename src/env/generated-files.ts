@@ -1,6 +1,6 @@
 import { chmod, mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { readStateOrNothing } from "../state/json-state.js";
 import type { CodeFile, Topology } from "../topology/model.js";

@@ -1,6 +1,6 @@
 import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { stateDir } from "../config/user-settings.js";
 import { readStateOrNothing, writeState } from "../state/json-state.js";
 
@@ -16,7 +16,7 @@ export interface KeptRecord {
 
 const keptSchema = z.object({
   envId: z.string(),
-  keptAt: z.string().refine((value) => !Number.isNaN(Date.parse(value)), "a date"),
+  keptAt: z.string().check(z.refine((value) => !Number.isNaN(Date.parse(value)), "a date")),
 });
 
 export class KeptStore {
