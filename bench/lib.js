@@ -9,7 +9,7 @@ import { copyExampleProject, repoRoot } from "../test/support/example-project.js
 
 export { repoRoot };
 
-export const CLI = path.join(repoRoot, "bin", "prodlike.js");
+export const CLI = path.join(repoRoot, "bin", "prodlike.cjs");
 
 export async function benchProject(prefix) {
   const { name, base, dir, home } = await copyExampleProject(prefix, "prodlike-bench-");

@@ -123,7 +123,7 @@ function findSecondUser(): SecondUser | undefined {
       encoding: "utf8",
     }).trim();
     const uid = Number(execFileSync("id", ["-u", user], { encoding: "utf8" }).trim());
-    const cli = process.env.PRODLIKE_TEST_SECOND_CLI ?? `${home}/prodlike/bin/prodlike.js`;
+    const cli = process.env.PRODLIKE_TEST_SECOND_CLI ?? `${home}/prodlike/bin/prodlike.cjs`;
     execFileSync("sudo", ["-n", "-u", user, "--", "test", "-f", cli]);
     if (uid === process.getuid?.()) return undefined;
     const sh = async (script: string) =>

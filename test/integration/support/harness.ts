@@ -5,9 +5,9 @@ import { execa } from "execa";
 import { expect } from "vitest";
 import { copyExampleProject, repoRoot } from "../../support/example-project.js";
 
-// Drives the real CLI (bin/prodlike.js, built) as a user would, against the real engine.
+// Drives the real CLI (bin/prodlike.cjs, built) as a user would, against the real engine.
 
-export const CLI = path.join(repoRoot, "bin", "prodlike.js");
+export const CLI = path.join(repoRoot, "bin", "prodlike.cjs");
 export const docker = new Docker();
 
 export interface CliResult {

@@ -1,0 +1,73 @@
+// The CLI as one file, dist/prodlike.cjs, which bin/prodlike.cjs loads. Loading dist/ as
+// ~70 ES modules cost more than half of `prodlike status` (the issue's goal: within 2x a
+// bare `node -e 0`): the module loader's resolving and linking per file, and classic
+// zod evaluated whole.
+//
+// CommonJS on purpose: an ESM bundle hoists every import of a package or a Node built-in
+// to its top, so `status` would load all of them; in CommonJS each becomes a require()
+// inside the module that needs it, run only when that module first runs. Packages stay in
+// node_modules, loaded that way, except zod:
+// - zod/mini (the state files' schemas) is bundled, and only what they use is kept;
+// - classic zod (prodlike.yaml's and the presets' schemas) is bundled apart, into
+//   dist/vendor/zod.cjs, and required from there when first used. Inside the CLI's
+//   bundle it would share zod's core with mini, and the core's index (every locale,
+//   every check) would then run with the first state file read.
+// The two never mix: no schema of one flavour holds one of the other.
+//
+// import.meta.url (package-files.ts, the colour module's require) becomes the bundle's
+// own URL: dist/ is one folder below the package's top, as package-files.ts expects.
+// Run by `npm run build` after tsc.
+import { copyFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const CLASSIC_ZOD = "./vendor/zod.cjs";
+
+await build({
+  stdin: { contents: 'export * from "zod";', resolveDir: root, loader: "js" },
+  outfile: path.join(root, "dist", CLASSIC_ZOD),
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node22",
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: "linked",
+  logLevel: "warning",
+});
+
+/** Every package import left to node_modules, but zod's: classic zod from its own
+ *  bundle, zod/mini and the core parts it uses inside this one. */
+const packagesOutside = {
+  name: "packages-outside",
+  setup(context) {
+    context.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path === "zod") return { path: CLASSIC_ZOD, external: true };
+      if (args.path.startsWith("zod/")) return undefined;
+      return { path: args.path, external: true };
+    });
+  },
+};
+
+await build({
+  entryPoints: [path.join(root, "dist", "cli", "entry.js")],
+  outfile: path.join(root, "dist", "prodlike.cjs"),
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node22",
+  // Names are kept (no renaming), so a --debug stack trace still says where it was.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  define: { "import.meta.url": "__prodlikeBundleUrl" },
+  banner: {
+    js: 'const __prodlikeBundleUrl = require("node:url").pathToFileURL(__filename).href;',
+  },
+  plugins: [packagesOutside],
+  legalComments: "linked",
+  logLevel: "warning",
+});
+// Both bundles carry zod's code: its licence goes beside them.
+await copyFile(path.join(root, "node_modules", "zod", "LICENSE"), path.join(root, "dist", "zod.LICENSE"));
