@@ -26,10 +26,12 @@ import {
   chooseBackend,
   DEFAULT_LOCK_TIMEOUT_MS,
   type EnvRequest,
+  lifetimeRecords,
   lockEnvironment,
   projectHooks,
   whileLocked,
   withExpiry,
+  withLifetimes,
 } from "./environments.js";
 import type { HookRun } from "./hooks.js";
 import type { InstallReport } from "./install.js";
@@ -484,18 +486,23 @@ export async function status(
   EnvironmentStatus & { data?: DataOrigin; filesProxy?: string; router?: { trusted: boolean } }
 > {
   const { identity, backend, target } = await backendFor(services, request);
-  // The router's state is read beside the environment's own: two engine queries at once.
-  const [found, data, routerState] = await Promise.all([
+  // The router's state, the lifetimes and the trust record are read beside the
+  // environment's own: the engine's queries all leave at once. (Started before the
+  // project is read, they only slowed its reading: the work is the process's, not the
+  // engine's.)
+  const [found, data, routerState, lifetimes, trusted] = await Promise.all([
     backend.status(identity.id),
     services.stores.dataOrigin(identity.id).then((origin) => origin.read()),
     readRouterState(services, backend.name !== "compose"),
+    lifetimeRecords(services),
+    trustRecorded(services),
   ]);
   if (!found) throw environmentNotFound(identity.id);
-  const [withLifetime = found] = addRouterUrls(await withExpiry(services, [found]), routerState);
+  const [withLifetime = found] = addRouterUrls(withLifetimes(lifetimes, [found]), routerState);
   // files.proxy: missing user files come from production's public URL (see files-proxy).
   const filesProxy = target.loaded.config.files?.proxy;
   // Browsers refuse the https names until the router's CA is trusted: status says so.
-  const router = withLifetime.urls.https ? { trusted: await trustRecorded(services) } : undefined;
+  const router = withLifetime.urls.https ? { trusted } : undefined;
   return {
     ...withLifetime,
     ...(data ? { data } : {}),

@@ -422,12 +422,13 @@ export async function exportRootCertificate(
   return file;
 }
 
-/** The record `prodlike trust` leaves: the fingerprint of the certificate it installed. */
+/** The record `prodlike trust` leaves: the certificate it installed (records written
+ *  before hold its SHA-256 fingerprint instead). */
 export function trustRecordFile(services: CoreServices): string {
   return path.join(routerStateDir(services), "trusted");
 }
 
-export async function certificateFingerprint(caFile: string): Promise<string> {
+async function certificateFingerprint(caFile: string): Promise<string> {
   // node:crypto is loaded where it is used: it costs ~8 ms, a tenth of `status`.
   const { createHash } = await import("node:crypto");
   return createHash("sha256")
@@ -443,8 +444,16 @@ export async function trustRecorded(services: CoreServices): Promise<boolean> {
 
 async function isTrusted(services: CoreServices, caFile: string): Promise<boolean> {
   try {
-    const recorded = (await readFile(trustRecordFile(services), "utf8")).trim();
-    return recorded === (await certificateFingerprint(caFile));
+    const [recorded, current] = await Promise.all([
+      readFile(trustRecordFile(services), "utf8"),
+      readFile(caFile, "utf8"),
+    ]);
+    if (recorded === current) return true;
+    // A record from before holds the fingerprint: hashing loads node:crypto, only then.
+    const fingerprint = recorded.trim();
+    return (
+      /^[0-9a-f]{64}$/.test(fingerprint) && fingerprint === (await certificateFingerprint(caFile))
+    );
   } catch {
     return false;
   }

@@ -1,14 +1,8 @@
-import { access, rm, writeFile } from "node:fs/promises";
+import { access, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ProdlikeError } from "../errors/prodlike-error.js";
 import { formatCommand } from "../process/command-runner.js";
-import {
-  certificateFingerprint,
-  exportRootCertificate,
-  openRouter,
-  routerCaFile,
-  trustRecordFile,
-} from "./router.js";
+import { exportRootCertificate, openRouter, routerCaFile, trustRecordFile } from "./router.js";
 import type { CoreServices } from "./services.js";
 
 // `prodlike trust`: the router CA's root certificate into the system trust store and the
@@ -42,9 +36,8 @@ export async function trust(
   }
   const caFile = await exportRootCertificate(services, router);
   await mkcert(services, ["-install"], caFile, request.terminal);
-  await writeFile(trustRecordFile(services), `${await certificateFingerprint(caFile)}\n`, {
-    mode: 0o600,
-  });
+  // The record is the certificate itself: status compares bytes, with no digest to load.
+  await writeFile(trustRecordFile(services), await readFile(caFile), { mode: 0o600 });
   return { action: "installed", caFile, tool: "mkcert" };
 }
 

@@ -125,6 +125,8 @@ function labelFilters(labels: LabelFilter): string[] {
   return Object.entries(labels).map(([key, value]) => (value === true ? key : `${key}=${value}`));
 }
 
+const PING_TRUSTED_MS = 2_000;
+
 // The engine through dockerode, loaded on first use. Reads on the start-up path (ping,
 // list containers) go through EngineApiReader when the engine is on a unix socket, so
 // `status` and `ls` never load dockerode.
@@ -132,6 +134,12 @@ export class DockerodeEngine implements DockerEngine {
   private client: Promise<Docker> | undefined;
   private readonly reader: EngineApiReader | undefined;
   private readonly listings = new Map<string, Promise<RawContainer[]>>();
+  private pinging: Promise<void> | undefined;
+  private answeredAt: number | undefined;
+  private readonly volumeListings = new Map<
+    string,
+    Promise<{ name: string; labels: Record<string, string> }[]>
+  >();
 
   constructor(env: NodeJS.ProcessEnv) {
     const endpoint = engineEndpoint(env);
@@ -144,7 +152,25 @@ export class DockerodeEngine implements DockerEngine {
     return this.client;
   }
 
-  async ping(): Promise<void> {
+  // One ping for callers asking at the same moment, and an answer trusted for a moment
+  // after: core starts the ping beside its reading of the project (backendFor), and the
+  // backend's preflight then finds it answered instead of asking again. A failure is
+  // never kept: the next ping asks the engine.
+  ping(): Promise<void> {
+    if (this.answeredAt !== undefined && performance.now() - this.answeredAt < PING_TRUSTED_MS) {
+      return Promise.resolve();
+    }
+    this.pinging ??= this.askPing()
+      .then(() => {
+        this.answeredAt = performance.now();
+      })
+      .finally(() => {
+        this.pinging = undefined;
+      });
+    return this.pinging;
+  }
+
+  private async askPing(): Promise<void> {
     try {
       if (this.reader) await this.reader.ping();
       else await (await this.docker).ping();
@@ -161,13 +187,24 @@ export class DockerodeEngine implements DockerEngine {
     // The same listing asked for twice at once (ls lists the environments and reads the
     // router's state side by side) is one engine query: with hundreds of containers the
     // engine takes longer to list than anything else ls does.
+    return (await this.sharedQuery(this.listings, labels, () => this.rawContainers(labels))).map(
+      containerInfo,
+    );
+  }
+
+  // One query for callers asking the same at the same moment; a later caller asks anew.
+  private sharedQuery<T>(
+    pending: Map<string, Promise<T>>,
+    labels: LabelFilter,
+    query: () => Promise<T>,
+  ): Promise<T> {
     const key = JSON.stringify(labelFilters(labels).sort());
-    let pending = this.listings.get(key);
-    if (!pending) {
-      pending = this.rawContainers(labels).finally(() => this.listings.delete(key));
-      this.listings.set(key, pending);
+    let found = pending.get(key);
+    if (!found) {
+      found = query().finally(() => pending.delete(key));
+      pending.set(key, found);
     }
-    return (await pending).map(containerInfo);
+    return found;
   }
 
   private rawContainers(labels: LabelFilter): Promise<RawContainer[]> {
@@ -399,7 +436,18 @@ export class DockerodeEngine implements DockerEngine {
     return ((await docker.getVolume(name).inspect()).Labels as Record<string, string>) ?? {};
   }
 
+  // Shared like listContainers: status reads the sleep records for the router's state and
+  // for the environment's own at the same moment.
   async labelledVolumes(
+    labels: LabelFilter,
+  ): Promise<{ name: string; labels: Record<string, string> }[]> {
+    const volumes = await this.sharedQuery(this.volumeListings, labels, () =>
+      this.rawVolumes(labels),
+    );
+    return volumes.map((volume) => ({ name: volume.name, labels: { ...volume.labels } }));
+  }
+
+  private async rawVolumes(
     labels: LabelFilter,
   ): Promise<{ name: string; labels: Record<string, string> }[]> {
     const filters = { label: labelFilters(labels) };

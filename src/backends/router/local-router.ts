@@ -110,15 +110,16 @@ export class LocalRouter {
     // Routes and the router itself are on prodlike's containers; a cluster's node (kind's
     // own container, which a cluster environment's routes dial) is not, so only then is
     // every container listed.
-    const [containers, recorded] = await Promise.all([
+    const [containers, recorded, asleep] = await Promise.all([
       options.clusters
         ? this.allContainers()
         : this.deps.engine.listContainers({ [Label.managed]: "true" }),
       this.recorded(),
+      this.asleep(),
     ]);
     const container = routerContainerIn(containers);
     const external = options.clusters && container?.running ? await this.readExternal() : undefined;
-    const plan = routerPlan(containers, { external, recorded, asleep: await this.asleep() });
+    const plan = routerPlan(containers, { external, recorded, asleep });
     return {
       running: container?.running ?? false,
       ...(container?.ports ? { ports: container.ports } : {}),
