@@ -21,7 +21,8 @@ import { routedRequest, routerOf } from "./support/routed.js";
 // One engine, many users and environments, hostile neighbours (issue #31), on the real
 // engine: another checkout or another Unix user cannot change or remove an environment;
 // two ids that read the same are refused; a rogue container's routes are ignored and the
-// router's CA is constrained to `.localhost`; nothing in /tmp is trusted; ports stay with
+// router's CA is constrained to `.localhost`; nothing in /tmp is trusted (Node's compile
+// cache folder there included); ports stay with
 // their environment; hooks end (timeout, Ctrl-C); a killed prodlike's compose is stopped
 // by the next operation; a full disk, a huge single-line dump and 800 MB of mail stay
 // bounded; a destroy keeps the images another `up` is about to use. The two-user cases
@@ -404,31 +405,43 @@ describe("router trust", { timeout: 600_000 }, () => {
     await execa("chmod", ["1777", tmp]);
     await execa("chmod", ["0711", path.dirname(shop.dir)]);
     const planted = path.join(tmp, `prodlike-${uid}`);
+    // Node's default compile cache folder (TMPDIR/node-compile-cache), made first and
+    // open to all: code planted there would run as the owner. prodlike keeps its own.
+    const plantedCache = path.join(tmp, "node-compile-cache");
+    const ownCache = path.join(path.dirname(shop.dir), "cache-home");
     const canary = path.join(shop.dir, "canary.txt");
     await writeFile(canary, "the owner's file\n");
     if (second) {
       await second.sh(
-        `mkdir ${planted} && chmod 0777 ${planted} && ln -s ${canary} ${planted}/router-loaded`,
+        `mkdir ${planted} ${plantedCache} && chmod 0777 ${planted} ${plantedCache} && ln -s ${canary} ${planted}/router-loaded`,
       );
     } else {
       await mkdir(planted);
+      await mkdir(plantedCache, { mode: 0o777 });
       await execa("ln", ["-s", canary, path.join(planted, "router-loaded")]);
     }
     // The planted folder and what is in it (not its parent, where other programs of the
     // run make their own temporary files).
     const listing = async () =>
-      (await execa("ls", ["-la", "--time-style=full-iso", planted])).stdout
+      (await execa("ls", ["-laR", "--time-style=full-iso", planted, plantedCache])).stdout
         .split("\n")
         .filter((line) => !line.endsWith(" .."))
         .join("\n");
     const before = await listing();
     try {
-      const env = { TMPDIR: tmp };
+      const env = { TMPDIR: tmp, XDG_CACHE_HOME: ownCache };
       expectOk(await shop.cli(["down", "--json"], { env }));
       expectOk(await shop.cli(["up", "--json"], { env }));
       expectOk(await shop.cli(["router", "status", "--json"], { env }));
+      expectOk(await shop.cli(["status", "--json"], { env }));
       expect(await readFile(canary, "utf8")).toBe("the owner's file\n");
       expect(await listing()).toBe(before);
+      // The compile cache went to the owner's cache folder, writable by the owner only.
+      const [versionFolder] = await readdir(path.join(ownCache, "prodlike", "node"));
+      const cached = path.join(ownCache, "prodlike", "node", versionFolder ?? "");
+      expect((await readdir(cached)).length).toBeGreaterThan(0);
+      const { stdout: modes } = await execa("stat", ["-c", "%a %n", ownCache, cached]);
+      for (const line of modes.split("\n")) expect(line, line).toMatch(/^7[0-5][0-5] /);
     } finally {
       if (second) await second.sh(`rm -rf ${planted}`);
       await rm(tmp, { recursive: true, force: true });
