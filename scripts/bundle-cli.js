@@ -70,4 +70,7 @@ await build({
   logLevel: "warning",
 });
 // Both bundles carry zod's code: its licence goes beside them.
-await copyFile(path.join(root, "node_modules", "zod", "LICENSE"), path.join(root, "dist", "zod.LICENSE"));
+await copyFile(
+  path.join(root, "node_modules", "zod", "LICENSE"),
+  path.join(root, "dist", "zod.LICENSE"),
+);

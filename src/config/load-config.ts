@@ -2,7 +2,7 @@ import { access, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as z from "zod/mini";
 import { ProdlikeError } from "../errors/prodlike-error.js";
-import { readStateOrNothing } from "../state/json-state.js";
+import { lazySchema, readStateOrNothing } from "../state/json-state.js";
 import { VERSION } from "../version.js";
 import type { ProdlikeConfig } from "./schema.js";
 import { stateDir } from "./user-settings.js";
@@ -92,7 +92,9 @@ async function validateDefaults(): Promise<ProdlikeConfig> {
   return configSchema.parse({});
 }
 
-const cacheEntrySchema = z.object({ key: z.string(), config: z.record(z.string(), z.unknown()) });
+const cacheEntrySchema = lazySchema(() =>
+  z.object({ key: z.string(), config: z.record(z.string(), z.unknown()) }),
+);
 
 class ValidatedConfigCache {
   private readonly file: string;
@@ -109,7 +111,7 @@ class ValidatedConfigCache {
   // The key is checked before the config is trusted, and an entry is written only after
   // full validation. A damaged entry is a miss (validated again).
   async read(): Promise<ProdlikeConfig | undefined> {
-    const entry = await readStateOrNothing(this.file, cacheEntrySchema);
+    const entry = await readStateOrNothing(this.file, cacheEntrySchema());
     return entry?.key === this.key ? (entry.config as ProdlikeConfig) : undefined;
   }
 

@@ -2,7 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import * as z from "zod/mini";
 import { ProdlikeError } from "../errors/prodlike-error.js";
-import { parseState } from "../state/json-state.js";
+import { lazySchema, parseState } from "../state/json-state.js";
 
 // Per-user settings kept by `conf` (~/.config/prodlike/config.json, or
 // PRODLIKE_HOME/config.json). Today they hold the key local database passwords are
@@ -66,18 +66,20 @@ export interface UserCluster {
   kubeconfig?: string | undefined;
 }
 
-const userClustersSchema = z.array(
-  z.strictObject({
-    context: z.string().check(z.minLength(1)),
-    kubeconfig: z.optional(z.string().check(z.minLength(1))),
-  }),
+const userClustersSchema = lazySchema(() =>
+  z.array(
+    z.strictObject({
+      context: z.string().check(z.minLength(1)),
+      kubeconfig: z.optional(z.string().check(z.minLength(1))),
+    }),
+  ),
 );
 
 // Written by hand into config.json (`"clusters": [{ "context": "dev-cluster" }]`), so read
 // with a schema: a typo is an error naming the file, not a silent no-op.
 export async function userClusters(env: NodeJS.ProcessEnv): Promise<UserCluster[]> {
   const store = await openStore(env);
-  const parsed = parseState(userClustersSchema, store.get("clusters") ?? []);
+  const parsed = parseState(userClustersSchema(), store.get("clusters") ?? []);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   throw new ProdlikeError(

@@ -3,7 +3,7 @@ import os from "node:os";
 import { parse as parseYaml } from "yaml";
 import * as z from "zod/mini";
 import { ProdlikeError } from "../errors/prodlike-error.js";
-import { parseState } from "../state/json-state.js";
+import { lazySchema, parseState } from "../state/json-state.js";
 import type { ClusterPlacement } from "../topology/model.js";
 import type { Target } from "./plan.js";
 import type { CoreServices } from "./services.js";
@@ -23,17 +23,21 @@ export interface PlacementRequest {
   ttl?: number | "never" | undefined;
 }
 
-const kubeconfigSchema = z.object({
-  "current-context": z.optional(z.string()),
-  contexts: z.nullish(
-    z.array(z.object({ name: z.string(), context: z.partial(z.object({ cluster: z.string() })) })),
-  ),
-  clusters: z.nullish(
-    z.array(z.object({ name: z.string(), cluster: z.partial(z.object({ server: z.string() })) })),
-  ),
-});
+const kubeconfigSchema = lazySchema(() =>
+  z.object({
+    "current-context": z.optional(z.string()),
+    contexts: z.nullish(
+      z.array(
+        z.object({ name: z.string(), context: z.partial(z.object({ cluster: z.string() })) }),
+      ),
+    ),
+    clusters: z.nullish(
+      z.array(z.object({ name: z.string(), cluster: z.partial(z.object({ server: z.string() })) })),
+    ),
+  }),
+);
 
-type Kubeconfig = z.infer<typeof kubeconfigSchema>;
+type Kubeconfig = z.infer<ReturnType<typeof kubeconfigSchema>>;
 
 export async function clusterPlacement(
   services: CoreServices,
@@ -143,7 +147,7 @@ async function readKubeconfig(file: string): Promise<Kubeconfig> {
       hint: `${error.code ?? error.message}: the team's cluster needs one (KUBECONFIG names another file).`,
     });
   });
-  const parsed = parseState(kubeconfigSchema, parseYaml(text));
+  const parsed = parseState(kubeconfigSchema(), parseYaml(text));
   if (!parsed.success) {
     throw new ProdlikeError("CONFIG_INVALID", `${file} is not a kubeconfig`, {
       hint: parsed.error.issues[0]?.message ?? "It has no contexts.",

@@ -2,7 +2,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as z from "zod/mini";
 import { stateDir } from "../config/user-settings.js";
-import { readStateOrNothing } from "../state/json-state.js";
+import { lazySchema, readStateOrNothing } from "../state/json-state.js";
 
 // Where an environment's data came from, so `status` can say that a pull was not
 // sanitized: production data on a laptop should never be a surprise.
@@ -16,19 +16,21 @@ export interface DataOrigin {
   sanitized?: boolean | undefined;
 }
 
-const dataOriginSchema = z.object({
-  source: z.string(),
-  kind: z.enum(["pull", "import", "seed"]),
-  at: z.string(),
-  sanitized: z.optional(z.boolean()),
-});
+const dataOriginSchema = lazySchema(() =>
+  z.object({
+    source: z.string(),
+    kind: z.enum(["pull", "import", "seed"]),
+    at: z.string(),
+    sanitized: z.optional(z.boolean()),
+  }),
+);
 
 export class DataOriginStore {
   constructor(private readonly file: string) {}
 
   // A damaged record says nothing (status then shows no origin), never a wrong one.
   async read(): Promise<DataOrigin | undefined> {
-    return readStateOrNothing(this.file, dataOriginSchema);
+    return readStateOrNothing(this.file, dataOriginSchema());
   }
 
   async write(origin: DataOrigin): Promise<void> {

@@ -6,7 +6,7 @@ import {
   type ClusterBackendName,
   isClusterBackend,
 } from "../config/backend-registry.js";
-import { damagedState, readState } from "../state/json-state.js";
+import { damagedState, lazySchema, readState } from "../state/json-state.js";
 import { byCodePoint } from "../ui/text-order.js";
 
 // What prodlike knows of each cluster environment, one JSON file per environment under
@@ -14,16 +14,18 @@ import { byCodePoint } from "../ui/text-order.js";
 // labels); a cluster's objects carry labels too, but finding which clusters exist and
 // which kubeconfig opens them must not require a round trip to each one.
 
-const recordedPortSchema = z.looseObject({
-  name: z.string(),
-  service: z.string(),
-  containerPort: z.number(),
-  hostPort: z.number(),
-  nodePort: z.number(),
-  protocol: z.enum(["http", "tcp"]),
-});
+const recordedPortSchema = lazySchema(() =>
+  z.looseObject({
+    name: z.string(),
+    service: z.string(),
+    containerPort: z.number(),
+    hostPort: z.number(),
+    nodePort: z.number(),
+    protocol: z.enum(["http", "tcp"]),
+  }),
+);
 
-export type RecordedPort = z.infer<typeof recordedPortSchema>;
+export type RecordedPort = z.infer<ReturnType<typeof recordedPortSchema>>;
 
 const clusterBackendNames = BACKEND_NAMES.filter(isClusterBackend) as [
   ClusterBackendName,
@@ -31,44 +33,50 @@ const clusterBackendNames = BACKEND_NAMES.filter(isClusterBackend) as [
 ];
 
 // What a record must hold to be used; fields a newer version added pass through.
-const environmentRecordSchema = z.looseObject({
-  id: z.string(),
-  project: z.string(),
-  name: z.string(),
-  backend: z.enum(clusterBackendNames),
-  preset: z.string(),
-  codeRoot: z.string(),
-  /** The kind cluster or minikube profile; on an existing cluster, its context. */
-  cluster: z.string(),
-  kubeconfig: z.string(),
-  context: z.string(),
-  namespace: z.string(),
-  ports: z.array(recordedPortSchema),
-  /** The names the local router sends to the cluster's node, and the NodePort each
-   *  goes to there (an existing cluster: the forwarded port on this machine, hostPort).
-   *  Absent in records from before. */
-  routes: z.optional(
-    z.array(z.object({ host: z.string(), nodePort: z.number(), hostPort: z.optional(z.number()) })),
-  ),
-  /** Image tags loaded into the cluster's node (loading again is skipped). */
-  loadedImages: z.array(z.string()),
-  /** Tags prodlike built for this environment, which `destroy` removes (a mirror loads
-   *  the user's own images and builds none). Absent in records from before: all loaded. */
-  builtImages: z.optional(z.array(z.string())),
-  /** The rendered manifests' hash at the last successful `up`. */
-  configHash: z.string(),
-  createdAt: z.string(),
-  /** Existing cluster: what the live sync sends the code into (the pods' containers that
-   *  mount it, by workload), and what it leaves out. */
-  sync: z.optional(
-    z.object({
-      targets: z.array(z.object({ selector: z.string(), container: z.string(), path: z.string() })),
-      exclude: z.array(z.string()),
-    }),
-  ),
-});
+const environmentRecordSchema = lazySchema(() =>
+  z.looseObject({
+    id: z.string(),
+    project: z.string(),
+    name: z.string(),
+    backend: z.enum(clusterBackendNames),
+    preset: z.string(),
+    codeRoot: z.string(),
+    /** The kind cluster or minikube profile; on an existing cluster, its context. */
+    cluster: z.string(),
+    kubeconfig: z.string(),
+    context: z.string(),
+    namespace: z.string(),
+    ports: z.array(recordedPortSchema()),
+    /** The names the local router sends to the cluster's node, and the NodePort each
+     *  goes to there (an existing cluster: the forwarded port on this machine, hostPort).
+     *  Absent in records from before. */
+    routes: z.optional(
+      z.array(
+        z.object({ host: z.string(), nodePort: z.number(), hostPort: z.optional(z.number()) }),
+      ),
+    ),
+    /** Image tags loaded into the cluster's node (loading again is skipped). */
+    loadedImages: z.array(z.string()),
+    /** Tags prodlike built for this environment, which `destroy` removes (a mirror loads
+     *  the user's own images and builds none). Absent in records from before: all loaded. */
+    builtImages: z.optional(z.array(z.string())),
+    /** The rendered manifests' hash at the last successful `up`. */
+    configHash: z.string(),
+    createdAt: z.string(),
+    /** Existing cluster: what the live sync sends the code into (the pods' containers that
+     *  mount it, by workload), and what it leaves out. */
+    sync: z.optional(
+      z.object({
+        targets: z.array(
+          z.object({ selector: z.string(), container: z.string(), path: z.string() }),
+        ),
+        exclude: z.array(z.string()),
+      }),
+    ),
+  }),
+);
 
-export type EnvironmentRecord = z.infer<typeof environmentRecordSchema>;
+export type EnvironmentRecord = z.infer<ReturnType<typeof environmentRecordSchema>>;
 
 export class EnvironmentRecords {
   constructor(private readonly stateDir: string) {}
@@ -84,7 +92,7 @@ export class EnvironmentRecords {
   /** The record; undefined when there is none. A damaged one (cut short, edited, from
    *  another version) is STATE_INVALID: the cluster it names cannot be told otherwise. */
   async get(id: string): Promise<EnvironmentRecord | undefined> {
-    const read = await readState(this.file(id), environmentRecordSchema);
+    const read = await readState(this.file(id), environmentRecordSchema());
     if (read.kind === "missing") return undefined;
     if (read.kind === "invalid") {
       throw damagedState(

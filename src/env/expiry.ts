@@ -2,7 +2,7 @@ import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import * as z from "zod/mini";
 import { stateDir } from "../config/user-settings.js";
-import { readStateOrNothing, writeState } from "../state/json-state.js";
+import { lazySchema, readStateOrNothing, writeState } from "../state/json-state.js";
 import { byCodePoint } from "../ui/text-order.js";
 
 // When throwaway environments expire (`up --ttl`), kept in the user's state folder beside
@@ -16,11 +16,13 @@ export interface Expiry {
   expiresAt: string;
 }
 
-const expirySchema = z.object({
-  envId: z.string(),
-  ttlMs: z.number(),
-  expiresAt: z.string().check(z.refine((value) => !Number.isNaN(Date.parse(value)), "a date")),
-});
+const expirySchema = lazySchema(() =>
+  z.object({
+    envId: z.string(),
+    ttlMs: z.number(),
+    expiresAt: z.string().check(z.refine((value) => !Number.isNaN(Date.parse(value)), "a date")),
+  }),
+);
 
 export class ExpiryStore {
   constructor(private readonly dir: string) {}
@@ -50,7 +52,7 @@ export class ExpiryStore {
       names
         .filter((name) => name.endsWith(".json"))
         // Unreadable or damaged: treated as no lifetime, never as expired.
-        .map((name) => readStateOrNothing(path.join(this.dir, name), expirySchema)),
+        .map((name) => readStateOrNothing(path.join(this.dir, name), expirySchema())),
     );
     return new Map(
       records

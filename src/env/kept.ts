@@ -2,7 +2,7 @@ import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import * as z from "zod/mini";
 import { stateDir } from "../config/user-settings.js";
-import { readStateOrNothing, writeState } from "../state/json-state.js";
+import { lazySchema, readStateOrNothing, writeState } from "../state/json-state.js";
 
 // The environments `gc` never removes (`prodlike keep`), kept beside their lifetimes in
 // the user's state folder: a QA environment someone is still working in outlives its
@@ -14,10 +14,12 @@ export interface KeptRecord {
   keptAt: string;
 }
 
-const keptSchema = z.object({
-  envId: z.string(),
-  keptAt: z.string().check(z.refine((value) => !Number.isNaN(Date.parse(value)), "a date")),
-});
+const keptSchema = lazySchema(() =>
+  z.object({
+    envId: z.string(),
+    keptAt: z.string().check(z.refine((value) => !Number.isNaN(Date.parse(value)), "a date")),
+  }),
+);
 
 export class KeptStore {
   constructor(private readonly dir: string) {}
@@ -47,7 +49,7 @@ export class KeptStore {
     const kept = new Map<string, KeptRecord>();
     for (const name of names.filter((entry) => entry.endsWith(".json"))) {
       const envId = name.slice(0, -".json".length);
-      const record = await readStateOrNothing(path.join(this.dir, name), keptSchema);
+      const record = await readStateOrNothing(path.join(this.dir, name), keptSchema());
       kept.set(envId, record ?? { envId, keptAt: new Date(0).toISOString() });
     }
     return kept;

@@ -25,6 +25,16 @@ export function parseState<T>(schema: StateSchema<T>, value: unknown) {
   return safeParse(schema, value, { jitless: true });
 }
 
+/** A schema built on first use (memoised): building one costs ~0.2 ms, and a short
+ *  command such as `status` reads only a few of the files whose schemas it loads. */
+export function lazySchema<S extends StateSchema<unknown>>(build: () => S): () => S {
+  let built: S | undefined;
+  return () => {
+    built ??= build();
+    return built;
+  };
+}
+
 export type StateRead<T> =
   | { kind: "missing" }
   | { kind: "ok"; value: T }

@@ -271,7 +271,13 @@ export class ComposeBackend implements Backend {
   }
 
   async status(envId: string): Promise<EnvironmentStatus | undefined> {
-    return statusFromContainers(await this.envContainers(envId));
+    // From every container prodlike labels, as list() does: `status` reads the router's
+    // state at the same moment, which asks the engine the same question, and the adapter
+    // answers both with one query.
+    const containers = await this.deps.engine.listContainers({ [Label.managed]: "true" });
+    return statusFromContainers(
+      containers.filter((container) => container.labels[Label.env] === envId),
+    );
   }
 
   async list(): Promise<EnvironmentStatus[]> {

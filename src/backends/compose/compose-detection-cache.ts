@@ -2,7 +2,7 @@ import { mkdir, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import * as z from "zod/mini";
-import { readStateOrNothing } from "../../state/json-state.js";
+import { lazySchema, readStateOrNothing } from "../../state/json-state.js";
 import type { ComposeFlavour } from "./compose-cli.js";
 
 // Finding compose means running it, and `docker-compose` 1.29 is a Python program that
@@ -35,15 +35,17 @@ export async function composeCacheKey(env: NodeJS.ProcessEnv): Promise<string> {
   return JSON.stringify([env.PRODLIKE_COMPOSE ?? "", ...stamps.filter(Boolean)]);
 }
 
-const entrySchema = z.object({
-  key: z.string(),
-  flavour: z.object({
-    version: z.enum(["v1", "v2"]),
-    file: z.string(),
-    prefix: z.array(z.string()),
-    versionText: z.string(),
+const entrySchema = lazySchema(() =>
+  z.object({
+    key: z.string(),
+    flavour: z.object({
+      version: z.enum(["v1", "v2"]),
+      file: z.string(),
+      prefix: z.array(z.string()),
+      versionText: z.string(),
+    }),
   }),
-});
+);
 
 export class ComposeDetectionCache {
   private readonly file: string;
@@ -54,7 +56,7 @@ export class ComposeDetectionCache {
 
   // A damaged entry is a miss: compose is looked for again.
   async get(key: string): Promise<ComposeFlavour | undefined> {
-    const entry = await readStateOrNothing(this.file, entrySchema);
+    const entry = await readStateOrNothing(this.file, entrySchema());
     return entry?.key === key ? entry.flavour : undefined;
   }
 
