@@ -17,7 +17,7 @@
 // import.meta.url (package-files.ts, the colour module's require) becomes the bundle's
 // own URL: dist/ is one folder below the package's top, as package-files.ts expects.
 // Run by `npm run build` after tsc.
-import { copyFile } from "node:fs/promises";
+import { copyFile, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -63,12 +63,31 @@ await build({
   minifySyntax: true,
   define: { "import.meta.url": "__prodlikeBundleUrl" },
   banner: {
-    js: 'const __prodlikeBundleUrl = require("node:url").pathToFileURL(__filename).href;',
+    js: [
+      'const __prodlikeBundleUrl = require("node:url").pathToFileURL(__filename).href;',
+      // See dynamicImportsThroughEntry below.
+      'const __prodlikeImportOf = typeof __prodlikeImport === "function" ? __prodlikeImport : (specifier) => import(specifier);',
+    ].join("\n"),
   },
   plugins: [packagesOutside],
   legalComments: "linked",
   logLevel: "warning",
 });
+await dynamicImportsThroughEntry(path.join(root, "dist", "prodlike.cjs"));
+
+// bin/prodlike.cjs compiles the bundle itself (vm.Script, to keep V8's code between runs),
+// and an import() inside a script compiled that way needs an experimental flag. The
+// bundle's dynamic imports (packages and Node's modules, by name) therefore go through
+// the function the entry passes in, which imports from the same package; required the
+// usual way, the bundle imports by itself.
+async function dynamicImportsThroughEntry(file) {
+  const text = await readFile(file, "utf8");
+  const routed = text.replace(/\bimport\(("[^"\\\n]+")\)/g, "__prodlikeImportOf($1)");
+  const left = routed.match(/\bimport\((?!specifier\))/g);
+  if (left) throw new Error(`bundle-cli: ${left.length} import() not routed through the entry`);
+  await writeFile(file, routed);
+}
+
 // Both bundles carry zod's code: its licence goes beside them.
 await copyFile(
   path.join(root, "node_modules", "zod", "LICENSE"),

@@ -436,12 +436,16 @@ describe("router trust", { timeout: 600_000 }, () => {
       expectOk(await shop.cli(["status", "--json"], { env }));
       expect(await readFile(canary, "utf8")).toBe("the owner's file\n");
       expect(await listing()).toBe(before);
-      // The compile cache went to the owner's cache folder, writable by the owner only.
+      // Compiled code went to the owner's cache folder, writable by the owner only:
+      // Node's cache (the packages) and the CLI's own (one file per command kind).
       const [versionFolder] = await readdir(path.join(ownCache, "prodlike", "node"));
       const cached = path.join(ownCache, "prodlike", "node", versionFolder ?? "");
+      const code = path.join(ownCache, "prodlike", "code");
       expect((await readdir(cached)).length).toBeGreaterThan(0);
-      const { stdout: modes } = await execa("stat", ["-c", "%a %n", ownCache, cached]);
+      expect((await readdir(code)).sort()).toEqual(["main.v8", "status.v8"]);
+      const { stdout: modes } = await execa("stat", ["-c", "%a %n", ownCache, cached, code]);
       for (const line of modes.split("\n")) expect(line, line).toMatch(/^7[0-5][0-5] /);
+      expect((await execa("stat", ["-c", "%a", path.join(code, "status.v8")])).stdout).toBe("600");
     } finally {
       if (second) await second.sh(`rm -rf ${planted}`);
       await rm(tmp, { recursive: true, force: true });
