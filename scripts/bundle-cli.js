@@ -25,9 +25,9 @@ import { build } from "esbuild";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const CLASSIC_ZOD = "./vendor/zod.cjs";
 
-await build({
-  stdin: { contents: 'export * from "zod";', resolveDir: root, loader: "js" },
-  outfile: path.join(root, "dist", CLASSIC_ZOD),
+// Both bundles: CommonJS for Node 22+, whitespace and syntax minified. Names are kept
+// (no renaming), so a --debug stack trace still says where it was.
+const COMMONJS = {
   bundle: true,
   platform: "node",
   format: "cjs",
@@ -36,6 +36,12 @@ await build({
   minifySyntax: true,
   legalComments: "linked",
   logLevel: "warning",
+};
+
+await build({
+  ...COMMONJS,
+  stdin: { contents: 'export * from "zod";', resolveDir: root, loader: "js" },
+  outfile: path.join(root, "dist", CLASSIC_ZOD),
 });
 
 /** Every package import left to node_modules, but zod's: classic zod from its own
@@ -52,15 +58,9 @@ const packagesOutside = {
 };
 
 await build({
+  ...COMMONJS,
   entryPoints: [path.join(root, "dist", "cli", "entry.js")],
   outfile: path.join(root, "dist", "prodlike.cjs"),
-  bundle: true,
-  platform: "node",
-  format: "cjs",
-  target: "node22",
-  // Names are kept (no renaming), so a --debug stack trace still says where it was.
-  minifyWhitespace: true,
-  minifySyntax: true,
   define: { "import.meta.url": "__prodlikeBundleUrl" },
   banner: {
     js: [
@@ -70,8 +70,6 @@ await build({
     ].join("\n"),
   },
   plugins: [packagesOutside],
-  legalComments: "linked",
-  logLevel: "warning",
 });
 await dynamicImportsThroughEntry(path.join(root, "dist", "prodlike.cjs"));
 
