@@ -56,10 +56,9 @@ const quick = quickName ? cli.exports.quickCommand(argv, process.cwd()) : undefi
 // and is used only for the same bundle file (size, time, inode) and Node; V8 refuses it
 // for another V8 or other flags. Anything amiss with the cache means a plain require.
 function loadBundle(file, kind) {
-  let stat;
   let cache;
   try {
-    stat = fs.statSync(file);
+    const stat = fs.statSync(file);
     cache = codeCache(path.join(cacheRoot, "code"), kind, [
       process.version,
       process.arch,

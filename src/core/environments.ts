@@ -100,14 +100,12 @@ export async function backendFor(services: CoreServices, request: EnvRequest) {
     .then((engine) => engine.ping())
     .catch(() => undefined);
   const target = await resolveTarget(services, request);
-
   const name = await chooseBackend(
     services,
     request.backend,
     target.identity.id,
     target.loaded.config.backend,
   );
-
   return { target, identity: target.identity, backend: await services.backend(name) };
 }
 

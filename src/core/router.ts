@@ -4,6 +4,7 @@ import type { Backend, EnvironmentStatus } from "../backends/backend.js";
 import type { LocalRouter, RouterState } from "../backends/router/local-router.js";
 import { backendInfo } from "../config/backend-registry.js";
 import { isProdlikeError } from "../errors/prodlike-error.js";
+import { sha256Hex } from "../process/crypto-on-demand.js";
 import type { BasicAuth, RouterPorts } from "../router/caddy-config.js";
 import { DASHBOARD_HOST, DASHBOARD_ROUTE_PREFIX } from "../router/router-plan.js";
 import { environmentHost } from "../topology/hosts.js";
@@ -428,14 +429,6 @@ export function trustRecordFile(services: CoreServices): string {
   return path.join(routerStateDir(services), "trusted");
 }
 
-async function certificateFingerprint(caFile: string): Promise<string> {
-  // node:crypto is loaded where it is used: it costs ~8 ms, a tenth of `status`.
-  const { createHash } = await import("node:crypto");
-  return createHash("sha256")
-    .update(await readFile(caFile))
-    .digest("hex");
-}
-
 /** Whether `prodlike trust` installed the CA last exported here: two local files read,
  *  no call into the router (status stays quick). */
 export async function trustRecorded(services: CoreServices): Promise<boolean> {
@@ -451,9 +444,7 @@ async function isTrusted(services: CoreServices, caFile: string): Promise<boolea
     if (recorded === current) return true;
     // A record from before holds the fingerprint: hashing loads node:crypto, only then.
     const fingerprint = recorded.trim();
-    return (
-      /^[0-9a-f]{64}$/.test(fingerprint) && fingerprint === (await certificateFingerprint(caFile))
-    );
+    return /^[0-9a-f]{64}$/.test(fingerprint) && fingerprint === (await sha256Hex(current));
   } catch {
     return false;
   }

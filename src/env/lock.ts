@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { link, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ProdlikeError } from "../errors/prodlike-error.js";
+import { randomHex } from "../process/crypto-on-demand.js";
 import type { Clock } from "../waits/clock.js";
 import { ensurePrivateDir } from "./private-dir.js";
 
@@ -43,9 +44,7 @@ export async function acquireEnvironmentLock(
 ): Promise<HeldLock> {
   await ensurePrivateDir(options.dir);
   const file = path.join(options.dir, `${envId}.lock`);
-  // node:crypto is loaded where it is used: it costs ~8 ms, a tenth of `status`.
-  const { randomBytes } = await import("node:crypto");
-  const mine = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  const mine = `${file}.${process.pid}.${await randomHex(4)}`;
   await writeFile(mine, formatHolder(currentProcess(options.operation)), { mode: 0o600 });
   const deadline = options.clock.now() + options.timeoutMs;
   let reported = false;
@@ -88,8 +87,7 @@ export async function acquireEnvironmentLock(
 // Moves a dead owner's lock aside (atomic), then checks what was moved: if another
 // process had just replaced it with its own live lock, that lock is put back.
 async function takeOverStale(file: string, dead: LockHolder): Promise<void> {
-  const { randomBytes } = await import("node:crypto");
-  const aside = `${file}.stale.${process.pid}.${randomBytes(4).toString("hex")}`;
+  const aside = `${file}.stale.${process.pid}.${await randomHex(4)}`;
   try {
     await rename(file, aside);
   } catch {

@@ -1,3 +1,4 @@
+import { randomHex } from "../../process/crypto-on-demand.js";
 import { Label } from "../../topology/labels.js";
 import type { DockerEngine } from "./docker-engine.js";
 
@@ -40,9 +41,7 @@ export class EnvironmentOwners {
 
   /** Records `record` unless the id is recorded already: the record that holds. */
   async claim(record: OwnerRecord): Promise<OwnerRecord> {
-    // node:crypto is loaded where it is used: it costs ~8 ms, a tenth of `status`.
-    const { randomBytes } = await import("node:crypto");
-    const nonce = randomBytes(8).toString("hex");
+    const nonce = await randomHex(8);
     const labels = await this.engine.createVolume(volumeName(record.envId), {
       ...labelsOf(record),
       [OwnerLabel.nonce]: nonce,

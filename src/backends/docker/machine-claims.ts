@@ -1,4 +1,5 @@
 import { currentProcess, isRunning, type LockHolder } from "../../env/lock.js";
+import { randomHex } from "../../process/crypto-on-demand.js";
 import { Label } from "../../topology/labels.js";
 import type { Clock } from "../../waits/clock.js";
 import type { DockerEngine } from "./docker-engine.js";
@@ -65,10 +66,9 @@ export class MachineClaims {
   /** Makes a claim; it counts until released, its process ends or its time is up. */
   async make(kind: ClaimKind, request: ClaimRequest): Promise<Claim> {
     const holder = currentProcess();
-    // node:crypto is loaded where it is used: it costs ~8 ms, a tenth of `status`.
-    const { randomBytes } = await import("node:crypto");
+    const unique = await randomHex(8);
     const claim: Claim = {
-      volume: `prodlike-claim-${kind}-${randomBytes(8).toString("hex")}`,
+      volume: `prodlike-claim-${kind}-${unique}`,
       kind,
       key: request.key ?? "",
       envId: request.envId ?? "",

@@ -2,6 +2,7 @@ import { ProdlikeError } from "../../errors/prodlike-error.js";
 import { packageFile } from "../../package-files.js";
 import type { CommandRunner, RunResult } from "../../process/command-runner.js";
 import { formatCommand } from "../../process/command-runner.js";
+import { sha256Hex } from "../../process/crypto-on-demand.js";
 import {
   type BasicAuth,
   caddyConfig,
@@ -207,9 +208,7 @@ export class LocalRouter {
     const kept = withoutGoneNodes(external, containers);
     if (JSON.stringify(kept) !== externalBefore) await this.writeExternal(kept);
     const config = JSON.stringify(caddyConfig(lockedSites(plan, held), ports));
-    // node:crypto is loaded where it is used: it costs ~8 ms, a tenth of `status`.
-    const { createHash } = await import("node:crypto");
-    const hash = createHash("sha256").update(config).digest("hex");
+    const hash = await sha256Hex(config);
     if (loadedBefore !== hash) {
       await this.load(config);
       await this.writeLoaded(container.id, hash);
